@@ -15,3 +15,4 @@ from kerax import losses  # noqa: F401
 from kerax import metrics  # noqa: F401
 from kerax import optimizers  # noqa: F401
 from kerax import saving  # noqa: F401
+from kerax import utils  # noqa: F401
