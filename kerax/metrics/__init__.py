@@ -1,46 +1,117 @@
 """`kerax.metrics`: Keras 3's metrics, pure (`init`/`update`/`result`) under Keras' shell."""
 
+import inspect
+
 from kerax import errors
 from kerax.metrics.accuracy_metrics import (  # noqa: F401
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
     SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
     sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
 )
-from kerax.metrics.metric import Mean, MeanMetricWrapper, Metric  # noqa: F401
+from kerax.metrics.metric import (  # noqa: F401
+    Mean,
+    MeanMetricWrapper,
+    Metric,
+    Sum,
+    metric_from_function,
+)
+from kerax.utils import naming
 
-ALL = {c.__name__: c for c in (Mean, MeanMetricWrapper, SparseCategoricalAccuracy)}
-FUNCTIONS = {f.__name__: f for f in (sparse_categorical_accuracy,)}
+_CLASSES = (
+    Metric, Mean, Sum, MeanMetricWrapper,
+    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+)
+_FUNCTIONS = (
+    binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
+)
+
+ALL = {c.__name__: c for c in _CLASSES}
+FUNCTIONS = {f.__name__: f for f in _FUNCTIONS}
+ALIASES = {}
+# Keras' string table: class names, their snake_case forms, and the short aliases.
+ALL_OBJECTS_DICT = {**ALL, **{naming.to_snake_case(n): c for n, c in ALL.items()}}
+ALL_OBJECTS_DICT.update(ALIASES)
 
 
 def serialize(metric):
+    """Serializes a `Metric` (or a metric function) into Keras 3's dict format.
+
+    Example:
+    >>> serialize(BinaryAccuracy(threshold=0.3))["config"]["threshold"]
+    0.3
+    """
     from kerax.saving import serialization_lib
 
     return serialization_lib.serialize_keras_object(metric)
 
 
 def deserialize(config, custom_objects=None):
+    """Builds a metric (or metric function) from `serialize`'s output.
+
+    Example:
+    >>> deserialize(serialize(BinaryAccuracy(threshold=0.3))).threshold
+    0.3
+    """
     from kerax.saving import serialization_lib
 
     return serialization_lib.deserialize_keras_object(
-        config, module_objects={**ALL, **FUNCTIONS}, custom_objects=custom_objects
+        config, module_objects={**ALL_OBJECTS_DICT, **FUNCTIONS}, custom_objects=custom_objects
     )
 
 
 def get(identifier):
-    """Resolves a metric: a Keras name, a `Metric` instance, a config dict, or a callable.
+    """Resolves a metric as Keras 3 does: a name, a `Metric`, a config dict, or a callable.
 
-    Note: `"accuracy"`/`"acc"` are resolved by `compile` from the loss and output shape,
-    as Keras does; `get` alone cannot know which accuracy is meant.
+    Strings name metric classes (`"BinaryAccuracy"`, `"binary_accuracy"`, `"mse"`, ...)
+    and return a new instance; callables are returned as they are (use `as_metric` to
+    always get a `Metric`). `"acc"` and the loss-dependent meaning of `"accuracy"` are
+    resolved by `compile`, as in Keras.
+
+    Example:
+    >>> get("binary_accuracy").name
+    'binary_accuracy'
     """
+    if identifier is None:
+        return None
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
-        if identifier in ALL:
-            return ALL[identifier]()
-        if identifier in FUNCTIONS:
-            return FUNCTIONS[identifier]
-        raise errors.unknown_identifier("metric", identifier, list(ALL) + list(FUNCTIONS))
+        cls = ALL_OBJECTS_DICT.get(identifier)
+        if cls is None:
+            raise errors.unknown_identifier("metric", identifier, list(ALL_OBJECTS_DICT))
+        return cls()
     if isinstance(identifier, dict):
-        return deserialize(identifier)
+        identifier = deserialize(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
     if callable(identifier):
         return identifier
-    raise TypeError(f"Could not interpret metric identifier: {identifier!r}")
+    raise ValueError(
+        f"Could not interpret metric identifier: {identifier!r}. Expected a metric name "
+        "(e.g. 'mae'), a `kerax.metrics.Metric`, a config dict, or a function "
+        "`fn(y_true, y_pred)`."
+    )
+
+
+def as_metric(identifier):
+    """Like `get`, but always returns a `Metric`: functions become `MeanMetricWrapper`s.
+
+    Example:
+    >>> as_metric(binary_accuracy).name
+    'binary_accuracy'
+    """
+    metric = get(identifier)
+    if metric is None or isinstance(metric, Metric):
+        return metric
+    return metric_from_function(metric)

@@ -1,13 +1,16 @@
 """The metric contract: pure `init`/`update`/`result` over a state dict, with Keras' shell.
 
 CONTRACT (used by the engine):
-- `metric.init() -> state` (a dict of arrays, in Keras' variable order),
+- `metric.init() -> state` (a dict of arrays, keys in Keras' variable order),
 - `metric.update(state, y_true, y_pred, sample_weight=None) -> state` (pure, jit-able),
-- `metric.result(state) -> value`.
+- `metric.result(state) -> value` (`metric.compute(state)` is the same, always pure).
 The engine passes a `sample_weight` of zeros for padded rows, so every metric must give
 zero-weighted rows no influence. Keras' stateful methods (`update_state`, `result()`,
 `reset_state`, `variables`) and JAX-backend stateless ones (`stateless_update_state`,
 `stateless_result`, `stateless_reset_state`) are thin wrappers over the pure three.
+
+`Mean`, `Sum` and `MeanMetricWrapper` (Keras' `reduction_metrics`) live here too, since
+almost every metric is built on them.
 """
 
 import jax
@@ -18,7 +21,7 @@ from kerax.utils import naming
 
 
 class Metric:
-    """Base class of metrics.
+    """Base class of metrics: subclasses implement `init`, `update` and `compute`.
 
     Example:
     >>> from kerax.metrics import Mean
@@ -26,6 +29,9 @@ class Metric:
     >>> m.update_state([1.0, 3.0])
     >>> float(m.result())
     2.0
+    >>> state = m.update(m.init(), [4.0])  # the pure form
+    >>> float(m.result(state))
+    4.0
     """
 
     _keras_module = "keras.metrics"
@@ -51,6 +57,7 @@ class Metric:
         return self.compute(state)
 
     def compute(self, state):
+        """The metric's value for `state` (pure)."""
         raise NotImplementedError
 
     # --- Keras' stateful shell ---------------------------------------------------------
@@ -74,12 +81,21 @@ class Metric:
     def variables(self):
         return list(self.state.values())
 
+    def _as_state(self, metric_variables):
+        keys = list(self.init().keys())
+        if len(metric_variables) != len(keys):
+            raise ValueError(
+                f"Metric '{self.name}' expects {len(keys)} metric variables ({keys}), "
+                f"received {len(metric_variables)}. Pass `metric.variables` or "
+                "`metric.stateless_reset_state()`."
+            )
+        return dict(zip(keys, metric_variables))
+
     def stateless_update_state(self, metric_variables, *args, **kwargs):
-        state = dict(zip(self.init().keys(), metric_variables))
-        return list(self.update(state, *args, **kwargs).values())
+        return list(self.update(self._as_state(metric_variables), *args, **kwargs).values())
 
     def stateless_result(self, metric_variables):
-        return self.compute(dict(zip(self.init().keys(), metric_variables)))
+        return self.compute(self._as_state(metric_variables))
 
     def stateless_reset_state(self):
         return list(self.init().values())
@@ -99,12 +115,19 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
 
-def _zeros(dtype, shape=()):
-    return jnp.zeros(shape, dtype)
+def divide_no_nan(x, y):
+    """`x / y`, with 0 where `y == 0`."""
+    safe = jnp.where(y == 0, jnp.ones_like(y), y)
+    return jnp.where(y == 0, jnp.zeros_like(x / safe), x / safe)
+
+
+def weighted(values, sample_weight):
+    """`values * sample_weight`, exactly 0 where the weight is 0 (even if a value is nan)."""
+    return jnp.where(sample_weight == 0, jnp.zeros_like(values), values * sample_weight)
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
-    """Keras' rule: reduce `values` to one value per weight, then weight them."""
+    """Keras' rule: reduce `values` to the weights' rank, weight them, then one per row."""
     from kerax.losses import squeeze_or_expand_to_same_rank
 
     values = jnp.asarray(values, dtype)
@@ -115,12 +138,36 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
         if v_ndim > w_ndim:
             values = reduce_fn(values, axis=tuple(range(w_ndim, v_ndim)))
         sample_weight = jnp.broadcast_to(sample_weight, values.shape)
-        values = values * sample_weight
+        values = weighted(values, sample_weight)
         if w_ndim > 1:
             sample_weight = reduce_fn(sample_weight, axis=tuple(range(1, w_ndim)))
     if values.ndim > 1:
         values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
     return values, sample_weight
+
+
+class Sum(Metric):
+    """The (weighted) sum of the given values.
+
+    Example:
+    >>> m = Sum()
+    >>> m.update_state([1.0, 3.0, 5.0, 7.0], sample_weight=[1, 1, 0, 0])
+    >>> float(m.result())
+    4.0
+    """
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def init(self):
+        return {"total": jnp.zeros((), self.dtype)}
+
+    def update(self, state, values, sample_weight=None):
+        values, _ = reduce_to_samplewise_values(values, sample_weight, jnp.sum, self.dtype)
+        return {"total": state["total"] + jnp.sum(values)}
+
+    def compute(self, state):
+        return state["total"].astype(self.dtype)
 
 
 class Mean(Metric):
@@ -137,25 +184,30 @@ class Mean(Metric):
         super().__init__(name=name, dtype=dtype)
 
     def init(self):
-        return {"total": _zeros(self.dtype), "count": _zeros(self.dtype)}
+        return {"total": jnp.zeros((), self.dtype), "count": jnp.zeros((), self.dtype)}
 
     def update(self, state, values, sample_weight=None):
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, jnp.mean, self.dtype
         )
-        if sample_weight is None:
-            count = jnp.asarray(values.size if values.ndim else 1, self.dtype)
-        else:
+        if sample_weight is not None:
             count = jnp.sum(sample_weight)
+        else:
+            count = jnp.asarray(values.shape[0] if values.ndim else 1, self.dtype)
         return {"total": state["total"] + jnp.sum(values), "count": state["count"] + count}
 
     def compute(self, state):
-        c = state["count"]
-        return jnp.where(c == 0, jnp.zeros_like(c), state["total"] / jnp.where(c == 0, 1, c))
+        return divide_no_nan(state["total"], state["count"])
 
 
 class MeanMetricWrapper(Mean):
     """Wraps `fn(y_true, y_pred, **kwargs) -> per-sample values` into a weighted mean.
+
+    Args:
+        fn: the metric function, `fn(y_true, y_pred, **kwargs)`.
+        name: the metric's name.
+        dtype: the dtype of the state and result.
+        **kwargs: passed on to `fn`.
 
     Example:
     >>> import jax.numpy as jnp
@@ -171,16 +223,46 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update(self, state, y_true, y_pred, sample_weight=None):
-        from kerax.losses import squeeze_or_expand_to_same_rank
-
-        y_pred = jnp.asarray(y_pred)
-        y_true = jnp.asarray(y_true)
-        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         return super().update(state, values, sample_weight)
 
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, **self._fn_kwargs}
+        from kerax.saving import serialization_lib
+
+        config = {"name": self.name, "dtype": self.dtype}
+        if type(self) is MeanMetricWrapper:
+            config["fn"] = serialization_lib.serialize_keras_object(self._fn)
+        return {**config, **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "fn" in config and not callable(config["fn"]):
+            from kerax import metrics
+
+            config["fn"] = metrics.deserialize(config["fn"])
+        return cls(**config)
+
+
+def metric_from_function(fn, name=None, **kwargs):
+    """Wraps a plain function metric `fn(y_true, y_pred)` as a `MeanMetricWrapper`.
+
+    The metric is named after the function (as Keras' `compile` names it).
+
+    Example:
+    >>> import jax.numpy as jnp
+    >>> def my_mae(y_true, y_pred):
+    ...     return jnp.abs(y_true - y_pred)
+    >>> metric_from_function(my_mae).name
+    'my_mae'
+    """
+    if not callable(fn):
+        raise TypeError(
+            f"metric_from_function expects a function `fn(y_true, y_pred)`, received {fn!r}."
+        )
+    if name is None:
+        name = getattr(fn, "__name__", None) or naming.to_snake_case(type(fn).__name__)
+    return MeanMetricWrapper(fn, name=name, **kwargs)
 
 
 def tree_zeros_like(state):

@@ -1,0 +1,212 @@
+"""kerax.metrics against Keras 3: same batches, same results; pure, jit-able, pad-safe."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import kerax
+from kerax import metrics
+
+B = 8  # rows per batch
+
+
+def _probs(rng, n, c):
+    p = rng.uniform(0.05, 1.0, (n, c)).astype("float32")
+    return p / p.sum(-1, keepdims=True)
+
+
+def _onehot(rng, n, c):
+    return np.eye(c, dtype="float32")[rng.integers(0, c, n)]
+
+
+# Each data kind maps a generator to one batch `(y_true, y_pred)`.
+DATA = {
+    "binary": lambda r: (r.integers(0, 2, (B, 3)).astype("float32"),
+                         r.uniform(0, 1, (B, 3)).astype("float32")),
+    "binary_col": lambda r: (r.integers(0, 2, (B, 1)).astype("float32"),
+                             r.uniform(0, 1, (B, 1)).astype("float32")),
+    "binary_flat": lambda r: (r.integers(0, 2, (B,)).astype("float32"),
+                              r.uniform(0, 1, (B,)).astype("float32")),
+    "binary_logits": lambda r: (r.integers(0, 2, (B, 3)).astype("float32"),
+                                r.normal(0, 2, (B, 3)).astype("float32")),
+    "onehot": lambda r: (_onehot(r, B, 5), _probs(r, B, 5)),
+    "onehot_logits": lambda r: (_onehot(r, B, 5), r.normal(0, 2, (B, 5)).astype("float32")),
+    "sparse": lambda r: (r.integers(0, 5, (B,)), _probs(r, B, 5)),
+    "sparse_col": lambda r: (r.integers(0, 5, (B, 1)), _probs(r, B, 5)),
+    "sparse_logits": lambda r: (r.integers(0, 5, (B,)), r.normal(0, 2, (B, 5)).astype("float32")),
+    "ints": lambda r: (r.integers(0, 3, (B, 2)), r.integers(0, 3, (B, 2))),
+    "regression": lambda r: (r.normal(0, 1, (B, 3)).astype("float32"),
+                             r.normal(0, 1, (B, 3)).astype("float32")),
+    "positive": lambda r: (r.uniform(0, 2, (B, 3)).astype("float32"),
+                           r.uniform(0.01, 2, (B, 3)).astype("float32")),
+    "distribution": lambda r: (_probs(r, B, 4), _probs(r, B, 4)),
+    "signs": lambda r: (r.choice([-1.0, 1.0], (B, 3)).astype("float32"),
+                        r.normal(0, 1, (B, 3)).astype("float32")),
+    "values": lambda r: (r.normal(0, 1, (B, 3)).astype("float32"), None),
+}
+
+# (class name, constructor kwargs, data kind, rtol)
+CASES = [
+    ("Mean", {}, "values", 1e-5),
+    ("Sum", {}, "values", 1e-5),
+    ("Accuracy", {}, "ints", 1e-5),
+    ("BinaryAccuracy", {}, "binary", 1e-5),
+    ("BinaryAccuracy", {"threshold": 0.3}, "binary_col", 1e-5),
+    ("BinaryAccuracy", {}, "binary_flat", 1e-5),
+    ("CategoricalAccuracy", {}, "onehot", 1e-5),
+    ("SparseCategoricalAccuracy", {}, "sparse", 1e-5),
+    ("SparseCategoricalAccuracy", {}, "sparse_col", 1e-5),
+    ("TopKCategoricalAccuracy", {}, "onehot", 1e-5),
+    ("TopKCategoricalAccuracy", {"k": 2}, "onehot", 1e-5),
+    ("SparseTopKCategoricalAccuracy", {"k": 2}, "sparse", 1e-5),
+    ("SparseTopKCategoricalAccuracy", {"k": 1}, "sparse_col", 1e-5),
+]
+
+
+def _case_id(case):
+    name, kwargs, kind, _ = case
+    args = ",".join(f"{k}={v}" for k, v in kwargs.items())
+    return f"{name}({args})-{kind}"
+
+
+def _batches(kind, weighted, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(3):
+        y_true, y_pred = DATA[kind](rng)
+        sw = rng.uniform(0, 2, (B,)).astype("float32") if weighted else None
+        out.append((y_true, y_pred, sw))
+    return out
+
+
+def _args(y_true, y_pred):
+    return (y_true,) if y_pred is None else (y_true, y_pred)
+
+
+def _run_stateful(metric, batches):
+    for y_true, y_pred, sw in batches:
+        metric.update_state(*_args(y_true, y_pred), sample_weight=sw)
+    return np.asarray(metric.result())
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_matches_keras(keras, case, weighted):
+    name, kwargs, kind, rtol = case
+    batches = _batches(kind, weighted)
+    got = _run_stateful(getattr(metrics, name)(**kwargs), batches)
+    want = _run_stateful(getattr(keras.metrics, name)(**kwargs), batches)
+    np.testing.assert_allclose(got, np.asarray(want), rtol=rtol, atol=rtol)
+
+
+def _padded(y, n_pad):
+    return None if y is None else np.concatenate([y, y[:n_pad]], axis=0)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_jit_and_zero_weight_padding(case):
+    """The pure `update` under jit gives the stateful result; zero-weight rows change nothing."""
+    name, kwargs, kind, rtol = case
+    metric = getattr(metrics, name)(**kwargs)
+    batches = _batches(kind, weighted=True, seed=1)
+    want = _run_stateful(metric, batches)
+
+    update = jax.jit(metric.update)
+    state = metric.init()
+    for y_true, y_pred, sw in batches:
+        n = 3  # pad each batch with 3 repeated rows of zero weight, as the engine does
+        padded_sw = np.concatenate([sw, np.zeros((n,), "float32")])
+        state = update(state, *_args(_padded(y_true, n), _padded(y_pred, n)), padded_sw)
+    np.testing.assert_allclose(np.asarray(metric.result(state)), want, rtol=rtol, atol=rtol)
+
+    # Keras' JAX-backend stateless API runs on the same pure functions.
+    variables = metric.stateless_reset_state()
+    for y_true, y_pred, sw in batches:
+        variables = metric.stateless_update_state(variables, *_args(y_true, y_pred),
+                                                  sample_weight=sw)
+    np.testing.assert_allclose(np.asarray(metric.stateless_result(variables)), want,
+                               rtol=rtol, atol=rtol)
+    metric.reset_state()
+    assert all(np.all(np.asarray(v) == 0) for v in metric.variables)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_config_round_trip_and_state_layout(keras, case):
+    name, kwargs, kind, _ = case
+    ours = getattr(metrics, name)(**kwargs)
+    theirs = getattr(keras.metrics, name)(**kwargs)
+    # Same variables, in Keras' order and shapes, once Keras' are built by one update.
+    batch = _batches(kind, weighted=False)[0]
+    ours.update_state(*_args(batch[0], batch[1]))
+    theirs.update_state(*_args(batch[0], batch[1]))
+    assert list(ours.state) == [v.name for v in theirs.variables]
+    assert [v.shape for v in ours.variables] == [tuple(v.shape) for v in theirs.variables]
+    # Same config as Keras (apart from auto-generated names), and it round-trips.
+    config = ours.get_config()
+    keras_config = theirs.get_config()
+    config_no_name = {k: v for k, v in config.items() if k != "name"}
+    assert config_no_name == {k: v for k, v in keras_config.items() if k != "name"}
+    clone = type(ours).from_config(config)
+    assert clone.get_config() == config
+    assert metrics.deserialize(metrics.serialize(ours)).get_config() == config
+
+
+def test_functions_match_keras(keras):
+    rng = np.random.default_rng(3)
+    for kind, fn_names in {
+        "binary": ["binary_accuracy"],
+        "onehot": ["categorical_accuracy", "top_k_categorical_accuracy"],
+        "sparse": ["sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"],
+    }.items():
+        y_true, y_pred = DATA[kind](rng)
+        for fn_name in fn_names:
+            got = getattr(metrics, fn_name)(y_true, y_pred)
+            want = getattr(keras.metrics, fn_name)(y_true, y_pred)
+            np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5,
+                                       err_msg=fn_name)
+
+
+def test_mean_metric_wrapper_of_a_function(keras):
+    def my_error(y_true, y_pred):
+        return jnp.abs(y_true - y_pred)
+
+    m = metrics.as_metric(my_error)
+    assert isinstance(m, metrics.MeanMetricWrapper) and m.name == "my_error"
+    m.update_state(np.zeros((2, 2)), np.ones((2, 2)), sample_weight=[1.0, 0.0])
+    assert float(m.result()) == 1.0
+    assert metrics.get(my_error) is my_error  # as Keras' `get`
+    wrapped = metrics.MeanMetricWrapper(metrics.binary_accuracy, threshold=0.7)
+    config = wrapped.get_config()
+    assert config["fn"]["config"] == "binary_accuracy" and config["threshold"] == 0.7
+    clone = metrics.MeanMetricWrapper.from_config(config)
+    assert clone._fn is metrics.binary_accuracy and clone._fn_kwargs == {"threshold": 0.7}
+
+
+def test_get_resolves_keras_identifiers(keras):
+    names = [n for n in keras.metrics.__dict__ if n[:1].isalpha()]
+    for name in ["binary_accuracy", "BinaryAccuracy", "accuracy",
+                 "top_k_categorical_accuracy", "sparse_categorical_accuracy"]:
+        ours, theirs = metrics.get(name), keras.metrics.get(name)
+        assert type(ours).__name__ == type(theirs).__name__, name
+    assert names  # keras exposes metric names
+    m = metrics.BinaryAccuracy()
+    assert metrics.get(m) is m
+    assert metrics.get(None) is None
+    assert isinstance(metrics.get(metrics.Accuracy), metrics.Accuracy)
+    config = metrics.serialize(metrics.BinaryAccuracy(threshold=0.2))
+    assert metrics.get(config).threshold == 0.2
+
+
+def test_unknown_identifier_errors():
+    with pytest.raises(kerax.errors.UnknownIdentifierError, match="Did you mean: 'binary_accuracy'"):
+        metrics.get("binary_acuracy")
+    with pytest.raises(ValueError, match="Unknown metric identifier: 'nonsense'"):
+        metrics.get("nonsense")
+    with pytest.raises(ValueError, match="Could not interpret metric identifier: 3"):
+        metrics.get(3)
+    with pytest.raises(TypeError, match="expects a function"):
+        metrics.metric_from_function(3)
+    m = metrics.Mean()
+    with pytest.raises(ValueError, match="expects 2 metric variables"):
+        m.stateless_result([jnp.zeros(())])
