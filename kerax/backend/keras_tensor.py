@@ -1,0 +1,78 @@
+"""Symbolic tensors for the functional API: a shape, a dtype, and where they came from."""
+
+import jax
+import jax.numpy as jnp
+
+from kerax.backend import config as _config
+
+
+class KerasTensor:
+    """A symbolic tensor: what `kerax.Input` returns and layers return on symbolic inputs.
+
+    Example:
+    >>> import kerax
+    >>> x = kerax.Input(shape=(4,))
+    >>> x.shape
+    (None, 4)
+    """
+
+    def __init__(self, shape, dtype=None, name=None, history=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = jnp.dtype(dtype or _config.floatx()).name
+        self.name = name
+        self._keras_history = history  # (layer, node_index, tensor_index)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def spec(self, batch_size=1):
+        """A `jax.ShapeDtypeStruct` with unknown dimensions set to `batch_size`."""
+        return jax.ShapeDtypeStruct(
+            tuple(batch_size if d is None else d for d in self.shape), jnp.dtype(self.dtype)
+        )
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+def _to_spec(x):
+    return x.spec() if isinstance(x, KerasTensor) else x
+
+
+def call_symbolic(layer, args, kwargs):
+    """Builds `layer` for symbolic inputs and returns symbolic outputs with history."""
+    is_kt = lambda v: isinstance(v, KerasTensor)  # noqa: E731
+    specs = jax.tree_util.tree_map(_to_spec, args, is_leaf=is_kt)
+    kw = {k: v for k, v in kwargs.items() if k not in ("training", "rng")}
+    kw_specs = jax.tree_util.tree_map(_to_spec, kw, is_leaf=is_kt)
+    if layer.variables is None:
+        layer.build_eagerly(*specs)
+    out = jax.eval_shape(lambda v, a, k: layer.apply(v, *a, **k)[0],
+                         layer.variables, specs, kw_specs)
+    first = jax.tree_util.tree_leaves(args, is_leaf=is_kt)
+    batch_unknown = bool(first) and is_kt(first[0]) and first[0].shape[:1] == (None,)
+    node = Node(layer, args, kwargs)
+    counter = iter(range(10**9))
+
+    def to_kt(o):
+        shape = tuple(o.shape)
+        if batch_unknown and shape:
+            shape = (None,) + shape[1:]
+        return KerasTensor(shape, o.dtype, history=(layer, node.index, next(counter)))
+
+    node.outputs = jax.tree_util.tree_map(to_kt, out)
+    return node.outputs
+
+
+class Node:
+    """One call of a layer on symbolic inputs (the edges of a functional graph)."""
+
+    def __init__(self, layer, args, kwargs):
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs = None
+        nodes = layer.__dict__.setdefault("_inbound_nodes", [])
+        self.index = len(nodes)
+        nodes.append(self)

@@ -1,0 +1,40 @@
+"""`kerax.layers`: Keras 3's layers, each a configuration plus pure `init` / `apply`."""
+
+from kerax.layers.activations.activation import Activation
+from kerax.layers.core.dense import Dense
+from kerax.layers.core.input_layer import Input, InputLayer
+from kerax.layers.input_spec import InputSpec
+from kerax.layers.layer import Layer
+from kerax.layers.regularization.dropout import Dropout
+from kerax.layers.reshaping.flatten import Flatten
+from kerax.layers.reshaping.reshape import Reshape
+
+__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec",
+           "Layer", "Reshape", "deserialize", "serialize"]
+
+
+def _builtin_layers():
+    import kerax.layers as mod
+
+    return {n: getattr(mod, n) for n in dir(mod)
+            if isinstance(getattr(mod, n), type) and issubclass(getattr(mod, n), Layer)}
+
+
+def serialize(layer):
+    """Keras 3's dict format for a layer (with its build config)."""
+    from kerax.saving import serialization_lib
+
+    config = serialization_lib.serialize_keras_object(layer)
+    build = layer.get_build_config()
+    if build is not None:
+        config["build_config"] = build
+    return config
+
+
+def deserialize(config, custom_objects=None):
+    """Builds a layer from Keras 3's dict format."""
+    from kerax.saving import serialization_lib
+
+    return serialization_lib.deserialize_keras_object(
+        config, module_objects=_builtin_layers(), custom_objects=custom_objects
+    )

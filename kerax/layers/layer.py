@@ -1,0 +1,497 @@
+"""The `Layer` base: Keras' configuration object around two pure functions.
+
+Every layer offers the DESIGN.md contract::
+
+    variables = layer.init(key, *sample_inputs)   # {"params": tree, "state": tree}
+    outputs, state = layer.apply(variables, *inputs, training=False, rng=None)
+
+Built-in layers are written in the explicit style: `build_variables(key, *input_shapes)`
+returns `(params, state)` and `forward(params, state, *inputs, training, rng)` returns
+`(outputs, state)`. `__call__` dispatches on its context: symbolic inputs record a
+functional node, a call inside a parent's `apply` uses the parent's pytree (see
+`kerax.layers.scope`), and a call on concrete arrays runs eagerly and keeps the layer's
+variables on the object, as Keras does.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kerax.backend import config as _config
+from kerax.backend import random_state
+from kerax.layers import scope as scope_lib
+from kerax.layers.input_spec import InputSpec, assert_input_compatibility
+from kerax.utils import naming
+
+_ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "weights"}
+
+
+def shape_of(x):
+    """The static shape of an array, a ShapeDtypeStruct or a KerasTensor."""
+    return tuple(x.shape)
+
+
+def _spec(x):
+    if isinstance(x, jax.ShapeDtypeStruct):
+        return x
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return jax.ShapeDtypeStruct(tuple(x.shape), jnp.dtype(x.dtype))
+    x = np.asarray(x)
+    return jax.ShapeDtypeStruct(x.shape, x.dtype)
+
+
+def _is_array_like(x):
+    return hasattr(x, "shape") and hasattr(x, "dtype")
+
+
+class Layer:
+    """Base class of all layers: configuration plus pure `init` / `apply`.
+
+    Args:
+        trainable: whether the layer's params are updated by training.
+        dtype: the dtype of the layer's variables (default `kerax.config.floatx()`).
+        name: the layer's name; unique names are generated as Keras does (`dense_1`).
+
+    Example:
+    >>> import jax, jax.numpy as jnp
+    >>> from kerax.layers import Dense
+    >>> layer = Dense(3)
+    >>> variables = layer.init(jax.random.PRNGKey(0), jnp.ones((2, 4)))
+    >>> y, state = layer.apply(variables, jnp.ones((2, 4)))
+    >>> y.shape
+    (2, 3)
+    """
+
+    _keras_module = "keras.layers"
+
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None,
+                 autocast=True, name=None, **kwargs):
+        unknown = set(kwargs) - _ALLOWED_KWARGS
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}: unrecognized keyword argument(s) {sorted(unknown)}."
+            )
+        object.__setattr__(self, "_sublayers", {})
+        self.name = name or naming.auto_name(type(self).__name__)
+        self.trainable = trainable
+        self._dtype = jnp.dtype(dtype).name if dtype is not None else None
+        self.autocast = autocast
+        self.built = False
+        self.supports_masking = False
+        self.input_spec = None
+        self._variables = None
+        self._build_shapes = None
+        self._weight_names = ((), ())
+        if activity_regularizer is not None:
+            from kerax import regularizers
+
+            activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_regularizer = activity_regularizer
+        # Keras' first-layer shorthand: Dense(8, input_shape=(4,)).
+        shape = kwargs.get("batch_input_shape")
+        if shape is None and kwargs.get("input_shape") is not None:
+            shape = (kwargs.get("batch_size"),) + tuple(kwargs["input_shape"])
+        if shape is None and kwargs.get("input_dim") is not None:
+            shape = (kwargs.get("batch_size"), kwargs["input_dim"])
+        self._batch_input_shape = tuple(shape) if shape is not None else None
+        self._initial_weights = kwargs.get("weights")
+
+    # ----------------------------------------------------------------- attributes --
+    def __setattr__(self, name, value):
+        if not name.startswith("_") and _holds_layers(value):
+            self.__dict__.setdefault("_sublayers", {})[name] = value
+        elif name in self.__dict__.get("_sublayers", {}):
+            del self._sublayers[name]
+        object.__setattr__(self, name, value)
+
+    @property
+    def dtype(self):
+        """The dtype of the layer's variables."""
+        return self._dtype or _config.floatx()
+
+    @property
+    def compute_dtype(self):
+        return self.dtype
+
+    @property
+    def variable_dtype(self):
+        return self.dtype
+
+    # --------------------------------------------------------- explicit-style hooks --
+    def build_variables(self, key, *input_shapes):
+        """Creates `(params, state)` for inputs of the given shapes.
+
+        Built-in layers override this. The default runs the Keras-style path: the user's
+        `build()` (whose `add_weight` calls create the arrays), then one abstract pass of
+        `call()` that creates the variables of sub-layers stored as attributes.
+        """
+        sc = scope_lib.ApplyScope(self, {}, {}, key=key, initializing=True)
+        with sc:
+            if type(self).build is not Layer.build:
+                self.build(*input_shapes)
+            if self._has_call() and self._children():
+                specs = self._init_specs
+                jax.eval_shape(lambda *xs: self._run_call(xs, {}, False), *specs)
+        return sc.params, sc.state
+
+    def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
+        """Maps inputs to `(outputs, state)`, purely.
+
+        Built-in layers override this. The default runs the Keras-style `call()` with its
+        weights and sub-layers resolved against `params` and `state`.
+        """
+        if not self._has_call():
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} must implement `call` (Keras style) or "
+                "`build_variables` and `forward` (explicit style)."
+            )
+        sc = scope_lib.ApplyScope(self, params, state, training=training, rng=rng)
+        with sc:
+            outputs = self._run_call(inputs, kwargs, training)
+        return outputs, sc.state
+
+    def _has_call(self):
+        return type(self).call is not Layer.call
+
+    def call(self, *args, **kwargs):
+        """Keras-style forward computation; override it in custom layers."""
+        raise NotImplementedError
+
+    def _run_call(self, inputs, kwargs, training):
+        import inspect
+
+        sig = inspect.signature(self.call).parameters
+        kwargs = dict(kwargs)
+        if "training" in sig:
+            kwargs["training"] = training
+        return self.call(*inputs, **kwargs)
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None):
+        """Creates a weight (Keras' idiom, used in `build`): returns a variable view.
+
+        Trainable weights go to `params`; non-trainable ones to `state`, where `call` may
+        update them with `.assign()`.
+
+        Example:
+        >>> import numpy as np
+        >>> from kerax.layers import Layer
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+        ...     def call(self, x):
+        ...         return x * self.w
+        >>> Scale()(np.ones((2, 3))).tolist()
+        [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+        """
+        from kerax import initializers
+
+        dtype = jnp.dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
+        init = initializers.get(initializer)
+        shape = tuple(shape or ())
+        coll = "params" if trainable else "state"
+        sc = scope_lib.scope_for(self)
+        taken = set(sc.params) | set(sc.state) if sc is not None else set()
+        if sc is None and self._variables is not None:
+            taken = set(self._variables["params"]) | set(self._variables["state"])
+        if name is None:
+            name, i = "variable", 1
+            while name in taken:
+                name, i = f"variable_{i}", i + 1
+        if sc is not None and sc.initializing:
+            key = scope_lib.name_key(sc.key, name)
+            with jax.ensure_compile_time_eval():
+                sc.__dict__[coll][name] = init(shape, dtype, key=key)
+        else:
+            variables = self._variables or {"params": {}, "state": {}}
+            variables = {c: dict(v) for c, v in variables.items()}
+            variables[coll][name] = init(shape, dtype, key=random_state.next_key())
+            self._variables = variables
+            pn, sn = self._weight_names
+            self._weight_names = (pn + (name,), sn) if trainable else (pn, sn + (name,))
+            self.built = True
+        self.__dict__.setdefault("_weight_regularizers", {})
+        self.__dict__.setdefault("_weight_constraints", {})
+        if regularizer is not None:
+            from kerax import regularizers
+
+            self._weight_regularizers[name] = regularizers.get(regularizer)
+        if constraint is not None:
+            from kerax import constraints
+
+            self._weight_constraints[name] = constraints.get(constraint)
+        from kerax.layers.variable_view import VariableView
+
+        return VariableView(self, coll, (name,))
+
+    def compute_output_shape(self, *input_shapes):
+        """Output shape(s) for input shape(s), derived with `jax.eval_shape` over `apply`."""
+        specs = [jax.tree_util.tree_map(
+            lambda s: jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in s), self.dtype),
+            shp, is_leaf=_is_shape) for shp in input_shapes]
+        variables = jax.eval_shape(self.init, jax.random.PRNGKey(0), *specs)
+        out = jax.eval_shape(lambda v, *a: self.apply(v, *a)[0], variables, *specs)
+        batch_none = any(shp and shp[0] is None for shp in input_shapes if _is_shape(shp))
+        return jax.tree_util.tree_map(
+            lambda o: ((None,) + tuple(o.shape[1:])) if batch_none and o.ndim else tuple(o.shape),
+            out)
+
+    # ------------------------------------------------------------------ the contract --
+    def init(self, key, *inputs, **kwargs):
+        """Creates the layer's variables `{"params": ..., "state": ...}` (pure).
+
+        Args:
+            key: a `jax.random.PRNGKey`.
+            *inputs: sample inputs (arrays or `jax.ShapeDtypeStruct`s); only their shapes
+                and dtypes are used.
+
+        Returns:
+            A dict with the `"params"` and `"state"` pytrees.
+        """
+        specs = jax.tree_util.tree_map(_spec, inputs, is_leaf=_is_array_like)
+        shapes = jax.tree_util.tree_map(shape_of, specs, is_leaf=_is_array_like)
+        if self.input_spec is not None:
+            assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
+        self._init_specs = specs
+        params, state = self.build_variables(key, *shapes)
+        self._weight_names = (tuple(params), tuple(state))
+        self._build_shapes = shapes
+        self.built = True
+        if self.input_spec is not None:
+            assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
+        return {"params": params, "state": state}
+
+    def apply(self, variables, *inputs, training=False, rng=None, **kwargs):
+        """Runs the layer: returns `(outputs, state)` (pure; jit/grad/vmap work on it).
+
+        Args:
+            variables: `{"params": ..., "state": ...}` as returned by `init`.
+            *inputs: the inputs.
+            training: whether to run in training mode (Dropout, BatchNormalization).
+            rng: a `jax.random.PRNGKey`; required by random layers in training mode.
+        """
+        if self.input_spec is not None and inputs:
+            assert_input_compatibility(self, self.input_spec, inputs[0])
+        params = variables.get("params", {}) if variables else {}
+        state = variables.get("state", {}) if variables else {}
+        return self.forward(params, state, *inputs, training=training, rng=rng, **kwargs)
+
+    # ---------------------------------------------------------------- the Keras shell --
+    def __call__(self, *args, **kwargs):
+        if scope_lib.any_symbolic((args, kwargs)):
+            return scope_lib.call_symbolic(self, args, kwargs)
+        scope = scope_lib.current()
+        if scope is not None:
+            return scope.call_child(self, args, kwargs)
+        return self._call_eager(args, kwargs)
+
+    def _call_eager(self, args, kwargs):
+        kwargs = dict(kwargs)
+        training = bool(kwargs.pop("training", False) or False)
+        rng = kwargs.pop("rng", None)
+        if self._variables is None:
+            self.build_eagerly(*args)
+        if rng is None and training:
+            rng = random_state.next_key()
+        outputs, state = self.apply(self._variables, *args, training=training, rng=rng, **kwargs)
+        self._variables = {"params": self._variables["params"], "state": state}
+        return outputs
+
+    def build_eagerly(self, *inputs, key=None):
+        """Initializes the layer's own variables for inputs like `inputs` (eager shell)."""
+        key = random_state.next_key() if key is None else key
+        self._variables = self.init(key, *inputs)
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+        return self._variables
+
+    def build(self, input_shape):
+        """Keras' `build`: initializes the layer for `input_shape` (batch axis may be None)."""
+        shape = tuple(1 if d is None else d for d in input_shape)
+        self.build_eagerly(jax.ShapeDtypeStruct(shape, self.dtype))
+
+    @property
+    def variables(self):
+        """The layer's current `{"params": ..., "state": ...}` (None before it is built)."""
+        return self._variables
+
+    @variables.setter
+    def variables(self, value):
+        self._variables = value
+
+    # ---------------------------------------------------------- Keras' weight views --
+    def _weight_leaves(self, variables):
+        """Leaves of `variables` in Keras' weight order: own params, own state, children."""
+        params, state = variables.get("params", {}), variables.get("state", {})
+        pnames, snames = self._weight_names
+        leaves = [("params", (n,)) for n in pnames if n in params and _is_leaf(params[n])]
+        leaves += [("state", (n,)) for n in snames if n in state and _is_leaf(state[n])]
+        for name, child in self._children().items():
+            sub = {"params": params.get(name, {}), "state": state.get(name, {})}
+            for coll, path in child._weight_leaves(sub):
+                leaves.append((coll, (name,) + path))
+        return leaves
+
+    def _children(self):
+        """Sub-layers keyed by the name their variables are stored under."""
+        out = {}
+        for attr, value in self._sublayers.items():
+            for suffix, layer in _flatten_layers(value):
+                out[attr + suffix] = layer
+        return out
+
+    def get_weights(self):
+        """The layer's weights as NumPy arrays, in Keras 3's order.
+
+        Example:
+        >>> import numpy as np
+        >>> from kerax.layers import Dense
+        >>> layer = Dense(2)
+        >>> _ = layer(np.ones((1, 3)))
+        >>> [w.shape for w in layer.get_weights()]
+        [(3, 2), (2,)]
+        """
+        self._require_built("get_weights")
+        return [np.asarray(_get_path(self._variables[c], p))
+                for c, p in self._weight_leaves(self._variables)]
+
+    def set_weights(self, weights):
+        """Sets the weights from NumPy arrays in Keras 3's order (shapes are checked)."""
+        self._require_built("set_weights")
+        leaves = self._weight_leaves(self._variables)
+        weights = list(weights)
+        if len(weights) != len(leaves):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(leaves)} weight arrays, "
+                f"but `set_weights` received {len(weights)}."
+            )
+        new = jax.tree_util.tree_map(lambda x: x, self._variables)
+        for (coll, path), w in zip(leaves, weights):
+            old = _get_path(new[coll], path)
+            w = np.asarray(w)
+            if tuple(w.shape) != tuple(old.shape):
+                raise ValueError(
+                    f"Layer '{self.name}': weight {'/'.join(path)} expects shape "
+                    f"{tuple(old.shape)}, but `set_weights` received shape {tuple(w.shape)}."
+                )
+            _set_path(new[coll], path, jnp.asarray(w, old.dtype))
+        self._variables = new
+
+    @property
+    def weights(self):
+        """Variable-like views of every weight, in Keras' order."""
+        from kerax.layers.variable_view import VariableView
+
+        if self._variables is None:
+            return []
+        return [VariableView(self, c, p) for c, p in self._weight_leaves(self._variables)]
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self.weights if not w.trainable]
+
+    def count_params(self):
+        """Number of scalars in the layer's weights."""
+        self._require_built("count_params")
+        return int(sum(np.prod(w.shape) for w in self.weights))
+
+    def trainable_mask(self, params):
+        """A pytree of bools like `params`: which leaves the optimizer updates."""
+        if not self.trainable:
+            return jax.tree_util.tree_map(lambda _: False, params)
+        children = self._children()
+        out = {}
+        for name, value in params.items():
+            if name in children and isinstance(value, dict):
+                out[name] = children[name].trainable_mask(value)
+            else:
+                out[name] = jax.tree_util.tree_map(lambda _: True, value)
+        return out
+
+    def _require_built(self, what):
+        if self._variables is None:
+            raise ValueError(
+                f"Layer '{self.name}' is not built yet, so `{what}` has nothing to return. "
+                "Call it on an input first (or `build(input_shape)`)."
+            )
+
+    # ------------------------------------------------------------------ serialization --
+    def get_config(self):
+        """Keras 3's config dict (arguments to rebuild the layer)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_config()}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    def _dtype_config(self):
+        return {"module": "keras", "class_name": "DTypePolicy",
+                "config": {"name": self.dtype}, "registered_name": None}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        dtype = config.get("dtype")
+        if isinstance(dtype, dict):
+            config["dtype"] = dtype.get("config", {}).get("name")
+        return cls(**config)
+
+    def get_build_config(self):
+        if self._build_shapes is None:
+            return None
+        shapes = self._build_shapes
+        return {"input_shape": list(shapes[0]) if len(shapes) == 1 else [list(s) for s in shapes]}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_shape(x):
+    return isinstance(x, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in x)
+
+
+def _is_leaf(x):
+    return not isinstance(x, dict)
+
+
+def _holds_layers(value):
+    if isinstance(value, Layer):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_layers(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_layers(v) for v in value.values())
+    return False
+
+
+def _flatten_layers(value, suffix=""):
+    if isinstance(value, Layer):
+        yield suffix, value
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _flatten_layers(v, f"{suffix}_{i}")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _flatten_layers(v, f"{suffix}_{k}")
+
+
+def _get_path(tree, path):
+    for p in path:
+        tree = tree[p]
+    return tree
+
+
+def _set_path(tree, path, value):
+    for p in path[:-1]:
+        tree = tree[p]
+    tree[path[-1]] = value
+
+
+__all__ = ["Layer", "InputSpec"]

@@ -1,0 +1,118 @@
+"""Call contexts: a layer called inside a parent's `apply` uses the parent's pytree.
+
+When a Keras-style layer or subclassed model runs `call`, `ApplyScope` is active: a
+sub-layer's `__call__` looks up its variables in the scope by the attribute name it is
+stored under, runs its pure `apply`, and records its new state in the scope; weights
+created with `add_weight` resolve against the scope's arrays. While initializing, the
+scope creates a sub-layer's variables the first time it is called (Haiku's `transform`
+and Keras' stateless scope are prior art).
+"""
+
+import threading
+import zlib
+
+import jax
+
+_LOCAL = threading.local()
+
+
+def _stack():
+    if not hasattr(_LOCAL, "stack"):
+        _LOCAL.stack = []
+    return _LOCAL.stack
+
+
+def current():
+    """The innermost active `ApplyScope`, or None."""
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+def scope_for(layer):
+    """The innermost active scope owned by `layer`, or None."""
+    for sc in reversed(_stack()):
+        if sc.owner is layer:
+            return sc
+    return None
+
+
+def name_key(key, name):
+    """A key for the child stored under `name`, independent of call order."""
+    return jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)
+
+
+class ApplyScope:
+    """The variables of one layer's `call`, with its children's sub-trees inside."""
+
+    def __init__(self, owner, params, state, training=False, rng=None, key=None,
+                 initializing=False):
+        self.owner = owner
+        self.params = dict(params)
+        self.state = dict(state)
+        self.training = training
+        self.rng = rng
+        self.key = key
+        self.initializing = initializing
+        self.losses = []
+        self._names = {id(layer): name for name, layer in owner._children().items()}
+
+    def __enter__(self):
+        _stack().append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack().pop()
+
+    def child_name(self, child):
+        name = self._names.get(id(child))
+        if name is None:  # sub-layers may be created in `build()`: refresh the map
+            self._names = {id(layer): n for n, layer in self.owner._children().items()}
+            name = self._names.get(id(child))
+        if name is None:
+            raise ValueError(
+                f"Layer '{child.name}' was called inside '{self.owner.name}.call()' but is not "
+                f"an attribute of '{self.owner.name}'. Create sub-layers in `__init__` (or "
+                "`build`) and store them as attributes, e.g. `self.dense = Dense(8)`."
+            )
+        return name
+
+    def call_child(self, child, args, kwargs):
+        name = self.child_name(child)
+        kwargs = dict(kwargs)
+        training = kwargs.pop("training", None)
+        training = self.training if training is None else training
+        rng = kwargs.pop("rng", None)
+        if rng is None and self.rng is not None:
+            rng = name_key(self.rng, name)
+        if name not in self.params and name not in self.state:
+            if not self.initializing:
+                raise ValueError(
+                    f"No variables for sub-layer '{name}' of '{self.owner.name}': the "
+                    "variables passed to `apply` do not match this model. Create them with "
+                    "`model.init(...)` on the same model."
+                )
+            with jax.ensure_compile_time_eval():
+                variables = child.init(name_key(self.key, name), *args, **kwargs)
+            if variables["params"]:
+                self.params[name] = variables["params"]
+            if variables["state"]:
+                self.state[name] = variables["state"]
+        sub = {"params": self.params.get(name, {}), "state": self.state.get(name, {})}
+        outputs, new_state = child.apply(sub, *args, training=training, rng=rng, **kwargs)
+        if new_state:
+            self.state[name] = new_state
+        return outputs
+
+
+def any_symbolic(tree):
+    from kerax.backend.keras_tensor import KerasTensor
+
+    leaves = jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, KerasTensor))
+    return any(isinstance(x, KerasTensor) for x in leaves)
+
+
+def call_symbolic(layer, args, kwargs):
+    """Records a functional node (see `kerax.models.functional`)."""
+    from kerax.backend import keras_tensor
+
+    return keras_tensor.call_symbolic(layer, args, kwargs)
