@@ -17,6 +17,31 @@ from kerax.metrics.accuracy_metrics import (  # noqa: F401
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from kerax.metrics.correlation_metrics import (  # noqa: F401
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
+from kerax.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge  # noqa: F401
+from kerax.metrics.loss_functions import (  # noqa: F401
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from kerax.metrics.metric import (  # noqa: F401
     Mean,
     MeanMetricWrapper,
@@ -24,21 +49,55 @@ from kerax.metrics.metric import (  # noqa: F401
     Sum,
     metric_from_function,
 )
+from kerax.metrics.probabilistic_metrics import (  # noqa: F401
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    KLDivergence,
+    Poisson,
+    SparseCategoricalCrossentropy,
+)
+from kerax.metrics.regression_metrics import (  # noqa: F401
+    CosineSimilarity,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    R2Score,
+    RootMeanSquaredError,
+)
 from kerax.utils import naming
 
 _CLASSES = (
     Metric, Mean, Sum, MeanMetricWrapper,
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+    MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score,
+    ConcordanceCorrelation, PearsonCorrelation,
+    Hinge, SquaredHinge, CategoricalHinge,
+    KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
 )
 _FUNCTIONS = (
     binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    concordance_correlation, pearson_correlation,
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+    mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge,
 )
 
 ALL = {c.__name__: c for c in _CLASSES}
 FUNCTIONS = {f.__name__: f for f in _FUNCTIONS}
-ALIASES = {}
+ALIASES = {
+    "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+    "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+}
 # Keras' string table: class names, their snake_case forms, and the short aliases.
 ALL_OBJECTS_DICT = {**ALL, **{naming.to_snake_case(n): c for n, c in ALL.items()}}
 ALL_OBJECTS_DICT.update(ALIASES)

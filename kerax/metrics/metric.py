@@ -60,6 +60,16 @@ class Metric:
         """The metric's value for `state` (pure)."""
         raise NotImplementedError
 
+    def init_like(self, *update_args, **update_kwargs):
+        """A fresh state shaped for these `update` arguments (arrays or ShapeDtypeStructs).
+
+        A few metrics (`R2Score`, `F1Score`) size their state from the first batch, as
+        Keras builds them; this gives the full state up front, e.g. for a `lax.scan` carry.
+        Every metric's state starts at zeros, as in Keras.
+        """
+        shapes = jax.eval_shape(self.update, self.init(), *update_args, **update_kwargs)
+        return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
     # --- Keras' stateful shell ---------------------------------------------------------
     @property
     def state(self):
