@@ -38,3 +38,5 @@ def deserialize(config, custom_objects=None):
     return serialization_lib.deserialize_keras_object(
         config, module_objects=_builtin_layers(), custom_objects=custom_objects
     )
+from kerax.layers._catalog_norm import *  # noqa: F401,F403
+from kerax.layers._catalog_conv import *  # noqa: F401,F403
