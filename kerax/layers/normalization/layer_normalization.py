@@ -25,7 +25,7 @@ class LayerNormalization(Layer):
     >>> x = jnp.array([[1.0, 3.0]])
     >>> y, _ = ln.apply(ln.init(jax.random.PRNGKey(0), x), x)
     >>> [round(float(a), 3) for a in y[0]]
-    [-0.999, 0.999]
+    [-1.0, 1.0]
     """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
