@@ -16,3 +16,8 @@ from kerax import metrics  # noqa: F401
 from kerax import optimizers  # noqa: F401
 from kerax import saving  # noqa: F401
 from kerax import utils  # noqa: F401
+from kerax import callbacks  # noqa: F401
+from kerax import layers  # noqa: F401
+from kerax import models  # noqa: F401
+from kerax.layers import Input  # noqa: F401
+from kerax.models import Model, Sequential  # noqa: F401

@@ -1,0 +1,55 @@
+from kerax.callbacks.callback import Callback
+from kerax.callbacks.history import History
+from kerax.callbacks.progbar_logger import ProgbarLogger
+
+
+class CallbackList(Callback):
+    """Calls a list of callbacks in order; adds `History` and `ProgbarLogger` as Keras does.
+
+    Example:
+    >>> cbs = CallbackList([], add_history=True)
+    >>> isinstance(cbs.callbacks[0], History)
+    True
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
+                 **params):
+        super().__init__()
+        self.callbacks = list(callbacks or [])
+        if add_history and not any(isinstance(c, History) for c in self.callbacks):
+            self.callbacks.append(History())
+        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
+            self.callbacks.insert(0, ProgbarLogger())
+        if model is not None:
+            self.set_model(model)
+        if params:
+            self.set_params(params)
+
+    def append(self, callback):
+        self.callbacks.append(callback)
+
+    def set_params(self, params):
+        super().set_params(params)
+        for c in self.callbacks:
+            c.set_params(params)
+
+    def set_model(self, model):
+        super().set_model(model)
+        for c in self.callbacks:
+            c.set_model(model)
+
+    def _dispatch(name):
+        def hook(self, *args, **kwargs):
+            for c in self.callbacks:
+                getattr(c, name)(*args, **kwargs)
+
+        hook.__name__ = name
+        return hook
+
+    for _name in ("on_batch_begin", "on_batch_end", "on_epoch_begin", "on_epoch_end",
+                  "on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
+                  "on_test_batch_end", "on_predict_batch_begin", "on_predict_batch_end",
+                  "on_train_begin", "on_train_end", "on_test_begin", "on_test_end",
+                  "on_predict_begin", "on_predict_end"):
+        locals()[_name] = _dispatch(_name)
+    del _name, _dispatch

@@ -1,0 +1,4 @@
+"""`kerax.models`: `Model`, `Sequential`, and (de)serialization of models."""
+
+from kerax.models.model import Model  # noqa: F401
+from kerax.models.sequential import Sequential  # noqa: F401

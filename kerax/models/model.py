@@ -1,0 +1,76 @@
+"""`Model`: a `Layer` with Keras' training shell (`compile`, `fit`, ...) and `summary`."""
+
+from kerax.layers.layer import Layer
+from kerax.trainer.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A layer that trains: Keras 3's `Model`, built on pure `init` / `apply`.
+
+    Subclass it with sub-layers as attributes and a `call(self, x, training=False)`;
+    `Model(inputs, outputs)` builds a functional model; see `Sequential` for stacks.
+
+    Example:
+    >>> import numpy as np, kerax
+    >>> class MLP(kerax.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = kerax.layers.Dense(8, activation="relu")
+    ...         self.out = kerax.layers.Dense(1)
+    ...     def call(self, x, training=False):
+    ...         return self.out(self.hidden(x))
+    >>> model = MLP()
+    >>> model(np.ones((2, 3))).shape
+    (2, 1)
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from kerax.models import functional
+
+            return functional.Functional(*args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, *args, trainable=True, name=None, dtype=None, **kwargs):
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
+        self._init_trainer()
+
+    @property
+    def layers(self):
+        """The model's direct sub-layers, in the order they were set."""
+        return list(self._children().values())
+
+    def get_layer(self, name=None, index=None):
+        """Returns a sub-layer by name or index (Keras' `get_layer`)."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only one of `name` and `index` to `get_layer`.")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        if isinstance(name, int):
+            return self.get_layer(index=name)
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}."
+        )
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints Keras' summary table: layers, output shapes, parameter counts."""
+        from kerax.models import summary_utils
+
+        summary_utils.print_summary(self, line_length=line_length, print_fn=print_fn,
+                                    show_trainable=show_trainable)
+
+    def summary_rows(self):
+        """`(layer, output_shape)` per direct sub-layer (None where not derivable)."""
+        return [(layer, None) for layer in self.layers]
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}

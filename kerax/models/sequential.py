@@ -1,0 +1,170 @@
+"""`Sequential`: a stack of layers, itself a layer (and a trainable `Model`)."""
+
+import jax
+
+from kerax.backend.keras_tensor import KerasTensor
+from kerax.layers.core.input_layer import InputLayer
+from kerax.layers.layer import Layer
+from kerax.models.model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers: `Sequential([Input((64,)), Dense(10)])`.
+
+    Params nest by layer name: `variables["params"]["dense"]["kernel"]`. With an `Input`
+    (or `input_shape=` on the first layer) the model is built at once; otherwise it is
+    built on the first call, `fit` or `build(input_shape)`.
+
+    Example:
+    >>> import jax, jax.numpy as jnp, kerax
+    >>> model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(2)])
+    >>> y, state = model.apply(model.variables, jnp.ones((3, 4)))
+    >>> y.shape
+    (3, 2)
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None, **kwargs):
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        self._stack = []
+        self._input_layer = None
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_build()
+
+    # ----------------------------------------------------------------- structure --
+    def add(self, layer, rebuild=True):
+        """Adds a layer on top of the stack (an `Input` only as the first element)."""
+        if isinstance(layer, KerasTensor):
+            history = layer._keras_history
+            layer = history[0] if history else None
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError(
+                    "Sequential model '%s' already has layers: an `Input` can only be the "
+                    "first element of a Sequential model." % self.name
+                )
+            self._input_layer = layer
+        elif not isinstance(layer, Layer):
+            raise ValueError(
+                "Only instances of `kerax.layers.Layer` can be added to a Sequential model. "
+                f"Received: {layer!r} (of type {type(layer).__name__})"
+            )
+        else:
+            if any(l.name == layer.name for l in self._stack):
+                raise ValueError(
+                    f"All layers added to a Sequential model should have unique names. Name "
+                    f"'{layer.name}' is already the name of a layer in this model. Update the "
+                    "`name` argument to pass a unique name."
+                )
+            if not self._stack and self._input_layer is None and \
+                    getattr(layer, "_batch_input_shape", None) is not None:
+                self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
+            self._stack.append(layer)
+        self._variables = None
+        self.built = False
+        self._programs = {}
+        if rebuild:
+            self._maybe_build()
+
+    def pop(self, rebuild=True):
+        """Removes the last layer and returns it."""
+        if not self._stack:
+            raise TypeError("There are no layers in the model.")
+        layer = self._stack.pop()
+        self._variables = None
+        self.built = False
+        self._programs = {}
+        if rebuild:
+            self._maybe_build()
+        return layer
+
+    @property
+    def layers(self):
+        """The stacked layers (the `Input` is not listed, as in Keras)."""
+        return list(self._stack)
+
+    def _children(self):
+        return {layer.name: layer for layer in self._stack}
+
+    def _maybe_build(self):
+        if self._input_layer is not None and self._stack:
+            self.build_eagerly(self._input_layer.output.spec())
+
+    def build(self, input_shape=None):
+        """Builds the model for `input_shape` (the batch axis may be None)."""
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError("`build` needs an `input_shape` when the model has no Input.")
+            input_shape = self._input_layer.batch_shape
+        dtype = self._input_layer.input_dtype if self._input_layer is not None else self.dtype
+        shape = tuple(1 if d is None else d for d in input_shape)
+        self.build_eagerly(jax.ShapeDtypeStruct(shape, dtype))
+
+    # ---------------------------------------------------------------- pure functions --
+    def build_variables(self, key, input_shape):
+        if not self._stack:
+            raise ValueError(f"Sequential model '{self.name}' has no layers to build.")
+        spec = self._init_specs[0]
+        params, state = {}, {}
+        for i, layer in enumerate(self._stack):
+            v = layer.init(jax.random.fold_in(key, i), spec)
+            if v["params"]:
+                params[layer.name] = v["params"]
+            if v["state"]:
+                state[layer.name] = v["state"]
+            spec = jax.eval_shape(lambda vv, x: layer.apply(vv, x)[0], v, spec)
+            layer._variables = v
+        return params, state
+
+    def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        x = inputs
+        new_state = dict(state)
+        for i, layer in enumerate(self._stack):
+            sub = {"params": params.get(layer.name, {}), "state": state.get(layer.name, {})}
+            layer_rng = jax.random.fold_in(rng, i) if rng is not None else None
+            try:
+                x, s = layer.apply(sub, x, training=training, rng=layer_rng)
+            except Exception as e:
+                if hasattr(e, "add_note") and not getattr(e, "_kerax_noted", False):
+                    e.add_note(f"(raised in layer '{layer.name}' of Sequential '{self.name}', "
+                               f"input shape {tuple(getattr(x, 'shape', ()))})")
+                    e._kerax_noted = True
+                raise
+            if s:
+                new_state[layer.name] = s
+        return x, new_state
+
+    # ----------------------------------------------------------------- display/config --
+    def summary_rows(self):
+        rows = []
+        if self.variables is None:
+            return [(layer, None) for layer in self._stack]
+        spec = self._init_specs[0]
+        batch_none = self._input_layer is None or self._input_layer.batch_shape[0] is None
+        for layer in self._stack:
+            sub = {"params": self.variables["params"].get(layer.name, {}),
+                   "state": self.variables["state"].get(layer.name, {})}
+            spec = jax.eval_shape(lambda vv, x: layer.apply(vv, x)[0], sub, spec)
+            shape = jax.tree_util.tree_map(lambda s: tuple(s.shape), spec)
+            if batch_none and isinstance(shape, tuple) and shape and isinstance(shape[0], int):
+                shape = (None,) + shape[1:]
+            rows.append((layer, shape))
+        return rows
+
+    def get_config(self):
+        from kerax.layers import serialize
+
+        layers = []
+        if self._input_layer is not None:
+            layers.append({"module": "keras.layers", "class_name": "InputLayer",
+                           "config": self._input_layer.get_config(), "registered_name": None})
+        layers += [serialize(layer) for layer in self._stack]
+        return {"name": self.name, "trainable": self.trainable,
+                "dtype": self._dtype_config(), "layers": layers}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from kerax.layers import deserialize
+
+        layers = [deserialize(c, custom_objects=custom_objects) for c in config["layers"]]
+        return cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True))

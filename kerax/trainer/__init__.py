@@ -1,0 +1,1 @@
+"""The training engine: compiled pure steps, the epoch loop, and data adapters."""

@@ -1,0 +1,164 @@
+"""Arrays in, index plans out: how `fit` walks NumPy/JAX arrays without recompiling.
+
+The arrays are checked once (lengths, dtypes, emptiness), placed on the device once when
+they fit, and each epoch is a plan of batch indices `(steps, batch_size)` with a row mask:
+the last short batch is padded with index 0 and masked, so every step has the same shape.
+"""
+
+import math
+
+import jax
+import numpy as np
+
+_DEVICE_BUDGET_BYTES = 2 * 1024**3
+
+
+def _leaves(tree):
+    return jax.tree_util.tree_leaves(tree)
+
+
+def _describe(path):
+    return "".join(str(p) for p in path) or "the input"
+
+
+def standardize(name, data):
+    """Converts a (nested) array structure to NumPy arrays, with clear errors."""
+    if data is None:
+        return None
+
+    def convert(path, a):
+        where = f"`{name}`" + (f" at {_describe(path)}" if path else "")
+        if isinstance(a, (str, bytes)):
+            raise TypeError(f"{where} is a string; kerax trains on numeric arrays only.")
+        if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+            a = np.asarray(a)
+        if a.dtype == object or a.dtype.kind in "USO":
+            raise TypeError(
+                f"{where} has dtype {a.dtype}, which kerax cannot train on. Convert it to a "
+                "numeric array first (e.g. encode strings as integer ids)."
+            )
+        if a.ndim == 0:
+            raise ValueError(f"{where} is a scalar; expected an array with a batch axis.")
+        if isinstance(a, jax.Array):
+            return a
+        return np.asarray(a)
+
+    return jax.tree_util.tree_map_with_path(convert, data)
+
+
+def num_samples(*trees):
+    """The shared batch size of all arrays; raises if they disagree or are empty."""
+    sizes = {}
+    for name, tree in trees:
+        for a in _leaves(tree):
+            sizes.setdefault(name, set()).add(int(a.shape[0]))
+    for name, s in sizes.items():
+        if len(s) > 1:
+            raise ValueError(
+                f"The arrays in `{name}` have different numbers of samples: {sorted(s)}. "
+                "All inputs must have the same length on axis 0."
+            )
+    flat = {name: next(iter(s)) for name, s in sizes.items()}
+    if len(set(flat.values())) > 1:
+        desc = ", ".join(f"{k} has {v}" for k, v in flat.items())
+        raise ValueError(
+            f"Data cardinality is ambiguous: {desc} samples. Make sure all arrays contain "
+            "the same number of samples."
+        )
+    n = next(iter(flat.values())) if flat else 0
+    if n == 0:
+        raise ValueError(
+            "The input data is empty (0 samples). Pass at least one example to fit, "
+            "evaluate or predict."
+        )
+    return n
+
+
+def split_validation(arrays, validation_split, n):
+    """Keras' `validation_split`: the last fraction of the samples, before shuffling."""
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"Training data contains {n} samples, which is not sufficient to split it into a "
+            f"validation and training set as specified by `validation_split={validation_split}`. "
+            "Either provide more data, or a different value for `validation_split`."
+        )
+    head = jax.tree_util.tree_map(lambda a: a[:split_at], arrays)
+    tail = jax.tree_util.tree_map(lambda a: a[split_at:], arrays)
+    return head, tail
+
+
+def class_weights_to_sample_weights(y, class_weight):
+    """Per-sample weights from a `{class_index: weight}` dict (Keras' `class_weight`)."""
+    y = np.asarray(y)
+    labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(y.shape[0], -1)[:, 0]
+    labels = labels.astype(np.int64)
+    table = np.ones(max(int(labels.max()) + 1, max(class_weight) + 1), np.float32)
+    for k, w in class_weight.items():
+        table[int(k)] = w
+    return table[labels]
+
+
+class ArrayDataAdapter:
+    """Batches arrays as index plans over device-resident data.
+
+    Args:
+        x, y, sample_weight: arrays or nested structures of arrays (same length).
+        batch_size: examples per step.
+        steps: steps per epoch (default: one pass over the data).
+        shuffle: True (every epoch), False, or "batch".
+        seed: the shuffling seed.
+    """
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, steps=None,
+                 shuffle=False, seed=0):
+        self.num_samples = num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        self.batch_size = int(batch_size)
+        self.batches_per_pass = math.ceil(self.num_samples / self.batch_size)
+        self.steps_per_epoch = int(steps) if steps is not None else self.batches_per_pass
+        self.shuffle = shuffle
+        self._rng = np.random.default_rng(seed)
+        self._pass_plan = None
+        self._pass_pos = 0
+        data = (x, y, sample_weight)
+        nbytes = sum(a.nbytes for a in _leaves(data))
+        self.on_device = nbytes <= _DEVICE_BUDGET_BYTES
+        self.data = jax.device_put(data) if self.on_device else data
+
+    def _new_pass(self):
+        n, b = self.num_samples, self.batch_size
+        order = np.arange(n)
+        if self.shuffle == "batch":
+            blocks = np.arange(self.batches_per_pass)
+            self._rng.shuffle(blocks)
+            order = np.concatenate([order[i * b:(i + 1) * b] for i in blocks])
+        elif self.shuffle:
+            order = self._rng.permutation(n)
+        pad = self.batches_per_pass * b - n
+        idx = np.concatenate([order, np.zeros(pad, np.int64)]).reshape(-1, b)
+        mask = np.concatenate([np.ones(n, bool), np.zeros(pad, bool)]).reshape(-1, b)
+        return idx.astype(np.int32), mask
+
+    def epoch_plan(self):
+        """`(indices, mask)` of shape `(steps_per_epoch, batch_size)` for the next epoch."""
+        idx_parts, mask_parts, need = [], [], self.steps_per_epoch
+        while need > 0:
+            if self._pass_plan is None or self._pass_pos >= self.batches_per_pass:
+                self._pass_plan, self._pass_pos = self._new_pass(), 0
+            take = min(need, self.batches_per_pass - self._pass_pos)
+            idx, mask = self._pass_plan
+            idx_parts.append(idx[self._pass_pos:self._pass_pos + take])
+            mask_parts.append(mask[self._pass_pos:self._pass_pos + take])
+            self._pass_pos += take
+            need -= take
+        if self.steps_per_epoch == self.batches_per_pass:
+            self._pass_plan = None
+        return np.concatenate(idx_parts), np.concatenate(mask_parts)
+
+    def gather(self, data, idx):
+        """The batch at `idx` (traceable: used inside the compiled step)."""
+        return jax.tree_util.tree_map(lambda a: a[idx], data)
+
+    def host_batches(self, idx):
+        """Host-side gather for data too large to keep on the device."""
+        return jax.tree_util.tree_map(lambda a: np.asarray(a)[idx], self.data)

@@ -1,0 +1,142 @@
+"""The pure steps and the compiled executions built from them.
+
+`train_step(TrainState, batch) -> TrainState` is forward, loss, gradient, optimizer update
+and metric accumulation in one function; an *execution* runs K steps in one dispatch
+(`lax.scan`, or unrolled where a rolled loop is slow), gathering each step's batch from
+device-resident data by index. Logs are computed on device from the metric state; the
+host reads them only when it reports them.
+"""
+
+import jax
+import jax.extend
+import jax.numpy as jnp
+from jax import lax
+
+from kerax.layers import batch_mask
+from kerax.trainer.train_state import TrainState
+
+
+def partition(params, mask):
+    """Splits params into (trainable, frozen) trees with None where a leaf is absent."""
+    trainable = jax.tree_util.tree_map(lambda m, p: p if m else None, mask, params)
+    frozen = jax.tree_util.tree_map(lambda m, p: None if m else p, mask, params)
+    return trainable, frozen
+
+
+def combine(mask, trainable, frozen):
+    is_none = lambda x: x is None  # noqa: E731
+    return jax.tree_util.tree_map(lambda m, t, f: t if m else f, mask, trainable, frozen,
+                                  is_leaf=is_none)
+
+
+class StepFunctions:
+    """Builds the pure train/test/predict steps of a compiled model."""
+
+    def __init__(self, model, trainable_mask):
+        self.model = model
+        self.mask = trainable_mask
+
+    # ------------------------------------------------------------------------ steps --
+    def _forward(self, params, state, x, row_mask, training, rng):
+        with batch_mask.use(row_mask):
+            return self.model.apply({"params": params, "state": state}, x,
+                                    training=training, rng=rng)
+
+    def _loss(self, y, y_pred, sw, row_mask, params):
+        model = self.model
+        loss = model.compute_loss_value(y, y_pred, sw, row_mask)
+        reg = model.regularization_loss(params)
+        return loss + reg if reg is not None else loss
+
+    def train_step(self, ts, batch):
+        x, y, sw, row_mask = batch
+        model = self.model
+        rng, step_rng = jax.random.split(ts.rng)
+        trainable, frozen = partition(ts.params, self.mask)
+
+        def loss_fn(trainable):
+            params = combine(self.mask, trainable, frozen)
+            y_pred, new_state = self._forward(params, ts.state, x, row_mask, True, step_rng)
+            return self._loss(y, y_pred, sw, row_mask, params), (y_pred, new_state)
+
+        (loss, (y_pred, new_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+        new_trainable, opt_state = model.optimizer.apply(grads, ts.opt_state, trainable)
+        params = model.apply_constraints(combine(self.mask, new_trainable, frozen))
+        metric_state = model.update_metric_state(ts.metric_state, loss, y, y_pred, sw, row_mask)
+        return TrainState(params, new_state, opt_state, metric_state, rng, ts.step + 1)
+
+    def test_step(self, ts, batch):
+        x, y, sw, row_mask = batch
+        y_pred, _ = self._forward(ts.params, ts.state, x, row_mask, False, None)
+        loss = self._loss(y, y_pred, sw, row_mask, ts.params)
+        metric_state = self.model.update_metric_state(ts.metric_state, loss, y, y_pred, sw,
+                                                      row_mask)
+        return ts._replace(metric_state=metric_state)
+
+    def predict_step(self, params, state, x):
+        y_pred, _ = self.model.apply({"params": params, "state": state}, x, training=False)
+        return y_pred
+
+
+def _gather(data, idx):
+    return jax.tree_util.tree_map(lambda a: a[idx], data)
+
+
+def make_execution(step_fn, num_steps, unroll, logs_fn, has_data=True):
+    """`execute(ts, data, idx, mask) -> (ts, logs)`: `num_steps` steps in one program.
+
+    `idx`/`mask` have shape `(num_steps, batch)`; each step gathers its batch from `data`
+    (x, y, sample_weight) on the device. With `num_steps == 1` there is no loop at all.
+    """
+
+    def one(ts, data, i, m):
+        x, y, sw = _gather(data, i)
+        return step_fn(ts, (x, y, sw, m))
+
+    def execute(ts, data, idx, mask):
+        if num_steps == 1:
+            ts = one(ts, data, idx[0], mask[0])
+        else:
+            def body(carry, im):
+                return one(carry, data, im[0], im[1]), None
+
+            ts, _ = lax.scan(body, ts, (idx, mask), unroll=unroll)
+        return ts, logs_fn(ts.metric_state)
+
+    return execute
+
+
+def make_predict_execution(predict_fn, num_steps, unroll):
+    """`execute(params, state, x_data, idx) -> outputs` with a leading `(steps, batch)`."""
+
+    def execute(params, state, data, idx):
+        if num_steps == 1:
+            out = predict_fn(params, state, _gather(data, idx[0]))
+            return jax.tree_util.tree_map(lambda o: o[None], out)
+
+        def body(_, i):
+            return None, predict_fn(params, state, _gather(data, i))
+
+        _, outs = lax.scan(body, None, idx, unroll=unroll)
+        return outs
+
+    return execute
+
+
+def has_convolution(closed_jaxpr):
+    """Whether a traced program contains a convolution (at any nesting depth)."""
+
+    def walk(jaxpr):
+        for eqn in jaxpr.eqns:
+            if eqn.primitive.name.startswith("conv"):
+                return True
+            for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+                if walk(sub):
+                    return True
+        return False
+
+    return walk(closed_jaxpr.jaxpr)
+
+
+def zeros_like_tree(tree):
+    return jax.tree_util.tree_map(jnp.zeros_like, tree)

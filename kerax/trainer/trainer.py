@@ -1,0 +1,542 @@
+"""`Trainer`: Keras' `compile` / `fit` / `evaluate` / `predict` over compiled pure steps."""
+
+import math
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kerax import optimizers as optimizers_module
+from kerax.backend import random_state
+from kerax.callbacks.callback_list import CallbackList
+from kerax.errors import NotCompiledError
+from kerax.metrics import Mean
+from kerax.trainer import steps as steps_lib
+from kerax.trainer.compile_utils import CompileLoss, CompileMetrics
+from kerax.trainer.data_adapters import array_data_adapter as ada
+from kerax.trainer.train_state import TrainState
+
+# "auto" steps_per_execution: aim for executions of about this many seconds, with the
+# step time estimated from the compiled step's FLOPs and the backend's typical rate.
+_TARGET_EXECUTION_SECONDS = 0.2
+_TYPICAL_FLOPS = {"cpu": 1e11, "gpu": 2e13, "tpu": 5e13}
+
+
+class Trainer:
+    """The training half of `Model`. See `Model` for the user-facing docs."""
+
+    def _init_trainer(self):
+        self.compiled = False
+        self.optimizer = None
+        self.history = None
+        self.stop_training = False
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._programs = {}
+        self._steps_per_execution = "auto"
+        self._train_rng = None
+        self.compile_counts = {}
+
+    # ---------------------------------------------------------------------- compile --
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution="auto",
+                jit_compile="auto", auto_scale_loss=True):
+        """Configures the model for training (Keras 3's arguments).
+
+        Args:
+            optimizer: a name (`"adam"`), a kerax optimizer, or any optax transformation.
+            loss: a name, a `kerax.losses.Loss`, or a function `fn(y_true, y_pred)`.
+            loss_weights: a scalar weight for the loss.
+            metrics: a list of names (`"accuracy"`), metrics, or functions.
+            weighted_metrics: metrics that also use `sample_weight`.
+            steps_per_execution: steps fused into one compiled dispatch; `"auto"` (the
+                default) picks it from the step's cost (one dispatch per step for
+                convolutional models on CPU, where a rolled loop is slow).
+
+        Example:
+        >>> import kerax
+        >>> model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(2)])
+        >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        """
+        self.optimizer = optimizers_module.get(optimizer)
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self._loss_tracker = Mean(name="loss")
+        if steps_per_execution != "auto" and (
+                not isinstance(steps_per_execution, int) or steps_per_execution < 1):
+            raise ValueError(
+                "`steps_per_execution` must be 'auto' or a positive integer. Received: "
+                f"steps_per_execution={steps_per_execution!r}"
+            )
+        self._steps_per_execution = steps_per_execution
+        self.run_eagerly = run_eagerly
+        self._programs = {}
+        self.compiled = True
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise NotCompiledError(
+                f"You must call `compile()` before `{what}()`: the model needs an optimizer "
+                "and a loss, e.g. `model.compile(optimizer='adam', loss='mse')`."
+            )
+
+    # ------------------------------------------------------------ pure pieces (steps) --
+    def compute_loss_value(self, y, y_pred, sample_weight, row_mask):
+        if self._compile_loss is None:
+            return jnp.zeros((), jnp.float32)
+        return self._compile_loss(y, y_pred, sample_weight=sample_weight, mask=row_mask)
+
+    def regularization_loss(self, params):
+        return None
+
+    def apply_constraints(self, params):
+        return params
+
+    def update_metric_state(self, metric_state, loss, y, y_pred, sample_weight, row_mask):
+        row_weight = row_mask.astype(jnp.float32)
+        new = {"loss": self._loss_tracker.update(metric_state["loss"], loss,
+                                                 sample_weight=jnp.sum(row_weight))}
+        new.update(self._compile_metrics.update(
+            {k: v for k, v in metric_state.items() if k != "loss"}, y, y_pred, row_weight,
+            sample_weight))
+        return new
+
+    def _metric_results(self, metric_state):
+        logs = {"loss": self._loss_tracker.result(metric_state["loss"])}
+        logs.update(self._compile_metrics.result(metric_state))
+        return dict(sorted(logs.items()))
+
+    def _init_metric_state(self):
+        return {"loss": self._loss_tracker.init(), **self._compile_metrics.init()}
+
+    @property
+    def metrics(self):
+        """The loss tracker and the compiled metrics (Keras' `model.metrics`)."""
+        if not self.compiled:
+            return []
+        return [self._loss_tracker] + self._compile_metrics.all()
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    # --------------------------------------------------------------- data checks --
+    def _prepare_arrays(self, x, y, sample_weight, batch_size, what):
+        if x is None:
+            raise ValueError(f"`{what}()` needs input data: pass `x`.")
+        if batch_size is None:
+            batch_size = 32
+        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise ValueError(
+                f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}"
+            )
+        x = ada.standardize("x", x)
+        y = ada.standardize("y", y)
+        sample_weight = ada.standardize("sample_weight", sample_weight)
+        ada.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        return x, y, sample_weight, int(batch_size)
+
+    def _ensure_built(self, x):
+        if self.variables is not None:
+            return
+        spec = jax.tree_util.tree_map(
+            lambda a: jax.ShapeDtypeStruct((1,) + tuple(a.shape[1:]), a.dtype), x)
+        self.build_eagerly(spec)
+
+    def _validate_against_model(self, x, y, sample_weight):
+        """Shape checks that run before anything is compiled, with first-line errors."""
+        spec = lambda a: jax.ShapeDtypeStruct((2,) + tuple(a.shape[1:]), a.dtype)  # noqa
+        x_spec = jax.tree_util.tree_map(spec, x)
+        out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables, x_spec)
+        if y is None or self._compile_loss is None:
+            return out
+        y_spec = jax.tree_util.tree_map(spec, y)
+        jax.eval_shape(lambda a, b: self._compile_loss(a, b), y_spec, out)
+        self._check_label_range(y, out)
+        return out
+
+    def _check_label_range(self, y, out):
+        loss = self._compile_loss.loss
+        name = type(loss).__name__ + str(getattr(loss, "fn", ""))
+        if "sparse_categorical" not in name.lower() and "SparseCategorical" not in name:
+            return
+        if not hasattr(out, "shape") or not hasattr(y, "dtype"):
+            return
+        num_classes = out.shape[-1]
+        labels = np.asarray(y)
+        ignore = getattr(loss, "ignore_class", None)
+        if ignore is not None:
+            labels = labels[labels != ignore]
+        if labels.size == 0:
+            return
+        lo, hi = labels.min(), labels.max()
+        if lo < 0 or hi >= num_classes or not np.all(np.equal(np.mod(labels, 1), 0)):
+            raise ValueError(
+                f"Labels for sparse categorical cross-entropy must be integers in [0, "
+                f"{num_classes - 1}] (the model outputs {num_classes} classes), but `y` "
+                f"contains values from {lo} to {hi}. Check the labels, or the size of the "
+                "last layer."
+            )
+
+    # ------------------------------------------------------------- train state --
+    def _trainable_mask(self):
+        return self.trainable_mask(self.variables["params"])
+
+    def _make_train_state(self):
+        params = self.variables["params"]
+        mask = self._trainable_mask()
+        trainable, _ = steps_lib.partition(params, mask)
+        if self.optimizer.state is None or self._opt_mask_signature != _signature(mask):
+            self.optimizer.build(trainable)
+            self._opt_mask_signature = _signature(mask)
+        if self._train_rng is None:
+            self._train_rng = random_state.next_key()
+        ts = TrainState(params, self.variables["state"], self.optimizer.state,
+                        self._init_metric_state(), self._train_rng,
+                        jnp.asarray(self.optimizer.iterations, jnp.int32))
+        return _unalias(ts)
+
+    def _store_train_state(self, ts):
+        self._variables = {"params": ts.params, "state": ts.state}
+        self.optimizer.state = ts.opt_state
+        self._train_rng = ts.rng
+
+    _opt_mask_signature = None
+
+    # ------------------------------------------------------------ programs --
+    def _program(self, kind, num_steps, example_args):
+        """A jitted execution, built once per (kind, steps, signature) and counted."""
+        sig = (kind, num_steps, _signature(jax.tree_util.tree_map(
+            lambda a: jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)), example_args)),
+            _signature(self._trainable_mask()))
+        fn = self._programs.get(sig)
+        if fn is not None:
+            return fn
+        step_fns = steps_lib.StepFunctions(self, self._trainable_mask())
+        unroll = self._unroll_for(kind)
+        if kind == "predict":
+            body = steps_lib.make_predict_execution(step_fns.predict_step, num_steps, unroll)
+            fn = jax.jit(body)
+        else:
+            step = step_fns.train_step if kind == "train" else step_fns.test_step
+            body = steps_lib.make_execution(step, num_steps, unroll, self._metric_results)
+            fn = jax.jit(body, donate_argnums=(0,) if kind == "train" else ())
+        self._programs[sig] = fn
+        self.compile_counts[kind] = self.compile_counts.get(kind, 0) + 1
+        return fn
+
+    def _unroll_for(self, kind):
+        return bool(getattr(self, "_unroll_scan", False))
+
+    def _choose_steps_per_execution(self, steps_per_epoch, ts, data, idx, mask):
+        """K for this fit: the user's int, or "auto" from the step's estimated cost."""
+        k = self._steps_per_execution
+        self._unroll_scan = False
+        backend = jax.default_backend()
+        step_fns = steps_lib.StepFunctions(self, self._trainable_mask())
+        one = steps_lib.make_execution(step_fns.train_step, 1, False, self._metric_results)
+        traced = jax.jit(one).trace(ts, data, idx[:1], mask[:1])
+        conv_on_cpu = backend == "cpu" and steps_lib.has_convolution(traced.jaxpr)
+        if k != "auto":
+            # A rolled loop around a convolution is ~30x slower on XLA:CPU: unroll it.
+            self._unroll_scan = conv_on_cpu
+            return max(1, min(int(k), steps_per_epoch))
+        if conv_on_cpu:
+            return 1
+        try:
+            cost = traced.lower().cost_analysis()
+            flops = float((cost[0] if isinstance(cost, list) else cost).get("flops", 0.0))
+        except Exception:  # cost analysis is best effort
+            flops = 0.0
+        step_seconds = max(flops, 1e4) / _TYPICAL_FLOPS.get(backend, 1e11)
+        target = max(1, int(_TARGET_EXECUTION_SECONDS / step_seconds))
+        executions = math.ceil(steps_per_epoch / min(target, steps_per_epoch))
+        return math.ceil(steps_per_epoch / executions)
+
+    # -------------------------------------------------------------------- fit --
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains the model for `epochs` epochs; returns a `History` (Keras 3's arguments).
+
+        Each execution of `steps_per_execution` steps is one compiled XLA program; the last
+        short batch is padded and masked, so no epoch after the first compiles anything.
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 4)), np.ones((8, 1)), epochs=2, verbose=0)
+        >>> len(history.history["loss"])
+        2
+        """
+        self._require_compiled("fit")
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(
+                "`validation_split` must be a float in [0, 1). Received: "
+                f"validation_split={validation_split!r}"
+            )
+        if validation_split and validation_data is not None:
+            validation_split = 0.0  # Keras: validation_data takes precedence
+        x, y, sample_weight, batch_size = self._prepare_arrays(x, y, sample_weight, batch_size,
+                                                               "fit")
+        if class_weight is not None:
+            if y is None or isinstance(y, (dict, list, tuple)):
+                raise ValueError("`class_weight` is only supported for a single target array.")
+            cw = ada.class_weights_to_sample_weights(y, class_weight)
+            sample_weight = cw if sample_weight is None else sample_weight * cw
+        n = ada.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        val = None
+        if validation_split:
+            (x, y, sample_weight), val = ada.split_validation((x, y, sample_weight),
+                                                              validation_split, n)
+        elif validation_data is not None:
+            val = _unpack_validation(validation_data)
+        self._ensure_built(x)
+        self._validate_against_model(x, y, sample_weight)
+        seed = int(jax.random.randint(random_state.next_key(), (), 0, 2**31 - 1))
+        adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps_per_epoch,
+                                       shuffle, seed)
+        self._build_metrics(adapter.data)
+        verbose = 1 if verbose == "auto" else verbose
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=adapter.steps_per_epoch)
+        self.stop_training = False
+        ts = self._make_train_state()
+        idx, mask = adapter.epoch_plan()
+        k = self._choose_steps_per_execution(adapter.steps_per_epoch, ts, adapter.data,
+                                             idx, mask)
+        self._fit_steps_per_execution = k
+        cbs.on_train_begin()
+        logs = {}
+        epoch = initial_epoch
+        for epoch in range(initial_epoch, epochs):
+            if epoch > initial_epoch:
+                idx, mask = adapter.epoch_plan()
+            cbs.on_epoch_begin(epoch)
+            ts = self._make_train_state()
+            logs = self._run_epoch(ts, adapter, idx, mask, k, cbs)
+            if val is not None and _should_validate(epoch, validation_freq):
+                val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
+                                         batch_size=validation_batch_size or batch_size,
+                                         steps=validation_steps, verbose=0, return_dict=True,
+                                         _callbacks=cbs)
+                logs.update({"val_" + k2: v for k2, v in val_logs.items()})
+            logs = {k2: float(v) for k2, v in logs.items()}
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        return self.history
+
+    def _run_epoch(self, ts, adapter, idx, mask, k, cbs):
+        steps = idx.shape[0]
+        start = 0
+        logs = {}
+        while start < steps:
+            size = min(k, steps - start)
+            args = (adapter.data, idx[start:start + size], mask[start:start + size])
+            program = self._program("train", size, (ts,) + args)
+            cbs.on_train_batch_begin(start)
+            ts, logs = program(ts, *args)
+            self._store_train_state(ts)
+            start += size
+            cbs.on_train_batch_end(start - 1, logs)
+            if self.stop_training:
+                break
+        return dict(logs)
+
+    def _build_metrics(self, data):
+        x, y, _ = data
+        if self._compile_metrics.built or y is None:
+            if not self._compile_metrics.built:
+                self._compile_metrics.build(None, None, None)
+            return
+        spec = lambda a: jax.ShapeDtypeStruct((2,) + tuple(a.shape[1:]), a.dtype)  # noqa
+        out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables,
+                             jax.tree_util.tree_map(spec, x))
+        loss = self._compile_loss.identifier if self._compile_loss else None
+        self._compile_metrics.build(jax.tree_util.tree_map(spec, y), out, loss)
+
+    # -------------------------------------------------------------- evaluate --
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, _callbacks=None, **kwargs):
+        """Returns the loss and metrics on the given data (Keras 3's arguments).
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> sorted(model.evaluate(np.ones((8, 4)), np.ones((8, 1)), verbose=0,
+        ...                       return_dict=True))
+        ['loss']
+        """
+        self._require_compiled("evaluate")
+        x, y, sample_weight, batch_size = self._prepare_arrays(x, y, sample_weight, batch_size,
+                                                               "evaluate")
+        self._ensure_built(x)
+        self._validate_against_model(x, y, sample_weight)
+        adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps, False)
+        self._build_metrics(adapter.data)
+        verbose = 1 if verbose == "auto" else verbose
+        in_fit = _callbacks is not None
+        cbs = _callbacks if in_fit else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=adapter.steps_per_epoch, mode="test")
+        idx, mask = adapter.epoch_plan()
+        ts = TrainState(self.variables["params"], self.variables["state"], None,
+                        self._init_metric_state(), None, jnp.zeros((), jnp.int32))
+        k = self._eval_steps(idx.shape[0])
+        cbs.on_test_begin()
+        logs, start = {}, 0
+        while start < idx.shape[0]:
+            size = min(k, idx.shape[0] - start)
+            args = (adapter.data, idx[start:start + size], mask[start:start + size])
+            program = self._program("test", size, (ts,) + args)
+            cbs.on_test_batch_begin(start)
+            ts, logs = program(ts, *args)
+            start += size
+            cbs.on_test_batch_end(start - 1, logs)
+        logs = {k2: float(v) for k2, v in logs.items()}
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]] + [logs[m.name] for m in self._compile_metrics.all()]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    def _eval_steps(self, steps):
+        k = getattr(self, "_fit_steps_per_execution", None)
+        if self._steps_per_execution != "auto":
+            k = self._steps_per_execution
+        if k is None:
+            k = steps if jax.default_backend() != "cpu" else min(steps, 32)
+        return max(1, min(k, steps))
+
+    # -------------------------------------------------------------- predict --
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Generates outputs for the input samples, batch by batch (Keras 3's arguments).
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(2)])
+        >>> model.predict(np.ones((5, 4)), verbose=0).shape
+        (5, 2)
+        """
+        x, _, _, batch_size = self._prepare_arrays(x, None, None, batch_size, "predict")
+        self._ensure_built(x)
+        self._validate_against_model(x, None, None)
+        adapter = ada.ArrayDataAdapter(x, None, None, batch_size, steps, False)
+        verbose = 1 if verbose == "auto" else verbose
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=1, steps=adapter.steps_per_epoch)
+        idx, mask = adapter.epoch_plan()
+        k = self._eval_steps(idx.shape[0])
+        params, state = self.variables["params"], self.variables["state"]
+        x_data = adapter.data[0]
+        outs, start = [], 0
+        cbs.on_predict_begin()
+        while start < idx.shape[0]:
+            size = min(k, idx.shape[0] - start)
+            program = self._program("predict", size, (params, state, x_data, idx[start:start + size]))
+            cbs.on_predict_batch_begin(start)
+            outs.append(program(params, state, x_data, idx[start:start + size]))
+            start += size
+            cbs.on_predict_batch_end(start - 1)
+        cbs.on_predict_end()
+        rows = mask.reshape(-1)
+        return jax.tree_util.tree_map(
+            lambda *o: np.concatenate([np.asarray(a).reshape((-1,) + a.shape[2:]) for a in o])[rows],
+            *outs)
+
+    # ------------------------------------------------------------ on-batch --
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """Runs one training step on one batch; returns the loss (and metrics).
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> loss = model.train_on_batch(np.ones((8, 4)), np.ones((8, 1)))
+        """
+        self._require_compiled("train_on_batch")
+        x, y, sample_weight, _ = self._prepare_arrays(x, y, sample_weight, 1, "train_on_batch")
+        if class_weight is not None:
+            cw = ada.class_weights_to_sample_weights(y, class_weight)
+            sample_weight = cw if sample_weight is None else sample_weight * cw
+        n = ada.num_samples(("x", x), ("y", y))
+        self._ensure_built(x)
+        self._validate_against_model(x, y, sample_weight)
+        data = jax.device_put((x, y, sample_weight))
+        self._build_metrics(data)
+        ts = self._make_train_state()
+        idx = np.arange(n, dtype=np.int32)[None]
+        mask = np.ones((1, n), bool)
+        ts, logs = self._program("train", 1, (ts, data, idx, mask))(ts, data, idx, mask)
+        self._store_train_state(ts)
+        return _on_batch_result(logs, self, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Returns the loss (and metrics) on one batch, without training."""
+        logs = self.evaluate(x, y, batch_size=ada.num_samples(("x", ada.standardize("x", x))),
+                             sample_weight=sample_weight, verbose=0, return_dict=True)
+        return _on_batch_result(logs, self, return_dict)
+
+    def predict_on_batch(self, x):
+        """Returns the outputs for one batch."""
+        n = ada.num_samples(("x", ada.standardize("x", x)))
+        return self.predict(x, batch_size=n, verbose=0)
+
+
+def _on_batch_result(logs, model, return_dict):
+    logs = {k: float(v) for k, v in logs.items()}
+    if return_dict:
+        return logs
+    ordered = [logs["loss"]] + [logs[m.name] for m in model._compile_metrics.all()]
+    return ordered[0] if len(ordered) == 1 else ordered
+
+
+def _signature(tree):
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    return (str(treedef), tuple(
+        (tuple(getattr(a, "shape", ())), str(getattr(a, "dtype", type(a).__name__)))
+        if hasattr(a, "shape") else a for a in leaves))
+
+
+def _unalias(tree):
+    """Copies leaves that share a buffer, so the whole tree can be donated."""
+    seen = set()
+
+    def fix(a):
+        if isinstance(a, jax.Array):
+            if id(a) in seen:
+                return jnp.array(a, copy=True)
+            seen.add(id(a))
+        return a
+
+    return jax.tree_util.tree_map(fix, tree)
+
+
+def _should_validate(epoch, freq):
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq
+
+
+def _unpack_validation(data):
+    if isinstance(data, (list, tuple)):
+        if len(data) == 2:
+            return data[0], data[1], None
+        if len(data) == 3:
+            return tuple(data)
+    raise ValueError(
+        "`validation_data` must be a tuple `(x_val, y_val)` or `(x_val, y_val, "
+        f"val_sample_weight)`. Received a {type(data).__name__}."
+    )
+
+
+__all__ = ["Trainer", "time"]
