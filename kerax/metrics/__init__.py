@@ -17,6 +17,19 @@ from kerax.metrics.accuracy_metrics import (  # noqa: F401
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from kerax.metrics.auc import AUC  # noqa: F401
+from kerax.metrics.confusion_metrics import (  # noqa: F401
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    PrecisionAtRecall,
+    Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+)
 from kerax.metrics.correlation_metrics import (  # noqa: F401
     ConcordanceCorrelation,
     PearsonCorrelation,
@@ -78,6 +91,9 @@ _CLASSES = (
     Hinge, SquaredHinge, CategoricalHinge,
     KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
+    AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall,
+    RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
+    TruePositives,
 )
 _FUNCTIONS = (
     binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,

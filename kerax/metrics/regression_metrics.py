@@ -95,8 +95,8 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     """Cosine of the angle between `y_true` and `y_pred` along `axis`.
 
     Example:
-    >>> cosine_similarity([[0.0, 1.0]], [[1.0, 1.0]]).round(4).tolist()
-    [0.7071]
+    >>> round(float(cosine_similarity([[0.0, 1.0]], [[1.0, 1.0]])[0]), 4)
+    0.7071
     """
     y_pred = jnp.asarray(y_pred)
     y_true = jnp.asarray(y_true, y_pred.dtype)
