@@ -4,6 +4,10 @@ families, re-exported by `kerax.layers`."""
 from kerax.layers.normalization import (BatchNormalization, GroupNormalization,
                                         LayerNormalization, RMSNormalization,
                                         UnitNormalization)
+from kerax.layers.regularization import (ActivityRegularization, AlphaDropout,
+                                         GaussianDropout, GaussianNoise, SpatialDropout1D,
+                                         SpatialDropout2D, SpatialDropout3D)
 
-__all__ = ["BatchNormalization", "GroupNormalization", "LayerNormalization",
-           "RMSNormalization", "UnitNormalization"]
+__all__ = ["ActivityRegularization", "AlphaDropout", "BatchNormalization", "GaussianDropout",
+           "GaussianNoise", "GroupNormalization", "LayerNormalization", "RMSNormalization",
+           "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "UnitNormalization"]

@@ -1,0 +1,42 @@
+import jax
+import jax.numpy as jnp
+
+from kerax.layers.layer import Layer
+from kerax.layers.regularization import _noise
+
+
+class GaussianNoise(Layer):
+    """Adds zero-centered Gaussian noise of standard deviation `stddev` in training.
+
+    Identity at inference. Randomness comes only from the `rng` key.
+
+    Args:
+        stddev: float in [0, 1], the standard deviation of the noise.
+        seed: optional int (used by eager calls without an `rng`).
+
+    Example:
+    >>> import jax, jax.numpy as jnp
+    >>> layer = GaussianNoise(0.1)
+    >>> x = jnp.zeros((2, 3))
+    >>> bool(jnp.all(layer.apply({}, x)[0] == x))
+    True
+    >>> y, _ = layer.apply({}, x, training=True, rng=jax.random.PRNGKey(0))
+    >>> bool(jnp.any(y != x))
+    True
+    """
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        _noise.check_rate(stddev, "stddev")
+        self.stddev, self.seed = stddev, seed
+        self.supports_masking = True
+
+    def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        if not training or self.stddev == 0:
+            return inputs, state
+        _noise.require_rng(self, rng)
+        noise = self.stddev * jax.random.normal(rng, inputs.shape, jnp.dtype(self.dtype))
+        return inputs + noise, state
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
