@@ -3,21 +3,37 @@
 import optax
 
 from kerax import errors
-from kerax.optimizers.adam import Adam
+from kerax.optimizers import schedules
+from kerax.optimizers.adagrad import Adagrad
+from kerax.optimizers.adam import Adam, AdamW
 from kerax.optimizers.base_optimizer import OptaxOptimizer, Optimizer
+from kerax.optimizers.rmsprop import RMSprop
 from kerax.optimizers.sgd import SGD
 
-ALL = {c.__name__: c for c in (Optimizer, SGD, Adam)}
-ALIASES = {"sgd": SGD, "adam": Adam}
+ALL = {c.__name__: c for c in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad)}
+ALIASES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop,
+           "adagrad": Adagrad}
 
 
 def serialize(optimizer):
+    """Serializes an optimizer into Keras 3's dict format.
+
+    Example:
+    >>> serialize(SGD())["class_name"]
+    'SGD'
+    """
     from kerax.saving import serialization_lib
 
     return serialization_lib.serialize_keras_object(optimizer)
 
 
 def deserialize(config, custom_objects=None):
+    """Builds an optimizer from `serialize`'s output (or a Keras 3 config dict).
+
+    Example:
+    >>> type(deserialize(serialize(Adam()))).__name__
+    'Adam'
+    """
     from kerax.saving import serialization_lib
 
     return serialization_lib.deserialize_keras_object(
@@ -38,7 +54,7 @@ def get(identifier):
         return OptaxOptimizer(identifier)
     if isinstance(identifier, str):
         cls = ALIASES.get(identifier.lower()) or ALL.get(identifier)
-        if cls is None:
+        if cls is None or cls is Optimizer:
             raise errors.unknown_identifier("optimizer", identifier, list(ALIASES))
         return cls()
     if isinstance(identifier, dict):

@@ -1,9 +1,11 @@
 """The optimizer shell: Keras 3's names and arguments over an optax transformation.
 
 CONTRACT (used by the engine and callbacks):
-- `optimizer.tx` is an `optax.GradientTransformation` whose outermost state is an
-  `optax.InjectHyperparamsState` holding `learning_rate` (a float or a schedule of the
-  step), so the rate is readable and settable between compiled executions.
+- `optimizer.tx` is an `optax.GradientTransformation` whose state holds an
+  `optax.InjectHyperparamsState` with `learning_rate` (a float or a schedule of the
+  step), so the rate is readable and settable between compiled executions. For the
+  built-in optimizers it is the outermost state; wrappers (`LossScaleOptimizer`,
+  `optax.MultiSteps`) nest it, and `_hyper_state()` finds it wherever it sits.
 - `optimizer.init(params) -> opt_state` (pure) and
   `optimizer.apply(grads, opt_state, params) -> (new_params, new_opt_state)` (pure,
   jit-able; Keras' update order and numerics, post-update constraints excluded).
@@ -11,13 +13,73 @@ CONTRACT (used by the engine and callbacks):
   `iterations` read it; setting `learning_rate` writes it.
 - Subclasses implement `update_transform(learning_rate) -> GradientTransformation` whose
   updates are the *deltas* added to the variables (Keras' `update_step`), e.g. `-lr * g`.
+  Its `update` receives the parameters after weight decay.
+
+One step follows Keras 3's order: gradients divided by `loss_scale_factor`, gradient
+accumulation, clipping (`clipnorm` per tensor, `global_clipnorm`, `clipvalue`), weight
+decay `w -= w * weight_decay * lr`, the update step, then the weights' moving average.
 """
+
+import re
 
 import jax
 import jax.numpy as jnp
 import optax
 
 from kerax.utils import naming
+
+tree_map = jax.tree_util.tree_map
+
+
+def path_str(path):
+    """`(DictKey('dense'), DictKey('kernel'))` -> `"dense/kernel"`: a leaf's Keras-like path."""
+    parts = []
+    for k in path:
+        for attr in ("key", "idx", "name"):
+            if hasattr(k, attr):
+                parts.append(str(getattr(k, attr)))
+                break
+        else:
+            parts.append(str(k))
+    return "/".join(parts)
+
+
+def map_with_path(fn, tree, *rest):
+    """`tree_map` whose `fn` also receives the leaf's path string first."""
+    return jax.tree_util.tree_map_with_path(lambda p, *xs: fn(path_str(p), *xs), tree, *rest)
+
+
+def _is_hyper_state(x):
+    return hasattr(x, "hyperparams") and hasattr(x, "inner_state")
+
+
+def find_hyper_state(state):
+    """The first `InjectHyperparamsState` in `state` (depth first), or None."""
+    if _is_hyper_state(state):
+        return state
+    for leaf in jax.tree_util.tree_leaves(state, is_leaf=_is_hyper_state):
+        if _is_hyper_state(leaf):
+            return leaf
+    return None
+
+
+def replace_hyper_state(state, new):
+    """`state` with its first `InjectHyperparamsState` replaced by `new`."""
+    if _is_hyper_state(state):
+        return new
+    done = []
+
+    def swap(x):
+        if _is_hyper_state(x) and not done:
+            done.append(True)
+            return new
+        return x
+
+    return tree_map(swap, state, is_leaf=_is_hyper_state)
+
+
+def _where(pred, new, old):
+    return tree_map(lambda a, b: jnp.where(pred, a, b), new, old)
 
 
 class Optimizer:
@@ -43,6 +105,21 @@ class Optimizer:
         kwargs.pop("decay", None)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                f"gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
+        if use_ema and not 0 <= ema_momentum <= 1:
+            raise ValueError(
+                f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}"
+            )
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}"
+            )
         self.name = name or naming.auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -54,12 +131,57 @@ class Optimizer:
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self._initial_learning_rate = learning_rate
+        self._wd_exclude_ids = set()
+        self._wd_exclude_paths = set()
+        self._wd_exclude_pattern = None
         self._tx = None
         self.state = None
 
     # --- to override -------------------------------------------------------------------
     def update_transform(self, learning_rate):
-        raise NotImplementedError
+        """Keras' `update_step` as an optax transformation returning deltas."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement `update_transform(learning_rate)`."
+        )
+
+    def _weight_decay_rate(self, path):
+        """The weight decay applied to the leaf at `path` (None: none)."""
+        if self.weight_decay is None or not self._use_weight_decay(path):
+            return None
+        return self.weight_decay
+
+    # --- weight decay exclusion --------------------------------------------------------
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Excludes variables from weight decay (call before `init`/`build`).
+
+        Args:
+            var_list: leaves of the params pytree (matched by identity at `init`) or
+                their path strings such as `"dense/kernel"`.
+            var_names: substrings (regular expressions); a leaf whose path matches one
+                is excluded, e.g. `["bias"]`.
+
+        Example:
+        >>> from kerax.optimizers import AdamW
+        >>> opt = AdamW(weight_decay=0.1)
+        >>> opt.exclude_from_weight_decay(var_names=["bias"])
+        >>> opt._use_weight_decay("dense/bias"), opt._use_weight_decay("dense/kernel")
+        (False, True)
+        """
+        if self.state is not None:
+            raise ValueError(
+                "`exclude_from_weight_decay()` can only be configured before the optimizer "
+                "is built: call it before `init`/`build`/`compile`."
+            )
+        var_list = list(var_list or [])
+        self._wd_exclude_paths = {v for v in var_list if isinstance(v, str)}
+        self._wd_exclude_ids = {id(v) for v in var_list if not isinstance(v, str)}
+        self._wd_exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, path):
+        if path in self._wd_exclude_paths:
+            return False
+        pattern = self._wd_exclude_pattern
+        return not (pattern is not None and pattern.search(path))
 
     # --- the pure contract -------------------------------------------------------------
     @property
@@ -70,16 +192,75 @@ class Optimizer:
             )
         return self._tx
 
+    def _clip(self, grads):
+        if self.clipnorm and self.clipnorm > 0:
+            return tree_map(lambda g: _clip_by_norm(g, self.clipnorm), grads)
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            leaves = jax.tree_util.tree_leaves(grads)
+            norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in leaves))
+            scale = self.global_clipnorm * jnp.minimum(1.0 / norm, 1.0 / self.global_clipnorm)
+            return tree_map(lambda g: g * scale, grads)
+        if self.clipvalue and self.clipvalue > 0:
+            return tree_map(lambda g: jnp.clip(g, -self.clipvalue, self.clipvalue), grads)
+        return grads
+
     def _build_chain(self, learning_rate):
-        parts = []
-        if self.clipvalue is not None:
-            parts.append(optax.clip(self.clipvalue))
-        if self.clipnorm is not None:
-            parts.append(_clip_by_norm_per_tensor(self.clipnorm))
-        if self.global_clipnorm is not None:
-            parts.append(optax.clip_by_global_norm(self.global_clipnorm))
-        parts.append(self.update_transform(learning_rate))
-        return optax.chain(*parts)
+        inner = self.update_transform(learning_rate)
+        steps = self.gradient_accumulation_steps
+
+        def init_fn(params):
+            for p, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+                if id(leaf) in self._wd_exclude_ids:
+                    self._wd_exclude_paths.add(path_str(p))
+            state = {"count": jnp.zeros([], jnp.int32), "inner": inner.init(params)}
+            if steps:
+                state["accumulators"] = tree_map(jnp.zeros_like, params)
+            if self.use_ema:
+                state["average"] = tree_map(jnp.zeros_like, params)
+            return state
+
+        def update_fn(grads, state, params):
+            count = state["count"]
+            new_state = {"count": count + 1}
+            if self.loss_scale_factor is not None:
+                grads = tree_map(lambda g: g / self.loss_scale_factor, grads)
+            if steps:
+                acc = state["accumulators"]
+                is_update = (count + 1) % steps == 0
+                new_state["accumulators"] = tree_map(
+                    lambda g, a: jnp.where(is_update, jnp.zeros_like(a), g + a), grads, acc)
+                grads = tree_map(
+                    lambda g, a: jnp.where(is_update, (g + a) / steps, g), grads, acc)
+            grads = self._clip(grads)
+            decayed = map_with_path(self._decay_leaf(learning_rate), params)
+            deltas, inner_state = inner.update(grads, state["inner"], decayed)
+            new_params = tree_map(lambda p, d: (p + d).astype(p.dtype), decayed, deltas)
+            if steps:
+                new_params = _where(is_update, new_params, params)
+                inner_state = _where(is_update, inner_state, state["inner"])
+            new_state["inner"] = inner_state
+            if self.use_ema:
+                iterations = count // steps if steps else count
+                momentum = (iterations != 0) * self.ema_momentum
+                average = tree_map(lambda a, p: momentum * a + (1 - momentum) * p,
+                                   state["average"], new_params)
+                new_state["average"] = average
+                if self.ema_overwrite_frequency:
+                    overwrite = (iterations + 1) % self.ema_overwrite_frequency == 0
+                    new_params = _where(overwrite, average, new_params)
+            updates = tree_map(lambda n, p: n - p, new_params, params)
+            return updates, new_state
+
+        return optax.GradientTransformation(init_fn, update_fn)
+
+    def _decay_leaf(self, learning_rate):
+        def decay(path, p):
+            wd = self._weight_decay_rate(path)
+            if wd is None:
+                return p
+            return p - p * jnp.asarray(wd, p.dtype) * jnp.asarray(learning_rate, p.dtype)
+
+        return decay
 
     def init(self, params):
         """Returns the optimizer state for `params` (pure)."""
@@ -89,6 +270,28 @@ class Optimizer:
         """One update: returns `(new_params, new_opt_state)` (pure)."""
         updates, opt_state = self.tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """Keras 3's JAX-backend name for `apply`, returning `(new_params, new_opt_state)`."""
+        return self.apply(grads, optimizer_variables, trainable_variables)
+
+    def scale_loss(self, loss, opt_state=None):
+        """Multiplies `loss` by `loss_scale_factor` (if set) before differentiation."""
+        if self.loss_scale_factor is not None:
+            return loss * self.loss_scale_factor
+        return loss
+
+    def finalize_variable_values(self, params, opt_state=None):
+        """With `use_ema=True`, returns `params` replaced by their moving averages.
+
+        Keras overwrites the model variables in place at the end of `fit`; here the new
+        params are returned (pure). Without EMA, `params` is returned unchanged.
+        """
+        if not self.use_ema:
+            return params
+        state = self.state if opt_state is None else opt_state
+        inner = find_hyper_state(state).inner_state
+        return inner["average"]
 
     # --- the stateful shell ------------------------------------------------------------
     def build(self, params):
@@ -101,22 +304,27 @@ class Optimizer:
         return self.state is not None
 
     def _hyper_state(self):
-        state = self.state
-        return state if hasattr(state, "hyperparams") else None
+        return None if self.state is None else find_hyper_state(self.state)
 
     @property
-    def iterations(self):
+    def _raw_iterations(self):
         hs = self._hyper_state()
         return 0 if hs is None else int(hs.count)
 
     @property
+    def iterations(self):
+        """Number of optimizer updates made (Keras: steps // gradient_accumulation_steps)."""
+        steps = self.gradient_accumulation_steps
+        return self._raw_iterations // steps if steps else self._raw_iterations
+
+    @property
     def learning_rate(self):
         lr = self._initial_learning_rate
+        if callable(lr):
+            return lr(self._raw_iterations)
         hs = self._hyper_state()
         if hs is not None and "learning_rate" in hs.hyperparams:
             return hs.hyperparams["learning_rate"]
-        if callable(lr):
-            return lr(self.iterations)
         return jnp.asarray(lr, jnp.float32)
 
     @learning_rate.setter
@@ -124,21 +332,21 @@ class Optimizer:
         if callable(self._initial_learning_rate) and not callable(value):
             raise TypeError(
                 "This optimizer was created with a `LearningRateSchedule` object as its "
-                "`learning_rate` constructor argument, hence its learning rate is not settable."
+                "`learning_rate` constructor argument, hence its learning rate is not "
+                "settable. If you need the learning rate to be settable, you should "
+                "instantiate the optimizer with a float `learning_rate` argument."
             )
-        if callable(value):
-            self._initial_learning_rate = value
-            self._tx = None
-            return
         hs = self._hyper_state()
-        if hs is None:
-            self._initial_learning_rate = float(value)
+        if callable(value) or hs is None:
+            self._initial_learning_rate = value if callable(value) else float(value)
             self._tx = None
+            if hs is not None:
+                self.state = None
             return
         old = hs.hyperparams["learning_rate"]
         hyper = dict(hs.hyperparams)
         hyper["learning_rate"] = jnp.asarray(value, jnp.asarray(old).dtype)
-        self.state = hs._replace(hyperparams=hyper)
+        self.state = replace_hyper_state(self.state, hs._replace(hyperparams=hyper))
 
     def get_config(self):
         lr = self._initial_learning_rate
@@ -146,7 +354,7 @@ class Optimizer:
             from kerax.saving import serialization_lib
 
             lr = serialization_lib.serialize_keras_object(lr)
-        elif self.state is not None and not callable(lr):
+        elif self.state is not None:
             lr = float(self.learning_rate)
         return {
             "name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
@@ -162,25 +370,58 @@ class Optimizer:
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
+            from kerax.optimizers import schedules
             from kerax.saving import serialization_lib
 
             config["learning_rate"] = serialization_lib.deserialize_keras_object(
-                config["learning_rate"], custom_objects=custom_objects
+                config["learning_rate"], module_objects=schedules.ALL,
+                custom_objects=custom_objects,
             )
         return cls(**config)
 
 
-def _clip_by_norm_per_tensor(max_norm):
-    """Keras' `clipnorm`: clip each gradient tensor to norm `max_norm` separately."""
+def _clip_by_norm(g, clipnorm):
+    """Keras' `clipnorm` for one tensor: `g * clipnorm / max(norm(g), clipnorm)`."""
+    l2sum = jnp.sum(jnp.square(g))
+    pred = l2sum > 0
+    l2norm = jnp.where(pred, jnp.sqrt(jnp.where(pred, l2sum, 1.0)), l2sum)
+    return g * clipnorm / jnp.maximum(l2norm, clipnorm)
 
-    def update_fn(updates, state, params=None):
-        def clip(g):
-            norm = jnp.sqrt(jnp.sum(jnp.square(g)))
-            return jnp.where(norm > max_norm, g * max_norm / jnp.maximum(norm, 1e-12), g)
 
-        return jax.tree_util.tree_map(clip, updates), state
+def zeros_like(tree, value=0.0):
+    """A tree of arrays like `tree`'s leaves, filled with `value`."""
+    return tree_map(lambda p: jnp.full_like(p, value), tree)
 
-    return optax.GradientTransformation(lambda p: optax.EmptyState(), update_fn)
+
+def simple_transform(init_leaf, update_leaf, with_path=False):
+    """Builds an optax transform from per-leaf functions plus a shared step count.
+
+    `init_leaf(param) -> slots` and `update_leaf(step, grad, param, slots) -> (delta,
+    new_slots)`, where `step` is the 1-based float step (Keras' `iterations + 1`) and
+    slots is any pytree. With `with_path=True` both also receive the leaf's path first.
+    """
+
+    def init_fn(params):
+        f = (lambda path, p: init_leaf(path, p)) if with_path else (lambda _, p: init_leaf(p))
+        return {"count": jnp.zeros([], jnp.int32), "slots": map_with_path(f, params)}
+
+    def update_fn(grads, state, params=None):
+        count = state["count"] + 1
+        flat, treedef = jax.tree_util.tree_flatten_with_path(grads)
+        param_leaves = treedef.flatten_up_to(params)
+        slot_leaves = treedef.flatten_up_to(state["slots"])
+        deltas, slots = [], []
+        for (path, g), p, s in zip(flat, param_leaves, slot_leaves):
+            step = count.astype(p.dtype)
+            g = g.astype(p.dtype)
+            args = (path_str(path), step, g, p, s) if with_path else (step, g, p, s)
+            d, s = update_leaf(*args)
+            deltas.append(d.astype(p.dtype))
+            slots.append(s)
+        new_state = {"count": count, "slots": treedef.unflatten(slots)}
+        return treedef.unflatten(deltas), new_state
+
+    return optax.GradientTransformation(init_fn, update_fn)
 
 
 class OptaxOptimizer(Optimizer):
@@ -202,6 +443,10 @@ class OptaxOptimizer(Optimizer):
         return self._tx
 
     @property
+    def iterations(self):
+        return self._raw_iterations
+
+    @property
     def learning_rate(self):
         hs = self._hyper_state()
         if hs is not None and "learning_rate" in hs.hyperparams:
@@ -218,7 +463,7 @@ class OptaxOptimizer(Optimizer):
             )
         hyper = dict(hs.hyperparams)
         hyper["learning_rate"] = jnp.asarray(value, hyper["learning_rate"].dtype)
-        self.state = hs._replace(hyperparams=hyper)
+        self.state = replace_hyper_state(self.state, hs._replace(hyperparams=hyper))
 
     def get_config(self):
         raise NotImplementedError("An optax transformation cannot be serialized to a config.")
