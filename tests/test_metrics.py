@@ -36,6 +36,7 @@ DATA = {
     "sparse_col": lambda r: (r.integers(0, 5, (B, 1)), _probs(r, B, 5)),
     "sparse_logits": lambda r: (r.integers(0, 5, (B,)), r.normal(0, 2, (B, 5)).astype("float32")),
     "ints": lambda r: (r.integers(0, 3, (B, 2)), r.integers(0, 3, (B, 2))),
+    "classes": lambda r: (r.integers(0, 3, (B,)), r.integers(0, 3, (B,))),
     "regression": lambda r: (r.normal(0, 1, (B, 3)).astype("float32"),
                              r.normal(0, 1, (B, 3)).astype("float32")),
     "positive": lambda r: (r.uniform(0, 2, (B, 3)).astype("float32"),
@@ -112,6 +113,17 @@ CASES = [
     ("RecallAtPrecision", {"precision": 0.6, "num_thresholds": 30}, "binary", 1e-4),
     ("SensitivityAtSpecificity", {"specificity": 0.4, "class_id": 1}, "binary", 1e-4),
     ("SpecificityAtSensitivity", {"sensitivity": 0.7, "num_thresholds": 1}, "binary", 1e-4),
+    ("F1Score", {}, "onehot", 1e-5),
+    ("F1Score", {"average": "micro", "threshold": 0.5}, "binary", 1e-5),
+    ("FBetaScore", {"average": "macro", "beta": 2.0, "threshold": 0.3}, "binary", 1e-5),
+    ("FBetaScore", {"average": "weighted", "beta": 0.5}, "onehot", 1e-5),
+    ("IoU", {"num_classes": 3, "target_class_ids": [0, 2]}, "classes", 1e-5),
+    ("IoU", {"num_classes": 5, "target_class_ids": [1], "sparse_y_pred": False}, "sparse", 1e-5),
+    ("MeanIoU", {"num_classes": 3, "ignore_class": 0}, "classes", 1e-5),
+    ("BinaryIoU", {}, "binary_col", 1e-5),
+    ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3}, "binary_flat", 1e-5),
+    ("OneHotIoU", {"num_classes": 5, "target_class_ids": [0, 3]}, "onehot", 1e-5),
+    ("OneHotMeanIoU", {"num_classes": 5}, "onehot", 1e-5),
 ]
 
 
@@ -226,6 +238,15 @@ def test_functions_match_keras(keras):
             want = getattr(keras.metrics, fn_name)(y_true, y_pred)
             np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5,
                                        err_msg=fn_name)
+
+
+def test_iou_broadcasts_per_row_weights_over_dense_labels(keras):
+    """kerax accepts (batch,) weights with (batch, ...) labels, as the engine passes them."""
+    (y_true, y_pred, sw), = _batches("binary", weighted=True)[:1]
+    ours, theirs = metrics.BinaryIoU(), keras.metrics.BinaryIoU()
+    ours.update_state(y_true, y_pred, sample_weight=sw)
+    theirs.update_state(y_true, y_pred, sample_weight=np.broadcast_to(sw[:, None], y_true.shape))
+    np.testing.assert_allclose(np.asarray(ours.result()), np.asarray(theirs.result()), rtol=1e-5)
 
 
 def test_mean_metric_wrapper_of_a_function(keras):

@@ -36,7 +36,15 @@ from kerax.metrics.correlation_metrics import (  # noqa: F401
     concordance_correlation,
     pearson_correlation,
 )
+from kerax.metrics.f_score_metrics import F1Score, FBetaScore  # noqa: F401
 from kerax.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge  # noqa: F401
+from kerax.metrics.iou_metrics import (  # noqa: F401
+    BinaryIoU,
+    IoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+)
 from kerax.metrics.loss_functions import (  # noqa: F401
     binary_crossentropy,
     binary_focal_crossentropy,
@@ -94,6 +102,7 @@ _CLASSES = (
     AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall,
     RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
     TruePositives,
+    F1Score, FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )
 _FUNCTIONS = (
     binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
