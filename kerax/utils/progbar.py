@@ -98,9 +98,10 @@ class Progbar:
             count = f"%{digits}d/%d" % (current, self.target)
             done = int(self.width * min(current, self.target) / self.target)
             if self.verbose == 1:
-                bar = "━" * done + ("━" * (self.width - done) if color else " " * (self.width - done))
                 if color:
                     bar = f"\x1b[32m{'━' * done}\x1b[0m\x1b[37m{'━' * (self.width - done)}\x1b[0m"
+                else:
+                    bar = "━" * done + " " * (self.width - done)
                 parts.append(f"{bold(count)} {bar}")
             else:
                 parts.append(count)
@@ -113,7 +114,10 @@ class Progbar:
             parts.append(bold(f"{eta:.0f}s") if eta < 60 else bold("%d:%02d" % (eta // 60, eta % 60)))
         else:
             parts.append(bold(f"{elapsed:.0f}s"))
-        line = " ".join(parts) + " " + _fmt_time(per_step)
+        if self.verbose == 2:
+            line = " - ".join(parts) + " - " + _fmt_time(per_step)
+        else:
+            line = " ".join(parts) + " " + _fmt_time(per_step)
         for k, v in self._values.items():
             line += f" - {k}: {_fmt_value(v)}"
         if color:
