@@ -21,3 +21,4 @@ from kerax import layers  # noqa: F401
 from kerax import models  # noqa: F401
 from kerax.layers import Input  # noqa: F401
 from kerax.models import Model, Sequential  # noqa: F401
+from kerax import datasets  # noqa: F401
