@@ -456,7 +456,7 @@ def get(identifier):
 
     Raises:
         UnknownIdentifierError: for a string that names no activation (a `ValueError`).
-        TypeError: for anything else that is not callable.
+        ValueError: for anything else that is not callable (as in Keras).
 
     Example:
     >>> get("relu") is relu
@@ -476,7 +476,7 @@ def get(identifier):
         return deserialize(identifier)
     if callable(identifier):
         return identifier
-    raise TypeError(
+    raise ValueError(
         f"Could not interpret activation identifier: {identifier!r}. Pass a string such as "
         "'relu', a callable, or None."
     )

@@ -210,7 +210,7 @@ class STFT(Initializer):
                 scale = jnp.sqrt(jnp.sum(jnp.square(win)))
             elif self.scaling == "spectrum":
                 scale = jnp.sum(jnp.abs(win))
-        freq = jnp.arange(fft_length, dtype=dtype).reshape(1, 1, fft_length) / ((fft_length - 1) * 2)
+        freq = jnp.arange(fft_length, dtype=dtype).reshape(1, 1, -1) / ((fft_length - 1) * 2)
         time = jnp.arange(frame_length, dtype=dtype).reshape(frame_length, 1, 1)
         args = (-2 * time * freq) * jnp.arccos(jnp.asarray(-1, dtype))
         kernel = (jnp.cos(args) if self.side == "real" else jnp.sin(args)).astype(dtype)
@@ -224,7 +224,13 @@ class STFT(Initializer):
 
 
 def _scipy_window(name, length, periodic):
-    import scipy.signal
+    try:
+        import scipy.signal
+    except ImportError as e:
+        raise ImportError(
+            f"STFT(window={name!r}) needs scipy to build a named window. Install it with "
+            "`pip install scipy`, or pass the window as an array (or window=None)."
+        ) from e
 
     return scipy.signal.get_window(name, length, periodic)
 

@@ -98,6 +98,15 @@ def test_gradients_match_keras(keras, x, name, kwargs):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name,kwargs", [c for c in CASES if c[1] and "axis" not in c[1]])
+def test_half_precision_keeps_dtype_like_keras(keras, x, name, kwargs):
+    x16 = x.astype(jnp.float16)
+    expected = getattr(keras.activations, name)(x16, **kwargs)
+    got = getattr(activations, name)(x16, **kwargs)
+    assert got.dtype == expected.dtype == jnp.float16
+    np.testing.assert_allclose(got.astype(jnp.float32), expected.astype(jnp.float32), rtol=1e-3)
+
+
 def test_python_list_input(keras):
     values = [-10.0, -5.0, 0.0, 5.0, 10.0]
     for name in ("relu", "sigmoid", "hard_silu", "mish"):
@@ -140,7 +149,7 @@ def test_get_unknown_name_lists_close_matches():
 
 
 def test_get_rejects_non_callable():
-    with pytest.raises(TypeError, match="Could not interpret activation identifier: 3"):
+    with pytest.raises(ValueError, match="Could not interpret activation identifier: 3"):
         activations.get(3)
 
 

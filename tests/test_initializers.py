@@ -9,7 +9,7 @@ from kerax import errors
 from kerax import initializers as I
 from kerax.backend import random_state
 
-SHAPES = [(3, 5), (5, 3), (2, 3, 4)]
+SHAPES = [(3, 5), (2, 3, 4)]  # rows < cols and rows > cols (Orthogonal)
 
 DETERMINISTIC = [
     ("Zeros", {}),
@@ -244,3 +244,12 @@ def test_unknown_name_is_an_unknown_identifier_error():
 def test_base_class_call_says_what_to_implement():
     with pytest.raises(NotImplementedError, match=r"must implement `__call__\(shape"):
         I.Initializer()((2,))
+
+
+def test_stft_named_window_without_scipy_says_how_to_fix(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy.signal", None)
+    with pytest.raises(ImportError, match="needs scipy.*pip install scipy"):
+        I.STFT(window="hann")
+    assert I.STFT(window=None)((4, 1, 3)).shape == (4, 1, 3)
