@@ -16,6 +16,10 @@ class NotCompiledError(KeraxError, RuntimeError):
     """A method that needs `compile()` was called first."""
 
 
+class NonFiniteLossError(KeraxError, FloatingPointError):
+    """The training loss became NaN or infinite; the step was not applied."""
+
+
 class UnknownIdentifierError(KeraxError, ValueError):
     """A string identifier (optimizer, loss, metric, activation, ...) is not known."""
 

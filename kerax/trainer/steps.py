@@ -29,6 +29,9 @@ def combine(mask, trainable, frozen):
                                   is_leaf=is_none)
 
 
+FIRST_BAD_STEP = "_first_bad_step"
+
+
 class StepFunctions:
     """Builds the pure train/test/predict steps of a compiled model."""
 
@@ -63,7 +66,18 @@ class StepFunctions:
         new_trainable, opt_state = model.optimizer.apply(grads, ts.opt_state, trainable)
         params = model.apply_constraints(combine(self.mask, new_trainable, frozen))
         metric_state = model.update_metric_state(ts.metric_state, loss, y, y_pred, sw, row_mask)
-        return TrainState(params, new_state, opt_state, metric_state, rng, ts.step + 1)
+        # A non-finite loss skips the step and every later one: the state stays as it was
+        # before the first bad step, and the host raises at the execution boundary. The
+        # selects fuse into the update's elementwise ops, so this costs ~nothing.
+        bad = ts.metric_state[FIRST_BAD_STEP]
+        ok = jnp.isfinite(loss) & (bad < 0)
+        keep = lambda new, old: jax.tree_util.tree_map(  # noqa: E731
+            lambda n, o: jnp.where(ok, n, o), new, old)
+        metric_state = keep(metric_state, {k: ts.metric_state[k] for k in metric_state})
+        metric_state[FIRST_BAD_STEP] = jnp.where(ok | (bad >= 0), bad, ts.step)
+        return TrainState(keep(params, ts.params), keep(new_state, ts.state),
+                          keep(opt_state, ts.opt_state), metric_state, rng,
+                          ts.step + ok.astype(ts.step.dtype))
 
     def test_step(self, ts, batch):
         x, y, sw, row_mask = batch
@@ -71,6 +85,7 @@ class StepFunctions:
         loss = self._loss(y, y_pred, sw, row_mask, ts.params)
         metric_state = self.model.update_metric_state(ts.metric_state, loss, y, y_pred, sw,
                                                       row_mask)
+        metric_state[FIRST_BAD_STEP] = ts.metric_state[FIRST_BAD_STEP]
         return ts._replace(metric_state=metric_state)
 
     def predict_step(self, params, state, x):

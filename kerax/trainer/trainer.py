@@ -10,7 +10,7 @@ import numpy as np
 from kerax import optimizers as optimizers_module
 from kerax.backend import random_state
 from kerax.callbacks.callback_list import CallbackList
-from kerax.errors import NotCompiledError
+from kerax.errors import NonFiniteLossError, NotCompiledError
 from kerax.metrics import Mean
 from kerax.trainer import steps as steps_lib
 from kerax.trainer.compile_utils import CompileLoss, CompileMetrics
@@ -109,7 +109,8 @@ class Trainer:
         return dict(sorted(logs.items()))
 
     def _init_metric_state(self):
-        return {"loss": self._loss_tracker.init(), **self._compile_metrics.init()}
+        return {"loss": self._loss_tracker.init(), **self._compile_metrics.init(),
+                steps_lib.FIRST_BAD_STEP: jnp.asarray(-1, jnp.int32)}
 
     @property
     def metrics(self):
@@ -221,7 +222,12 @@ class Trainer:
             fn = jax.jit(body)
         else:
             step = step_fns.train_step if kind == "train" else step_fns.test_step
-            body = steps_lib.make_execution(step, num_steps, unroll, self._metric_results)
+            flag = steps_lib.FIRST_BAD_STEP
+
+            def logs_fn(ms):
+                return {**self._metric_results(ms), flag: ms[flag]}
+
+            body = steps_lib.make_execution(step, num_steps, unroll, logs_fn)
             fn = jax.jit(body, donate_argnums=(0,) if kind == "train" else ())
         self._programs[sig] = fn
         self.compile_counts[kind] = self.compile_counts.get(kind, 0) + 1
@@ -337,18 +343,45 @@ class Trainer:
         steps = idx.shape[0]
         start = 0
         logs = {}
+        pending = None  # the previous execution's bad-step flag, read one execution late
         while start < steps:
             size = min(k, steps - start)
             args = (adapter.data, idx[start:start + size], mask[start:start + size])
             program = self._program("train", size, (ts,) + args)
             cbs.on_train_batch_begin(start)
             ts, logs = program(ts, *args)
+            logs = dict(logs)
+            flag = logs.pop(steps_lib.FIRST_BAD_STEP)
             self._store_train_state(ts)
+            if pending is not None and self._stop_on_nonfinite(pending, cbs):
+                return logs
+            pending = flag
             start += size
             cbs.on_train_batch_end(start - 1, logs)
             if self.stop_training:
                 break
-        return dict(logs)
+        if pending is not None:
+            self._stop_on_nonfinite(pending, cbs)
+        return logs
+
+    def _stop_on_nonfinite(self, pending, cbs):
+        """Stops (TerminateOnNaN) or raises once a step had a non-finite loss."""
+        bad_step = int(pending)
+        if bad_step < 0:
+            return False
+        from kerax.callbacks.terminate_on_nan import TerminateOnNaN
+
+        if any(isinstance(c, TerminateOnNaN) for c in getattr(cbs, "callbacks", [])):
+            print(f"Batch {bad_step}: Invalid loss, terminating training", flush=True)
+            self.stop_training = True
+            return True
+        raise NonFiniteLossError(
+            f"The loss became NaN or infinite at training step {bad_step}. Training stopped, "
+            "and the model keeps the weights and optimizer state from before that step. "
+            "Common causes: a learning rate that is too high, NaN or inf values in the data "
+            "(check with `np.isfinite(x).all()`), or log(0) in a custom loss. To stop "
+            "without an error, pass `callbacks=[kerax.callbacks.TerminateOnNaN()]`."
+        )
 
     def _build_metrics(self, data):
         x, y, _ = data
@@ -399,6 +432,7 @@ class Trainer:
             program = self._program("test", size, (ts,) + args)
             cbs.on_test_batch_begin(start)
             ts, logs = program(ts, *args)
+            logs = {k2: v for k2, v in logs.items() if k2 != steps_lib.FIRST_BAD_STEP}
             start += size
             cbs.on_test_batch_end(start - 1, logs)
         logs = {k2: float(v) for k2, v in logs.items()}
@@ -477,7 +511,10 @@ class Trainer:
         idx = np.arange(n, dtype=np.int32)[None]
         mask = np.ones((1, n), bool)
         ts, logs = self._program("train", 1, (ts, data, idx, mask))(ts, data, idx, mask)
+        logs = dict(logs)
+        flag = logs.pop(steps_lib.FIRST_BAD_STEP)
         self._store_train_state(ts)
+        self._stop_on_nonfinite(flag, None)
         return _on_batch_result(logs, self, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):

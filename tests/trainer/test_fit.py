@@ -208,3 +208,36 @@ def test_fit_before_compile():
     model = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(1)])
     with pytest.raises(NotCompiledError, match=r"You must call `compile\(\)` before `fit\(\)`"):
         model.fit(np.ones((4, 3)), np.ones((4, 1)))
+
+
+def _nan_data():
+    x, y = _data()
+    x = x.copy()
+    x[20:24] = np.nan  # batch 2 of 5 (batch size 8) has NaN inputs
+    return x, y
+
+
+def test_nan_loss_raises_and_keeps_the_last_good_state():
+    x, y = _nan_data()
+    reference = _model(steps_per_execution=1)
+    w0 = reference.get_weights()
+    reference.fit(x[:16], y[:16], batch_size=8, epochs=2, shuffle=False, verbose=0)
+    model = _model(steps_per_execution=1)
+    model.set_weights(w0)
+    model.fit(x[:16], y[:16], batch_size=8, epochs=1, shuffle=False, verbose=0)
+    # Steps 2 and 3 are good (the same batches as above); step 4 sees NaN inputs.
+    with pytest.raises(kerax.errors.NonFiniteLossError, match="training step 4"):
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert model.optimizer.iterations == 4
+
+
+def test_terminate_on_nan_stops_quietly(capsys):
+    x, y = _nan_data()
+    model = _model(steps_per_execution=2)
+    h = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0,
+                  callbacks=[kerax.callbacks.TerminateOnNaN()])
+    assert "Invalid loss, terminating training" in capsys.readouterr().out
+    assert len(h.history.get("loss", [])) <= 1
+    assert all(np.isfinite(w).all() for w in model.get_weights())
