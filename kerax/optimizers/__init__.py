@@ -4,15 +4,29 @@ import optax
 
 from kerax import errors
 from kerax.optimizers import schedules
+from kerax.optimizers.adadelta import Adadelta
+from kerax.optimizers.adafactor import Adafactor
 from kerax.optimizers.adagrad import Adagrad
 from kerax.optimizers.adam import Adam, AdamW
+from kerax.optimizers.adamax import Adamax
 from kerax.optimizers.base_optimizer import OptaxOptimizer, Optimizer
+from kerax.optimizers.ftrl import Ftrl
+from kerax.optimizers.lamb import Lamb
+from kerax.optimizers.lion import Lion
+from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from kerax.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from kerax.optimizers.muon import Muon
+from kerax.optimizers.nadam import Nadam
 from kerax.optimizers.rmsprop import RMSprop
+from kerax.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from kerax.optimizers.sgd import SGD
 
-ALL = {c.__name__: c for c in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad)}
-ALIASES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop,
-           "adagrad": Adagrad}
+# Optimizers that `get("name")` builds with default arguments (Keras: lowercased names).
+ALIASES = {c.__name__.lower(): c for c in (
+    SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Adafactor, Nadam, Ftrl, Lion,
+    Lamb, Muon, ScheduleFreeAdamW)}
+ALL = {c.__name__: c for c in (
+    Optimizer, LossScaleOptimizer, MultiOptimizer, OptimizerMap, *ALIASES.values())}
 
 
 def serialize(optimizer):

@@ -78,6 +78,14 @@ def replace_hyper_state(state, new):
     return tree_map(swap, state, is_leaf=_is_hyper_state)
 
 
+SCHEDULE_NOT_SETTABLE = (
+    "This optimizer was created with a `LearningRateSchedule` object as its "
+    "`learning_rate` constructor argument, hence its learning rate is not settable. If you "
+    "need the learning rate to be settable, you should instantiate the optimizer with a "
+    "float `learning_rate` argument."
+)
+
+
 def _where(pred, new, old):
     return tree_map(lambda a, b: jnp.where(pred, a, b), new, old)
 
@@ -144,8 +152,8 @@ class Optimizer:
             f"{type(self).__name__} must implement `update_transform(learning_rate)`."
         )
 
-    def _weight_decay_rate(self, path):
-        """The weight decay applied to the leaf at `path` (None: none)."""
+    def _weight_decay_rate(self, path, param):
+        """The weight decay applied to the leaf `param` at `path` (None: none)."""
         if self.weight_decay is None or not self._use_weight_decay(path):
             return None
         return self.weight_decay
@@ -255,7 +263,7 @@ class Optimizer:
 
     def _decay_leaf(self, learning_rate):
         def decay(path, p):
-            wd = self._weight_decay_rate(path)
+            wd = self._weight_decay_rate(path, p)
             if wd is None:
                 return p
             return p - p * jnp.asarray(wd, p.dtype) * jnp.asarray(learning_rate, p.dtype)
@@ -330,22 +338,18 @@ class Optimizer:
     @learning_rate.setter
     def learning_rate(self, value):
         if callable(self._initial_learning_rate) and not callable(value):
-            raise TypeError(
-                "This optimizer was created with a `LearningRateSchedule` object as its "
-                "`learning_rate` constructor argument, hence its learning rate is not "
-                "settable. If you need the learning rate to be settable, you should "
-                "instantiate the optimizer with a float `learning_rate` argument."
-            )
-        hs = self._hyper_state()
-        if callable(value) or hs is None:
+            raise TypeError(SCHEDULE_NOT_SETTABLE)
+        if callable(value) or self._hyper_state() is None:
             self._initial_learning_rate = value if callable(value) else float(value)
             self._tx = None
-            if hs is not None:
-                self.state = None
+            self.state = None
             return
-        old = hs.hyperparams["learning_rate"]
+        self._set_learning_rate_in_state(value)
+
+    def _set_learning_rate_in_state(self, value):
+        hs = self._hyper_state()
         hyper = dict(hs.hyperparams)
-        hyper["learning_rate"] = jnp.asarray(value, jnp.asarray(old).dtype)
+        hyper["learning_rate"] = jnp.asarray(value, jnp.asarray(hyper["learning_rate"]).dtype)
         self.state = replace_hyper_state(self.state, hs._replace(hyperparams=hyper))
 
     def get_config(self):
@@ -461,9 +465,7 @@ class OptaxOptimizer(Optimizer):
                 "This optax transformation has no injectable `learning_rate`; wrap it with "
                 "`optax.inject_hyperparams` to set the rate from callbacks."
             )
-        hyper = dict(hs.hyperparams)
-        hyper["learning_rate"] = jnp.asarray(value, hyper["learning_rate"].dtype)
-        self.state = replace_hyper_state(self.state, hs._replace(hyperparams=hyper))
+        self._set_learning_rate_in_state(value)
 
     def get_config(self):
         raise NotImplementedError("An optax transformation cannot be serialized to a config.")
