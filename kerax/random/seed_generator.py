@@ -1,0 +1,95 @@
+"""`SeedGenerator`: a random seed whose state is a small array, so it lives in a pytree.
+
+As in Keras 3 (JAX backend), an integer seed `s` is the raw key `uint32[s, 0]`, and each
+draw from a generator returns its state and then adds 1 to the second word: kerax and
+Keras give the same numbers for the same seeds.
+"""
+
+import random as python_random
+
+import jax
+import jax.numpy as jnp
+
+from kerax.backend import random_state
+from kerax.utils import naming
+
+
+def next_seed(state):
+    """The pure step of a `SeedGenerator`: `state -> (seed, new_state)`.
+
+    Use it inside `jit`/`apply` on a generator's `state` kept in a state pytree.
+
+    Example:
+    >>> seed, state = next_seed(SeedGenerator(3).state)
+    >>> seed.tolist(), state.tolist()
+    ([3, 0], [3, 1])
+    """
+    state = jnp.asarray(state, jnp.uint32)
+    return state, state + jnp.array([0, 1], jnp.uint32)
+
+
+def seed_from_int(seed):
+    """The raw key Keras uses for the integer `seed`: `uint32[seed, 0]`."""
+    return jnp.array([int(seed) & 0xFFFFFFFF, 0], jnp.uint32)
+
+
+class SeedGenerator:
+    """A stateful source of seeds for `kerax.random` functions.
+
+    Args:
+        seed: initial integer seed (a random one when None).
+        name: optional name.
+
+    Example:
+    >>> import kerax
+    >>> gen = SeedGenerator(seed=42)
+    >>> a = kerax.random.normal((2,), seed=gen)
+    >>> b = kerax.random.normal((2,), seed=gen)
+    >>> bool((a != b).all())
+    True
+    """
+
+    def __init__(self, seed=None, name=None, **kwargs):
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments to SeedGenerator: {kwargs}")
+        self.name = name or naming.auto_name("seed_generator")
+        self._initial_seed = seed
+        if seed is None:
+            seed = python_random.randint(1, int(1e9))
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError(
+                f"SeedGenerator's `seed` must be an integer. Received: seed={seed!r} "
+                f"(of type {type(seed).__name__})"
+            )
+        self.state = seed_from_int(seed)
+
+    def next(self, ordered=True):
+        """Returns the current seed and advances the state."""
+        seed, self.state = next_seed(self.state)
+        return seed
+
+    def get_config(self):
+        return {"seed": self._initial_seed}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<SeedGenerator name={self.name!r} state={self.state.tolist()}>"
+
+
+def draw_seed(seed):
+    """A JAX key from `seed`: an int, a `SeedGenerator`, a JAX key, or None (global source)."""
+    if isinstance(seed, SeedGenerator):
+        return seed.next()
+    if seed is None:
+        return random_state.next_key()
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return seed_from_int(seed)
+    if isinstance(seed, jax.Array):
+        return seed
+    raise ValueError(
+        "`seed` must be an integer, a `kerax.random.SeedGenerator`, a JAX key or None. "
+        f"Received: seed={seed!r} (of type {type(seed).__name__})"
+    )
