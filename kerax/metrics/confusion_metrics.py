@@ -3,11 +3,8 @@
 Each state holds weighted counts per threshold; `compute` turns them into the metric.
 """
 
-import jax
 import jax.numpy as jnp
-import numpy as np
 
-from kerax.backend import config as _config
 from kerax.metrics import metrics_utils as mu
 from kerax.metrics.metric import Metric, divide_no_nan
 
