@@ -356,3 +356,42 @@ def test_exclude_by_leaf_identity(data):
     a, _ = run_kerax(opt, params, grads[:2])
     b, _ = run_kerax(ref, params, grads[:2])
     assert_trees_close(a, b, rtol=0, atol=0)
+
+
+def test_hyper_state_found_inside_multisteps(data):
+    import optax
+
+    params, grads = data
+    inner = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+    opt = kopt.get(optax.MultiSteps(inner, every_k_schedule=2).gradient_transformation())
+    opt.build(params)
+    opt.learning_rate = 0.2
+    for g in grads[:4]:
+        _, opt.state = opt.apply(g, opt.state, params)
+    assert float(opt.learning_rate) == pytest.approx(0.2) and opt.iterations == 2
+
+
+@pytest.mark.parametrize("fn,exc,match", [
+    (lambda: kopt.OptimizerMap("adam"), TypeError, "default_optimizer must be"),
+    (lambda: kopt.OptimizerMap(kopt.SGD(), [1]), TypeError, "optimizer_map must be a dict"),
+    (lambda: kopt.OptimizerMap(kopt.SGD(), {"a.*": kopt.SGD(), ".*b": kopt.SGD()})("ab"),
+     ValueError, "Multiple optimizers assigned"),
+    (lambda: kopt.OptimizerMap(kopt.SGD(), {"a": kopt.SGD()}).__setitem__("a", kopt.SGD()),
+     ValueError, "already exists"),
+    (lambda: kopt.OptimizerMap(kopt.SGD()).__setitem__("a", "sgd"), ValueError,
+     "must be a kerax Optimizer"),
+    (lambda: kopt.MultiOptimizer(kopt.OptimizerMap(kopt.LossScaleOptimizer(kopt.SGD()))),
+     ValueError, "other than LossScaleOptimizer"),
+    (lambda: kopt.Ftrl(learning_rate_power=0.5), ValueError, "negative or zero"),
+    (lambda: kopt.Ftrl(l1_regularization_strength=-1.0), ValueError, "positive or zero"),
+    (lambda: kopt.Lion(beta_1=0.0), ValueError, "degenerates to SignSGD"),
+    (lambda: kopt.Muon().zeropower_via_newtonschulz5(jnp.ones(3), 1), ValueError,
+     "at least 2 dimensions"),
+    (lambda: kopt.LossScaleOptimizer(kopt.SGD(), foo=1), ValueError, "does not support arg"),
+    (lambda: kopt.Optimizer(0.1).init({"w": jnp.ones(1)}), NotImplementedError,
+     "must implement `update_transform"),
+    (lambda: kopt.get(3), TypeError, "Could not interpret optimizer identifier"),
+])
+def test_error_messages(fn, exc, match):
+    with pytest.raises(exc, match=match):
+        fn()
