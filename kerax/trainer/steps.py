@@ -143,7 +143,7 @@ def has_convolution(closed_jaxpr):
 
     def walk(jaxpr):
         for eqn in jaxpr.eqns:
-            if eqn.primitive.name.startswith("conv"):
+            if eqn.primitive.name in ("conv_general_dilated", "conv"):
                 return True
             for sub in jax.extend.core.jaxprs_in_params(eqn.params):
                 if walk(sub):

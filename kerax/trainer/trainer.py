@@ -183,7 +183,14 @@ class Trainer:
 
     # ------------------------------------------------------------- train state --
     def _trainable_mask(self):
-        return self.trainable_mask(self.variables["params"])
+        """The trainable mask, cached per (params structure, trainable flags)."""
+        params = self.variables["params"]
+        flags = tuple(l.trainable for l in _all_layers(self))
+        key = (jax.tree_util.tree_structure(params), flags)
+        cached = getattr(self, "_mask_cache", None)
+        if cached is None or cached[0] != key:
+            self._mask_cache = (key, self.trainable_mask(params))
+        return self._mask_cache[1]
 
     def _make_train_state(self):
         params = self.variables["params"]
@@ -207,11 +214,10 @@ class Trainer:
     _opt_mask_signature = None
 
     # ------------------------------------------------------------ programs --
-    def _program(self, kind, num_steps, example_args):
-        """A jitted execution, built once per (kind, steps, signature) and counted."""
-        sig = (kind, num_steps, _signature(jax.tree_util.tree_map(
-            lambda a: jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)), example_args)),
-            _signature(self._trainable_mask()))
+    def _program(self, kind, num_steps, example_args=None):
+        """A jitted execution per (kind, steps, trainable mask); jit handles new shapes."""
+        mask = self._trainable_mask()
+        sig = (kind, num_steps, _signature(mask))
         fn = self._programs.get(sig)
         if fn is not None:
             return fn
@@ -238,8 +244,17 @@ class Trainer:
 
     def _choose_steps_per_execution(self, steps_per_epoch, ts, data, idx, mask):
         """K for this fit: the user's int, or "auto" from the step's estimated cost."""
+        key = (steps_per_epoch, self._steps_per_execution, _signature(self._trainable_mask()),
+               _signature(jax.tree_util.tree_map(
+                   lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), (data, idx[:1]))))
+        cache = self.__dict__.setdefault("_k_cache", {})
+        if key not in cache:
+            cache[key] = self._measure_steps_per_execution(steps_per_epoch, ts, data, idx, mask)
+        k, self._unroll_scan = cache[key]
+        return k
+
+    def _measure_steps_per_execution(self, steps_per_epoch, ts, data, idx, mask):
         k = self._steps_per_execution
-        self._unroll_scan = False
         backend = jax.default_backend()
         step_fns = steps_lib.StepFunctions(self, self._trainable_mask())
         one = steps_lib.make_execution(step_fns.train_step, 1, False, self._metric_results)
@@ -247,10 +262,9 @@ class Trainer:
         conv_on_cpu = backend == "cpu" and steps_lib.has_convolution(traced.jaxpr)
         if k != "auto":
             # A rolled loop around a convolution is ~30x slower on XLA:CPU: unroll it.
-            self._unroll_scan = conv_on_cpu
-            return max(1, min(int(k), steps_per_epoch))
+            return max(1, min(int(k), steps_per_epoch)), conv_on_cpu
         if conv_on_cpu:
-            return 1
+            return 1, False
         try:
             cost = traced.lower().cost_analysis()
             flops = float((cost[0] if isinstance(cost, list) else cost).get("flops", 0.0))
@@ -259,7 +273,7 @@ class Trainer:
         step_seconds = max(flops, 1e4) / _TYPICAL_FLOPS.get(backend, 1e11)
         target = max(1, int(_TARGET_EXECUTION_SECONDS / step_seconds))
         executions = math.ceil(steps_per_epoch / min(target, steps_per_epoch))
-        return math.ceil(steps_per_epoch / executions)
+        return math.ceil(steps_per_epoch / executions), False
 
     # -------------------------------------------------------------------- fit --
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -542,6 +556,12 @@ def _signature(tree):
     return (str(treedef), tuple(
         (tuple(getattr(a, "shape", ())), str(getattr(a, "dtype", type(a).__name__)))
         if hasattr(a, "shape") else a for a in leaves))
+
+
+def _all_layers(layer):
+    yield layer
+    for child in layer._children().values():
+        yield from _all_layers(child)
 
 
 def _unalias(tree):
