@@ -1,0 +1,1 @@
+"""Convolution layers: Conv, transposed, depthwise and separable convolutions."""
