@@ -314,3 +314,44 @@ def test_unknown_identifier_errors():
     m = metrics.Mean()
     with pytest.raises(ValueError, match="expects 2 metric variables"):
         m.stateless_result([jnp.zeros(())])
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: metrics.R2Score(class_aggregation="median"), "Invalid value for argument `class_aggregation`"),
+    (lambda: metrics.R2Score(num_regressors=-1), "expected a value >= 0"),
+    (lambda: metrics.AUC(curve="XY"), 'Invalid AUC curve value: "XY"'),
+    (lambda: metrics.AUC(summation_method="trapz"), "Invalid AUC summation method value"),
+    (lambda: metrics.AUC(num_thresholds=1), "must be an integer > 1"),
+    (lambda: metrics.AUC(num_labels=3), "`num_labels` is needed only when `multi_label` is True"),
+    (lambda: metrics.FBetaScore(average="mean"), "Invalid `average` argument value"),
+    (lambda: metrics.FBetaScore(beta=2), "It should be a Python float|should be a Python float"),
+    (lambda: metrics.FBetaScore(beta=-1.0), "it should be > 0"),
+    (lambda: metrics.F1Score(threshold=1), "should be a Python float"),
+    (lambda: metrics.F1Score(threshold=1.5), "0 < threshold <= 1"),
+    (lambda: metrics.IoU(num_classes=2, target_class_ids=[2]), "Target class id 2 is out of range"),
+    (lambda: metrics.Precision(thresholds=[0.5, 1.5]), r"Threshold values must be in \[0, 1\]"),
+    (lambda: metrics.PrecisionAtRecall(recall=1.5), "`recall` must be in the range"),
+    (lambda: metrics.SensitivityAtSpecificity(0.5, num_thresholds=0), "must be an integer > 0"),
+])
+def test_constructor_errors(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+@pytest.mark.parametrize("metric, y_true, y_pred, match", [
+    (metrics.R2Score(), np.zeros((2, 2, 2)), np.zeros((2, 2, 2)), "R2Score expects 2D inputs"),
+    (metrics.F1Score(), np.zeros((4,)), np.zeros((4,)), "F1Score expects 2D inputs"),
+    (metrics.AUC(multi_label=True), np.zeros((4,)), np.zeros((4,)), "must have rank 2"),
+    (metrics.Recall(class_id=1), np.zeros((4,)), np.zeros((4,)), "When `class_id` is given"),
+    (metrics.BinaryCrossentropy(), np.zeros((4, 2)), np.zeros((4, 3)), "must have the same shape"),
+])
+def test_update_errors(metric, y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        metric.update_state(y_true, y_pred)
+
+
+def test_init_like_shapes_lazily_built_state():
+    m = metrics.F1Score()
+    state = m.init_like(jnp.zeros((4, 3)), jnp.zeros((4, 3)))
+    assert {k: v.shape for k, v in state.items()} == {k: (3,) for k in state}
+    assert all(float(jnp.sum(v)) == 0 for v in state.values())
