@@ -1,0 +1,198 @@
+import re
+
+import jax
+import jax.numpy as jnp
+
+from kerax import activations, initializers
+from kerax.layers.input_spec import InputSpec
+from kerax.layers.layer import Layer
+from kerax.saving import serialization_lib
+
+
+def _get_optional(module_name, identifier):
+    if identifier is None:
+        return None
+    import importlib
+
+    return importlib.import_module(f"kerax.{module_name}").get(identifier)
+
+
+def analyze_equation(equation, bias_axes, input_shape, output_shape):
+    """Kernel shape, bias shape, full output shape and the kernel's input/output axes.
+
+    Follows Keras' EinsumDense: equations `ab,bc->ac`, `...b,bc->...c` (left-elided) or
+    `ab...,bc->ac...` (right-elided); `output_shape` gives the output's non-batch sizes
+    (`None` where the input's size is reused).
+
+    Example:
+    >>> analyze_equation("abc,cde->abde", "de", (2, 5, 4), (None, 3, 6))[:3]
+    ([4, 3, 6], [3, 6], [2, 5, 3, 6])
+    """
+    plain = equation.replace("...", "0")
+    left = False
+    match = re.fullmatch(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", plain)
+    if match is None:
+        match = re.fullmatch(r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)", plain)
+        left = match is not None
+    if match is None:
+        match = re.fullmatch(r"([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0", plain)
+    if match is None:
+        raise ValueError(
+            f"Invalid einsum equation '{equation}'. Equations must be in the form "
+            "[X],[Y]->[Z], ...[X],[Y]->...[Z], or [X]...,[Y]->[Z]...."
+        )
+    in_spec, w_spec, out_spec = match.groups()
+    elided = len(input_shape) - len(in_spec)
+    out_shape = [input_shape[0]] + list(
+        (output_shape,) if isinstance(output_shape, int) else output_shape)
+    if elided > 0 and left:
+        out_shape[1:1] = list(input_shape[1:elided])
+    elif elided > 0:
+        out_shape += list(input_shape[len(input_shape) - elided:])
+    if left:
+        in_pos = {d: i + elided - len(input_shape) for i, d in enumerate(in_spec)}
+        out_pos = {d: i + elided for i, d in enumerate(out_spec)}
+    else:
+        in_pos = {d: i for i, d in enumerate(in_spec)}
+        out_pos = {d: i for i, d in enumerate(out_spec)}
+    for d in in_spec:
+        if d in out_pos and out_shape[out_pos[d]] is None:
+            out_shape[out_pos[d]] = input_shape[in_pos[d]]
+        elif d in out_pos and out_shape[out_pos[d]] != input_shape[in_pos[d]]:
+            raise ValueError(
+                f"Input shape and output shape do not match at shared dimension '{d}'. "
+                f"Input shape is {input_shape[in_pos[d]]}, and output shape is "
+                f"{out_shape[out_pos[d]]}."
+            )
+    kernel_shape, input_axes, output_axes = [], [], []
+    for i, d in enumerate(w_spec):
+        if d in out_pos:
+            kernel_shape.append(out_shape[out_pos[d]])
+            output_axes.append(i)
+        elif d in in_pos:
+            kernel_shape.append(input_shape[in_pos[d]])
+            input_axes.append(i)
+        else:
+            raise ValueError(
+                f"Weight dimension '{d}' did not have a match in either the input spec "
+                f"'{in_spec}' or the output spec '{out_spec}'. For this layer, the weight "
+                "must be fully specified."
+            )
+    bias_shape = None
+    if bias_axes is not None:
+        for d in bias_axes:
+            if d not in out_spec:
+                raise ValueError(f"Bias dimension '{d}' was requested, but is not part of "
+                                 f"the output spec '{out_spec}'")
+        first = min(out_spec.find(d) for d in bias_axes)
+        offset = elided if left else 0
+        bias_shape = [out_shape[out_spec.find(d) + offset] if d in bias_axes else 1
+                      for d in out_spec[first:]]
+        if not left:
+            bias_shape += [1] * max(elided, 0)
+    return kernel_shape, bias_shape, out_shape, input_axes, output_axes
+
+
+class EinsumDense(Layer):
+    """A dense layer whose kernel contraction is an einsum `equation` (Keras' layer).
+
+    Args:
+        equation: e.g. `"ab,bc->ac"` (Dense), `"abc,cde->abde"` (per-head projection);
+            `...` elides leading or trailing axes.
+        output_shape: the output's sizes without the batch axis (`None` to reuse the
+            input's size); an int for one axis.
+        activation: optional activation.
+        bias_axes: letters of the output axes that get a bias (None: no bias).
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+            kernel_constraint, bias_constraint: as in `Dense`.
+
+    Example:
+    >>> import jax, jax.numpy as jnp
+    >>> layer = EinsumDense("abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de")
+    >>> v = layer.init(jax.random.PRNGKey(0), jnp.ones((1, 5, 4)))
+    >>> v["params"]["kernel"].shape, layer.apply(v, jnp.ones((1, 5, 4)))[0].shape
+    ((4, 2, 3), (1, 5, 2, 3))
+    """
+
+    def __init__(self, equation, output_shape, activation=None, bias_axes=None,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
+        super().__init__(**kwargs)
+        self.equation = equation
+        self.partial_output_shape = ((output_shape,) if isinstance(output_shape, int)
+                                     else tuple(output_shape))
+        self.bias_axes = bias_axes
+        self.activation = activations.get(activation)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = _get_optional("regularizers", kernel_regularizer)
+        self.bias_regularizer = _get_optional("regularizers", bias_regularizer)
+        self.kernel_constraint = _get_optional("constraints", kernel_constraint)
+        self.bias_constraint = _get_optional("constraints", bias_constraint)
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+
+    def _kernel_initializer_for(self, input_axes, output_axes):
+        init = self.kernel_initializer
+        if isinstance(init, initializers.VarianceScaling) and (
+                init.input_axes is None or init.output_axes is None):
+            # Keras computes the fans over the contracted / produced kernel axes.
+            init = initializers.VarianceScaling(
+                scale=init.scale, mode=init.mode, distribution=init.distribution,
+                seed=init.seed, input_axes=input_axes, output_axes=output_axes)
+        return init
+
+    def build_variables(self, key, input_shape):
+        kernel_shape, bias_shape, _, in_axes, out_axes = analyze_equation(
+            self.equation, self.bias_axes, input_shape, self.partial_output_shape)
+        k_kernel, k_bias = jax.random.split(key)
+        init = self._kernel_initializer_for(in_axes, out_axes)
+        params = {"kernel": init(tuple(kernel_shape), self.dtype, key=k_kernel)}
+        if bias_shape is not None:
+            params["bias"] = self.bias_initializer(tuple(bias_shape), self.dtype, key=k_bias)
+        self.input_spec = InputSpec(ndim=len(input_shape))
+        return params, {}
+
+    def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        kernel = params["kernel"]
+        y = jnp.einsum(self.equation, jnp.asarray(inputs).astype(kernel.dtype), kernel)
+        if "bias" in params:
+            y = y + params["bias"]
+        if self.activation is not None:
+            y = self.activation(y)
+        return y, state
+
+    @property
+    def kernel(self):
+        return self.variables["params"]["kernel"]
+
+    @property
+    def bias(self):
+        return self.variables["params"].get("bias")
+
+    def get_config(self):
+        ser = serialization_lib.serialize_keras_object
+        config = {
+            **super().get_config(),
+            "output_shape": self.partial_output_shape, "equation": self.equation,
+            "activation": activations.serialize(self.activation),
+            "bias_axes": self.bias_axes,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": ser(self.kernel_regularizer),
+            "bias_regularizer": ser(self.bias_regularizer),
+            "activity_regularizer": ser(self.activity_regularizer),
+            "kernel_constraint": ser(self.kernel_constraint),
+            "bias_constraint": ser(self.bias_constraint),
+        }
+        if self.lora_rank:
+            config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("quantization_config", None)
+        return super().from_config(config)

@@ -1,0 +1,108 @@
+import warnings
+
+import jax.numpy as jnp
+
+from kerax import initializers
+from kerax.layers.layer import Layer
+from kerax.saving import serialization_lib
+
+
+def _get_optional(module_name, identifier):
+    if identifier is None:
+        return None
+    import importlib
+
+    return importlib.import_module(f"kerax.{module_name}").get(identifier)
+
+
+def _positive_int(value, name):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"`{name}` must be a positive integer. Received: {name}={value} "
+            f"(of type {type(value).__name__})."
+        )
+
+
+class Embedding(Layer):
+    """Turns integer indices into dense vectors: row `i` of an `(input_dim, output_dim)`
+    table.
+
+    Args:
+        input_dim: size of the vocabulary (largest index + 1).
+        output_dim: size of each embedding vector.
+        embeddings_initializer: initializer of the table (Keras' default `"uniform"`,
+            i.e. `RandomUniform(-0.05, 0.05)`).
+        embeddings_regularizer, embeddings_constraint: optional.
+        mask_zero: whether index 0 is padding; then `compute_mask(inputs)` is
+            `inputs != 0` and containers pass it downstream (see `kerax.layers.core.masking`).
+        weights: optional initial table (a list holding one array, or the array).
+        input_length: deprecated in Keras 3 and ignored (a warning is shown).
+
+    Input shape: integer array `(batch, ...)`. Output shape: `(batch, ..., output_dim)`.
+
+    Example:
+    >>> import jax, jax.numpy as jnp
+    >>> layer = Embedding(10, 3, mask_zero=True)
+    >>> ids = jnp.array([[4, 0]])
+    >>> v = layer.init(jax.random.PRNGKey(0), ids)
+    >>> layer.apply(v, ids)[0].shape
+    (1, 2, 3)
+    >>> layer.compute_mask(ids).tolist()
+    [[True, False]]
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 weights=None, lora_rank=None, lora_alpha=None, **kwargs):
+        _positive_int(input_dim, "input_dim")
+        _positive_int(output_dim, "output_dim")
+        if kwargs.pop("input_length", None) is not None:
+            warnings.warn("Argument `input_length` is deprecated. Just remove it.",
+                          stacklevel=2)
+        kwargs.pop("quantization_config", None)
+        if weights is not None and not (isinstance(weights, list) and len(weights) == 1):
+            weights = [weights]
+        super().__init__(weights=weights, **kwargs)
+        self.input_dim, self.output_dim = input_dim, output_dim
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = _get_optional("regularizers", embeddings_regularizer)
+        self.embeddings_constraint = _get_optional("constraints", embeddings_constraint)
+        self.mask_zero = mask_zero
+        self.supports_masking = mask_zero
+        self.lora_rank, self.lora_alpha = lora_rank, lora_alpha
+
+    def build_variables(self, key, *input_shapes):
+        shape = (self.input_dim, self.output_dim)
+        return {"embeddings": self.embeddings_initializer(shape, self.dtype, key=key)}, {}
+
+    def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        ids = jnp.asarray(inputs)
+        if ids.dtype not in (jnp.int32, jnp.int64):
+            ids = ids.astype(jnp.int32)
+        return jnp.take(params["embeddings"], ids, axis=0).astype(self.dtype), state
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """`inputs != 0` when `mask_zero`, else None."""
+        if not self.mask_zero:
+            return None
+        return jnp.not_equal(inputs, 0)
+
+    @property
+    def embeddings(self):
+        self._require_built("embeddings")
+        return self.variables["params"]["embeddings"]
+
+    def get_config(self):
+        ser = serialization_lib.serialize_keras_object
+        config = {
+            **super().get_config(),
+            "input_dim": self.input_dim, "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": ser(self.embeddings_regularizer),
+            "activity_regularizer": ser(self.activity_regularizer),
+            "embeddings_constraint": ser(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+        }
+        if self.lora_rank:
+            config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha
+        return config
