@@ -264,12 +264,14 @@ class RandomInitializer(Initializer):
         self._default_key = None
 
     def _key(self, key):
-        if key is not None:
-            return key
+        # An explicit seed wins over the layer's key: a seeded initializer gives the same
+        # values on every call, as in Keras, so seeded layers match Keras' weights exactly.
         if isinstance(self.seed, int):
             return seed_to_key(self.seed)
         if self.seed is not None:
             return self.seed
+        if key is not None:
+            return key
         if self._default_key is None:  # unseeded: draw once, then repeat (as Keras does)
             self._default_key = random_state.next_key()
         return self._default_key

@@ -157,12 +157,14 @@ def test_orthogonal_with_key_is_orthogonal():
     np.testing.assert_allclose(w @ w.T, np.eye(4), atol=1e-5)
 
 
-def test_key_overrides_seed_and_repeats_like_keras(keras):
+def test_seed_wins_over_key_and_repeats_like_keras(keras):
     init = I.RandomNormal(seed=7)
     np.testing.assert_array_equal(init((4,)), init((4,)))  # Keras: same values every call
-    with_key = init((4,), key=jax.random.PRNGKey(0))
-    np.testing.assert_array_equal(with_key, I.RandomNormal()((4,), key=jax.random.PRNGKey(0)))
-    assert not np.array_equal(with_key, init((4,)))
+    # A seeded initializer ignores the layer's key, so seeded layers match Keras exactly.
+    np.testing.assert_array_equal(init((4,), key=jax.random.PRNGKey(0)), init((4,)))
+    unseeded = I.RandomNormal()((4,), key=jax.random.PRNGKey(0))
+    np.testing.assert_array_equal(unseeded, I.RandomNormal()((4,), key=jax.random.PRNGKey(0)))
+    assert not np.array_equal(unseeded, init((4,)))
 
 
 def test_unseeded_draws_once_from_the_global_source():
