@@ -13,6 +13,8 @@ from kerax.callbacks.callback_list import CallbackList
 from kerax.errors import NonFiniteLossError, NotCompiledError
 from kerax.metrics import Mean
 from kerax.trainer import steps as steps_lib
+from kerax.trainer import stream_loops
+from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.compile_utils import CompileLoss, CompileMetrics
 from kerax.trainer.data_adapters import array_data_adapter as ada
 from kerax.trainer.train_state import TrainState
@@ -61,8 +63,9 @@ class Trainer:
         >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
         """
         self.optimizer = optimizers_module.get(optimizer)
-        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
-        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        names = getattr(self, "output_names", None)
+        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names)
         self._loss_tracker = Mean(name="loss")
         if steps_per_execution != "auto" and (
                 not isinstance(steps_per_execution, int) or steps_per_execution < 1):
@@ -210,6 +213,7 @@ class Trainer:
         self._variables = {"params": ts.params, "state": ts.state}
         self.optimizer.state = ts.opt_state
         self._train_rng = ts.rng
+        self._metric_state = ts.metric_state
 
     _opt_mask_signature = None
 
@@ -294,6 +298,12 @@ class Trainer:
         2
         """
         self._require_compiled("fit")
+        if stream_data_adapter.is_stream(x):
+            stream_loops._check_stream_args("fit", y, sample_weight, validation_split)
+            return stream_loops.fit(self, x, epochs, 1 if verbose == "auto" else verbose,
+                                    callbacks, validation_data, initial_epoch,
+                                    steps_per_epoch, validation_steps, validation_batch_size,
+                                    validation_freq)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(
                 "`validation_split` must be a float in [0, 1). Received: "
@@ -326,20 +336,32 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=adapter.steps_per_epoch)
         self.stop_training = False
+        self._fit_adapter, self._fit_callbacks = adapter, cbs  # read by checkpoints
         ts = self._make_train_state()
         idx, mask = adapter.epoch_plan()
         k = self._choose_steps_per_execution(adapter.steps_per_epoch, ts, adapter.data,
                                              idx, mask)
         self._fit_steps_per_execution = k
         cbs.on_train_begin()
+        # A callback (BackupAndRestore) may have restored a mid-training state: resume at
+        # its epoch and step with its epoch plan and partial-epoch metrics.
+        resume = self.__dict__.pop("_resume_point", None)
+        start_step = 0
+        if resume is not None:
+            initial_epoch, start_step = resume["epoch"], resume["step"]
+            idx, mask = resume["plan"] if resume["plan"] is not None else adapter.epoch_plan()
         logs = {}
         epoch = initial_epoch
         for epoch in range(initial_epoch, epochs):
             if epoch > initial_epoch:
                 idx, mask = adapter.epoch_plan()
+            self._fit_epoch_plan = (idx, mask)
             cbs.on_epoch_begin(epoch)
             ts = self._make_train_state()
-            logs = self._run_epoch(ts, adapter, idx, mask, k, cbs)
+            if start_step:
+                ts = ts._replace(metric_state=resume["metric_state"])
+            logs = self._run_epoch(ts, adapter, idx, mask, k, cbs, start_step)
+            start_step = 0
             if val is not None and _should_validate(epoch, validation_freq):
                 val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
                                          batch_size=validation_batch_size or batch_size,
@@ -353,9 +375,8 @@ class Trainer:
         cbs.on_train_end(logs)
         return self.history
 
-    def _run_epoch(self, ts, adapter, idx, mask, k, cbs):
+    def _run_epoch(self, ts, adapter, idx, mask, k, cbs, start=0):
         steps = idx.shape[0]
-        start = 0
         logs = {}
         pending = None  # the previous execution's bad-step flag, read one execution late
         while start < steps:
@@ -407,7 +428,8 @@ class Trainer:
         out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables,
                              jax.tree_util.tree_map(spec, x))
         loss = self._compile_loss.identifier if self._compile_loss else None
-        self._compile_metrics.build(jax.tree_util.tree_map(spec, y), out, loss)
+        self._compile_metrics.build(jax.tree_util.tree_map(spec, y), out, loss,
+                                    self._compile_loss)
 
     # -------------------------------------------------------------- evaluate --
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -423,6 +445,10 @@ class Trainer:
         ['loss']
         """
         self._require_compiled("evaluate")
+        if stream_data_adapter.is_stream(x):
+            stream_loops._check_stream_args("evaluate", y, sample_weight)
+            return stream_loops.evaluate(self, x, 1 if verbose == "auto" else verbose, steps,
+                                         callbacks, return_dict, _callbacks)
         x, y, sample_weight, batch_size = self._prepare_arrays(x, y, sample_weight, batch_size,
                                                                "evaluate")
         self._ensure_built(x)
@@ -474,6 +500,9 @@ class Trainer:
         >>> model.predict(np.ones((5, 4)), verbose=0).shape
         (5, 2)
         """
+        if stream_data_adapter.is_stream(x):
+            return stream_loops.predict(self, x, 1 if verbose == "auto" else verbose, steps,
+                                        callbacks)
         x, _, _, batch_size = self._prepare_arrays(x, None, None, batch_size, "predict")
         self._ensure_built(x)
         self._validate_against_model(x, None, None)
