@@ -12,6 +12,11 @@ from kerax.layers.pooling.global_average_pooling import (
 from kerax.layers.pooling.global_max_pooling import (
     GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D)
 from kerax.layers.pooling.max_pooling import MaxPooling1D, MaxPooling2D, MaxPooling3D
+from kerax.layers.reshaping.cropping import Cropping1D, Cropping2D, Cropping3D
+from kerax.layers.reshaping.permute import Permute
+from kerax.layers.reshaping.repeat_vector import RepeatVector
+from kerax.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
+from kerax.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 
 # Keras 3's other names for the same classes.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
@@ -37,4 +42,6 @@ __all__ = [
     "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
     "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalAvgPool1D",
     "GlobalAvgPool2D", "GlobalAvgPool3D",
+    "Cropping1D", "Cropping2D", "Cropping3D", "Permute", "RepeatVector", "UpSampling1D",
+    "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
 ]
