@@ -1,5 +1,10 @@
 """Convolution, pooling, reshaping and activation layers, for `kerax.layers` to re-export."""
 
+from kerax.layers.activations.elu import ELU
+from kerax.layers.activations.leaky_relu import LeakyReLU
+from kerax.layers.activations.prelu import PReLU
+from kerax.layers.activations.relu import ReLU
+from kerax.layers.activations.softmax import Softmax
 from kerax.layers.convolutional.conv import Conv1D, Conv2D, Conv3D
 from kerax.layers.convolutional.conv_transpose import (
     Conv1DTranspose, Conv2DTranspose, Conv3DTranspose)
@@ -44,4 +49,5 @@ __all__ = [
     "GlobalAvgPool2D", "GlobalAvgPool3D",
     "Cropping1D", "Cropping2D", "Cropping3D", "Permute", "RepeatVector", "UpSampling1D",
     "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax",
 ]
