@@ -69,12 +69,15 @@ class StepFunctions:
         # A non-finite loss skips the step and every later one: the state stays as it was
         # before the first bad step, and the host raises at the execution boundary. The
         # selects fuse into the update's elementwise ops, so this costs ~nothing.
+        # Steps with no real rows (filling a short final execution) are skipped likewise.
         bad = ts.metric_state[FIRST_BAD_STEP]
-        ok = jnp.isfinite(loss) & (bad < 0)
+        has_rows = jnp.any(row_mask)
+        finite = jnp.isfinite(loss)
+        ok = finite & has_rows & (bad < 0)
         keep = lambda new, old: jax.tree_util.tree_map(  # noqa: E731
             lambda n, o: jnp.where(ok, n, o), new, old)
         metric_state = keep(metric_state, {k: ts.metric_state[k] for k in metric_state})
-        metric_state[FIRST_BAD_STEP] = jnp.where(ok | (bad >= 0), bad, ts.step)
+        metric_state[FIRST_BAD_STEP] = jnp.where((bad < 0) & has_rows & ~finite, ts.step, bad)
         return TrainState(keep(params, ts.params), keep(new_state, ts.state),
                           keep(opt_state, ts.opt_state), metric_state, rng,
                           ts.step + ok.astype(ts.step.dtype))

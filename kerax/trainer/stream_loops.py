@@ -1,0 +1,234 @@
+"""`fit` / `evaluate` / `predict` over batch sources (PyDataset, generators, tf.data, ...).
+
+The array path gathers batches on the device by index; here batches come from the host,
+`StreamDataAdapter` pads and stacks K of them per execution and prefetches the next
+execution while the current one runs. Steps that exist only to fill an execution are
+empty (all rows masked) and the compiled step skips them, so one program serves the
+whole epoch whatever the source's length.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from kerax.callbacks.callback_list import CallbackList
+from kerax.trainer import steps as steps_lib
+from kerax.trainer.data_adapters.stream_data_adapter import StreamDataAdapter
+from kerax.trainer.train_state import TrainState
+
+_DEFAULT_STREAM_K = 16
+
+
+def _check_stream_args(what, y, sample_weight, validation_split=0.0):
+    if y is not None:
+        raise ValueError(
+            f"`y` must be None when `x` is a dataset, generator or PyDataset in `{what}()`: "
+            "yield `(x, y)` or `(x, y, sample_weight)` batches from it instead."
+        )
+    if sample_weight is not None:
+        raise ValueError(
+            f"`sample_weight` must be None when `x` is a dataset or generator in `{what}()`: "
+            "yield `(x, y, sample_weight)` batches instead."
+        )
+    if validation_split:
+        raise ValueError(
+            "`validation_split` is only supported for NumPy/JAX arrays. For a dataset or "
+            "generator, pass `validation_data` instead."
+        )
+
+
+def make_stream_execution(step_fn, num_steps, unroll, logs_fn):
+    """`execute(ts, batches, mask) -> (ts, logs)` over `num_steps` stacked batches."""
+
+    def execute(ts, batches, mask):
+        def body(carry, bm):
+            (x, y, sw), m = bm
+            return step_fn(carry, (x, y, sw, m)), None
+
+        if num_steps == 1:
+            ts = step_fn(ts, jax.tree_util.tree_map(lambda a: a[0], batches) + (mask[0],))
+        else:
+            ts, _ = lax.scan(body, ts, (batches, mask), unroll=unroll)
+        return ts, logs_fn(ts.metric_state)
+
+    return execute
+
+
+def _program(model, kind, k):
+    mask = model._trainable_mask()
+    sig = (kind, k, steps_lib_signature(mask))
+    fn = model._programs.get(sig)
+    if fn is not None:
+        return fn
+    step_fns = steps_lib.StepFunctions(model, mask)
+    unroll = bool(getattr(model, "_unroll_scan", False))
+    flag = steps_lib.FIRST_BAD_STEP
+
+    def logs_fn(ms):
+        return {**model._metric_results(ms), flag: ms[flag]}
+
+    if kind == "stream_predict":
+        def predict(params, state, batches):
+            def body(_, x):
+                return None, step_fns.predict_step(params, state, x)
+
+            return lax.scan(body, None, batches, unroll=unroll)[1]
+
+        fn = jax.jit(predict)
+    else:
+        step = step_fns.train_step if kind == "stream_train" else step_fns.test_step
+        fn = jax.jit(make_stream_execution(step, k, unroll, logs_fn),
+                     donate_argnums=(0,) if kind == "stream_train" else ())
+    model._programs[sig] = fn
+    model.compile_counts[kind] = model.compile_counts.get(kind, 0) + 1
+    return fn
+
+
+def steps_lib_signature(tree):
+    from kerax.trainer.trainer import _signature
+
+    return _signature(tree)
+
+
+def _prepare(model, adapter):
+    x, y, sw = adapter.peek()
+    model._ensure_built(x)
+    model._validate_against_model(x, y, sw)
+    model._build_metrics((x, y, sw))
+    return x
+
+
+def _stream_k(model, adapter):
+    k = model._steps_per_execution
+    if k == "auto":
+        k = _DEFAULT_STREAM_K
+        if jax.default_backend() == "cpu" and _has_conv(model, adapter):
+            k = 1
+    steps = adapter.steps_per_epoch
+    return max(1, min(int(k), steps)) if steps else max(1, int(k))
+
+
+def _has_conv(model, adapter):
+    x, _, _ = adapter.peek()
+    spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
+    jaxpr = jax.make_jaxpr(lambda v, xx: model.apply(v, xx)[0])(model.variables, spec)
+    return steps_lib.has_convolution(jaxpr)
+
+
+def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
+        steps_per_epoch, validation_steps, validation_batch_size, validation_freq):
+    from kerax.trainer.trainer import _should_validate, _unpack_validation
+
+    adapter = StreamDataAdapter(x, steps_per_epoch)
+    _prepare(model, adapter)
+    k = _stream_k(model, adapter)
+    cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+        callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
+        epochs=epochs, steps=adapter.steps_per_epoch)
+    model.stop_training = False
+    val = _unpack_validation(validation_data) if validation_data is not None else None
+    cbs.on_train_begin()
+    logs = {}
+    try:
+        for epoch in range(initial_epoch, epochs):
+            adapter.on_epoch_begin()
+            cbs.on_epoch_begin(epoch)
+            ts = model._make_train_state()
+            step, pending = 0, None
+            for batches, mask, real in adapter.executions(k):
+                program = _program(model, "stream_train", k)
+                cbs.on_train_batch_begin(step)
+                ts, logs = program(ts, batches, mask)
+                logs = dict(logs)
+                flag = logs.pop(steps_lib.FIRST_BAD_STEP)
+                model._store_train_state(ts)
+                if pending is not None and model._stop_on_nonfinite(pending, cbs):
+                    break
+                pending = flag
+                step += real
+                cbs.on_train_batch_end(step - 1, logs)
+                if model.stop_training:
+                    break
+            if pending is not None:
+                model._stop_on_nonfinite(pending, cbs)
+            if step == 0 and not logs:
+                raise ValueError(
+                    "The training data is empty: the dataset or generator yielded no batches "
+                    "in this epoch. Check its length, or that a generator is not exhausted."
+                )
+            adapter.on_epoch_end()
+            if val is not None and _should_validate(epoch, validation_freq):
+                val_logs = model.evaluate(val[0], val[1], sample_weight=val[2],
+                                          batch_size=validation_batch_size,
+                                          steps=validation_steps, verbose=0,
+                                          return_dict=True, _callbacks=cbs)
+                logs.update({"val_" + name: v for name, v in val_logs.items()})
+            logs = {name: float(v) for name, v in logs.items()}
+            cbs.on_epoch_end(epoch, logs)
+            if model.stop_training or adapter.exhausted:
+                break
+    finally:
+        adapter.close()
+    cbs.on_train_end(logs)
+    return model.history
+
+
+def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
+    adapter = StreamDataAdapter(x, steps)
+    _prepare(model, adapter)
+    k = _stream_k(model, adapter)
+    in_fit = _callbacks is not None
+    cbs = _callbacks if in_fit else CallbackList(
+        callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
+        steps=adapter.steps_per_epoch, mode="test")
+    ts = TrainState(model.variables["params"], model.variables["state"], None,
+                    model._init_metric_state(), None, jnp.zeros((), jnp.int32))
+    cbs.on_test_begin()
+    logs, step = {}, 0
+    try:
+        for batches, mask, real in adapter.executions(k):
+            cbs.on_test_batch_begin(step)
+            ts, logs = _program(model, "stream_test", k)(ts, batches, mask)
+            logs = {n: v for n, v in logs.items() if n != steps_lib.FIRST_BAD_STEP}
+            step += real
+            cbs.on_test_batch_end(step - 1, logs)
+    finally:
+        adapter.close()
+    if step == 0:
+        raise ValueError("The evaluation data is empty: the dataset yielded no batches.")
+    logs = {n: float(v) for n, v in logs.items()}
+    cbs.on_test_end(logs)
+    if return_dict:
+        return logs
+    ordered = [logs["loss"]] + [logs[m.name] for m in model._compile_metrics.all()]
+    return ordered[0] if len(ordered) == 1 else ordered
+
+
+def predict(model, x, verbose, steps, callbacks):
+    adapter = StreamDataAdapter(x, steps)
+    first_x, _, _ = adapter.peek()
+    model._ensure_built(first_x)
+    model._validate_against_model(first_x, None, None)
+    k = _stream_k(model, adapter)
+    cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
+                       epochs=1, steps=adapter.steps_per_epoch)
+    params, state = model.variables["params"], model.variables["state"]
+    outs, masks, step = [], [], 0
+    cbs.on_predict_begin()
+    try:
+        for batches, mask, real in adapter.executions(k):
+            cbs.on_predict_batch_begin(step)
+            outs.append(_program(model, "stream_predict", k)(params, state, batches[0]))
+            masks.append(np.asarray(mask).reshape(-1))
+            step += real
+            cbs.on_predict_batch_end(step - 1)
+    finally:
+        adapter.close()
+    cbs.on_predict_end()
+    if not outs:
+        raise ValueError("The prediction data is empty: the dataset yielded no batches.")
+    rows = np.concatenate(masks)
+    return jax.tree_util.tree_map(
+        lambda *o: np.concatenate([np.asarray(a).reshape((-1,) + a.shape[2:]) for a in o])[rows],
+        *outs)
