@@ -72,5 +72,30 @@ class Model(Trainer, Layer):
         """`(layer, output_shape)` per direct sub-layer (None where not derivable)."""
         return [(layer, None) for layer in self.layers]
 
+    # --------------------------------------------------------------------- saving --
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model to a `.keras` file (Keras 3's format; crash-safe)."""
+        from kerax.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        """Saves the weights to a `.weights.h5` file (Keras 3's layout; crash-safe)."""
+        from kerax.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights from a `.weights.h5` or `.keras` file (shapes checked first)."""
+        from kerax.saving import saving_api
+
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's Keras 3 config as a JSON string (see `models.model_from_json`)."""
+        from kerax.saving import saving_api
+
+        return saving_api.to_json(self, **kwargs)
+
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}

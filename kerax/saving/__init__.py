@@ -12,3 +12,10 @@ from kerax.saving.serialization_lib import (  # noqa: F401
     deserialize_keras_object,
     serialize_keras_object,
 )
+from kerax.saving.saving_api import (  # noqa: F401
+    load_model,
+    load_weights,
+    save_model,
+    save_weights,
+)
+from kerax.saving.serialization_lib import enable_unsafe_deserialization  # noqa: F401

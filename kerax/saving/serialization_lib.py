@@ -4,7 +4,120 @@ Deserializing looks names up only in kerax's own tables and in objects the user
 registered or passed; it never imports a module named in the file.
 """
 
+import inspect
+
+from kerax.errors import UnsafeModelError
 from kerax.saving import object_registration
+
+# Modules whose functions can run commands, touch files, import or evaluate code. A file
+# naming one of them (as `module`, or as a dotted class or function name) is refused in
+# safe mode; kerax never imports a module named in a file in any mode.
+_DENIED_MODULES = frozenset({
+    "builtins", "__builtin__", "os", "posix", "nt", "subprocess", "sys", "shutil",
+    "importlib", "pickle", "cPickle", "marshal", "socket", "ctypes", "runpy", "code",
+    "codeop", "pty", "io", "pathlib", "tempfile", "urllib", "http", "requests", "eval",
+    "exec", "webbrowser", "multiprocessing", "threading", "signal", "types", "inspect",
+    "operator", "functools", "glob", "commands", "platform", "asyncio",
+})
+_UNSAFE_GLOBAL = [False]
+_SAFE_MODE_STACK = []
+
+
+def enable_unsafe_deserialization():
+    """Disables safe mode globally (allows `Lambda` bytecode): only for trusted files.
+
+    Example:
+    >>> from kerax.saving import serialization_lib as sl
+    >>> sl.enable_unsafe_deserialization(); sl.in_safe_mode()
+    False
+    >>> sl._UNSAFE_GLOBAL[0] = False  # restore the default for the other examples
+    """
+    _UNSAFE_GLOBAL[0] = True
+
+
+def in_safe_mode():
+    """Whether deserialization currently refuses code from files (the default: True)."""
+    if _SAFE_MODE_STACK:
+        return _SAFE_MODE_STACK[-1]
+    return not _UNSAFE_GLOBAL[0]
+
+
+class SafeModeScope:
+    """`with SafeModeScope(False):` allows `Lambda` bytecode while loading a trusted file.
+
+    `safe_mode=None` keeps the current setting.
+
+    Example:
+    >>> with SafeModeScope(False):
+    ...     in_safe_mode()
+    False
+    >>> in_safe_mode()
+    True
+    """
+
+    def __init__(self, safe_mode=True):
+        self.safe_mode = safe_mode
+
+    def __enter__(self):
+        _SAFE_MODE_STACK.append(in_safe_mode() if self.safe_mode is None else
+                                bool(self.safe_mode))
+        return self
+
+    def __exit__(self, *exc):
+        _SAFE_MODE_STACK.pop()
+
+
+def _denied(name):
+    if not isinstance(name, str) or not name:
+        return False
+    root = name.replace(":", ".").split(".")[0]
+    return root in _DENIED_MODULES
+
+
+def check_config_safety(config, where="the file"):
+    """Refuses configs that would run code: raises `UnsafeModelError` (in safe mode).
+
+    Checks every nested object dict: a `module` or dotted class/function name in a
+    module that can run commands or touch files (`os`, `subprocess`, `builtins`, ...)
+    is always refused; a Python lambda (`__lambda__`, marshalled bytecode) is refused
+    unless safe mode is off.
+
+    Example:
+    >>> check_config_safety({"class_name": "function", "module": "os", "config": "system"})
+    Traceback (most recent call last):
+    ...
+    kerax.errors.UnsafeModelError: ...
+    """
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        stack.extend(node.values())
+        if "class_name" not in node:
+            continue
+        names = [node.get("module"), node.get("class_name"), node.get("registered_name")]
+        if node.get("class_name") == "function":
+            names.append(node.get("config"))
+        for name in names:
+            if _denied(name) or (isinstance(name, str) and "." in name and
+                                 _denied(name.split(".")[0])):
+                raise UnsafeModelError(
+                    f"Refusing to load {where}: it names {name!r} (module "
+                    f"{node.get('module')!r}, class {node.get('class_name')!r}), which can run "
+                    "commands or touch files and is never a Keras object. kerax does not "
+                    "import modules named in a file; this file may be malicious."
+                )
+        if node.get("class_name") == "__lambda__" and in_safe_mode():
+            raise UnsafeModelError(
+                f"Refusing to load {where}: it contains a Python lambda stored as marshalled "
+                "bytecode (a `Lambda` layer), and loading it would run that code. Pass "
+                "`safe_mode=False` (or call `kerax.config.enable_unsafe_deserialization()`) "
+                "only if you trust the source of this file."
+            )
 
 
 def serialize_keras_object(obj):
@@ -76,8 +189,17 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None, *
     if cls is None:
         raise ValueError(_unknown(class_name, module_objects))
     if hasattr(cls, "from_config"):
+        if _accepts(cls.from_config, "safe_mode"):
+            return cls.from_config(inner or {}, safe_mode=in_safe_mode())
         return cls.from_config(inner or {})
     return cls(**(inner or {}))
+
+
+def _accepts(fn, arg):
+    try:
+        return arg in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _unknown(name, module_objects):

@@ -1,0 +1,203 @@
+"""Reads and writes Keras 3's weights H5 layout (`layers/dense/vars/0`, `optimizer/vars/0`).
+
+Reading is defensive: only hard links are followed (no external links, external storage
+or virtual datasets, which would read other files), every dataset must be numeric, and
+its declared shape is compared with the live model's before any data is read, so a
+config/weights mismatch or a huge declared shape is refused without allocating.
+"""
+
+import numpy as np
+
+from kerax.errors import UnsafeModelError
+from kerax.saving import keras_layout, optimizer_vars
+
+KERAX_OPTIMIZER_GROUP = "kerax_optimizer_state"
+
+
+def h5py_module():
+    """Imports h5py, or explains how to install it."""
+    try:
+        import h5py
+    except ImportError as e:  # pragma: no cover - h5py is installed with the test extra
+        raise ImportError(
+            "Saving and loading `.keras` and `.weights.h5` files needs h5py: "
+            "`pip install h5py`."
+        ) from e
+    return h5py
+
+
+# ----------------------------------------------------------------------------- write --
+def _write_group(f, path, name, arrays):
+    group = f.create_group(f"{path}/vars" if path else "vars")
+    if name is not None:
+        group.attrs["name"] = name
+    for i, a in enumerate(arrays):
+        a = np.asarray(a)
+        if a.dtype.name == "bfloat16":
+            ds = group.create_dataset(str(i), data=a.view(np.uint16))
+            ds.attrs["dtype"] = "bfloat16"
+        else:
+            group.create_dataset(str(i), data=a)
+
+
+def write_model(f, model, include_optimizer=True):
+    """Writes the model's weights (and its optimizer's state) into the open H5 file `f`."""
+    variables = model.variables or {}
+    for entry in keras_layout.weight_layout(model):
+        arrays = [np.asarray(_get(variables[c], p)) for c, p in entry.leaves]
+        _write_group(f, entry.path, entry.name, arrays)
+    opt = getattr(model, "optimizer", None)
+    if not include_optimizer or opt is None or getattr(opt, "state", None) is None:
+        return
+    arrays = optimizer_vars.keras_variables(model)
+    if arrays is not None:
+        _write_group(f, "optimizer", opt.name, arrays)
+    else:
+        _write_group(f, KERAX_OPTIMIZER_GROUP, opt.name, optimizer_vars.state_leaves(model))
+
+
+def _get(tree, path):
+    for p in path:
+        tree = tree[p]
+    return tree
+
+
+# ------------------------------------------------------------------------------ read --
+def _hard_child(h5py, parent, key, where):
+    link = parent.get(key, getlink=True)
+    if link is None:
+        return None
+    if not isinstance(link, h5py.HardLink):
+        raise UnsafeModelError(
+            f"Refusing to read {where}: '{key}' is a {type(link).__name__}, which would read "
+            "another file. Keras weights files contain only plain groups and datasets."
+        )
+    return parent[key]
+
+
+def _vars_group(h5py, f, path, where):
+    node = f
+    for part in ([p for p in path.split("/") if p] + ["vars"]):
+        if not isinstance(node, h5py.Group):
+            return None
+        node = _hard_child(h5py, node, part, where)
+        if node is None:
+            return None
+    return node if isinstance(node, h5py.Group) else None
+
+
+def _checked_dataset(h5py, group, key, shape, dtype, where, label):
+    ds = _hard_child(h5py, group, key, where)
+    if not isinstance(ds, h5py.Dataset):
+        raise ValueError(f"{where}: expected a dataset at '{label}', found {type(ds).__name__}.")
+    if ds.external or ds.is_virtual:
+        raise UnsafeModelError(
+            f"Refusing to read {where}: dataset '{label}' stores its data outside the file "
+            "(external or virtual storage)."
+        )
+    if ds.dtype.kind not in "biuf":
+        raise UnsafeModelError(
+            f"Refusing to read {where}: dataset '{label}' has dtype {ds.dtype}, not a numeric "
+            "array type."
+        )
+    declared, expected = tuple(ds.shape), tuple(shape)
+    if declared != expected:
+        big = int(np.prod(declared, dtype=object)) > int(np.prod(expected, dtype=object))
+        cls = UnsafeModelError if big else ValueError
+        raise cls(
+            f"{where}: weight '{label}' has shape {declared} in the file, but the model's "
+            f"architecture expects {expected}. The file does not match this model"
+            + (" (refusing to allocate the larger declared array)." if big else ".")
+        )
+    value = ds[()]
+    if ds.attrs.get("dtype") == "bfloat16":
+        import ml_dtypes
+
+        value = np.asarray(value).view(ml_dtypes.bfloat16)
+    return np.asarray(value, dtype=dtype) if dtype is not None else np.asarray(value)
+
+
+def _read_group(h5py, f, path, shapes, dtypes, where, what):
+    group = _vars_group(h5py, f, path, where)
+    n = 0 if group is None else len(group.keys())
+    if n != len(shapes):
+        raise ValueError(
+            f"{where}: {what} expects {len(shapes)} weight arrays at '{path or '/'}vars', but "
+            f"the file has {n}. The file was saved from a different architecture."
+        )
+    return [_checked_dataset(h5py, group, str(i), s, d, where, f"{path}/vars/{i}")
+            for i, (s, d) in enumerate(zip(shapes, dtypes))]
+
+
+def read_model(f, model, where, load_optimizer=True):
+    """Reads weights from the open H5 file `f` into `model` (all shapes checked first).
+
+    Returns whether the optimizer state was restored.
+    """
+    import jax
+
+    h5py = h5py_module()
+    variables = model.variables
+    new = jax.tree_util.tree_map(lambda x: x, variables)
+    for entry in keras_layout.weight_layout(model):
+        if not entry.leaves and _vars_group(h5py, f, entry.path, where) is None:
+            continue
+        olds = [_get(variables[c], p) for c, p in entry.leaves]
+        arrays = _read_group(h5py, f, entry.path, [o.shape for o in olds],
+                             [np.dtype(o.dtype) for o in olds], where, f"layer '{entry.name}'")
+        for (c, p), a in zip(entry.leaves, arrays):
+            parent = _get(new[c], p[:-1])
+            parent[p[-1]] = jax.numpy.asarray(a)
+    model._variables = new
+    opt = getattr(model, "optimizer", None)
+    if not load_optimizer or opt is None:
+        return False
+    return _read_optimizer(h5py, f, model, where)
+
+
+def _read_optimizer(h5py, f, model, where):
+    import warnings
+
+    has_keras = _vars_group(h5py, f, "optimizer", where) is not None
+    has_kerax = _vars_group(h5py, f, KERAX_OPTIMIZER_GROUP, where) is not None
+    if not (has_keras or has_kerax):
+        return False
+    optimizer_vars.ensure_built(model)
+    shapes = optimizer_vars.expected_shapes(model)
+    if has_keras and shapes is not None:
+        group = _vars_group(h5py, f, "optimizer", where)
+        if len(group.keys()) != len(shapes):
+            warnings.warn(
+                f"{where}: skipping the optimizer state: the file has {len(group.keys())} "
+                f"optimizer variables, but optimizer '{model.optimizer.name}' has "
+                f"{len(shapes)}. Training resumes with a fresh optimizer state.", stacklevel=3)
+            return False
+        arrays = _read_group(h5py, f, "optimizer", shapes, [None] * len(shapes), where,
+                             "the optimizer")
+        optimizer_vars.assign_keras_variables(model, arrays)
+        return True
+    if has_kerax:
+        shapes = optimizer_vars.state_shapes(model)
+        arrays = _read_group(h5py, f, KERAX_OPTIMIZER_GROUP, shapes, [None] * len(shapes),
+                             where, "the optimizer")
+        optimizer_vars.assign_state_leaves(model, arrays)
+        return True
+    warnings.warn(
+        f"{where}: the optimizer state in the file is in a layout kerax cannot map onto "
+        f"optimizer '{model.optimizer.name}'; training resumes with a fresh optimizer state.",
+        stacklevel=3)
+    return False
+
+
+def expected_nbytes(model):
+    """An upper bound for the bytes a weights file of this model may hold."""
+    total = sum(int(np.prod(np.shape(x))) * np.dtype(getattr(x, "dtype", np.float32)).itemsize
+                for x in _leaves(model.variables))
+    # Optimizer slots (Adam: 2 per weight, AMSGrad 3, EMA/accumulation one more each).
+    return 6 * total + (16 << 20)
+
+
+def _leaves(tree):
+    import jax
+
+    return jax.tree_util.tree_leaves(tree or {})

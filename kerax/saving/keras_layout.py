@@ -1,0 +1,128 @@
+"""Where each weight of a kerax model lives in Keras 3's weights file.
+
+Keras 3 writes a layer's own variables as `<path>/vars/0`, `<path>/vars/1`, ... (trainable
+first, then non-trainable, in creation order) and finds `<path>` by walking the model:
+`Sequential` and functional models list their layers under `layers/` named by the
+snake-cased class (`layers/dense`, `layers/dense_1`, ...); other layers and subclassed
+models use attribute names (`encoder/vars/0`), visited in sorted order with private names
+last, lists becoming containers, each layer saved once (at its first path). This module
+computes that layout for a kerax model; `saving_lib` reads and writes it.
+"""
+
+from kerax.utils.naming import to_snake_case
+
+# Keras' attribute names for the children of built-in composite layers, where kerax keys
+# their variables differently.
+_KERAS_CHILD_NAMES = {
+    "MultiHeadAttention": {"query": "query_dense", "key": "key_dense",
+                           "value": "value_dense", "output": "output_dense",
+                           "attention_output": "output_dense"},
+}
+
+
+class Entry:
+    """One layer's group: its Keras path, its name, and its own weights' kerax locations.
+
+    `leaves` lists `(collection, path)` pairs into the model's variables, in the order of
+    the datasets `vars/0`, `vars/1`, ...
+    """
+
+    def __init__(self, path, name, leaves):
+        self.path, self.name, self.leaves = path, name, leaves
+
+    def __repr__(self):
+        return f"Entry({self.path!r}, {self.name!r}, {len(self.leaves)} weights)"
+
+
+def weight_layout(model):
+    """The Keras 3 weights-file layout of a built kerax model, as a list of `Entry`.
+
+    Example:
+    >>> import kerax
+    >>> m = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
+    >>> [(e.path, len(e.leaves)) for e in weight_layout(m)]
+    [('', 0), ('layers/dense', 2)]
+    """
+    out = []
+    _walk_layer(model, model.variables or {}, (), "", set(), out)
+    return out
+
+
+def _own_leaves(layer, variables, prefix):
+    """The layer's own weights in creation order (pytree dicts lose it: keys get sorted)."""
+    leaves = []
+    for coll, names in zip(("params", "state"), layer._weight_names):
+        tree = _at(variables.get(coll, {}), prefix)
+        own = [k for k, v in tree.items() if not isinstance(v, dict)]
+        ordered = [n for n in names if n in own] + [k for k in own if k not in names]
+        leaves += [(coll, prefix + (k,)) for k in ordered]
+    return leaves
+
+
+def _at(tree, prefix):
+    for p in prefix:
+        tree = tree.get(p, {}) if isinstance(tree, dict) else {}
+    return tree if isinstance(tree, dict) else {}
+
+
+def _walk_layer(layer, variables, prefix, path, visited, out):
+    if id(layer) in visited:
+        return
+    leaves = _own_leaves(layer, variables, prefix) if prefix is not None else []
+    out.append(Entry(path, layer.name, leaves))
+    visited.add(id(layer))
+    keys = {id(child): key for key, child in layer._children().items()}
+    for attr, child in _keras_children(layer):
+        child_path = f"{path}/{attr}" if path else attr
+        _walk_value(child, variables, prefix, keys, child_path, visited, out)
+
+
+def _walk_value(value, variables, prefix, keys, path, visited, out):
+    from kerax.layers.layer import Layer
+
+    if isinstance(value, Layer):
+        key = keys.get(id(value))
+        child_prefix = prefix + (key,) if key is not None and prefix is not None else None
+        _walk_layer(value, variables, child_prefix, path, visited, out)
+    elif isinstance(value, (list, tuple, dict)):
+        used = {}
+        items = list(value.values()) if isinstance(value, dict) else list(value)
+        for item in items:
+            if isinstance(item, Layer):
+                name = _unique(to_snake_case(type(item).__name__), used)
+            elif isinstance(item, (list, tuple, dict)):
+                name = _unique("container", used)
+            else:
+                continue
+            _walk_value(item, variables, prefix, keys, f"{path}/{name}", visited, out)
+
+
+def _unique(name, used):
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+def _keras_children(layer):
+    """`(attribute, layer-or-container)` pairs in the order Keras' saver visits them."""
+    from kerax.models.model import Model
+    from kerax.models.sequential import Sequential
+
+    if isinstance(layer, Sequential) or _is_functional(layer):
+        return [("layers", layer.layers)]
+    if layer._sublayers:
+        items = dict(layer._sublayers)
+        if isinstance(layer, Model):
+            items["layers"] = layer.layers
+        return sorted(items.items(), key=lambda kv: "~" + kv[0] if kv[0].startswith("_")
+                      else kv[0])
+    names = _KERAS_CHILD_NAMES.get(type(layer).__name__, {})
+    items = [(names.get(k, k), child) for k, child in layer._children().items()]
+    return sorted(items, key=lambda kv: "~" + kv[0] if kv[0].startswith("_") else kv[0])
+
+
+def _is_functional(layer):
+    return type(layer).__name__ == "Functional" or any(
+        c.__name__ == "Functional" for c in type(layer).__mro__)

@@ -1,0 +1,173 @@
+"""A model as Keras 3's `config.json` object, and back (with build and compile configs)."""
+
+from kerax.saving import serialization_lib
+
+
+def serialize_model(model):
+    """Keras 3's serialized model dict: module, class_name, config, build/compile configs.
+
+    Example:
+    >>> import kerax
+    >>> m = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
+    >>> d = serialize_model(m)
+    >>> d["module"], d["class_name"], d["build_config"]
+    ('keras', 'Sequential', {'input_shape': [None, 3]})
+    """
+    cls = type(model)
+    config = serialization_lib.serialize_keras_object(model)
+    if cls.__name__ == "Sequential" and cls.__module__.startswith("kerax."):
+        config.update(module="keras", registered_name=None)
+    elif cls.__name__ == "Functional" and cls.__module__.startswith("kerax."):
+        config.update(module="keras.src.models.functional", registered_name="Functional")
+    config["build_config"] = _build_config(model)
+    compile_config = get_compile_config(model)
+    if compile_config is not None:
+        config["compile_config"] = compile_config
+    return config
+
+
+def _build_config(model):
+    layer = getattr(model, "_input_layer", None)
+    if layer is not None:
+        return {"input_shape": list(layer.batch_shape)}
+    build = model.get_build_config() if model.built else None
+    if build is None:
+        return {"input_shape": None}
+    shape = build["input_shape"]
+    if shape and isinstance(shape[0], int) and type(model).__name__ == "Sequential":
+        shape = [None] + list(shape[1:])
+    return {"input_shape": shape}
+
+
+def _identifier(obj):
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [_identifier(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _identifier(v) for k, v in obj.items()}
+    return serialization_lib.serialize_keras_object(obj)
+
+
+def get_compile_config(model):
+    """Keras 3's `compile_config` of a compiled kerax model (None if not compiled)."""
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        return None
+    from kerax import optimizers
+
+    try:
+        optimizer = optimizers.serialize(model.optimizer)
+    except NotImplementedError:
+        return None  # a raw optax transformation has no config
+    loss = model._compile_loss
+    metrics = model._compile_metrics
+    spe = model._steps_per_execution
+    return {
+        "optimizer": optimizer,
+        "loss": _identifier(loss.identifier) if loss is not None else None,
+        "loss_weights": loss.loss_weights if loss is not None else None,
+        "metrics": _identifier(metrics.identifiers) or None,
+        "weighted_metrics": _identifier(metrics.weighted_identifiers) or None,
+        "run_eagerly": bool(getattr(model, "run_eagerly", False)),
+        "steps_per_execution": spe if isinstance(spe, int) else 1,
+        "jit_compile": True,
+    }
+
+
+def _builtin_models():
+    from kerax.models.model import Model
+    from kerax.models.sequential import Sequential
+
+    objects = {"Sequential": Sequential, "Model": Model}
+    try:
+        from kerax.models.functional import Functional
+
+        objects["Functional"] = Functional
+    except ImportError:  # pragma: no cover - the functional API is optional here
+        pass
+    return objects
+
+
+def model_from_config(config, custom_objects=None):
+    """Builds the model of a serialized dict (`config.json`), built from `build_config`.
+
+    Names resolve only to kerax's built-in classes and registered or passed objects.
+    """
+    from kerax.layers import _builtin_layers
+
+    objects = {**_builtin_layers(), **_builtin_models()}
+    class_name = config.get("class_name")
+    if class_name in ("Functional", "Model") and "Functional" in objects:
+        inner = config.get("config") or {}
+        if "input_layers" in inner:
+            model = objects["Functional"].from_config(inner, custom_objects=custom_objects)
+            return _build(model, config)
+    from kerax.saving import object_registration
+
+    cls = object_registration.get_registered_object(
+        config.get("registered_name") or class_name, custom_objects, objects)
+    if _is_plain_subclassed(cls):
+        return _build(_revive_subclassed(cls, config.get("config") or {}), config)
+    model = serialization_lib.deserialize_keras_object(
+        config, module_objects=objects, custom_objects=custom_objects)
+    return _build(model, config)
+
+
+def _is_plain_subclassed(cls):
+    from kerax.models.model import Model
+
+    if not isinstance(cls, type) or not issubclass(cls, Model):
+        return False
+    if cls.__name__ in ("Sequential", "Functional"):
+        return False
+    return getattr(cls.from_config, "__func__", None) is getattr(Model.from_config, "__func__")
+
+
+def _revive_subclassed(cls, config):
+    """Keras' `Model.from_config` for subclassed models: `cls(**config)`."""
+    config = dict(config)
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = config["dtype"].get("config", {}).get("name")
+    try:
+        return cls(**config)
+    except TypeError as e:
+        raise TypeError(
+            f"Unable to revive model {cls.__name__} from its config {config}: {e}. A "
+            "subclassed model's `__init__` must accept every key of its `get_config()` "
+            "(override `get_config()` to return the constructor arguments, and "
+            "`from_config()` if they need converting)."
+        ) from e
+
+
+def _build(model, config):
+    build = config.get("build_config") or {}
+    shape = build.get("input_shape")
+    if model.variables is None and shape is not None:
+        model.build(tuple(shape) if shape and not isinstance(shape[0], list) else shape)
+    return model
+
+
+def compile_from_config(model, compile_config):
+    """Compiles `model` from Keras 3's `compile_config` (optimizer, loss, metrics)."""
+    if not compile_config:
+        return
+    from kerax import losses, metrics, optimizers
+
+    def des(value, module):
+        if isinstance(value, dict) and "class_name" in value:
+            return module.deserialize(value)
+        if isinstance(value, list):
+            return [des(v, module) for v in value]
+        return value
+
+    spe = compile_config.get("steps_per_execution") or 1
+    model.compile(
+        optimizer=optimizers.deserialize(compile_config["optimizer"])
+        if isinstance(compile_config.get("optimizer"), dict)
+        else compile_config.get("optimizer") or "rmsprop",
+        loss=des(compile_config.get("loss"), losses),
+        loss_weights=compile_config.get("loss_weights"),
+        metrics=des(compile_config.get("metrics"), metrics),
+        weighted_metrics=des(compile_config.get("weighted_metrics"), metrics),
+        steps_per_execution="auto" if spe == 1 else spe,
+    )

@@ -1,0 +1,145 @@
+"""Public saving functions, named and checked as in `keras.saving`."""
+
+import json
+import os
+
+from kerax.saving import model_config, object_registration, saving_lib, serialization_lib
+
+
+def _check_overwrite(filepath, overwrite):
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(
+            f"{filepath} already exists and `overwrite=False`. Pass `overwrite=True` to "
+            "replace it, or choose another path."
+        )
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Saves a model as a `.keras` zip (config, metadata, weights, optimizer state).
+
+    The file follows Keras 3's format, so `keras.saving.load_model` reads it too. The
+    write is crash-safe: a temporary file is written, fsynced and renamed into place.
+
+    Args:
+        model: a built kerax model.
+        filepath: a path ending in `.keras`.
+        overwrite: whether to replace an existing file (else `FileExistsError`).
+
+    Example:
+    >>> import os, tempfile, numpy as np, kerax
+    >>> m = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    >>> save_model(m, path)
+    >>> np.allclose(load_model(path).get_weights()[0], m.get_weights()[0])
+    True
+    """
+    if kwargs:
+        raise ValueError(f"The following argument(s) are not supported: {sorted(kwargs)}")
+    if zipped is False:
+        raise ValueError("kerax saves `.keras` files zipped only; omit `zipped=False`.")
+    filepath = os.fspath(filepath)
+    if not str(filepath).endswith(".keras"):
+        raise ValueError(
+            "Invalid filepath extension for saving. Please add a `.keras` extension for the "
+            "native Keras format (use `save_weights` with a `.weights.h5` path for weights "
+            f"only). Received: filepath={filepath}"
+        )
+    _check_overwrite(filepath, overwrite)
+    saving_lib.save_model(model, filepath)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a `.keras` model written by kerax or by Keras 3.
+
+    Args:
+        filepath: path to a `.keras` file.
+        custom_objects: dict mapping names to custom classes or functions.
+        compile: whether to compile the model (and restore its optimizer state) from the
+            file's `compile_config`.
+        safe_mode: refuse code stored in the file (Python lambdas as bytecode). Pass
+            `False` only for files you trust. Modules named in a file are never imported.
+
+    Raises:
+        UnsafeModelError: the file would run code, escape the archive, or declares sizes
+            that do not fit its architecture.
+        CheckpointCorruptedError: the file is truncated or corrupted.
+    """
+    filepath = os.fspath(filepath)
+    if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
+        raise ValueError(
+            f"{filepath} is a legacy Keras 2 HDF5 model, which kerax does not read. Load it in "
+            "Keras and re-save it with `model.save('model.keras')`."
+        )
+    if filepath.endswith(".weights.h5"):
+        raise ValueError(
+            f"{filepath} holds weights only. Build the model, then call "
+            "`model.load_weights(filepath)`."
+        )
+    if not os.path.exists(filepath):
+        raise ValueError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible "
+            "`.keras` zip file."
+        )
+    return saving_lib.load_model(filepath, custom_objects=custom_objects, compile=compile,
+                                 safe_mode=safe_mode)
+
+
+def save_weights(model, filepath, overwrite=True, **kwargs):
+    """Saves the model's weights in Keras 3's `.weights.h5` layout (crash-safe)."""
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".weights.h5"):
+        raise ValueError(
+            f"The filename must end in `.weights.h5`. Received: filepath={filepath}"
+        )
+    if model.variables is None:
+        raise ValueError(
+            f"Model '{model.name}' is not built yet, so it has no weights to save. Call it on "
+            "data (or `build(input_shape)`) first."
+        )
+    _check_overwrite(filepath, overwrite)
+    saving_lib.save_weights_only(model, filepath)
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Loads weights from a `.weights.h5` file (Keras 3's layout) or a `.keras` file."""
+    filepath = os.fspath(filepath)
+    if skip_mismatch:
+        raise NotImplementedError("`skip_mismatch=True` is not supported by kerax yet.")
+    if model.variables is None:
+        raise ValueError(
+            f"Model '{model.name}' is not built yet: build it (call it on data or "
+            "`build(input_shape)`) before `load_weights`, so weights can be checked "
+            "against its architecture."
+        )
+    if filepath.endswith(".keras"):
+        loaded = saving_lib.load_model(filepath, compile=False)
+        model.set_weights(loaded.get_weights())
+        return
+    if not filepath.endswith(".weights.h5"):
+        raise ValueError(
+            "File format not supported: filepath="
+            f"{filepath}. kerax reads `.weights.h5` and `.keras` weights files."
+        )
+    saving_lib.load_weights_only(model, filepath)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Builds a model (without weights) from `model.to_json()`'s JSON string.
+
+    Example:
+    >>> import kerax
+    >>> m = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
+    >>> type(model_from_json(m.to_json())).__name__
+    'Sequential'
+    """
+    config = json.loads(json_string)
+    serialization_lib.check_config_safety(config, where="the JSON config")
+    with object_registration.CustomObjectScope(custom_objects or {}):
+        return model_config.model_from_config(config, custom_objects=custom_objects)
+
+
+def to_json(model, **kwargs):
+    """The model's Keras 3 config as a JSON string (`model.to_json()`)."""
+    config = model_config.serialize_model(model)
+    config.pop("compile_config", None)
+    return json.dumps(config, **kwargs)

@@ -1,0 +1,199 @@
+"""The `.keras` zip format (`config.json`, `metadata.json`, `model.weights.h5`) and
+`.weights.h5` files, written crash-safely and read defensively.
+
+Writes go to a temporary file in the destination's directory, are flushed and fsynced,
+then renamed over the destination with `os.replace`: a save killed at any point leaves
+the previous file intact. Reads never unpickle, never import a module named in the file,
+refuse member names with `..` or absolute paths, and check declared sizes before reading.
+"""
+
+import contextlib
+import datetime
+import io
+import json
+import os
+import tempfile
+import zipfile
+
+from kerax.errors import CheckpointCorruptedError, UnsafeModelError
+from kerax.saving import h5_store, model_config, object_registration, serialization_lib
+
+CONFIG_FILENAME = "config.json"
+METADATA_FILENAME = "metadata.json"
+WEIGHTS_FILENAME = "model.weights.h5"
+KERAS_VERSION = "3.15.1"  # the Keras 3 format version these files follow
+MAX_JSON_BYTES = 64 << 20
+MAX_MEMBERS = 10_000
+
+
+@contextlib.contextmanager
+def atomic_write(filepath):
+    """Yields a temporary path next to `filepath`; on success it replaces `filepath`.
+
+    The temporary file is fsynced before `os.replace`, and the directory after it, so a
+    crash leaves either the old file or the complete new one.
+
+    Example:
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
+    >>> with atomic_write(path) as tmp:
+    ...     _ = open(tmp, "w").write("done")
+    >>> open(path).read()
+    'done'
+    """
+    filepath = os.fspath(filepath)
+    directory = os.path.dirname(os.path.abspath(filepath))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(filepath) + ".",
+                               suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+# ------------------------------------------------------------------------- .keras --
+def save_model(model, filepath):
+    """Writes `model` to a `.keras` zip file that Keras 3 can load (crash-safe)."""
+    h5py = h5_store.h5py_module()
+    config = model_config.serialize_model(model)
+    metadata = {"keras_version": KERAS_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        h5_store.write_model(f, model, include_optimizer=True)
+    with atomic_write(filepath) as tmp:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            zf.writestr(METADATA_FILENAME, json.dumps(metadata))
+            zf.writestr(CONFIG_FILENAME, json.dumps(config))
+            zf.writestr(WEIGHTS_FILENAME, buffer.getvalue())
+
+
+def _corrupted(filepath, detail):
+    return CheckpointCorruptedError(
+        f"The file {filepath} is truncated or corrupted ({detail}); it cannot be loaded. "
+        "Restore it from a backup or save the model again."
+    )
+
+
+def _check_members(archive, filepath):
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise UnsafeModelError(f"Refusing to load {filepath}: it has {len(infos)} members.")
+    for info in infos:
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
+            raise UnsafeModelError(
+                f"Refusing to load {filepath}: member {name!r} points outside the archive "
+                "(absolute path or '..'), which is how path-traversal attacks write files."
+            )
+    return {info.filename: info for info in infos}
+
+
+def _read_member(archive, info, limit, filepath):
+    if info.file_size > limit:
+        raise UnsafeModelError(
+            f"Refusing to load {filepath}: member {info.filename!r} declares "
+            f"{info.file_size} bytes uncompressed, more than the {limit} bytes this model can "
+            "need (a decompression bomb or a file for another model)."
+        )
+    try:
+        with archive.open(info) as f:
+            data = f.read(limit + 1)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        raise _corrupted(filepath, f"member {info.filename!r}: {e}") from e
+    if len(data) > limit:
+        raise UnsafeModelError(
+            f"Refusing to load {filepath}: member {info.filename!r} inflates beyond "
+            f"{limit} bytes."
+        )
+    return data
+
+
+def _open_zip(filepath):
+    try:
+        return zipfile.ZipFile(filepath, "r")
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError) as e:
+        raise _corrupted(filepath, f"not a readable zip archive: {e}") from e
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a `.keras` file written by kerax or Keras 3 (see `kerax.saving.load_model`)."""
+    filepath = os.fspath(filepath)
+    with _open_zip(filepath) as archive:
+        members = _check_members(archive, filepath)
+        for needed in (CONFIG_FILENAME, WEIGHTS_FILENAME):
+            if needed not in members:
+                raise _corrupted(filepath, f"the archive has no {needed!r}")
+        raw = _read_member(archive, members[CONFIG_FILENAME], MAX_JSON_BYTES, filepath)
+        try:
+            config = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise _corrupted(filepath, f"{CONFIG_FILENAME} is not valid JSON: {e}") from e
+        with serialization_lib.SafeModeScope(safe_mode):
+            serialization_lib.check_config_safety(config, where=filepath)
+            with object_registration.CustomObjectScope(custom_objects or {}):
+                model = model_config.model_from_config(config, custom_objects=custom_objects)
+                if compile:
+                    model_config.compile_from_config(model, config.get("compile_config"))
+        if model.variables is None:
+            return model
+        weights = _read_member(archive, members[WEIGHTS_FILENAME],
+                               h5_store.expected_nbytes(model), filepath)
+    _load_h5_bytes(weights, model, f"{filepath} ({WEIGHTS_FILENAME})",
+                   load_optimizer=compile)
+    return model
+
+
+def _load_h5_bytes(data, model, where, load_optimizer):
+    h5py = h5_store.h5py_module()
+    try:
+        f = h5py.File(io.BytesIO(data), "r")
+    except OSError as e:
+        raise _corrupted(where, f"not a readable HDF5 file: {e}") from e
+    with f:
+        _guarded_read(f, model, where, load_optimizer)
+
+
+def _guarded_read(f, model, where, load_optimizer):
+    try:
+        h5_store.read_model(f, model, where, load_optimizer=load_optimizer)
+    except (OSError, RuntimeError, KeyError) as e:
+        raise _corrupted(where, f"reading the weights failed: {e}") from e
+
+
+# -------------------------------------------------------------------- .weights.h5 --
+def save_weights_only(model, filepath):
+    """Writes the model's weights to a Keras 3 `.weights.h5` file (crash-safe)."""
+    h5py = h5_store.h5py_module()
+    with atomic_write(filepath) as tmp:
+        with h5py.File(tmp, "w") as f:
+            h5_store.write_model(f, model, include_optimizer=True)
+
+
+def load_weights_only(model, filepath):
+    """Reads a Keras 3 `.weights.h5` file into `model` (shapes checked before reading)."""
+    h5py = h5_store.h5py_module()
+    filepath = os.fspath(filepath)
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"No weights file found at {filepath}.")
+    try:
+        f = h5py.File(filepath, "r")
+    except OSError as e:
+        raise _corrupted(filepath, f"not a readable HDF5 file: {e}") from e
+    with f:
+        _guarded_read(f, model, filepath, load_optimizer=True)
