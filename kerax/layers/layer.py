@@ -323,6 +323,40 @@ class Layer:
     def variables(self, value):
         self._variables = value
 
+    # ------------------------------------------------------- functional-graph views --
+    def _first_node(self, what):
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on a symbolic input, so it has no "
+                f"`{what}`. Call it on `kerax.Input(...)` (or a tensor derived from one) first."
+            )
+        return nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input(s) of the layer's first call (Keras' `layer.input`)."""
+        if "_output_tensor" in self.__dict__:
+            return self.__dict__["_output_tensor"]
+        args = self._first_node("input").args
+        return args[0] if len(args) == 1 else list(args)
+
+    @property
+    def output(self):
+        """The symbolic output(s) of the layer's first call (Keras' `layer.output`)."""
+        if "_output_tensor" in self.__dict__:
+            return self.__dict__["_output_tensor"]
+        return self._first_node("output").outputs
+
+    @output.setter
+    def output(self, value):
+        self.__dict__["_output_tensor"] = value
+
+    @property
+    def output_shape(self):
+        return jax.tree_util.tree_map(lambda t: t.shape, self.output,
+                                      is_leaf=lambda t: hasattr(t, "_keras_history"))
+
     # ---------------------------------------------------------- Keras' weight views --
     def _weight_leaves(self, variables):
         """Leaves of `variables` in Keras' weight order: own params, own state, children."""

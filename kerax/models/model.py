@@ -28,7 +28,7 @@ class Model(Trainer, Layer):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from kerax.models import functional
 
-            return functional.Functional(*args, **kwargs)
+            return super().__new__(functional.Functional)
         return super().__new__(cls)
 
     def __init__(self, *args, trainable=True, name=None, dtype=None, **kwargs):
@@ -99,3 +99,12 @@ class Model(Trainer, Layer):
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds a model; a functional config (with `input_layers`) gives `Functional`."""
+        if "input_layers" in config and "output_layers" in config:
+            from kerax.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return cls(**{k: v for k, v in config.items() if k in ("name", "trainable")})

@@ -29,25 +29,30 @@ def _row(cells, widths, sep="│"):
     out = sep
     for i, (cell, w) in enumerate(zip(cells, widths)):
         cell = str(cell)
-        out += " " + (cell.rjust(w - 2) if i == len(widths) - 1 else cell.ljust(w - 2)) + " " + sep
+        out += " " + (cell.rjust(w - 2) if i == 2 else cell.ljust(w - 2)) + " " + sep
     return out
 
 
 def print_summary(model, line_length=None, print_fn=None, show_trainable=False):
     print_fn = print_fn or (lambda s, **kw: print(s))
     rows = []
-    for layer, shape in model.summary_rows():
+    connected = False
+    for layer, shape, *links in model.summary_rows():
         n = _count(layer.weights) if layer.variables is not None else 0
         rows.append((f"{layer.name} ({type(layer).__name__})",
-                     _shape_str(shape) if shape is not None else "?", f"{n:,}"))
-    widths = [33, 24, 15]
+                     _shape_str(shape) if shape is not None else "?", f"{n:,}") + tuple(links))
+        connected = connected or bool(links)
+    widths = [33, 24, 15] + ([20] if connected else [])
     if line_length:
         widths[0] = max(20, line_length - sum(widths[1:]) - 4)
     for r in rows:
         widths[0] = max(widths[0], len(r[0]) + 2)
         widths[1] = max(widths[1], len(r[1]) + 2)
+        if connected:
+            widths[3] = max(widths[3], len(r[3]) + 2)
     top = "┏" + "┳".join("━" * w for w in widths) + "┓"
-    head = _row(("Layer (type)", "Output Shape", "Param #"), widths, "┃")
+    titles = ("Layer (type)", "Output Shape", "Param #") + (("Connected to",) if connected else ())
+    head = _row(titles, widths, "┃")
     under = "┡" + "╇".join("━" * w for w in widths) + "┩"
     mid = "├" + "┼".join("─" * w for w in widths) + "┤"
     bottom = "└" + "┴".join("─" * w for w in widths) + "┘"

@@ -1,0 +1,1 @@
+"""Merge layers: combine a list of inputs into one (`Add`, `Concatenate`, `Dot`, ...)."""
