@@ -168,32 +168,92 @@ CASES = {
     "switch": [((1, [lambda x: x, lambda x: -x], X), {}), ((5, [lambda x: x, lambda x: -x], X), {})],
     "unstack": [((X,), {}), ((X,), {"axis": 1})],
     "vectorized_map": [((lambda x: x.sum(), X), {})],
+    # Math.
+    "segment_sum": [((X, a([0, 0], "int32")), {}), ((I.T, a([0, 1, 1], "int32")), {"num_segments": 3})],
+    "segment_max": [((X, a([0, 1], "int32")), {})], "segment_min": [((X, a([1, 1], "int32")), {})],
+    "segment_prod": [((X, a([0, 0], "int32")), {"num_segments": 2})],
+    "top_k": [((X, 2), {})], "in_top_k": [((a([0, 2], "int32"), X, 2), {})],
+    "logsumexp": [((X,), {}), ((X,), {"axis": 1, "keepdims": True})],
+    "logdet": [((SPD,), {})], "cdist": [((X, f32(4, 3)), {})],
+    "fft": [(((X, P),), {})], "fft2": [(((X, P),), {})], "ifft2": [(((X, P),), {})],
+    "rfft": [((X,), {}), ((X,), {"fft_length": 4})],
+    "irfft": [(((X, P),), {}), (((X, P),), {"fft_length": 4})],
+    "extract_sequences": [((f32(2, 10), 4, 3), {})],
+    "stft": [((f32(2, 16), 8, 4, 8), {}), ((f32(16), 6, 2, 8), {"window": None, "center": False})],
+    "istft": [(((f32(2, 5, 5), f32(2, 5, 5)), 8, 4, 8), {})],
+    "view_as_complex": [((f32(3, 2),), {})], "view_as_real": [((X.astype("complex64") * 1j,), {})],
+    # Linear algebra.
+    "cholesky": [((SPD,), {}), ((SPD,), {"upper": True})],
+    "cholesky_inverse": [((np.linalg.cholesky(SPD).astype("float32"),), {})],
+    "det": [((SQ,), {})], "inv": [((SQ,), {})], "eigh": [((SPD,), {})],
+    "eig": [((SPD,), {})],
+    "lstsq": [((f32(4, 3), f32(4, 2)), {})], "lu_factor": [((SQ,), {})],
+    "matrix_rank": [((SQ,), {})], "pinv": [((X,), {})],
+    "norm": [((X,), {}), ((X,), {"ord": 1, "axis": 1}), ((SQ,), {"ord": "fro"})],
+    "qr": [((X.T,), {}), ((X.T,), {"mode": "complete"})],
+    "solve": [((SQ, f32(3, 2)), {})], "solve_triangular": [((np.triu(SQ), f32(3, 2)), {})],
+    "svd": [((X,), {"full_matrices": False}), ((X,), {"compute_uv": False})],
+    "jvp": [((lambda x: x * x, (X,), (P,)), {})],
+    # Neural-network ops.
+    "leaky_relu": [((X,), {}), ((X,), {"negative_slope": 0.5})],
+    "elu": [((X,), {"alpha": 0.5})], "celu": [((X,), {})], "gelu": [((X,), {}), ((X,), {"approximate": False})],
+    "glu": [((f32(2, 4),), {})], "hard_shrink": [((X,), {"threshold": 0.3})],
+    "soft_shrink": [((X,), {})], "squareplus": [((X,), {}), ((X,), {"b": 2})],
+    "threshold": [((X, 0.1, -5.0), {})],
+    "softmax": [((X,), {}), ((X,), {"axis": 0})], "log_softmax": [((X,), {})],
+    "one_hot": [((a([0, 2, 1], "int32"), 3), {}), ((a([0, 2], "int32"), 4), {"axis": 0, "dtype": "int32"})],
+    "multi_hot": [((a([[0, 2], [1, 1]], "int32"), 3), {}), ((a([0, 2], "int32"), 4), {})],
+    "moments": [((X, 0), {}), ((X, (0, 1)), {"keepdims": True}), ((X.astype("float16"), 1), {})],
+    "batch_normalization": [((X, a([0.1, 0.2, 0.3]), a([1, 2, 3]), 1), {}),
+                            ((X, a([0.1, 0.2, 0.3]), a([1, 2, 3]), -1),
+                             {"offset": a([1, 1, 1]), "scale": a([2, 2, 2])})],
+    "layer_normalization": [((X,), {}), ((X, a([1, 2, 3]), a([0, 1, 0])), {"epsilon": 1e-3})],
+    "rms_normalization": [((X,), {}), ((X, a([1, 2, 3])), {})],
+    "normalize": [((X,), {}), ((X,), {"order": 1, "axis": 0})],
+    "binary_crossentropy": [((P.round(), P), {}), ((P.round(), X), {"from_logits": True})],
+    "categorical_crossentropy": [((np.eye(3, dtype="float32")[:2], P), {}),
+                                 ((np.eye(3, dtype="float32")[:2], X), {"from_logits": True})],
+    "sparse_categorical_crossentropy": [((a([0, 2], "int32"), P), {}),
+                                        ((a([0, 2], "int32"), X), {"from_logits": True})],
+    "psnr": [((P, P[::-1], 1.0), {})], "polar": [((P, X), {})],
+    "depth_to_space": [((f32(1, 2, 2, 8), 2), {})], "space_to_depth": [((f32(1, 4, 4, 2), 2), {})],
+    "conv": [((IMG, f32(3, 3, 3, 2)), {}), ((IMG, f32(3, 3, 3, 2)), {"strides": 2, "padding": "same"}),
+             ((f32(2, 8, 4), f32(3, 2, 4)), {"dilation_rate": 2}),
+             ((f32(1, 3, 5, 5), f32(3, 3, 3, 2)), {"data_format": "channels_first"})],
+    "conv_transpose": [((IMG, f32(3, 3, 2, 3)), {}), ((IMG, f32(3, 3, 2, 3)), {"strides": 2, "padding": "same"})],
+    "depthwise_conv": [((IMG, f32(3, 3, 3, 2)), {"padding": "same"})],
+    "separable_conv": [((IMG, f32(3, 3, 3, 2), f32(1, 1, 6, 4)), {})],
+    # Keras' jax max_pool/average_pool fail when `strides` is None (a Keras bug): pass it.
+    "max_pool": [((IMG, 2, 2), {}), ((IMG, 3), {"strides": 2, "padding": "same"})],
+    "average_pool": [((IMG, 2, 2), {}), ((IMG, 3), {"strides": 2, "padding": "same"}),
+                     ((f32(2, 7, 3), 2, 1), {})],
+    "adaptive_average_pool": [((IMG, (2, 3)), {})], "adaptive_max_pool": [((IMG, (2, 3)), {})],
+    "dot_product_attention": [((f32(2, 4, 2, 8), f32(2, 5, 2, 8), f32(2, 5, 2, 8)), {}),
+                              ((f32(2, 4, 2, 8), f32(2, 4, 2, 8), f32(2, 4, 2, 8)), {"is_causal": True}),
+                              ((f32(2, 4, 2, 8), f32(2, 4, 2, 8), f32(2, 4, 2, 8)),
+                               {"mask": R.random((2, 2, 4, 4)) > 0.3, "scale": 0.5})],
+    "ctc_loss": [((a([[1, 2, 0]], "int32"), f32(1, 6, 4), a([2], "int32"), a([6], "int32")), {})],
+    "ctc_decode": [((f32(1, 6, 4), a([6], "int32")), {})],
+    "unfold": [((f32(1, 2, 4, 4), 2), {})], "fold": [((f32(1, 8, 9), 4, 2), {})],
+    "rearrange": [((f32(2, 3, 4), "b h w -> b (h w)"), {})],
 }
 for _name in ("sum", "amax", "amin", "ptp"):
     CASES.setdefault(_name, REDUCE_INPUTS)
 
 # Ops missing from kerax or differing from Keras. This list may only shrink.
 KNOWN_GAPS = {
-    "adaptive_average_pool", "adaptive_max_pool", "average_pool", "batch_normalization",
-    "binary_crossentropy", "categorical_crossentropy", "cdist", "celu", "cholesky",
-    "cholesky_inverse", "conv", "conv_transpose", "ctc_decode", "ctc_loss",
-    "depth_to_space", "depthwise_conv", "det", "dot_product_attention", "eig", "eigh",
-    "elu", "erf", "erfc", "erfinv", "extract_sequences", "fft", "fft2", "fold", "gelu",
-    "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh",
-    "ifft2", "in_top_k", "inv", "irfft", "istft", "jvp", "layer_normalization",
-    "leaky_relu", "log_sigmoid", "log_softmax", "logdet", "logsumexp", "lstsq",
-    "lu_factor", "matrix_rank", "max_pool", "moments", "multi_hot", "norm", "normalize",
-    "one_hot", "pinv", "polar", "psnr", "qr", "rearrange", "relu", "relu6", "rfft",
-    "rms_normalization", "rsqrt", "segment_max", "segment_min", "segment_prod",
-    "segment_sum", "selu", "separable_conv", "sigmoid", "silu", "soft_shrink",
-    "softmax", "softplus", "softsign", "solve", "solve_triangular", "space_to_depth",
-    "sparse_categorical_crossentropy", "sparse_plus", "sparse_sigmoid", "sparsemax",
-    "squareplus", "stft", "svd", "swish", "tanh_shrink", "threshold", "top_k", "unfold",
-    "view_as_complex", "view_as_real",
+    "adaptive_average_pool", "adaptive_max_pool", "conv_transpose", "ctc_decode",
+    "ctc_loss", "fold", "rearrange", "stft", "unfold",
 }
 
+# Ops where kerax accepts inputs that Keras' JAX backend rejects (integer inputs to erf,
+# rsqrt, sigmoid, silu; segment ops without `num_segments`, which kerax infers eagerly).
+LENIENT = {"erf", "rsqrt", "sigmoid", "silu", "swish", "segment_max", "segment_min",
+           "segment_sum", "segment_prod"}
+
 # Ops whose results are random, opaque (functions, modules) or not comparable by value.
-NOT_COMPARED = {"custom_gradient", "vectorize", "image", "linalg", "nn", "numpy", "empty",
+NOT_COMPARED = {"sparsemax",  # Keras 3.15's sparsemax is wrong; tested in test_ops.py
+                "custom_gradient", "vectorize", "image", "linalg", "nn", "numpy", "empty",
                 "empty_like"}
 
 
@@ -244,6 +304,8 @@ def _check(name, keras):
     for args, kwargs in cases:
         theirs, their_err = _run(getattr(keras.ops, name), args, kwargs)
         ours, our_err = _run(getattr(kerax.ops, name), args, kwargs)
+        if our_err is None and their_err is not None and name in LENIENT:
+            continue
         assert our_err == their_err, f"{name}{args!r}: kerax raised {our_err}, Keras {their_err}"
         if their_err is None:
             _compare(name, ours, theirs)

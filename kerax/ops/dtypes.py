@@ -70,6 +70,9 @@ def standardize_dtype(dtype):
 
 @functools.lru_cache(512)
 def _least_upper_bound(*nodes):
+    for n in nodes:
+        if n not in _UPPER:
+            raise ValueError(f"{n!r} is not a valid dtype for type promotion.")
     common = set.intersection(*(_UPPER[n] for n in nodes))
     least = (common & set(nodes)) or {c for c in common if common <= _UPPER[c]}
     if len(least) != 1:

@@ -1,0 +1,347 @@
+"""Neural-network ops, as `keras.ops.nn`: activations, normalization, losses, conv, pooling.
+
+Example:
+>>> relu(jnp.array([-1.0, 2.0])).tolist()
+[0.0, 2.0]
+"""
+
+import jax
+import jax.numpy as jnp
+
+from kerax.backend import config
+from kerax.ops.core import convert_to_tensor
+from kerax.ops.dtypes import float_dtype, result_type, standardize_dtype
+
+_t = convert_to_tensor
+
+
+def _float(x):
+    x = _t(x)
+    return x.astype(float_dtype(x))
+
+
+def _act(fn, doc, keep_int=False):
+    def op(x):
+        return fn(_t(x) if keep_int else _float(x))
+
+    op.__doc__ = doc
+    return op
+
+
+relu = _act(jax.nn.relu, "Rectified linear unit: `max(x, 0)`.", keep_int=True)
+relu6 = _act(jax.nn.relu6, "`min(max(x, 0), 6)`.")
+sigmoid = _act(jax.nn.sigmoid, "Logistic sigmoid `1 / (1 + exp(-x))`.")
+softplus = _act(jax.nn.softplus, "`log(exp(x) + 1)`.")
+softsign = _act(jax.nn.soft_sign, "`x / (abs(x) + 1)`.")
+silu = _act(jax.nn.silu, "Sigmoid linear unit `x * sigmoid(x)`.")
+swish = silu
+log_sigmoid = _act(jax.nn.log_sigmoid, "`log(sigmoid(x))`.")
+hard_sigmoid = _act(jax.nn.hard_sigmoid, "Piecewise-linear sigmoid `relu6(x + 3) / 6`.")
+hard_silu = _act(jax.nn.hard_silu, "`x * hard_sigmoid(x)`.")
+hard_swish = hard_silu
+selu = _act(jax.nn.selu, "Scaled exponential linear unit.")
+hard_tanh = _act(jax.nn.hard_tanh, "`clip(x, -1, 1)`.", keep_int=True)
+sparse_plus = _act(
+    lambda x: jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, (x + 1) ** 2 / 4)).astype(x.dtype),
+    "SparsePlus: 0 below -1, `x` above 1, `(x + 1)**2 / 4` between.",
+)
+sparse_sigmoid = _act(jax.nn.sparse_sigmoid, "Piecewise-linear sigmoid `clip((x + 1) / 2, 0, 1)`.")
+tanh_shrink = _act(lambda x: x - jnp.tanh(x), "`x - tanh(x)`.")
+for _name in ("relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "log_sigmoid",
+              "hard_sigmoid", "hard_silu", "selu", "hard_tanh", "sparse_plus",
+              "sparse_sigmoid", "tanh_shrink"):
+    globals()[_name].__name__ = _name
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """`x` if positive, else `negative_slope * x`."""
+    return jax.nn.leaky_relu(_float(x), negative_slope=negative_slope)
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit."""
+    return jax.nn.elu(_float(x), alpha=alpha)
+
+
+def celu(x, alpha=1.0):
+    """Continuously differentiable exponential linear unit."""
+    return jax.nn.celu(_float(x), alpha=alpha)
+
+
+def gelu(x, approximate=True):
+    """Gaussian error linear unit (tanh approximation unless `approximate=False`)."""
+    return jax.nn.gelu(_float(x), approximate=approximate)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: `a * sigmoid(b)` for the two halves of `x` along `axis`."""
+    return jax.nn.glu(_float(x), axis=axis)
+
+
+def hard_shrink(x, threshold=0.5):
+    """`x` where `abs(x) > threshold`, else 0."""
+    x = _float(x)
+    return jnp.where(jnp.abs(x) > threshold, x, 0.0).astype(x.dtype)
+
+
+def soft_shrink(x, threshold=0.5):
+    """`x` moved towards 0 by `threshold`, 0 inside `[-threshold, threshold]`."""
+    x = _float(x)
+    out = jnp.where(x > threshold, x - threshold, jnp.where(x < -threshold, x + threshold, 0.0))
+    return out.astype(x.dtype)
+
+
+def squareplus(x, b=4):
+    """`(x + sqrt(x**2 + b)) / 2`."""
+    x = _float(x)
+    return ((x + jnp.sqrt(x * x + b)) / 2).astype(x.dtype)
+
+
+def threshold(x, threshold, default_value):
+    """`x` where `x > threshold`, else `default_value`."""
+    x = _t(x)
+    return jnp.where(x > threshold, x, default_value)
+
+
+def softmax(x, axis=-1):
+    """Softmax over `axis`."""
+    return jax.nn.softmax(_float(x), axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """Log-softmax over `axis`."""
+    return jax.nn.log_softmax(_float(x), axis=axis)
+
+
+def sparsemax(x, axis=-1):
+    """Sparsemax: the Euclidean projection of `x` onto the probability simplex."""
+    x = _float(x)
+    z = jnp.sort(x, axis=axis)[..., ::-1] if axis in (-1, x.ndim - 1) else None
+    if z is None:
+        return jnp.moveaxis(sparsemax(jnp.moveaxis(x, axis, -1)), -1, axis)
+    k = jnp.arange(1, x.shape[-1] + 1, dtype=x.dtype)
+    cumsum = jnp.cumsum(z, axis=-1)
+    support = (1 + k * z) > cumsum
+    k_z = jnp.sum(support, axis=-1, keepdims=True)
+    tau = (jnp.take_along_axis(cumsum, k_z.astype("int32") - 1, -1) - 1) / k_z.astype(x.dtype)
+    return jnp.maximum(x - tau, 0.0)
+
+
+# Encodings.
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """One-hot encoding of the integer `x` (negative or out-of-range ids give zeros)."""
+    if sparse:
+        raise ValueError("`sparse=True` is not supported by kerax: JAX has no sparse one_hot.")
+    return jax.nn.one_hot(_t(x), num_classes, axis=axis, dtype=standardize_dtype(dtype))
+
+
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """Multi-hot encoding: 1 for every class present in a row of `inputs`."""
+    num_classes = kwargs.pop("num_tokens", num_classes)
+    if kwargs:
+        raise ValueError(f"Unrecognized keyword arguments to multi_hot: {kwargs}")
+    x = _t(inputs).astype("int32")
+    encoded = one_hot(x, num_classes, axis=axis, dtype=dtype, sparse=sparse)
+    return jnp.max(encoded, axis=1 if x.ndim > 1 else 0)
+
+
+# Statistics and normalization.
+
+
+def moments(x, axes, keepdims=False, synchronized=False):
+    """Mean and variance of `x` over `axes` (half precision computes in float32)."""
+    if synchronized:
+        raise NotImplementedError("`synchronized=True` is not supported with JAX.")
+    x = _t(x)
+    low = x.dtype in (jnp.float16, jnp.bfloat16)
+    xf = x.astype("float32") if low else x
+    mean = jnp.mean(xf, axes, keepdims=keepdims)
+    variance = jnp.var(xf, axis=axes, keepdims=keepdims)
+    if low:
+        f16 = jnp.finfo(jnp.float16)
+        mean = jnp.clip(mean, f16.min, f16.max).astype(x.dtype)
+        variance = jnp.clip(variance, f16.min, f16.max).astype(x.dtype)
+    return mean, variance
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """Normalizes `x` with the given statistics along `axis`, then scales and offsets."""
+    x = _t(x)
+    shape = [1] * x.ndim
+    shape[axis] = _t(mean).shape[0]
+    inv = jax.lax.rsqrt(jnp.reshape(variance, shape) + epsilon)
+    if scale is not None:
+        inv = inv * jnp.reshape(scale, shape)
+    out = x * inv - jnp.reshape(mean, shape) * inv
+    if offset is not None:
+        out = out + jnp.reshape(offset, shape)
+    return out
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """Normalizes `x` over `axis` to zero mean and unit variance, then `gamma`/`beta`."""
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise ValueError(f"Unrecognized keyword arguments to layer_normalization: {kwargs}")
+    if rms_scaling:
+        return rms_normalization(x, gamma, axis=axis, epsilon=epsilon)
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    x = _t(x)
+    out_dtype = x.dtype
+    x = x.astype(result_type(x.dtype, "float32"))
+    axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+    mean, variance = moments(x, axes, keepdims=True)
+    out = (x - mean) * jax.lax.rsqrt(variance + epsilon)
+    shape = [1] * x.ndim
+    for a in axes:
+        shape[a] = x.shape[a]
+    if gamma is not None:
+        out = out * jnp.reshape(_t(gamma), shape).astype(x.dtype)
+    if beta is not None:
+        out = out + jnp.reshape(_t(beta), shape).astype(x.dtype)
+    return out.astype(out_dtype)
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """`x / sqrt(mean(x**2) + epsilon) * scale` over `axis`."""
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    x = _t(x)
+    out_dtype = x.dtype
+    x = x.astype(result_type(x.dtype, "float32"))
+    axes = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+    out = x * jax.lax.rsqrt(jnp.mean(x * x, axis=axes, keepdims=True) + epsilon)
+    if scale is not None:
+        out = out * _t(scale).astype(x.dtype)
+    return out.astype(out_dtype)
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """`x` divided by its `order`-norm along `axis`."""
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order!r}")
+    epsilon = config.epsilon() if epsilon is None else epsilon
+    x = _t(x)
+    if x.ndim == 0:
+        x = x[None]
+    if order == 2:
+        inv = jax.lax.rsqrt(jnp.sum(x * x, axis=axis, keepdims=True))
+        return x * jnp.minimum(inv, 1.0 / epsilon)
+    norm = jnp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / jnp.maximum(norm, epsilon)
+
+
+# Losses.
+
+
+def _same_shape(target, output):
+    if target.shape != output.shape:
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. "
+            f"Received: target.shape={target.shape}, output.shape={output.shape}"
+        )
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Element-wise binary cross-entropy between `target` and `output` (probabilities)."""
+    target, output = jnp.asarray(target), jnp.asarray(output)
+    _same_shape(target, output)
+    if from_logits:
+        return -target * jax.nn.log_sigmoid(output) - (1 - target) * jax.nn.log_sigmoid(-output)
+    eps = config.epsilon()
+    output = jnp.clip(output, eps, 1 - eps)
+    return -(target * jnp.log(output) + (1 - target) * jnp.log(1 - output))
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy between one-hot `target` and `output` along `axis`."""
+    target, output = jnp.asarray(target), jnp.asarray(output)
+    _same_shape(target, output)
+    if from_logits:
+        log_prob = jax.nn.log_softmax(output, axis=axis)
+    else:
+        output = output / jnp.sum(output, axis, keepdims=True)
+        log_prob = jnp.log(jnp.clip(output, config.epsilon(), 1 - config.epsilon()))
+    return -jnp.sum(target * log_prob, axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy between integer `target` and `output` along `axis`."""
+    target, output = jnp.asarray(target, "int32"), jnp.asarray(output)
+    if target.ndim == output.ndim and target.shape[-1] == 1:
+        target = jnp.squeeze(target, -1)
+    if output.shape[:-1] != target.shape:
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape up until the last "
+            f"dimension. Received: target.shape={target.shape}, output.shape={output.shape}"
+        )
+    if from_logits:
+        log_prob = jax.nn.log_softmax(output, axis=axis)
+    else:
+        output = output / jnp.sum(output, axis, keepdims=True)
+        log_prob = jnp.log(jnp.clip(output, config.epsilon(), 1 - config.epsilon()))
+    target = jax.nn.one_hot(target, output.shape[axis], axis=axis)
+    return -jnp.sum(target * log_prob, axis=axis)
+
+
+def psnr(x1, x2, max_val):
+    """Peak signal-to-noise ratio between `x1` and `x2`, in dB."""
+    x1, x2 = _t(x1), _t(x2)
+    if x1.shape != x2.shape:
+        raise ValueError(
+            f"Input shapes must match for psnr. Received: x1.shape={x1.shape}, "
+            f"x2.shape={x2.shape}"
+        )
+    mse = jnp.mean(jnp.square(x1 - x2))
+    return 20 * jnp.log10(max_val) - 10 * jnp.log10(mse)
+
+
+def polar(abs_, angle):
+    """The complex number with magnitude `abs_` and phase `angle`."""
+    abs_, angle = _float(abs_), _float(angle)
+    return jax.lax.complex(abs_ * jnp.cos(angle), abs_ * jnp.sin(angle))
+
+
+# Space/depth rearrangement.
+
+
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Moves blocks of channels into `block_size` x `block_size` spatial patches."""
+    x = _t(x)
+    if data_format == "channels_first":
+        x = jnp.transpose(x, (0, 2, 3, 1))
+    n, h, w, c = x.shape
+    b = block_size
+    x = x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5)
+    x = x.reshape(n, h * b, w * b, c // (b * b))
+    return jnp.transpose(x, (0, 3, 1, 2)) if data_format == "channels_first" else x
+
+
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Moves `block_size` x `block_size` spatial patches into channels."""
+    x = _t(x)
+    if data_format == "channels_first":
+        x = jnp.transpose(x, (0, 2, 3, 1))
+    n, h, w, c = x.shape
+    b = block_size
+    x = x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5)
+    x = x.reshape(n, h // b, w // b, b * b * c)
+    return jnp.transpose(x, (0, 3, 1, 2)) if data_format == "channels_first" else x
+
+
+from kerax.ops.nn_conv import (  # noqa: E402,F401
+    average_pool,
+    conv,
+    depthwise_conv,
+    dot_product_attention,
+    max_pool,
+    separable_conv,
+)
+
+del _name
+__all__ = sorted(
+    n for n, v in globals().items()
+    if callable(v) and not n.startswith("_")
+    and getattr(v, "__module__", "").startswith(("kerax.ops.nn", __name__))
+)
