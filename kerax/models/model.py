@@ -100,6 +100,14 @@ class Model(Trainer, Layer):
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
 
+    def to_json(self, **kwargs):
+        """The model's config as a JSON string (Keras 3's format); see `model_from_json`."""
+        import json
+
+        from kerax.saving import serialization_lib
+
+        return json.dumps(serialization_lib.serialize_keras_object(self), **kwargs)
+
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuilds a model; a functional config (with `input_layers`) gives `Functional`."""

@@ -259,3 +259,14 @@ def test_fit_wrong_target_key_and_loss_key_errors(data):
     model.compile("sgd", loss=["mse"])
     with pytest.raises(ValueError, match="list of 1 entries, but the model has 2 outputs"):
         model.fit(data, {"digit": y["digit"], "parity": y["parity_"]}, verbose=0)
+
+
+def test_to_json_model_from_json_and_clone_model(keras):
+    model = _two_headed(kerax)
+    clone = kerax.models.model_from_json(model.to_json())
+    assert clone.get_config() == model.get_config()
+    assert not np.allclose(clone.get_weights()[0], model.get_weights()[0])
+    cloned = kerax.models.clone_model(model)
+    assert [w.shape for w in cloned.get_weights()] == [w.shape for w in model.get_weights()]
+    from_keras = kerax.models.model_from_json(_two_headed(keras).to_json())
+    assert [l.name for l in from_keras.layers] == [l.name for l in model.layers]
