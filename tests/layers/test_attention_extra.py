@@ -27,7 +27,6 @@ def _pair(keras, name, kwargs, *inputs, **call):
 
 
 CALLS = [
-    ("MultiHeadAttention", dict(num_heads=2, key_dim=3), {}),
     ("MultiHeadAttention", dict(num_heads=2, key_dim=3, value_dim=2, output_shape=(5,)),
      dict(value_mask=VALUE_MASK, return_attention_scores=True)),
     ("MultiHeadAttention", dict(num_heads=2, key_dim=3), dict(value_mask=VALUE_MASK)),
