@@ -17,11 +17,13 @@ from kerax import callbacks  # noqa: F401
 from kerax import config  # noqa: F401
 from kerax import constraints  # noqa: F401
 from kerax import datasets  # noqa: F401
+from kerax import dtype_policies  # noqa: F401
 from kerax import errors  # noqa: F401
 from kerax import initializers  # noqa: F401
 from kerax import layers  # noqa: F401
 from kerax import losses  # noqa: F401
 from kerax import metrics  # noqa: F401
+from kerax import mixed_precision  # noqa: F401
 from kerax import models  # noqa: F401
 from kerax import ops  # noqa: F401
 from kerax import optimizers  # noqa: F401
@@ -31,6 +33,7 @@ from kerax import saving  # noqa: F401
 from kerax import tree  # noqa: F401
 from kerax import utils  # noqa: F401
 from kerax.backend.keras_tensor import KerasTensor  # noqa: F401
+from kerax.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: F401
 from kerax.initializers import Initializer  # noqa: F401
 from kerax.layers import Input, InputSpec, Layer  # noqa: F401
 from kerax.losses import Loss  # noqa: F401

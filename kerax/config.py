@@ -1,4 +1,4 @@
-"""`kerax.config`: global settings, named as in `keras.config`."""
+"""`kerax.config`: global settings, named as in `keras.config` (plus `enable_determinism`)."""
 
 from kerax.backend.config import (  # noqa: F401
     backend,
@@ -9,3 +9,26 @@ from kerax.backend.config import (  # noqa: F401
     set_floatx,
     set_image_data_format,
 )
+from kerax.backend.switches import (  # noqa: F401
+    disable_interactive_logging,
+    disable_traceback_filtering,
+    enable_determinism,
+    enable_interactive_logging,
+    enable_traceback_filtering,
+    is_determinism_enabled,
+    is_interactive_logging_enabled,
+    is_traceback_filtering_enabled,
+    max_epochs,
+    max_steps_per_epoch,
+    set_max_epochs,
+    set_max_steps_per_epoch,
+)
+from kerax.dtype_policies.dtype_policy import dtype_policy, set_dtype_policy  # noqa: F401
+
+
+
+def enable_unsafe_deserialization():
+    """Allows loading files that run code (Lambda bytecode): only for files you trust."""
+    from kerax.saving import serialization_lib
+
+    serialization_lib.enable_unsafe_deserialization()

@@ -74,7 +74,11 @@ class Layer:
         object.__setattr__(self, "_sublayers", {})
         self.name = name or naming.auto_name(type(self).__name__)
         self.trainable = trainable
-        self._dtype = jnp.dtype(dtype).name if dtype is not None else None
+        from kerax import dtype_policies
+
+        # The policy is fixed at construction (the global one unless `dtype` is given).
+        self._dtype_policy = dtype_policies.get(dtype)
+        self._dtype = self._dtype_policy.name if dtype is not None else None
         self.autocast = autocast
         self.built = False
         self.supports_masking = False
@@ -106,16 +110,29 @@ class Layer:
 
     @property
     def dtype(self):
-        """The dtype of the layer's variables."""
-        return self._dtype or _config.floatx()
+        """The dtype of the layer's variables (its policy's `variable_dtype`)."""
+        return self._dtype_policy.variable_dtype
 
     @property
     def compute_dtype(self):
-        return self.dtype
+        """The dtype the layer computes in (its policy's `compute_dtype`)."""
+        return self._dtype_policy.compute_dtype
 
     @property
     def variable_dtype(self):
-        return self.dtype
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def dtype_policy(self):
+        """The layer's `kerax.dtype_policies.DTypePolicy`."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        from kerax import dtype_policies
+
+        self._dtype_policy = dtype_policies.get(value)
+        self._dtype = self._dtype_policy.name
 
     # --------------------------------------------------------- explicit-style hooks --
     def build_variables(self, key, *input_shapes):
@@ -277,6 +294,8 @@ class Layer:
             assert_input_compatibility(self, self.input_spec, inputs[0])
         params = variables.get("params", {}) if variables else {}
         state = variables.get("state", {}) if variables else {}
+        if not self._children():  # the dtype policy wraps leaf layers' pure forward
+            params, inputs = _autocast(self, params, inputs)
         return self.forward(params, state, *inputs, training=training, rng=rng, **kwargs)
 
     # ---------------------------------------------------------------- the Keras shell --
@@ -466,8 +485,9 @@ class Layer:
         return config
 
     def _dtype_config(self):
-        return {"module": "keras", "class_name": "DTypePolicy",
-                "config": {"name": self.dtype}, "registered_name": None}
+        from kerax import dtype_policies
+
+        return dtype_policies.serialize(self._dtype_policy)
 
     @classmethod
     def from_config(cls, config):
@@ -485,6 +505,19 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _autocast(layer, params, inputs):
+    """Casts floating params and inputs to the layer's compute dtype (mixed precision)."""
+    policy = layer._dtype_policy
+    compute = jnp.dtype(policy.compute_dtype)
+    if policy.is_mixed:
+        params = jax.tree_util.tree_map(
+            lambda p: p.astype(compute) if jnp.issubdtype(p.dtype, jnp.floating) else p, params)
+    if layer.autocast:
+        inputs = jax.tree_util.tree_map(
+            lambda x: policy.convert_input(x) if hasattr(x, "dtype") else x, inputs)
+    return params, inputs
 
 
 def _is_shape(x):

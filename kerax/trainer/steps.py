@@ -60,9 +60,12 @@ class StepFunctions:
         def loss_fn(trainable):
             params = combine(self.mask, trainable, frozen)
             y_pred, new_state = self._forward(params, ts.state, x, row_mask, True, step_rng)
-            return self._loss(y, y_pred, sw, row_mask, params), (y_pred, new_state)
+            loss = self._loss(y, y_pred, sw, row_mask, params)
+            # Loss scaling (mixed_float16, `loss_scale_factor`); the optimizer unscales.
+            return model.optimizer.scale_loss(loss, ts.opt_state), (loss, y_pred, new_state)
 
-        (loss, (y_pred, new_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+        (_, (loss, y_pred, new_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            trainable)
         new_trainable, opt_state = model.optimizer.apply(grads, ts.opt_state, trainable)
         params = model.apply_constraints(combine(self.mask, new_trainable, frozen))
         metric_state = model.update_metric_state(ts.metric_state, loss, y, y_pred, sw, row_mask)

@@ -63,6 +63,12 @@ class Trainer:
         >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
         """
         self.optimizer = optimizers_module.get(optimizer)
+        policy = getattr(self, "dtype_policy", None)
+        if auto_scale_loss and policy is not None and policy.name == "mixed_float16":
+            from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
+
+            if not isinstance(self.optimizer, LossScaleOptimizer):
+                self.optimizer = LossScaleOptimizer(self.optimizer)
         names = getattr(self, "output_names", None)
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names)
@@ -298,6 +304,13 @@ class Trainer:
         2
         """
         self._require_compiled("fit")
+        from kerax.backend import switches
+
+        if switches.max_epochs() is not None:
+            epochs = min(epochs, switches.max_epochs())
+        if switches.max_steps_per_epoch() is not None:
+            steps_per_epoch = min(steps_per_epoch or switches.max_steps_per_epoch(),
+                                  switches.max_steps_per_epoch())
         if stream_data_adapter.is_stream(x):
             stream_loops._check_stream_args("fit", y, sample_weight, validation_split)
             return stream_loops.fit(self, x, epochs, 1 if verbose == "auto" else verbose,

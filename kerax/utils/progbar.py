@@ -10,6 +10,10 @@ import numpy as np
 
 def is_interactive():
     """True when stdout is a terminal or a notebook (so the bar may redraw in place)."""
+    from kerax.backend import switches
+
+    if not switches.is_interactive_logging_enabled():
+        return False
     if "ipykernel" in sys.modules:
         return True
     return hasattr(sys.stdout, "isatty") and sys.stdout.isatty() and os.environ.get(

@@ -1,0 +1,11 @@
+"""`kerax.dtype_policies`: Keras 3's dtype policies (mixed precision)."""
+
+from kerax.dtype_policies.dtype_policy import (  # noqa: F401
+    DTypePolicy,
+    FloatDTypePolicy,
+    deserialize,
+    dtype_policy,
+    get,
+    serialize,
+    set_dtype_policy,
+)
