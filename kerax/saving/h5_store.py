@@ -122,7 +122,8 @@ def _read_group(h5py, f, path, shapes, dtypes, where, what):
     n = 0 if group is None else len(group.keys())
     if n != len(shapes):
         raise ValueError(
-            f"{where}: {what} expects {len(shapes)} weight arrays at '{path or '/'}vars', but "
+            f"{where}: {what} expects {len(shapes)} weight arrays at "
+            f"'{path + '/' if path else ''}vars', but "
             f"the file has {n}. The file was saved from a different architecture."
         )
     return [_checked_dataset(h5py, group, str(i), s, d, where, f"{path}/vars/{i}")

@@ -45,7 +45,8 @@ def in_safe_mode():
 class SafeModeScope:
     """`with SafeModeScope(False):` allows `Lambda` bytecode while loading a trusted file.
 
-    `safe_mode=None` keeps the current setting.
+    `safe_mode=None` keeps the current setting; after `enable_unsafe_deserialization()`
+    the scope is unsafe whatever it is given, as in Keras.
 
     Example:
     >>> with SafeModeScope(False):
@@ -59,8 +60,9 @@ class SafeModeScope:
         self.safe_mode = safe_mode
 
     def __enter__(self):
-        _SAFE_MODE_STACK.append(in_safe_mode() if self.safe_mode is None else
-                                bool(self.safe_mode))
+        # As in Keras, `enable_unsafe_deserialization()` overrides `safe_mode=True`.
+        safe = in_safe_mode() if self.safe_mode is None else bool(self.safe_mode)
+        _SAFE_MODE_STACK.append(safe and not _UNSAFE_GLOBAL[0])
         return self
 
     def __exit__(self, *exc):
