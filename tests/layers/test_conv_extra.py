@@ -74,3 +74,14 @@ def test_transpose_output_length_matches_keras(keras, n, k, s, padding, op):
     kl = keras.layers.Conv1DTranspose(3, k, strides=s, padding=padding, output_padding=op)
     ours = layers.Conv1DTranspose(3, k, strides=s, padding=padding, output_padding=op)
     assert ours(x).shape == tuple(kl.compute_output_shape(x.shape))
+
+
+def test_regularizers_and_constraints_round_trip(keras):
+    kwargs = dict(kernel_regularizer="l2", bias_constraint="non_neg",
+                  activity_regularizer="l1")
+    config = layers.Conv2D(4, 3, **kwargs).get_config()
+    kconfig = keras.layers.Conv2D(4, 3, **kwargs).get_config()
+    for key in ("kernel_regularizer", "bias_constraint", "activity_regularizer"):
+        assert (config[key]["class_name"], config[key]["config"]) == \
+            (kconfig[key]["class_name"], kconfig[key]["config"])
+    assert layers.Conv2D.from_config(config).get_config() == config
