@@ -198,3 +198,22 @@ def test_overwrite_false(tmp_path):
     model.save(path)
     with pytest.raises(FileExistsError, match="already exists and `overwrite=False`"):
         model.save(path, overwrite=False)
+
+
+def test_subclassed_model_whose_config_does_not_fit_init(tmp_path):
+    @kerax.saving.register_keras_serializable(package="KxSaveTest")
+    class NoConfig(kerax.Model):
+        def __init__(self, units):
+            super().__init__()
+            self.units = units
+            self.dense = kerax.layers.Dense(units)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = NoConfig(2)
+    model(X)
+    path = str(tmp_path / "noconfig.keras")
+    model.save(path)
+    with pytest.raises(TypeError, match="Unable to revive model NoConfig from its config"):
+        kerax.models.load_model(path)

@@ -194,3 +194,17 @@ def test_truncated_weights_h5(tmp_path):
     path.write_bytes(path.read_bytes()[:700])
     with pytest.raises(CheckpointCorruptedError, match=r"t\.weights\.h5 is truncated"):
         model.load_weights(str(path))
+
+
+def test_non_numeric_dataset_refused(tmp_path):
+    import h5py
+
+    model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(2)])
+    path = str(tmp_path / "str.weights.h5")
+    with h5py.File(path, "w") as f:
+        g = f.create_group("layers/dense/vars")
+        g.create_dataset("0", data=np.array([b"x"] * 8, dtype=object).reshape(4, 2),
+                         dtype=h5py.string_dtype())
+        g.create_dataset("1", data=np.zeros(2, "float32"))
+    with pytest.raises(UnsafeModelError, match="not a numeric array type"):
+        model.load_weights(path)
