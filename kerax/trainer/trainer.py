@@ -474,10 +474,10 @@ class Trainer:
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=adapter.steps_per_epoch, mode="test")
         idx, mask = adapter.epoch_plan()
+        cbs.on_test_begin()  # before reading the variables: SwapEMAWeights swaps them here
         ts = TrainState(self.variables["params"], self.variables["state"], None,
                         self._init_metric_state(), None, jnp.zeros((), jnp.int32))
         k = self._eval_steps(idx.shape[0])
-        cbs.on_test_begin()
         logs, start = {}, 0
         while start < idx.shape[0]:
             size = min(k, idx.shape[0] - start)
@@ -525,10 +525,10 @@ class Trainer:
                            epochs=1, steps=adapter.steps_per_epoch)
         idx, mask = adapter.epoch_plan()
         k = self._eval_steps(idx.shape[0])
+        cbs.on_predict_begin()  # before reading the variables (SwapEMAWeights)
         params, state = self.variables["params"], self.variables["state"]
         x_data = adapter.data[0]
         outs, start = [], 0
-        cbs.on_predict_begin()
         while start < idx.shape[0]:
             size = min(k, idx.shape[0] - start)
             program = self._program("predict", size, (params, state, x_data, idx[start:start + size]))
