@@ -39,9 +39,22 @@ class CallbackList(Callback):
             c.set_model(model)
 
     def _dispatch(name):
-        def hook(self, *args, **kwargs):
+        # As Keras' CallbackList, pass `logs` positionally (a dict, never missing), so
+        # `LambdaCallback(on_epoch_begin=lambda epoch, logs: ...)` works.
+        with_index = not name.endswith(("_train_begin", "_train_end", "_test_begin",
+                                        "_test_end", "_predict_begin", "_predict_end"))
+
+        def hook(self, *args, logs=None):
+            if with_index:
+                index, logs = args[0], (args[1] if len(args) > 1 else logs)
+            else:
+                index, logs = None, (args[0] if args else logs)
+            logs = {} if logs is None else logs
             for c in self.callbacks:
-                getattr(c, name)(*args, **kwargs)
+                if with_index:
+                    getattr(c, name)(index, logs)
+                else:
+                    getattr(c, name)(logs)
 
         hook.__name__ = name
         return hook

@@ -1,0 +1,142 @@
+"""The whole state of a `fit` in progress, as one checkpoint tree plus JSON metadata.
+
+Arrays: params, model state, optimizer state, metric state (the partial epoch's sums),
+the training RNG key, and the data position: the current epoch's index plan and the
+adapter's current shuffled pass. Metadata: epoch, step in the epoch, the adapter's
+shuffling RNG state and pass position, and each callback's state (EarlyStopping's wait
+and best, ReduceLROnPlateau's cooldown, ...). Restoring all of it makes the rest of the
+run bit-identical to an uninterrupted one.
+"""
+
+import jax
+import numpy as np
+
+
+def _callback_key(i, cb):
+    return f"{i}:{type(cb).__name__}"
+
+
+def _callbacks(model):
+    cbs = getattr(model, "_fit_callbacks", None)
+    return list(getattr(cbs, "callbacks", []) or [])
+
+
+def _adapter_arrays(adapter):
+    b = adapter.batch_size
+    if adapter._pass_plan is None:
+        shape = (adapter.batches_per_pass, b)
+        return np.zeros(shape, np.int32), np.zeros(shape, bool)
+    return adapter._pass_plan
+
+
+def _tree(model, plan, metric_state):
+    adapter = model._fit_adapter
+    pass_idx, pass_mask = _adapter_arrays(adapter)
+    return {
+        "params": model.variables["params"],
+        "state": model.variables["state"],
+        "opt_state": model.optimizer.state,
+        "metric_state": metric_state,
+        "rng": model._train_rng,
+        "data": {"plan_idx": plan[0], "plan_mask": plan[1], "pass_idx": pass_idx,
+                 "pass_mask": pass_mask},
+    }
+
+
+def capture(model, epoch, step_in_epoch):
+    """`(tree, metadata)` of `model`'s training at `step_in_epoch` of `epoch` (0-based).
+
+    Call it from a callback hook during `fit` (after the step's execution).
+    """
+    adapter = model._fit_adapter
+    metric_state = getattr(model, "_metric_state", None)
+    if metric_state is None:
+        metric_state = model._init_metric_state()
+    # Host copies now: the next training step donates (invalidates) the device buffers.
+    tree = jax.tree_util.tree_map(lambda a: np.array(a, copy=True) if not _is_key(a) else a,
+                                  _tree(model, model._fit_epoch_plan, metric_state))
+    metadata = {
+        "epoch": int(epoch),
+        "step_in_epoch": int(step_in_epoch),
+        "steps_per_epoch": int(model._fit_epoch_plan[0].shape[0]),
+        "iterations": int(model.optimizer.iterations),
+        "data": {"rng_state": adapter._rng.bit_generator.state,
+                 "pass_pos": int(adapter._pass_pos),
+                 "has_pass_plan": adapter._pass_plan is not None,
+                 "num_samples": int(adapter.num_samples),
+                 "batch_size": int(adapter.batch_size)},
+        "callbacks": callback_states(model),
+    }
+    return tree, metadata
+
+
+def _is_key(a):
+    return isinstance(a, jax.Array) and jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key)
+
+
+def callback_states(model):
+    """`{"<index>:<class>": state}` of the callbacks that keep state across a restart."""
+    states = {}
+    for i, cb in enumerate(_callbacks(model)):
+        get = getattr(cb, "_get_checkpoint_state", None)
+        if get is not None:
+            states[_callback_key(i, cb)] = get()
+    return states
+
+
+def like(model):
+    """The live structure a checkpoint must match (for validation on restore)."""
+    steps = model._fit_adapter.steps_per_epoch
+    b = model._fit_adapter.batch_size
+    plan = (np.zeros((steps, b), np.int32), np.zeros((steps, b), bool))
+    return _tree(model, plan, model._init_metric_state())
+
+
+def check_data(model, metadata):
+    """Raises if the checkpoint was written for other data or another batch size."""
+    data_meta, adapter = metadata["data"], model._fit_adapter
+    if (data_meta["num_samples"], data_meta["batch_size"]) != (adapter.num_samples,
+                                                               adapter.batch_size):
+        raise ValueError(
+            f"The checkpoint was written while training on {data_meta['num_samples']} "
+            f"samples in batches of {data_meta['batch_size']}, but this `fit` has "
+            f"{adapter.num_samples} samples in batches of {adapter.batch_size}. Resume "
+            "with the same data and batch size, or start from an empty backup directory."
+        )
+
+
+def restore(model, tree, metadata):
+    """Puts a captured state back into `model` and asks `fit` to resume from it.
+
+    Returns the epoch `fit` resumes at. Callback states are put back separately, by
+    `restore_callbacks`, once every callback's `on_train_begin` (which resets them) ran.
+    """
+    check_data(model, metadata)
+    data_meta = metadata["data"]
+    adapter = model._fit_adapter
+    to_device = lambda t: jax.tree_util.tree_map(jax.numpy.asarray, t)  # noqa: E731
+    model._variables = {"params": to_device(tree["params"]), "state": to_device(tree["state"])}
+    model.optimizer.state = to_device(tree["opt_state"])
+    model._train_rng = tree["rng"] if isinstance(tree["rng"], jax.Array) \
+        else jax.numpy.asarray(tree["rng"])
+    adapter._rng.bit_generator.state = data_meta["rng_state"]
+    adapter._pass_pos = data_meta["pass_pos"]
+    data = tree["data"]
+    adapter._pass_plan = ((np.asarray(data["pass_idx"]), np.asarray(data["pass_mask"]))
+                          if data_meta["has_pass_plan"] else None)
+    epoch, step = metadata["epoch"], metadata["step_in_epoch"]
+    if step >= metadata["steps_per_epoch"]:
+        epoch, step, plan = epoch + 1, 0, None
+    else:
+        plan = (np.asarray(data["plan_idx"]), np.asarray(data["plan_mask"]))
+    model._resume_point = {"epoch": epoch, "step": step, "plan": plan,
+                           "metric_state": to_device(tree["metric_state"])}
+    return epoch
+
+
+def restore_callbacks(model, metadata):
+    """Puts each callback's saved state back (EarlyStopping's wait and best, ...)."""
+    for i, cb in enumerate(_callbacks(model)):
+        state = metadata["callbacks"].get(_callback_key(i, cb))
+        if state is not None and hasattr(cb, "_set_checkpoint_state"):
+            cb._set_checkpoint_state(state)
