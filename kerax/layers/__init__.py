@@ -41,3 +41,4 @@ def deserialize(config, custom_objects=None):
 from kerax.layers._catalog_norm import *  # noqa: F401,F403
 from kerax.layers._catalog_conv import *  # noqa: F401,F403
 from kerax.layers._catalog_merging import *  # noqa: F401,F403
+from kerax.layers._catalog_rnn import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+"""Recurrent layers: cells, the generic `RNN` over `jax.lax.scan`, and wrappers."""
