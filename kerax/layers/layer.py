@@ -296,7 +296,51 @@ class Layer:
         state = variables.get("state", {}) if variables else {}
         if not self._children():  # the dtype policy wraps leaf layers' pure forward
             params, inputs = _autocast(self, params, inputs)
-        return self.forward(params, state, *inputs, training=training, rng=rng, **kwargs)
+        outputs, state = self.forward(params, state, *inputs, training=training, rng=rng,
+                                      **kwargs)
+        if self.activity_regularizer is not None and scope_lib.current_record() is not None:
+            for out in jax.tree_util.tree_leaves(outputs):
+                scope_lib.add_loss(_activity_penalty(self.activity_regularizer, out))
+        return outputs, state
+
+    def add_loss(self, loss):
+        """Adds a scalar loss from inside `call` (Keras' `add_loss`); training adds it.
+
+        The value flows out of the forward pass through `kerax.layers.scope.record_forward`
+        (the train step opens one), so `apply` stays pure; after an eager call the values
+        are in `layer.losses`.
+
+        Example:
+        >>> import numpy as np, jax.numpy as jnp
+        >>> from kerax.layers import Layer
+        >>> class Sparse(Layer):
+        ...     def call(self, x):
+        ...         self.add_loss(0.1 * jnp.sum(jnp.abs(x)))
+        ...         return x
+        >>> layer = Sparse()
+        >>> _ = layer(np.ones((2, 3)))
+        >>> [round(float(l), 4) for l in layer.losses]
+        [0.6]
+        """
+        for value in jax.tree_util.tree_leaves(loss):
+            if not _is_array_like(value) and not isinstance(value, (int, float)):
+                raise ValueError(
+                    f"Layer '{self.name}': `add_loss()` expects a scalar tensor computed in "
+                    f"`call()`. Received: {value!r} (of type {type(value).__name__})."
+                )
+            scope_lib.add_loss(jnp.asarray(value))
+
+    @property
+    def losses(self):
+        """Keras' `layer.losses`: the `add_loss`/activity losses of the last eager call,
+        plus the weight regularization losses of the current variables."""
+        from kerax.trainer import regularization
+
+        own = list(self.__dict__.get("_eager_losses", []))
+        if self._variables is None:
+            return own
+        return own + regularization.weight_regularization_losses(
+            self, self._variables["params"])
 
     # ---------------------------------------------------------------- the Keras shell --
     def __call__(self, *args, **kwargs):
@@ -315,7 +359,10 @@ class Layer:
             self.build_eagerly(*args)
         if rng is None and training:
             rng = random_state.next_key()
-        outputs, state = self.apply(self._variables, *args, training=training, rng=rng, **kwargs)
+        with scope_lib.record_forward() as record:
+            outputs, state = self.apply(self._variables, *args, training=training, rng=rng,
+                                        **kwargs)
+        self.__dict__["_eager_losses"] = record.losses
         self._variables = {"params": self._variables["params"], "state": state}
         return outputs
 
@@ -332,6 +379,40 @@ class Layer:
         """Keras' `build`: initializes the layer for `input_shape` (batch axis may be None)."""
         shape = tuple(1 if d is None else d for d in input_shape)
         self.build_eagerly(jax.ShapeDtypeStruct(shape, self.dtype))
+
+    # Variables live in the layers that own them: a container's `_variables` is assembled
+    # from its own weights and its children's, and writing it writes them back, so a
+    # layer reads the same weights whether used alone or through any model holding it.
+    @property
+    def _variables(self):
+        own = self.__dict__.get("_own_variables")
+        children = self._children()
+        if not children:
+            return own
+        params = dict(own["params"]) if own else {}
+        state = dict(own["state"]) if own else {}
+        for name, child in children.items():
+            v = child._variables
+            if v is None:
+                return None
+            if v["params"]:
+                params[name] = v["params"]
+            if v["state"]:
+                state[name] = v["state"]
+        return {"params": params, "state": state}
+
+    @_variables.setter
+    def _variables(self, value):
+        if value is None:
+            self.__dict__["_own_variables"] = None
+            return
+        children = self._children()
+        params, state = value.get("params", {}), value.get("state", {})
+        self.__dict__["_own_variables"] = {
+            "params": {k: v for k, v in params.items() if k not in children},
+            "state": {k: v for k, v in state.items() if k not in children}}
+        for name, child in children.items():
+            child._variables = {"params": params.get(name, {}), "state": state.get(name, {})}
 
     @property
     def variables(self):
@@ -518,6 +599,25 @@ def _autocast(layer, params, inputs):
         inputs = jax.tree_util.tree_map(
             lambda x: policy.convert_input(x) if hasattr(x, "dtype") else x, inputs)
     return params, inputs
+
+
+def _activity_penalty(regularizer, output):
+    """Keras' activity loss: `regularizer(output) / batch_size`, real rows only.
+
+    Inside `kerax.layers.batch_mask.use(rows)` (the engine's padded last batch) padded
+    rows add nothing and the division is by the number of real rows.
+    """
+    from kerax.layers import batch_mask
+
+    x = jnp.asarray(output)
+    if x.ndim == 0:
+        return regularizer(x)
+    rows = batch_mask.current()
+    if rows is None or rows.shape[0] != x.shape[0]:
+        return regularizer(x) / jnp.asarray(x.shape[0], x.dtype)
+    keep = jnp.reshape(rows, (-1,) + (1,) * (x.ndim - 1))
+    count = jnp.maximum(jnp.sum(rows.astype(x.dtype)), 1)
+    return regularizer(jnp.where(keep, x, jnp.zeros((), x.dtype))) / count
 
 
 def _is_shape(x):

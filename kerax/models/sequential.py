@@ -84,7 +84,7 @@ class Sequential(Model):
         return list(self._stack)
 
     def _children(self):
-        return {layer.name: layer for layer in self._stack}
+        return {layer.name: layer for layer in self.__dict__.get("_stack", [])}
 
     def _maybe_build(self):
         if self._input_layer is not None and self._stack:
@@ -113,7 +113,6 @@ class Sequential(Model):
             if v["state"]:
                 state[layer.name] = v["state"]
             spec = jax.eval_shape(lambda vv, x: layer.apply(vv, x)[0], v, spec)
-            layer._variables = v
         return params, state
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
