@@ -12,4 +12,6 @@ from kerax.callbacks.model_checkpoint import ModelCheckpoint  # noqa: F401
 from kerax.callbacks.monitor_callback import MonitorCallback  # noqa: F401
 from kerax.callbacks.progbar_logger import ProgbarLogger  # noqa: F401
 from kerax.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: F401
+from kerax.callbacks.swap_ema_weights import SwapEMAWeights  # noqa: F401
+from kerax.callbacks.tensorboard import TensorBoard  # noqa: F401
 from kerax.callbacks.terminate_on_nan import TerminateOnNaN  # noqa: F401
