@@ -13,6 +13,7 @@ import numpy as np
 from jax import lax
 
 from kerax.callbacks.callback_list import CallbackList
+from kerax.distribution import placement
 from kerax.trainer import steps as steps_lib
 from kerax.trainer.data_adapters.stream_data_adapter import StreamDataAdapter
 from kerax.trainer.train_state import TrainState
@@ -55,9 +56,9 @@ def make_stream_execution(step_fn, num_steps, unroll, logs_fn):
     return execute
 
 
-def _program(model, kind, k):
+def _program(model, kind, k, example_ts=None):
     mask = model._trainable_mask()
-    sig = (kind, k, steps_lib_signature(mask))
+    sig = (kind, k, steps_lib_signature(mask), placement.program_key())
     fn = model._programs.get(sig)
     if fn is not None:
         return fn
@@ -78,8 +79,8 @@ def _program(model, kind, k):
         fn = jax.jit(predict)
     else:
         step = step_fns.train_step if kind == "stream_train" else step_fns.test_step
-        fn = jax.jit(make_stream_execution(step, k, unroll, logs_fn),
-                     donate_argnums=(0,) if kind == "stream_train" else ())
+        fn = placement.jit_execution(make_stream_execution(step, k, unroll, logs_fn),
+                                     example_ts, model, kind == "stream_train")
     model._programs[sig] = fn
     model.compile_counts[kind] = model.compile_counts.get(kind, 0) + 1
     return fn
@@ -137,7 +138,8 @@ def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
             ts = model._make_train_state()
             step, pending = 0, None
             for batches, mask, real in adapter.executions(k):
-                program = _program(model, "stream_train", k)
+                program = _program(model, "stream_train", k, ts)
+                batches, mask = placement.place_batches(batches, mask)
                 cbs.on_train_batch_begin(step)
                 ts, logs = program(ts, batches, mask)
                 logs = dict(logs)
@@ -182,14 +184,16 @@ def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
     cbs = _callbacks if in_fit else CallbackList(
         callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
         steps=adapter.steps_per_epoch, mode="test")
+    cbs.on_test_begin()
     ts = TrainState(model.variables["params"], model.variables["state"], None,
                     model._init_metric_state(), None, jnp.zeros((), jnp.int32))
-    cbs.on_test_begin()
+    ts = placement.place_train_state(model, ts)
     logs, step = {}, 0
     try:
         for batches, mask, real in adapter.executions(k):
             cbs.on_test_batch_begin(step)
-            ts, logs = _program(model, "stream_test", k)(ts, batches, mask)
+            batches, mask = placement.place_batches(batches, mask)
+            ts, logs = _program(model, "stream_test", k, ts)(ts, batches, mask)
             logs = {n: v for n, v in logs.items() if n != steps_lib.FIRST_BAD_STEP}
             step += real
             cbs.on_test_batch_end(step - 1, logs)
@@ -213,13 +217,16 @@ def predict(model, x, verbose, steps, callbacks):
     k = _stream_k(model, adapter)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                        epochs=1, steps=adapter.steps_per_epoch)
+    cbs.on_predict_begin()
+    placement.place_variables(model)
     params, state = model.variables["params"], model.variables["state"]
     outs, masks, step = [], [], 0
-    cbs.on_predict_begin()
     try:
         for batches, mask, real in adapter.executions(k):
             cbs.on_predict_batch_begin(step)
-            outs.append(_program(model, "stream_predict", k)(params, state, batches[0]))
+            placed, _ = placement.place_batches(batches, mask)
+            outs.append(placement.to_host(
+                _program(model, "stream_predict", k)(params, state, placed[0])))
             masks.append(np.asarray(mask).reshape(-1))
             step += real
             cbs.on_predict_batch_end(step - 1)

@@ -10,6 +10,7 @@ import numpy as np
 from kerax import optimizers as optimizers_module
 from kerax.backend import random_state
 from kerax.callbacks.callback_list import CallbackList
+from kerax.distribution import placement
 from kerax.errors import NonFiniteLossError, NotCompiledError
 from kerax.metrics import Mean
 from kerax.trainer import steps as steps_lib
@@ -165,6 +166,10 @@ class Trainer:
         y_spec = jax.tree_util.tree_map(spec, y)
         jax.eval_shape(lambda a, b: self._compile_loss(a, b), y_spec, out)
         self._check_label_range(y, out)
+        if placement.current() is not None and getattr(self, "_initial_weights", None) is None:
+            # Under a distribution: initialize straight into the parameters' shardings.
+            self.variables = placement.init_variables(self, spec, random_state.next_key())
+            return
         return out
 
     def _check_label_range(self, y, out):
@@ -213,7 +218,7 @@ class Trainer:
         ts = TrainState(params, self.variables["state"], self.optimizer.state,
                         self._init_metric_state(), self._train_rng,
                         jnp.asarray(self.optimizer.iterations, jnp.int32))
-        return _unalias(ts)
+        return placement.place_train_state(self, _unalias(ts))
 
     def _store_train_state(self, ts):
         self._variables = {"params": ts.params, "state": ts.state}
@@ -227,7 +232,7 @@ class Trainer:
     def _program(self, kind, num_steps, example_args=None):
         """A jitted execution per (kind, steps, trainable mask); jit handles new shapes."""
         mask = self._trainable_mask()
-        sig = (kind, num_steps, _signature(mask))
+        sig = (kind, num_steps, _signature(mask), placement.program_key())
         fn = self._programs.get(sig)
         if fn is not None:
             return fn
@@ -244,7 +249,7 @@ class Trainer:
                 return {**self._metric_results(ms), flag: ms[flag]}
 
             body = steps_lib.make_execution(step, num_steps, unroll, logs_fn)
-            fn = jax.jit(body, donate_argnums=(0,) if kind == "train" else ())
+            fn = placement.jit_execution(body, example_args[0], self, kind == "train")
         self._programs[sig] = fn
         self.compile_counts[kind] = self.compile_counts.get(kind, 0) + 1
         return fn
@@ -394,7 +399,8 @@ class Trainer:
         pending = None  # the previous execution's bad-step flag, read one execution late
         while start < steps:
             size = min(k, steps - start)
-            args = (adapter.data, idx[start:start + size], mask[start:start + size])
+            args = (adapter.data,) + adapter.place_plan(idx[start:start + size],
+                                                        mask[start:start + size])
             program = self._program("train", size, (ts,) + args)
             cbs.on_train_batch_begin(start)
             ts, logs = program(ts, *args)
@@ -481,7 +487,8 @@ class Trainer:
         logs, start = {}, 0
         while start < idx.shape[0]:
             size = min(k, idx.shape[0] - start)
-            args = (adapter.data, idx[start:start + size], mask[start:start + size])
+            args = (adapter.data,) + adapter.place_plan(idx[start:start + size],
+                                                        mask[start:start + size])
             program = self._program("test", size, (ts,) + args)
             cbs.on_test_batch_begin(start)
             ts, logs = program(ts, *args)
@@ -489,6 +496,7 @@ class Trainer:
             start += size
             cbs.on_test_batch_end(start - 1, logs)
         logs = {k2: float(v) for k2, v in logs.items()}
+        ts = placement.place_train_state(self, ts)
         cbs.on_test_end(logs)
         if return_dict:
             return logs
@@ -531,13 +539,15 @@ class Trainer:
         outs, start = [], 0
         while start < idx.shape[0]:
             size = min(k, idx.shape[0] - start)
-            program = self._program("predict", size, (params, state, x_data, idx[start:start + size]))
+            step_idx = adapter.place_plan(idx[start:start + size], mask[start:start + size])[0]
+            program = self._program("predict", size, (params, state, x_data, step_idx))
             cbs.on_predict_batch_begin(start)
-            outs.append(program(params, state, x_data, idx[start:start + size]))
+            outs.append(placement.to_host(program(params, state, x_data, step_idx)))
             start += size
             cbs.on_predict_batch_end(start - 1)
         cbs.on_predict_end()
         rows = mask.reshape(-1)
+        placement.place_variables(self)
         return jax.tree_util.tree_map(
             lambda *o: np.concatenate([np.asarray(a).reshape((-1,) + a.shape[2:]) for a in o])[rows],
             *outs)
@@ -561,7 +571,7 @@ class Trainer:
         n = ada.num_samples(("x", x), ("y", y))
         self._ensure_built(x)
         self._validate_against_model(x, y, sample_weight)
-        data = jax.device_put((x, y, sample_weight))
+        data = placement.place_data((x, y, sample_weight))
         self._build_metrics(data)
         ts = self._make_train_state()
         idx = np.arange(n, dtype=np.int32)[None]
@@ -578,6 +588,7 @@ class Trainer:
         logs = self.evaluate(x, y, batch_size=ada.num_samples(("x", ada.standardize("x", x))),
                              sample_weight=sample_weight, verbose=0, return_dict=True)
         return _on_batch_result(logs, self, return_dict)
+        idx, mask = placement.place_plan(idx, mask, n)
 
     def predict_on_batch(self, x):
         """Returns the outputs for one batch."""

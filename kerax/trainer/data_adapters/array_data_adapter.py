@@ -10,6 +10,8 @@ import math
 import jax
 import numpy as np
 
+from kerax.distribution import placement
+
 _DEVICE_BUDGET_BYTES = 2 * 1024**3
 
 
@@ -113,6 +115,12 @@ class ArrayDataAdapter:
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, steps=None,
                  shuffle=False, seed=0):
         self.num_samples = num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        # Under a multi-process distribution each process walks its own block of the data
+        # with its share of the (global) batch.
+        (x, y, sample_weight), self.num_samples = placement.local_block(
+            (x, y, sample_weight), self.num_samples)
+        if self.num_samples != num_samples(("x", x)):
+            batch_size = max(1, int(batch_size) // jax.process_count())
         self.batch_size = int(batch_size)
         self.batches_per_pass = math.ceil(self.num_samples / self.batch_size)
         self.steps_per_epoch = int(steps) if steps is not None else self.batches_per_pass
@@ -123,7 +131,7 @@ class ArrayDataAdapter:
         data = (x, y, sample_weight)
         nbytes = sum(a.nbytes for a in _leaves(data))
         self.on_device = nbytes <= _DEVICE_BUDGET_BYTES
-        self.data = jax.device_put(data) if self.on_device else data
+        self.data = placement.place_data(data) if self.on_device else data
 
     def _new_pass(self):
         n, b = self.num_samples, self.batch_size
@@ -154,6 +162,10 @@ class ArrayDataAdapter:
         if self.steps_per_epoch == self.batches_per_pass:
             self._pass_plan = None
         return np.concatenate(idx_parts), np.concatenate(mask_parts)
+
+    def place_plan(self, idx, mask):
+        """An execution's slice of the plan, laid out for the current distribution."""
+        return placement.place_plan(idx, mask, self.num_samples)
 
     def gather(self, data, idx):
         """The batch at `idx` (traceable: used inside the compiled step)."""
