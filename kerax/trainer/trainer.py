@@ -154,6 +154,10 @@ class Trainer:
             return
         spec = jax.tree_util.tree_map(
             lambda a: jax.ShapeDtypeStruct((1,) + tuple(a.shape[1:]), a.dtype), x)
+        if placement.current() is not None and getattr(self, "_initial_weights", None) is None:
+            # Under a distribution: initialize straight into the parameters' shardings.
+            self.variables = placement.init_variables(self, spec, random_state.next_key())
+            return
         self.build_eagerly(spec)
 
     def _validate_against_model(self, x, y, sample_weight):
@@ -166,10 +170,6 @@ class Trainer:
         y_spec = jax.tree_util.tree_map(spec, y)
         jax.eval_shape(lambda a, b: self._compile_loss(a, b), y_spec, out)
         self._check_label_range(y, out)
-        if placement.current() is not None and getattr(self, "_initial_weights", None) is None:
-            # Under a distribution: initialize straight into the parameters' shardings.
-            self.variables = placement.init_variables(self, spec, random_state.next_key())
-            return
         return out
 
     def _check_label_range(self, y, out):
@@ -483,6 +483,7 @@ class Trainer:
         cbs.on_test_begin()  # before reading the variables: SwapEMAWeights swaps them here
         ts = TrainState(self.variables["params"], self.variables["state"], None,
                         self._init_metric_state(), None, jnp.zeros((), jnp.int32))
+        ts = placement.place_train_state(self, ts)
         k = self._eval_steps(idx.shape[0])
         logs, start = {}, 0
         while start < idx.shape[0]:
@@ -496,7 +497,6 @@ class Trainer:
             start += size
             cbs.on_test_batch_end(start - 1, logs)
         logs = {k2: float(v) for k2, v in logs.items()}
-        ts = placement.place_train_state(self, ts)
         cbs.on_test_end(logs)
         if return_dict:
             return logs
@@ -534,6 +534,7 @@ class Trainer:
         idx, mask = adapter.epoch_plan()
         k = self._eval_steps(idx.shape[0])
         cbs.on_predict_begin()  # before reading the variables (SwapEMAWeights)
+        placement.place_variables(self)
         params, state = self.variables["params"], self.variables["state"]
         x_data = adapter.data[0]
         outs, start = [], 0
@@ -547,7 +548,6 @@ class Trainer:
             cbs.on_predict_batch_end(start - 1)
         cbs.on_predict_end()
         rows = mask.reshape(-1)
-        placement.place_variables(self)
         return jax.tree_util.tree_map(
             lambda *o: np.concatenate([np.asarray(a).reshape((-1,) + a.shape[2:]) for a in o])[rows],
             *outs)
@@ -576,6 +576,7 @@ class Trainer:
         ts = self._make_train_state()
         idx = np.arange(n, dtype=np.int32)[None]
         mask = np.ones((1, n), bool)
+        idx, mask = placement.place_plan(idx, mask, n)
         ts, logs = self._program("train", 1, (ts, data, idx, mask))(ts, data, idx, mask)
         logs = dict(logs)
         flag = logs.pop(steps_lib.FIRST_BAD_STEP)
@@ -588,7 +589,6 @@ class Trainer:
         logs = self.evaluate(x, y, batch_size=ada.num_samples(("x", ada.standardize("x", x))),
                              sample_weight=sample_weight, verbose=0, return_dict=True)
         return _on_batch_result(logs, self, return_dict)
-        idx, mask = placement.place_plan(idx, mask, n)
 
     def predict_on_batch(self, x):
         """Returns the outputs for one batch."""
