@@ -8,6 +8,8 @@ scope creates a sub-layer's variables the first time it is called (Haiku's `tran
 and Keras' stateless scope are prior art).
 """
 
+import contextlib
+import contextvars
 import threading
 import zlib
 
@@ -116,3 +118,62 @@ def call_symbolic(layer, args, kwargs):
     from kerax.backend import keras_tensor
 
     return keras_tensor.call_symbolic(layer, args, kwargs)
+
+
+# ------------------------------------------------------------------ forward records --
+# What a forward pass produces besides outputs and state: the losses added by
+# `add_loss` and activity regularizers, and the output masks of containers. `apply`
+# stays pure: nothing is stored on the layer objects; whoever wants these values (the
+# train step, the eager shell) opens a record around `apply` and reads it afterwards.
+_RECORD = contextvars.ContextVar("kerax_forward_record", default=None)
+
+
+class ForwardRecord:
+    """Losses and output masks gathered during one forward pass (see `record_forward`)."""
+
+    def __init__(self):
+        self.losses = []
+        self.masks = {}
+
+    def output_mask(self, layer):
+        """The mask `layer` (a container) gave its outputs in this pass, or None."""
+        return self.masks.get(id(layer))
+
+
+@contextlib.contextmanager
+def record_forward():
+    """Collects `add_loss` values and container output masks of the `apply` calls inside.
+
+    Example:
+    >>> import jax.numpy as jnp
+    >>> from kerax.layers import Dense
+    >>> layer = Dense(2, activity_regularizer="l2")
+    >>> v = layer.init(jax.random.PRNGKey(0), jnp.ones((1, 3)))
+    >>> with record_forward() as rec:
+    ...     _ = layer.apply(v, jnp.ones((1, 3)))
+    >>> len(rec.losses)
+    1
+    """
+    token = _RECORD.set(ForwardRecord())
+    try:
+        yield _RECORD.get()
+    finally:
+        _RECORD.reset(token)
+
+
+def current_record():
+    """The active `ForwardRecord`, or None (then added losses are not needed by anyone)."""
+    return _RECORD.get()
+
+
+def add_loss(value):
+    """Adds a scalar loss to the active record (no-op outside `record_forward`)."""
+    rec = _RECORD.get()
+    if rec is not None:
+        rec.losses.append(value)
+
+
+def record_output_mask(layer, mask):
+    rec = _RECORD.get()
+    if rec is not None:
+        rec.masks[id(layer)] = mask

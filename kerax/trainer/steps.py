@@ -13,6 +13,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from kerax.layers import batch_mask
+from kerax.layers import scope as scope_lib
 from kerax.trainer.train_state import TrainState
 
 
@@ -41,14 +42,18 @@ class StepFunctions:
 
     # ------------------------------------------------------------------------ steps --
     def _forward(self, params, state, x, row_mask, training, rng):
-        with batch_mask.use(row_mask):
-            return self.model.apply({"params": params, "state": state}, x,
-                                    training=training, rng=rng)
+        """`(y_pred, new_state, (added_losses, output_mask))`: the layer losses and the
+        model's output mask come out of the forward pass through a `ForwardRecord`."""
+        with batch_mask.use(row_mask), scope_lib.record_forward() as record:
+            y_pred, new_state = self.model.apply({"params": params, "state": state}, x,
+                                                 training=training, rng=rng)
+        return y_pred, new_state, (list(record.losses), record.output_mask(self.model))
 
-    def _loss(self, y, y_pred, sw, row_mask, params):
+    def _loss(self, y, y_pred, sw, row_mask, params, extras):
         model = self.model
-        loss = model.compute_loss_value(y, y_pred, sw, row_mask)
-        reg = model.regularization_loss(params)
+        added, out_mask = extras
+        loss = model.compute_loss_value(y, y_pred, sw, combine_masks(row_mask, out_mask))
+        reg = model.regularization_loss(params, added)
         return loss + reg if reg is not None else loss
 
     def train_step(self, ts, batch):
@@ -59,16 +64,19 @@ class StepFunctions:
 
         def loss_fn(trainable):
             params = combine(self.mask, trainable, frozen)
-            y_pred, new_state = self._forward(params, ts.state, x, row_mask, True, step_rng)
-            loss = self._loss(y, y_pred, sw, row_mask, params)
+            y_pred, new_state, extras = self._forward(params, ts.state, x, row_mask, True,
+                                                      step_rng)
+            loss = self._loss(y, y_pred, sw, row_mask, params, extras)
             # Loss scaling (mixed_float16, `loss_scale_factor`); the optimizer unscales.
-            return model.optimizer.scale_loss(loss, ts.opt_state), (loss, y_pred, new_state)
+            return model.optimizer.scale_loss(loss, ts.opt_state), (loss, y_pred, new_state,
+                                                                   extras[1])
 
-        (_, (loss, y_pred, new_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            trainable)
+        (_, (loss, y_pred, new_state, out_mask)), grads = jax.value_and_grad(
+            loss_fn, has_aux=True)(trainable)
         new_trainable, opt_state = model.optimizer.apply(grads, ts.opt_state, trainable)
         params = model.apply_constraints(combine(self.mask, new_trainable, frozen))
-        metric_state = model.update_metric_state(ts.metric_state, loss, y, y_pred, sw, row_mask)
+        metric_state = model.update_metric_state(ts.metric_state, loss, y, y_pred, sw, row_mask,
+                                                 output_mask=out_mask)
         # A non-finite loss skips the step and every later one: the state stays as it was
         # before the first bad step, and the host raises at the execution boundary. The
         # selects fuse into the update's elementwise ops, so this costs ~nothing.
@@ -87,16 +95,27 @@ class StepFunctions:
 
     def test_step(self, ts, batch):
         x, y, sw, row_mask = batch
-        y_pred, _ = self._forward(ts.params, ts.state, x, row_mask, False, None)
-        loss = self._loss(y, y_pred, sw, row_mask, ts.params)
+        y_pred, _, extras = self._forward(ts.params, ts.state, x, row_mask, False, None)
+        loss = self._loss(y, y_pred, sw, row_mask, ts.params, extras)
         metric_state = self.model.update_metric_state(ts.metric_state, loss, y, y_pred, sw,
-                                                      row_mask)
+                                                      row_mask, output_mask=extras[1])
         metric_state[FIRST_BAD_STEP] = ts.metric_state[FIRST_BAD_STEP]
         return ts._replace(metric_state=metric_state)
 
     def predict_step(self, params, state, x):
         y_pred, _ = self.model.apply({"params": params, "state": state}, x, training=False)
         return y_pred
+
+
+def combine_masks(row_mask, output_mask):
+    """The padded-row mask `(batch,)` and-ed with a model output mask `(batch, ...)`.
+
+    Returns `row_mask` when the output carries no (single-array) mask.
+    """
+    if output_mask is None or not hasattr(output_mask, "shape") or output_mask.ndim < 1:
+        return row_mask
+    rows = jnp.reshape(row_mask, row_mask.shape + (1,) * (output_mask.ndim - 1))
+    return jnp.logical_and(rows, output_mask.astype(bool))
 
 
 def _gather(data, idx):

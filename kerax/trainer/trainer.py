@@ -13,6 +13,7 @@ from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
 from kerax.errors import NonFiniteLossError, NotCompiledError
 from kerax.metrics import Mean
+from kerax.trainer import regularization
 from kerax.trainer import steps as steps_lib
 from kerax.trainer import stream_loops
 from kerax.trainer.data_adapters import stream_data_adapter
@@ -98,16 +99,27 @@ class Trainer:
             return jnp.zeros((), jnp.float32)
         return self._compile_loss(y, y_pred, sample_weight=sample_weight, mask=row_mask)
 
-    def regularization_loss(self, params):
-        return None
+    def regularization_loss(self, params, added_losses=()):
+        """Weight regularization plus the forward pass's activity/`add_loss` terms (or None).
+
+        See `kerax.trainer.regularization`; Keras sums these into the loss.
+        """
+        return regularization.regularization_loss(self, params, added_losses)
 
     def apply_constraints(self, params):
-        return params
+        """`params` with the layers' weight constraints applied (after each update)."""
+        return regularization.apply_constraints(self, params)
 
-    def update_metric_state(self, metric_state, loss, y, y_pred, sample_weight, row_mask):
+    def update_metric_state(self, metric_state, loss, y, y_pred, sample_weight, row_mask,
+                            output_mask=None):
         row_weight = row_mask.astype(jnp.float32)
         new = {"loss": self._loss_tracker.update(metric_state["loss"], loss,
                                                  sample_weight=jnp.sum(row_weight))}
+        if output_mask is not None:  # Keras weights metrics by the output's mask
+            row_weight = steps_lib.combine_masks(row_mask, output_mask).astype(jnp.float32)
+            if sample_weight is not None and not isinstance(sample_weight, dict):
+                sample_weight = jnp.reshape(sample_weight, jnp.shape(sample_weight) + (1,) * (
+                    row_weight.ndim - jnp.ndim(sample_weight)))
         new.update(self._compile_metrics.update(
             {k: v for k, v in metric_state.items() if k != "loss"}, y, y_pred, row_weight,
             sample_weight))
