@@ -8,16 +8,6 @@ import numpy as np
 from kerax.callbacks.monitor_callback import MonitorCallback
 
 
-def _write_weights_fallback(model, filepath):
-    """Writes `get_weights()` atomically as an `.npz` archive (until `save_weights` exists)."""
-    tmp = f"{filepath}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        np.savez(f, *model.get_weights())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, filepath)
-
-
 class ModelCheckpoint(MonitorCallback):
     """Saves the model or weights at some frequency (Keras 3's arguments).
 
@@ -134,14 +124,9 @@ class ModelCheckpoint(MonitorCallback):
         if dirname:
             os.makedirs(dirname, exist_ok=True)
         if self.save_weights_only:
-            if hasattr(self.model, "save_weights"):
-                self.model.save_weights(filepath, overwrite=True)
-            else:
-                _write_weights_fallback(self.model, filepath)
-        elif hasattr(self.model, "save"):
-            self.model.save(filepath, overwrite=True)
+            self.model.save_weights(filepath, overwrite=True)
         else:
-            _write_weights_fallback(self.model, filepath)
+            self.model.save(filepath, overwrite=True)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 

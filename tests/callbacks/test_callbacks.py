@@ -145,7 +145,14 @@ def test_model_checkpoint_formats_names_and_saves_best_only(tmp_path):
                            mode="max", save_best_only=True, save_weights_only=True)
     batches = ModelCheckpoint(str(tmp_path / "b{epoch}-{batch}.weights.h5"), save_freq=3,
                               save_weights_only=True)
-    h = _tiny().fit(x, y, batch_size=4, epochs=3, verbose=0, callbacks=[every, best, batches])
+    record = LambdaCallback(on_epoch_end=lambda e, logs: seen.append(model.get_weights()))
+    seen, model = [], _tiny()
+    h = model.fit(x, y, batch_size=4, epochs=3, verbose=0,
+                  callbacks=[record, every, best, batches])
+    restored = _tiny()
+    restored.load_weights(str(tmp_path / "best-1.weights.h5"))
+    for got, want in zip(restored.get_weights(), seen[0]):
+        np.testing.assert_array_equal(got, want)
     names = sorted(os.path.basename(p) for p in glob.glob(str(tmp_path / "*")))
     expected = [f"e{e + 1:02d}-{loss:.3f}.weights.h5" for e, loss in
                 enumerate(h.history["loss"])]
