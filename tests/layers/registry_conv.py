@@ -41,8 +41,6 @@ CASES = [
     _variant("Conv3D", dict(filters=2, kernel_size=2, strides=2, padding="same",
                             data_format=CF), (1, 2, 5, 5, 5), "strided-cf"),
     Case("Conv1DTranspose", dict(filters=4, kernel_size=3), SEQ, bad_input_shape=(8, 3)),
-    _variant("Conv1DTranspose", dict(filters=4, kernel_size=3, strides=2, padding="same"),
-             SEQ, "strided-same"),
     Case("Conv2DTranspose", dict(filters=4, kernel_size=3), IMG, bad_input_shape=(6, 6, 3)),
     _variant("Conv2DTranspose", dict(filters=4, kernel_size=3, strides=2, padding="same"),
              IMG, "strided-same"),
