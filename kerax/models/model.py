@@ -29,7 +29,9 @@ class Model(Trainer, Layer):
             from kerax.models import functional
 
             return super().__new__(functional.Functional)
-        return super().__new__(cls)
+        obj = super().__new__(cls)
+        obj.__dict__["_auto_init_args"] = _capture_init_args(cls, args, kwargs)
+        return obj
 
     def __init__(self, *args, trainable=True, name=None, dtype=None, **kwargs):
         Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
@@ -98,7 +100,17 @@ class Model(Trainer, Layer):
         return saving_api.to_json(self, **kwargs)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        """Keras 3's config: for a subclassed model, its `__init__` arguments (captured
+        automatically when they are plain values, as Keras does)."""
+        config = {"name": self.name, "trainable": self.trainable}
+        captured = self.__dict__.get("_auto_init_args")
+        if captured is None:
+            raise NotImplementedError(
+                f"Model {type(self).__name__} has non-serializable arguments in `__init__()` "
+                "and therefore must override `get_config()` (and `from_config()` if needed)."
+            )
+        config.update(captured)
+        return config
 
     def to_json(self, **kwargs):
         """The model's config as a JSON string (Keras 3's format); see `model_from_json`."""
@@ -115,4 +127,37 @@ class Model(Trainer, Layer):
             from kerax.models.functional import Functional
 
             return Functional.from_config(config, custom_objects=custom_objects)
-        return cls(**{k: v for k, v in config.items() if k in ("name", "trainable")})
+        try:
+            return cls(**config)
+        except TypeError as e:
+            raise TypeError(
+                f"Unable to revive model {cls.__name__} from config: {e}. When overriding "
+                "`get_config()`, make sure the returned config contains all the arguments of "
+                f"the constructor of {cls.__name__}, or define a `from_config(cls, config)` "
+                "class method."
+            ) from None
+
+
+def _capture_init_args(cls, args, kwargs):
+    """The subclass's `__init__` arguments if they are plain JSON values, else None."""
+    import inspect
+    import json
+
+    if cls is Model or cls.__module__.startswith("kerax."):
+        return {}
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except TypeError:
+        return None
+    params = inspect.signature(cls.__init__).parameters
+    var_kw = [n for n, p in params.items() if p.kind is inspect.Parameter.VAR_KEYWORD]
+    var_pos = [n for n, p in params.items() if p.kind is inspect.Parameter.VAR_POSITIONAL]
+    values = {k: v for k, v in list(bound.arguments.items())[1:]
+              if k not in var_kw + var_pos}
+    for name in var_kw:
+        values.update(bound.arguments.get(name, {}))
+    try:
+        json.dumps(values)
+    except TypeError:
+        return None
+    return values
