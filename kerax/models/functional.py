@@ -12,6 +12,8 @@ import zlib
 import jax
 
 from kerax.backend.keras_tensor import KerasTensor
+from kerax.layers import scope as scope_lib
+from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.models.model import Model
 
@@ -260,12 +262,16 @@ class Functional(Model):
         values = inputs[0] if len(inputs) == 1 else list(inputs)
         env = {id(t): v for t, v in zip(self._input_tensors, self._flatten_inputs(values))}
         new_state = dict(state)
+        masks = {}  # id(KerasTensor) -> mask, under Keras' rules (kerax.layers.core.masking)
         lookup = lambda t: env[id(t)] if _is_kt(t) else t  # noqa: E731
         for i, node in enumerate(self._nodes):
             layer = node.layer
             args = jax.tree_util.tree_map(lookup, node.args, is_leaf=_is_kt)
             kw = {k: v for k, v in node.kwargs.items() if k not in ("training", "rng")}
+            arg_masks = _node_masks(layer, node, masks)
             kw = jax.tree_util.tree_map(lookup, kw, is_leaf=_is_kt)
+            if arg_masks:
+                kw.update(masking.mask_kwargs(layer, arg_masks, given=kw))
             node_training = node.kwargs.get("training")
             node_training = training if node_training is None else node_training
             node_rng = jax.random.fold_in(rng, i) if rng is not None else None
@@ -281,11 +287,22 @@ class Functional(Model):
                 raise
             if s:
                 new_state[layer.name] = s
-            for t, v in zip(jax.tree_util.tree_leaves(node.outputs, is_leaf=_is_kt),
-                            jax.tree_util.tree_leaves(out)):
+            out_kts = jax.tree_util.tree_leaves(node.outputs, is_leaf=_is_kt)
+            for t, v in zip(out_kts, jax.tree_util.tree_leaves(out)):
                 env[id(t)] = v
+            if arg_masks or getattr(layer, "compute_mask", None) is not None:
+                previous = kw.get("mask")
+                if previous is None and arg_masks:
+                    previous = next(iter(arg_masks.values()))
+                out_mask = masking.output_mask(layer, args[0] if args else None, previous)
+                if isinstance(out_mask, (list, tuple)) and len(out_mask) == len(out_kts):
+                    masks.update({id(t): m for t, m in zip(out_kts, out_mask)})
+                elif hasattr(out_mask, "shape"):  # a merged list of masks is dropped
+                    masks.update({id(t): out_mask for t in out_kts})
         outputs = jax.tree_util.tree_map(lambda t: env[id(t)], self._outputs_struct,
                                          is_leaf=_is_kt)
+        if len(self._output_tensors) == 1:
+            scope_lib.record_output_mask(self, masks.get(id(self._output_tensors[0])))
         return outputs, new_state
 
     # --------------------------------------------------------------- display --
@@ -392,6 +409,29 @@ class Functional(Model):
         outputs = _map_refs(config["output_layers"], ref)
         return cls(inputs, outputs, name=config.get("name"),
                    trainable=config.get("trainable", True))
+
+
+def _node_masks(layer, node, masks):
+    """`{argument_name: mask}` for the node's tensor arguments that carry a mask."""
+    if not masks:
+        return {}
+    names = [n for n in masking._call_parameters(layer) if n not in ("self", "params", "state")]
+
+    def mask_of(value):
+        found = jax.tree_util.tree_map(lambda t: masks.get(id(t)), value, is_leaf=_is_kt)
+        leaves = jax.tree_util.tree_leaves(found)
+        return found if leaves else None
+
+    out = {}
+    for j, arg in enumerate(node.args):
+        m = mask_of(arg) if _flat(arg) else None
+        if m is not None:
+            out[names[j] if j < len(names) else f"arg{j}"] = m
+    for k, v in node.kwargs.items():
+        m = mask_of(v) if _flat(v) else None
+        if m is not None:
+            out[k] = m
+    return out
 
 
 def _is_ref(d):

@@ -3,6 +3,8 @@
 import jax
 
 from kerax.backend.keras_tensor import KerasTensor
+from kerax.layers import scope as scope_lib
+from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.layer import Layer
 from kerax.models.model import Model
@@ -118,11 +120,15 @@ class Sequential(Model):
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         x = inputs
         new_state = dict(state)
+        mask = None  # Keras' mask propagation (see kerax.layers.core.masking)
         for i, layer in enumerate(self._stack):
             sub = {"params": params.get(layer.name, {}), "state": state.get(layer.name, {})}
             layer_rng = jax.random.fold_in(rng, i) if rng is not None else None
+            kw = masking.mask_kwargs(layer, {"inputs": mask}) if mask is not None else {}
             try:
-                x, s = layer.apply(sub, x, training=training, rng=layer_rng)
+                x_in = x
+                x, s = layer.apply(sub, x, training=training, rng=layer_rng, **kw)
+                mask = masking.output_mask(layer, x_in, mask)
             except Exception as e:
                 if hasattr(e, "add_note") and not getattr(e, "_kerax_noted", False):
                     e.add_note(f"(raised in layer '{layer.name}' of Sequential '{self.name}', "
@@ -131,6 +137,7 @@ class Sequential(Model):
                 raise
             if s:
                 new_state[layer.name] = s
+        scope_lib.record_output_mask(self, mask)
         return x, new_state
 
     # ----------------------------------------------------------------- display/config --
