@@ -60,53 +60,57 @@ def _masked(rng):
 
 MASK = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 1]], bool)
 
+# Gradients through the scan are checked once per layer (the basic case), to keep the
+# suite fast; the variants share the same step function.
+_NG = dict(grad=False)
 CASES = []
 for _name in ("SimpleRNN", "LSTM", "GRU"):
     CASES += [
         Case(_name, dict(units=4), SEQ, bad_input_shape=(2, 3)),
         Case(_name, dict(units=4, return_sequences=True, return_state=True, go_backwards=True),
-             SEQ, id="seq_state_backwards", bad_input_shape=(2, 5, 3, 1)),
-        Case(_name, dict(units=4, return_sequences=True, unroll=True), SEQ, id="unroll"),
-        Case(_name, dict(units=4, return_sequences=True), SEQ, id="mask",
-             call_kwargs={"mask": MASK}),
-        # Keras' parity harness calls the layer three times, carrying the state: see
-        # test_rnn_extra.py::test_stateful_matches_keras_across_calls.
-        Case(_name, dict(units=4, stateful=True), SEQ, id="stateful", skip=("keras_parity",)),
+             SEQ, id="seq_state_backwards", bad_input_shape=(2, 5, 3, 1), **_NG),
     ]
     _cell = _name + "Cell"
     CASES.append(Case(_cell, dict(units=4), (2, 3), bad_input_shape=(2, 5, 3),
                       call_kwargs={"states": _states(4, _CELL_STATES[_cell])}))
 CASES += [
     Case("GRU", dict(units=4, reset_after=False, return_sequences=True), SEQ,
-         id="reset_before"),
+         id="reset_before", **_NG),
+    Case("LSTM", dict(units=4, return_sequences=True), SEQ, id="mask",
+         call_kwargs={"mask": MASK}, **_NG),
+    Case("GRU", dict(units=4, return_sequences=True, unroll=True), SEQ, id="unroll", **_NG),
     Case("LSTM", dict(units=4, return_sequences=True, unroll=True), SEQ, id="unroll_mask",
-         call_kwargs={"mask": MASK}),
-    Case("LSTM", dict(units=4, return_sequences=True, zero_output_for_mask=True), SEQ,
-         id="zero_output_mask", call_kwargs={"mask": MASK}),
+         call_kwargs={"mask": MASK}, **_NG),
+    Case("SimpleRNN", dict(units=4, return_sequences=True, zero_output_for_mask=True), SEQ,
+         id="zero_output_mask", call_kwargs={"mask": MASK}, **_NG),
+    # Keras' parity harness calls the layer three times, carrying the state: see
+    # test_rnn_extra.py::test_stateful_matches_keras_across_calls.
+    Case("LSTM", dict(units=4, stateful=True), SEQ, id="stateful", skip=("keras_parity",),
+         **_NG),
     Case("LSTM", dict(units=4, dropout=0.3, recurrent_dropout=0.2), SEQ, id="dropout",
-         training_parity=False),
+         training_parity=False, **_NG),
     Case("RNN", **wrapped(lambda L: dict(cell=L.GRUCell(4), return_sequences=True)),
-         input_shape=SEQ, bad_input_shape=(2, 3)),
+         input_shape=SEQ, bad_input_shape=(2, 3), **_NG),
     Case("RNN", **wrapped(lambda L: dict(cell=[L.LSTMCell(4), L.SimpleRNNCell(3)],
                                          return_state=True)),
-         input_shape=SEQ, id="stacked_list"),
+         input_shape=SEQ, id="stacked_list", **_NG),
 ]
 
 _BI = lambda **kw: lambda L: dict(layer=L.LSTM(4, return_sequences=True), **kw)  # noqa: E731
 CASES += [
     Case("StackedRNNCells", **wrapped(lambda L: dict(cells=[L.LSTMCell(4), L.GRUCell(3)])),
          input_shape=(2, 3), call_kwargs={"states": [_states(4, 2), _states(3, 1)]}),
-    Case("Bidirectional", **wrapped(_BI()), input_shape=SEQ, bad_input_shape=(2, 3)),
+    Case("Bidirectional", **wrapped(_BI()), input_shape=SEQ, bad_input_shape=(2, 3), **_NG),
     Case("Bidirectional", **wrapped(lambda L: dict(layer=L.GRU(4, return_state=True),
                                                    merge_mode="sum")),
-         input_shape=SEQ, id="sum_state"),
+         input_shape=SEQ, id="sum_state", **_NG),
     Case("Bidirectional", **wrapped(_BI(merge_mode="ave")), input_shape=SEQ, id="ave_mask",
-         call_kwargs={"mask": MASK}),
-    Case("Bidirectional", **wrapped(_BI(merge_mode="mul")), input_shape=SEQ, id="mul"),
-    Case("Bidirectional", **wrapped(_BI(merge_mode=None)), input_shape=SEQ, id="none"),
+         call_kwargs={"mask": MASK}, **_NG),
+    Case("Bidirectional", **wrapped(_BI(merge_mode="mul")), input_shape=SEQ, id="mul", **_NG),
+    Case("Bidirectional", **wrapped(_BI(merge_mode=None)), input_shape=SEQ, id="none", **_NG),
     Case("Bidirectional", **wrapped(lambda L: dict(
         layer=L.SimpleRNN(4), backward_layer=L.GRU(3, go_backwards=True))),
-         input_shape=SEQ, id="backward_layer"),
+         input_shape=SEQ, id="backward_layer", **_NG),
     Case("TimeDistributed", **wrapped(lambda L: dict(layer=L.Dense(4))), input_shape=SEQ,
          bad_input_shape=(2, 3)),
 ]

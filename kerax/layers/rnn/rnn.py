@@ -165,9 +165,10 @@ class RNN(Layer):
             want = jax.tree_util.tree_leaves(state["states"])[0].shape[0]
             if x.shape[0] != want:
                 raise ValueError(
-                    "If an RNN is stateful, the batch size of the input sequences must be "
-                    f"the same as the batch size of the initial state. \n- Expected batch "
-                    f"size: {want}\n- Received batch size: {x.shape[0]}"
+                    f"{type(self).__name__} '{self.name}' is stateful, so the batch size of "
+                    "the input sequences must be the batch size of its carried state: "
+                    f"expected batch size {want}, received {x.shape[0]}. Rebuild the layer "
+                    "for the new batch size (or pass `initial_state`)."
                 )
         states = jax.tree_util.tree_map(lambda s: jnp.asarray(s, self.dtype), states)
         step = self._step_fn(params, state, training, rng)

@@ -1,0 +1,1 @@
+"""Preprocessing layers that work on arrays (no TensorFlow), inside the compiled step."""

@@ -1,0 +1,309 @@
+"""Random image augmentations: identity at inference, random (from `rng`) in training.
+
+Each draws its parameters per image from the `rng` key passed to `apply`, so it runs
+inside the compiled training step; with `training=False` the input is returned as float.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+from jax.scipy import ndimage
+
+from kerax.errors import unknown_identifier
+from kerax.layers.input_spec import InputSpec
+from kerax.layers.layer import Layer
+from kerax.layers.preprocessing._base import as_float, data_format, hw_axes, needs_rng
+
+_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+_INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
+
+
+def _range(factor, name, symmetric=True):
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2:
+            raise ValueError(f"`{name}` must be a float or a tuple of two floats. "
+                             f"Received: {name}={factor}")
+        return float(factor[0]), float(factor[1])
+    return (-float(factor), float(factor)) if symmetric else (float(factor), float(factor))
+
+
+class _RandomImageLayer(Layer):
+    """Identity at inference; `_augment(x, rng)` on a batch of images in training."""
+
+    def __init__(self, seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.data_format = _data_format(data_format)
+        self.supports_masking = True
+        self.input_spec = InputSpec(min_ndim=3, max_ndim=4)
+
+    def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        x = as_float(self, inputs)
+        if not training:
+            return x, state
+        needs_rng(self, rng)
+        single = x.ndim == 3
+        x = x[None] if single else x
+        if self.data_format == "channels_first":
+            x = jnp.moveaxis(x, 1, -1)
+        y = self._augment(x, rng)
+        if self.data_format == "channels_first":
+            y = jnp.moveaxis(y, -1, 1)
+        return (y[0] if single else y), state
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "seed": self.seed}
+
+
+_data_format = data_format
+
+
+class RandomFlip(_RandomImageLayer):
+    """Randomly flips each image horizontally and/or vertically (training only).
+
+    Args:
+        mode: `"horizontal"`, `"vertical"` or `"horizontal_and_vertical"` (default).
+        seed: kept for Keras compatibility; randomness comes from `rng`.
+
+    Example:
+    >>> import jax, numpy as np
+    >>> layer = RandomFlip("horizontal")
+    >>> x = np.arange(4.0).reshape(1, 1, 4, 1)
+    >>> y, _ = layer.apply({}, x, training=True, rng=jax.random.PRNGKey(0))
+    >>> sorted(y.ravel().tolist())
+    [0.0, 1.0, 2.0, 3.0]
+    """
+
+    _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
+        if mode not in self._MODES:
+            raise unknown_identifier("RandomFlip mode", mode, self._MODES)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.mode = mode
+
+    def _augment(self, x, rng):
+        k1, k2 = jax.random.split(rng)
+        flip = lambda c: c.reshape((-1,) + (1,) * (x.ndim - 1))  # noqa: E731
+        if "horizontal" in self.mode:
+            x = jnp.where(flip(jax.random.bernoulli(k1, 0.5, x.shape[:1])), x[:, :, ::-1], x)
+        if "vertical" in self.mode:
+            x = jnp.where(flip(jax.random.bernoulli(k2, 0.5, x.shape[:1])), x[:, ::-1], x)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+def _affine(x, matrices, offsets, interpolation, fill_mode, fill_value):
+    """Samples `x[b]` at `matrices[b] @ (row, col) + offsets[b]` for every output pixel."""
+    n, h, w, c = x.shape
+    rows, cols = jnp.meshgrid(jnp.arange(h, dtype=x.dtype), jnp.arange(w, dtype=x.dtype),
+                              indexing="ij")
+    grid = jnp.stack([rows.ravel(), cols.ravel()])
+    order = _INTERPOLATIONS[interpolation]
+
+    def one(img, m, o):
+        coords = m @ grid + o[:, None]
+        sample = lambda ch: ndimage.map_coordinates(  # noqa: E731
+            ch, [coords[0], coords[1]], order=order, mode=fill_mode, cval=fill_value)
+        return jax.vmap(sample, in_axes=-1, out_axes=-1)(img).reshape(h, w, c)
+
+    return jax.vmap(one)(x, matrices, offsets)
+
+
+class _RandomAffine(_RandomImageLayer):
+    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        if fill_mode not in _FILL_MODES:
+            raise unknown_identifier("fill_mode", fill_mode, _FILL_MODES)
+        if interpolation not in _INTERPOLATIONS:
+            raise unknown_identifier("interpolation", interpolation, list(_INTERPOLATIONS))
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+
+    def _augment(self, x, rng):
+        m, o = self._transform(x.shape[1], x.shape[2], x.shape[0], rng, x.dtype)
+        return _affine(x, m, o, self.interpolation, self.fill_mode, self.fill_value)
+
+    def get_config(self):
+        return {**super().get_config(), "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value, "interpolation": self.interpolation}
+
+
+class RandomRotation(_RandomAffine):
+    """Rotates each image by a random angle in `factor * 2π` (training only).
+
+    Args:
+        factor: float `f` for angles in `[-f, f] * 2π`, or a `(lower, upper)` tuple.
+        fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
+        interpolation: `"bilinear"` (default) or `"nearest"`.
+        fill_value: the value outside the image for `fill_mode="constant"`.
+
+    Example:
+    >>> import numpy as np
+    >>> RandomRotation(0.1)(np.ones((1, 4, 4, 1))).shape
+    (1, 4, 4, 1)
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.factor = _range(factor, "factor")
+
+    def _transform(self, h, w, n, rng, dtype):
+        lo, hi = self.factor
+        theta = jax.random.uniform(rng, (n,), dtype, lo, hi) * 2 * math.pi
+        cos, sin = jnp.cos(theta), jnp.sin(theta)
+        m = jnp.stack([jnp.stack([cos, sin], -1), jnp.stack([-sin, cos], -1)], -2)
+        center = jnp.array([(h - 1) / 2, (w - 1) / 2], dtype)
+        return m, center - jnp.einsum("nij,j->ni", m, center)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+class RandomZoom(_RandomAffine):
+    """Zooms each image in or out by a random factor (training only).
+
+    Args:
+        height_factor: float `f` (the scale is `1 + U(-f, f)`) or a `(lower, upper)`
+            tuple; positive values zoom out.
+        width_factor: the same for the width; None keeps the aspect ratio.
+        fill_mode, interpolation, fill_value: as `RandomRotation`.
+
+    Example:
+    >>> import numpy as np
+    >>> RandomZoom(0.2)(np.ones((1, 4, 4, 1))).shape
+    (1, 4, 4, 1)
+    """
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+
+    def _transform(self, h, w, n, rng, dtype):
+        k1, k2 = jax.random.split(rng)
+        lo, hi = _range(self.height_factor, "height_factor")
+        zh = 1.0 + jax.random.uniform(k1, (n,), dtype, lo, hi)
+        if self.width_factor is None:
+            zw = zh
+        else:
+            lo, hi = _range(self.width_factor, "width_factor")
+            zw = 1.0 + jax.random.uniform(k2, (n,), dtype, lo, hi)
+        zeros = jnp.zeros_like(zh)
+        m = jnp.stack([jnp.stack([zh, zeros], -1), jnp.stack([zeros, zw], -1)], -2)
+        center = jnp.array([(h - 1) / 2, (w - 1) / 2], dtype)
+        return m, center - jnp.einsum("nij,j->ni", m, center)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor,
+                "width_factor": self.width_factor}
+
+
+class RandomTranslation(_RandomAffine):
+    """Shifts each image by a random fraction of its height and width (training only).
+
+    Args:
+        height_factor, width_factor: float `f` (shift in `[-f, f]` of the size) or a
+            `(lower, upper)` tuple.
+        fill_mode, interpolation, fill_value: as `RandomRotation`.
+
+    Example:
+    >>> import numpy as np
+    >>> RandomTranslation(0.1, 0.1)(np.ones((1, 4, 4, 1))).shape
+    (1, 4, 4, 1)
+    """
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+
+    def _transform(self, h, w, n, rng, dtype):
+        k1, k2 = jax.random.split(rng)
+        lo, hi = _range(self.height_factor, "height_factor")
+        dy = jax.random.uniform(k1, (n,), dtype, lo, hi) * h
+        lo, hi = _range(self.width_factor, "width_factor")
+        dx = jax.random.uniform(k2, (n,), dtype, lo, hi) * w
+        m = jnp.broadcast_to(jnp.eye(2, dtype=dtype), (n, 2, 2))
+        return m, -jnp.stack([dy, dx], -1)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor,
+                "width_factor": self.width_factor}
+
+
+class RandomContrast(_RandomImageLayer):
+    """Scales each image's contrast by a random factor in `[1-lower, 1+upper]`.
+
+    `(x - mean) * factor + mean` per image and channel, clipped to `value_range`
+    (training only).
+
+    Args:
+        factor: float or `(lower, upper)` tuple.
+        value_range: the `(min, max)` range of the input values (default `(0, 255)`).
+
+    Example:
+    >>> import jax, numpy as np
+    >>> layer = RandomContrast(0.5)
+    >>> y, _ = layer.apply({}, np.full((1, 2, 2, 1), 7.0), training=True,
+    ...                    rng=jax.random.PRNGKey(0))
+    >>> y.ravel().tolist()
+    [7.0, 7.0, 7.0, 7.0]
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor, self.value_range = factor, tuple(value_range)
+        lo, hi = _range(factor, "factor", symmetric=False)
+        self._bounds = (lo, hi)
+
+    def _augment(self, x, rng):
+        lo, hi = self._bounds
+        f = jax.random.uniform(rng, (x.shape[0], 1, 1, 1), x.dtype, 1.0 - lo, 1.0 + hi)
+        mean = jnp.mean(x, axis=(1, 2), keepdims=True)
+        return jnp.clip((x - mean) * f + mean, *self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomBrightness(_RandomImageLayer):
+    """Adds a random brightness delta to each image (training only).
+
+    The delta is `U(lower, upper) * (value_range[1] - value_range[0])`; the result is
+    clipped to `value_range`.
+
+    Args:
+        factor: float `f` for `[-f, f]`, or a `(lower, upper)` tuple, within [-1, 1].
+        value_range: the `(min, max)` range of the input values (default `(0, 255)`).
+
+    Example:
+    >>> import numpy as np
+    >>> RandomBrightness(0.2)(np.ones((1, 2, 2, 1))).shape
+    (1, 2, 2, 1)
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _range(factor, "factor")
+        for f in self.factor:
+            if not -1.0 <= f <= 1.0:
+                raise ValueError(
+                    "The `factor` argument should be a number (or a list of two numbers) in "
+                    f"the range [-1.0, 1.0]. Received: factor={factor}")
+        self.value_range = list(value_range)
+
+    def _augment(self, x, rng):
+        lo, hi = self.factor
+        span = self.value_range[1] - self.value_range[0]
+        delta = jax.random.uniform(rng, (x.shape[0], 1, 1, 1), x.dtype, lo, hi) * span
+        return jnp.clip(x + delta, *self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
