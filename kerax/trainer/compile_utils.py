@@ -11,6 +11,7 @@ every output). Logs are named as Keras names them: `digit_loss` (the unweighted 
 output `digit`, when there are several losses) and `digit_accuracy`.
 """
 
+import jax
 import jax.numpy as jnp
 
 from kerax import losses as losses_module
@@ -225,6 +226,7 @@ class CompileMetrics:
 
     def build(self, y_true, y_pred, loss, compile_loss=None):
         self._compile_loss = compile_loss
+        self._specs = (y_true, y_pred)
         self.loss_trackers = []
         if y_pred is None or not _is_nested(y_pred):
             self.metrics = [resolve_metric(m, y_true, y_pred, loss)
@@ -269,7 +271,20 @@ class CompileMetrics:
         return [m for _, m in self.loss_trackers] + (self.metrics or []) + (self.weighted or [])
 
     def init(self):
-        return {m.name: m.init() for m in self.all()}
+        """Fresh states; metrics that size their state from the data (R2Score, F1Score,
+        multi-label AUC) are shaped from the first batch's specs, for the scan carry."""
+        specs = getattr(self, "_specs", None)
+        state = {m.name: m.init() for _, m in self.loss_trackers}
+        paired = list(zip(self.metrics or [], getattr(self, "_paths", []))) + list(
+            zip(self.weighted or [], getattr(self, "_wpaths", [])))
+        for m, path in paired:
+            if specs is None or specs[0] is None:
+                state[m.name] = m.init()
+                continue
+            yt, yp = self._pick(specs[0], specs[1], path)
+            rows = jax.ShapeDtypeStruct((yp.shape[0],), jnp.float32)
+            state[m.name] = m.init_like(yt, yp, sample_weight=rows)
+        return state
 
     def _pick(self, y_true, y_pred, name):
         if name is None:

@@ -21,6 +21,12 @@ from kerax.trainer.train_state import TrainState
 _DEFAULT_STREAM_K = 16
 
 
+def _host_value(v):
+    from kerax.trainer.trainer import _host_value as host
+
+    return host(v)
+
+
 def _check_stream_args(what, y, sample_weight, validation_split=0.0):
     if y is not None:
         raise ValueError(
@@ -166,7 +172,7 @@ def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
                                           steps=validation_steps, verbose=0,
                                           return_dict=True, _callbacks=cbs)
                 logs.update({"val_" + name: v for name, v in val_logs.items()})
-            logs = {name: float(v) for name, v in logs.items()}
+            logs = {name: _host_value(v) for name, v in logs.items()}
             cbs.on_epoch_end(epoch, logs)
             if model.stop_training or adapter.exhausted:
                 break
@@ -201,7 +207,7 @@ def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
         adapter.close()
     if step == 0:
         raise ValueError("The evaluation data is empty: the dataset yielded no batches.")
-    logs = {n: float(v) for n, v in logs.items()}
+    logs = {n: _host_value(v) for n, v in logs.items()}
     cbs.on_test_end(logs)
     if return_dict:
         return logs

@@ -13,7 +13,9 @@ from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
 from kerax.errors import NonFiniteLossError, NotCompiledError
 from kerax.metrics import Mean
+from kerax.trainer import compile_cache
 from kerax.trainer import regularization
+from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
 from kerax.trainer import stream_loops
 from kerax.trainer.data_adapters import stream_data_adapter
@@ -42,6 +44,7 @@ class Trainer:
         self._steps_per_execution = "auto"
         self._train_rng = None
         self.compile_counts = {}
+        self.compile_stats = []  # per fit epoch: XLA compiles, cache hits, seconds
 
     # ---------------------------------------------------------------------- compile --
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -162,6 +165,7 @@ class Trainer:
         return x, y, sample_weight, int(batch_size)
 
     def _ensure_built(self, x):
+        compile_cache.ensure_configured()  # before kerax compiles anything
         if self.variables is not None:
             return
         spec = jax.tree_util.tree_map(
@@ -248,6 +252,7 @@ class Trainer:
         fn = self._programs.get(sig)
         if fn is not None:
             return fn
+        compile_cache.ensure_configured()
         step_fns = steps_lib.StepFunctions(self, self._trainable_mask())
         unroll = self._unroll_for(kind)
         if kind == "predict":
@@ -321,6 +326,11 @@ class Trainer:
         2
         """
         self._require_compiled("fit")
+        if stateless.custom_step(self, "train"):  # a user train_step / pure_train_step
+            return stateless.fit(self, x, y, batch_size=batch_size, epochs=epochs,
+                                 verbose=verbose, callbacks=callbacks, shuffle=shuffle,
+                                 sample_weight=sample_weight, validation_data=validation_data,
+                                 initial_epoch=initial_epoch)
         from kerax.backend import switches
 
         if switches.max_epochs() is not None:
@@ -390,20 +400,29 @@ class Trainer:
             ts = self._make_train_state()
             if start_step:
                 ts = ts._replace(metric_state=resume["metric_state"])
-            logs = self._run_epoch(ts, adapter, idx, mask, k, cbs, start_step)
-            start_step = 0
-            if val is not None and _should_validate(epoch, validation_freq):
-                val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
-                                         batch_size=validation_batch_size or batch_size,
-                                         steps=validation_steps, verbose=0, return_dict=True,
-                                         _callbacks=cbs)
-                logs.update({"val_" + k2: v for k2, v in val_logs.items()})
-            logs = {k2: float(v) for k2, v in logs.items()}
+            with compile_cache.track() as compiled:
+                logs = self._run_epoch(ts, adapter, idx, mask, k, cbs, start_step)
+                start_step = 0
+                if val is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
+                                             batch_size=validation_batch_size or batch_size,
+                                             steps=validation_steps, verbose=0,
+                                             return_dict=True, _callbacks=cbs)
+                    logs.update({"val_" + k2: v for k2, v in val_logs.items()})
+            self._note_compiles(epoch, compiled)
+            logs = {k2: _host_value(v) for k2, v in logs.items()}
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
         cbs.on_train_end(logs)
         return self.history
+
+    def _note_compiles(self, epoch, compiled):
+        self.__dict__.setdefault("compile_stats", []).append({
+            "epoch": epoch, "compiles": compiled.compiles, "cache_hits": compiled.cache_hits,
+            "seconds": compiled.seconds})
+        if compiled.compiles and compile_cache.log_compiles():
+            print(compile_cache.describe(compiled, f"Epoch {epoch + 1}"), flush=True)
 
     def _run_epoch(self, ts, adapter, idx, mask, k, cbs, start=0):
         steps = idx.shape[0]
@@ -476,6 +495,9 @@ class Trainer:
         ['loss']
         """
         self._require_compiled("evaluate")
+        if stateless.custom_step(self, "test"):
+            return stateless.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
+                                      sample_weight=sample_weight, return_dict=return_dict)
         if stream_data_adapter.is_stream(x):
             stream_loops._check_stream_args("evaluate", y, sample_weight)
             return stream_loops.evaluate(self, x, 1 if verbose == "auto" else verbose, steps,
@@ -508,7 +530,7 @@ class Trainer:
             logs = {k2: v for k2, v in logs.items() if k2 != steps_lib.FIRST_BAD_STEP}
             start += size
             cbs.on_test_batch_end(start - 1, logs)
-        logs = {k2: float(v) for k2, v in logs.items()}
+        logs = {k2: _host_value(v) for k2, v in logs.items()}
         cbs.on_test_end(logs)
         if return_dict:
             return logs
@@ -533,6 +555,8 @@ class Trainer:
         >>> model.predict(np.ones((5, 4)), verbose=0).shape
         (5, 2)
         """
+        if stateless.custom_step(self, "predict"):
+            return stateless.predict(self, x, batch_size=batch_size)
         if stream_data_adapter.is_stream(x):
             return stream_loops.predict(self, x, 1 if verbose == "auto" else verbose, steps,
                                         callbacks)
@@ -608,8 +632,14 @@ class Trainer:
         return self.predict(x, batch_size=n, verbose=0)
 
 
+def _host_value(v):
+    """A log value on the host: a Python float for scalars, a NumPy array otherwise."""
+    a = np.asarray(v)
+    return float(a) if a.ndim == 0 else a
+
+
 def _on_batch_result(logs, model, return_dict):
-    logs = {k: float(v) for k, v in logs.items()}
+    logs = {k: _host_value(v) for k, v in logs.items()}
     if return_dict:
         return logs
     ordered = [logs["loss"]] + [logs[m.name] for m in model._compile_metrics.all()]

@@ -241,3 +241,19 @@ def test_terminate_on_nan_stops_quietly(capsys):
     assert "Invalid loss, terminating training" in capsys.readouterr().out
     assert len(h.history.get("loss", [])) <= 1
     assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_metrics_with_data_shaped_state_and_array_results():
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 4)).astype("float32")
+    y = (rng.random((40, 3)) > 0.5).astype("float32")
+    model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(3, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy",
+                  metrics=[kerax.metrics.F1Score(), kerax.metrics.AUC(multi_label=True),
+                           kerax.metrics.R2Score()])
+    h = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert h.history["f1_score"][0].shape == (3,)
+    standalone = kerax.metrics.F1Score()
+    standalone.update_state(y, model.predict(x, verbose=0))
+    loss, f1, auc, r2 = model.evaluate(x, y, verbose=0)
+    np.testing.assert_allclose(f1, standalone.result(), rtol=1e-5)
