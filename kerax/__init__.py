@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 from kerax import activations  # noqa: F401
 from kerax import backend  # noqa: F401
 from kerax import callbacks  # noqa: F401
+from kerax import checkpoint  # noqa: F401
 from kerax import config  # noqa: F401
 from kerax import constraints  # noqa: F401
 from kerax import datasets  # noqa: F401

@@ -16,8 +16,12 @@ __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "
 def _builtin_layers():
     import kerax.layers as mod
 
-    return {n: getattr(mod, n) for n in dir(mod)
-            if isinstance(getattr(mod, n), type) and issubclass(getattr(mod, n), Layer)}
+    found = {n: getattr(mod, n) for n in dir(mod)
+             if isinstance(getattr(mod, n), type) and issubclass(getattr(mod, n), Layer)}
+    # also by class name, for classes exported under another name (aliases)
+    found.update({cls.__name__: cls for cls in list(found.values())
+                  if cls.__name__ not in found})
+    return found
 
 
 def serialize(layer):

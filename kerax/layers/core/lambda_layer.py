@@ -99,8 +99,16 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config, custom_objects=None, safe_mode=True):
-        """Rebuilds the layer; a Python lambda needs `safe_mode=False` (it runs code)."""
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Rebuilds the layer; a Python lambda needs `safe_mode=False` (it runs code).
+
+        `safe_mode=None` follows the loader's setting (`load_model(..., safe_mode=...)` or
+        `kerax.config.enable_unsafe_deserialization()`); the default is safe.
+        """
+        if safe_mode is None:
+            from kerax.saving import serialization_lib
+
+            safe_mode = serialization_lib.in_safe_mode()
         config = dict(config)
         config["function"] = _load_function(config["function"], safe_mode, custom_objects)
         shape = config.get("output_shape")
