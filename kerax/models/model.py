@@ -1,10 +1,11 @@
 """`Model`: a `Layer` with Keras' training shell (`compile`, `fit`, ...) and `summary`."""
 
 from kerax.layers.layer import Layer
+from kerax.trainer.stateless import StatelessMixin
 from kerax.trainer.trainer import Trainer
 
 
-class Model(Trainer, Layer):
+class Model(StatelessMixin, Trainer, Layer):
     """A layer that trains: Keras 3's `Model`, built on pure `init` / `apply`.
 
     Subclass it with sub-layers as attributes and a `call(self, x, training=False)`;
@@ -29,6 +30,12 @@ class Model(Trainer, Layer):
             from kerax.models import functional
 
             return super().__new__(functional.Functional)
+        if args and not _is_functional_class(cls) and _symbolic(args[0]):
+            # Keras' idiom `class M(Model)` + `M(inputs, outputs)`: M becomes functional.
+            from kerax.models import functional
+
+            cls = type(cls.__name__, (cls, functional.Functional), {"__module__": cls.__module__})
+            return super().__new__(cls)
         obj = super().__new__(cls)
         obj.__dict__["_auto_init_args"] = _capture_init_args(cls, args, kwargs)
         return obj
@@ -161,3 +168,15 @@ def _capture_init_args(cls, args, kwargs):
     except TypeError:
         return None
     return values
+
+
+def _is_functional_class(cls):
+    from kerax.models import functional
+
+    return issubclass(cls, functional.Functional) or cls.__module__.startswith("kerax.")
+
+
+def _symbolic(value):
+    from kerax.layers import scope as scope_lib
+
+    return scope_lib.any_symbolic(value)
