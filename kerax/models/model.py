@@ -11,6 +11,27 @@ class Model(StatelessMixin, Trainer, Layer):
     Subclass it with sub-layers as attributes and a `call(self, x, training=False)`;
     `Model(inputs, outputs)` builds a functional model; see `Sequential` for stacks.
 
+    Custom training, two ways (both run compiled by `fit`/`evaluate`/`predict`; see
+    `kerax.trainer.stateless`):
+
+    - Keras 3's JAX API, unchanged: override `train_step(self, state, data) -> (logs,
+      state)` with `state = (trainable_variables, non_trainable_variables,
+      optimizer_variables, metrics_variables)` (lists in Keras' order) and use
+      `self.stateless_call`, `self.compute_loss`, `self.optimizer.stateless_apply` and
+      `metric.stateless_update_state`/`stateless_result` over `self.metrics`;
+      `test_step(self, (trainable, non_trainable, metrics_variables), data)` and
+      `predict_step(self, (trainable, non_trainable), data)` likewise.
+    - The kerax way: override `pure_train_step(self, ts, batch) -> (ts, logs)` over one
+      named `TrainState(params, state, opt_state, metric_state, rng, step)`, with
+      `batch = (x, y, sample_weight)`; `init_optimizer_state(params)` builds
+      `ts.opt_state` (one state per optimizer for a GAN, see `examples/gan.py`); logs are
+      averaged over the epoch. `pure_test_step(ts, batch) -> logs` and
+      `pure_predict_step(ts, x) -> outputs` likewise.
+
+    For your own loop, `model.init(key, x)` and `model.apply(variables, x, training=...)`
+    are pure; `kerax.trainer.regularization.apply_with_losses` also returns the layer
+    losses (regularizers, `add_loss`) to add to your loss.
+
     Example:
     >>> import numpy as np, kerax
     >>> class MLP(kerax.Model):
