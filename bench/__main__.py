@@ -1,0 +1,256 @@
+"""kerax `fit` vs a hand-written JAX loop vs Keras 3, on the same work: one table.
+
+    python -m bench                  # W1-W4, 3 repeats (several minutes on 2 idle cores)
+    python -m bench --quick          # fewer examples per epoch
+    python -m bench --workload W1,W4 --repeats 5
+
+Per workload and way: examples/s (median of the repeats after a warm-up epoch, ways
+interleaved within each repeat, spread = (max - min) / 2), ratio to the floor (the faster
+hand-written way), ratio to Keras 3's default `fit`, time to first step (model creation to
+the first step's results, fresh process, cold caches; for kerax also with its persistent
+compilation cache warm), and memory in that fresh process after one epoch: peak RSS
+(the kernel's VmHWM, imports included; `resource.getrusage` would carry the
+parent's peak across fork+exec) and the training peak (the kernel's peak-RSS mark,
+reset after imports and data, minus the RSS then), compared with the hand-written loop's.
+Then `evaluate` and `predict` throughput on W1.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from jax import lax  # noqa: E402
+
+from bench import workloads as W  # noqa: E402
+
+
+def _rss_mb():
+    """The process' peak RSS so far (MB), from `resource.getrusage`."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _proc_status_mb(field):
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith(field + ":")) / 1024
+    except (OSError, StopIteration):
+        return float("nan")
+
+
+def _reset_peak():
+    """Resets the kernel's peak-RSS mark (VmHWM), so a later peak excludes the imports."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+# ------------------------------------------------------------------ one fresh process --
+def probe(name, way, n):
+    """In a fresh process: time to first step, then peak RSS after one epoch."""
+    spec = W.WORKLOADS[name]
+    if way.startswith("Keras"):
+        import keras  # noqa: F401  (import before the baseline, like jax for the others)
+    else:
+        import kerax  # noqa: F401
+    x, y = W.make_data(spec, n)
+    base, import_peak = _proc_status_mb("VmRSS"), _proc_status_mb("VmHWM")
+    _reset_peak()
+    t = time.perf_counter()
+    w = W.make_way(way, spec, x, y)
+    if isinstance(w, W.Fit):
+        w.fit(1)
+        ttfs = w.first_batch_end - t
+    else:
+        done = w.first_step()
+        ttfs = time.perf_counter() - t
+        if done < w.steps:
+            w.epoch(start=done)
+    # ru_maxrss would carry the parent's peak across fork+exec; VmHWM starts fresh at exec.
+    peak = _proc_status_mb("VmHWM")
+    return {"ttfs": ttfs, "rss": max(peak, import_peak), "rss_growth": peak - base,
+            "ru_maxrss": _rss_mb()}
+
+
+def run_probe(name, way, n, env=None):
+    cmd = [sys.executable, "-m", "bench", "--probe", name, way, "--n", str(n)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if out.returncode:
+        return {"error": (out.stderr.strip().splitlines() or ["?"])[-1][:100]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------- throughput --
+def throughput(name, spec, n, repeats, ways):
+    x, y = W.make_data(spec, n)
+    built, rates, errors = {}, {w: [] for w in ways}, {}
+    for way in ways:
+        try:
+            built[way] = W.make_way(way, spec, x, y)
+            built[way].epoch()  # warm-up: compiles
+        except Exception as e:  # a failing way is reported, not fatal
+            errors[way] = f"{type(e).__name__}: {str(e).splitlines()[0][:90]}"
+            built.pop(way, None)
+    for r in range(repeats):
+        order = list(built)[r % max(1, len(built)):] + list(built)[:r % max(1, len(built))]
+        for way in order:
+            w = built[way]
+            seconds = sum(w.epoch() for _ in range(spec["reps"]))
+            rates[way].append(spec["reps"] * w.examples / seconds)
+    return rates, errors
+
+
+def _stats(rates):
+    return statistics.median(rates), (max(rates) - min(rates)) / 2
+
+
+def bench_workload(name, args):
+    spec = W.WORKLOADS[name]
+    n = spec["quick_n"] if args.quick else spec["n"]
+    rates, errors = throughput(name, spec, n, args.repeats, W.WAYS)
+    probes = {}
+    if not args.no_probes:
+        for way in W.WAYS:
+            if way == "kerax fit":
+                with tempfile.TemporaryDirectory() as home:  # an empty persistent cache
+                    probes[way] = run_probe(name, way, n, {"KERAX_HOME": home})
+                    warm = run_probe(name, way, n, {"KERAX_HOME": home})
+                    probes[way]["ttfs_warm"] = warm.get("ttfs")
+            else:
+                probes[way] = run_probe(name, way, n)
+    hand = [_stats(rates[w])[0] for w in ("hand jit/step", "hand scan") if rates[w]]
+    floor = max(hand) if hand else float("nan")
+    keras = _stats(rates["Keras 3 fit"])[0] if rates["Keras 3 fit"] else float("nan")
+    hand_rss = [probes.get(w, {}).get("rss_growth") for w in ("hand jit/step", "hand scan")]
+    hand_rss = min([r for r in hand_rss if r] or [float("nan")])
+    print(f"\n### {name} {spec['title']}, batch {spec['batch']}, {n:,} examples/epoch\n")
+    print("| way | examples/s | ± | / floor | / Keras | first step s | peak RSS MB "
+          "| training peak MB | / hand |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for way in W.WAYS:
+        p = probes.get(way, {})
+        if way in errors:
+            print(f"| {way} | failed: {errors[way]} | | | | | | | |")
+            continue
+        rate, spread = _stats(rates[way])
+        ttfs = f"{p['ttfs']:.2f}" if "ttfs" in p else p.get("error", "-")
+        if p.get("ttfs_warm") is not None:
+            ttfs += f" ({p['ttfs_warm']:.2f} cached)"
+        rss = f"{p['rss']:.0f}" if "rss" in p else "-"
+        rel = f"{p['rss_growth'] / hand_rss:.2f}" if "rss" in p else "-"
+        growth = f"{p['rss_growth']:.0f}" if "rss_growth" in p else "-"
+        label = way + (" (unrolled)" if way == "hand scan" and W.has_conv(spec) else "")
+        print(f"| {label} | {rate:,.0f} | {spread:,.0f} | {rate / floor:.2f} | "
+              f"{rate / keras:.2f} | {ttfs} | {rss} | {growth} | {rel} |")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------- evaluate / predict (W1) --
+def bench_inference(args):
+    import keras
+
+    import kerax
+
+    spec = W.WORKLOADS["W1"]
+    n = spec["quick_n"] if args.quick else spec["n"]
+    x, y = W.make_data(spec, n)
+    b = spec["batch"]
+    models = {lib.__name__: W.compile_model(lib, W.build_model(lib, spec), spec)
+              for lib in (kerax, keras)}
+    params = W.init_params(spec, jax.random.PRNGKey(0))
+    steps = n // b
+    xb = jnp.asarray(x[:steps * b].reshape(steps, b, -1))
+    yb = jnp.asarray(y[:steps * b].reshape(steps, b))
+
+    @jax.jit
+    def hand_evaluate(params, xb, yb):
+        return lax.map(lambda xy: W.loss_fn(spec, params, *xy), (xb, yb)).mean()
+
+    @jax.jit
+    def hand_predict(params, xb):
+        return lax.map(lambda xs: W.forward(spec, params, xs), xb)
+
+    ways = {
+        "kerax evaluate": lambda: models["kerax"].evaluate(x, y, batch_size=b, verbose=0),
+        "Keras 3 evaluate": lambda: models["keras"].evaluate(x, y, batch_size=b, verbose=0),
+        "hand evaluate (lax.map)": lambda: float(hand_evaluate(params, xb, yb)),
+        "kerax predict": lambda: models["kerax"].predict(x, batch_size=b, verbose=0),
+        "Keras 3 predict": lambda: models["keras"].predict(x, batch_size=b, verbose=0),
+        "hand predict (lax.map)": lambda: np.asarray(hand_predict(params, xb)),
+    }
+    rates = {k: [] for k in ways}
+    for fn in ways.values():
+        fn()  # warm-up
+    for _ in range(args.repeats):
+        for k, fn in ways.items():
+            t = time.perf_counter()
+            fn()
+            rates[k].append(n / (time.perf_counter() - t))
+    print(f"\n### W1 evaluate / predict, batch {b}, {n:,} examples\n")
+    print("| way | examples/s | ± | / hand | / Keras |")
+    print("|---|---:|---:|---:|---:|")
+    for k in ways:
+        kind = k.split()[-1] if "hand" not in k else k.split()[1]
+        hand = _stats(rates[f"hand {kind} (lax.map)"])[0]
+        keras_rate = _stats(rates[f"Keras 3 {kind}"])[0]
+        rate, spread = _stats(rates[k])
+        print(f"| {k} | {rate:,.0f} | {spread:,.0f} | {rate / hand:.2f} | "
+              f"{rate / keras_rate:.2f} |")
+
+
+def _machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import keras
+    import optax
+
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return (f"{platform.node()}: {os.cpu_count()} CPUs ({model}); load average {load}; "
+            f"Python {platform.python_version()}, jax {jax.__version__} "
+            f"({jax.default_backend()}), optax {optax.__version__}, keras {keras.__version__}")
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer examples per epoch")
+    parser.add_argument("--workload", default="W1,W2,W3,W4", help="e.g. W1,W4")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-probes", action="store_true",
+                        help="skip the per-way subprocesses (first step, peak RSS)")
+    parser.add_argument("--no-inference", action="store_true")
+    parser.add_argument("--probe", nargs=2, metavar=("WORKLOAD", "WAY"), help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        print(json.dumps(probe(args.probe[0], args.probe[1], args.n)))
+        return
+    print(_machine())
+    start = time.time()
+    for name in args.workload.split(","):
+        bench_workload(name.strip(), args)
+    if not args.no_inference:
+        bench_inference(args)
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"\n(total {time.time() - start:.0f} s; load average at the end {load})")
+
+
+if __name__ == "__main__":
+    main()

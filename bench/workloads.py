@@ -1,0 +1,253 @@
+"""The benchmark workloads W1-W4, and each of them as kerax `fit`, hand-written JAX, Keras 3.
+
+Every way trains the same model (same layer sizes, Glorot-uniform kernels / zero biases,
+Keras' LSTM initializers), with Adam(1e-3, epsilon=1e-7) and the same loss from logits, on
+the same random data, in the same order (no shuffling). The hand-written ways are the
+idiomatic jax+optax loop: the whole epoch on the device, `jax.jit` with donated state,
+either one dispatch per step or the step fused with `lax.scan` over the epoch (unrolled
+for convolutions, where a rolled loop is ~30x slower on XLA:CPU).
+"""
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+
+# n: examples per epoch; quick_n: with --quick; reps: epochs per timed sample (W4 is tiny).
+WORKLOADS = {
+    "W1": dict(title="MLP 784-512-512-10", kind="mlp", d=784, hidden=(512, 512), classes=10,
+               batch=128, n=60_000, quick_n=6_400, reps=1),
+    "W2": dict(title="CNN 28x28x1 conv32-conv64-pool-128-10", kind="cnn", classes=10,
+               batch=128, n=2_560, quick_n=256, reps=1),
+    "W3": dict(title="Embedding(20000,128)+LSTM(128)+Dense(1), len 200", kind="lstm",
+               vocab=20_000, length=200, units=128, batch=64, n=1_280, quick_n=320, reps=1),
+    "W4": dict(title="Dense(10) on 32 features", kind="mlp", d=32, hidden=(), classes=10,
+               batch=32, n=64_000, quick_n=64_000, reps=5),
+}
+
+
+def make_data(spec, n, seed=0):
+    """Random inputs and labels for a workload (NumPy, on the host)."""
+    rng = np.random.default_rng(seed)
+    if spec["kind"] == "mlp":
+        x = rng.standard_normal((n, spec["d"])).astype("float32")
+    elif spec["kind"] == "cnn":
+        x = rng.standard_normal((n, 28, 28, 1)).astype("float32")
+    else:
+        x = rng.integers(0, spec["vocab"], (n, spec["length"])).astype("int32")
+        return x, rng.integers(0, 2, (n, 1)).astype("float32")
+    return x, rng.integers(0, spec["classes"], n).astype("int32")
+
+
+# ------------------------------------------------------------------ Keras / kerax models --
+def build_model(lib, spec):
+    """The workload's Sequential model in `lib` (kerax or keras), compiled with Adam."""
+    L = lib.layers
+    if spec["kind"] == "mlp":
+        layers = [lib.Input((spec["d"],))]
+        layers += [L.Dense(h, activation="relu") for h in spec["hidden"]]
+        layers += [L.Dense(spec["classes"])]
+    elif spec["kind"] == "cnn":
+        layers = [lib.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"),
+                  L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2), L.Flatten(),
+                  L.Dense(128, activation="relu"), L.Dense(spec["classes"])]
+    else:
+        layers = [lib.Input((spec["length"],), dtype="int32"),
+                  L.Embedding(spec["vocab"], 128), L.LSTM(spec["units"]), L.Dense(1)]
+    model = lib.Sequential(layers)
+    return model
+
+
+def compile_model(lib, model, spec, **kw):
+    if spec["kind"] == "lstm":
+        loss = lib.losses.BinaryCrossentropy(from_logits=True)
+    else:
+        loss = lib.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=lib.optimizers.Adam(1e-3), loss=loss, **kw)
+    return model
+
+
+# ---------------------------------------------------------------- hand-written JAX --
+def _glorot(key, shape, fan_in, fan_out):
+    lim = np.sqrt(6.0 / (fan_in + fan_out))
+    return jax.random.uniform(key, shape, jnp.float32, -lim, lim)
+
+
+def _dense(key, a, b):
+    return {"kernel": _glorot(key, (a, b), a, b), "bias": jnp.zeros(b)}
+
+
+def init_params(spec, key):
+    """Parameters with Keras' default initializers for the workload's layers."""
+    keys = jax.random.split(key, 8)
+    if spec["kind"] == "mlp":
+        sizes = (spec["d"],) + spec["hidden"] + (spec["classes"],)
+        return [_dense(k, a, b) for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
+    if spec["kind"] == "cnn":
+        conv = lambda k, cin, cout: {"kernel": _glorot(k, (3, 3, cin, cout), 9 * cin,  # noqa
+                                                        9 * cout), "bias": jnp.zeros(cout)}
+        return {"conv1": conv(keys[0], 1, 32), "conv2": conv(keys[1], 32, 64),
+                "dense1": _dense(keys[2], 12 * 12 * 64, 128),
+                "dense2": _dense(keys[3], 128, spec["classes"])}
+    u = spec["units"]
+    bias = jnp.zeros(4 * u).at[u:2 * u].set(1.0)  # unit_forget_bias
+    return {"embedding": jax.random.uniform(keys[0], (spec["vocab"], 128), jnp.float32,
+                                            -0.05, 0.05),
+            "lstm": {"kernel": _glorot(keys[1], (128, 4 * u), 128, 4 * u),
+                     "recurrent": jax.nn.initializers.orthogonal()(keys[2], (u, 4 * u)),
+                     "bias": bias},
+            "dense": _dense(keys[3], u, 1)}
+
+
+def _conv(x, p):
+    y = lax.conv_general_dilated(x, p["kernel"], (1, 1), "VALID",
+                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return jax.nn.relu(y + p["bias"])
+
+
+def forward(spec, params, x):
+    """Logits of the hand-written model."""
+    if spec["kind"] == "mlp":
+        for layer in params[:-1]:
+            x = jax.nn.relu(x @ layer["kernel"] + layer["bias"])
+        return x @ params[-1]["kernel"] + params[-1]["bias"]
+    if spec["kind"] == "cnn":
+        x = _conv(_conv(x, params["conv1"]), params["conv2"])
+        x = lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+        x = jax.nn.relu(x.reshape(x.shape[0], -1) @ params["dense1"]["kernel"]
+                        + params["dense1"]["bias"])
+        return x @ params["dense2"]["kernel"] + params["dense2"]["bias"]
+    p = params["lstm"]
+    emb = params["embedding"][x]                                   # (batch, time, 128)
+    xw = jnp.einsum("btd,dg->tbg", emb, p["kernel"]) + p["bias"]   # all input projections
+    u = spec["units"]
+
+    def cell(carry, xw_t):
+        h, c = carry
+        z = xw_t + h @ p["recurrent"]
+        i, f, g, o = (z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:])
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        return (h, c), None
+
+    zeros = jnp.zeros((x.shape[0], u))
+    (h, _), _ = lax.scan(cell, (zeros, zeros), xw)
+    return h @ params["dense"]["kernel"] + params["dense"]["bias"]
+
+
+def loss_fn(spec, params, x, y):
+    logits = forward(spec, params, x)
+    if spec["kind"] == "lstm":
+        return optax.sigmoid_binary_cross_entropy(logits, y).mean()
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+
+def has_conv(spec):
+    return spec["kind"] == "cnn"
+
+
+class HandWritten:
+    """The jax+optax loop: `fused=False` one `jit` dispatch per step, `True` `lax.scan`."""
+
+    def __init__(self, spec, x, y, fused):
+        self.spec, self.fused = spec, fused
+        b = spec["batch"]
+        self.steps = x.shape[0] // b
+        self.examples = self.steps * b
+        tx = optax.adam(1e-3, eps=1e-7)
+        params = init_params(spec, jax.random.PRNGKey(0))
+        self.carry = (params, tx.init(params))
+        self.xb = jnp.asarray(x[:self.examples].reshape((self.steps, b) + x.shape[1:]))
+        self.yb = jnp.asarray(y[:self.examples].reshape((self.steps, b) + y.shape[1:]))
+
+        def step(carry, batch):
+            params, opt_state = carry
+            loss, grads = jax.value_and_grad(lambda p: loss_fn(spec, p, *batch))(params)
+            updates, opt_state = tx.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), loss
+
+        if fused:  # unrolled around convolutions: a rolled loop is ~30x slower on XLA:CPU
+            unroll = True if has_conv(spec) else 1
+            self._run = jax.jit(lambda c, xs, ys: lax.scan(step, c, (xs, ys), unroll=unroll),
+                                donate_argnums=0)
+        else:
+            self._one = jax.jit(step, donate_argnums=0)
+
+    def first_step(self):
+        """Runs until the first result exists (one step, or the whole fused epoch)."""
+        if self.fused:
+            self.carry, losses = self._run(self.carry, self.xb, self.yb)
+            jax.block_until_ready(losses)
+            return self.steps
+        self.carry, loss = self._one(self.carry, (self.xb[0], self.yb[0]))
+        jax.block_until_ready(loss)
+        return 1
+
+    def epoch(self, start=0):
+        t = time.perf_counter()
+        if self.fused:
+            self.carry, losses = self._run(self.carry, self.xb, self.yb)
+        else:
+            for i in range(start, self.steps):
+                self.carry, losses = self._one(self.carry, (self.xb[i], self.yb[i]))
+        jax.block_until_ready((self.carry, losses))
+        return time.perf_counter() - t
+
+
+class Fit:
+    """kerax or Keras 3 `fit`; epoch time from `on_epoch_begin` to `on_epoch_end`."""
+
+    def __init__(self, lib, spec, x, y, **compile_kw):
+        self.lib, self.spec, self.x, self.y = lib, spec, x, y
+        self.examples = x.shape[0]
+        self.model = compile_model(lib, build_model(lib, spec), spec, **compile_kw)
+        self.first_batch_end = None
+        self.epoch_seconds = []
+        outer = self
+
+        class Timer(lib.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.t = time.perf_counter()
+
+            def on_train_batch_end(self, batch, logs=None):
+                if outer.first_batch_end is None:
+                    jax.block_until_ready(logs)  # the step's results exist, not just queued
+                    outer.first_batch_end = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                outer.epoch_seconds.append(time.perf_counter() - self.t)
+
+        self.timer = Timer()
+
+    def fit(self, epochs=1):
+        self.epoch_seconds = []
+        self.model.fit(self.x, self.y, batch_size=self.spec["batch"], epochs=epochs,
+                       shuffle=False, verbose=0, callbacks=[self.timer])
+        return sum(self.epoch_seconds)
+
+    def epoch(self):
+        return self.fit(1)
+
+
+def make_way(way, spec, x, y):
+    """A ready-to-run way (built, not yet compiled) by its bench name."""
+    if way == "kerax fit":
+        import kerax
+
+        return Fit(kerax, spec, x, y)
+    if way.startswith("Keras 3 fit"):
+        import keras
+
+        spe = 32 if way.endswith("spe=32") else 1
+        return Fit(keras, spec, x, y, steps_per_execution=spe)
+    if way == "hand jit/step":
+        return HandWritten(spec, x, y, fused=False)
+    if way == "hand scan":
+        return HandWritten(spec, x, y, fused=True)
+    raise ValueError(f"Unknown way {way!r}.")
+
+
+WAYS = ["kerax fit", "hand jit/step", "hand scan", "Keras 3 fit", "Keras 3 fit spe=32"]
