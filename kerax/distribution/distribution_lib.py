@@ -89,6 +89,21 @@ def initialize(job_addresses=None, num_processes=None, process_id=None, **kwargs
     jax.distributed.initialize(coordinator_address=coordinator,
                                num_processes=num_processes, process_id=process_id,
                                **kwargs)
+    _agree_on_seed()
+
+
+def _agree_on_seed():
+    """Every process draws unseeded weights from process 0's seed (as Keras 3 does)."""
+    from jax.experimental import multihost_utils
+
+    from kerax.backend import random_state
+
+    if jax.process_count() == 1:
+        return
+    seed = random_state._STATE["seed"]
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**31))
+    random_state.set_global_seed(int(multihost_utils.broadcast_one_to_all(np.int32(seed))))
 
 
 def _to_device(device):

@@ -264,7 +264,7 @@ def check_batch_size(dist, global_batch):
         )
 
 
-def local_block(arrays, num_samples):
+def local_batch_share(arrays, num_samples):
     """This process's contiguous block of globally-given arrays (several processes)."""
     dist = current()
     count, index = jax.process_count(), jax.process_index()
@@ -280,6 +280,13 @@ def local_block(arrays, num_samples):
     size = num_samples // count
     block = jax.tree_util.tree_map(lambda a: a[index * size:(index + 1) * size], arrays)
     return block, size
+
+
+def local_batch_size(global_batch):
+    """This process's share of a global batch (several processes)."""
+    dist = current()
+    check_batch_size(dist, global_batch)
+    return global_batch // jax.process_count()
 
 
 def _process_mesh(dist):

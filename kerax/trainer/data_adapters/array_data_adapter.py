@@ -117,10 +117,11 @@ class ArrayDataAdapter:
         self.num_samples = num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
         # Under a multi-process distribution each process walks its own block of the data
         # with its share of the (global) batch.
-        (x, y, sample_weight), self.num_samples = placement.local_block(
-            (x, y, sample_weight), self.num_samples)
-        if self.num_samples != num_samples(("x", x)):
-            batch_size = max(1, int(batch_size) // jax.process_count())
+        total = self.num_samples
+        (x, y, sample_weight), self.num_samples = placement.local_batch_share(
+            (x, y, sample_weight), total)
+        if placement.current() is not None and jax.process_count() > 1:
+            batch_size = placement.local_batch_size(batch_size)
         self.batch_size = int(batch_size)
         self.batches_per_pass = math.ceil(self.num_samples / self.batch_size)
         self.steps_per_epoch = int(steps) if steps is not None else self.batches_per_pass

@@ -1,0 +1,49 @@
+"""One rank of a two-process data-parallel run (started by test_multiprocess.py).
+
+Usage: python -m tests.distribution.multiprocess_driver RANK PORT MODE OUT_DIR
+MODE "train": 2 epochs of DataParallel fit, then writes this rank's weights.
+MODE "wait": joins, trains one epoch, prints "ready", then trains until it fails.
+"""
+
+import os
+import sys
+
+import jax
+
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+
+import numpy as np  # noqa: E402
+
+import kerax  # noqa: E402
+from kerax import distribution as kd  # noqa: E402
+
+
+def main(rank, port, mode, out_dir):
+    address = f"127.0.0.1:{port}"
+    kd.initialize(address, num_processes=2, process_id=rank,
+                  coordinator_bind_address=address, heartbeat_timeout_seconds=3,
+                  initialization_timeout=60)
+    assert jax.process_count() == 2 and jax.device_count() == 4
+    kd.set_distribution(kd.DataParallel())
+    rng = np.random.default_rng(0)  # every rank holds the same global arrays
+    x = rng.normal(size=(96, 16)).astype("float32")
+    y = rng.normal(size=(96, 8)).astype("float32")
+    kerax.utils.set_random_seed(0)
+    model = kerax.Sequential([kerax.Input((16,)), kerax.layers.Dense(32, activation="relu"),
+                              kerax.layers.Dense(8)])
+    model.compile(optimizer="adam", loss="mse")
+    if mode == "train":
+        np.savez(os.path.join(out_dir, "initial.npz"), *model.get_weights())
+        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        np.savez(os.path.join(out_dir, f"rank{rank}.npz"), *model.get_weights(),
+                 loss=np.asarray(history.history["loss"]))
+        print("done", flush=True)
+        return
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    print("ready", flush=True)
+    while True:
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4])

@@ -1,0 +1,71 @@
+"""Two local processes joined by `jax.distributed` (gloo collectives on 127.0.0.1)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import kerax
+from kerax import distribution as kd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _start(mode, out_dir):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
+               PYTHONUNBUFFERED="1")
+    return [subprocess.Popen(
+        [sys.executable, "-m", "tests.distribution.multiprocess_driver", str(rank), str(port),
+         mode, str(out_dir)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True) for rank in range(2)]
+
+
+def test_two_processes_train_data_parallel_to_identical_params(tmp_path):
+    procs = _start("train", tmp_path)
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-3000:]
+    ranks = [np.load(tmp_path / f"rank{r}.npz") for r in range(2)]
+    for name in ranks[0].files:
+        np.testing.assert_array_equal(ranks[0][name], ranks[1][name])
+    # Each process trains on its half of the data: a global batch of 16 is 8 rows from
+    # each half, which is single-device training on the rows in this order.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 16)).astype("float32")
+    y = rng.normal(size=(96, 8)).astype("float32")
+    order = np.concatenate([np.r_[8 * j:8 * j + 8, 48 + 8 * j:48 + 8 * j + 8]
+                            for j in range(6)])
+    kd.set_distribution(None)
+    model = kerax.Sequential([kerax.Input((16,)), kerax.layers.Dense(32, activation="relu"),
+                              kerax.layers.Dense(8)])
+    model.compile(optimizer="adam", loss="mse")
+    initial = np.load(tmp_path / "initial.npz")
+    model.set_weights([initial[f"arr_{i}"] for i in range(4)])
+    history = model.fit(x[order], y[order], batch_size=16, epochs=2, verbose=0, shuffle=False)
+    np.testing.assert_allclose(ranks[0]["loss"], history.history["loss"], rtol=1e-5)
+    for i, want in enumerate(model.get_weights()):
+        np.testing.assert_allclose(ranks[0][f"arr_{i}"], want, atol=1e-5, rtol=1e-5)
+
+
+def test_killed_rank_makes_the_other_fail_fast_with_a_clear_error(tmp_path):
+    procs = _start("wait", tmp_path)
+    try:
+        lines = iter(procs[0].stdout.readline, "")  # gloo logs to stdout too
+        assert any(line.strip() == "ready" for line in lines), "rank 0 ended before training"
+        procs[1].kill()
+        killed_at = time.monotonic()
+        _, err = procs[0].communicate(timeout=60)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert procs[0].returncode != 0
+    assert time.monotonic() - killed_at < 30  # heartbeat timeout is 3 s, not a hang
+    assert "stopped sending heartbeats" in err, err[-3000:]
