@@ -35,7 +35,7 @@ from kerax.ops.core import (  # noqa: F401
     while_loop,
 )
 from kerax.ops.numpy import *  # noqa: F401,F403,E402
-from kerax.ops import linalg, math, nn  # noqa: F401,E402
+from kerax.ops import image, linalg, math, nn  # noqa: F401,E402
 from kerax.ops.linalg import *  # noqa: F401,F403,E402
 from kerax.ops.math import *  # noqa: F401,F403,E402
 from kerax.ops.nn import *  # noqa: F401,F403,E402
