@@ -21,6 +21,7 @@ from kerax.backend import config as _config
 from kerax.backend import random_state
 from kerax.layers import scope as scope_lib
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
+from kerax.layers.variable_view import VariableView as _VariableView
 from kerax.utils import naming
 
 _ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "weights"}
@@ -101,6 +102,16 @@ class Layer:
         self._initial_weights = kwargs.get("weights")
 
     # ----------------------------------------------------------------- attributes --
+    def __getattribute__(self, name):
+        value = object.__getattribute__(self, name)
+        # Inside a pure call, a trainable weight made by `add_weight` reads as the array
+        # from the pytree being applied, so `jnp` functions work on it under jit/scan.
+        # Non-trainable weights stay views, so `call` can `.assign()` them.
+        if type(value) is _VariableView and value._collection == "params" \
+                and scope_lib.scope_for(value._layer) is not None:
+            return value.value
+        return value
+
     def __setattr__(self, name, value):
         if not name.startswith("_") and _holds_layers(value):
             self.__dict__.setdefault("_sublayers", {})[name] = value
