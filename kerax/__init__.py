@@ -18,6 +18,7 @@ from kerax import checkpoint  # noqa: F401
 from kerax import config  # noqa: F401
 from kerax import constraints  # noqa: F401
 from kerax import datasets  # noqa: F401
+from kerax import distribution  # noqa: F401
 from kerax import dtype_policies  # noqa: F401
 from kerax import errors  # noqa: F401
 from kerax import initializers  # noqa: F401

@@ -16,7 +16,6 @@ from kerax.metrics import Mean
 from kerax.trainer import compile_cache
 from kerax.trainer import regularization
 from kerax.trainer import stateless
-from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
 from kerax.trainer import stream_loops
 from kerax.trainer.data_adapters import stream_data_adapter
@@ -332,11 +331,6 @@ class Trainer:
                                  verbose=verbose, callbacks=callbacks, shuffle=shuffle,
                                  sample_weight=sample_weight, validation_data=validation_data,
                                  initial_epoch=initial_epoch)
-        if stateless.custom_step(self, "train"):  # a user train_step / pure_train_step
-            return stateless.fit(self, x, y, batch_size=batch_size, epochs=epochs,
-                                 verbose=verbose, callbacks=callbacks, shuffle=shuffle,
-                                 sample_weight=sample_weight, validation_data=validation_data,
-                                 initial_epoch=initial_epoch)
         from kerax.backend import switches
 
         if switches.max_epochs() is not None:
@@ -504,9 +498,6 @@ class Trainer:
         if stateless.custom_step(self, "test"):
             return stateless.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
                                       sample_weight=sample_weight, return_dict=return_dict)
-        if stateless.custom_step(self, "test"):
-            return stateless.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
-                                      sample_weight=sample_weight, return_dict=return_dict)
         if stream_data_adapter.is_stream(x):
             stream_loops._check_stream_args("evaluate", y, sample_weight)
             return stream_loops.evaluate(self, x, 1 if verbose == "auto" else verbose, steps,
@@ -564,8 +555,6 @@ class Trainer:
         >>> model.predict(np.ones((5, 4)), verbose=0).shape
         (5, 2)
         """
-        if stateless.custom_step(self, "predict"):
-            return stateless.predict(self, x, batch_size=batch_size)
         if stateless.custom_step(self, "predict"):
             return stateless.predict(self, x, batch_size=batch_size)
         if stream_data_adapter.is_stream(x):
