@@ -9,6 +9,7 @@ from kerax.layers.preprocessing.rescaling import Rescaling
 from kerax.layers.preprocessing.resizing import CenterCrop, Resizing
 
 from kerax.layers.rnn.bidirectional import Bidirectional
+from kerax.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from kerax.layers.rnn.gru import GRU, GRUCell
 from kerax.layers.rnn.lstm import LSTM, LSTMCell
 from kerax.layers.rnn.rnn import RNN
@@ -20,5 +21,5 @@ __all__ = [
     "CategoryEncoding", "CenterCrop", "Discretization", "Normalization", "RandomBrightness",
     "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
     "Rescaling", "Resizing",
-    "Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell",
+    "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell",
            "StackedRNNCells", "TimeDistributed"]

@@ -114,3 +114,19 @@ CASES += [
     Case("TimeDistributed", **wrapped(lambda L: dict(layer=L.Dense(4))), input_shape=SEQ,
          bad_input_shape=(2, 3)),
 ]
+
+# ConvLSTM: tiny images, 3 steps; gradients through the convolutional scan once (2D).
+CASES += [
+    Case("ConvLSTM2D", dict(filters=2, kernel_size=3), (2, 3, 5, 5, 2),
+         bad_input_shape=(2, 5, 5, 2)),
+    Case("ConvLSTM2D", dict(filters=2, kernel_size=2, strides=2, padding="same",
+                            return_sequences=True, return_state=True, go_backwards=True),
+         (2, 3, 5, 5, 2), id="same_strides_state", **_NG),
+    Case("ConvLSTM2D", dict(filters=2, kernel_size=3, dilation_rate=2,
+                            data_format="channels_first", return_sequences=True),
+         (2, 3, 2, 6, 6), id="channels_first_dilated", **_NG),
+    Case("ConvLSTM1D", dict(filters=3, kernel_size=3, padding="same"), (2, 3, 6, 2),
+         bad_input_shape=(2, 6, 2), **_NG),
+    Case("ConvLSTM3D", dict(filters=2, kernel_size=2), (2, 3, 4, 4, 4, 2),
+         bad_input_shape=(2, 4, 4, 4, 2), **_NG),
+]
