@@ -178,8 +178,14 @@ CASES = {
     "rfft": [((X,), {}), ((X,), {"fft_length": 4})],
     "irfft": [(((X, P),), {}), (((X, P),), {"fft_length": 4})],
     "extract_sequences": [((f32(2, 10), 4, 3), {})],
-    "stft": [((f32(2, 16), 8, 4, 8), {}), ((f32(16), 6, 2, 8), {"window": None, "center": False})],
-    "istft": [(((f32(2, 5, 5), f32(2, 5, 5)), 8, 4, 8), {})],
+    "stft": [((f32(2, 16), 8, 4, 8), {}), ((f32(16), 6, 2, 8), {"window": None, "center": False}),
+             ((f32(16), 6, 3, 8), {"window": "hamming"}), ((f32(16), 5, 3, 8), {"window": None}),
+             ((f32(16), 4, 2, 4), {"window": np.arange(4, dtype="float32")}),
+             ((f32(16), 6, 2, 8), {"window": np.ones(5, "float32")})],
+    "istft": [(((f32(2, 5, 5), f32(2, 5, 5)), 8, 4, 8), {}),
+              (((f32(7, 5), f32(7, 5)), 6, 2, 8), {"window": None, "center": False}),
+              (((f32(7, 5), f32(7, 5)), 6, 3, 8), {"window": "hamming", "length": 12}),
+              (((f32(7, 5), f32(7, 5)), 6, 3, 8), {"window": np.arange(6, dtype="float32") + 1.0})],
     "view_as_complex": [((f32(3, 2),), {})], "view_as_real": [((X.astype("complex64") * 1j,), {})],
     # Linear algebra.
     "cholesky": [((SPD,), {}), ((SPD,), {"upper": True})],
@@ -219,21 +225,41 @@ CASES = {
     "conv": [((IMG, f32(3, 3, 3, 2)), {}), ((IMG, f32(3, 3, 3, 2)), {"strides": 2, "padding": "same"}),
              ((f32(2, 8, 4), f32(3, 2, 4)), {"dilation_rate": 2}),
              ((f32(1, 3, 5, 5), f32(3, 3, 3, 2)), {"data_format": "channels_first"})],
-    "conv_transpose": [((IMG, f32(3, 3, 2, 3)), {}), ((IMG, f32(3, 3, 2, 3)), {"strides": 2, "padding": "same"})],
+    "conv_transpose": [((IMG, f32(3, 3, 2, 3)), {}), ((IMG, f32(3, 3, 2, 3)), {"strides": 2, "padding": "same"}),
+                       ((f32(2, 5, 3), f32(4, 2, 3)), {"strides": 3, "dilation_rate": 1}),
+                       ((f32(2, 5, 3), f32(3, 2, 3)), {"strides": 2, "output_padding": 1, "padding": "same"}),
+                       ((f32(1, 3, 4, 4), f32(2, 3, 2, 3)), {"strides": (2, 1), "output_padding": (1, 0),
+                                                             "data_format": "channels_first"}),
+                       ((f32(1, 4, 2), f32(3, 2, 2)), {"dilation_rate": 2, "padding": "same"}),
+                       ((IMG, f32(3, 3, 2, 4)), {})],
     "depthwise_conv": [((IMG, f32(3, 3, 3, 2)), {"padding": "same"})],
     "separable_conv": [((IMG, f32(3, 3, 3, 2), f32(1, 1, 6, 4)), {})],
     # Keras' jax max_pool/average_pool fail when `strides` is None (a Keras bug): pass it.
     "max_pool": [((IMG, 2, 2), {}), ((IMG, 3), {"strides": 2, "padding": "same"})],
     "average_pool": [((IMG, 2, 2), {}), ((IMG, 3), {"strides": 2, "padding": "same"}),
                      ((f32(2, 7, 3), 2, 1), {})],
-    "adaptive_average_pool": [((IMG, (2, 3)), {})], "adaptive_max_pool": [((IMG, (2, 3)), {})],
+    "adaptive_average_pool": [((IMG, (2, 3)), {}), ((f32(2, 7, 3), 3), {}), ((f32(1, 2, 5, 7), 4),
+                              {"data_format": "channels_first"}), ((f32(1, 4, 5, 3, 2), (2, 3, 2)), {})],
+    "adaptive_max_pool": [((IMG, (2, 3)), {}), ((f32(2, 7, 3), 3), {}), ((f32(1, 2, 5, 7), (4, 3)),
+                          {"data_format": "channels_first"}), ((f32(1, 4, 5, 3, 2), 2), {})],
     "dot_product_attention": [
                               ((f32(2, 4, 2, 8), f32(2, 4, 2, 8), f32(2, 4, 2, 8)),
                                {"mask": R.random((2, 2, 4, 4)) > 0.3, "is_causal": True})],
-    "ctc_loss": [((a([[1, 2, 0]], "int32"), f32(1, 6, 4), a([2], "int32"), a([6], "int32")), {})],
-    "ctc_decode": [((f32(1, 6, 4), a([6], "int32")), {})],
-    "unfold": [((f32(1, 2, 4, 4), 2), {})], "fold": [((f32(1, 8, 9), 4, 2), {})],
-    "rearrange": [((f32(2, 3, 4), "b h w -> b (h w)"), {})],
+    "unfold": [((f32(1, 2, 4, 4), 2), {}), ((f32(2, 1, 5, 6), (2, 3)), {"dilation": (2, 1), "padding": 1,
+                                                                        "stride": 2}), ((f32(4, 4),  2), {})],
+    "fold": [((f32(1, 8, 9), 4, 2), {}), ((f32(2, 6, 9), (5, 6), (2, 3)), {"dilation": (2, 1), "padding": 1,
+                                                                          "stride": 2}), ((f32(8, 9), 4, 2), {})],
+    "rearrange": [((f32(2, 3, 4), "b h w -> b (h w)"), {}), ((f32(2, 6, 4), "b (h w) c -> w c b h"), {"h": 3}),
+                  ((f32(2, 3, 4), "a b c -> c a b"), {}), ((f32(6, 4), "(a b) c -> b (c a)"), {"b": 2})],
+    "ctc_loss": [((a([[1, 2, 0]], "int32"), f32(1, 6, 4), a([2], "int32"), a([6], "int32")), {}),
+                 ((a([[1, 1, 3], [2, 3, 3]], "int32"), f32(2, 7, 5), a([3, 2], "int32"), a([7, 5], "int32")),
+                  {"mask_index": 4}),
+                 ((a([[1, 2]], "int32"), f32(1, 5, 4).astype("float16"), a([2], "int32"), a([5], "int32")), {})],
+    "ctc_decode": [((f32(1, 6, 4), a([6], "int32")), {}),
+                   ((np.log(R.dirichlet(np.ones(4), (2, 9)).astype("float32")), a([9, 6], "int32")),
+                    {"merge_repeated": False, "mask_index": 3}),
+                   ((np.repeat(f32(2, 4, 3), 2, axis=1), a([8, 5], "int32")), {"mask_index": None}),
+                   ((f32(1, 6, 4), a([6], "int32")), {"strategy": "beem"})],
 }
 # `keras.ops.image` ops: name -> list of (args, kwargs). Keras 3.15's gaussian_blur treats
 # data_format=None as channels_first (a Keras bug), so its cases name the format.
@@ -305,10 +331,7 @@ for _name in ("sum", "amax", "amin", "ptp"):
     CASES.setdefault(_name, REDUCE_INPUTS)
 
 # Ops missing from kerax or differing from Keras. This list may only shrink.
-KNOWN_GAPS = {
-    "adaptive_average_pool", "adaptive_max_pool", "conv_transpose", "ctc_decode",
-    "ctc_loss", "fold", "rearrange", "stft", "unfold",
-}
+KNOWN_GAPS = set()
 
 # Ops where kerax accepts inputs that Keras' JAX backend rejects (integer inputs to erf,
 # rsqrt, sigmoid, silu; segment ops without `num_segments`, which kerax infers eagerly).
@@ -436,3 +459,37 @@ def test_image_signatures_match_keras(keras):
         elif str(inspect.signature(ours)) != str(inspect.signature(theirs)):
             differing.append(f"{name}{inspect.signature(ours)} vs {inspect.signature(theirs)}")
     assert not differing, "\n".join(differing)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: kerax.ops.conv_transpose(IMG, f32(3, 3, 2, 4)), ValueError,
+     r"input's channels \(3\) must equal the kernel's input channels \(its last axis, 4\)"),
+    (lambda: kerax.ops.adaptive_max_pool(f32(2, 3), 2), ValueError,
+     r"3-D, 4-D or 5-D input.*inputs.shape=\(2, 3\)"),
+    (lambda: kerax.ops.unfold(f32(2, 3, 4), 2), ValueError, "4-D \\(N, C, H, W\\) input"),
+    (lambda: kerax.ops.fold(f32(2, 3, 4, 5), 4, 2), ValueError, "3-D \\(N, C\\*kH\\*kW, L\\) input"),
+    (lambda: kerax.ops.fold(f32(1, 8, 5), 4, 2), ValueError,
+     r"x.shape\[2\] to be the number of blocks, 9, for output_size=4"),
+    (lambda: kerax.ops.ctc_decode(f32(1, 6, 4), a([6], "int32"), strategy="beam_search"),
+     NotImplementedError, "beam_search.*not implemented in kerax yet"),
+    (lambda: kerax.ops.ctc_decode(f32(1, 6, 4), a([6], "int32"), strategy="beem"), ValueError,
+     "Invalid strategy 'beem'"),
+    (lambda: kerax.ops.rearrange(X, "a b c -> c b a"), ValueError,
+     "names 3 axes, but the tensor has 2"),
+    (lambda: kerax.ops.rearrange(f32(6, 2), "(a b) c -> a b c"), ValueError,
+     r"Cannot infer the sizes of \['a', 'b'\]"),
+    (lambda: kerax.ops.rearrange(X, "a b -> a c"), ValueError, "must name the same axes"),
+    (lambda: kerax.ops.rearrange(X, "a b"), ValueError, "must look like 'a b -> b a'"),
+    (lambda: kerax.ops.stft(f32(16), 6, 2, 8, window=np.ones(5, "float32")), ValueError,
+     r"`window` must have shape \(6,\)"),
+])
+def test_gap_op_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_fold_is_the_adjoint_of_unfold():
+    x, y = f32(2, 3, 5, 6), f32(2, 12, 20)
+    lhs = np.sum(np.asarray(kerax.ops.unfold(x, 2, stride=1)) * y)
+    rhs = np.sum(x * np.asarray(kerax.ops.fold(y, (5, 6), 2, stride=1)))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-5)

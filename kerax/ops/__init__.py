@@ -21,6 +21,7 @@ from kerax.ops.core import (  # noqa: F401
     fori_loop,
     is_tensor,
     map,
+    rearrange,
     saturate_cast,
     scan,
     scatter,

@@ -1,5 +1,7 @@
 """Core ops, as `keras.ops`: conversion, control flow and indexed updates over `jax.lax`."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -295,3 +297,57 @@ def scatter_update(inputs, indices, updates, reduction=None):
         updates
     )
 
+
+
+def _groups(side):
+    """`"b (h w) c"` -> `[["b"], ["h", "w"], ["c"]]`."""
+    return [g.strip("()").split() for g in re.findall(r"\([^)]*\)|\w+", side)]
+
+
+def rearrange(tensor, pattern, **axes_lengths):
+    """Reorders, merges and splits axes with an einops pattern such as `"b h w -> b (h w)"`.
+
+    Sizes of split axes come from `axes_lengths` (one per group may be inferred).
+
+    Example:
+    >>> rearrange(jnp.zeros((2, 6)), "b (h w) -> w b h", h=3).shape
+    (2, 2, 3)
+    """
+    tensor = convert_to_tensor(tensor)
+    if "->" not in pattern:
+        raise ValueError(f"`pattern` must look like 'a b -> b a'. Received: pattern={pattern!r}")
+    source, target = (_groups(side) for side in pattern.split("->"))
+    if len(source) != tensor.ndim:
+        raise ValueError(
+            f"The left side of pattern {pattern!r} names {len(source)} axes, but the tensor "
+            f"has {tensor.ndim}. Received: tensor.shape={tensor.shape}"
+        )
+    sizes = dict(axes_lengths)
+    for group, dim in zip(source, tensor.shape):
+        unknown = [a for a in group if a not in sizes]
+        known = 1
+        for a in group:
+            known *= sizes.get(a, 1)
+        if len(unknown) > 1:
+            raise ValueError(
+                f"Cannot infer the sizes of {unknown} in pattern {pattern!r}: pass all but "
+                "one of them as keyword arguments."
+            )
+        if unknown:
+            sizes[unknown[0]] = dim // known
+    flat_source = [a for g in source for a in g]
+    flat_target = [a for g in target for a in g]
+    if sorted(flat_source) != sorted(flat_target):
+        raise ValueError(
+            f"The two sides of pattern {pattern!r} must name the same axes. Received: "
+            f"{flat_source} -> {flat_target}"
+        )
+    out = jnp.reshape(tensor, [sizes[a] for a in flat_source])
+    out = jnp.transpose(out, [flat_source.index(a) for a in flat_target])
+    shape = []
+    for group in target:
+        size = 1
+        for a in group:
+            size *= sizes[a]
+        shape.append(size)
+    return jnp.reshape(out, shape)

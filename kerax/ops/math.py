@@ -178,10 +178,18 @@ def _window(window, length, dtype):
 
 
 def _padded_window(window, sequence_length, fft_length, dtype):
-    """The window, zero-padded on both sides to `fft_length` (ones when `window` is None)."""
+    """The window, zero-padded on both sides to `fft_length`.
+
+    As in Keras, `window=None` means ones over the whole `fft_length` frame.
+    """
     win = _window(window, sequence_length, dtype)
     if win is None:
-        win = jnp.ones(sequence_length, dtype)
+        return jnp.ones(fft_length, dtype)
+    if win.shape != (sequence_length,):
+        raise ValueError(
+            f"`window` must have shape ({sequence_length},) (sequence_length). "
+            f"Received: window.shape={win.shape}"
+        )
     left = (fft_length - sequence_length) // 2
     return jnp.pad(win, (left, fft_length - sequence_length - left))
 
@@ -190,7 +198,7 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
     """Short-time Fourier transform along the last axis; returns `(real, imag)`.
 
     Frames are `fft_length` long, `sequence_stride` apart, multiplied by the window of
-    `sequence_length` centred in them.
+    `sequence_length` centred in them (by ones over the whole frame when `window=None`).
     """
     x = _float(x)
     if center:
@@ -216,6 +224,8 @@ def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="
     signal = signal.at[..., index].add(frames.reshape(frames.shape[:-2] + (-1,)))
     norm = jnp.zeros(total, frames.dtype).at[index].add(jnp.tile(win * win, count))
     signal = signal / jnp.where(norm > 1e-10, norm, 1.0)
+    if window is None:  # Keras' scaling of the rectangular window
+        signal = signal * (fft_length / sequence_stride)
     start = fft_length // 2 if center else 0
     end = signal.shape[-1] - (fft_length // 2 if center else 0)
     if length is not None:

@@ -303,6 +303,81 @@ def polar(abs_, angle):
     return jax.lax.complex(abs_ * jnp.cos(angle), abs_ * jnp.sin(angle))
 
 
+# Connectionist temporal classification.
+
+
+def _paddings(lengths, max_length, dtype):
+    return (jnp.arange(max_length)[None, :] >= _t(lengths, "int32")[:, None]).astype(dtype)
+
+
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """Per-sequence CTC loss (`optax.ctc_loss`) of `output` logits against `target` labels.
+
+    Args:
+        target: `(batch, max_label_length)` integer labels.
+        output: `(batch, max_time, num_classes)` logits.
+        target_length: `(batch,)` label lengths.
+        output_length: `(batch,)` output lengths.
+        mask_index: the blank class.
+
+    Example:
+    >>> loss = ctc_loss(jnp.array([[1, 2]]), jnp.zeros((1, 4, 3)), jnp.array([2]),
+    ...                 jnp.array([4]))
+    >>> loss.shape
+    (1,)
+    """
+    import optax
+
+    output = _t(output)
+    output = output.astype(result_type(output.dtype, "float32"))
+    target = _t(target, "int32")
+    return optax.ctc_loss(
+        output, _paddings(output_length, output.shape[1], output.dtype), target,
+        _paddings(target_length, target.shape[1], output.dtype), blank_id=mask_index,
+    )
+
+
+def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
+               merge_repeated=True, mask_index=0):
+    """Decodes CTC outputs `(batch, max_time, num_classes)` into label sequences.
+
+    Greedy decoding takes the best class per step, drops steps past each sequence's
+    length, merges repeats (when `merge_repeated`) and removes blanks (`mask_index`).
+
+    Returns:
+        `(paths, scores)`: paths `(1, batch, max_time)` padded with -1, and scores
+        `(batch, 1)`, the negated sum of the chosen per-step values.
+
+    Example:
+    >>> logits = jnp.log(jnp.array([[[.1, .9, 0], [.1, .9, 0], [.9, .1, 0], [.1, 0, .9]]]))
+    >>> ctc_decode(logits, jnp.array([4]))[0].tolist()
+    [[[1, 2, -1, -1]]]
+    """
+    if strategy == "beam_search":
+        raise NotImplementedError(
+            "ctc_decode(strategy='beam_search') is not implemented in kerax yet. "
+            "Use strategy='greedy'."
+        )
+    if strategy != "greedy":
+        raise ValueError(
+            f"Invalid strategy {strategy!r}. Supported values are 'greedy' and 'beam_search'."
+        )
+    inputs = _t(inputs)
+    inputs = inputs.astype(result_type(inputs.dtype, "float32"))
+    batch, max_length, num_classes = inputs.shape
+    mask_index = num_classes - 1 if mask_index is None else mask_index
+    past_end = _paddings(sequence_lengths, max_length, bool)
+    best = jnp.where(past_end, mask_index, jnp.argmax(inputs, axis=-1))
+    scores = jnp.where(past_end, 0.0, jnp.max(inputs, axis=-1))
+    if merge_repeated:
+        repeat = jnp.pad(best[:, 1:] == best[:, :-1], ((0, 0), (1, 0)))
+        best = jnp.where(repeat, mask_index, best)
+    blank = best == mask_index
+    order = jnp.argsort(jnp.where(blank, max_length, jnp.arange(max_length)), axis=-1)
+    paths = jnp.take_along_axis(jnp.where(blank, -1, best), order, axis=-1)
+    return paths[None], -jnp.sum(scores, axis=1, keepdims=True)
+
+
 # Space/depth rearrangement.
 
 
@@ -331,12 +406,17 @@ def space_to_depth(x, block_size, data_format="channels_last"):
 
 
 from kerax.ops.nn_conv import (  # noqa: E402,F401
+    adaptive_average_pool,
+    adaptive_max_pool,
     average_pool,
     conv,
+    conv_transpose,
     depthwise_conv,
     dot_product_attention,
+    fold,
     max_pool,
     separable_conv,
+    unfold,
 )
 
 del _name

@@ -101,6 +101,136 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     return total / count
 
 
+def _adaptive(inputs, output_size, data_format, reduce):
+    """Pools each spatial axis into `output_size` windows `[floor(i L / n), ceil((i+1) L / n))`."""
+    inputs = _t(inputs)
+    n = inputs.ndim - 2
+    if n not in (1, 2, 3):
+        raise ValueError(
+            "Adaptive pooling expects a 3-D, 4-D or 5-D input (1 to 3 spatial axes). "
+            f"Received: inputs.shape={inputs.shape}"
+        )
+    first = standardize_data_format(data_format) == "channels_first"
+    for axis, out in zip(range(2, n + 2) if first else range(1, n + 1), _tuple(output_size, n)):
+        length = inputs.shape[axis]
+        windows = [jax.lax.slice_in_dim(inputs, (i * length) // out, -(-(i + 1) * length // out),
+                                        axis=axis) for i in range(out)]
+        inputs = jnp.stack([reduce(w, axis=axis) for w in windows], axis=axis)
+    return inputs
+
+
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed `output_size` (PyTorch's adaptive windows).
+
+    Example:
+    >>> adaptive_average_pool(jnp.arange(5.0).reshape(1, 5, 1), 2)[0, :, 0].tolist()
+    [1.0, 3.0]
+    """
+    return _adaptive(inputs, output_size, data_format, jnp.mean)
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed `output_size` (PyTorch's adaptive windows).
+
+    Example:
+    >>> adaptive_max_pool(jnp.arange(5.0).reshape(1, 5, 1), 2)[0, :, 0].tolist()
+    [2.0, 4.0]
+    """
+    return _adaptive(inputs, output_size, data_format, jnp.max)
+
+
+def _transpose_padding(kernel_size, stride, dilation, padding, output_padding):
+    """`(left, right)` padding of `lax.conv_transpose` giving Keras' output length."""
+    k = (kernel_size - 1) * dilation + 1
+    if padding == "VALID":
+        extra = max(k, stride) - k if output_padding is None else output_padding
+        return k - 1, k - 1 + extra
+    total = stride + k - 2 if output_padding is None else k + k % 2 - 2 + output_padding
+    left = min(total - total // 2, k - 1)
+    return left, total - left
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
+                   data_format=None, dilation_rate=1):
+    """Transposed convolution; `kernel` is `(*spatial, out_channels, in_channels)`.
+
+    Output length per axis: `input * stride` for `"same"`, `(input - 1) * stride +
+    max(kernel, stride)` for `"valid"`, plus `output_padding` when given.
+
+    Example:
+    >>> conv_transpose(jnp.ones((1, 3, 1)), jnp.ones((2, 4, 1)), strides=2).shape
+    (1, 6, 4)
+    """
+    data_format = standardize_data_format(data_format)
+    inputs, kernel = _t(inputs), _t(kernel)
+    n = inputs.ndim - 2
+    channels = inputs.shape[-1] if data_format == "channels_last" else inputs.shape[1]
+    if channels != kernel.shape[-1]:
+        raise ValueError(
+            f"The input's channels ({channels}) must equal the kernel's input channels "
+            f"(its last axis, {kernel.shape[-1]}). Received: inputs.shape={inputs.shape}, "
+            f"kernel.shape={kernel.shape}, data_format={data_format!r}"
+        )
+    strides, dilation = _tuple(strides, n), _tuple(dilation_rate, n)
+    extras = (output_padding,) * n if output_padding is None else _tuple(output_padding, n)
+    pads = [_transpose_padding(kernel.shape[i], strides[i], dilation[i], _padding(padding),
+                               extras[i]) for i in range(n)]
+    return jax.lax.conv_transpose(inputs, kernel.astype(inputs.dtype), strides, pads,
+                                  rhs_dilation=dilation,
+                                  dimension_numbers=_numbers(inputs.ndim, data_format),
+                                  transpose_kernel=True)
+
+
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding blocks of a `(N, C, H, W)` batch as `(N, C * kH * kW, L)` (PyTorch's Unfold).
+
+    Example:
+    >>> unfold(jnp.ones((1, 2, 4, 4)), 2).shape
+    (1, 8, 9)
+    """
+    x = _t(x)
+    if x.ndim != 4:
+        raise ValueError(f"unfold expects a 4-D (N, C, H, W) input. Received: x.shape={x.shape}")
+    ph, pw = _pair(padding)
+    patches = jax.lax.conv_general_dilated_patches(
+        x, _pair(kernel_size), _pair(stride), ((ph, ph), (pw, pw)),
+        rhs_dilation=_pair(dilation), dimension_numbers=("NCHW", "OIHW", "NCHW"))
+    return patches.reshape(patches.shape[0], patches.shape[1], -1)
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sums sliding blocks `(N, C * kH * kW, L)` back into `(N, C, H, W)` (PyTorch's Fold).
+
+    The adjoint of `unfold`: overlapping values add up.
+
+    Example:
+    >>> fold(unfold(jnp.ones((1, 1, 3, 3)), 2, stride=1), 3, 2)[0, 0].tolist()
+    [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
+    x = _t(x)
+    if x.ndim != 3:
+        raise ValueError(f"fold expects a 3-D (N, C*kH*kW, L) input. Received: x.shape={x.shape}")
+    kh, kw = _pair(kernel_size)
+    blocks = 1
+    for size, k, d, p, st in zip(_pair(output_size), (kh, kw), _pair(dilation), _pair(padding),
+                                 _pair(stride)):
+        blocks *= (size + 2 * p - d * (k - 1) - 1) // st + 1
+    if x.shape[1] % (kh * kw) or x.shape[2] != blocks:
+        raise ValueError(
+            f"fold expects x.shape[1] to be a multiple of kH * kW = {kh * kw} and "
+            f"x.shape[2] to be the number of blocks, {blocks}, for output_size="
+            f"{output_size}. Received: x.shape={x.shape}"
+        )
+    image = jax.ShapeDtypeStruct((x.shape[0], x.shape[1] // (kh * kw), *_pair(output_size)),
+                                 x.dtype)
+    unfold_fn = lambda img: unfold(img, kernel_size, dilation, padding, stride)  # noqa: E731
+    return jax.linear_transpose(unfold_fn, image)(x)[0]
+
+
 def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
                           is_causal=False, flash_attention=None,
                           attn_logits_soft_cap=None):
