@@ -139,32 +139,7 @@ class Functional(Model):
         self._init_specs = (jax.tree_util.tree_map(lambda t: t.spec(), inputs, is_leaf=_is_kt),)
         self.built = True
 
-    # ----------------------------------------------------- variables live in layers --
-    @property
-    def _variables(self):
-        children = self.__dict__.get("_graph_children")
-        if children is None:
-            return None
-        params, state = {}, {}
-        for name, layer in children.items():
-            v = layer._variables
-            if v is None:
-                return None
-            if v["params"]:
-                params[name] = v["params"]
-            if v["state"]:
-                state[name] = v["state"]
-        return {"params": params, "state": state}
-
-    @_variables.setter
-    def _variables(self, value):
-        children = self.__dict__.get("_graph_children")
-        if children is None or value is None:
-            return
-        for name, layer in children.items():
-            layer._variables = {"params": value.get("params", {}).get(name, {}),
-                                "state": value.get("state", {}).get(name, {})}
-
+    # Variables live in the layers (see `Layer._variables`): nothing is stored here.
     def _children(self):
         return dict(self.__dict__.get("_graph_children", {}))
 

@@ -257,3 +257,18 @@ def test_metrics_with_data_shaped_state_and_array_results():
     standalone.update_state(y, model.predict(x, verbose=0))
     loss, f1, auc, r2 = model.evaluate(x, y, verbose=0)
     np.testing.assert_allclose(f1, standalone.result(), rtol=1e-5)
+
+
+def test_small_cnn_trains_one_step_per_dispatch_on_cpu():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((24, 8, 8, 1)).astype("float32")
+    y = rng.integers(0, 3, 24).astype("int32")
+    model = kerax.Sequential([
+        kerax.Input((8, 8, 1)), kerax.layers.Conv2D(4, 3, activation="relu"),
+        kerax.layers.MaxPooling2D(), kerax.layers.AveragePooling2D(pool_size=2, padding="same"),
+        kerax.layers.Flatten(), kerax.layers.Dense(3)])
+    model.compile("adam", kerax.losses.SparseCategoricalCrossentropy(from_logits=True))
+    h = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert np.isfinite(h.history["loss"]).all()
+    if jax.default_backend() == "cpu":
+        assert model._fit_steps_per_execution == 1  # no convolution inside a rolled loop

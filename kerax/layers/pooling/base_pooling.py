@@ -3,6 +3,7 @@
 import math
 
 import jax
+import numpy as np
 import jax.numpy as jnp
 
 from kerax.backend import config as _config
@@ -20,9 +21,9 @@ def max_pool(x, pool_size, strides, padding, data_format):
     """Max over windows; "same" pads with -inf, so padding never wins."""
     x = jnp.asarray(x)
     if jnp.issubdtype(x.dtype, jnp.floating):
-        init = jnp.array(-jnp.inf, x.dtype)
+        init = np.array(-np.inf, x.dtype)  # concrete, so reduce_window stays differentiable
     else:
-        init = jnp.array(jnp.iinfo(x.dtype).min, x.dtype)
+        init = np.array(np.iinfo(x.dtype).min, x.dtype)
     return jax.lax.reduce_window(x, init, jax.lax.max, _window(pool_size, data_format),
                                  _window(strides, data_format), padding.upper())
 
@@ -31,7 +32,7 @@ def average_pool(x, pool_size, strides, padding, data_format):
     """Mean over windows; with "same" padding only the real (unpadded) elements count."""
     x = jnp.asarray(x)
     window, steps = _window(pool_size, data_format), _window(strides, data_format)
-    zero = jnp.array(0, x.dtype)
+    zero = np.array(0, x.dtype)
     total = jax.lax.reduce_window(x, zero, jax.lax.add, window, steps, padding.upper())
     if padding == "valid":
         return total / math.prod(pool_size)
