@@ -2,6 +2,7 @@
 
 from kerax.layers.preprocessing.category_encoding import CategoryEncoding
 from kerax.layers.preprocessing.discretization import Discretization
+from kerax.layers.preprocessing.hashing import Hashing
 from kerax.layers.preprocessing.normalization import Normalization
 from kerax.layers.preprocessing.random_image import (
     RandomBrightness, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom)
@@ -18,7 +19,7 @@ from kerax.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from kerax.layers.rnn.time_distributed import TimeDistributed
 
 __all__ = [
-    "CategoryEncoding", "CenterCrop", "Discretization", "Normalization", "RandomBrightness",
+    "CategoryEncoding", "CenterCrop", "Discretization", "Hashing", "Normalization", "RandomBrightness",
     "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
     "Rescaling", "Resizing",
     "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell",

@@ -72,6 +72,8 @@ def test_config_round_trip(case, keras):
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
+    if "keras_config" in case.skip:
+        return
     kconfig = getattr(keras.layers, case.layer)(**(case.keras_kwargs or case.kwargs)).get_config()
     missing = set(kconfig) - set(config) - {"quantization_config"}
     assert not missing, f"config lacks Keras keys {missing}"
@@ -82,6 +84,8 @@ def test_jit_vmap_grad(case):
     layer, inputs, variables = _setup(case)
     fn = lambda v, *xs: layer.apply(v, *xs, training=False, **case.call_kwargs)[0]  # noqa: E731
     eager = fn(variables, *inputs)
+    if "jit" in case.skip:
+        return
     _close(jax.jit(fn)(variables, *inputs), eager, case)
     if case.vmap and "vmap" not in case.skip:
         stacked = [jnp.stack([x, x]) for x in inputs]
