@@ -248,7 +248,8 @@ class Trainer:
     def _program(self, kind, num_steps, example_args=None):
         """A jitted execution per (kind, steps, trainable mask); jit handles new shapes."""
         mask = self._trainable_mask()
-        sig = (kind, num_steps, _signature(mask), placement.program_key())
+        bulk = num_steps * self.__dict__.get("_batch_bytes", 0) <= steps_lib.BULK_GATHER_BYTES
+        sig = (kind, num_steps, _signature(mask), placement.program_key(), bulk)
         fn = self._programs.get(sig)
         if fn is not None:
             return fn
@@ -265,7 +266,7 @@ class Trainer:
             def logs_fn(ms):
                 return {**self._metric_results(ms), flag: ms[flag]}
 
-            body = steps_lib.make_execution(step, num_steps, unroll, logs_fn)
+            body = steps_lib.make_execution(step, num_steps, unroll, logs_fn, bulk)
             fn = placement.jit_execution(body, example_args[0], self, kind == "train")
         self._programs[sig] = fn
         self.compile_counts[kind] = self.compile_counts.get(kind, 0) + 1
@@ -368,6 +369,7 @@ class Trainer:
         self._ensure_built(x)
         self._validate_against_model(x, y, sample_weight)
         seed = int(jax.random.randint(random_state.next_key(), (), 0, 2**31 - 1))
+        self._batch_bytes = ada.batch_bytes((x, y, sample_weight), batch_size)
         adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps_per_epoch,
                                        shuffle, seed)
         self._build_metrics(adapter.data)
@@ -506,6 +508,7 @@ class Trainer:
                                                                "evaluate")
         self._ensure_built(x)
         self._validate_against_model(x, y, sample_weight)
+        self._batch_bytes = ada.batch_bytes((x, y, sample_weight), batch_size)
         adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps, False)
         self._build_metrics(adapter.data)
         verbose = 1 if verbose == "auto" else verbose

@@ -90,6 +90,11 @@ def split_validation(arrays, validation_split, n):
     return head, tail
 
 
+def batch_bytes(arrays, batch_size):
+    """Bytes of one batch of `arrays` (x, y, sample_weight)."""
+    return int(sum(a.nbytes // max(1, a.shape[0]) for a in _leaves(arrays))) * int(batch_size)
+
+
 def class_weights_to_sample_weights(y, class_weight):
     """Per-sample weights from a `{class_index: weight}` dict (Keras' `class_weight`)."""
     y = np.asarray(y)
