@@ -68,4 +68,5 @@ def test_killed_rank_makes_the_other_fail_fast_with_a_clear_error(tmp_path):
                 p.kill()
     assert procs[0].returncode != 0
     assert time.monotonic() - killed_at < 30  # heartbeat timeout is 3 s, not a hang
-    assert "stopped sending heartbeats" in err, err[-3000:]
+    # JAX words it "stopped sending heartbeats" or "heartbeat timeout", by timing.
+    assert "heartbeat" in err, err[-3000:]
