@@ -238,6 +238,14 @@ def make_way(way, spec, x, y):
         import kerax
 
         return Fit(kerax, spec, x, y)
+    if way == "kerax fit bf16":  # mixed_bfloat16: float32 variables, bfloat16 compute
+        import kerax
+
+        kerax.mixed_precision.set_global_policy("mixed_bfloat16")
+        try:
+            return Fit(kerax, spec, x, y)
+        finally:
+            kerax.mixed_precision.set_global_policy("float32")
     if way.startswith("Keras 3 fit"):
         import keras
 
@@ -250,4 +258,5 @@ def make_way(way, spec, x, y):
     raise ValueError(f"Unknown way {way!r}.")
 
 
-WAYS = ["kerax fit", "hand jit/step", "hand scan", "Keras 3 fit", "Keras 3 fit spe=32"]
+WAYS = ["kerax fit", "hand jit/step", "hand scan", "Keras 3 fit", "Keras 3 fit spe=32",
+        "kerax fit bf16"]
