@@ -66,3 +66,30 @@ def test_mixed_float16_wraps_the_optimizer_in_loss_scaling(policy):
     h = model.fit(x[:1400], y[:1400], epochs=3, batch_size=64, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
     assert model.get_config()["layers"][1]["config"]["dtype"]["config"]["name"] == "mixed_float16"
+
+
+def test_mixed_bfloat16_cnn_trains_like_float32(policy):
+    x, y = _digits()
+    x = x.reshape(-1, 8, 8, 1)
+
+    def cnn():
+        return kerax.Sequential([
+            kerax.Input((8, 8, 1)), kerax.layers.Conv2D(8, 3, activation="relu"),
+            kerax.layers.MaxPooling2D(), kerax.layers.Flatten(),
+            kerax.layers.Dense(10, activation="softmax", dtype="float32")])
+
+    kerax.utils.set_random_seed(1)
+    ref = cnn()
+    policy.set_global_policy("mixed_bfloat16")
+    mixed = cnn()
+    policy.set_global_policy("float32")
+    mixed.set_weights(ref.get_weights())
+    conv = mixed.layers[0]
+    out, _ = conv.apply({"params": mixed.variables["params"][conv.name], "state": {}}, x[:2])
+    assert out.dtype == jnp.bfloat16
+    accs = []
+    for m in (ref, mixed):
+        m.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        m.fit(x[:1400], y[:1400], epochs=6, batch_size=64, verbose=0)
+        accs.append(m.evaluate(x[1400:], y[1400:], verbose=0)[1])
+    assert accs[1] > 0.6 and abs(accs[0] - accs[1]) < 0.05, accs  # same accuracy as float32
