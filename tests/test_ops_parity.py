@@ -470,8 +470,6 @@ def test_image_signatures_match_keras(keras):
     (lambda: kerax.ops.fold(f32(2, 3, 4, 5), 4, 2), ValueError, "3-D \\(N, C\\*kH\\*kW, L\\) input"),
     (lambda: kerax.ops.fold(f32(1, 8, 5), 4, 2), ValueError,
      r"x.shape\[2\] to be the number of blocks, 9, for output_size=4"),
-    (lambda: kerax.ops.ctc_decode(f32(1, 6, 4), a([6], "int32"), strategy="beam_search"),
-     NotImplementedError, "beam_search.*not implemented in kerax yet"),
     (lambda: kerax.ops.ctc_decode(f32(1, 6, 4), a([6], "int32"), strategy="beem"), ValueError,
      "Invalid strategy 'beem'"),
     (lambda: kerax.ops.rearrange(X, "a b c -> c b a"), ValueError,

@@ -337,28 +337,92 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     )
 
 
+def _ctc_beam_step(beam, x, blank):
+    """Advances one sequence's prefix beam by one time step of log-probabilities `x`."""
+    prefix, length, p_blank, p_label = beam
+    width, num_classes = prefix.shape[0], x.shape[0]
+    neg_inf = jnp.array(-jnp.inf, x.dtype)
+    total = jnp.logaddexp(p_blank, p_label)
+    valid = total > neg_inf
+    last = jnp.where(length > 0, jnp.take_along_axis(prefix, jnp.maximum(length - 1, 0)[:, None],
+                                                     axis=1)[:, 0], -1)
+    # Staying on the same prefix: through a blank, or by repeating its last label.
+    stay_blank = total + x[blank]
+    stay_label = jnp.where(last >= 0, p_label + x[jnp.maximum(last, 0)], neg_inf)
+    # Growing prefix i by label c: a repeat of the last label must cross a blank first.
+    labels = jnp.arange(num_classes)
+    grow = jnp.where(labels[None, :] == last[:, None], p_blank[:, None], total[:, None]) + x[None, :]
+    grow = jnp.where(labels[None, :] == blank, neg_inf, grow)
+    # A grown prefix that is already in the beam (beam j = beam i + last_j) merges into it.
+    parent = jnp.where(jnp.arange(prefix.shape[1])[None, :] == (length - 1)[:, None], -1, prefix)
+    is_child = (jnp.all(parent[:, None, :] == prefix[None, :, :], axis=-1)
+                & (length[:, None] == length[None, :] + 1) & valid[:, None] & valid[None, :])
+    into_child = jnp.take_along_axis(grow, jnp.broadcast_to(jnp.maximum(last, 0)[:, None],
+                                                            (width, width)).T, axis=1).T
+    stay_label = jnp.logaddexp(stay_label, jax.nn.logsumexp(
+        jnp.where(is_child, into_child, neg_inf), axis=1))
+    merged = jnp.zeros((width, num_classes), jnp.int32).at[
+        jnp.broadcast_to(jnp.arange(width)[None, :], (width, width)),
+        jnp.broadcast_to(jnp.maximum(last, 0)[:, None], (width, width))].add(is_child)
+    grow = jnp.where(merged > 0, neg_inf, grow)
+    # Keep the `width` most probable prefixes.
+    cand_blank = jnp.concatenate([stay_blank, jnp.full(width * num_classes, neg_inf, x.dtype)])
+    cand_label = jnp.concatenate([stay_label, grow.reshape(-1)])
+    _, top = jax.lax.top_k(jnp.logaddexp(cand_blank, cand_label), width)
+    grown = top >= width
+    src = jnp.where(grown, (top - width) // num_classes, top)
+    new_label = (top - width) % num_classes
+    new_prefix = prefix[src]
+    new_prefix = jnp.where(
+        grown[:, None] & (jnp.arange(prefix.shape[1])[None, :] == length[src][:, None]),
+        new_label[:, None], new_prefix)
+    return new_prefix, length[src] + grown, cand_blank[top], cand_label[top]
+
+
+def _ctc_beam_search(log_probs, sequence_length, beam_width, top_paths, blank):
+    """Prefix beam search over one sequence `(max_time, num_classes)` of log-probabilities."""
+    max_time = log_probs.shape[0]
+    dtype = log_probs.dtype
+    neg_inf = jnp.array(-jnp.inf, dtype)
+    beam = (jnp.full((beam_width, max_time), -1, jnp.int32), jnp.zeros(beam_width, jnp.int32),
+            jnp.full(beam_width, neg_inf).at[0].set(0.0), jnp.full(beam_width, neg_inf))
+
+    def step(beam, inputs):
+        t, x = inputs
+        new = _ctc_beam_step(beam, x, blank)
+        live = (t == 0) | (t < sequence_length)
+        return jax.tree.map(lambda n, o: jnp.where(live, n, o), new, beam), None
+
+    (prefix, _, p_blank, p_label), _ = jax.lax.scan(step, beam, (jnp.arange(max_time), log_probs))
+    scores, top = jax.lax.top_k(jnp.logaddexp(p_blank, p_label), top_paths)
+    return prefix[top], scores
+
+
 def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
                merge_repeated=True, mask_index=0):
     """Decodes CTC outputs `(batch, max_time, num_classes)` into label sequences.
 
     Greedy decoding takes the best class per step, drops steps past each sequence's
     length, merges repeats (when `merge_repeated`) and removes blanks (`mask_index`).
+    Beam search (`strategy="beam_search"`) runs a CTC prefix beam search over
+    `log_softmax(inputs)`, keeping the `beam_width` most probable label prefixes per
+    step; it always merges repeats, as in Keras.
 
     Returns:
-        `(paths, scores)`: paths `(1, batch, max_time)` padded with -1, and scores
-        `(batch, 1)`, the negated sum of the chosen per-step values.
+        `(paths, scores)`: paths `(top_paths, batch, max_time)` padded with -1. Greedy
+        scores `(batch, 1)` are the negated sum of the chosen per-step values; beam
+        search scores `(batch, top_paths)` are the paths' log-probabilities.
 
     Example:
     >>> logits = jnp.log(jnp.array([[[.1, .9, 0], [.1, .9, 0], [.9, .1, 0], [.1, 0, .9]]]))
     >>> ctc_decode(logits, jnp.array([4]))[0].tolist()
     [[[1, 2, -1, -1]]]
+    >>> paths, scores = ctc_decode(logits, jnp.array([4]), strategy="beam_search",
+    ...                            beam_width=4, top_paths=2)
+    >>> paths.tolist()
+    [[[1, 2, -1, -1]], [[1, -1, -1, -1]]]
     """
-    if strategy == "beam_search":
-        raise NotImplementedError(
-            "ctc_decode(strategy='beam_search') is not implemented in kerax yet. "
-            "Use strategy='greedy'."
-        )
-    if strategy != "greedy":
+    if strategy not in ("greedy", "beam_search"):
         raise ValueError(
             f"Invalid strategy {strategy!r}. Supported values are 'greedy' and 'beam_search'."
         )
@@ -366,6 +430,17 @@ def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_
     inputs = inputs.astype(result_type(inputs.dtype, "float32"))
     batch, max_length, num_classes = inputs.shape
     mask_index = num_classes - 1 if mask_index is None else mask_index
+    if strategy == "beam_search":
+        if not 1 <= top_paths <= beam_width:
+            raise ValueError(
+                f"ctc_decode(strategy='beam_search') needs 1 <= top_paths <= beam_width, but "
+                f"received top_paths={top_paths} and beam_width={beam_width}. Ask for at most "
+                "`beam_width` paths."
+            )
+        search = jax.vmap(lambda x, n: _ctc_beam_search(x, n, beam_width, top_paths, mask_index))
+        paths, scores = search(jax.nn.log_softmax(inputs, axis=-1),
+                               _t(sequence_lengths, "int32"))
+        return jnp.transpose(paths, (1, 0, 2)), scores
     past_end = _paddings(sequence_lengths, max_length, bool)
     best = jnp.where(past_end, mask_index, jnp.argmax(inputs, axis=-1))
     scores = jnp.where(past_end, 0.0, jnp.max(inputs, axis=-1))
