@@ -45,7 +45,7 @@ from kerax.metrics.iou_metrics import (  # noqa: F401
     OneHotIoU,
     OneHotMeanIoU,
 )
-from kerax.metrics.loss_functions import (  # noqa: F401
+from kerax.losses import (  # noqa: F401  (Keras exports these as metrics too)
     binary_crossentropy,
     binary_focal_crossentropy,
     categorical_crossentropy,

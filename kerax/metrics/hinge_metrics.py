@@ -1,6 +1,6 @@
 """Hinge metrics (Keras' `hinge_metrics`), for labels in {-1, 1} (or {0, 1})."""
 
-from kerax.metrics import loss_functions as lf
+from kerax import losses as lf
 from kerax.metrics.metric import MeanMetricWrapper
 
 

@@ -1,6 +1,6 @@
 """Probabilistic metrics (Keras' `probabilistic_metrics`): cross-entropies, KL, Poisson."""
 
-from kerax.metrics import loss_functions as lf
+from kerax import losses as lf
 from kerax.metrics.metric import MeanMetricWrapper
 
 

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax.losses import squeeze_or_expand_to_same_rank
-from kerax.metrics import loss_functions as lf
+from kerax import losses as lf
 from kerax.metrics.metric import Mean, MeanMetricWrapper, Metric, weighted
 
 
