@@ -121,10 +121,17 @@ def _stats(rates):
 def bench_workload(name, args):
     spec = W.WORKLOADS[name]
     n = spec["quick_n"] if args.quick else spec["n"]
-    rates, errors = throughput(name, spec, n, args.repeats, W.WAYS)
+    ways = W.WAYS
+    if args.ways:  # the floor and Keras' default fit are always run: the ratios need them
+        wanted = set(args.ways.split(",")) | {"hand jit/step", "hand scan", "Keras 3 fit"}
+        unknown = wanted - set(W.WAYS)
+        if unknown:
+            raise SystemExit(f"Unknown way(s) {sorted(unknown)}; known: {W.WAYS}")
+        ways = [w for w in W.WAYS if w in wanted]
+    rates, errors = throughput(name, spec, n, args.repeats, ways)
     probes = {}
     if not args.no_probes:
-        for way in W.WAYS:
+        for way in ways:
             if way == "kerax fit":
                 with tempfile.TemporaryDirectory() as home:  # an empty persistent cache
                     probes[way] = run_probe(name, way, n, {"KERAX_HOME": home})
@@ -141,7 +148,7 @@ def bench_workload(name, args):
     print("| way | examples/s | ± | / floor | / Keras | first step s | peak RSS MB "
           "| training peak MB | / hand |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for way in W.WAYS:
+    for way in ways:
         p = probes.get(way, {})
         if way in errors:
             print(f"| {way} | failed: {errors[way]} | | | | | | | |")
@@ -233,6 +240,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer examples per epoch")
     parser.add_argument("--workload", default="W1,W2,W3,W4", help="e.g. W1,W4")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--ways", default="",
+                        help="comma-separated subset of the ways, e.g. 'kerax fit,kerax "
+                             "functional fit' (the floor and Keras 3 fit always run)")
     parser.add_argument("--no-probes", action="store_true",
                         help="skip the per-way subprocesses (first step, peak RSS)")
     parser.add_argument("--no-inference", action="store_true")

@@ -43,8 +43,9 @@ def make_data(spec, n, seed=0):
 
 
 # ------------------------------------------------------------------ Keras / kerax models --
-def build_model(lib, spec):
-    """The workload's Sequential model in `lib` (kerax or keras), compiled with Adam."""
+def build_model(lib, spec, style="sequential"):
+    """The workload's model in `lib` (kerax or keras): Sequential, or the same layers as a
+    functional model or a subclassed model (`style`), to show neither adds step overhead."""
     L = lib.layers
     if spec["kind"] == "mlp":
         layers = [lib.Input((spec["d"],))]
@@ -57,8 +58,30 @@ def build_model(lib, spec):
     else:
         layers = [lib.Input((spec["length"],), dtype="int32"),
                   L.Embedding(spec["vocab"], 128), L.LSTM(spec["units"]), L.Dense(1)]
-    model = lib.Sequential(layers)
-    return model
+    if style == "functional":
+        x = layers[0]
+        for layer in layers[1:]:
+            x = layer(x)
+        return lib.Model(layers[0], x)
+    if style == "subclassed":
+        return _stack_model(lib)(layers[1:])
+    return lib.Sequential(layers)
+
+
+def _stack_model(lib):
+    class Stack(lib.Model):
+        """A subclassed model holding its layers in a list attribute."""
+
+        def __init__(self, layers):
+            super().__init__()
+            self.stack = layers
+
+        def call(self, x):
+            for layer in self.stack:
+                x = layer(x)
+            return x
+
+    return Stack
 
 
 def compile_model(lib, model, spec, **kw):
@@ -200,10 +223,10 @@ class HandWritten:
 class Fit:
     """kerax or Keras 3 `fit`; epoch time from `on_epoch_begin` to `on_epoch_end`."""
 
-    def __init__(self, lib, spec, x, y, **compile_kw):
+    def __init__(self, lib, spec, x, y, style="sequential", **compile_kw):
         self.lib, self.spec, self.x, self.y = lib, spec, x, y
         self.examples = x.shape[0]
-        self.model = compile_model(lib, build_model(lib, spec), spec, **compile_kw)
+        self.model = compile_model(lib, build_model(lib, spec, style), spec, **compile_kw)
         self.first_batch_end = None
         self.epoch_seconds = []
         outer = self
@@ -238,6 +261,10 @@ def make_way(way, spec, x, y):
         import kerax
 
         return Fit(kerax, spec, x, y)
+    if way in ("kerax functional fit", "kerax subclassed fit"):
+        import kerax
+
+        return Fit(kerax, spec, x, y, style=way.split()[1])
     if way == "kerax fit bf16":  # mixed_bfloat16: float32 variables, bfloat16 compute
         import kerax
 
@@ -259,4 +286,4 @@ def make_way(way, spec, x, y):
 
 
 WAYS = ["kerax fit", "hand jit/step", "hand scan", "Keras 3 fit", "Keras 3 fit spe=32",
-        "kerax fit bf16"]
+        "kerax fit bf16", "kerax functional fit", "kerax subclassed fit"]
