@@ -6,6 +6,9 @@ adapter's current shuffled pass. Metadata: epoch, step in the epoch, the adapter
 shuffling RNG state and pass position, and each callback's state (EarlyStopping's wait
 and best, ReduceLROnPlateau's cooldown, ...). Restoring all of it makes the rest of the
 run bit-identical to an uninterrupted one.
+
+A batch source (PyDataset, grain, generator: `StreamDataAdapter`) keeps its data position
+in the metadata only (`adapter.get_position()`: batch index, grain iterator state).
 """
 
 import jax
@@ -29,17 +32,25 @@ def _adapter_arrays(adapter):
     return adapter._pass_plan
 
 
+def _is_stream(adapter):
+    return hasattr(adapter, "get_position")
+
+
 def _tree(model, plan, metric_state):
     adapter = model._fit_adapter
-    pass_idx, pass_mask = _adapter_arrays(adapter)
+    if _is_stream(adapter):
+        data = {}
+    else:
+        pass_idx, pass_mask = _adapter_arrays(adapter)
+        data = {"plan_idx": plan[0], "plan_mask": plan[1], "pass_idx": pass_idx,
+                "pass_mask": pass_mask}
     return {
         "params": model.variables["params"],
         "state": model.variables["state"],
         "opt_state": model.optimizer.state,
         "metric_state": metric_state,
         "rng": model._train_rng,
-        "data": {"plan_idx": plan[0], "plan_mask": plan[1], "pass_idx": pass_idx,
-                 "pass_mask": pass_mask},
+        "data": data,
     }
 
 
@@ -60,11 +71,12 @@ def capture(model, epoch, step_in_epoch):
         "step_in_epoch": int(step_in_epoch),
         "steps_per_epoch": int(model._fit_epoch_plan[0].shape[0]),
         "iterations": int(model.optimizer.iterations),
-        "data": {"rng_state": adapter._rng.bit_generator.state,
-                 "pass_pos": int(adapter._pass_pos),
-                 "has_pass_plan": adapter._pass_plan is not None,
-                 "num_samples": int(adapter.num_samples),
-                 "batch_size": int(adapter.batch_size)},
+        "data": adapter.get_position() if _is_stream(adapter) else {
+            "rng_state": adapter._rng.bit_generator.state,
+            "pass_pos": int(adapter._pass_pos),
+            "has_pass_plan": adapter._pass_plan is not None,
+            "num_samples": int(adapter.num_samples),
+            "batch_size": int(adapter.batch_size)},
         "callbacks": callback_states(model),
     }
     return tree, metadata
@@ -86,6 +98,8 @@ def callback_states(model):
 
 def like(model):
     """The live structure a checkpoint must match (for validation on restore)."""
+    if _is_stream(model._fit_adapter):
+        return _tree(model, None, model._init_metric_state())
     steps = model._fit_adapter.steps_per_epoch
     b = model._fit_adapter.batch_size
     plan = (np.zeros((steps, b), np.int32), np.zeros((steps, b), bool))
@@ -95,6 +109,13 @@ def like(model):
 def check_data(model, metadata):
     """Raises if the checkpoint was written for other data or another batch size."""
     data_meta, adapter = metadata["data"], model._fit_adapter
+    if _is_stream(adapter) or "source" in data_meta:
+        if not _is_stream(adapter):
+            raise ValueError(
+                f"The checkpoint was written while training on a {data_meta['source']} "
+                "input, but this `fit` trains on arrays. Resume with the same data, or "
+                "start from an empty backup directory.")
+        return adapter.check_position(data_meta)
     if (data_meta["num_samples"], data_meta["batch_size"]) != (adapter.num_samples,
                                                                adapter.batch_size):
         raise ValueError(
@@ -119,15 +140,20 @@ def restore(model, tree, metadata):
     model.optimizer.state = to_device(tree["opt_state"])
     model._train_rng = tree["rng"] if isinstance(tree["rng"], jax.Array) \
         else jax.numpy.asarray(tree["rng"])
-    adapter._rng.bit_generator.state = data_meta["rng_state"]
-    adapter._pass_pos = data_meta["pass_pos"]
-    data = tree["data"]
-    adapter._pass_plan = ((np.asarray(data["pass_idx"]), np.asarray(data["pass_mask"]))
-                          if data_meta["has_pass_plan"] else None)
     epoch, step = metadata["epoch"], metadata["step_in_epoch"]
-    if step >= metadata["steps_per_epoch"]:
-        epoch, step, plan = epoch + 1, 0, None
+    mid_epoch = step < metadata["steps_per_epoch"]
+    if _is_stream(adapter):
+        adapter.set_position(data_meta, mid_epoch)
     else:
+        adapter._rng.bit_generator.state = data_meta["rng_state"]
+        adapter._pass_pos = data_meta["pass_pos"]
+        data = tree["data"]
+        adapter._pass_plan = ((np.asarray(data["pass_idx"]), np.asarray(data["pass_mask"]))
+                              if data_meta["has_pass_plan"] else None)
+    plan = None
+    if not mid_epoch:
+        epoch, step = epoch + 1, 0
+    elif not _is_stream(adapter):
         plan = (np.asarray(data["plan_idx"]), np.asarray(data["plan_mask"]))
     model._resume_point = {"epoch": epoch, "step": step, "plan": plan,
                            "metric_state": to_device(tree["metric_state"])}

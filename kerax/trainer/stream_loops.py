@@ -19,6 +19,7 @@ from kerax.trainer.data_adapters.stream_data_adapter import StreamDataAdapter
 from kerax.trainer.train_state import TrainState
 
 _DEFAULT_STREAM_K = 16
+_UNKNOWN_EPOCH_STEPS = 2**40
 
 
 def _host_value(v):
@@ -135,14 +136,27 @@ def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
         epochs=epochs, steps=adapter.steps_per_epoch)
     model.stop_training = False
     val = _unpack_validation(validation_data) if validation_data is not None else None
+    # Read by checkpoints (BackupAndRestore): the adapter's data position, and an empty
+    # "plan" whose length is the epoch's steps (unknown: a bound no epoch reaches).
+    steps = adapter.steps_per_epoch or _UNKNOWN_EPOCH_STEPS
+    model._fit_adapter, model._fit_callbacks = adapter, cbs
+    model._fit_epoch_plan = (np.zeros((steps, 0), np.int32), np.zeros((steps, 0), bool))
+    model._make_train_state()  # builds the optimizer state a backup restores into
     cbs.on_train_begin()
+    # A callback (BackupAndRestore) may have restored a mid-epoch state: resume there.
+    resume = model.__dict__.pop("_resume_point", None)
+    start_step = 0
+    if resume is not None:
+        initial_epoch, start_step = resume["epoch"], resume["step"]
     logs = {}
     try:
         for epoch in range(initial_epoch, epochs):
             adapter.on_epoch_begin()
             cbs.on_epoch_begin(epoch)
             ts = model._make_train_state()
-            step, pending = 0, None
+            if start_step:
+                ts = ts._replace(metric_state=resume["metric_state"])
+            step, pending, start_step = start_step, None, 0
             for batches, mask, real in adapter.executions(k):
                 program = _program(model, "stream_train", k, ts)
                 batches, mask = placement.place_batches(batches, mask)

@@ -4,8 +4,17 @@ Each execution takes up to K batches from the source, pads every batch to one ba
 (masking the padded rows) and stacks them, so all executions share one shape; a short
 final execution is filled with empty steps, which the compiled step skips. A background
 thread assembles and transfers the next execution's batches while the current one runs.
+
+Data position (for an exact resume with `BackupAndRestore`): every execution carries the
+source's position after its last batch. A `PyDataset` resumes at that batch index and a
+grain iterator at its saved `get_state()`; a re-iterable without state (tf.data, torch)
+skips the batches already trained, which is exact only if it yields the same batches in
+the same order on every pass; a single-use generator cannot rewind, so a mid-epoch resume
+continues with the generator's next batches (with a warning).
 """
 
+import itertools
+import json
 import queue
 import threading
 import warnings
@@ -26,6 +35,11 @@ def is_stream(x):
     from kerax.utils.py_dataset import PyDataset
 
     return isinstance(x, PyDataset) or hasattr(x, "__iter__") or hasattr(x, "__next__")
+
+
+def is_grain(x):
+    """Whether `x` is a grain object (checked by module name: grain is never imported)."""
+    return any(c.__module__.split(".")[0] == "grain" for c in type(x).__mro__)
 
 
 def _to_numpy(a):
@@ -58,15 +72,26 @@ class StreamDataAdapter:
 
     Args:
         source: a `kerax.utils.PyDataset`, a generator or iterator, a re-iterable
-            (tf.data dataset, torch DataLoader, grain loader, list of batches, ...).
+            (tf.data dataset, torch DataLoader, list of batches, ...), or a grain
+            `MapDataset`, `IterDataset` or `DataLoader` whose elements are batches.
         steps: steps per epoch; None means "until the source is exhausted".
     """
+
+    exhausted = False
 
     def __init__(self, source, steps=None):
         from kerax.utils.py_dataset import PyDataset
 
         self.source = source
         self.is_py_dataset = isinstance(source, PyDataset)
+        if self.is_py_dataset:
+            self.kind = "py_dataset"
+        elif is_grain(source):
+            self.kind = "grain"
+        elif hasattr(source, "__next__"):
+            self.kind = "generator"
+        else:
+            self.kind = "iterable"
         self.user_steps = steps
         self._iterator = None
         self.batch_size = None
@@ -77,7 +102,10 @@ class StreamDataAdapter:
                 self._pool = ThreadPoolExecutor(workers)
         self.steps_per_epoch = steps if steps is not None else self._known_length()
         self.epoch = 0
-        self.position = 0  # batches taken in the current pass (for resume)
+        self.position = 0  # batches taken from the current pass (read ahead by prefetch)
+        # (position, iterator state, state is bytes) after the last execution handed out
+        self.trained_position = (0, None, False)
+        self._resume = None  # (position, iterator state) to start the next pass at
 
     def _known_length(self):
         src = self.source
@@ -92,33 +120,45 @@ class StreamDataAdapter:
                 return None
         if hasattr(src, "__len__") and hasattr(src, "__iter__") and not hasattr(src, "__next__"):
             try:
-                return len(src)
+                n = len(src)
             except TypeError:
                 return None
+            return n if n < 2**62 else None  # a repeated grain dataset reports sys.maxsize
         return None
 
     # ------------------------------------------------------------------ iteration --
     def _fresh_iterator(self):
         src = self.source
+        resume, self._resume = self._resume, None
         if self.is_py_dataset:
-            return self._py_dataset_iter()
+            return self._py_dataset_iter(resume[0] if resume else 0)
         if hasattr(src, "as_numpy_iterator"):
-            return iter(src.as_numpy_iterator())
-        if hasattr(src, "__next__"):
-            return src  # a generator: single use
-        return iter(src)
+            it = iter(src.as_numpy_iterator())
+        elif hasattr(src, "__next__"):
+            return src  # a generator: single use, cannot rewind
+        else:
+            it = iter(src)
+        if resume is not None:
+            self.position = resume[0]
+        if resume is not None and resume[1] is not None:
+            it.set_state(_decode_state(resume[1], resume[2]))
+        elif resume is not None:
+            for _ in range(resume[0]):  # no state to restore: skip what was trained
+                next(it, None)
+        return it
 
-    def _py_dataset_iter(self):
+    def _py_dataset_iter(self, start=0):
         src = self.source
         n = self._known_length()
+        self.position = start
         if self._pool is None:
-            for i in range(n):
+            for i in range(start, n):
                 self.position = i + 1
                 yield src[i]
             return
         depth = max(1, int(getattr(src, "max_queue_size", 10) or 10))
         futures = []
-        for i in range(n):
+        for i in range(start, n):
             futures.append(self._pool.submit(src.__getitem__, i))
             if len(futures) >= depth:
                 self.position += 1
@@ -136,21 +176,28 @@ class StreamDataAdapter:
         if self.is_py_dataset and hasattr(self.source, "on_epoch_end"):
             self.source.on_epoch_end()
 
+    def _state(self):
+        """`(position, iterator state)` right after the batch just taken."""
+        if self.kind == "grain" and hasattr(self._iterator, "get_state"):
+            state = self._iterator.get_state()
+            return self.position, _encode_state(state), isinstance(state, bytes)
+        return self.position, None, False
+
     def epoch_batches(self):
-        """Yields this epoch's raw batches `(x, y, sample_weight)`."""
+        """Yields this epoch's raw batches `(x, y, sample_weight)` with the position after each."""
         taken = 0
         steps = self.user_steps
         while steps is None or taken < steps:
             if self._iterator is None:
-                self._iterator = self._fresh_iterator()
                 self.position = 0
+                self._iterator = self._fresh_iterator()
             try:
                 batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
                 if steps is None:
                     return
-                if taken == 0 or hasattr(self.source, "__next__"):
+                if taken == 0 or self.kind == "generator":
                     warnings.warn(
                         "Your input ran out of data; interrupting training. Make sure that "
                         "your dataset or generator can generate at least `steps_per_epoch * "
@@ -159,11 +206,49 @@ class StreamDataAdapter:
                     return
                 continue
             taken += 1
-            yield unpack(batch)
+            if self.kind != "py_dataset":
+                self.position += 1
+            yield unpack(batch), self._state()
         if steps is None:
             self._iterator = None
 
-    exhausted = False
+    # ----------------------------------------------------------------- resume --
+    def get_position(self):
+        """The data position after the last execution handed out (JSON-able)."""
+        position, state, is_bytes = self.trained_position
+        return {"source": self.kind, "position": int(position), "iterator_state": state,
+                "state_is_bytes": is_bytes}
+
+    def check_position(self, saved):
+        """Raises if a checkpoint's data position was written for another kind of source."""
+        if saved.get("source") != self.kind:
+            raise ValueError(
+                f"The checkpoint was written while training on a {saved.get('source', 'array')}"
+                f" input, but this `fit` reads a {self.kind} input. Resume with the same "
+                "data, or start from an empty backup directory."
+            )
+
+    def set_position(self, saved, mid_epoch):
+        """Makes the next pass start where a checkpoint left off.
+
+        At an epoch boundary of an epoch-long pass, the next pass starts afresh.
+        """
+        self.check_position(saved)
+        if not mid_epoch and self.user_steps is None:
+            return
+        if self.kind == "generator":
+            if mid_epoch:
+                warnings.warn(
+                    "Resuming training in the middle of an epoch on a Python generator: a "
+                    "generator cannot be rewound, so the rest of the epoch takes the "
+                    "generator's next batches and the resumed run is not exactly the "
+                    "uninterrupted one. For an exact resume use a `kerax.utils.PyDataset` "
+                    "(resumed by batch index) or a grain dataset (resumed by its iterator "
+                    "state).", stacklevel=2)
+            return
+        self._iterator = None
+        self._resume = self.trained_position = (
+            saved["position"], saved.get("iterator_state"), saved.get("state_is_bytes", False))
 
     # -------------------------------------------------------------- executions --
     def _pad(self, batch, size):
@@ -178,26 +263,38 @@ class StreamDataAdapter:
         mask = np.concatenate([np.ones(n, bool), np.zeros(pad, bool)])
         return jax.tree_util.tree_map(fix, batch), mask
 
-    def executions(self, k, first_batch_hook=None):
-        """Yields `(batches, mask, real_steps)` stacked to `k` steps, prefetched."""
+    def executions(self, k):
+        """Yields `(batches, mask, real_steps)` stacked to `k` steps, prefetched.
+
+        While the consumer holds an execution, `trained_position` is the source's
+        position after that execution's last batch.
+        """
         out = queue.Queue(maxsize=2)
         stop = threading.Event()
 
+        def put(item):
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         def produce():
             try:
-                chunk = []
-                for batch in self.epoch_batches():
-                    if stop.is_set():
-                        return
+                chunk, state = [], None
+                for batch, state in self.epoch_batches():
                     chunk.append(batch)
                     if len(chunk) == k:
-                        out.put(self._stack(chunk, k))
+                        if not put((self._stack(chunk, k), state)):
+                            return
                         chunk = []
-                if chunk:
-                    out.put(self._stack(chunk, k))
-                out.put(None)
+                if chunk and not put((self._stack(chunk, k), state)):
+                    return
+                put(None)
             except BaseException as e:  # surface errors in the consumer
-                out.put(e)
+                put(e)
 
         worker = threading.Thread(target=produce, daemon=True)
         worker.start()
@@ -208,9 +305,11 @@ class StreamDataAdapter:
                     return
                 if isinstance(item, BaseException):
                     raise item
-                yield item
+                execution, self.trained_position = item
+                yield execution
         finally:
             stop.set()
+            worker.join()
 
     def _stack(self, chunk, k):
         sizes = [ada.num_samples(("x", b[0]), ("y", b[1]), ("sample_weight", b[2]))
@@ -234,15 +333,25 @@ class StreamDataAdapter:
     def _peek(self):
         if self.is_py_dataset:
             return unpack(self.source[0])
-        if hasattr(self.source, "__next__"):
+        if self.kind == "generator":
             first = next(self.source)
-            import itertools
-
             self._iterator = itertools.chain([first], self.source)
             return unpack(first)
-        it = self._fresh_iterator()
-        return unpack(next(iter(it)))
+        src = self.source
+        it = iter(src.as_numpy_iterator()) if hasattr(src, "as_numpy_iterator") else iter(src)
+        return unpack(next(it))
 
     def close(self):
         if self._pool is not None:
             self._pool.shutdown(wait=False)
+
+
+def _encode_state(state):
+    """A grain iterator state as JSON: DataLoader states are JSON bytes, others dicts."""
+    if isinstance(state, bytes):
+        return state.decode("utf-8")
+    return json.loads(json.dumps(state))
+
+
+def _decode_state(state, is_bytes):
+    return state.encode("utf-8") if is_bytes else state
