@@ -101,10 +101,24 @@ def steps_lib_signature(tree):
 
 def _prepare(model, adapter):
     x, y, sw = adapter.peek()
-    model._ensure_built(x)
-    model._validate_against_model(x, y, sw)
+    _validate(model, adapter, x, y, sw)
     model._build_metrics((x, y, sw))
     return x
+
+
+def _validate(model, adapter, x, y, sw):
+    model._ensure_built(x)
+    try:
+        model._validate_against_model(x, y, sw)
+    except Exception as e:
+        if adapter.kind != "grain":
+            raise
+        shapes = jax.tree_util.tree_map(lambda a: tuple(a.shape), x)
+        raise ValueError(
+            "kerax reads each element of a grain dataset as one whole batch (as Keras does), "
+            f"and the first element (x shapes {shapes}) does not fit the model: {e} If the "
+            "dataset yields single examples, batch it first: `dataset.batch(batch_size)`."
+        ) from e
 
 
 def _stream_k(model, adapter):
@@ -232,8 +246,7 @@ def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
 def predict(model, x, verbose, steps, callbacks):
     adapter = StreamDataAdapter(x, steps)
     first_x, _, _ = adapter.peek()
-    model._ensure_built(first_x)
-    model._validate_against_model(first_x, None, None)
+    _validate(model, adapter, first_x, None, None)
     k = _stream_k(model, adapter)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                        epochs=1, steps=adapter.steps_per_epoch)
