@@ -255,6 +255,29 @@ class Fit:
         return self.fit(1)
 
 
+class PyDatasetFit(Fit):
+    """`kerax fit` on a `PyDataset` over the same arrays and batches: the cost of a
+    host-side input pipeline (batches read in Python, padded, stacked, prefetched)."""
+
+    def __init__(self, lib, spec, x, y, **compile_kw):
+        super().__init__(lib, spec, x, y, **compile_kw)
+        b = spec["batch"]
+
+        class Batches(lib.utils.PyDataset):
+            def __len__(self):
+                return -(-len(x) // b)
+
+            def __getitem__(self, i):
+                return x[i * b:(i + 1) * b], y[i * b:(i + 1) * b]
+
+        self.dataset = Batches()
+
+    def fit(self, epochs=1):
+        self.epoch_seconds = []
+        self.model.fit(self.dataset, epochs=epochs, verbose=0, callbacks=[self.timer])
+        return sum(self.epoch_seconds)
+
+
 def make_way(way, spec, x, y):
     """A ready-to-run way (built, not yet compiled) by its bench name."""
     if way == "kerax fit":
@@ -265,6 +288,10 @@ def make_way(way, spec, x, y):
         import kerax
 
         return Fit(kerax, spec, x, y, style=way.split()[1])
+    if way == "kerax fit PyDataset":
+        import kerax
+
+        return PyDatasetFit(kerax, spec, x, y)
     if way == "kerax fit bf16":  # mixed_bfloat16: float32 variables, bfloat16 compute
         import kerax
 
@@ -286,4 +313,5 @@ def make_way(way, spec, x, y):
 
 
 WAYS = ["kerax fit", "hand jit/step", "hand scan", "Keras 3 fit", "Keras 3 fit spe=32",
-        "kerax fit bf16", "kerax functional fit", "kerax subclassed fit"]
+        "kerax fit bf16", "kerax functional fit", "kerax subclassed fit",
+        "kerax fit PyDataset"]

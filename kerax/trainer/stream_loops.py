@@ -2,9 +2,10 @@
 
 The array path gathers batches on the device by index; here batches come from the host,
 `StreamDataAdapter` pads and stacks K of them per execution and prefetches the next
-execution while the current one runs. Steps that exist only to fill an execution are
-empty (all rows masked) and the compiled step skips them, so one program serves the
-whole epoch whatever the source's length.
+execution while the current one runs. When the source's length is unknown, steps that
+exist only to fill the last execution are empty (all rows masked) and the compiled step
+skips them, so one program serves the whole epoch whatever the length; when it is known,
+the last execution is shorter (a second program, compiled in the first epoch only).
 """
 
 import jax
@@ -172,7 +173,7 @@ def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
                 ts = ts._replace(metric_state=resume["metric_state"])
             step, pending, start_step = start_step, None, 0
             for batches, mask, real in adapter.executions(k):
-                program = _program(model, "stream_train", k, ts)
+                program = _program(model, "stream_train", mask.shape[0], ts)
                 batches, mask = placement.place_batches(batches, mask)
                 cbs.on_train_batch_begin(step)
                 ts, logs = program(ts, batches, mask)
@@ -227,7 +228,7 @@ def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
         for batches, mask, real in adapter.executions(k):
             cbs.on_test_batch_begin(step)
             batches, mask = placement.place_batches(batches, mask)
-            ts, logs = _program(model, "stream_test", k, ts)(ts, batches, mask)
+            ts, logs = _program(model, "stream_test", mask.shape[0], ts)(ts, batches, mask)
             logs = {n: v for n, v in logs.items() if n != steps_lib.FIRST_BAD_STEP}
             step += real
             cbs.on_test_batch_end(step - 1, logs)
@@ -259,7 +260,7 @@ def predict(model, x, verbose, steps, callbacks):
             cbs.on_predict_batch_begin(step)
             placed, _ = placement.place_batches(batches, mask)
             outs.append(placement.to_host(
-                _program(model, "stream_predict", k)(params, state, placed[0])))
+                _program(model, "stream_predict", mask.shape[0])(params, state, placed[0])))
             masks.append(np.asarray(mask).reshape(-1))
             step += real
             cbs.on_predict_batch_end(step - 1)

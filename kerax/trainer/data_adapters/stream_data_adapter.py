@@ -251,24 +251,15 @@ class StreamDataAdapter:
             saved["position"], saved.get("iterator_state"), saved.get("state_is_bytes", False))
 
     # -------------------------------------------------------------- executions --
-    def _pad(self, batch, size):
-        n = ada.num_samples(("x", batch[0]), ("y", batch[1]), ("sample_weight", batch[2]))
-        pad = size - n
-
-        def fix(a):
-            if pad == 0:
-                return np.asarray(a)
-            return np.concatenate([np.asarray(a), np.zeros((pad,) + a.shape[1:], a.dtype)])
-
-        mask = np.concatenate([np.ones(n, bool), np.zeros(pad, bool)])
-        return jax.tree_util.tree_map(fix, batch), mask
-
     def executions(self, k):
         """Yields `(batches, mask, real_steps)` stacked to `k` steps, prefetched.
 
-        While the consumer holds an execution, `trained_position` is the source's
-        position after that execution's last batch.
+        When the epoch's length is known, the last execution holds only its real steps
+        (a second program, compiled once); otherwise it is filled with empty steps, so
+        any length runs on one program. While the consumer holds an execution,
+        `trained_position` is the source's position after that execution's last batch.
         """
+        tail_fits = self.steps_per_epoch is not None
         out = queue.Queue(maxsize=2)
         stop = threading.Event()
 
@@ -290,7 +281,8 @@ class StreamDataAdapter:
                         if not put((self._stack(chunk, k), state)):
                             return
                         chunk = []
-                if chunk and not put((self._stack(chunk, k), state)):
+                tail = len(chunk) if tail_fits else k
+                if chunk and not put((self._stack(chunk, tail), state)):
                     return
                 put(None)
             except BaseException as e:  # surface errors in the consumer
@@ -312,16 +304,22 @@ class StreamDataAdapter:
             worker.join()
 
     def _stack(self, chunk, k):
+        """`k` steps of batches padded to one batch size, written once into one buffer."""
         sizes = [ada.num_samples(("x", b[0]), ("y", b[1]), ("sample_weight", b[2]))
                  for b in chunk]
-        self.batch_size = max([self.batch_size or 0] + sizes)
-        padded = [self._pad(b, self.batch_size) for b in chunk]
-        empty = k - len(chunk)
-        if empty:
-            blank = jax.tree_util.tree_map(np.zeros_like, padded[0][0])
-            padded += [(blank, np.zeros(self.batch_size, bool))] * empty
-        batches = jax.tree_util.tree_map(lambda *a: np.stack(a), *[p[0] for p in padded])
-        mask = np.stack([p[1] for p in padded])
+        self.batch_size = b = max([self.batch_size or 0] + sizes)
+        mask = np.zeros((k, b), bool)
+        for i, n in enumerate(sizes):
+            mask[i, :n] = True
+
+        def stack(*leaves):
+            first = np.asarray(leaves[0])
+            out = np.zeros((k, b) + first.shape[1:], first.dtype)
+            for i, a in enumerate(leaves):
+                out[i, :sizes[i]] = a
+            return out
+
+        batches = jax.tree_util.tree_map(stack, *chunk)
         return jax.device_put(batches), jax.device_put(mask), len(chunk)
 
     def peek(self):
