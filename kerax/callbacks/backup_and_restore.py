@@ -4,13 +4,18 @@ Unlike Keras, which resumes at the last epoch boundary with fresh data order and
 kerax backs up the whole training state (weights, optimizer, metric sums, RNG key, the
 shuffled data order and position, callback state) in an atomic, checksummed orbax
 checkpoint, so a resumed run finishes with the same bits as an uninterrupted one.
+
+Under a distribution, sharded parameters and optimizer slots are saved shard by shard and
+restored straight onto the layout the current distribution gives them (which may differ
+from the one that saved them, or be none). With several processes, every process runs
+the callback; process 0 commits each backup.
 """
 
 import os
 import shutil
 
 from kerax.callbacks.callback import Callback
-from kerax.checkpoint import training_checkpoint
+from kerax.checkpoint import layouts, multihost, training_checkpoint
 from kerax.checkpoint.checkpoint_manager import CheckpointManager
 from kerax.errors import CheckpointCorruptedError
 
@@ -72,10 +77,11 @@ class BackupAndRestore(Callback):
         if not steps:
             return
         like = training_checkpoint.like(self.model)
+        shardings = layouts.training_shardings(self.model, like)
         for i, step in enumerate(reversed(steps)):
             try:
                 training_checkpoint.check_data(self.model, manager.metadata(step))
-                tree, metadata = manager.restore(step, like=like)
+                tree, metadata = manager.restore(step, like=like, shardings=shardings)
             except CheckpointCorruptedError:
                 if not self.double_checkpoint or i == len(steps) - 1:
                     raise
@@ -132,6 +138,8 @@ class BackupAndRestore(Callback):
         self._flush_epoch_end()
         if self._manager is not None:
             self._manager.wait_until_finished()
-        if self.delete_checkpoint and os.path.exists(self.backup_dir):
-            shutil.rmtree(self.backup_dir)
+        if self.delete_checkpoint:
+            if multihost.is_primary() and os.path.exists(self.backup_dir):
+                shutil.rmtree(self.backup_dir)
+            multihost.sync(f"kerax-backup-deleted:{os.path.abspath(self.backup_dir)}")
             self._manager = None

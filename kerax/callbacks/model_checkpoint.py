@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from kerax.callbacks.monitor_callback import MonitorCallback
+from kerax.checkpoint import multihost
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -15,6 +16,8 @@ class ModelCheckpoint(MonitorCallback):
     `"ckpt/{epoch:02d}-{val_loss:.2f}.keras"`. It must end in `.keras`, or in
     `.weights.h5` with `save_weights_only=True`. Files go through `model.save` /
     `model.save_weights`, which write to a temporary file and rename it into place.
+    With several processes, every process runs the callback and process 0 writes the
+    file; the others wait until it is in place.
 
     Args:
         filepath: where to save (a format string).
@@ -120,13 +123,15 @@ class ModelCheckpoint(MonitorCallback):
                 "Please specify a non-directory filepath for ModelCheckpoint. Filepath used "
                 f"is an existing directory: {filepath}"
             )
-        dirname = os.path.dirname(filepath)
-        if dirname:
-            os.makedirs(dirname, exist_ok=True)
-        if self.save_weights_only:
-            self.model.save_weights(filepath, overwrite=True)
-        else:
-            self.model.save(filepath, overwrite=True)
+        if multihost.is_primary():
+            dirname = os.path.dirname(filepath)
+            if dirname:
+                os.makedirs(dirname, exist_ok=True)
+            if self.save_weights_only:
+                self.model.save_weights(filepath, overwrite=True)
+            else:
+                self.model.save(filepath, overwrite=True)
+        multihost.sync(f"kerax-model-checkpoint:{os.path.abspath(filepath)}")
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 

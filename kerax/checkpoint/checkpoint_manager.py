@@ -2,11 +2,18 @@
 
 Each step is a directory `step_<N>` holding the arrays (written by orbax-checkpoint),
 `metadata.json` (any JSON the caller passes) and `manifest.json`: the sha256 of every
-file and of every array, with the arrays' paths, shapes and dtypes. A step is written in
-a temporary directory and renamed into place only once complete, so a process killed
-mid-write leaves the previous steps intact and no half-written `step_<N>`.
+file, and each array's path, shape, dtype and checksum. A step is written in a temporary
+directory and renamed into place only once complete, so a process killed mid-write leaves
+the previous steps intact and no half-written `step_<N>`.
 
-An asynchronous save copies the arrays to host memory before it returns, so the write
+Sharded arrays (`jax.Array`s laid out by a distribution) are written shard by shard by the
+processes that hold them, never gathered onto one device or host; their checksums are
+computed on their devices and do not depend on the layout (`checksums`). `restore` puts
+each array straight onto the sharding it is given, which may differ from the one it was
+saved with. With several processes, every process calls `save` and `restore`; process 0
+alone writes metadata and the manifest and commits the step (`multihost`).
+
+An asynchronous save (one process) first copies the arrays on their devices, so the write
 never sees later updates (nor buffers donated to the next training step).
 """
 
@@ -18,8 +25,10 @@ import shutil
 import threading
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+from kerax.checkpoint import checksums, multihost
 from kerax.errors import CheckpointCorruptedError
 
 _STEP_DIR = re.compile(r"^step_(\d+)$")
@@ -27,6 +36,7 @@ _STEP_DIR = re.compile(r"^step_(\d+)$")
 # directory (a `fit` restarted after an exception) waits for them before cleaning up.
 _IN_FLIGHT = {}
 _ARRAYS = "arrays"
+_HASH_PART = ".sha256-"
 
 
 def _sha256_file(path):
@@ -35,11 +45,6 @@ def _sha256_file(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _sha256_array(a):
-    a = np.ascontiguousarray(a)
-    return hashlib.sha256(a.dtype.str.encode() + str(a.shape).encode() + a.tobytes()).hexdigest()
 
 
 def _path_name(path):
@@ -54,19 +59,29 @@ def _path_name(path):
     return "/".join(parts) or "<root>"
 
 
-def _to_host(leaf):
-    """A host copy of one leaf; typed PRNG keys are stored as their raw key data."""
-    if isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
-        return np.array(jax.random.key_data(leaf), copy=True), str(jax.random.key_impl(leaf))
-    return np.array(leaf, copy=True), None
+def _is_key(leaf):
+    return isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype,
+                                                                jax.dtypes.prng_key)
 
 
-def flatten(tree):
-    """`(names, host_arrays, key_impls, treedef)` for a pytree (None leaves dropped)."""
+def _snapshot(leaf, copy):
+    """One leaf as saved: device arrays stay where they are (copied on their devices when
+    the write is asynchronous), typed PRNG keys become their raw key data, anything else
+    becomes a host copy."""
+    impl = None
+    if _is_key(leaf):
+        leaf, impl = jax.random.key_data(leaf), str(jax.random.key_impl(leaf))
+    if isinstance(leaf, jax.Array):
+        return (jnp.copy(leaf) if copy else leaf), impl
+    return np.array(leaf, copy=True), impl
+
+
+def flatten(tree, copy=True):
+    """`(names, arrays, key_impls, treedef)` for a pytree (None leaves dropped)."""
     flat, treedef = jax.tree_util.tree_flatten_with_path(tree)
     names, arrays, impls = [], [], []
     for path, leaf in flat:
-        a, impl = _to_host(leaf)
+        a, impl = _snapshot(leaf, copy)
         names.append(_path_name(path))
         arrays.append(a)
         impls.append(impl)
@@ -93,6 +108,15 @@ def _write_json(path, obj):
         os.fsync(f.fileno())
 
 
+def _list_files(root):
+    found = []
+    for dirpath, _, fnames in os.walk(root):
+        for fname in fnames:
+            if not fname.startswith(_HASH_PART):
+                found.append(os.path.relpath(os.path.join(dirpath, fname), root))
+    return sorted(found)
+
+
 class CheckpointManager:
     """Saves and restores numbered pytree checkpoints in `directory`.
 
@@ -100,7 +124,9 @@ class CheckpointManager:
         directory: where the `step_<N>` directories go (created if missing).
         max_to_keep: keep only this many newest steps (None: keep all).
         async_write: write in a background thread; `save` returns once the arrays are
-            copied to host memory. Call `wait_until_finished()` (or `close()`) to block.
+            copied (on their devices). Call `wait_until_finished()` (or `close()`) to
+            block. With several processes, writes are synchronous (orbax's barriers
+            must not run beside training collectives).
 
     Example:
     >>> import tempfile, numpy as np
@@ -122,11 +148,13 @@ class CheckpointManager:
         self.async_write = async_write
         self._thread = None
         self._error = None
-        os.makedirs(self.directory, exist_ok=True)
         pending = _IN_FLIGHT.pop(self.directory, None)
         if pending is not None:
             pending.join()
-        self._recover()
+        if multihost.is_primary():
+            os.makedirs(self.directory, exist_ok=True)
+            self._recover()
+        multihost.sync(f"kerax-checkpoint-open:{self.directory}")
 
     def _recover(self):
         """Cleans up after a write that was killed: drops half-written temporaries, and
@@ -161,19 +189,29 @@ class CheckpointManager:
         return os.path.join(self.directory, f"step_{int(step)}")
 
     # ------------------------------------------------------------------- saving --
+    def _asynchronous(self):
+        return self.async_write and not multihost.is_multiprocess()
+
     def save(self, step, tree, metadata=None):
-        """Saves `tree` (a pytree of arrays) and JSON `metadata` as step `step`."""
-        names, arrays, impls, _ = flatten(tree)
-        metadata = json.loads(json.dumps(metadata or {}))  # a private, JSON-clean copy
+        """Saves `tree` (a pytree of arrays) and JSON `metadata` as step `step`.
+
+        With several processes, every process must call it with the same step and the
+        same tree structure; each writes the shards it holds.
+        """
         self.wait_until_finished()
-        if self.async_write:
-            self._thread = threading.Thread(
-                target=self._write_guarded, args=(int(step), names, arrays, impls, metadata),
-                daemon=False)
+        names, arrays, impls, _ = flatten(tree, copy=self._asynchronous())
+        metadata = json.loads(json.dumps(metadata or {}))  # a private, JSON-clean copy
+        # Device checksums start now, on the arrays' devices, with no host transfer.
+        digests = [checksums.device_checksum(a) if isinstance(a, jax.Array)
+                   else checksums.sha256_array(a) for a in arrays]
+        args = (int(step), names, arrays, impls, digests, metadata)
+        if self._asynchronous():
+            self._thread = threading.Thread(target=self._write_guarded, args=args,
+                                            daemon=False)
             self._thread.start()
             _IN_FLIGHT[self.directory] = self._thread
         else:
-            self._write(int(step), names, arrays, impls, metadata)
+            self._write(*args)
 
     def _write_guarded(self, *args):
         try:
@@ -181,27 +219,40 @@ class CheckpointManager:
         except BaseException as e:  # surfaced by wait_until_finished
             self._error = e
 
-    def _write(self, step, names, arrays, impls, metadata):
+    def _write(self, step, names, arrays, impls, digests, metadata):
         import orbax.checkpoint as ocp
 
-        tmp = os.path.join(self.directory, f".tmp-{step}-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
+        tmp = os.path.join(self.directory, f".tmp-{step}")
+        barrier = f"kerax-checkpoint:{self.directory}:{step}"
+        if multihost.is_primary():
+            shutil.rmtree(tmp, ignore_errors=True)
+            os.makedirs(tmp)
+            _write_json(os.path.join(tmp, "metadata.json"), metadata)
+        multihost.sync(barrier + ":begin")
         payload = {f"a{i}": a for i, a in enumerate(arrays)}
-        if payload:
+        if payload:  # every process writes the shards it holds
             ocp.PyTreeCheckpointer().save(os.path.join(tmp, _ARRAYS), payload)
-        _write_json(os.path.join(tmp, "metadata.json"), metadata)
-        files = {}
-        for root, _, fnames in os.walk(tmp):
-            for fname in fnames:
-                full = os.path.join(root, fname)
-                files[os.path.relpath(full, tmp)] = _sha256_file(full)
-        manifest = {
-            "format": "kerax.checkpoint/1", "step": step, "files": files,
-            "arrays": [{"name": n, "shape": list(a.shape), "dtype": a.dtype.str,
-                        "sha256": _sha256_array(a), "key_impl": impl}
-                       for n, a, impl in zip(names, arrays, impls)],
-        }
+        multihost.sync(barrier + ":written")
+        files = _list_files(tmp)
+        hashes = {rel: _sha256_file(os.path.join(tmp, rel)) for rel in multihost.share(files)}
+        entries = [{"name": n, "shape": list(a.shape), "dtype": a.dtype.str, "key_impl": impl,
+                    **({"checksum": checksums.to_hex(d)} if isinstance(a, jax.Array)
+                       else {"sha256": d})}
+                   for n, a, impl, d in zip(names, arrays, impls, digests)]
+        if multihost.is_multiprocess():
+            _write_json(os.path.join(tmp, f"{_HASH_PART}{jax.process_index()}"), hashes)
+            multihost.sync(barrier + ":hashed")
+        if multihost.is_primary():
+            for p in range(jax.process_count() if multihost.is_multiprocess() else 0):
+                part = os.path.join(tmp, f"{_HASH_PART}{p}")
+                with open(part) as f:
+                    hashes.update(json.load(f))
+                os.remove(part)
+            self._commit(step, tmp, {"format": "kerax.checkpoint/2", "step": step,
+                                     "files": hashes, "arrays": entries})
+        multihost.sync(barrier + ":committed")  # nobody reads a half-written step
+
+    def _commit(self, step, tmp, manifest):
         _write_json(os.path.join(tmp, "manifest.json"), manifest)
         _fsync_dir(tmp)
         final = self.step_dir(step)
@@ -236,45 +287,66 @@ class CheckpointManager:
         self.wait_until_finished()
 
     def delete(self, step):
-        """Removes a committed step."""
-        shutil.rmtree(self.step_dir(step), ignore_errors=True)
+        """Removes a committed step (every process calls it; process 0 deletes)."""
+        if multihost.is_primary():
+            shutil.rmtree(self.step_dir(step), ignore_errors=True)
+        multihost.sync(f"kerax-checkpoint-delete:{self.directory}:{step}")
 
     # ---------------------------------------------------------------- restoring --
-    def verify(self, step):
-        """Checks every file of `step` against its sha256; returns the manifest.
-
-        Raises:
-            CheckpointCorruptedError: a file is missing, truncated or altered.
-        """
-        root = self.step_dir(step)
-        manifest_path = os.path.join(root, "manifest.json")
+    def _manifest(self, step):
+        manifest_path = os.path.join(self.step_dir(step), "manifest.json")
         try:
             with open(manifest_path) as f:
-                manifest = json.load(f)
+                return json.load(f)
         except (OSError, ValueError) as e:
             raise CheckpointCorruptedError(
                 f"Checkpoint step {step} in {self.directory} cannot be read: its manifest "
                 f"{manifest_path} is missing or damaged ({e}). Restore another step, e.g. "
                 f"one of {self.all_steps()}."
             ) from None
-        for rel, digest in manifest["files"].items():
+
+    def _check_files(self, step, manifest, files):
+        """Checks `files` against their sha256: each process checks its share, and all
+        processes raise together if any file fails."""
+        root = self.step_dir(step)
+        files = sorted(files)
+        bad = -1
+        for rel in multihost.share(files):
             full = os.path.join(root, rel)
-            if not os.path.exists(full) or _sha256_file(full) != digest:
-                state = "is missing" if not os.path.exists(full) else "does not match its sha256"
-                raise CheckpointCorruptedError(
-                    f"Checkpoint file {full} {state} (recorded in {manifest_path}): the "
-                    "checkpoint is truncated or corrupted. Restore an earlier step or "
-                    "delete this one."
-                )
+            if not os.path.exists(full) or _sha256_file(full) != manifest["files"][rel]:
+                bad = files.index(rel)
+                break
+        bad = multihost.first_failure(bad)
+        if bad >= 0:
+            full = os.path.join(root, files[bad])
+            state = "is missing" if not os.path.exists(full) else "does not match its sha256"
+            raise CheckpointCorruptedError(
+                f"Checkpoint file {full} {state} (recorded in "
+                f"{os.path.join(root, 'manifest.json')}): the checkpoint is truncated or "
+                "corrupted. Restore an earlier step or delete this one."
+            )
+
+    def verify(self, step):
+        """Checks every file of `step` against its sha256; returns the manifest.
+
+        With several processes, each reads only its share of the files.
+
+        Raises:
+            CheckpointCorruptedError: a file is missing, truncated or altered.
+        """
+        manifest = self._manifest(step)
+        self._check_files(step, manifest, manifest["files"])
         return manifest
 
     def metadata(self, step):
-        """The JSON metadata of a committed step, after checking the step's checksums."""
-        self.verify(step)
+        """The JSON metadata of a committed step (checked against its sha256 only; the
+        arrays are checked by `restore`)."""
+        manifest = self._manifest(step)
+        self._check_files(step, manifest, ["metadata.json"])
         with open(os.path.join(self.step_dir(step), "metadata.json")) as f:
             return json.load(f)
 
-    def restore(self, step=None, like=None):
+    def restore(self, step=None, like=None, shardings=None):
         """Returns `(tree, metadata)` of `step` (default: the latest).
 
         Args:
@@ -282,6 +354,11 @@ class CheckpointManager:
             like: a pytree with the expected structure, shapes and dtypes (e.g. the live
                 model's); the result has its structure. Without it, a flat
                 `{path: array}` dict is returned.
+            shardings: a pytree like `like` of `jax.sharding.Sharding`s (or None
+                leaves): each saved device array is read straight onto its sharding,
+                each process reading only its shards. Without one, device arrays come
+                back on this process's first local device. Arrays saved from the host
+                come back as numpy arrays.
 
         Raises:
             FileNotFoundError: no such step.
@@ -300,35 +377,65 @@ class CheckpointManager:
             )
         manifest = self.verify(step)
         entries = manifest["arrays"]
+        targets = [None] * len(entries)
         if like is not None:
             _validate_structure(entries, like, self.step_dir(step))
-        import orbax.checkpoint as ocp
-
+            if shardings is not None:
+                targets = jax.tree_util.tree_structure(like).flatten_up_to(shardings)
         root = self.step_dir(step)
-        try:
-            payload = ocp.PyTreeCheckpointer().restore(os.path.join(root, _ARRAYS)) \
-                if entries else {}
-        except Exception as e:  # a corrupted store orbax notices itself
-            raise CheckpointCorruptedError(
-                f"Checkpoint {root} could not be read ({type(e).__name__}: {e})."
-            ) from None
-        arrays = []
-        for i, entry in enumerate(entries):
-            a = np.asarray(payload[f"a{i}"]) if payload else None
-            if a is None or _sha256_array(a) != entry["sha256"]:
-                raise CheckpointCorruptedError(
-                    f"Array {entry['name']!r} in checkpoint {root} does not match its sha256 "
-                    "from manifest.json: the checkpoint is corrupted. Restore an earlier step."
-                )
-            if entry.get("key_impl"):
-                a = jax.random.wrap_key_data(a, impl=entry["key_impl"])
-            arrays.append(a)
+        arrays = _read_arrays(root, entries, targets)
         with open(os.path.join(root, "metadata.json")) as f:
             metadata = json.load(f)
         if like is None:
             return {e["name"]: a for e, a in zip(entries, arrays)}, metadata
         treedef = jax.tree_util.tree_structure(like)
         return jax.tree_util.tree_unflatten(treedef, arrays), metadata
+
+
+def _read_arrays(root, entries, targets):
+    """Reads the arrays of `root` onto their target shardings and checks their digests."""
+    import orbax.checkpoint as ocp
+
+    local = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    restore_args = {}
+    for i, (entry, target) in enumerate(zip(entries, targets)):
+        if "sha256" in entry:  # saved from the host (or by kerax.checkpoint/1)
+            restore_args[f"a{i}"] = ocp.RestoreArgs(restore_type=np.ndarray)
+        else:
+            restore_args[f"a{i}"] = ocp.ArrayRestoreArgs(
+                sharding=target or local, global_shape=tuple(entry["shape"]),
+                dtype=np.dtype(entry["dtype"]))
+    try:
+        payload = ocp.PyTreeCheckpointer().restore(
+            os.path.join(root, _ARRAYS), args=ocp.args.PyTreeRestore(
+                restore_args=restore_args)) if entries else {}
+    except Exception as e:  # a corrupted store orbax notices itself
+        raise CheckpointCorruptedError(
+            f"Checkpoint {root} could not be read ({type(e).__name__}: {e})."
+        ) from None
+    arrays = [payload.get(f"a{i}") for i in range(len(entries))]
+    # Every device checksum is started before any is read.
+    digests = [checksums.device_checksum(a) if isinstance(a, jax.Array) else None
+               for a in arrays]
+    out = []
+    for entry, a, digest in zip(entries, arrays, digests):
+        kind = "sha256" if "sha256" in entry else "checksum"
+        if a is None:
+            ok = False
+        elif kind == "sha256":
+            a = np.asarray(a)
+            ok = checksums.sha256_array(a) == entry["sha256"]
+        else:
+            ok = checksums.to_hex(digest) == entry["checksum"]
+        if not ok:
+            raise CheckpointCorruptedError(
+                f"Array {entry['name']!r} in checkpoint {root} does not match its {kind} "
+                "from manifest.json: the checkpoint is corrupted. Restore an earlier step."
+            )
+        if entry.get("key_impl"):
+            a = jax.random.wrap_key_data(a, impl=entry["key_impl"])
+        out.append(a)
+    return out
 
 
 def _validate_structure(entries, like, where):

@@ -63,9 +63,10 @@ def capture(model, epoch, step_in_epoch):
     metric_state = getattr(model, "_metric_state", None)
     if metric_state is None:
         metric_state = model._init_metric_state()
-    # Host copies now: the next training step donates (invalidates) the device buffers.
-    tree = jax.tree_util.tree_map(lambda a: np.array(a, copy=True) if not _is_key(a) else a,
-                                  _tree(model, model._fit_epoch_plan, metric_state))
+    # Device arrays stay where they are, never gathered: the checkpoint manager copies
+    # them on their devices (asynchronous write) or writes them (synchronous) before the
+    # next training step donates their buffers. Save before the next step runs.
+    tree = _tree(model, model._fit_epoch_plan, metric_state)
     metadata = {
         "epoch": int(epoch),
         "step_in_epoch": int(step_in_epoch),

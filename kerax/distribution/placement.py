@@ -149,7 +149,7 @@ def init_variables(model, spec, key):
 
 
 # ----------------------------------------------------------------- the train state --
-def _opt_state_shardings(opt_state, params, param_shardings, dist):
+def opt_state_shardings(opt_state, params, param_shardings, dist):
     """Optimizer slots take the sharding of their parameter (same path, same shape)."""
     by_path = {}
     for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
@@ -182,7 +182,7 @@ def train_state_shardings(model, ts, dist=None):
     rep = replicated(dist)
     opt = None
     if ts.opt_state is not None:
-        opt = _opt_state_shardings(ts.opt_state, ts.params, var["params"], dist)
+        opt = opt_state_shardings(ts.opt_state, ts.params, var["params"], dist)
     other = lambda t: jax.tree_util.tree_map(lambda _: rep, t)  # noqa: E731
     return type(ts)(var["params"], var["state"], opt, other(ts.metric_state), other(ts.rng),
                     other(ts.step))

@@ -28,11 +28,12 @@ def no_distribution():
     kd.set_distribution(None)
 
 
-def make_model(hidden=32, built=True, seed=0, optimizer="adam"):
+def make_model(hidden=32, built=True, seed=0, optimizer="adam", steps_per_execution="auto"):
     kerax.utils.set_random_seed(seed)
     layers = [kerax.layers.Dense(hidden, activation="relu"), kerax.layers.Dense(8)]
     model = kerax.Sequential(([kerax.Input((16,))] if built else []) + layers)
-    model.compile(optimizer=optimizer, loss="mse", metrics=["mae"])
+    model.compile(optimizer=optimizer, loss="mse", metrics=["mae"],
+                  steps_per_execution=steps_per_execution)
     return model
 
 

@@ -1,8 +1,11 @@
 """One rank of a two-process data-parallel run (started by test_multiprocess.py).
 
 Usage: python -m tests.distribution.multiprocess_driver RANK PORT MODE OUT_DIR
-MODE "train": 2 epochs of DataParallel fit, then writes this rank's weights.
-MODE "wait": joins, trains one epoch, prints "ready", then trains until it fails.
+MODE "train": a DataParallel fit of 1 epoch backed up by BackupAndRestore (and saved by
+ModelCheckpoint), then a fresh model resumes from the backup for the 2nd epoch; writes
+this rank's weights.
+MODE "wait": joins, trains with a backup every 3 steps, prints "ready" after the first
+epoch, then trains until it fails.
 """
 
 import os
@@ -32,17 +35,33 @@ def main(rank, port, mode, out_dir):
     model = kerax.Sequential([kerax.Input((16,)), kerax.layers.Dense(32, activation="relu"),
                               kerax.layers.Dense(8)])
     model.compile(optimizer="adam", loss="mse")
+    backup = os.path.join(out_dir, "backup")
     if mode == "train":
         np.savez(os.path.join(out_dir, "initial.npz"), *model.get_weights())
-        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        first = model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False, callbacks=[
+            kerax.callbacks.BackupAndRestore(backup, delete_checkpoint=False),
+            kerax.callbacks.ModelCheckpoint(os.path.join(out_dir, "epoch1.weights.h5"),
+                                            save_weights_only=True)])
+        kerax.utils.set_random_seed(1)  # other weights: all must come from the backup
+        model = kerax.Sequential([kerax.Input((16,)),
+                                  kerax.layers.Dense(32, activation="relu"),
+                                  kerax.layers.Dense(8)])
+        model.compile(optimizer="adam", loss="mse")
+        second = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False,
+                           callbacks=[kerax.callbacks.BackupAndRestore(backup)])
         np.savez(os.path.join(out_dir, f"rank{rank}.npz"), *model.get_weights(),
-                 loss=np.asarray(history.history["loss"]))
+                 loss=np.asarray(first.history["loss"] + second.history["loss"]))
         print("done", flush=True)
         return
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    print("ready", flush=True)
-    while True:
-        model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+
+    class Ready(kerax.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                print("ready", flush=True)
+
+    model.fit(x, y, batch_size=16, epochs=10**6, verbose=0, callbacks=[
+        kerax.callbacks.BackupAndRestore(backup, save_freq=3, delete_checkpoint=False),
+        Ready()])
 
 
 if __name__ == "__main__":

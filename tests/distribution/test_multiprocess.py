@@ -6,11 +6,12 @@ import subprocess
 import sys
 import time
 
+import jax
 import numpy as np
-import pytest
 
 import kerax
 from kerax import distribution as kd
+from kerax.checkpoint import CheckpointManager
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -28,10 +29,13 @@ def _start(mode, out_dir):
 
 
 def test_two_processes_train_data_parallel_to_identical_params(tmp_path):
+    """Epoch 1 is backed up by both ranks; a fresh model on each rank restores the backup
+    and trains epoch 2: identical params on both ranks, equal to uninterrupted training."""
     procs = _start("train", tmp_path)
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err[-3000:]
+    assert not (tmp_path / "backup").exists()  # deleted once, when the resumed fit ended
     ranks = [np.load(tmp_path / f"rank{r}.npz") for r in range(2)]
     for name in ranks[0].files:
         np.testing.assert_array_equal(ranks[0][name], ranks[1][name])
@@ -48,8 +52,15 @@ def test_two_processes_train_data_parallel_to_identical_params(tmp_path):
     model.compile(optimizer="adam", loss="mse")
     initial = np.load(tmp_path / "initial.npz")
     model.set_weights([initial[f"arr_{i}"] for i in range(4)])
-    history = model.fit(x[order], y[order], batch_size=16, epochs=2, verbose=0, shuffle=False)
-    np.testing.assert_allclose(ranks[0]["loss"], history.history["loss"], rtol=1e-5)
+    first = model.fit(x[order], y[order], batch_size=16, epochs=1, verbose=0, shuffle=False)
+    saved = kerax.Sequential([kerax.Input((16,)), kerax.layers.Dense(32, activation="relu"),
+                              kerax.layers.Dense(8)])
+    saved.load_weights(tmp_path / "epoch1.weights.h5")  # ModelCheckpoint, from rank 0
+    for got, want in zip(saved.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(got, want, atol=1e-5, rtol=1e-5)
+    second = model.fit(x[order], y[order], batch_size=16, epochs=1, verbose=0, shuffle=False)
+    np.testing.assert_allclose(ranks[0]["loss"], first.history["loss"] +
+                               second.history["loss"], rtol=1e-5)
     for i, want in enumerate(model.get_weights()):
         np.testing.assert_allclose(ranks[0][f"arr_{i}"], want, atol=1e-5, rtol=1e-5)
 
@@ -70,3 +81,10 @@ def test_killed_rank_makes_the_other_fail_fast_with_a_clear_error(tmp_path):
     assert time.monotonic() - killed_at < 30  # heartbeat timeout is 3 s, not a hang
     # JAX words it "stopped sending heartbeats" or "heartbeat timeout", by timing.
     assert "heartbeat" in err, err[-3000:]
+    # The last backup committed before the kill loads here, in one process.
+    tree, metadata = CheckpointManager(tmp_path / "backup").restore()
+    params = {k: v for k, v in tree.items() if k.startswith("params/")}
+    assert sorted(a.shape for a in params.values()) == [(8,), (16, 32), (32,), (32, 8)]
+    for a in params.values():
+        assert len(a.sharding.device_set) == 1 and np.isfinite(np.asarray(a)).all()
+    assert metadata["epoch"] >= 0 and jax.process_count() == 1
