@@ -22,6 +22,7 @@ from kerax.backend import random_state
 from kerax.layers import scope as scope_lib
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.variable_view import VariableView as _VariableView
+from kerax.random.seed_generator import SeedGenerator
 from kerax.utils import naming
 
 _ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "weights"}
@@ -113,6 +114,11 @@ class Layer:
         return value
 
     def __setattr__(self, name, value):
+        if isinstance(value, SeedGenerator):
+            # Keras tracks a layer's SeedGenerators: their state lives in its state pytree.
+            self.__dict__.setdefault("_seed_generators", {})[name] = value
+        elif name in self.__dict__.get("_seed_generators", {}):
+            del self._seed_generators[name]
         if not name.startswith("_") and _holds_layers(value):
             self.__dict__.setdefault("_sublayers", {})[name] = value
         elif name in self.__dict__.get("_sublayers", {}):
@@ -160,6 +166,8 @@ class Layer:
             if self._has_call() and self._children():
                 specs = self._init_specs
                 jax.eval_shape(lambda *xs: self._run_call(xs, {}, False), *specs)
+        for name, generator in self.__dict__.get("_seed_generators", {}).items():
+            sc.state[name] = generator.state
         return sc.params, sc.state
 
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
@@ -285,7 +293,8 @@ class Layer:
             assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
         self._init_specs = specs
         params, state = self.build_variables(key, *shapes)
-        self._weight_names = (tuple(params), tuple(state))
+        seeds = self.__dict__.get("_seed_generators", {})
+        self._weight_names = (tuple(params), tuple(n for n in state if n not in seeds))
         self._build_shapes = shapes
         self.built = True
         if self.input_spec is not None:
@@ -419,6 +428,9 @@ class Layer:
             return
         children = self._children()
         params, state = value.get("params", {}), value.get("state", {})
+        for name, generator in self.__dict__.get("_seed_generators", {}).items():
+            if name in state and not isinstance(state[name], jax.core.Tracer):
+                generator.state = state[name]  # eager calls and `fit` advance the seed
         self.__dict__["_own_variables"] = {
             "params": {k: v for k, v in params.items() if k not in children},
             "state": {k: v for k, v in state.items() if k not in children}}
@@ -480,6 +492,36 @@ class Layer:
             for coll, path in child._weight_leaves(sub):
                 leaves.append((coll, (name,) + path))
         return leaves
+
+    def _variable_leaves(self, variables):
+        """Keras' `layer.variables` order: like `_weight_leaves`, with SeedGenerator states
+        after the layer's own weights (they are not weights: `get_weights` omits them)."""
+        params, state = variables.get("params", {}), variables.get("state", {})
+        pnames, snames = self._weight_names
+        leaves = [("params", (n,)) for n in pnames if n in params and _is_leaf(params[n])]
+        leaves += [("state", (n,)) for n in snames if n in state and _is_leaf(state[n])]
+        leaves += [("state", (n,)) for n in self.__dict__.get("_seed_generators", {})
+                   if n in state]
+        for name, child in self._children().items():
+            sub = {"params": params.get(name, {}), "state": state.get(name, {})}
+            for coll, path in child._variable_leaves(sub):
+                leaves.append((coll, (name,) + path))
+        return leaves
+
+    @property
+    def trainable_variables(self):
+        """Keras' `trainable_variables`: the trainable weights (views)."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        """Keras' `non_trainable_variables`: non-trainable weights and SeedGenerator states."""
+        from kerax.layers.variable_view import VariableView
+
+        if self._variables is None:
+            return []
+        views = [VariableView(self, c, p) for c, p in self._variable_leaves(self._variables)]
+        return [v for v in views if not v.trainable]
 
     def _children(self):
         """Sub-layers keyed by the name their variables are stored under."""

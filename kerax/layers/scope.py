@@ -38,6 +38,18 @@ def scope_for(layer):
     return None
 
 
+def seed_state_slot(generator):
+    """`(scope, name)` when `generator` is an attribute of a layer being applied, else None.
+
+    Its state is then `scope.state[name]`, read and advanced purely.
+    """
+    for sc in reversed(_stack()):
+        for name, g in sc.owner.__dict__.get("_seed_generators", {}).items():
+            if g is generator:
+                return sc, name
+    return None
+
+
 def name_key(key, name):
     """A key for the child stored under `name`, independent of call order."""
     return jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)

@@ -64,8 +64,32 @@ class SeedGenerator:
         self.state = seed_from_int(seed)
 
     def next(self, ordered=True):
-        """Returns the current seed and advances the state."""
-        seed, self.state = next_seed(self.state)
+        """Returns the current seed and advances the state.
+
+        Inside a layer's `apply`, a generator stored as an attribute of that layer reads
+        and advances its state in the layer's state pytree (pure, as in Keras'
+        stateless scope); elsewhere it updates `self.state`.
+        """
+        from kerax.layers import scope as scope_lib
+
+        owned = scope_lib.seed_state_slot(self)
+        if owned is not None:
+            sc, name = owned
+            if sc.initializing or name not in sc.state:
+                return jnp.asarray(sc.state.get(name, self.state), jnp.uint32)
+            seed, sc.state[name] = next_seed(sc.state[name])
+            return seed
+        seed, state = next_seed(self.state)
+        if isinstance(state, jax.core.Tracer):
+            raise ValueError(
+                f"SeedGenerator '{self.name}' was drawn from inside a traced function (jit, "
+                "grad, scan, or a custom `train_step`) but is not an attribute of a layer "
+                "being applied, so its new state would be lost. Store it as an attribute of "
+                "the layer or model whose `call` draws from it (`self.seed_generator = "
+                "keras.random.SeedGenerator(1337)` in `__init__`), or pass an explicit seed "
+                "tensor, e.g. `seed=jax.random.PRNGKey(0)`, threaded through your state."
+            )
+        self.state = state
         return seed
 
     def get_config(self):

@@ -47,10 +47,13 @@ def custom_step(model, kind):
 
 # --------------------------------------------------------------- Keras' flat lists --
 def _layout(model):
-    """`(trainable_leaves, non_trainable_leaves)`: `(collection, path)` in Keras' order."""
-    views = model.weights
-    train = [(w._collection, w._path) for w in views if w.trainable]
-    other = [(w._collection, w._path) for w in views if not w.trainable]
+    """`(trainable_leaves, non_trainable_leaves)`: `(collection, path)` in Keras' order.
+
+    As in Keras, the non-trainable list holds SeedGenerator states too, so the random
+    state of Keras-style layers travels through `stateless_call`.
+    """
+    train = [(w._collection, w._path) for w in model.trainable_variables]
+    other = [(w._collection, w._path) for w in model.non_trainable_variables]
     return train, other
 
 
@@ -97,14 +100,6 @@ def lists_to_variables(model, trainable_variables, non_trainable_variables):
 
 class StatelessMixin:
     """Keras 3's stateless model methods and kerax's pure custom steps (see the module)."""
-
-    @property
-    def trainable_variables(self):
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self):
-        return self.non_trainable_weights
 
     def stateless_call(self, trainable_variables, non_trainable_variables, *args,
                        return_losses=False, training=False, rng=None, **kwargs):
