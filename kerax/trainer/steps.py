@@ -10,6 +10,7 @@ host reads them only when it reports them.
 import jax
 import jax.extend
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from kerax.layers import batch_mask
@@ -128,18 +129,42 @@ def _gather(data, idx):
     return jax.tree_util.tree_map(lambda a: a[idx], data)
 
 
+def _slice(data, start, size):
+    return jax.tree_util.tree_map(
+        lambda a: lax.dynamic_slice_in_dim(a, start, size, axis=0), data)
+
+
+def is_contiguous(idx, mask, num_samples):
+    """Whether a host plan `(steps, batch)` reads consecutive rows `s, s+1, ...` that are
+    all real and in bounds (an unshuffled epoch), so each step can slice its batch out of
+    the data instead of gathering it.
+
+    Example:
+    >>> import numpy as np
+    >>> idx = np.arange(8).reshape(2, 4)
+    >>> is_contiguous(idx, np.ones((2, 4), bool), 8), is_contiguous(idx[::-1], np.ones((2, 4), bool), 8)
+    (True, False)
+    """
+    flat = np.asarray(idx).reshape(-1)
+    if flat.size == 0 or np.ndim(idx) != 2 or not np.asarray(mask).all():
+        return False
+    return bool(flat[0] >= 0 and flat[-1] < num_samples and (np.diff(flat) == 1).all())
+
+
 # Gathering a whole execution's batches in one bulk gather before the loop is ~2x faster
 # than a small gather per step for small models on XLA:CPU; above this many bytes per
 # execution, each step gathers its own batch instead (bounded memory).
 BULK_GATHER_BYTES = 256 * 1024 * 1024
 
 
-def make_execution(step_fn, num_steps, unroll, logs_fn, bulk_gather=True):
+def make_execution(step_fn, num_steps, unroll, logs_fn, bulk_gather=True, contiguous=False):
     """`execute(ts, data, idx, mask) -> (ts, logs)`: `num_steps` steps in one program.
 
     `idx`/`mask` have shape `(num_steps, batch)`; the batches are gathered from `data`
     (x, y, sample_weight) on the device, all at once before the loop when `bulk_gather`,
-    else step by step. With `num_steps == 1` there is no loop at all.
+    else step by step. With `contiguous` (see `is_contiguous`) each step slices its batch
+    at `idx[step, 0]` instead: no gather, no copy of the epoch's data. With
+    `num_steps == 1` there is no loop at all.
     """
 
     def one(ts, batch, m):
@@ -147,7 +172,16 @@ def make_execution(step_fn, num_steps, unroll, logs_fn, bulk_gather=True):
         return step_fn(ts, (x, y, sw, m))
 
     def execute(ts, data, idx, mask):
-        if num_steps == 1:
+        if contiguous:
+            size = idx.shape[1]
+            if num_steps == 1:
+                ts = one(ts, _slice(data, idx[0, 0], size), mask[0])
+            else:
+                def body(carry, sm):
+                    return one(carry, _slice(data, sm[0], size), sm[1]), None
+
+                ts, _ = lax.scan(body, ts, (idx[:, 0], mask), unroll=unroll)
+        elif num_steps == 1:
             ts = one(ts, _gather(data, idx[0]), mask[0])
         elif bulk_gather:
             def body(carry, bm):
@@ -165,16 +199,26 @@ def make_execution(step_fn, num_steps, unroll, logs_fn, bulk_gather=True):
 
 
 def uses_randomness(fn, *args):
-    """Whether `fn(*args)` draws random numbers (inspected at trace time)."""
+    """Whether `fn(*args)` draws random numbers (inspected at trace time).
+
+    Only random operations whose results reach an output count: a key folded in and then
+    never drawn from (as containers do for every sub-layer) costs nothing once XLA drops
+    it, so it does not make the step split its key.
+    """
     names = ("threefry2x32", "random_bits", "random_split", "random_fold_in", "random_seed")
+    literal = jax.extend.core.Literal
 
     def walk(jaxpr):
-        for eqn in jaxpr.eqns:
+        live = {v for v in jaxpr.outvars if not isinstance(v, literal)}
+        for eqn in reversed(jaxpr.eqns):
+            if not (eqn.effects or any(v in live for v in eqn.outvars)):
+                continue
             if eqn.primitive.name in names:
                 return True
             for sub in jax.extend.core.jaxprs_in_params(eqn.params):
                 if walk(sub):
                     return True
+            live.update(v for v in eqn.invars if not isinstance(v, literal))
         return False
 
     return walk(jax.make_jaxpr(fn)(*args).jaxpr)

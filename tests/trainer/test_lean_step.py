@@ -1,0 +1,102 @@
+"""The lean training step: what it skips when a feature is off gives the same numbers.
+
+Each piece of step overhead that is skipped (the RNG split, the gather of unshuffled
+batches, the optimizer's injected-hyperparameter scaffolding) must leave the training
+trajectory unchanged.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import kerax
+from kerax.trainer import steps as steps_lib
+
+
+def _data(n=48, d=5, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, d)).astype("float32"),
+            rng.integers(0, classes, n).astype("int32"))
+
+
+def _model(*layers, optimizer="adam"):
+    model = kerax.Sequential([kerax.Input((5,)), *layers, kerax.layers.Dense(3)])
+    model.compile(optimizer=optimizer, metrics=["accuracy"],
+                  loss=kerax.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+# ---------------------------------------------------------------- randomness --
+@pytest.mark.parametrize("layers, expected", [
+    ((), False),                                          # a folded-in key, never drawn
+    ((kerax.layers.Dense(4),), False),
+    ((kerax.layers.Dropout(0.5),), True),
+    ((kerax.layers.Dense(4), kerax.layers.GaussianNoise(0.1)), True),
+])
+def test_uses_randomness_counts_only_keys_that_are_drawn(layers, expected):
+    model = _model(*layers)
+    x, _ = _data()
+    model.build((None, 5))
+    variables = model.variables
+
+    def forward(key):
+        return model.apply(variables, jnp.asarray(x[:4]), training=True, rng=key)
+
+    assert steps_lib.uses_randomness(forward, jax.random.PRNGKey(0)) is expected
+
+
+def test_uses_randomness_sees_a_key_returned_in_the_state():
+    def forward(key):
+        return jnp.ones(2), {"key": jax.random.split(key)[0]}
+
+    assert steps_lib.uses_randomness(forward, jax.random.PRNGKey(0))
+
+
+def test_dropout_still_draws_a_new_mask_every_step():
+    x, y = _data()
+    model = _model(kerax.layers.Dropout(0.5))
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    before = np.asarray(jax.random.key_data(model._train_rng))
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    assert not np.array_equal(before, np.asarray(jax.random.key_data(model._train_rng)))
+
+
+# ---------------------------------------------------------- contiguous plans --
+@pytest.mark.parametrize("idx, mask, n, expected", [
+    (np.arange(8).reshape(2, 4), np.ones((2, 4), bool), 8, True),
+    (np.arange(4, 12).reshape(2, 4), np.ones((2, 4), bool), 12, True),
+    (np.arange(8).reshape(2, 4)[::-1], np.ones((2, 4), bool), 8, False),   # shuffled
+    (np.arange(8).reshape(2, 4), np.ones((2, 4), bool), 7, False),         # past the end
+    (np.arange(8).reshape(2, 4), np.array([[1, 1, 1, 1], [1, 1, 0, 0]], bool), 8, False),
+    (np.array([[0, 1], [5, 6]]), np.ones((2, 2), bool), 8, False),           # a jump
+    (np.zeros((0, 4), np.int32), np.zeros((0, 4), bool), 8, False),
+])
+def test_is_contiguous(idx, mask, n, expected):
+    assert steps_lib.is_contiguous(idx, mask, n) is expected
+
+
+def _fit_from(start, x, y):
+    model = _model()
+    model.build((None, 5))
+    model.set_weights(start)
+    history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    return model, history
+
+
+def test_unshuffled_fit_slices_batches_with_the_same_result(monkeypatch):
+    x, y = _data()
+    first = _model()
+    first.build((None, 5))
+    start = [np.asarray(w) for w in first.get_weights()]
+
+    sliced, history = _fit_from(start, x, y)
+    assert any(sig[-1] for sig in sliced._programs if sig[0] == "train")
+    monkeypatch.setattr(steps_lib, "is_contiguous", lambda *a: False)
+    gathered, gathered_history = _fit_from(start, x, y)
+    assert not any(sig[-1] for sig in gathered._programs if sig[0] == "train")
+
+    for a, b in zip(sliced.get_weights(), gathered.get_weights()):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(history.history["loss"], gathered_history.history["loss"],
+                               rtol=1e-6)
