@@ -245,11 +245,11 @@ class Trainer:
     _opt_mask_signature = None
 
     # ------------------------------------------------------------ programs --
-    def _program(self, kind, num_steps, example_args=None):
+    def _program(self, kind, num_steps, example_args=None, contiguous=False):
         """A jitted execution per (kind, steps, trainable mask); jit handles new shapes."""
         mask = self._trainable_mask()
         bulk = num_steps * self.__dict__.get("_batch_bytes", 0) <= steps_lib.BULK_GATHER_BYTES
-        sig = (kind, num_steps, _signature(mask), placement.program_key(), bulk)
+        sig = (kind, num_steps, _signature(mask), placement.program_key(), bulk, contiguous)
         fn = self._programs.get(sig)
         if fn is not None:
             return fn
@@ -266,7 +266,7 @@ class Trainer:
             def logs_fn(ms):
                 return {**self._metric_results(ms), flag: ms[flag]}
 
-            body = steps_lib.make_execution(step, num_steps, unroll, logs_fn, bulk)
+            body = steps_lib.make_execution(step, num_steps, unroll, logs_fn, bulk, contiguous)
             fn = placement.jit_execution(body, example_args[0], self, kind == "train")
         self._programs[sig] = fn
         self.compile_counts[kind] = self.compile_counts.get(kind, 0) + 1
@@ -434,7 +434,12 @@ class Trainer:
             size = min(k, steps - start)
             args = (adapter.data,) + adapter.place_plan(idx[start:start + size],
                                                         mask[start:start + size])
-            program = self._program("train", size, (ts,) + args)
+            # An unshuffled plan slices its batches out of the data instead of gathering.
+            contiguous = (adapter.shuffle is False and placement.current() is None
+                          and steps_lib.is_contiguous(idx[start:start + size],
+                                                      mask[start:start + size],
+                                                      adapter.num_samples))
+            program = self._program("train", size, (ts,) + args, contiguous)
             cbs.on_train_batch_begin(start)
             ts, logs = program(ts, *args)
             logs = dict(logs)
