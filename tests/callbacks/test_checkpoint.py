@@ -149,3 +149,29 @@ def test_sigkill_during_writes_keeps_last_committed_step(tmp_path):
         assert mgr.latest_step() == expected[0], point
         assert same_bits(tree, expected[1]), point
         assert meta["tree"] == ("a" if expected[1] is a else "b")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "int8", "bool", "uint32"])
+def test_device_checksum_sees_any_single_change(dtype):
+    from kerax.checkpoint import checksums
+
+    base = (np.arange(24) % 7 == 0) if dtype == "bool" else np.arange(24) % 100
+    a = jnp.asarray(base.reshape(4, 6), dtype=dtype)
+    digest = checksums.to_hex(checksums.device_checksum(a))
+    changed = {checksums.to_hex(checksums.device_checksum(
+        a.at[i // 6, i % 6].set(~a[i // 6, i % 6] if dtype == "bool" else a[i // 6, i % 6] + 1)))
+        for i in range(24)}
+    swapped = checksums.to_hex(checksums.device_checksum(a[::-1]))
+    assert digest not in changed and len(changed) == 24 and swapped != digest
+    assert checksums.to_hex(checksums.device_checksum(jnp.array(a))) == digest
+
+
+def test_device_arrays_restore_onto_a_given_sharding(tmp_path):
+    mgr = CheckpointManager(tmp_path, async_write=False)
+    mgr.save(1, {"w": jnp.arange(6.0), "h": np.ones(2)})
+    device = jax.devices()[-1]
+    tree, _ = mgr.restore(1, like={"w": np.zeros(6, np.float32), "h": np.zeros(2)},
+                          shardings={"w": jax.sharding.SingleDeviceSharding(device),
+                                     "h": None})
+    assert tree["w"].devices() == {device} and isinstance(tree["h"], np.ndarray)
+    assert tree["w"].tolist() == list(range(6))
