@@ -15,6 +15,12 @@ class PyDataset:
     this thread. `fit()` reads each batch once per epoch, which a generator cannot
     guarantee.
 
+    The batch index is `fit()`'s data position: a `fit()` interrupted and resumed with
+    `kerax.callbacks.BackupAndRestore(save_freq=N)` continues at the next index of the
+    same epoch, exactly as the uninterrupted run (provided `__getitem__` returns the same
+    batch for the same index). A Python generator cannot be rewound, so a resume in the
+    middle of an epoch continues with the generator's next batches and warns.
+
     Args:
         workers: how many threads (or processes) read batches in parallel.
         use_multiprocessing: use processes instead of threads (the dataset must then

@@ -150,3 +150,26 @@ def test_stream_errors():
         m.fit(Batches(x, y, 8), y, verbose=0)
     with pytest.raises(ValueError, match="`validation_split` is only supported for NumPy"):
         m.fit(Batches(x, y, 8), validation_split=0.2, verbose=0)
+
+
+def test_tf_data_dataset(reference):
+    tf = pytest.importorskip("tensorflow")
+    x, y = _data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    m = _model()
+    h = m.fit(ds, epochs=2, verbose=0)
+    _check(m, h, reference)
+    np.testing.assert_allclose(m.predict(ds, verbose=0), m.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_torch_data_loader(reference):
+    torch = pytest.importorskip("torch")
+    x, y = _data()
+    ds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    loader = torch.utils.data.DataLoader(ds, batch_size=8, shuffle=False)
+    m = _model()
+    h = m.fit(loader, epochs=2, verbose=0)
+    _check(m, h, reference)
+    np.testing.assert_allclose(m.evaluate(loader, verbose=0), m.evaluate(x, y, verbose=0),
+                               rtol=1e-5)
