@@ -688,6 +688,8 @@ def _should_validate(epoch, freq):
 
 
 def _unpack_validation(data):
+    if stream_data_adapter.is_stream(data):  # a PyDataset, generator, tf.data, grain, ...
+        return data, None, None
     if isinstance(data, (list, tuple)):
         if len(data) == 2:
             return data[0], data[1], None
@@ -695,7 +697,7 @@ def _unpack_validation(data):
             return tuple(data)
     raise ValueError(
         "`validation_data` must be a tuple `(x_val, y_val)` or `(x_val, y_val, "
-        f"val_sample_weight)`. Received a {type(data).__name__}."
+        f"val_sample_weight)`, or a dataset. Received a {type(data).__name__}."
     )
 
 
