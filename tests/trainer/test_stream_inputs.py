@@ -173,3 +173,19 @@ def test_torch_data_loader(reference):
     _check(m, h, reference)
     np.testing.assert_allclose(m.evaluate(loader, verbose=0), m.evaluate(x, y, verbose=0),
                                rtol=1e-5)
+
+
+def test_validation_data_may_be_a_dataset():
+    x, y = _data()
+    expected = _model().evaluate(x, y, verbose=0, return_dict=True)
+    for train in [Batches(x, y, 8), x]:
+        m = _model()
+        m.compile(kerax.optimizers.SGD(0.0),
+                  kerax.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+        kw = {} if train is not x else {"y": y, "batch_size": 8}
+        h = m.fit(train, validation_data=Batches(x, y, 7), verbose=0, **kw)
+        np.testing.assert_allclose(h.history["val_loss"], [expected["loss"]], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"`validation_data` must be a tuple .*or a dataset\. "
+                                         r"Received a dict"):
+        _model().fit(x, y, validation_data={"x": x}, verbose=0)
