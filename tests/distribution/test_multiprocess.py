@@ -36,6 +36,8 @@ def test_two_processes_train_data_parallel_to_identical_params(tmp_path):
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err[-3000:]
     assert not (tmp_path / "backup").exists()  # deleted once, when the resumed fit ended
+    sharded, _ = CheckpointManager(tmp_path / "sharded").restore()  # written by 2 processes
+    np.testing.assert_array_equal(sharded["w"], np.arange(32, dtype=np.float32).reshape(8, 4))
     ranks = [np.load(tmp_path / f"rank{r}.npz") for r in range(2)]
     for name in ranks[0].files:
         np.testing.assert_array_equal(ranks[0][name], ranks[1][name])
