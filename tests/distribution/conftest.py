@@ -37,14 +37,14 @@ def make_model(hidden=32, built=True, seed=0, optimizer="adam", steps_per_execut
     return model
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def data():
     rng = np.random.default_rng(0)
     return (rng.normal(size=(96, 16)).astype("float32"),
             rng.normal(size=(96, 8)).astype("float32"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reference(data):
     """Single-device training: initial weights, final weights, history, eval, predict."""
     kd.set_distribution(None)
