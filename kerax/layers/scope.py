@@ -99,12 +99,13 @@ class ApplyScope:
         if rng is None and self.rng is not None:
             rng = name_key(self.rng, name)
         if name not in self.params and name not in self.state:
-            if not self.initializing:
+            if not self.initializing and _has_variables(child):
                 raise ValueError(
                     f"No variables for sub-layer '{name}' of '{self.owner.name}': the "
                     "variables passed to `apply` do not match this model. Create them with "
                     "`model.init(...)` on the same model."
                 )
+        if name not in self.params and name not in self.state and self.initializing:
             with jax.ensure_compile_time_eval():
                 variables = child.init(name_key(self.key, name), *args, **kwargs)
             if variables["params"]:
@@ -116,6 +117,13 @@ class ApplyScope:
         if new_state:
             self.state[name] = new_state
         return outputs
+
+
+def _has_variables(layer):
+    """Whether `layer` has (or, unbuilt, may have) variables: a variable-less child such
+    as Dropout has no entry in its parent's pytree."""
+    v = layer.variables
+    return v is None or bool(jax.tree_util.tree_leaves(v))
 
 
 def any_symbolic(tree):
