@@ -63,7 +63,7 @@ def _model(k=1):
     return m
 
 
-def _run(make_source, tmp_path, at, k=1, epochs=3, save_freq=2):
+def _run(make_source, tmp_path, at, k=1, epochs=2, save_freq=2):
     """Weights and history of an uninterrupted run and of an interrupted + resumed one."""
     plain = _model(k)
     h_plain = plain.fit(make_source(), epochs=epochs, verbose=0)
@@ -96,7 +96,7 @@ def test_py_dataset_resumes_mid_epoch_bit_exact(tmp_path, k, at):
 
     plain, h_plain, resumed, h = _run(lambda: Logged(x, y), tmp_path, at, k)
     # The resumed run starts epoch 1 at batch 4 (the last backup), not at batch 0.
-    assert len(h.history["loss"]) == 2
+    assert len(h.history["loss"]) == 1
     _assert_bit_exact(plain, h_plain, resumed, h)
 
 
