@@ -202,8 +202,10 @@ class CheckpointManager:
         names, arrays, impls, _ = flatten(tree, copy=self._asynchronous())
         metadata = json.loads(json.dumps(metadata or {}))  # a private, JSON-clean copy
         # Device checksums start now, on the arrays' devices, with no host transfer.
-        digests = [checksums.device_checksum(a) if isinstance(a, jax.Array)
-                   else checksums.sha256_array(a) for a in arrays]
+        on_device = iter(checksums.device_checksums(
+            [a for a in arrays if isinstance(a, jax.Array)]))
+        digests = [next(on_device) if isinstance(a, jax.Array) else checksums.sha256_array(a)
+                   for a in arrays]
         args = (int(step), names, arrays, impls, digests, metadata)
         if self._asynchronous():
             self._thread = threading.Thread(target=self._write_guarded, args=args,
@@ -415,8 +417,9 @@ def _read_arrays(root, entries, targets):
         ) from None
     arrays = [payload.get(f"a{i}") for i in range(len(entries))]
     # Every device checksum is started before any is read.
-    digests = [checksums.device_checksum(a) if isinstance(a, jax.Array) else None
-               for a in arrays]
+    on_device = iter(checksums.device_checksums(
+        [a for a in arrays if isinstance(a, jax.Array)]))
+    digests = [next(on_device) if isinstance(a, jax.Array) else None for a in arrays]
     out = []
     for entry, a, digest in zip(entries, arrays, digests):
         kind = "sha256" if "sha256" in entry else "checksum"

@@ -56,7 +56,6 @@ def _position(shape):
     return pos
 
 
-@jax.jit
 def _sums(x):
     w = _words(x)
     pos = _position(w.shape)
@@ -66,20 +65,32 @@ def _sums(x):
     return jnp.stack([first, second])
 
 
-def device_checksum(a):
-    """Starts computing the checksum of a `jax.Array` (asynchronously, on its devices).
+_all_sums = jax.jit(lambda arrays: [_sums(a) for a in arrays])
 
-    Every process holding a part of `a` must call it. Pass the result to `to_hex`.
+
+def device_checksums(arrays):
+    """Starts computing the checksums of a list of `jax.Array`s, on their devices.
+
+    One program for the whole list when the arrays share their devices (one per array
+    otherwise). Every process holding a part of an array must call it. Pass each result
+    to `to_hex`.
 
     Example:
     >>> import jax.numpy as jnp
-    >>> to_hex(device_checksum(jnp.arange(4.0))) == to_hex(device_checksum(jnp.arange(4.0)))
+    >>> a, b = device_checksums([jnp.arange(4.0), jnp.arange(4.0)])
+    >>> to_hex(a) == to_hex(b)
     True
     """
-    return _sums(a)
+    arrays = list(arrays)
+    if not arrays:
+        return []
+    try:
+        return _all_sums(arrays)
+    except ValueError:  # arrays on different devices: one program each
+        return [_all_sums([a])[0] for a in arrays]
 
 
 def to_hex(sums):
-    """The 16-hex-digit string of a `device_checksum` result."""
+    """The 16-hex-digit string of a `device_checksums` result."""
     first, second = (int(v) for v in np.asarray(sums))
     return f"{first:08x}{second:08x}"

@@ -157,13 +157,13 @@ def test_device_checksum_sees_any_single_change(dtype):
 
     base = (np.arange(24) % 7 == 0) if dtype == "bool" else np.arange(24) % 100
     a = jnp.asarray(base.reshape(4, 6), dtype=dtype)
-    digest = checksums.to_hex(checksums.device_checksum(a))
-    changed = {checksums.to_hex(checksums.device_checksum(
-        a.at[i // 6, i % 6].set(~a[i // 6, i % 6] if dtype == "bool" else a[i // 6, i % 6] + 1)))
-        for i in range(24)}
-    swapped = checksums.to_hex(checksums.device_checksum(a[::-1]))
-    assert digest not in changed and len(changed) == 24 and swapped != digest
-    assert checksums.to_hex(checksums.device_checksum(jnp.array(a))) == digest
+    variants = [a, jnp.array(a), a[::-1]] + [
+        a.at[i // 6, i % 6].set(~a[i // 6, i % 6] if dtype == "bool" else a[i // 6, i % 6] + 1)
+        for i in range(24)]
+    digest, copy, swapped, *changed = map(checksums.to_hex,
+                                          checksums.device_checksums(variants))
+    assert copy == digest and swapped != digest
+    assert digest not in changed and len(set(changed)) == 24
 
 
 def test_device_arrays_restore_onto_a_given_sharding(tmp_path):
