@@ -29,13 +29,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerax.checkpoint import checksums, multihost
+from kerax.checkpoint.array_reader import (ARRAYS, path_name, read_arrays,
+                                          validate_structure)
 from kerax.errors import CheckpointCorruptedError
 
 _STEP_DIR = re.compile(r"^step_(\d+)$")
 # Background writes in flight in this process, per directory: a new manager on the same
 # directory (a `fit` restarted after an exception) waits for them before cleaning up.
 _IN_FLIGHT = {}
-_ARRAYS = "arrays"
 _HASH_PART = ".sha256-"
 
 
@@ -45,18 +46,6 @@ def _sha256_file(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _path_name(path):
-    parts = []
-    for k in path:
-        for attr in ("key", "idx", "name"):
-            if hasattr(k, attr):
-                parts.append(str(getattr(k, attr)))
-                break
-        else:
-            parts.append(str(k))
-    return "/".join(parts) or "<root>"
 
 
 def _is_key(leaf):
@@ -82,7 +71,7 @@ def flatten(tree, copy=True):
     names, arrays, impls = [], [], []
     for path, leaf in flat:
         a, impl = _snapshot(leaf, copy)
-        names.append(_path_name(path))
+        names.append(path_name(path))
         arrays.append(a)
         impls.append(impl)
     return names, arrays, impls, treedef
@@ -233,7 +222,7 @@ class CheckpointManager:
         multihost.sync(barrier + ":begin")
         payload = {f"a{i}": a for i, a in enumerate(arrays)}
         if payload:  # every process writes the shards it holds
-            ocp.PyTreeCheckpointer().save(os.path.join(tmp, _ARRAYS), payload)
+            ocp.PyTreeCheckpointer().save(os.path.join(tmp, ARRAYS), payload)
         multihost.sync(barrier + ":written")
         files = _list_files(tmp)
         hashes = {rel: _sha256_file(os.path.join(tmp, rel)) for rel in multihost.share(files)}
@@ -381,92 +370,14 @@ class CheckpointManager:
         entries = manifest["arrays"]
         targets = [None] * len(entries)
         if like is not None:
-            _validate_structure(entries, like, self.step_dir(step))
+            validate_structure(entries, like, self.step_dir(step))
             if shardings is not None:
                 targets = jax.tree_util.tree_structure(like).flatten_up_to(shardings)
         root = self.step_dir(step)
-        arrays = _read_arrays(root, entries, targets)
+        arrays = read_arrays(root, entries, targets)
         with open(os.path.join(root, "metadata.json")) as f:
             metadata = json.load(f)
         if like is None:
             return {e["name"]: a for e, a in zip(entries, arrays)}, metadata
         treedef = jax.tree_util.tree_structure(like)
         return jax.tree_util.tree_unflatten(treedef, arrays), metadata
-
-
-def _read_arrays(root, entries, targets):
-    """Reads the arrays of `root` onto their target shardings and checks their digests."""
-    import orbax.checkpoint as ocp
-
-    local = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
-    restore_args = {}
-    for i, (entry, target) in enumerate(zip(entries, targets)):
-        if "sha256" in entry:  # saved from the host (or by kerax.checkpoint/1)
-            restore_args[f"a{i}"] = ocp.RestoreArgs(restore_type=np.ndarray)
-        else:
-            restore_args[f"a{i}"] = ocp.ArrayRestoreArgs(
-                sharding=target or local, global_shape=tuple(entry["shape"]),
-                dtype=np.dtype(entry["dtype"]))
-    try:
-        payload = ocp.PyTreeCheckpointer().restore(
-            os.path.join(root, _ARRAYS), args=ocp.args.PyTreeRestore(
-                restore_args=restore_args)) if entries else {}
-    except Exception as e:  # a corrupted store orbax notices itself
-        raise CheckpointCorruptedError(
-            f"Checkpoint {root} could not be read ({type(e).__name__}: {e})."
-        ) from None
-    arrays = [payload.get(f"a{i}") for i in range(len(entries))]
-    # Every device checksum is started before any is read.
-    on_device = iter(checksums.device_checksums(
-        [a for a in arrays if isinstance(a, jax.Array)]))
-    digests = [next(on_device) if isinstance(a, jax.Array) else None for a in arrays]
-    out = []
-    for entry, a, digest in zip(entries, arrays, digests):
-        kind = "sha256" if "sha256" in entry else "checksum"
-        if a is None:
-            ok = False
-        elif kind == "sha256":
-            a = np.asarray(a)
-            ok = checksums.sha256_array(a) == entry["sha256"]
-        else:
-            ok = checksums.to_hex(digest) == entry["checksum"]
-        if not ok:
-            raise CheckpointCorruptedError(
-                f"Array {entry['name']!r} in checkpoint {root} does not match its {kind} "
-                "from manifest.json: the checkpoint is corrupted. Restore an earlier step."
-            )
-        if entry.get("key_impl"):
-            a = jax.random.wrap_key_data(a, impl=entry["key_impl"])
-        out.append(a)
-    return out
-
-
-def _validate_structure(entries, like, where):
-    names, shapes = [], []
-    for path, leaf in jax.tree_util.tree_flatten_with_path(like)[0]:
-        names.append(_path_name(path))
-        if isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype,
-                                                                 jax.dtypes.prng_key):
-            leaf = jax.random.key_data(leaf)
-        shapes.append((tuple(np.shape(leaf)), np.dtype(getattr(leaf, "dtype", None)
-                                                       or np.asarray(leaf).dtype).str))
-    # Arrays match by position (as Keras' weight files do), so auto-generated layer
-    # names that differ between two constructions of the same model do not matter.
-    if len(entries) != len(names):
-        saved = [e["name"] for e in entries]
-        missing = [n for n in names if n not in saved]
-        extra = [n for n in saved if n not in names]
-        raise ValueError(
-            f"Checkpoint {where} does not match the model: it holds {len(entries)} arrays "
-            f"but the model's training state has {len(names)}. Expected but not in the "
-            f"checkpoint: {missing[:5]}; in the checkpoint but not expected: {extra[:5]}. "
-            "Restore into the same architecture (and optimizer) that wrote it."
-        )
-    for e, name, (shape, dtype) in zip(entries, names, shapes):
-        if tuple(e["shape"]) != shape or e["dtype"] != dtype:
-            raise ValueError(
-                f"Checkpoint {where} does not match the model: {e['name']!r} was saved with "
-                f"shape {tuple(e['shape'])} and dtype {np.dtype(e['dtype'])}, but the model's "
-                f"{name!r} has shape {shape} and dtype {np.dtype(dtype)}. Restore into the "
-                "same architecture that wrote it."
-            )

@@ -1,0 +1,107 @@
+"""Reading a checkpoint step's arrays onto their target shardings, and checking them.
+
+Each array saved from a device is read straight onto the sharding it is given (each
+process reads only the shards it holds) and checked against its layout-independent
+checksum; arrays saved from the host come back as numpy arrays, checked by sha256.
+"""
+
+import os
+
+import jax
+import numpy as np
+
+from kerax.checkpoint import checksums
+from kerax.errors import CheckpointCorruptedError
+
+ARRAYS = "arrays"  # the orbax directory inside a step
+
+
+def path_name(path):
+    """`a/b/0` for a pytree key path (how arrays are named in the manifest)."""
+    parts = []
+    for k in path:
+        for attr in ("key", "idx", "name"):
+            if hasattr(k, attr):
+                parts.append(str(getattr(k, attr)))
+                break
+        else:
+            parts.append(str(k))
+    return "/".join(parts) or "<root>"
+
+
+def read_arrays(root, entries, targets):
+    """Reads the arrays of `root` onto their target shardings and checks their digests."""
+    import orbax.checkpoint as ocp
+
+    local = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    restore_args = {}
+    for i, (entry, target) in enumerate(zip(entries, targets)):
+        if "sha256" in entry:  # saved from the host (or by kerax.checkpoint/1)
+            restore_args[f"a{i}"] = ocp.RestoreArgs(restore_type=np.ndarray)
+        else:
+            restore_args[f"a{i}"] = ocp.ArrayRestoreArgs(
+                sharding=target or local, global_shape=tuple(entry["shape"]),
+                dtype=np.dtype(entry["dtype"]))
+    try:
+        payload = ocp.PyTreeCheckpointer().restore(
+            os.path.join(root, ARRAYS), args=ocp.args.PyTreeRestore(
+                restore_args=restore_args)) if entries else {}
+    except Exception as e:  # a corrupted store orbax notices itself
+        raise CheckpointCorruptedError(
+            f"Checkpoint {root} could not be read ({type(e).__name__}: {e})."
+        ) from None
+    arrays = [payload.get(f"a{i}") for i in range(len(entries))]
+    # Every device checksum is started before any is read.
+    on_device = iter(checksums.device_checksums(
+        [a for a in arrays if isinstance(a, jax.Array)]))
+    digests = [next(on_device) if isinstance(a, jax.Array) else None for a in arrays]
+    out = []
+    for entry, a, digest in zip(entries, arrays, digests):
+        kind = "sha256" if "sha256" in entry else "checksum"
+        if a is None:
+            ok = False
+        elif kind == "sha256":
+            a = np.asarray(a)
+            ok = checksums.sha256_array(a) == entry["sha256"]
+        else:
+            ok = checksums.to_hex(digest) == entry["checksum"]
+        if not ok:
+            raise CheckpointCorruptedError(
+                f"Array {entry['name']!r} in checkpoint {root} does not match its {kind} "
+                "from manifest.json: the checkpoint is corrupted. Restore an earlier step."
+            )
+        if entry.get("key_impl"):
+            a = jax.random.wrap_key_data(a, impl=entry["key_impl"])
+        out.append(a)
+    return out
+
+
+def validate_structure(entries, like, where):
+    names, shapes = [], []
+    for path, leaf in jax.tree_util.tree_flatten_with_path(like)[0]:
+        names.append(path_name(path))
+        if isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype,
+                                                                 jax.dtypes.prng_key):
+            leaf = jax.random.key_data(leaf)
+        shapes.append((tuple(np.shape(leaf)), np.dtype(getattr(leaf, "dtype", None)
+                                                       or np.asarray(leaf).dtype).str))
+    # Arrays match by position (as Keras' weight files do), so auto-generated layer
+    # names that differ between two constructions of the same model do not matter.
+    if len(entries) != len(names):
+        saved = [e["name"] for e in entries]
+        missing = [n for n in names if n not in saved]
+        extra = [n for n in saved if n not in names]
+        raise ValueError(
+            f"Checkpoint {where} does not match the model: it holds {len(entries)} arrays "
+            f"but the model's training state has {len(names)}. Expected but not in the "
+            f"checkpoint: {missing[:5]}; in the checkpoint but not expected: {extra[:5]}. "
+            "Restore into the same architecture (and optimizer) that wrote it."
+        )
+    for e, name, (shape, dtype) in zip(entries, names, shapes):
+        if tuple(e["shape"]) != shape or e["dtype"] != dtype:
+            raise ValueError(
+                f"Checkpoint {where} does not match the model: {e['name']!r} was saved with "
+                f"shape {tuple(e['shape'])} and dtype {np.dtype(e['dtype'])}, but the model's "
+                f"{name!r} has shape {shape} and dtype {np.dtype(dtype)}. Restore into the "
+                "same architecture that wrote it."
+            )
