@@ -46,8 +46,14 @@ def call_symbolic(layer, args, kwargs):
     specs = jax.tree_util.tree_map(_to_spec, args, is_leaf=is_kt)
     kw = {k: v for k, v in kwargs.items() if k not in ("training", "rng")}
     kw_specs = jax.tree_util.tree_map(_to_spec, kw, is_leaf=is_kt)
+    # Check the input spec on the symbolic shape first, so errors show `None` batch axes.
+    from kerax.layers.input_spec import assert_input_compatibility
+
+    first_arg = args[0] if args and is_kt(args[0]) else None
+    assert_input_compatibility(layer, layer.input_spec, first_arg)
     if layer.variables is None:
         layer.build_eagerly(*specs)
+        assert_input_compatibility(layer, layer.input_spec, first_arg)
     out = jax.eval_shape(lambda v, a, k: layer.apply(v, *a, **k)[0],
                          layer.variables, specs, kw_specs)
     first = jax.tree_util.tree_leaves(args, is_leaf=is_kt)

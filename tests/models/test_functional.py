@@ -270,3 +270,10 @@ def test_to_json_model_from_json_and_clone_model(keras):
     assert [w.shape for w in cloned.get_weights()] == [w.shape for w in model.get_weights()]
     from_keras = kerax.models.model_from_json(_two_headed(keras).to_json())
     assert [l.name for l in from_keras.layers] == [l.name for l in model.layers]
+
+
+def test_symbolic_call_error_shows_the_unknown_batch_axis():
+    with pytest.raises(kerax.errors.LayerShapeError,
+                       match=r"Conv2D 'bad_conv': expected rank 4, received input of shape "
+                             r"\(None, 3\)"):
+        kerax.layers.Conv2D(2, 3, name="bad_conv")(kerax.Input((3,)))
