@@ -123,14 +123,15 @@ class ModelCheckpoint(MonitorCallback):
                 "Please specify a non-directory filepath for ModelCheckpoint. Filepath used "
                 f"is an existing directory: {filepath}"
             )
-        if multihost.is_primary():
-            dirname = os.path.dirname(filepath)
-            if dirname:
-                os.makedirs(dirname, exist_ok=True)
-            if self.save_weights_only:
-                self.model.save_weights(filepath, overwrite=True)
-            else:
-                self.model.save(filepath, overwrite=True)
+        with multihost.host_copies(self.model):  # every process gathers split arrays
+            if multihost.is_primary():
+                dirname = os.path.dirname(filepath)
+                if dirname:
+                    os.makedirs(dirname, exist_ok=True)
+                if self.save_weights_only:
+                    self.model.save_weights(filepath, overwrite=True)
+                else:
+                    self.model.save(filepath, overwrite=True)
         multihost.sync(f"kerax-model-checkpoint:{os.path.abspath(filepath)}")
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")

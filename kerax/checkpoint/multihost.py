@@ -6,6 +6,8 @@ into place; barriers keep the others from reading a step before it is committed.
 single process each helper is a no-op.
 """
 
+import contextlib
+
 import jax
 import numpy as np
 
@@ -41,3 +43,41 @@ def first_failure(index):
     found = np.asarray(multihost_utils.process_allgather(np.asarray([index], np.int64)))
     found = found[found >= 0]
     return int(found.min()) if found.size else -1
+
+
+def _split_across_processes(a):
+    return (isinstance(a, jax.Array) and not a.is_fully_addressable
+            and not a.is_fully_replicated)
+
+
+@contextlib.contextmanager
+def host_copies(model):
+    """Swaps the model's variables and optimizer state for whole host copies, meanwhile.
+
+    A collective: every process must enter it. Arrays sharded across processes (e.g. a
+    kernel split over a "model" axis that spans hosts) are gathered with
+    `process_allgather`, so `model.save` / `save_weights` on the primary process can read
+    them; with one process, or when nothing is split across processes, it does nothing.
+    """
+    opt = getattr(model, "optimizer", None)
+    trees = {"variables": model.variables, "opt": getattr(opt, "state", None)}
+    if not is_multiprocess() or not any(
+            _split_across_processes(a) for a in jax.tree_util.tree_leaves(trees)):
+        yield
+        return
+    from jax.experimental import multihost_utils
+
+    def gather(a):
+        return np.asarray(multihost_utils.process_allgather(a, tiled=True)) \
+            if _split_across_processes(a) else a
+
+    host = jax.tree_util.tree_map(gather, trees)
+    model.variables = host["variables"]
+    if opt is not None:
+        opt.state = host["opt"]
+    try:
+        yield
+    finally:
+        model.variables = trees["variables"]
+        if opt is not None:
+            opt.state = trees["opt"]

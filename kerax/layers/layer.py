@@ -543,7 +543,7 @@ class Layer:
         [(3, 2), (2,)]
         """
         self._require_built("get_weights")
-        return [np.asarray(_get_path(self._variables[c], p))
+        return [_to_numpy(_get_path(self._variables[c], p))
                 for c, p in self._weight_leaves(self._variables)]
 
     def set_weights(self, weights):
@@ -700,6 +700,16 @@ def _flatten_layers(value, suffix=""):
     elif isinstance(value, dict):
         for k, v in value.items():
             yield from _flatten_layers(v, f"{suffix}_{k}")
+
+
+def _to_numpy(a):
+    """A whole host copy; an array split across processes is gathered (a collective: with
+    several processes, every process calls `get_weights`, as every process runs `fit`)."""
+    if isinstance(a, jax.Array) and not a.is_fully_addressable and not a.is_fully_replicated:
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(a, tiled=True))
+    return np.asarray(a)
 
 
 def _get_path(tree, path):

@@ -41,6 +41,25 @@ def _sharded_round_trip(directory):
         np.testing.assert_array_equal(shard.data, value[shard.index])
 
 
+def _model_parallel_model_checkpoint(x, y, out_dir, rank):
+    """ModelCheckpoint of a model whose kernels are split over a "model" axis: every
+    process gathers, process 0 writes one whole .keras file."""
+    mesh = kd.DeviceMesh((2, 2), axis_names=("batch", "model"))
+    layout = kd.LayoutMap(mesh)
+    layout[".*kernel"] = (None, "model")
+    kd.set_distribution(kd.ModelParallel(layout_map=layout, batch_dim_name="batch"))
+    model = kerax.Sequential([kerax.Input((16,)), kerax.layers.Dense(32, activation="relu"),
+                              kerax.layers.Dense(8)])
+    model.compile(optimizer="adam", loss="mse")
+    path = os.path.join(out_dir, "model_parallel.keras")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False,
+              callbacks=[kerax.callbacks.ModelCheckpoint(path)])
+    kernel = model.layers[0].variables["params"]["kernel"]
+    assert not kernel.is_fully_addressable and not kernel.is_fully_replicated
+    np.savez(os.path.join(out_dir, f"model_parallel_rank{rank}.npz"), *model.get_weights())
+    kd.set_distribution(kd.DataParallel())
+
+
 def main(rank, port, mode, out_dir):
     address = f"127.0.0.1:{port}"
     kd.initialize(address, num_processes=2, process_id=rank,
@@ -72,6 +91,7 @@ def main(rank, port, mode, out_dir):
         np.savez(os.path.join(out_dir, f"rank{rank}.npz"), *model.get_weights(),
                  loss=np.asarray(first.history["loss"] + second.history["loss"]))
         _sharded_round_trip(os.path.join(out_dir, "sharded"))
+        _model_parallel_model_checkpoint(x, y, out_dir, rank)
         print("done", flush=True)
         return
 

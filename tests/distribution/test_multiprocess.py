@@ -38,6 +38,13 @@ def test_two_processes_train_data_parallel_to_identical_params(tmp_path):
     assert not (tmp_path / "backup").exists()  # deleted once, when the resumed fit ended
     sharded, _ = CheckpointManager(tmp_path / "sharded").restore()  # written by 2 processes
     np.testing.assert_array_equal(sharded["w"], np.arange(32, dtype=np.float32).reshape(8, 4))
+    # A ModelParallel model (kernels split over processes): one whole .keras file, written
+    # by process 0 after every process gathered, equal to what each rank's get_weights saw.
+    loaded = kerax.saving.load_model(tmp_path / "model_parallel.keras")
+    for r in range(2):
+        seen = np.load(tmp_path / f"model_parallel_rank{r}.npz")
+        for i, w in enumerate(loaded.get_weights()):
+            np.testing.assert_array_equal(w, seen[f"arr_{i}"])
     ranks = [np.load(tmp_path / f"rank{r}.npz") for r in range(2)]
     for name in ranks[0].files:
         np.testing.assert_array_equal(ranks[0][name], ranks[1][name])
