@@ -57,7 +57,8 @@ class StepFunctions:
         reg = model.regularization_loss(params, added)
         return loss + reg if reg is not None else loss
 
-    def train_step(self, ts, batch):
+    def _train_update(self, ts, batch):
+        """One unguarded step: `(TrainState fields..., loss)` with the update applied."""
         x, y, sw, row_mask = batch
         model = self.model
         trainable, frozen = partition(ts.params, self.mask)
@@ -84,9 +85,14 @@ class StepFunctions:
         params = model.apply_constraints(combine(self.mask, new_trainable, frozen))
         metric_state = model.update_metric_state(ts.metric_state, loss, y, y_pred, sw, row_mask,
                                                  output_mask=out_mask)
+        return params, new_state, opt_state, metric_state, rng, loss
+
+    def train_step(self, ts, batch):
+        """The guarded step: forward, loss, gradients, update and metrics."""
+        row_mask = batch[3]
+        params, new_state, opt_state, metric_state, rng, loss = self._train_update(ts, batch)
         # A non-finite loss skips the step and every later one: the state stays as it was
-        # before the first bad step, and the host raises at the execution boundary. The
-        # selects fuse into the update's elementwise ops, so this costs ~nothing.
+        # before the first bad step, and the host raises at the execution boundary.
         # Steps with no real rows (filling a short final execution) are skipped likewise.
         bad = ts.metric_state[FIRST_BAD_STEP]
         has_rows = jnp.any(row_mask)
@@ -99,6 +105,17 @@ class StepFunctions:
         return TrainState(keep(params, ts.params), keep(new_state, ts.state),
                           keep(opt_state, ts.opt_state), metric_state, rng,
                           ts.step + ok.astype(ts.step.dtype))
+
+    def train_step_unguarded(self, ts, batch):
+        """The step without the per-step selects, for batches that all have real rows.
+
+        It only records whether a loss was non-finite; `make_execution` then reruns the
+        execution with `train_step` from its initial state (see `two_phase`).
+        """
+        params, new_state, opt_state, metric_state, rng, loss = self._train_update(ts, batch)
+        bad = ts.metric_state[FIRST_BAD_STEP]
+        metric_state[FIRST_BAD_STEP] = jnp.where((bad < 0) & ~jnp.isfinite(loss), ts.step, bad)
+        return TrainState(params, new_state, opt_state, metric_state, rng, ts.step + 1)
 
     def test_step(self, ts, batch):
         x, y, sw, row_mask = batch
@@ -157,7 +174,27 @@ def is_contiguous(idx, mask, num_samples):
 BULK_GATHER_BYTES = 256 * 1024 * 1024
 
 
-def make_execution(step_fn, num_steps, unroll, logs_fn, bulk_gather=True, contiguous=False):
+# Executions of models whose params and optimizer state fit in this many bytes can run
+# their steps unguarded (see `make_execution`): the per-step selects of the non-finite
+# guard are a noticeable share of a tiny model's step, while the price, keeping the
+# execution's initial state alive, is small for such models.
+UNGUARDED_MAX_STATE_BYTES = 1024 * 1024
+
+
+def _state_bytes(ts):
+    leaves = jax.tree_util.tree_leaves((ts.params, ts.opt_state))
+    return sum(int(np.prod(a.shape)) * jnp.dtype(a.dtype).itemsize for a in leaves)
+
+
+def can_run_unguarded(mask, unroll):
+    """Whether a host plan's execution may use the unguarded loop: every step has a real
+    row (a step without one must be skipped, which only the guarded step does)."""
+    mask = np.asarray(mask)
+    return unroll is not True and mask.shape[0] > 1 and bool(mask.any(axis=1).all())
+
+
+def make_execution(step_fn, num_steps, unroll, logs_fn, bulk_gather=True, contiguous=False,
+                   unguarded_step_fn=None):
     """`execute(ts, data, idx, mask) -> (ts, logs)`: `num_steps` steps in one program.
 
     `idx`/`mask` have shape `(num_steps, batch)`; the batches are gathered from `data`
@@ -165,35 +202,85 @@ def make_execution(step_fn, num_steps, unroll, logs_fn, bulk_gather=True, contig
     else step by step. With `contiguous` (see `is_contiguous`) each step slices its batch
     at `idx[step, 0]` instead: no gather, no copy of the epoch's data. With
     `num_steps == 1` there is no loop at all.
+
+    With `unguarded_step_fn` (the step without its non-finite guard; use it only where
+    `can_run_unguarded` holds) and a small state (`UNGUARDED_MAX_STATE_BYTES`), the loop
+    runs unguarded; if a loss was non-finite at the execution's step `j`, it runs again
+    from the initial state for `j` steps. The result is the guarded loop's (the state
+    from before the first bad step) without the guard's per-step cost.
     """
 
-    def one(ts, batch, m):
+    def one(step, ts, batch, m):
         x, y, sw = batch
-        return step_fn(ts, (x, y, sw, m))
+        return step(ts, (x, y, sw, m))
 
-    def execute(ts, data, idx, mask):
+    def loop(step, ts, data, idx, mask):
         if contiguous:
             size = idx.shape[1]
             if num_steps == 1:
-                ts = one(ts, _slice(data, idx[0, 0], size), mask[0])
-            else:
-                def body(carry, sm):
-                    return one(carry, _slice(data, sm[0], size), sm[1]), None
+                return one(step, ts, _slice(data, idx[0, 0], size), mask[0])
 
-                ts, _ = lax.scan(body, ts, (idx[:, 0], mask), unroll=unroll)
-        elif num_steps == 1:
-            ts = one(ts, _gather(data, idx[0]), mask[0])
-        elif bulk_gather:
+            def body(carry, sm):
+                return one(step, carry, _slice(data, sm[0], size), sm[1]), None
+
+            return lax.scan(body, ts, (idx[:, 0], mask), unroll=unroll)[0]
+        if num_steps == 1:
+            return one(step, ts, _gather(data, idx[0]), mask[0])
+        if bulk_gather:
             def body(carry, bm):
-                return one(carry, bm[0], bm[1]), None
+                return one(step, carry, bm[0], bm[1]), None
 
-            ts, _ = lax.scan(body, ts, (_gather(data, idx), mask), unroll=unroll)
+            return lax.scan(body, ts, (_gather(data, idx), mask), unroll=unroll)[0]
+
+        def body(carry, im):
+            return one(step, carry, _gather(data, im[0]), im[1]), None
+
+        return lax.scan(body, ts, (idx, mask), unroll=unroll)[0]
+
+    def execute(ts, data, idx, mask):
+        if (unguarded_step_fn is None or num_steps == 1 or unroll is True
+                or _state_bytes(ts) > UNGUARDED_MAX_STATE_BYTES):
+            ts = loop(step_fn, ts, data, idx, mask)
         else:
-            def body(carry, im):
-                return one(carry, _gather(data, im[0]), im[1]), None
-
-            ts, _ = lax.scan(body, ts, (idx, mask), unroll=unroll)
+            ts = unguarded(ts, data, idx, mask)
         return ts, logs_fn(ts.metric_state)
+
+    def unguarded(ts0, data, idx, mask):
+        if contiguous:
+            size = idx.shape[1]
+            batch_at = lambda i: _slice(data, idx[i, 0], size)  # noqa: E731
+        elif bulk_gather:
+            batches = _gather(data, idx)
+            batch_at = lambda i: jax.tree_util.tree_map(lambda a: a[i], batches)  # noqa: E731
+        else:
+            batch_at = lambda i: _gather(data, idx[i])  # noqa: E731
+
+        def run(limit):  # `limit` unguarded steps from the initial state
+            def body(i, ts):
+                return one(unguarded_step_fn, ts, batch_at(i), mask[i])
+
+            return lax.fori_loop(0, limit, body, ts0)
+
+        # One loop in the program, run once, or twice when a loss was non-finite: the
+        # second pass stops before the first bad step (at once if the state came in bad).
+        def body(carry):
+            _, limit, passes, wanted, found = carry
+            ts = run(limit)
+            bad = ts.metric_state[FIRST_BAD_STEP]
+            redo = (passes == 0) & (bad >= 0)
+            came_in_bad = ts0.metric_state[FIRST_BAD_STEP] >= 0
+            good_steps = jnp.where(came_in_bad, 0, bad - ts0.step).astype(limit.dtype)
+            return (ts, jnp.where(redo, good_steps, limit), passes + 1,
+                    jnp.where(redo, 2, wanted), jnp.where(redo, bad, found))
+
+        one_int = lambda v: jnp.asarray(v, jnp.int32)  # noqa: E731
+        ts, _, _, _, found = lax.while_loop(
+            lambda c: c[2] < c[3], body,
+            (ts0, one_int(num_steps), one_int(0), one_int(1), one_int(-1)))
+        # After a second pass the state is the one from before the first bad step; it
+        # keeps that step's index, as the guarded loop does.
+        first_bad = jnp.where(found >= 0, found, ts.metric_state[FIRST_BAD_STEP])
+        return ts._replace(metric_state={**ts.metric_state, FIRST_BAD_STEP: first_bad})
 
     return execute
 

@@ -91,12 +91,85 @@ def test_unshuffled_fit_slices_batches_with_the_same_result(monkeypatch):
     start = [np.asarray(w) for w in first.get_weights()]
 
     sliced, history = _fit_from(start, x, y)
-    assert any(sig[-1] for sig in sliced._programs if sig[0] == "train")
+    assert any(sig[-2] for sig in sliced._programs if sig[0] == "train")
     monkeypatch.setattr(steps_lib, "is_contiguous", lambda *a: False)
     gathered, gathered_history = _fit_from(start, x, y)
-    assert not any(sig[-1] for sig in gathered._programs if sig[0] == "train")
+    assert not any(sig[-2] for sig in gathered._programs if sig[0] == "train")
 
     for a, b in zip(sliced.get_weights(), gathered.get_weights()):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(history.history["loss"], gathered_history.history["loss"],
                                rtol=1e-6)
+
+
+# ----------------------------------------------------------------- unguarded --
+@pytest.mark.parametrize("mask, unroll, expected", [
+    (np.ones((3, 4), bool), 1, True),
+    (np.array([[1, 1], [1, 0]], bool), 1, True),        # a padded last batch has rows
+    (np.array([[1, 1], [0, 0]], bool), 1, False),       # a step with no real row
+    (np.ones((1, 4), bool), 1, False),                  # one step: no loop
+    (np.ones((3, 4), bool), True, False),               # unrolled (convolutions on CPU)
+])
+def test_can_run_unguarded(mask, unroll, expected):
+    assert steps_lib.can_run_unguarded(mask, unroll) is expected
+
+
+def test_fit_of_a_tiny_model_uses_the_unguarded_loop():
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert any(sig[-1] for sig in model._programs if sig[0] == "train")
+
+
+def _nan_data(n=40):
+    x, y = _data(n=n)
+    x = x.copy()
+    x[20:24] = np.nan  # batch 2 of 5 (batch size 8)
+    return x, y
+
+
+# 5 steps in one execution; or executions of 2 steps, the one after the bad one starting
+# from a state that is already bad (the host reads the flag one execution late).
+@pytest.mark.parametrize("n, spe", [(40, 5), (48, 2)])
+def test_a_nan_inside_an_unguarded_execution_keeps_the_last_good_state(n, spe):
+    x, y = _nan_data(n)
+    first = _model()
+    first.build((None, 5))
+    start = [np.asarray(w) for w in first.get_weights()]
+    reference = _model()
+    reference.build((None, 5))
+    reference.set_weights(start)
+    reference.fit(x[:16], y[:16], batch_size=8, epochs=1, shuffle=False, verbose=0)
+
+    model = _model()
+    model.compile(optimizer="adam", steps_per_execution=spe, metrics=["accuracy"],
+                  loss=kerax.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.build((None, 5))
+    model.set_weights(start)
+    with pytest.raises(kerax.errors.NonFiniteLossError, match="training step 2"):
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+    assert model.optimizer.iterations == 2
+
+
+@pytest.mark.parametrize("n", [48, 44])  # whole batches; a padded last batch
+def test_two_phase_execution_equals_the_guarded_loop(monkeypatch, n):
+    x, y = _data(n=n)
+    first = _model()
+    first.build((None, 5))
+    start = [np.asarray(w) for w in first.get_weights()]
+    results = []
+    for limit in (steps_lib.UNGUARDED_MAX_STATE_BYTES, 0):
+        monkeypatch.setattr(steps_lib, "UNGUARDED_MAX_STATE_BYTES", limit)
+        model = _model()
+        model.build((None, 5))
+        model.set_weights(start)
+        history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        results.append((model.get_weights(), history.history, model.optimizer.iterations))
+    (w1, h1, it1), (w2, h2, it2) = results
+    for a, b in zip(w1, w2):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h2[key], rtol=1e-6)
+    assert it1 == it2 == 2 * (-(-n // 8))
