@@ -245,11 +245,12 @@ class Trainer:
     _opt_mask_signature = None
 
     # ------------------------------------------------------------ programs --
-    def _program(self, kind, num_steps, example_args=None, contiguous=False):
+    def _program(self, kind, num_steps, example_args=None, contiguous=False, unguarded=False):
         """A jitted execution per (kind, steps, trainable mask); jit handles new shapes."""
         mask = self._trainable_mask()
         bulk = num_steps * self.__dict__.get("_batch_bytes", 0) <= steps_lib.BULK_GATHER_BYTES
-        sig = (kind, num_steps, _signature(mask), placement.program_key(), bulk, contiguous)
+        sig = (kind, num_steps, _signature(mask), placement.program_key(), bulk, contiguous,
+               unguarded)
         fn = self._programs.get(sig)
         if fn is not None:
             return fn
@@ -266,7 +267,9 @@ class Trainer:
             def logs_fn(ms):
                 return {**self._metric_results(ms), flag: ms[flag]}
 
-            body = steps_lib.make_execution(step, num_steps, unroll, logs_fn, bulk, contiguous)
+            body = steps_lib.make_execution(
+                step, num_steps, unroll, logs_fn, bulk, contiguous,
+                step_fns.train_step_unguarded if kind == "train" and unguarded else None)
             fn = placement.jit_execution(body, example_args[0], self, kind == "train")
         self._programs[sig] = fn
         self.compile_counts[kind] = self.compile_counts.get(kind, 0) + 1
@@ -439,7 +442,10 @@ class Trainer:
                           and steps_lib.is_contiguous(idx[start:start + size],
                                                       mask[start:start + size],
                                                       adapter.num_samples))
-            program = self._program("train", size, (ts,) + args, contiguous)
+            # Tiny models run their steps unguarded when every step has real rows.
+            unguarded = steps_lib.can_run_unguarded(mask[start:start + size],
+                                                    self._unroll_for("train"))
+            program = self._program("train", size, (ts,) + args, contiguous, unguarded)
             cbs.on_train_batch_begin(start)
             ts, logs = program(ts, *args)
             logs = dict(logs)
