@@ -163,6 +163,16 @@ def test_tf_data_dataset(reference):
                                rtol=1e-5, atol=1e-6)
 
 
+def test_batches_given_as_lists_are_read_as_tuples(reference):
+    """A torch DataLoader over a TensorDataset yields `[x, y]` lists; Keras reads a list
+    batch as `(x, y)`."""
+    x, y = _data()
+    m = _model()
+    h = m.fit(Reiterable([[x[i:i + 8], y[i:i + 8]] for i in range(0, 30, 8)]), epochs=2,
+              verbose=0)
+    _check(m, h, reference)
+
+
 def test_torch_data_loader(reference):
     torch = pytest.importorskip("torch")
     x, y = _data()

@@ -51,7 +51,12 @@ def _to_numpy(a):
 
 
 def unpack(batch):
-    """`x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` -> `(x, y, sample_weight)`."""
+    """`x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` -> `(x, y, sample_weight)`.
+
+    A list is read as a tuple, as Keras does (a torch `DataLoader` yields `[x, y]`).
+    """
+    if isinstance(batch, list):
+        batch = tuple(batch)
     if isinstance(batch, tuple):
         if len(batch) == 1:
             batch = (batch[0], None, None)
