@@ -223,7 +223,8 @@ class Trainer:
         return self._mask_cache[1]
 
     def _make_train_state(self):
-        params = self.variables["params"]
+        variables = self.variables
+        params = variables["params"]
         mask = self._trainable_mask()
         trainable, _ = steps_lib.partition(params, mask)
         if self.optimizer.state is None or self._opt_mask_signature != _signature(mask):
@@ -231,10 +232,20 @@ class Trainer:
             self._opt_mask_signature = _signature(mask)
         if self._train_rng is None:
             self._train_rng = random_state.next_key()
-        ts = TrainState(params, self.variables["state"], self.optimizer.state,
-                        self._init_metric_state(), self._train_rng,
-                        jnp.asarray(self.optimizer.iterations, jnp.int32))
+        ts = TrainState(params, variables["state"], self.optimizer.state,
+                        self._fresh_metric_state(), self._train_rng,
+                        np.asarray(self.optimizer.iterations, np.int32))
         return placement.place_train_state(self, _unalias(ts))
+
+    def _fresh_metric_state(self):
+        """`_init_metric_state()` as host arrays, made once per set of metric objects
+        (creating device scalars every epoch is a visible share of a tiny model's)."""
+        key = (id(self._loss_tracker), tuple(id(m) for m in self._compile_metrics.all()))
+        cached = self.__dict__.get("_fresh_metric_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, jax.tree_util.tree_map(np.asarray, self._init_metric_state()))
+            self._fresh_metric_cache = cached
+        return cached[1]
 
     def _store_train_state(self, ts):
         self._variables = {"params": ts.params, "state": ts.state}
