@@ -60,6 +60,34 @@ def _model_parallel_model_checkpoint(x, y, out_dir, rank):
     kd.set_distribution(kd.DataParallel())
 
 
+def _streams_split_across_processes(x, y, out_dir, rank):
+    """A PyDataset and a generator of 8-row batches: each process trains on every other
+    batch (a global batch of 16 rows), and the PyDataset fetches only its own indices."""
+    fetched = []
+
+    class Batches(kerax.utils.PyDataset):
+        def __len__(self):
+            return 12
+
+        def __getitem__(self, i):
+            fetched.append(i)
+            return x[8 * i:8 * i + 8], y[8 * i:8 * i + 8]
+
+    out = {}
+    for name, source in (("py_dataset", Batches), ("generator", None)):
+        kerax.utils.set_random_seed(0)
+        model = kerax.Sequential([kerax.Input((16,)), kerax.layers.Dense(8)])
+        model.compile(optimizer="sgd", loss="mse")
+        out[f"{name}_initial"] = model.get_weights()[0]
+        data = Batches() if source else ((x[8 * i:8 * i + 8], y[8 * i:8 * i + 8])
+                                         for i in range(12))
+        history = model.fit(data, epochs=1, verbose=0)
+        out[f"{name}_kernel"] = model.get_weights()[0]
+        out[f"{name}_loss"] = np.asarray(history.history["loss"])
+    np.savez(os.path.join(out_dir, f"streams_rank{rank}.npz"), fetched=np.asarray(fetched),
+             **out)
+
+
 def main(rank, port, mode, out_dir):
     address = f"127.0.0.1:{port}"
     kd.initialize(address, num_processes=2, process_id=rank,
@@ -92,6 +120,7 @@ def main(rank, port, mode, out_dir):
                  loss=np.asarray(first.history["loss"] + second.history["loss"]))
         _sharded_round_trip(os.path.join(out_dir, "sharded"))
         _model_parallel_model_checkpoint(x, y, out_dir, rank)
+        _streams_split_across_processes(x, y, out_dir, rank)
         print("done", flush=True)
         return
 

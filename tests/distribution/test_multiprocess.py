@@ -28,6 +28,30 @@ def _start(mode, out_dir):
         stderr=subprocess.PIPE, text=True) for rank in range(2)]
 
 
+def _check_streams_split(tmp_path):
+    """Stream inputs are split across processes: process r keeps batches r, r+2, ...; the
+    global batch of a step is two consecutive 8-row batches, i.e. single-device training
+    on the rows in order with batch 16."""
+    streams = [np.load(tmp_path / f"streams_rank{r}.npz") for r in range(2)]
+    # (index 0 is also read once by every process, to learn the batch structure)
+    assert set(streams[0]["fetched"].tolist()) == {0, 2, 4, 6, 8, 10}
+    assert set(streams[1]["fetched"].tolist()) == {0, 1, 3, 5, 7, 9, 11}
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 16)).astype("float32")
+    y = rng.normal(size=(96, 8)).astype("float32")
+    for name in ("py_dataset", "generator"):
+        np.testing.assert_array_equal(streams[0][f"{name}_kernel"], streams[1][f"{name}_kernel"])
+        kd.set_distribution(None)
+        model = kerax.Sequential([kerax.Input((16,)), kerax.layers.Dense(8)])
+        model.compile(optimizer="sgd", loss="mse")
+        model.set_weights([streams[0][f"{name}_initial"], np.zeros(8, np.float32)])
+        history = model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+        np.testing.assert_allclose(streams[0][f"{name}_loss"], history.history["loss"],
+                                   rtol=1e-5)
+        np.testing.assert_allclose(streams[0][f"{name}_kernel"], model.get_weights()[0],
+                                   rtol=1e-5, atol=1e-6)
+
+
 def test_two_processes_train_data_parallel_to_identical_params(tmp_path):
     """Epoch 1 is backed up by both ranks; a fresh model on each rank restores the backup
     and trains epoch 2: identical params on both ranks, equal to uninterrupted training."""
@@ -45,6 +69,7 @@ def test_two_processes_train_data_parallel_to_identical_params(tmp_path):
         seen = np.load(tmp_path / f"model_parallel_rank{r}.npz")
         for i, w in enumerate(loaded.get_weights()):
             np.testing.assert_array_equal(w, seen[f"arr_{i}"])
+    _check_streams_split(tmp_path)
     ranks = [np.load(tmp_path / f"rank{r}.npz") for r in range(2)]
     for name in ranks[0].files:
         np.testing.assert_array_equal(ranks[0][name], ranks[1][name])

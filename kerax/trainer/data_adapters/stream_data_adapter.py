@@ -11,6 +11,13 @@ grain iterator at its saved `get_state()`; a re-iterable without state (tf.data,
 skips the batches already trained, which is exact only if it yields the same batches in
 the same order on every pass; a single-use generator cannot rewind, so a mid-epoch resume
 continues with the generator's next batches (with a warning).
+
+Several processes (`jax.distributed`, a distribution with `auto_shard_dataset=True`):
+each process reads the same source and keeps one batch of every group of
+`process_count()` consecutive batches (process `i` the `i`-th), so the global batch of a
+step is `process_count()` source batches and no two processes train on the same data; an
+incomplete last group is dropped on every process alike. A `PyDataset` fetches only its
+own indices.
 """
 
 import itertools
@@ -40,6 +47,18 @@ def is_stream(x):
 def is_grain(x):
     """Whether `x` is a grain object (checked by module name: grain is never imported)."""
     return any(c.__module__.split(".")[0] == "grain" for c in type(x).__mro__)
+
+
+def _process_shards():
+    """`(process_count, process_index)` when stream batches are split across processes."""
+    if jax.process_count() == 1:
+        return None
+    from kerax.distribution import placement
+
+    dist = placement.current()
+    if dist is None or not getattr(dist, "auto_shard_dataset", True):
+        return None
+    return jax.process_count(), jax.process_index()
 
 
 def _to_numpy(a):
@@ -98,6 +117,7 @@ class StreamDataAdapter:
         else:
             self.kind = "iterable"
         self.user_steps = steps
+        self.shards = _process_shards()  # (count, index) with several processes, else None
         self._iterator = None
         self.batch_size = None
         self._pool = None
@@ -105,7 +125,10 @@ class StreamDataAdapter:
             workers = max(1, int(getattr(source, "workers", 1) or 1))
             if workers > 1:
                 self._pool = ThreadPoolExecutor(workers)
-        self.steps_per_epoch = steps if steps is not None else self._known_length()
+        known = self._known_length()
+        if known is not None and self.shards is not None:
+            known //= self.shards[0]
+        self.steps_per_epoch = steps if steps is not None else known
         self.epoch = 0
         self.position = 0  # batches taken from the current pass (read ahead by prefetch)
         # (position, iterator state, state is bytes) after the last execution handed out
@@ -153,18 +176,24 @@ class StreamDataAdapter:
         return it
 
     def _py_dataset_iter(self, start=0):
+        """Batches from index `start`; with several processes, placeholders (None) stand
+        for the other processes' batches, which are never fetched."""
         src = self.source
         n = self._known_length()
+        count, own = self.shards or (1, 0)
+        if count > 1:
+            n -= n % count  # every process stops after the same complete group
+        fetch = lambda i: src[i] if i % count == own else None  # noqa: E731
         self.position = start
         if self._pool is None:
             for i in range(start, n):
                 self.position = i + 1
-                yield src[i]
+                yield fetch(i)
             return
         depth = max(1, int(getattr(src, "max_queue_size", 10) or 10))
         futures = []
         for i in range(start, n):
-            futures.append(self._pool.submit(src.__getitem__, i))
+            futures.append(self._pool.submit(fetch, i))
             if len(futures) >= depth:
                 self.position += 1
                 yield futures.pop(0).result()
@@ -189,9 +218,26 @@ class StreamDataAdapter:
         return self.position, None, False
 
     def epoch_batches(self):
-        """Yields this epoch's raw batches `(x, y, sample_weight)` with the position after each."""
+        """Yields this epoch's batches `(x, y, sample_weight)` with the position after each.
+
+        With several processes, this process's batch of each complete group of
+        `process_count()` source batches, with the position after the whole group.
+        """
+        if self.shards is None:
+            yield from self._source_batches(self.user_steps)
+            return
+        count, own = self.shards
+        steps = None if self.user_steps is None else self.user_steps * count
+        group = []
+        for batch, state in self._source_batches(steps, unpack_all=False):
+            group.append(batch)
+            if len(group) == count:
+                yield unpack(group[own]), state
+                group = []
+
+    def _source_batches(self, steps, unpack_all=True):
+        """The source's batches (unpacked, unless `unpack_all=False`), with positions."""
         taken = 0
-        steps = self.user_steps
         while steps is None or taken < steps:
             if self._iterator is None:
                 self.position = 0
@@ -213,7 +259,7 @@ class StreamDataAdapter:
             taken += 1
             if self.kind != "py_dataset":
                 self.position += 1
-            yield unpack(batch), self._state()
+            yield (unpack(batch) if unpack_all else batch), self._state()
         if steps is None:
             self._iterator = None
 
