@@ -338,6 +338,25 @@ def place_batches(batches, mask):
     return jax.tree_util.tree_map(put, batches), put(np.asarray(mask))
 
 
+def place_batch(batch):
+    """One host batch (any pytree of arrays; None leaves kept), sharded on the batch axis.
+
+    With several processes, `batch` is this process's part of the global batch.
+    """
+    dist = current()
+    if dist is None:
+        return batch
+
+    def put(a):
+        a = np.asarray(a)
+        sharding = NamedSharding(_mesh(dist), P(dist.batch_dim_name, *([None] * (a.ndim - 1))))
+        if jax.process_count() == 1:
+            return jax.device_put(a, sharding)
+        return jax.make_array_from_process_local_data(sharding, a)
+
+    return jax.tree_util.tree_map(put, batch)
+
+
 def to_host(tree):
     """Device outputs as host arrays; with several processes, this process's rows."""
     if jax.process_count() == 1:

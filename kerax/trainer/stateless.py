@@ -174,10 +174,31 @@ def _pure_train(model):
 
 
 def _batches(data, n, batch_size, shuffle, seed):
+    """Host batches of `batch_size` rows; under a distribution, laid out on the batch axis
+    (each process takes its block of the data and its share of every global batch)."""
+    from kerax.distribution import placement
+
+    dist = placement.current()
+    if dist is not None:
+        data, n = placement.local_batch_share(data, n)
+        batch_size = placement.local_batch_size(batch_size)
+        last = n % batch_size * jax.process_count()
+        if last:
+            placement.check_batch_size(dist, last)  # fails before the first step
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
         rows = order[start:start + batch_size]
-        yield jax.tree_util.tree_map(lambda a: np.asarray(a)[rows], data)
+        batch = jax.tree_util.tree_map(lambda a: np.asarray(a)[rows], data)
+        yield batch if dist is None else placement.place_batch(batch)
+
+
+def _place_variables(model):
+    """Under a distribution: the variables (and a kerax-way step's optimizer state, made
+    from them) on the layout's shardings; the step's outputs keep them."""
+    from kerax.distribution import placement
+
+    if placement.current() is not None:
+        placement.place_variables(model)
 
 
 def _num_rows(x):
@@ -232,6 +253,7 @@ def fit(model, x, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=N
 
     batch_size = batch_size or 32
     model._ensure_built(x)
+    _place_variables(model)
     n = _num_rows(x)
     style = custom_step(model, "train")
     if model._compile_metrics is not None and y is not None:
@@ -281,6 +303,7 @@ def evaluate(model, x, y=None, batch_size=None, verbose="auto", sample_weight=No
     """`Model.evaluate` for a model with a custom test step."""
     batch_size = batch_size or 32
     model._ensure_built(x)
+    _place_variables(model)
     if model._compile_metrics is not None and y is not None:
         model._build_metrics(jax.tree_util.tree_map(np.asarray, (x, y, sample_weight)))
     style = custom_step(model, "test")
@@ -315,8 +338,11 @@ def evaluate(model, x, y=None, batch_size=None, verbose="auto", sample_weight=No
 
 def predict(model, x, batch_size=None, **unused):
     """`Model.predict` for a model with a custom predict step."""
+    from kerax.distribution import placement
+
     batch_size = batch_size or 32
     model._ensure_built(x)
+    _place_variables(model)
     if custom_step(model, "predict") == "keras":
         state = variables_to_lists(model, model.variables)
         step = jax.jit(lambda s, b: model.predict_step(s, b))
@@ -325,6 +351,7 @@ def predict(model, x, batch_size=None, **unused):
         ts = _pure_state(model)
         step = jax.jit(lambda t, b: model.pure_predict_step(t, b))
         outs = [step(ts, b) for b in _batches(x, _num_rows(x), batch_size, False, 0)]
+    outs = [placement.to_host(o) for o in outs]  # several processes: this process's rows
     return jax.tree_util.tree_map(lambda *o: np.concatenate([np.asarray(a) for a in o]), *outs)
 
 
