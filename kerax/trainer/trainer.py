@@ -289,34 +289,60 @@ class Trainer:
     def _unroll_for(self, kind):
         return bool(getattr(self, "_unroll_scan", False))
 
-    def _choose_steps_per_execution(self, steps_per_epoch, ts, data, idx, mask):
-        """K for this fit: the user's int, or "auto" from the step's estimated cost."""
+    def _choose_steps_per_execution(self, steps_per_epoch, ts, adapter, idx, mask):
+        """K for this fit: the user's int, or "auto" from the step's estimated cost,
+        bounded by the compiled execution's memory (see `_bound_by_memory`)."""
+        data = adapter.data
         key = (steps_per_epoch, self._steps_per_execution, _signature(self._trainable_mask()),
                _signature(jax.tree_util.tree_map(
                    lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), (data, idx[:1]))))
         cache = self.__dict__.setdefault("_k_cache", {})
         if key not in cache:
-            cache[key] = self._measure_steps_per_execution(steps_per_epoch, ts, data, idx, mask)
+            k, self._unroll_scan = self._measure_steps_per_execution(steps_per_epoch, ts, data,
+                                                                     idx, mask)
+            if self._steps_per_execution == "auto" and k > 1:
+                k = self._bound_by_memory(k, ts, adapter, idx, mask)
+            cache[key] = k, self._unroll_scan
         k, self._unroll_scan = cache[key]
         return k
+
+    def _bound_by_memory(self, k, ts, adapter, idx, mask):
+        """Halves an "auto" K while its compiled execution needs more memory than
+        `steps.execution_memory_budget()` (arguments + outputs + temporaries, from XLA's
+        memory analysis; Keras rejected fusing steps with `lax.scan` for memory).
+
+        The first execution's program is compiled here, ahead of its first call, which
+        then reuses it: when K fits, the check adds no compile.
+        """
+        budget = steps_lib.execution_memory_budget()
+        steps = idx.shape[0]
+        while True:
+            program, args = self._train_execution(ts, adapter, idx, mask, 0, k)
+            needed, fixed = steps_lib.execution_memory(program.lower(ts, *args).compile())
+            self._execution_memory = {"steps_per_execution": k, "bytes": needed,
+                                      "budget": budget}
+            # Halve only while that can help: the data and the state do not shrink with K.
+            if k == 1 or needed <= budget or fixed >= budget:
+                return k
+            k = math.ceil(steps / math.ceil(steps / math.ceil(k / 2)))
 
     def _measure_steps_per_execution(self, steps_per_epoch, ts, data, idx, mask):
         k = self._steps_per_execution
         backend = jax.default_backend()
-        step_fns = steps_lib.StepFunctions(self, self._trainable_mask())
-        one = steps_lib.make_execution(step_fns.train_step, 1, False, self._metric_results)
-        traced = jax.jit(one).trace(ts, data, idx[:1], mask[:1])
-        conv_on_cpu = backend == "cpu" and steps_lib.has_convolution(traced.jaxpr)
+        # The forward pass alone, traced at the batch size: a few ms, where tracing and
+        # lowering the whole step for XLA's cost analysis took ~0.1 s (~1 s under load).
+        x_spec = jax.tree_util.tree_map(
+            lambda a: jax.ShapeDtypeStruct((idx.shape[1],) + tuple(a.shape[1:]), a.dtype),
+            data[0])
+        forward = jax.make_jaxpr(lambda v, xx: self.apply(v, xx)[0])(
+            {"params": ts.params, "state": ts.state}, x_spec)
+        conv_on_cpu = backend == "cpu" and steps_lib.has_convolution(forward)
         if k != "auto":
             # A rolled loop around a convolution is ~30x slower on XLA:CPU: unroll it.
             return max(1, min(int(k), steps_per_epoch)), conv_on_cpu
         if conv_on_cpu:
             return 1, False
-        try:
-            cost = traced.lower().cost_analysis()
-            flops = float((cost[0] if isinstance(cost, list) else cost).get("flops", 0.0))
-        except Exception:  # cost analysis is best effort
-            flops = 0.0
+        flops = steps_lib.train_step_flops(forward, _num_elements(ts.params))
         step_seconds = max(flops, 1e4) / _TYPICAL_FLOPS.get(backend, 1e11)
         target = max(1, int(_TARGET_EXECUTION_SECONDS / step_seconds))
         executions = math.ceil(steps_per_epoch / min(target, steps_per_epoch))
@@ -382,7 +408,7 @@ class Trainer:
             val = _unpack_validation(validation_data)
         self._ensure_built(x)
         self._validate_against_model(x, y, sample_weight)
-        seed = int(jax.random.randint(random_state.next_key(), (), 0, 2**31 - 1))
+        seed = _host_seed(random_state.next_key())
         self._batch_bytes = ada.batch_bytes((x, y, sample_weight), batch_size)
         adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps_per_epoch,
                                        shuffle, seed)
@@ -395,8 +421,9 @@ class Trainer:
         self._fit_adapter, self._fit_callbacks = adapter, cbs  # read by checkpoints
         ts = self._make_train_state()
         idx, mask = adapter.epoch_plan()
-        k = self._choose_steps_per_execution(adapter.steps_per_epoch, ts, adapter.data,
-                                             idx, mask)
+        with compile_cache.track() as ahead:  # the first execution, compiled for its memory
+            k = self._choose_steps_per_execution(adapter.steps_per_epoch, ts, adapter, idx,
+                                                 mask)
         self._fit_steps_per_execution = k
         cbs.on_train_begin()
         # A callback (BackupAndRestore) may have restored a mid-training state: resume at
@@ -425,6 +452,10 @@ class Trainer:
                                              steps=validation_steps, verbose=0,
                                              return_dict=True, _callbacks=cbs)
                     logs.update({"val_" + k2: v for k2, v in val_logs.items()})
+            if ahead is not None:  # counted with the first epoch, whose program it is
+                for field in ("compiles", "cache_hits", "seconds"):
+                    setattr(compiled, field, getattr(compiled, field) + getattr(ahead, field))
+                ahead = None
             self._note_compiles(epoch, compiled)
             logs = {k2: _host_value(v) for k2, v in logs.items()}
             cbs.on_epoch_end(epoch, logs)
@@ -446,17 +477,7 @@ class Trainer:
         pending = None  # the previous execution's bad-step flag, read one execution late
         while start < steps:
             size = min(k, steps - start)
-            args = (adapter.data,) + adapter.place_plan(idx[start:start + size],
-                                                        mask[start:start + size])
-            # An unshuffled plan slices its batches out of the data instead of gathering.
-            contiguous = (adapter.shuffle is False and placement.current() is None
-                          and steps_lib.is_contiguous(idx[start:start + size],
-                                                      mask[start:start + size],
-                                                      adapter.num_samples))
-            # Tiny models run their steps unguarded when every step has real rows.
-            unguarded = steps_lib.can_run_unguarded(mask[start:start + size],
-                                                    self._unroll_for("train"))
-            program = self._program("train", size, (ts,) + args, contiguous, unguarded)
+            program, args = self._train_execution(ts, adapter, idx, mask, start, size)
             cbs.on_train_batch_begin(start)
             ts, logs = program(ts, *args)
             logs = dict(logs)
@@ -472,6 +493,17 @@ class Trainer:
         if pending is not None:
             self._stop_on_nonfinite(pending, cbs)
         return logs
+
+    def _train_execution(self, ts, adapter, idx, mask, start, size):
+        """The program and its arguments (after `ts`) for the steps `start:start+size`."""
+        idx, mask = idx[start:start + size], mask[start:start + size]
+        args = (adapter.data,) + adapter.place_plan(idx, mask)
+        # An unshuffled plan slices its batches out of the data instead of gathering.
+        contiguous = (adapter.shuffle is False and placement.current() is None
+                      and steps_lib.is_contiguous(idx, mask, adapter.num_samples))
+        # Tiny models run their steps unguarded when every step has real rows.
+        unguarded = steps_lib.can_run_unguarded(mask, self._unroll_for("train"))
+        return self._program("train", size, (ts,) + args, contiguous, unguarded), args
 
     def _stop_on_nonfinite(self, pending, cbs):
         """Stops (TerminateOnNaN) or raises once a step had a non-finite loss."""
@@ -684,14 +716,33 @@ def _all_layers(layer):
         yield from _all_layers(child)
 
 
+def _num_elements(tree):
+    return sum(int(np.prod(a.shape)) for a in jax.tree_util.tree_leaves(tree))
+
+
+def _host_seed(key):
+    """A shuffle seed in [0, 2**31 - 1) read from a key's words on the host.
+
+    Deterministic under `kerax.utils.set_random_seed`, like the key, without compiling
+    and running a device program to draw it.
+    """
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    words = np.asarray(key, np.uint32).reshape(-1).astype(np.uint64)
+    mixed = 0
+    for w in words:
+        mixed = (mixed * 0x9E3779B1 + int(w)) % (2**61 - 1)
+    return int(mixed % (2**31 - 1))
+
+
 def _unalias(tree):
     """Copies leaves that share a buffer, so the whole tree can be donated."""
     seen = set()
 
     def fix(a):
         if isinstance(a, jax.Array):
-            if id(a) in seen:
-                return jnp.array(a, copy=True)
+            if id(a) in seen:  # a copy without compiling a program per shape
+                return jax.device_put(a, may_alias=False)
             seen.add(id(a))
         return a
 
