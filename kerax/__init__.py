@@ -34,7 +34,10 @@ from kerax import regularizers  # noqa: F401
 from kerax import saving  # noqa: F401
 from kerax import tree  # noqa: F401
 from kerax import utils  # noqa: F401
+from kerax.backend.device_scope import device  # noqa: F401
 from kerax.backend.keras_tensor import KerasTensor  # noqa: F401
+from kerax.backend.name_scope import name_scope  # noqa: F401
+from kerax.backend.remat import RematScope, remat  # noqa: F401
 from kerax.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: F401
 from kerax.initializers import Initializer  # noqa: F401
 from kerax.layers import Input, InputSpec, Layer  # noqa: F401

@@ -10,16 +10,12 @@ from kerax.backend.config import (  # noqa: F401
     set_image_data_format,
     standardize_data_format,
 )
+from kerax.backend.dtypes import (  # noqa: F401
+    is_float_dtype,
+    is_int_dtype,
+    result_type,
+    standardize_dtype,
+)
+from kerax.backend.global_state import clear_session  # noqa: F401
+from kerax.utils.operation_utils import is_keras_tensor  # noqa: F401
 from kerax.utils.naming import get_uid  # noqa: F401
-
-
-def clear_session():
-    """Resets the global name counters, as `keras.backend.clear_session()` does.
-
-    Example:
-    >>> import kerax
-    >>> kerax.backend.clear_session()
-    """
-    from kerax.utils import naming
-
-    naming.reset_uids()

@@ -1,31 +1,12 @@
 """`print_msg` and the interactive-logging switch, as in Keras' `io_utils`."""
 
 import sys
-import threading
 
-_STATE = threading.local()
-
-
-def enable_interactive_logging():
-    """Sends kerax's messages (downloads, progress) to stdout (the default)."""
-    _STATE.interactive = True
-
-
-def disable_interactive_logging():
-    """Sends kerax's messages to the `logging` module instead of stdout.
-
-    Example:
-    >>> disable_interactive_logging()
-    >>> is_interactive_logging_enabled()
-    False
-    >>> enable_interactive_logging()
-    """
-    _STATE.interactive = False
-
-
-def is_interactive_logging_enabled():
-    """Whether messages are printed to stdout (`True`) or logged (`False`)."""
-    return getattr(_STATE, "interactive", True)
+from kerax.backend.switches import (  # noqa: F401  (one switch, shared with kerax.config)
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 
 
 def print_msg(message, line_break=True):

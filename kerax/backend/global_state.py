@@ -1,0 +1,44 @@
+"""`clear_session`: resets the process-wide state kerax keeps, as Keras 3 does."""
+
+import gc
+
+
+def clear_session(free_memory=True):
+    """Resets the global state kerax keeps, as `keras.utils.clear_session()` does.
+
+    What is reset, as in Keras 3: the automatic-name counters (the next `Dense` is named
+    `dense` again), the open `name_scope`s and `RematScope`s, the global dtype policy,
+    the current distribution, the interactive-logging switch (back to on) and
+    `enable_unsafe_deserialization()` (back to safe mode). What is kept, as in Keras 3:
+    `floatx`, `epsilon`, `image_data_format`, `max_epochs`, `max_steps_per_epoch` and
+    registered custom objects. The global random stream of `set_random_seed` is kept too:
+    a seeded program stays reproducible and draws new numbers after `clear_session`,
+    which is what Keras' re-created seed generator gives. JAX's compilation caches are
+    left alone (Keras' JAX backend does not clear them either; see `jax.clear_caches`).
+
+    Args:
+        free_memory: whether to run Python's garbage collector (`gc.collect()`), which
+            frees the memory of deleted models at once. It can take a moment; pass
+            `False` in a short loop.
+
+    Example:
+    >>> import kerax
+    >>> _ = kerax.layers.Dense(2), kerax.layers.Dense(2)
+    >>> kerax.utils.clear_session()
+    >>> kerax.layers.Dense(2).name
+    'dense'
+    """
+    from kerax import distribution, dtype_policies
+    from kerax.backend import name_scope, remat, switches
+    from kerax.saving import serialization_lib
+    from kerax.utils import naming
+
+    naming.reset_uids()
+    name_scope.reset_stack()
+    remat.reset_stack()
+    dtype_policies.set_dtype_policy(None)
+    distribution.set_distribution(None)
+    switches.enable_interactive_logging()
+    serialization_lib._UNSAFE_GLOBAL[0] = False
+    if free_memory:
+        gc.collect()
