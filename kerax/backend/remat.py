@@ -50,14 +50,15 @@ def remat(f):
 
 
 class RematScope:
-    """Records a rematerialization mode, as `keras.RematScope` (NOT applied by kerax yet).
+    """Rematerialization (gradient checkpointing) for the layers created inside it.
 
-    In Keras 3, layers created inside the scope rematerialize their `call` according to
-    `mode`. kerax layers do not read the scope yet: inside it they run and train as
-    outside it, with the same numbers and without the memory saving. The scope only
-    records the mode, readable with `get_current_remat_mode()`, so programs written for
-    Keras run unchanged. To rematerialize today, wrap the function yourself with
-    `kerax.remat`.
+    As in Keras 3, a layer created inside the scope keeps the scope's mode and applies
+    it whenever it runs (its pure `apply`, hence `fit`): `"full"` recomputes every such
+    layer's activations in the backward pass (`jax.checkpoint` around its forward),
+    `"list_of_layers"` only the layers named in `layer_names`, `"larger_than"` the layers
+    whose outputs have more than `output_size_threshold` elements, and `"activations"`
+    the activation function of layers that have one (`Dense(..., activation="relu")`).
+    Outputs and gradients are unchanged; activation memory goes down, compute goes up.
 
     Args:
         mode: `"full"`, `"activations"`, `"larger_than"`, `"list_of_layers"` or `None`.

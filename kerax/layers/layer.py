@@ -101,6 +101,9 @@ class Layer:
             shape = (kwargs.get("batch_size"), kwargs["input_dim"])
         self._batch_input_shape = tuple(shape) if shape is not None else None
         self._initial_weights = kwargs.get("weights")
+        from kerax.backend import remat
+
+        self._remat_mode = remat.get_current_remat_mode()  # as Keras: fixed at creation
 
     # ----------------------------------------------------------------- attributes --
     def __getattribute__(self, name):
@@ -316,8 +319,12 @@ class Layer:
         state = variables.get("state", {}) if variables else {}
         if not self._children():  # the dtype policy wraps leaf layers' pure forward
             params, inputs = _autocast(self, params, inputs)
-        outputs, state = self.forward(params, state, *inputs, training=training, rng=rng,
-                                      **kwargs)
+        forward = self.forward
+        if self.__dict__.get("_remat_mode") is not None:
+            forward = _rematerialized(self, forward, params, state, inputs, training, rng,
+                                      kwargs)
+        outputs, state = forward(params, state, *inputs, training=training, rng=rng,
+                                 **kwargs)
         if self.activity_regularizer is not None and scope_lib.current_record() is not None:
             for out in jax.tree_util.tree_leaves(outputs):
                 scope_lib.add_loss(_activity_penalty(self.activity_regularizer, out))
@@ -652,6 +659,45 @@ def _autocast(layer, params, inputs):
         inputs = jax.tree_util.tree_map(
             lambda x: policy.convert_input(x) if hasattr(x, "dtype") else x, inputs)
     return params, inputs
+
+
+def _rematerialized(layer, forward, params, state, inputs, training, rng, kwargs):
+    """`forward` under the layer's `RematScope` mode (Keras 3's rules): recomputed in the
+    backward pass instead of keeping its activations (`jax.checkpoint`)."""
+    mode = layer._remat_mode
+
+    def checkpointed(p, s, *xs, training, rng, **kw):
+        def inner(p, s, xs, rng, kw):  # what `forward` records leaves as outputs
+            with scope_lib.record_forward() as record:
+                out = forward(p, s, *xs, training=training, rng=rng, **kw)
+            return out, record.losses, record.masks
+
+        out, losses, masks = jax.checkpoint(inner)(p, s, xs, rng, kw)
+        outer = scope_lib.current_record()
+        if outer is not None:
+            outer.losses.extend(losses)
+            outer.masks.update(masks)
+        return out
+
+    if mode.mode == "full":
+        return checkpointed
+    if mode.mode == "list_of_layers":
+        return checkpointed if layer.name in mode.layer_names else forward
+    if mode.mode == "larger_than":
+        out = jax.eval_shape(lambda p, s, xs: forward(p, s, *xs, training=training, rng=rng,
+                                                      **kwargs)[0], params, state, inputs)
+        size = sum(int(np.prod(o.shape)) for o in jax.tree_util.tree_leaves(out))
+        return checkpointed if size > mode.output_size_threshold else forward
+    if mode.mode == "activations" and callable(getattr(layer, "activation", None)):
+        def with_remat_activation(*args, **kw):
+            original = layer.activation
+            object.__setattr__(layer, "activation", jax.checkpoint(original))
+            try:
+                return forward(*args, **kw)
+            finally:
+                object.__setattr__(layer, "activation", original)
+        return with_remat_activation
+    return forward
 
 
 def _activity_penalty(regularizer, output):
