@@ -59,8 +59,8 @@ class StepFunctions:
         reg = model.regularization_loss(params, added)
         return loss + reg if reg is not None else loss
 
-    def _train_update(self, ts, batch):
-        """One unguarded step: `(TrainState fields..., loss)` with the update applied."""
+    def _gradients(self, ts, batch):
+        """Forward and backward: `(grads, loss, y_pred, new_state, output_mask, rng)`."""
         x, y, sw, row_mask = batch
         model = self.model
         trainable, frozen = partition(ts.params, self.mask)
@@ -83,16 +83,30 @@ class StepFunctions:
 
         (_, (loss, y_pred, new_state, out_mask)), grads = jax.value_and_grad(
             loss_fn, has_aux=True)(trainable)
+        return grads, loss, y_pred, new_state, out_mask, rng
+
+    def _apply(self, ts, batch, grads, loss, y_pred, out_mask):
+        """The optimizer update, constraints and metrics: `(params, opt_state, metrics)`."""
+        _, y, sw, row_mask = batch
+        model = self.model
+        trainable, frozen = partition(ts.params, self.mask)
         new_trainable, opt_state = model.optimizer.apply(grads, ts.opt_state, trainable)
         params = model.apply_constraints(combine(self.mask, new_trainable, frozen))
         metric_state = model.update_metric_state(ts.metric_state, loss, y, y_pred, sw, row_mask,
                                                  output_mask=out_mask)
+        metric_state.pop(FIRST_BAD_STEP, None)
+        return params, opt_state, metric_state
+
+    def _train_update(self, ts, batch):
+        """One unguarded step: `(TrainState fields..., loss)` with the update applied."""
+        grads, loss, y_pred, new_state, out_mask, rng = self._gradients(ts, batch)
+        params, opt_state, metric_state = self._apply(ts, batch, grads, loss, y_pred, out_mask)
         return params, new_state, opt_state, metric_state, rng, loss
 
     def train_step(self, ts, batch):
         """The guarded step: forward, loss, gradients, update and metrics."""
         row_mask = batch[3]
-        params, new_state, opt_state, metric_state, rng, loss = self._train_update(ts, batch)
+        grads, loss, y_pred, new_state, out_mask, rng = self._gradients(ts, batch)
         # A non-finite loss skips the step and every later one: the state stays as it was
         # before the first bad step, and the host raises at the execution boundary.
         # Steps with no real rows (filling a short final execution) are skipped likewise.
@@ -100,14 +114,17 @@ class StepFunctions:
         has_rows = jnp.any(row_mask)
         finite = jnp.isfinite(loss)
         ok = finite & has_rows & (bad < 0)
-        # One conditional picks the whole new or old state: as fast as a select per leaf,
-        # and ~20% less XLA compile time for an MLP's execution (fewer, simpler kernels).
-        new = (params, new_state, opt_state, metric_state)
-        old = (ts.params, ts.state, ts.opt_state, {k: ts.metric_state[k] for k in metric_state})
-        params, new_state, opt_state, metric_state = lax.cond(ok, lambda: new, lambda: old)
+        # The update runs inside one conditional, so a skipped step keeps the old state
+        # without a select per leaf: ~20% less XLA compile time for an MLP's execution,
+        # and no copy of the state on the (usual) updating branch.
+        metrics = {k: v for k, v in ts.metric_state.items() if k != FIRST_BAD_STEP}
+        state, params, opt_state, metric_state = lax.cond(
+            ok,
+            lambda: (new_state,) + self._apply(ts, batch, grads, loss, y_pred, out_mask),
+            lambda: (ts.state, ts.params, ts.opt_state, metrics))
         metric_state = dict(metric_state)
         metric_state[FIRST_BAD_STEP] = jnp.where((bad < 0) & has_rows & ~finite, ts.step, bad)
-        return TrainState(params, new_state, opt_state, metric_state, rng,
+        return TrainState(params, state, opt_state, metric_state, rng,
                           ts.step + ok.astype(ts.step.dtype))
 
     def train_step_unguarded(self, ts, batch):
