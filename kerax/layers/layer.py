@@ -327,7 +327,8 @@ class Layer:
                                  **kwargs)
         if self.activity_regularizer is not None and scope_lib.current_record() is not None:
             for out in jax.tree_util.tree_leaves(outputs):
-                scope_lib.add_loss(_activity_penalty(self.activity_regularizer, out))
+                scope_lib.add_loss(_activity_penalty(self.activity_regularizer, out),
+                                   rows_masked=True)
         return outputs, state
 
     def add_loss(self, loss):
@@ -667,9 +668,12 @@ def _rematerialized(layer, forward, params, state, inputs, training, rng, kwargs
     mode = layer._remat_mode
 
     def checkpointed(p, s, *xs, training, rng, **kw):
+        traced = {}
+
         def inner(p, s, xs, rng, kw):  # what `forward` records leaves as outputs
             with scope_lib.record_forward() as record:
                 out = forward(p, s, *xs, training=training, rng=rng, **kw)
+            traced["row_dependent"] = record.row_dependent
             return out, record.losses, record.masks
 
         out, losses, masks = jax.checkpoint(inner)(p, s, xs, rng, kw)
@@ -677,6 +681,7 @@ def _rematerialized(layer, forward, params, state, inputs, training, rng, kwargs
         if outer is not None:
             outer.losses.extend(losses)
             outer.masks.update(masks)
+            outer.row_dependent = outer.row_dependent or traced["row_dependent"]
         return out
 
     if mode.mode == "full":

@@ -154,6 +154,9 @@ class ForwardRecord:
     def __init__(self):
         self.losses = []
         self.masks = {}
+        # Whether a loss was added that padded batch rows would change (a user's
+        # `add_loss`); activity regularizers leave padded rows out themselves.
+        self.row_dependent = False
 
     def output_mask(self, layer):
         """The mask `layer` (a container) gave its outputs in this pass, or None."""
@@ -186,11 +189,15 @@ def current_record():
     return _RECORD.get()
 
 
-def add_loss(value):
-    """Adds a scalar loss to the active record (no-op outside `record_forward`)."""
+def add_loss(value, rows_masked=False):
+    """Adds a scalar loss to the active record (no-op outside `record_forward`).
+
+    `rows_masked=True` says the value already leaves out padded batch rows.
+    """
     rec = _RECORD.get()
     if rec is not None:
         rec.losses.append(value)
+        rec.row_dependent = rec.row_dependent or not rows_masked
 
 
 def record_output_mask(layer, mask):

@@ -17,6 +17,7 @@ from kerax.trainer import compile_cache
 from kerax.trainer import regularization
 from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
+from kerax.layers import scope as scope_lib
 from kerax.trainer import stream_loops
 from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.compile_utils import CompileLoss, CompileMetrics
@@ -180,7 +181,11 @@ class Trainer:
         """Shape checks that run before anything is compiled, with first-line errors."""
         spec = lambda a: jax.ShapeDtypeStruct((2,) + tuple(a.shape[1:]), a.dtype)  # noqa
         x_spec = jax.tree_util.tree_map(spec, x)
-        out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables, x_spec)
+        with scope_lib.record_forward() as record:
+            out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables, x_spec)
+        # A user's `add_loss` sees every row of a batch, padded ones included: then a short
+        # last batch runs at its real size (one more compile), as in Keras.
+        self._exact_last_batch = record.row_dependent and placement.current() is None
         if y is None or self._compile_loss is None:
             return out
         y_spec = jax.tree_util.tree_map(spec, y)
@@ -476,8 +481,8 @@ class Trainer:
         logs = {}
         pending = None  # the previous execution's bad-step flag, read one execution late
         while start < steps:
-            size = min(k, steps - start)
-            program, args = self._train_execution(ts, adapter, idx, mask, start, size)
+            size, rows = self._segment(mask, start, min(k, steps - start))
+            program, args = self._train_execution(ts, adapter, idx, mask, start, size, rows)
             cbs.on_train_batch_begin(start)
             ts, logs = program(ts, *args)
             logs = dict(logs)
@@ -494,9 +499,23 @@ class Trainer:
             self._stop_on_nonfinite(pending, cbs)
         return logs
 
-    def _train_execution(self, ts, adapter, idx, mask, start, size):
-        """The program and its arguments (after `ts`) for the steps `start:start+size`."""
-        idx, mask = idx[start:start + size], mask[start:start + size]
+    def _segment(self, mask, start, size):
+        """`(steps, rows)` of the next execution: `size` steps of padded batches, or, when
+        the model's added losses need exact batches (`_exact_last_batch`), the steps
+        before the first short batch, or that short batch alone at its `rows` real rows."""
+        if not getattr(self, "_exact_last_batch", False):
+            return size, None
+        full = mask[start:start + size].all(axis=1)
+        if full.all():
+            return size, None
+        if full[0]:
+            return int(np.argmin(full)), None
+        return 1, int(mask[start].sum())
+
+    def _train_execution(self, ts, adapter, idx, mask, start, size, rows=None):
+        """The program and its arguments (after `ts`) for the steps `start:start+size`
+        (their first `rows` rows only, when given)."""
+        idx, mask = idx[start:start + size, :rows], mask[start:start + size, :rows]
         args = (adapter.data,) + adapter.place_plan(idx, mask)
         # An unshuffled plan slices its batches out of the data instead of gathering.
         contiguous = (adapter.shuffle is False and placement.current() is None
@@ -578,9 +597,9 @@ class Trainer:
         k = self._eval_steps(idx.shape[0])
         logs, start = {}, 0
         while start < idx.shape[0]:
-            size = min(k, idx.shape[0] - start)
-            args = (adapter.data,) + adapter.place_plan(idx[start:start + size],
-                                                        mask[start:start + size])
+            size, rows = self._segment(mask, start, min(k, idx.shape[0] - start))
+            args = (adapter.data,) + adapter.place_plan(idx[start:start + size, :rows],
+                                                        mask[start:start + size, :rows])
             program = self._program("test", size, (ts,) + args)
             cbs.on_test_batch_begin(start)
             ts, logs = program(ts, *args)

@@ -134,3 +134,33 @@ def test_add_loss_rejects_non_tensors():
 
     with pytest.raises(ValueError, match="`add_loss\\(\\)` expects a scalar tensor"):
         Bad()(np.ones((1, 2)))
+
+
+def _row_sum_penalty_model(lib):
+    class Penalized(lib.layers.Layer):
+        """A loss that sums over the batch's rows: padded rows would change it."""
+
+        def call(self, x):
+            self.add_loss(0.01 * lib.ops.sum(x ** 2))
+            return x
+
+    return lib.Sequential([lib.Input((3,)), lib.layers.Dense(4), Penalized(),
+                           lib.layers.Dense(1)])
+
+
+def test_add_loss_over_rows_sees_only_the_real_rows_of_a_short_batch(keras):
+    """10 samples in batches of 4: the last batch has 2 rows, as in Keras (kerax runs it
+    at its real size instead of padding it, since the added loss sums over rows)."""
+    r = np.random.default_rng(0)
+    x, y = r.normal(size=(10, 3)).astype("float32"), r.normal(size=(10, 1)).astype("float32")
+    km, m = _row_sum_penalty_model(keras), _row_sum_penalty_model(kerax)
+    m.set_weights(km.get_weights())
+    for model in (km, m):
+        model.compile(optimizer="sgd", loss="mse")
+    kh = km.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    h = m.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(h.history["loss"], kh.history["loss"], rtol=1e-5)
+    for a, b in zip(m.get_weights(), km.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m.evaluate(x, y, verbose=0), km.evaluate(x, y, verbose=0),
+                               rtol=1e-5)
