@@ -128,7 +128,7 @@ class StepFunctions:
                           ts.step + ok.astype(ts.step.dtype))
 
     def train_step_unguarded(self, ts, batch):
-        """The step without the per-step selects, for batches that all have real rows.
+        """The step without the per-step guard, for batches that all have real rows.
 
         It only records whether a loss was non-finite; `make_execution` then reruns the
         execution with `train_step` from its initial state (see `two_phase`).
@@ -196,8 +196,8 @@ BULK_GATHER_BYTES = 256 * 1024 * 1024
 
 
 # Executions of models whose params and optimizer state fit in this many bytes can run
-# their steps unguarded (see `make_execution`): the per-step selects of the non-finite
-# guard are a noticeable share of a tiny model's step, while the price, keeping the
+# their steps unguarded (see `make_execution`): the per-step non-finite guard is a
+# noticeable share of a tiny model's step, while the price, keeping the
 # execution's initial state alive, is small for such models.
 UNGUARDED_MAX_STATE_BYTES = 1024 * 1024
 
