@@ -111,6 +111,8 @@ def _validate(model, adapter, x, y, sw):
     model._ensure_built(x)
     try:
         model._validate_against_model(x, y, sw)
+        # An `add_loss` over batch rows must not see padding: batches run at their size.
+        adapter.exact_rows = bool(getattr(model, "_exact_last_batch", False))
     except Exception as e:
         if adapter.kind != "grain":
             raise

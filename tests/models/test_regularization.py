@@ -164,3 +164,29 @@ def test_add_loss_over_rows_sees_only_the_real_rows_of_a_short_batch(keras):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(m.evaluate(x, y, verbose=0), km.evaluate(x, y, verbose=0),
                                rtol=1e-5)
+
+
+def test_add_loss_over_rows_with_uneven_stream_batches_matches_keras(keras):
+    """A PyDataset of 8, 8 and 3 rows: each batch runs at its size (no zero padding)."""
+    r = np.random.default_rng(1)
+    x, y = r.normal(size=(19, 3)).astype("float32"), r.normal(size=(19, 1)).astype("float32")
+
+    def dataset(lib):
+        class Batches(lib.utils.PyDataset):
+            def __len__(self):
+                return 3
+
+            def __getitem__(self, i):
+                return x[8 * i:8 * i + 8], y[8 * i:8 * i + 8]
+
+        return Batches()
+
+    km, m = _row_sum_penalty_model(keras), _row_sum_penalty_model(kerax)
+    m.set_weights(km.get_weights())
+    for model in (km, m):
+        model.compile(optimizer="sgd", loss="mse")
+    kh = km.fit(dataset(keras), epochs=2, verbose=0, shuffle=False)
+    h = m.fit(dataset(kerax), epochs=2, verbose=0, shuffle=False)
+    np.testing.assert_allclose(h.history["loss"], kh.history["loss"], rtol=1e-5)
+    for a, b in zip(m.get_weights(), km.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

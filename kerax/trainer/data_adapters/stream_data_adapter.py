@@ -49,6 +49,11 @@ def is_grain(x):
     return any(c.__module__.split(".")[0] == "grain" for c in type(x).__mro__)
 
 
+def _rows(batch):
+    x, y, sample_weight = batch
+    return ada.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+
+
 def _process_shards():
     """`(process_count, process_index)` when stream batches are split across processes."""
     if jax.process_count() == 1:
@@ -102,6 +107,9 @@ class StreamDataAdapter:
     """
 
     exhausted = False
+    # True: never pad a batch (an execution holds batches of one size, and a batch of
+    # another size starts the next execution), for losses that see every row.
+    exact_rows = False
 
     def __init__(self, source, steps=None):
         from kerax.utils.py_dataset import PyDataset
@@ -326,7 +334,13 @@ class StreamDataAdapter:
         def produce():
             try:
                 chunk, state = [], None
-                for batch, state in self.epoch_batches():
+                for batch, new_state in self.epoch_batches():
+                    if self.exact_rows and chunk and _rows(batch) != _rows(chunk[0]):
+                        if not put((self._stack(chunk, len(chunk) if tail_fits else k),
+                                    state)):
+                            return
+                        chunk = []
+                    state = new_state
                     chunk.append(batch)
                     if len(chunk) == k:
                         if not put((self._stack(chunk, k), state)):
@@ -356,9 +370,11 @@ class StreamDataAdapter:
 
     def _stack(self, chunk, k):
         """`k` steps of batches padded to one batch size, written once into one buffer."""
-        sizes = [ada.num_samples(("x", b[0]), ("y", b[1]), ("sample_weight", b[2]))
-                 for b in chunk]
-        self.batch_size = b = max([self.batch_size or 0] + sizes)
+        sizes = [_rows(batch) for batch in chunk]
+        if self.exact_rows:
+            b = max(sizes)  # one size per execution: no padded rows
+        else:
+            self.batch_size = b = max([self.batch_size or 0] + sizes)
         mask = np.zeros((k, b), bool)
         for i, n in enumerate(sizes):
             mask[i, :n] = True
