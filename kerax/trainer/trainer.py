@@ -322,7 +322,9 @@ class Trainer:
         budget = steps_lib.execution_memory_budget()
         steps = idx.shape[0]
         while True:
-            program, args = self._train_execution(ts, adapter, idx, mask, 0, k)
+            # The first execution as `_run_epoch` will run it (`_segment`: exact batches).
+            program, args = self._train_execution(ts, adapter, idx, mask, 0,
+                                                  *self._segment(mask, 0, k))
             needed, fixed = steps_lib.execution_memory(program.lower(ts, *args).compile())
             self._execution_memory = {"steps_per_execution": k, "bytes": needed,
                                       "budget": budget}
