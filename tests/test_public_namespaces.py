@@ -36,7 +36,7 @@ KNOWN_MISSING = {
     "optimizers.schedules": set(),
     "losses": set(),
     "metrics": set(),
-    "callbacks": {"OrbaxCheckpoint", "RemoteMonitor"},
+    "callbacks": {"RemoteMonitor"},
     "activations": set(),
     "initializers": set(),
     "regularizers": set(),

@@ -10,6 +10,7 @@ from kerax.callbacks.lambda_callback import LambdaCallback  # noqa: F401
 from kerax.callbacks.learning_rate_scheduler import LearningRateScheduler  # noqa: F401
 from kerax.callbacks.model_checkpoint import ModelCheckpoint  # noqa: F401
 from kerax.callbacks.monitor_callback import MonitorCallback  # noqa: F401
+from kerax.callbacks.orbax_checkpoint import OrbaxCheckpoint  # noqa: F401
 from kerax.callbacks.progbar_logger import ProgbarLogger  # noqa: F401
 from kerax.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: F401
 from kerax.callbacks.swap_ema_weights import SwapEMAWeights  # noqa: F401

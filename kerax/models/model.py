@@ -116,7 +116,8 @@ class Model(StatelessMixin, Trainer, Layer):
         saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Loads weights from a `.weights.h5` or `.keras` file (shapes checked first)."""
+        """Loads weights from a `.weights.h5` or `.keras` file, or an `OrbaxCheckpoint`
+        directory (shapes checked first)."""
         from kerax.saving import saving_api
 
         saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)

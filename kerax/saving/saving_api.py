@@ -49,10 +49,11 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Loads a `.keras` model written by kerax or by Keras 3.
+    """Loads a `.keras` model written by kerax or by Keras 3, or an `OrbaxCheckpoint`.
 
     Args:
-        filepath: path to a `.keras` file.
+        filepath: path to a `.keras` file, or a directory `kerax.callbacks.OrbaxCheckpoint`
+            saved into (its latest step is loaded) or one of its `step_<N>` directories.
         custom_objects: dict mapping names to custom classes or functions.
         compile: whether to compile the model (and restore its optimizer state) from the
             file's `compile_config`.
@@ -65,6 +66,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         CheckpointCorruptedError: the file is truncated or corrupted.
     """
     filepath = os.fspath(filepath)
+    if os.path.isdir(filepath):  # an `OrbaxCheckpoint` directory (root or one step)
+        from kerax.callbacks import orbax_checkpoint
+
+        return orbax_checkpoint.load_model_from_checkpoint(
+            filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
     if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
         raise ValueError(
             f"{filepath} is a legacy Keras 2 HDF5 model, which kerax does not read. Load it in "
@@ -101,7 +107,8 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
 
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
-    """Loads weights from a `.weights.h5` file (Keras 3's layout) or a `.keras` file."""
+    """Loads weights from a `.weights.h5` file (Keras 3's layout), a `.keras` file, or
+    an `OrbaxCheckpoint` directory (its latest step, or one `step_<N>` directory)."""
     filepath = os.fspath(filepath)
     if skip_mismatch:
         raise NotImplementedError("`skip_mismatch=True` is not supported by kerax yet.")
@@ -111,6 +118,10 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             "`build(input_shape)`) before `load_weights`, so weights can be checked "
             "against its architecture."
         )
+    if os.path.isdir(filepath):  # an `OrbaxCheckpoint` directory (root or one step)
+        from kerax.callbacks import orbax_checkpoint
+
+        return orbax_checkpoint.load_weights_from_checkpoint(model, filepath)
     if filepath.endswith(".keras"):
         loaded = saving_lib.load_model(filepath, compile=False)
         model.set_weights(loaded.get_weights())

@@ -293,4 +293,4 @@ def test_tensorboard_without_tensorboardx_says_how_to_install(monkeypatch):
 def test_public_names_match_keras(keras):
     ours = {n for n in dir(kerax.callbacks) if n[0].isupper()}
     theirs = {n for n in dir(keras.callbacks) if n[0].isupper()}
-    assert theirs - ours == {"OrbaxCheckpoint", "RemoteMonitor"}
+    assert theirs - ours == {"RemoteMonitor"}
