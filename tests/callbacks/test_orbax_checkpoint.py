@@ -2,6 +2,8 @@
 through `load_model(directory)`, weights only, safe mode, and clear errors."""
 
 import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -191,6 +193,58 @@ def test_lambda_config_refused_in_safe_mode(tmp_path):
         kerax.saving.load_model(tmp_path)
     model = kerax.saving.load_model(tmp_path, safe_mode=False)
     np.testing.assert_array_equal(np.asarray(model(np.ones((1, 3)))), 2 * np.ones((1, 3)))
+
+
+# Saved shard by shard under one ModelParallel layout, loaded under another (and none):
+# params and optimizer slots are read straight onto the current layout. JAX fixes the
+# device count at start-up, so this runs in a process with 8 simulated CPU devices.
+_DISTRIBUTED = '''
+import sys
+import jax, numpy as np
+from jax.sharding import PartitionSpec as P
+import kerax
+from kerax import distribution as kd
+
+def parallel(rules):
+    layout_map = kd.LayoutMap(kd.DeviceMesh((2, 4), ("batch", "model")))
+    for key, axes in rules.items():
+        layout_map[key] = axes
+    return kd.ModelParallel(layout_map=layout_map, batch_dim_name="batch")
+
+x = np.random.default_rng(0).normal(size=(32, 16)).astype("float32")
+y = x[:, :8] * 2.0
+ckpt = sys.argv[1]
+with parallel({".*dense.*kernel": (None, "model"), ".*dense.*bias": ("model",)}).scope():
+    model = kerax.Sequential([kerax.Input((16,)), kerax.layers.Dense(32), kerax.layers.Dense(8)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0,
+              callbacks=[kerax.callbacks.OrbaxCheckpoint(ckpt)])
+    assert model.layers[0].variables["params"]["kernel"].sharding.spec == P(None, "model")
+saved = [np.asarray(w) for w in model.get_weights()]
+with parallel({".*dense.*kernel": ("batch", "model")}).scope():
+    loaded = kerax.saving.load_model(ckpt)
+    kernel = loaded.variables["params"][loaded.layers[0].name]["kernel"]
+    assert kernel.sharding.spec == P("batch", "model"), kernel.sharding
+    slots = jax.tree_util.tree_leaves(loaded.optimizer.state)
+    assert any(getattr(s, "shape", None) == (16, 32) and s.sharding.spec == P("batch", "model")
+               for s in slots)
+    assert int(loaded.optimizer.iterations) == 2
+for a, b in zip(loaded.get_weights(), saved):
+    np.testing.assert_array_equal(a, b)
+plain = kerax.saving.load_model(ckpt)
+assert all(len(a.sharding.device_set) == 1
+           for a in jax.tree_util.tree_leaves(plain.variables))
+print("RESTORED ONTO THE CURRENT LAYOUT")
+'''
+
+
+def test_arrays_restore_onto_the_current_distribution(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8")
+    result = subprocess.run([sys.executable, "-c", _DISTRIBUTED, str(tmp_path)],
+                            cwd=root, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert "RESTORED ONTO THE CURRENT LAYOUT" in result.stdout, result.stderr[-3000:]
 
 
 # ------------------------------------------------------------------- errors --
