@@ -35,7 +35,8 @@ class OrbaxCheckpoint(MonitorCallback):
 
     With `save_freq="epoch"` the step number is the epoch index (0-based); with an
     integer `save_freq` it is the number of batches seen, counted from the optimizer's
-    iterations when `fit` starts (as in Keras). Only the newest `max_to_keep` steps are
+    iterations when `fit` starts (as in Keras; with `steps_per_execution > 1`, saves
+    happen at execution boundaries, so the count may pass `save_freq`). Only the newest `max_to_keep` steps are
     kept. Load with `kerax.saving.load_model(directory)` (a compiled model with its
     optimizer state, so training continues exactly) or `model.load_weights(directory)`.
     The checkpoint layout is kerax's own (not Keras' orbax layout).

@@ -78,6 +78,22 @@ def test_batch_steps_continue_from_the_optimizer_iterations_like_keras(keras, da
     assert found[0] == found[1] == [8, 11, 14]
 
 
+def test_batch_hooks_at_execution_boundaries_count_like_keras(keras, tmp_path):
+    # With steps_per_execution=2 the hooks see batches 1, 3, 5, ... (then a new epoch).
+    batches = [1, 3, 5, 7, 9, 1, 3, 4]
+    found = []
+    for name, lib in (("kerax", kerax), ("keras", keras)):
+        model = _model(lib)
+        model.build((None, 3))
+        cb = lib.callbacks.OrbaxCheckpoint(str(tmp_path / name), save_freq=3,
+                                           max_to_keep=None, save_on_background=False)
+        cb.set_model(model)
+        for batch in batches:
+            cb.on_train_batch_end(batch, {"loss": 1.0})
+        found.append(_steps(tmp_path / name, keras_layout=name == "keras"))
+    assert found[0] == found[1] == [4, 8, 12, 15]
+
+
 @pytest.mark.parametrize("mode, monitor_values, threshold", [
     ("min", [1.0, 2.0, 0.5, 0.5, 0.4], None),
     ("max", [1.0, 2.0, 0.5, 3.0, 3.0], None),
