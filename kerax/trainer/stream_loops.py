@@ -8,6 +8,8 @@ skips them, so one program serves the whole epoch whatever the length; when it i
 the last execution is shorter (a second program, compiled in the first epoch only).
 """
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -100,6 +102,34 @@ def steps_lib_signature(tree):
     return _signature(tree)
 
 
+def _shuffle_seed(x):
+    """The seed of a PyDataset's batch orders (None: not shuffled), the same on every
+    process; an infinite PyDataset is not shuffled, with Keras' warning."""
+    from kerax.utils.py_dataset import PyDataset
+
+    if not isinstance(x, PyDataset):
+        return None
+    try:
+        endless = x.num_batches is None
+    except NotImplementedError:
+        endless = True
+    if endless:
+        warnings.warn(
+            "`shuffle=True` was passed, but will be ignored since the data `x` was provided "
+            "as an infinite PyDataset. The PyDataset is expected to already be shuffled.",
+            stacklevel=3)
+        return None
+    from kerax.backend import random_state
+    from kerax.trainer.trainer import _host_seed
+
+    seed = _host_seed(random_state.next_key())
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        seed = int(multihost_utils.broadcast_one_to_all(np.int32(seed)))
+    return seed
+
+
 def _prepare(model, adapter):
     x, y, sw = adapter.peek()
     _validate(model, adapter, x, y, sw)
@@ -142,10 +172,11 @@ def _has_conv(model, adapter):
 
 
 def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
-        steps_per_epoch, validation_steps, validation_batch_size, validation_freq):
+        steps_per_epoch, validation_steps, validation_batch_size, validation_freq,
+        shuffle=False):
     from kerax.trainer.trainer import _should_validate, _unpack_validation
 
-    adapter = StreamDataAdapter(x, steps_per_epoch)
+    adapter = StreamDataAdapter(x, steps_per_epoch, _shuffle_seed(x) if shuffle else None)
     _prepare(model, adapter)
     k = _stream_k(model, adapter)
     cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(

@@ -391,7 +391,7 @@ class Trainer:
             return stream_loops.fit(self, x, epochs, 1 if verbose == "auto" else verbose,
                                     callbacks, validation_data, initial_epoch,
                                     steps_per_epoch, validation_steps, validation_batch_size,
-                                    validation_freq)
+                                    validation_freq, shuffle=shuffle)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(
                 "`validation_split` must be a float in [0, 1). Received: "

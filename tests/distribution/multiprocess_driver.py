@@ -81,7 +81,7 @@ def _streams_split_across_processes(x, y, out_dir, rank):
         out[f"{name}_initial"] = model.get_weights()[0]
         data = Batches() if source else ((x[8 * i:8 * i + 8], y[8 * i:8 * i + 8])
                                          for i in range(12))
-        history = model.fit(data, epochs=1, verbose=0)
+        history = model.fit(data, epochs=1, verbose=0, shuffle=False)
         out[f"{name}_kernel"] = model.get_weights()[0]
         out[f"{name}_loss"] = np.asarray(history.history["loss"])
     np.savez(os.path.join(out_dir, f"streams_rank{rank}.npz"), fetched=np.asarray(fetched),

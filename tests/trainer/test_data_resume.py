@@ -116,11 +116,32 @@ def test_py_dataset_resume_starts_at_the_next_index(tmp_path):
             return super().__getitem__(i)
 
     with pytest.raises(KeyboardInterrupt):
-        _model().fit(Batches(x, y), epochs=2, verbose=0,
+        _model().fit(Batches(x, y), epochs=2, verbose=0, shuffle=False,
                      callbacks=[BackupAndRestore(tmp_path, save_freq=2), Interrupt(5)])
-    _model().fit(Logged(x, y), epochs=2, verbose=0,
+    _model().fit(Logged(x, y), epochs=2, verbose=0, shuffle=False,
                  callbacks=[BackupAndRestore(tmp_path, save_freq=2)])
     assert first[1:5] == [4, 5, 0, 1]  # first[0] is the shape probe
+
+
+def test_py_dataset_is_shuffled_by_fit_like_keras():
+    """`fit(shuffle=True)` (the default) visits a PyDataset's batches in a new order each
+    epoch, as Keras does; `shuffle=False` keeps index order."""
+    x, y = _data()
+    seen = []
+
+    class Logged(Batches):
+        def __getitem__(self, i):
+            seen.append(i)
+            return super().__getitem__(i)
+
+    n = len(Batches(x, y))
+    _model().fit(Logged(x, y), epochs=2, verbose=0)
+    epochs = [seen[1:1 + n], seen[1 + n:1 + 2 * n]]
+    assert all(sorted(e) == list(range(n)) for e in epochs)
+    assert epochs[0] != list(range(n)) and epochs[0] != epochs[1]
+    seen.clear()
+    _model().fit(Logged(x, y), epochs=1, verbose=0, shuffle=False)
+    assert seen[1:] == list(range(n))
 
 
 def test_generator_resume_mid_epoch_warns(tmp_path):

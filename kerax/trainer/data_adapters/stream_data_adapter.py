@@ -111,7 +111,7 @@ class StreamDataAdapter:
     # another size starts the next execution), for losses that see every row.
     exact_rows = False
 
-    def __init__(self, source, steps=None):
+    def __init__(self, source, steps=None, shuffle_seed=None):
         from kerax.utils.py_dataset import PyDataset
 
         self.source = source
@@ -125,6 +125,11 @@ class StreamDataAdapter:
         else:
             self.kind = "iterable"
         self.user_steps = steps
+        # `fit(shuffle=True)` on a PyDataset: its batch indices in a new order every pass,
+        # as Keras does (other sources are expected to shuffle themselves).
+        self._order_rng = (np.random.default_rng(shuffle_seed)
+                           if shuffle_seed is not None and self.is_py_dataset else None)
+        self._order_seed = None
         self.shards = _process_shards()  # (count, index) with several processes, else None
         self._iterator = None
         self.batch_size = None
@@ -167,6 +172,9 @@ class StreamDataAdapter:
         src = self.source
         resume, self._resume = self._resume, None
         if self.is_py_dataset:
+            if self._order_rng is not None:
+                self._order_seed = (resume[1] if resume and resume[1] is not None
+                                    else int(self._order_rng.integers(2**31)))
             return self._py_dataset_iter(resume[0] if resume else 0)
         if hasattr(src, "as_numpy_iterator"):
             it = iter(src.as_numpy_iterator())
@@ -191,7 +199,9 @@ class StreamDataAdapter:
         count, own = self.shards or (1, 0)
         if count > 1:
             n -= n % count  # every process stops after the same complete group
-        fetch = lambda i: src[i] if i % count == own else None  # noqa: E731
+        order = (np.random.default_rng(self._order_seed).permutation(n)
+                 if self._order_seed is not None else range(n))
+        fetch = lambda i: src[int(order[i])] if i % count == own else None  # noqa: E731
         self.position = start
         if self._pool is None:
             for i in range(start, n):
@@ -223,7 +233,7 @@ class StreamDataAdapter:
         if self.kind == "grain" and hasattr(self._iterator, "get_state"):
             state = self._iterator.get_state()
             return self.position, _encode_state(state), isinstance(state, bytes)
-        return self.position, None, False
+        return self.position, self._order_seed, False  # a PyDataset's pass order
 
     def epoch_batches(self):
         """Yields this epoch's batches `(x, y, sample_weight)` with the position after each.
@@ -275,7 +285,9 @@ class StreamDataAdapter:
     def get_position(self):
         """The data position after the last execution handed out (JSON-able)."""
         position, state, is_bytes = self.trained_position
-        return {"source": self.kind, "position": int(position), "iterator_state": state,
+        order = {} if self._order_rng is None else {
+            "order_rng": self._order_rng.bit_generator.state}
+        return {"source": self.kind, "position": int(position), "iterator_state": state, **order,
                 "state_is_bytes": is_bytes}
 
     def check_position(self, saved):
@@ -293,6 +305,8 @@ class StreamDataAdapter:
         At an epoch boundary of an epoch-long pass, the next pass starts afresh.
         """
         self.check_position(saved)
+        if self._order_rng is not None and saved.get("order_rng") is not None:
+            self._order_rng.bit_generator.state = saved["order_rng"]
         if not mid_epoch and self.user_steps is None:
             return
         if self.kind == "generator":
