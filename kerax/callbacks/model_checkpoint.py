@@ -73,6 +73,8 @@ class ModelCheckpoint(MonitorCallback):
             self._save_model(epoch, None, logs)
 
     def _should_save_on_batch(self, batch):
+        """Whether an integer `save_freq` of batches has passed (Keras' counting: batch
+        hooks may skip indices with `steps_per_execution`)."""
         if self.save_freq == "epoch":
             return False
         if self._last_batch_seen is None or batch <= self._last_batch_seen:
@@ -81,6 +83,7 @@ class ModelCheckpoint(MonitorCallback):
             added = batch - self._last_batch_seen
         self._batches_seen_since_last_saving += added
         self._last_batch_seen = batch
+        self._total_batches_seen = getattr(self, "_total_batches_seen", 0) + added
         if self._batches_seen_since_last_saving >= self.save_freq:
             self._batches_seen_since_last_saving = 0
             return True

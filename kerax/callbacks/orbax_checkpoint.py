@@ -21,6 +21,7 @@ import warnings
 
 import jax
 
+from kerax.callbacks.model_checkpoint import ModelCheckpoint
 from kerax.callbacks.monitor_callback import MonitorCallback
 from kerax.checkpoint import layouts, multihost
 from kerax.checkpoint.array_reader import read_arrays, validate_structure
@@ -109,20 +110,7 @@ class OrbaxCheckpoint(MonitorCallback):
         multihost.sync(f"kerax-orbax-checkpoint-wait:{self._manager.directory}")
 
     # ------------------------------------------------------------------- hooks --
-    def _should_save_on_batch(self, batch):
-        if self.save_freq == "epoch":
-            return False
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            added = batch + 1  # a new epoch
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        self._total_batches_seen += added
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+    _should_save_on_batch = ModelCheckpoint._should_save_on_batch
 
     def _is_best(self, logs, where):
         if not self.save_best_only:
