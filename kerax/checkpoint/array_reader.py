@@ -12,21 +12,14 @@ import numpy as np
 
 from kerax.checkpoint import checksums
 from kerax.errors import CheckpointCorruptedError
+from kerax.utils import naming
 
 ARRAYS = "arrays"  # the orbax directory inside a step
 
 
 def path_name(path):
     """`a/b/0` for a pytree key path (how arrays are named in the manifest)."""
-    parts = []
-    for k in path:
-        for attr in ("key", "idx", "name"):
-            if hasattr(k, attr):
-                parts.append(str(getattr(k, attr)))
-                break
-        else:
-            parts.append(str(k))
-    return "/".join(parts) or "<root>"
+    return naming.key_path_str(path) or "<root>"
 
 
 def read_arrays(root, entries, targets):

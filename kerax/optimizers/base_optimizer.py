@@ -31,17 +31,7 @@ from kerax.utils import naming
 tree_map = jax.tree_util.tree_map
 
 
-def path_str(path):
-    """`(DictKey('dense'), DictKey('kernel'))` -> `"dense/kernel"`: a leaf's Keras-like path."""
-    parts = []
-    for k in path:
-        for attr in ("key", "idx", "name"):
-            if hasattr(k, attr):
-                parts.append(str(getattr(k, attr)))
-                break
-        else:
-            parts.append(str(k))
-    return "/".join(parts)
+path_str = naming.key_path_str  # `(DictKey('dense'), DictKey('kernel'))` -> "dense/kernel"
 
 
 def map_with_path(fn, tree, *rest):

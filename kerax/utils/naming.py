@@ -33,3 +33,22 @@ def get_uid(prefix=""):
 
 def reset_uids():
     _UIDS.clear()
+
+
+def key_path_str(path):
+    """A pytree key path as a Keras-like path string.
+
+    Example:
+    >>> import jax
+    >>> key_path_str((jax.tree_util.DictKey("dense"), jax.tree_util.DictKey("kernel")))
+    'dense/kernel'
+    """
+    parts = []
+    for k in path:
+        for attr in ("key", "idx", "name"):
+            if hasattr(k, attr):
+                parts.append(str(getattr(k, attr)))
+                break
+        else:
+            parts.append(str(k))
+    return "/".join(parts)
