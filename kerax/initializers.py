@@ -12,6 +12,7 @@ without `key` returns the same values on every call (an unseeded one draws its k
 from the global source that `kerax.utils.set_random_seed` resets).
 """
 
+import functools
 import math
 
 import jax
@@ -20,7 +21,7 @@ import numpy as np
 
 from kerax import errors
 from kerax.backend import config as _config
-from kerax.backend import random_state
+from kerax.backend import host_constants, host_prng, random_state
 
 
 def _dtype(dtype):
@@ -124,7 +125,7 @@ class Zeros(Initializer):
     """
 
     def __call__(self, shape, dtype=None, key=None):
-        return jnp.zeros(shape, _dtype(dtype))
+        return host_constants.full(shape, 0, _dtype(dtype))
 
 
 class Ones(Initializer):
@@ -136,7 +137,7 @@ class Ones(Initializer):
     """
 
     def __call__(self, shape, dtype=None, key=None):
-        return jnp.ones(shape, _dtype(dtype))
+        return host_constants.full(shape, 1, _dtype(dtype))
 
 
 class Identity(Initializer):
@@ -333,7 +334,7 @@ class RandomUniform(RandomInitializer):
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None, key=None):
-        return jax.random.uniform(
+        return host_prng.uniform(
             self._key(key), shape, _dtype(dtype), minval=self.minval, maxval=self.maxval
         )
 
@@ -391,7 +392,7 @@ class VarianceScaling(RandomInitializer):
         if self.distribution == "untruncated_normal":
             return jax.random.normal(key, shape, dtype) * math.sqrt(scale) + 0.0
         limit = math.sqrt(3.0 * scale)
-        return jax.random.uniform(key, shape, dtype, minval=-limit, maxval=limit)
+        return host_prng.uniform(key, shape, dtype, minval=-limit, maxval=limit)
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "mode": self.mode,
@@ -501,16 +502,22 @@ class Orthogonal(RandomInitializer):
                 "Orthogonal initializer needs a shape of rank 2 or more. "
                 f"Received: shape={tuple(shape)} of rank {len(shape)}."
             )
-        rows, cols = math.prod(shape[:-1]), shape[-1]
-        a = jax.random.normal(self._key(key), (max(rows, cols), min(rows, cols)), _dtype(dtype))
-        q, r = jnp.linalg.qr(a)
-        q = q * jnp.sign(jnp.diag(r))
-        if rows < cols:
-            q = q.T
-        return self.gain * q.reshape(shape)
+        return _orthogonal(self._key(key), tuple(shape), _dtype(dtype), float(self.gain))
 
     def get_config(self):
         return {**super().get_config(), "gain": self.gain}
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _orthogonal(key, shape, dtype, gain):
+    # One program (compiled once per shape) instead of six eager ops, each compiled.
+    rows, cols = math.prod(shape[:-1]), shape[-1]
+    a = jax.random.normal(key, (max(rows, cols), min(rows, cols)), dtype)
+    q, r = jnp.linalg.qr(a)
+    q = q * jnp.sign(jnp.diag(r))
+    if rows < cols:
+        q = q.T
+    return gain * q.reshape(shape)
 
 
 # Keras' other public names for the same classes.

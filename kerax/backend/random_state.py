@@ -5,8 +5,9 @@
 
 import threading
 
-import jax
 import numpy as np
+
+from kerax.backend import host_prng
 
 _LOCK = threading.Lock()
 _STATE = {"seed": None, "count": 0}
@@ -20,11 +21,12 @@ def set_global_seed(seed):
 
 
 def next_key():
-    """A fresh `jax.random.PRNGKey`: from the global seed if set, else from OS entropy."""
+    """A fresh raw key (`uint32[2]`, the value of `jax.random.fold_in(PRNGKey(seed),
+    count)`, computed on the host): from the global seed if set, else from OS entropy."""
     with _LOCK:
         if _STATE["seed"] is None:
             _STATE["seed"] = int(np.random.SeedSequence().entropy % (2**31))
-        key = jax.random.fold_in(jax.random.PRNGKey(_STATE["seed"]), _STATE["count"])
+        key = host_prng.fold_in(host_prng.prng_key(_STATE["seed"]), _STATE["count"])
         _STATE["count"] += 1
     return key
 
@@ -34,5 +36,5 @@ def key_from_seed(seed):
     if seed is None:
         return next_key()
     if isinstance(seed, (int, np.integer)):
-        return jax.random.PRNGKey(int(seed))
+        return host_prng.prng_key(int(seed))
     return seed

@@ -15,6 +15,8 @@ import zlib
 
 import jax
 
+from kerax.backend import host_prng
+
 _LOCAL = threading.local()
 
 
@@ -52,7 +54,7 @@ def seed_state_slot(generator):
 
 def name_key(key, name):
     """A key for the child stored under `name`, independent of call order."""
-    return jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)
+    return host_prng.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
 class ApplyScope:

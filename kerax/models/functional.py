@@ -11,6 +11,7 @@ import zlib
 
 import jax
 
+from kerax.backend import host_prng
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.layers import scope as scope_lib
 from kerax.layers.core import masking
@@ -194,7 +195,7 @@ class Functional(Model):
             specs = jax.tree_util.tree_map(lambda t: t.spec(), node.args, is_leaf=_is_kt)
             kw = {k: v for k, v in node.kwargs.items() if k not in ("training", "rng")}
             kw = jax.tree_util.tree_map(lambda t: t.spec(), kw, is_leaf=_is_kt)
-            k = jax.random.fold_in(key, zlib.crc32(layer.name.encode()) & 0x7FFFFFFF)
+            k = host_prng.fold_in(key, zlib.crc32(layer.name.encode()) & 0x7FFFFFFF)
             v = layer.init(k, *specs, **kw)
             if v["params"]:
                 params[layer.name] = v["params"]
@@ -249,7 +250,7 @@ class Functional(Model):
                 kw.update(masking.mask_kwargs(layer, arg_masks, given=kw))
             node_training = node.kwargs.get("training")
             node_training = training if node_training is None else node_training
-            node_rng = jax.random.fold_in(rng, i) if rng is not None else None
+            node_rng = host_prng.fold_in(rng, i) if rng is not None else None
             sub = {"params": params.get(layer.name, {}), "state": new_state.get(layer.name, {})}
             try:
                 out, s = layer.apply(sub, *args, training=node_training, rng=node_rng, **kw)

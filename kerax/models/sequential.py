@@ -2,6 +2,7 @@
 
 import jax
 
+from kerax.backend import host_prng
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.layers import scope as scope_lib
 from kerax.layers.core import masking
@@ -109,7 +110,7 @@ class Sequential(Model):
         spec = self._init_specs[0]
         params, state = {}, {}
         for i, layer in enumerate(self._stack):
-            v = layer.init(jax.random.fold_in(key, i), spec)
+            v = layer.init(host_prng.fold_in(key, i), spec)
             if v["params"]:
                 params[layer.name] = v["params"]
             if v["state"]:
@@ -123,7 +124,7 @@ class Sequential(Model):
         mask = None  # Keras' mask propagation (see kerax.layers.core.masking)
         for i, layer in enumerate(self._stack):
             sub = {"params": params.get(layer.name, {}), "state": state.get(layer.name, {})}
-            layer_rng = jax.random.fold_in(rng, i) if rng is not None else None
+            layer_rng = host_prng.fold_in(rng, i) if rng is not None else None
             kw = masking.mask_kwargs(layer, {"inputs": mask}) if mask is not None else {}
             try:
                 x_in = x

@@ -1,5 +1,6 @@
 import jax.numpy as jnp
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, simple_transform
 
 
@@ -31,7 +32,7 @@ class Adadelta(Optimizer):
             acc_delta = rho * acc_delta + (1 - rho) * jnp.square(delta)
             return jnp.asarray(learning_rate, p.dtype) * delta, (acc_grad, acc_delta)
 
-        return simple_transform(lambda p: (jnp.zeros_like(p), jnp.zeros_like(p)), update_leaf)
+        return simple_transform(lambda p: (host_constants.full_like(p), host_constants.full_like(p)), update_leaf)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

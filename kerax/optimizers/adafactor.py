@@ -1,5 +1,6 @@
 import jax.numpy as jnp
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, simple_transform
 
 
@@ -36,10 +37,10 @@ class Adafactor(Optimizer):
 
         def init_leaf(p):
             if p.ndim < 2:
-                return {"v": jnp.zeros_like(p)}
-            return {"r": jnp.zeros(p.shape[:-1], p.dtype),
-                    "c": jnp.zeros(p.shape[:-2] + p.shape[-1:], p.dtype),
-                    "v": jnp.zeros_like(p)}
+                return {"v": host_constants.full_like(p)}
+            return {"r": host_constants.full(p.shape[:-1], 0, p.dtype),
+                    "c": host_constants.full(p.shape[:-2] + p.shape[-1:], 0, p.dtype),
+                    "v": host_constants.full_like(p)}
 
         def update_leaf(step, g, p, s):
             # rho_t = min(lr, 1/sqrt(t)): Keras applies it whether or not `relative_step`.

@@ -1,5 +1,6 @@
 import jax.numpy as jnp
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, simple_transform
 
 
@@ -30,7 +31,7 @@ class Adagrad(Optimizer):
             acc = acc + jnp.square(g)
             return -(jnp.asarray(learning_rate, p.dtype) * g / jnp.sqrt(acc + eps)), acc
 
-        return simple_transform(lambda p: jnp.full_like(p, init_value), update_leaf)
+        return simple_transform(lambda p: host_constants.full_like(p, init_value), update_leaf)
 
     def get_config(self):
         return {**super().get_config(),

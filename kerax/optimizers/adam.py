@@ -1,5 +1,6 @@
 import jax.numpy as jnp
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, simple_transform
 
 
@@ -54,7 +55,7 @@ class Adam(Optimizer):
         b1, b2, eps, amsgrad = self.beta_1, self.beta_2, self.epsilon, self.amsgrad
 
         def init_leaf(p):
-            z = jnp.zeros_like(p)
+            z = host_constants.full_like(p)
             return (z, z, z) if amsgrad else (z, z)
 
         def update_leaf(step, g, p, slots):

@@ -1,5 +1,6 @@
 import jax.numpy as jnp
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, simple_transform
 
 
@@ -37,7 +38,7 @@ class Adamax(Optimizer):
             beta_1_power = jnp.asarray(b1, p.dtype) ** step
             return -((lr * m) / ((1 - beta_1_power) * (u + eps))), (m, u)
 
-        return simple_transform(lambda p: (jnp.zeros_like(p), jnp.zeros_like(p)), update_leaf)
+        return simple_transform(lambda p: (host_constants.full_like(p), host_constants.full_like(p)), update_leaf)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

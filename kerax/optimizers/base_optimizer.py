@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from kerax.backend import host_constants
 from kerax.utils import naming
 
 tree_map = jax.tree_util.tree_map
@@ -210,11 +211,11 @@ class Optimizer:
             for p, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
                 if id(leaf) in self._wd_exclude_ids:
                     self._wd_exclude_paths.add(path_str(p))
-            state = {"count": jnp.zeros([], jnp.int32), "inner": inner.init(params)}
+            state = {"count": host_constants.full((), 0, jnp.int32), "inner": inner.init(params)}
             if steps:
-                state["accumulators"] = tree_map(jnp.zeros_like, params)
+                state["accumulators"] = tree_map(host_constants.full_like, params)
             if self.use_ema:
-                state["average"] = tree_map(jnp.zeros_like, params)
+                state["average"] = tree_map(host_constants.full_like, params)
             return state
 
         def update_fn(grads, state, params):
@@ -384,7 +385,7 @@ def _clip_by_norm(g, clipnorm):
 
 def zeros_like(tree, value=0.0):
     """A tree of arrays like `tree`'s leaves, filled with `value`."""
-    return tree_map(lambda p: jnp.full_like(p, value), tree)
+    return tree_map(lambda p: host_constants.full_like(p, value), tree)
 
 
 def simple_transform(init_leaf, update_leaf, with_path=False):
@@ -397,7 +398,7 @@ def simple_transform(init_leaf, update_leaf, with_path=False):
 
     def init_fn(params):
         f = (lambda path, p: init_leaf(path, p)) if with_path else (lambda _, p: init_leaf(p))
-        return {"count": jnp.zeros([], jnp.int32), "slots": map_with_path(f, params)}
+        return {"count": host_constants.full((), 0, jnp.int32), "slots": map_with_path(f, params)}
 
     def update_fn(grads, state, params=None):
         count = state["count"] + 1

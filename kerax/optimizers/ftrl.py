@@ -1,5 +1,6 @@
 import jax.numpy as jnp
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, simple_transform
 
 
@@ -62,7 +63,7 @@ class Ftrl(Optimizer):
             return new_p - p, (new_accum, linear)
 
         return simple_transform(
-            lambda p: (jnp.full_like(p, init_value), jnp.zeros_like(p)), update_leaf)
+            lambda p: (host_constants.full_like(p, init_value), host_constants.full_like(p)), update_leaf)
 
     def get_config(self):
         return {**super().get_config(), "learning_rate_power": self.learning_rate_power,

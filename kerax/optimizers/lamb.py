@@ -1,5 +1,6 @@
 import jax.numpy as jnp
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, simple_transform
 
 
@@ -39,7 +40,7 @@ class Lamb(Optimizer):
             ratio = jnp.where(w_norm > 0, jnp.where(g_norm > 0, w_norm / g_norm, 1.0), 1.0)
             return -(ratio * lr * update), (m, v)
 
-        return simple_transform(lambda p: (jnp.zeros_like(p), jnp.zeros_like(p)), update_leaf)
+        return simple_transform(lambda p: (host_constants.full_like(p), host_constants.full_like(p)), update_leaf)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -1,5 +1,6 @@
 import jax.numpy as jnp
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, simple_transform
 
 
@@ -37,7 +38,7 @@ class Lion(Optimizer):
             delta = -(lr * jnp.sign(m * beta_1 + g * (1.0 - beta_1)))
             return delta, m * beta_2 + g * (1.0 - beta_2)
 
-        return simple_transform(jnp.zeros_like, update_leaf)
+        return simple_transform(host_constants.full_like, update_leaf)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

@@ -2,6 +2,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import SCHEDULE_NOT_SETTABLE, Optimizer
 
 _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
@@ -65,7 +66,7 @@ class LossScaleOptimizer(Optimizer):
         return self._tx
 
     def _init(self, params):
-        return {"step_counter": jnp.zeros([], jnp.int32),
+        return {"step_counter": host_constants.full((), 0, jnp.int32),
                 "dynamic_scale": jnp.asarray(self.initial_scale, jnp.float32),
                 "inner": self.inner_optimizer.tx.init(params)}
 

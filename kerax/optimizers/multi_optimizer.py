@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, path_str
 
 
@@ -145,7 +146,7 @@ class MultiOptimizer(Optimizer):
 
     def _init(self, params):
         groups, _, _ = self._split(params)
-        return {"count": jnp.zeros([], jnp.int32),
+        return {"count": host_constants.full((), 0, jnp.int32),
                 "inner": tuple(opt.tx.init(g) if g else ()
                                for opt, g in zip(self._inner_optimizers, groups))}
 

@@ -2,6 +2,7 @@ import re
 
 import jax.numpy as jnp
 
+from kerax.backend import host_constants
 from kerax.optimizers.adam import adam_leaf_update
 from kerax.optimizers.base_optimizer import Optimizer, simple_transform
 
@@ -96,8 +97,8 @@ class Muon(Optimizer):
 
         def init_leaf(path, p):
             if self._should_use_adamw(path, p.shape):
-                return (jnp.zeros_like(p), jnp.zeros_like(p))
-            return (jnp.zeros_like(p),)
+                return (host_constants.full_like(p), host_constants.full_like(p))
+            return (host_constants.full_like(p),)
 
         def update_leaf(path, step, g, p, slots):
             if len(slots) == 2:

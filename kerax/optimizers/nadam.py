@@ -2,6 +2,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer
 
 
@@ -32,9 +33,9 @@ class Nadam(Optimizer):
         def init_fn(params):
             leaves = jax.tree_util.tree_leaves(params)
             dtype = leaves[0].dtype if leaves else jnp.float32
-            return {"count": jnp.zeros([], jnp.int32), "u_product": jnp.ones([], dtype),
-                    "m": tree_map(jnp.zeros_like, params),
-                    "v": tree_map(jnp.zeros_like, params)}
+            return {"count": host_constants.full((), 0, jnp.int32), "u_product": host_constants.full((), 1, dtype),
+                    "m": tree_map(host_constants.full_like, params),
+                    "v": tree_map(host_constants.full_like, params)}
 
         def update_fn(grads, state, params=None):
             count = state["count"] + 1

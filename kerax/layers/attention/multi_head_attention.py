@@ -4,6 +4,7 @@ import string
 import jax
 
 from kerax import initializers
+from kerax.backend import host_prng
 from kerax.layers.attention import _core
 from kerax.layers.core.einsum_dense import EinsumDense
 from kerax.layers.input_spec import InputSpec
@@ -156,7 +157,7 @@ class MultiHeadAttention(Layer):
         params = {}
         for name, (layer, shape) in layers.items():
             spec = jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in shape), self.dtype)
-            params[name] = layer.init(jax.random.fold_in(key, len(params)), spec)["params"]
+            params[name] = layer.init(host_prng.fold_in(key, len(params)), spec)["params"]
         self._dense = {name: layer for name, (layer, _) in layers.items()}
         rank = len(query_shape) + 1
         axes = self.attention_axes

@@ -7,8 +7,12 @@ import jax.numpy as jnp
 
 from kerax import activations, initializers
 from kerax.backend import config as _config
+from kerax.backend import host_prng
 from kerax.layers.convolutional.argument_validation import (
-    dimension_numbers, standardize_padding, standardize_tuple)
+    dimension_numbers,
+    standardize_padding,
+    standardize_tuple,
+)
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
@@ -163,7 +167,7 @@ class BaseConv(ConvArgs):
                 f"divisible by groups={self.groups}, received input of shape "
                 f"{tuple(input_shape)} with {channels} channels."
             )
-        k_kernel, k_bias = jax.random.split(key)
+        k_kernel, k_bias = host_prng.split(key)
         shape = self.kernel_size + (channels // self.groups, self.filters)
         params = {"kernel": self.kernel_initializer(shape, self.dtype, key=k_kernel)}
         if self.use_bias:

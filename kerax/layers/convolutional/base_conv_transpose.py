@@ -4,7 +4,11 @@ import jax
 import jax.numpy as jnp
 
 from kerax import initializers
-from kerax.layers.convolutional.argument_validation import dimension_numbers, standardize_tuple
+from kerax.backend import host_prng
+from kerax.layers.convolutional.argument_validation import (
+    dimension_numbers,
+    standardize_tuple,
+)
 from kerax.layers.convolutional.base_conv import ConvArgs, lookup
 from kerax.saving import serialization_lib
 
@@ -74,7 +78,7 @@ class BaseConvTranspose(ConvArgs):
 
     def build_variables(self, key, input_shape):
         channels = self._input_channels(input_shape)
-        k_kernel, k_bias = jax.random.split(key)
+        k_kernel, k_bias = host_prng.split(key)
         shape = self.kernel_size + (self.filters, channels)
         params = {"kernel": self.kernel_initializer(shape, self.dtype, key=k_kernel)}
         if self.use_bias:

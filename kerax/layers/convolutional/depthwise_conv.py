@@ -1,9 +1,9 @@
 """DepthwiseConv1D and DepthwiseConv2D: one filter bank per input channel."""
 
-import jax
 import jax.numpy as jnp
 
 from kerax import initializers
+from kerax.backend import host_prng
 from kerax.layers.convolutional.base_conv import ConvArgs, lookup
 from kerax.saving import serialization_lib
 
@@ -46,7 +46,7 @@ class BaseDepthwiseConv(ConvArgs):
 
     def build_variables(self, key, input_shape):
         channels = self._input_channels(input_shape)
-        k_kernel, k_bias = jax.random.split(key)
+        k_kernel, k_bias = host_prng.split(key)
         shape = self.kernel_size + (channels, self.depth_multiplier)
         params = {"kernel": self.depthwise_initializer(shape, self.dtype, key=k_kernel)}
         if self.use_bias:

@@ -1,9 +1,9 @@
 """SeparableConv1D and SeparableConv2D: a depthwise convolution, then a 1x1 convolution."""
 
-import jax
 import jax.numpy as jnp
 
 from kerax import initializers
+from kerax.backend import host_prng
 from kerax.layers.convolutional.base_conv import ConvArgs, lookup
 from kerax.layers.convolutional.depthwise_conv import depthwise_kernel_as_grouped
 from kerax.saving import serialization_lib
@@ -51,7 +51,7 @@ class BaseSeparableConv(ConvArgs):
 
     def build_variables(self, key, input_shape):
         channels = self._input_channels(input_shape)
-        k_depth, k_point, k_bias = jax.random.split(key, 3)
+        k_depth, k_point, k_bias = host_prng.split(key, 3)
         depth_shape = self.kernel_size + (channels, self.depth_multiplier)
         point_shape = (1,) * self.rank + (channels * self.depth_multiplier, self.filters)
         params = {

@@ -1,6 +1,7 @@
 import jax.numpy as jnp
 
 from kerax import activations, initializers
+from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
@@ -60,10 +61,8 @@ class Dense(Layer):
         self.supports_masking = True
 
     def build_variables(self, key, input_shape):
-        import jax
-
         in_dim = input_shape[-1]
-        k_kernel, k_bias = jax.random.split(key)
+        k_kernel, k_bias = host_prng.split(key)
         params = {"kernel": self.kernel_initializer((in_dim, self.units), self.dtype, key=k_kernel)}
         if self.use_bias:
             params["bias"] = self.bias_initializer((self.units,), self.dtype, key=k_bias)

@@ -1,9 +1,9 @@
 import re
 
-import jax
 import jax.numpy as jnp
 
 from kerax import activations, initializers
+from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
@@ -147,7 +147,7 @@ class EinsumDense(Layer):
     def build_variables(self, key, input_shape):
         kernel_shape, bias_shape, _, in_axes, out_axes = analyze_equation(
             self.equation, self.bias_axes, input_shape, self.partial_output_shape)
-        k_kernel, k_bias = jax.random.split(key)
+        k_kernel, k_bias = host_prng.split(key)
         init = self._kernel_initializer_for(in_axes, out_axes)
         params = {"kernel": init(tuple(kernel_shape), self.dtype, key=k_kernel)}
         if bias_shape is not None:

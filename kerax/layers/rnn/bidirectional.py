@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
@@ -98,7 +99,7 @@ class Bidirectional(Layer):
         spec = jax.ShapeDtypeStruct(tuple(sequences_shape), self.dtype)
         params, state = {}, {}
         for i, (name, sub) in enumerate(self._children().items()):
-            v = sub.init(jax.random.fold_in(key, i), spec)
+            v = sub.init(host_prng.fold_in(key, i), spec)
             if v["params"]:
                 params[name] = v["params"]
             if v["state"]:
@@ -116,7 +117,7 @@ class Bidirectional(Layer):
         for i, (name, sub, init) in enumerate((
                 ("forward_layer", self.forward_layer, fwd_state),
                 ("backward_layer", self.backward_layer, bwd_state))):
-            key = None if rng is None else jax.random.fold_in(rng, i)
+            key = None if rng is None else host_prng.fold_in(rng, i)
             y, s = sub.forward(params.get(name, {}), state.get(name, {}), sequences,
                                initial_state=init, mask=mask, training=training, rng=key)
             if s:

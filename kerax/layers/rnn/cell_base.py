@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax import activations, initializers
+from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
@@ -44,7 +45,7 @@ def dropout_masks(layer, rng, like, rate, count, salt):
             "training mode: call `apply(variables, x, training=True, "
             "rng=jax.random.PRNGKey(0))`."
         )
-    keys = jax.random.split(jax.random.fold_in(rng, salt), count)
+    keys = host_prng.split(host_prng.fold_in(rng, salt), count)
     scale = jnp.asarray(1.0 / (1.0 - rate), like.dtype)
     masks = [jnp.where(jax.random.bernoulli(k, 1.0 - rate, like.shape), scale,
                        jnp.zeros((), like.dtype)) for k in keys]
@@ -80,7 +81,7 @@ class BaseCell(Layer):
         self.input_spec = InputSpec(ndim=2)
 
     def _kernels(self, key, input_dim, gates, bias_shape):
-        k1, k2, k3 = jax.random.split(key, 3)
+        k1, k2, k3 = host_prng.split(key, 3)
         params = {
             "kernel": self.kernel_initializer((input_dim, gates * self.units), self.dtype,
                                               key=k1),

@@ -13,8 +13,12 @@ import jax.numpy as jnp
 
 from kerax import activations, initializers
 from kerax.backend import config as _config
+from kerax.backend import host_prng
 from kerax.layers.convolutional.argument_validation import (
-    dimension_numbers, standardize_padding, standardize_tuple)
+    dimension_numbers,
+    standardize_padding,
+    standardize_tuple,
+)
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.layers.rnn.cell_base import dropout_masks, get_optional, per_gate
@@ -101,7 +105,7 @@ class ConvLSTMCell(Layer):
 
     def build_variables(self, key, input_shape, *unused):
         channels = input_shape[self._channel_axis()]
-        k1, k2, k3 = jax.random.split(key, 3)
+        k1, k2, k3 = host_prng.split(key, 3)
         f = self.filters
         params = {
             "kernel": self.kernel_initializer(self.kernel_size + (channels, 4 * f),

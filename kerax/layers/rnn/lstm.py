@@ -1,9 +1,9 @@
 """`LSTMCell` and `LSTM` (Keras' gate order: input, forget, cell, output)."""
 
-import jax
 import jax.numpy as jnp
 
 from kerax import activations
+from kerax.backend import host_prng
 from kerax.layers.rnn.cell_base import BaseCell, per_gate
 from kerax.layers.rnn.rnn import CellRNN
 
@@ -48,7 +48,7 @@ class LSTMCell(BaseCell):
     def build_variables(self, key, input_shape, *unused):
         params = self._kernels(key, input_shape[-1], 4, (4 * self.units,))
         if self.use_bias and self.unit_forget_bias:
-            u, k = self.units, jax.random.fold_in(key, 7)
+            u, k = self.units, host_prng.fold_in(key, 7)
             params["bias"] = jnp.concatenate([
                 self.bias_initializer((u,), self.dtype, key=k),
                 jnp.ones((u,), self.dtype),

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+from kerax.backend import host_prng
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
 
@@ -68,7 +69,7 @@ class StackedRNNCells(Layer):
         params, state = {}, {}
         for i, cell in enumerate(self.cells):
             spec = jax.ShapeDtypeStruct(tuple(input_shape), self.dtype)
-            v = cell.init(jax.random.fold_in(key, i), spec)
+            v = cell.init(host_prng.fold_in(key, i), spec)
             if v["params"]:
                 params[f"cells_{i}"] = v["params"]
             if v["state"]:
@@ -81,7 +82,7 @@ class StackedRNNCells(Layer):
         for i, (cell, cell_states) in enumerate(zip(self.cells, states)):
             was_list = isinstance(cell_states, (list, tuple))
             cell_states = list(cell_states) if was_list else [cell_states]
-            key = None if rng is None else jax.random.fold_in(rng, i)
+            key = None if rng is None else host_prng.fold_in(rng, i)
             (inputs, cell_states), _ = cell.forward(
                 params.get(f"cells_{i}", {}), state.get(f"cells_{i}", {}), inputs,
                 cell_states, training=training, rng=key)

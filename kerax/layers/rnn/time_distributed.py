@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
@@ -64,7 +65,7 @@ class TimeDistributed(Layer):
         outputs = []
         for t in range(inputs.shape[1]):
             kw = {"mask": mask[:, t]} if mask is not None and self._takes_mask() else {}
-            key = None if rng is None else jax.random.fold_in(rng, t)
+            key = None if rng is None else host_prng.fold_in(rng, t)
             y, sub_state = self.layer.forward(sub_params, sub_state, inputs[:, t],
                                               training=training, rng=key, **kw)
             outputs.append(y)

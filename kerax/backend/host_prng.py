@@ -1,0 +1,153 @@
+"""`jax.random`'s threefry key arithmetic and uniform draws, computed on the host.
+
+Building a model eagerly splits keys and draws initial weights from concrete keys. Each
+`jax.random` call there runs a small XLA program that is compiled on first use: `split`,
+`fold_in`, `PRNGKey` once per process, and `uniform` once per *shape*, 0.3-0.7 s each on
+CPU. That compile time is most of the time to build a small model. These functions give
+bit-for-bit the same numbers with NumPy instead (threefry-2x32 is twenty rounds of
+32-bit adds, rotations and xors), and hand anything they cannot reproduce exactly to
+`jax.random`: traced keys (inside `jit`, `grad`, `vmap`, `eval_shape`), typed keys,
+a PRNG implementation other than the default threefry, the non-partitionable threefry
+mode, and dtypes other than float32.
+
+`tests/backend/test_host_prng.py` checks every function against `jax.random`.
+
+Example:
+>>> import jax
+>>> key = prng_key(0)
+>>> bool((fold_in(key, 3) == jax.random.fold_in(jax.random.PRNGKey(0), 3)).all())
+True
+>>> bool((uniform(key, (2, 3)) == jax.random.uniform(jax.random.PRNGKey(0), (2, 3))).all())
+True
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+_MASK = 0xFFFFFFFF
+# Draws are generated in slices of this many elements, bounding the host memory used.
+_CHUNK = 1 << 20
+
+
+def _threefry2x32(k1, k2, x0, x1):
+    """The threefry-2x32 hash of the counter pairs `(x0, x1)` under key `(k1, k2)`."""
+    ks = (k1, k2, k1 ^ k2 ^ 0x1BD11BDA)
+    x0 = x0 + np.uint32(ks[0])
+    x1 = x1 + np.uint32(ks[1])
+    tmp = np.empty_like(x1)
+    for i in range(5):
+        for r in _ROTATIONS[i % 2]:
+            x0 += x1
+            np.left_shift(x1, np.uint32(r), out=tmp)
+            x1 >>= np.uint32(32 - r)
+            x1 |= tmp
+            x1 ^= x0
+        x0 += np.uint32(ks[(i + 1) % 3])
+        x1 += np.uint32((ks[(i + 2) % 3] + i + 1) & _MASK)
+    return x0, x1
+
+
+def _host_words(key):
+    """The key's two words as Python ints, or None when `jax.random` must handle it."""
+    if isinstance(key, jax.core.Tracer):
+        return None
+    if isinstance(key, jax.Array):
+        if (key.dtype != jnp.uint32 or key.shape != (2,)
+                or not getattr(key, "is_fully_addressable", True)):
+            return None
+    elif not (isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape == (2,)):
+        return None
+    if (jax.config.jax_default_prng_impl != "threefry2x32"
+            or not jax.config.jax_threefry_partitionable):
+        return None
+    k = np.asarray(key)
+    return int(k[0]), int(k[1])
+
+
+def _hash_counts(words, n, start=0):
+    """Threefry of the counters `start .. start + n - 1` (high words 0): two uint32[n]."""
+    if start + n > 2**32:
+        raise ValueError("host_prng handles fewer than 2**32 draws per key.")
+    lo = np.arange(start, start + n, dtype=np.uint32)
+    return _threefry2x32(words[0], words[1], np.zeros(n, np.uint32), lo)
+
+
+def prng_key(seed):
+    """`jax.random.PRNGKey(seed)` as a NumPy `uint32[2]` (for 0 <= seed < 2**32).
+
+    Example:
+    >>> prng_key(7).tolist()
+    [0, 7]
+    """
+    seed = int(seed)
+    if (not 0 <= seed < 2**32 or jax.config.jax_default_prng_impl != "threefry2x32"):
+        return jax.random.PRNGKey(seed)
+    return np.array([0, seed], np.uint32)
+
+
+def fold_in(key, data):
+    """`jax.random.fold_in(key, data)`, on the host when `key` is a concrete raw key.
+
+    Example:
+    >>> fold_in(prng_key(0), 1).shape
+    (2,)
+    """
+    words = _host_words(key)
+    if words is None or not isinstance(data, (int, np.integer)) or not 0 <= data < 2**32:
+        return jax.random.fold_in(key, data)
+    a, b = _hash_counts(words, 1, int(data))
+    return np.array([a[0], b[0]], np.uint32)
+
+
+def split(key, num=2):
+    """`jax.random.split(key, num)`, on the host when `key` is a concrete raw key.
+
+    Example:
+    >>> a, b = split(prng_key(0))
+    >>> a.shape, b.shape
+    ((2,), (2,))
+    """
+    words = _host_words(key)
+    if words is None or not isinstance(num, (int, np.integer)):
+        return jax.random.split(key, num)
+    a, b = _hash_counts(words, int(num))
+    return np.stack([a, b], axis=1)
+
+
+def uniform(key, shape, dtype=jnp.float32, minval=0.0, maxval=1.0):
+    """`jax.random.uniform(key, shape, dtype, minval, maxval)`, on the host when it can be
+    reproduced exactly there (a concrete raw key, float32, scalar bounds); a `jax.Array`.
+
+    Example:
+    >>> uniform(prng_key(0), (2, 2), minval=-1.0, maxval=1.0).shape
+    (2, 2)
+    """
+    words = _host_words(key)
+    shape = tuple(int(d) for d in shape)
+    if (words is None or jnp.dtype(dtype) != jnp.float32
+            or not all(isinstance(v, (int, float, np.integer, np.floating))
+                       for v in (minval, maxval))):
+        return jax.random.uniform(key, shape, dtype, minval=minval, maxval=maxval)
+    lo, hi = np.float32(minval), np.float32(maxval)
+    scale = np.float32(hi - lo)
+    n = math.prod(shape)
+    out = np.empty(n, np.float32)
+    for start in range(0, n, _CHUNK):
+        size = min(_CHUNK, n - start)
+        a, b = _hash_counts(words, size, start)
+        a ^= b
+        a >>= np.uint32(9)
+        a |= np.uint32(0x3F800000)
+        floats = a.view(np.float32)
+        floats -= np.float32(1.0)
+        # XLA fuses `floats * scale + lo` into one fused multiply-add (a single rounding):
+        # float64 holds the product exactly, so rounding the float64 sum matches it.
+        fused = floats.astype(np.float64)
+        fused *= float(scale)
+        fused += float(lo)
+        np.maximum(fused.astype(np.float32), lo, out=out[start:start + size])
+    return jax.device_put(out.reshape(shape))

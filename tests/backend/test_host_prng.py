@@ -1,0 +1,114 @@
+"""host_prng and host_constants give exactly what jax.random / jnp give, without compiling."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from kerax.backend import host_constants, host_prng
+
+KEYS = [jax.random.PRNGKey(0), jax.random.PRNGKey(42),
+        jnp.array([123456789, 987654321], jnp.uint32), np.array([7, 0], np.uint32)]
+
+
+def _same(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345, 2**31 - 1, 2**32 - 1])
+def test_prng_key(seed):
+    assert _same(host_prng.prng_key(seed), jax.random.PRNGKey(seed))
+
+
+@pytest.mark.parametrize("key", KEYS, ids=range(len(KEYS)))
+def test_fold_in_and_split(key):
+    for d in [0, 1, 7, 2**31 - 1, 2**32 - 1]:
+        assert _same(host_prng.fold_in(key, d), jax.random.fold_in(key, d)), d
+    for n in [1, 2, 3, 10]:
+        assert _same(host_prng.split(key, n), jax.random.split(key, n)), n
+    a, b = host_prng.split(key)
+    assert isinstance(a, np.ndarray) and a.shape == (2,)
+
+
+@pytest.mark.parametrize("key", KEYS, ids=range(len(KEYS)))
+def test_uniform_bitwise(key):
+    cases = [((3,), 0.0, 1.0), ((5, 7), -0.3, 0.3), ((784, 512), -0.08, 0.08),
+             ((3, 3, 1, 32), -1.5, 2.0), ((), 0, 1), ((0, 4), 0.0, 1.0),
+             ((300,), 1e-3, 1e3)]
+    for shape, lo, hi in cases:
+        want = jax.random.uniform(key, shape, jnp.float32, lo, hi)
+        got = host_prng.uniform(key, shape, jnp.float32, lo, hi)
+        assert isinstance(got, jax.Array)
+        assert _same(got, want), (shape, lo, hi)
+
+
+def test_uniform_spans_chunks(monkeypatch):
+    monkeypatch.setattr(host_prng, "_CHUNK", 1000)
+    key = KEYS[1]
+    want = jax.random.uniform(key, (45, 101), jnp.float32, -2.0, 2.0)
+    assert _same(host_prng.uniform(key, (45, 101), jnp.float32, -2.0, 2.0), want)
+
+
+def test_traced_and_unsupported_fall_back_to_jax():
+    key = KEYS[0]
+    # Inside jit the key is traced: the jax functions run, and agree with the host ones.
+    jitted = jax.jit(lambda k: (host_prng.fold_in(k, 3), host_prng.split(k, 4),
+                                host_prng.uniform(k, (2, 3), jnp.float32, -1.0, 1.0)))(key)
+    eager = (host_prng.fold_in(key, 3), host_prng.split(key, 4),
+             host_prng.uniform(key, (2, 3), jnp.float32, -1.0, 1.0))
+    for a, b in zip(jitted, eager):
+        assert _same(a, b)
+    # float16, array bounds and typed keys are left to jax.random.
+    assert host_prng.uniform(key, (4,), jnp.float16).dtype == jnp.float16
+    bounds = host_prng.uniform(key, (2,), jnp.float32, jnp.zeros(2), jnp.ones(2))
+    assert _same(bounds, jax.random.uniform(key, (2,), jnp.float32, jnp.zeros(2), jnp.ones(2)))
+    typed = jax.random.key(0)
+    assert _same(jax.random.key_data(host_prng.fold_in(typed, 2)),
+                 jax.random.key_data(jax.random.fold_in(typed, 2)))
+
+
+def test_model_build_compiles_nothing_for_keys_and_uniform_draws():
+    import kerax
+
+    model = kerax.Sequential([kerax.Input((5,)), kerax.layers.Dense(7, activation="relu"),
+                              kerax.layers.Dense(3)])
+    key = host_prng.prng_key(3)
+    with jax.log_compiles(True), _count_compiles() as compiles:
+        eager = model.init(key, jax.ShapeDtypeStruct((2, 5), jnp.float32))
+    assert compiles == [], compiles
+    # And the host-built weights equal the ones built by jax under jit.
+    traced = jax.jit(lambda k: model.init(k, jax.ShapeDtypeStruct((2, 5), jnp.float32)))(key)
+    jax.tree_util.tree_map(lambda a, b: np.testing.assert_array_equal(a, b), eager, traced)
+
+
+def test_host_constants():
+    x = jnp.ones((2, 3), jnp.bfloat16)
+    for value in (0, 1, 0.5):
+        assert _same(host_constants.full_like(x, value), jnp.full_like(x, value))
+    assert _same(host_constants.full((), 0, jnp.int32), jnp.zeros([], jnp.int32))
+    assert _same(host_constants.full((4,), 1, "float32"), jnp.ones(4))
+    assert _same(jax.jit(lambda a: host_constants.full_like(a, 2))(x), jnp.full_like(x, 2))
+
+
+class _count_compiles:
+    """Collects the names of the XLA programs compiled inside the block."""
+
+    def __enter__(self):
+        import logging
+
+        self.names, self.logger = [], logging.getLogger("jax._src.dispatch")
+        names = self.names
+
+        class Handler(logging.Handler):
+            def emit(self, record):
+                msg = record.getMessage()
+                if msg.startswith("Finished XLA compilation of "):
+                    names.append(msg.split(" ")[4])
+
+        self.handler = Handler()
+        self.logger.addHandler(self.handler)
+        return self.names
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
