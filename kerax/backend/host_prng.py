@@ -10,7 +10,12 @@ bit-for-bit the same numbers with NumPy instead (threefry-2x32 is twenty rounds 
 a PRNG implementation other than the default threefry, the non-partitionable threefry
 mode, and dtypes other than float32.
 
-`tests/backend/test_host_prng.py` checks every function against `jax.random`.
+`tests/backend/test_host_prng.py` checks every function against `jax.random`. Keys are
+exact integer arithmetic on every platform. For `uniform`, XLA:CPU fuses the last
+`u * (maxval - minval) + minval` into one fused multiply-add, which is reproduced here;
+an accelerator that rounds it in two steps may differ from these values in the last bit,
+so a model initialized inside `jit` on a GPU can differ by one ulp from the same model
+initialized eagerly (which is computed here, identically on every platform).
 
 Example:
 >>> import jax
