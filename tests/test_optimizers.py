@@ -395,3 +395,18 @@ def test_hyper_state_found_inside_multisteps(data):
 def test_error_messages(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Nadam", "Adamax", "Lion", "Adagrad", "Ftrl",
+                                  "Adafactor", "Lamb"])
+def test_pure_state_can_be_donated(data, name):
+    """`init` gives every slot its own buffer: a jitted step may donate the whole state
+    (a shared zeros buffer made XLA refuse: "donate the same buffer twice")."""
+    params, grads = data
+    params = jax.tree_util.tree_map(jnp.asarray, params)
+    opt = getattr(kopt, name)(learning_rate=0.01)
+    state = opt.init(params)
+    step = jax.jit(lambda g, s, p: opt.apply(g, s, p), donate_argnums=(1, 2))
+    p2, _ = step(grads[0], state, jax.tree_util.tree_map(jnp.copy, params))
+    want, _ = opt.apply(grads[0], opt.init(params), params)
+    jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), p2, want)

@@ -55,8 +55,8 @@ class Adam(Optimizer):
         b1, b2, eps, amsgrad = self.beta_1, self.beta_2, self.epsilon, self.amsgrad
 
         def init_leaf(p):
-            z = host_constants.full_like(p)
-            return (z, z, z) if amsgrad else (z, z)
+            # Distinct buffers, so the state can be donated to a jitted step.
+            return tuple(host_constants.full_like(p) for _ in range(3 if amsgrad else 2))
 
         def update_leaf(step, g, p, slots):
             m, v, *vhat = slots
