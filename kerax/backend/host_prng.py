@@ -36,6 +36,10 @@ _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _MASK = 0xFFFFFFFF
 # Draws are generated in slices of this many elements, bounding the host memory used.
 _CHUNK = 1 << 20
+# Larger draws go to `jax.random`: NumPy hashes ~25 M elements/s, so past ~4 M elements the
+# host takes longer than a compile plus the device's draw (and big models usually
+# initialize under `jit` anyway, e.g. straight into their shardings).
+HOST_MAX_ELEMENTS = 1 << 22
 
 
 def _threefry2x32(k1, k2, x0, x1):
@@ -125,7 +129,8 @@ def split(key, num=2):
 
 def uniform(key, shape, dtype=jnp.float32, minval=0.0, maxval=1.0):
     """`jax.random.uniform(key, shape, dtype, minval, maxval)`, on the host when it can be
-    reproduced exactly there (a concrete raw key, float32, scalar bounds); a `jax.Array`.
+    reproduced exactly there (a concrete raw key, float32, scalar bounds) and is at most
+    `HOST_MAX_ELEMENTS` values; a `jax.Array`.
 
     Example:
     >>> uniform(prng_key(0), (2, 2), minval=-1.0, maxval=1.0).shape
@@ -134,6 +139,7 @@ def uniform(key, shape, dtype=jnp.float32, minval=0.0, maxval=1.0):
     words = _host_words(key)
     shape = tuple(int(d) for d in shape)
     if (words is None or jnp.dtype(dtype) != jnp.float32
+            or math.prod(shape) > HOST_MAX_ELEMENTS
             or not all(isinstance(v, (int, float, np.integer, np.floating))
                        for v in (minval, maxval))):
         return jax.random.uniform(key, shape, dtype, minval=minval, maxval=maxval)

@@ -50,6 +50,18 @@ def test_uniform_spans_chunks(monkeypatch):
     assert _same(host_prng.uniform(key, (45, 101), jnp.float32, -2.0, 2.0), want)
 
 
+def test_large_draws_go_to_jax(monkeypatch):
+    monkeypatch.setattr(host_prng, "HOST_MAX_ELEMENTS", 10)
+    calls = []
+    real = jax.random.uniform
+    monkeypatch.setattr(jax.random, "uniform", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    key = KEYS[2]
+    assert _same(host_prng.uniform(key, (3, 4)), real(key, (3, 4)))
+    assert calls == [(3, 4)]
+    host_prng.uniform(key, (2, 5))
+    assert calls == [(3, 4)]  # 10 values: still on the host
+
+
 def test_traced_and_unsupported_fall_back_to_jax():
     key = KEYS[0]
     # Inside jit the key is traced: the jax functions run, and agree with the host ones.
