@@ -70,11 +70,16 @@ def _host_words(key):
             return None
     elif not (isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape == (2,)):
         return None
-    if (jax.config.jax_default_prng_impl != "threefry2x32"
-            or not jax.config.jax_threefry_partitionable):
+    if not _default_threefry():
         return None
     k = np.asarray(key)
     return int(k[0]), int(k[1])
+
+
+def _default_threefry():
+    """Whether `jax.random` uses the threefry-2x32 implementation reproduced here."""
+    impl = getattr(jax.config, "jax_default_prng_impl", "threefry2x32")
+    return impl == "threefry2x32" and getattr(jax.config, "jax_threefry_partitionable", True)
 
 
 def _hash_counts(words, n, start=0):
@@ -93,7 +98,7 @@ def prng_key(seed):
     [0, 7]
     """
     seed = int(seed)
-    if (not 0 <= seed < 2**32 or jax.config.jax_default_prng_impl != "threefry2x32"):
+    if not 0 <= seed < 2**32 or not _default_threefry():
         return jax.random.PRNGKey(seed)
     return np.array([0, seed], np.uint32)
 

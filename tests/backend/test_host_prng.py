@@ -124,3 +124,14 @@ class _count_compiles:
 
     def __exit__(self, *exc):
         self.logger.removeHandler(self.handler)
+
+
+def test_non_partitionable_threefry_falls_back_to_jax():
+    key, before = KEYS[1], jax.config.jax_threefry_partitionable
+    jax.config.update("jax_threefry_partitionable", False)
+    try:
+        # This mode splits and draws differently; host_prng hands it to jax.random.
+        assert _same(host_prng.split(key, 3), jax.random.split(key, 3))
+        assert _same(host_prng.uniform(key, (4, 5)), jax.random.uniform(key, (4, 5)))
+    finally:
+        jax.config.update("jax_threefry_partitionable", before)
