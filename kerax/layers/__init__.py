@@ -46,3 +46,6 @@ from kerax.layers._catalog_norm import *  # noqa: F401,F403
 from kerax.layers._catalog_conv import *  # noqa: F401,F403
 from kerax.layers._catalog_merging import *  # noqa: F401,F403
 from kerax.layers._catalog_rnn import *  # noqa: F401,F403
+from kerax.layers._catalog_jax import *  # noqa: F401,F403
+from kerax.layers._catalog_augment import *  # noqa: F401,F403
+from kerax.layers._catalog_adaptive import *  # noqa: F401,F403
