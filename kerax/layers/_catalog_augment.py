@@ -1,3 +1,5 @@
 """Public names of the image augmentation layers (RandomCrop, RandomGrayscale, ...), re-exported by `kerax.layers`."""
 
-__all__ = []
+from kerax.layers.preprocessing.random_crop import RandomCrop
+
+__all__ = ["RandomCrop"]
