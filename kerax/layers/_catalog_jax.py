@@ -1,3 +1,5 @@
 """Public names of the JAX interop layers (JaxLayer), re-exported by `kerax.layers`."""
 
-__all__ = []
+from kerax.layers.core.jax_layer import JaxLayer
+
+__all__ = ["JaxLayer"]
