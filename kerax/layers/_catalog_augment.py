@@ -1,5 +1,17 @@
 """Public names of the image augmentation layers (RandomCrop, RandomGrayscale, ...), re-exported by `kerax.layers`."""
 
+from kerax.layers.preprocessing.color_augment import (
+    RandomGrayscale,
+    RandomInvert,
+    RandomPosterization,
+    Solarization,
+)
 from kerax.layers.preprocessing.random_crop import RandomCrop
 
-__all__ = ["RandomCrop"]
+__all__ = [
+    "RandomCrop",
+    "RandomGrayscale",
+    "RandomInvert",
+    "RandomPosterization",
+    "Solarization",
+]

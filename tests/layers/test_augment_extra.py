@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import kerax.layers as L
+from kerax.errors import LayerShapeError
 
 RNG = np.random.default_rng(0)
 IMG = RNG.uniform(0, 255, (2, 6, 5, 3)).astype("float32")
@@ -119,3 +120,138 @@ def test_random_crop_errors():
     with pytest.raises(ValueError, match=r"RandomCrop '.*': expected rank >= 3 and rank <= 4, "
                                          r"received input of shape \(6, 5\)"):
         layer.apply({}, IMG[0, :, :, 0])
+
+
+# ----------------------------------------------------------- colour augmentations --
+X01 = IMG / 255
+CHW = np.moveaxis(IMG, -1, 1)
+
+# Layers whose training output does not depend on the draws: equal to Keras' own.
+DETERMINISTIC = [
+    ("RandomGrayscale", dict(factor=1.0), IMG),
+    ("RandomGrayscale", dict(factor=0.0), IMG),
+    ("RandomGrayscale", dict(factor=1.0, data_format="channels_first"), CHW),
+    ("RandomInvert", dict(factor=(1.0, 1.0)), IMG),
+    ("RandomInvert", dict(factor=(1.0, 1.0), value_range=(0, 1)), X01),
+    ("RandomInvert", dict(factor=0.0), IMG),
+    ("Solarization", {}, IMG),
+    ("Solarization", dict(value_range=(0, 1)), X01),
+    ("Solarization", dict(value_range=(-1, 1), data_format="channels_first"),
+     np.moveaxis(X01, -1, 1) * 2 - 1),
+    ("RandomPosterization", dict(factor=(4, 4)), IMG),
+    ("RandomPosterization", dict(factor=1), IMG),
+    ("RandomPosterization", dict(factor=(3, 3), value_range=(0, 1)), X01),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,x", DETERMINISTIC,
+                         ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(DETERMINISTIC)])
+def test_deterministic_training_matches_keras(keras, name, kwargs, x):
+    layer, klayer = getattr(L, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
+    for inp in (x, x[0]):  # a batch and one image
+        want = np.asarray(klayer(inp, training=True))
+        got = _train(layer, inp, KEYS[0])
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose(layer.apply({}, inp)[0], klayer(inp, training=False),
+                                   rtol=0, atol=0)
+
+
+BATCH = RNG.uniform(0, 255, (16, 3, 2, 3)).astype("float32")
+RANDOM = [L.RandomGrayscale(), L.RandomInvert(), L.RandomPosterization(8),
+          L.Solarization(addition_factor=0.3, threshold_factor=(0.2, 0.6))]
+
+
+@pytest.mark.parametrize("layer", RANDOM, ids=lambda l: type(l).__name__)
+def test_random_colour_layers_in_training(layer):
+    run = jax.jit(lambda x, k: layer.apply({}, x, training=True, rng=k)[0])
+    outs = [np.asarray(run(BATCH, k)) for k in KEYS[:4]]
+    for y in outs:
+        assert y.shape == BATCH.shape and y.dtype == np.float32
+        assert y.min() >= 0 and y.max() <= 255
+    np.testing.assert_array_equal(outs[0], run(BATCH, KEYS[0]))
+    assert len({y.tobytes() for y in outs}) == len(outs)
+    assert not np.array_equal(outs[0], BATCH)
+    np.testing.assert_array_equal(layer.apply({}, BATCH)[0], BATCH)
+    with pytest.raises(ValueError, match="needs a key"):
+        layer.apply({}, BATCH, training=True)
+
+
+def _per_image_choice(y, options):
+    """For each image, the index of the option it equals (-1 if none)."""
+    return [next((i for i, o in enumerate(options) if np.allclose(y[b], o[b], atol=1e-3)), -1)
+            for b in range(len(y))]
+
+
+def test_grayscale_and_invert_choose_per_image():
+    gray = np.repeat(BATCH @ np.array([0.2989, 0.5870, 0.1140], "float32"), 3, -1)
+    gray = gray.reshape(BATCH.shape)
+    for layer, changed in ((L.RandomGrayscale(0.5), gray), (L.RandomInvert(), 255 - BATCH)):
+        chosen = _per_image_choice(_train(layer, BATCH, KEYS[1]), [BATCH, changed])
+        assert -1 not in chosen and set(chosen) == {0, 1}
+
+
+def test_solarization_threshold_bounds_and_posterization_bits():
+    # threshold ~ U(0.5, 0.5 * 255) (Keras' sampling): pixels below 0.5 are kept, pixels
+    # at or above 127.5 are always solarized.
+    x = np.concatenate([np.full((4, 1, 1, 3), 0.25), np.full((4, 1, 1, 3), 200.0)], 1)
+    y = _train(L.Solarization(threshold_factor=(0.5, 0.5)), x.astype("float32"), KEYS[2])
+    np.testing.assert_allclose(y[:, 0], 0.25)
+    np.testing.assert_allclose(y[:, 1], 55.0)
+    # factor=8: each image keeps 1..7 bits (Keras draws from [1, 8)), all 7 appear.
+    y = _train(L.RandomPosterization(8), BATCH, KEYS[3])
+    options = [np.left_shift(np.right_shift(BATCH.astype(np.uint8), 8 - b), 8 - b)
+               for b in range(1, 8)]
+    chosen = _per_image_choice(y, options)
+    assert -1 not in chosen and len(set(chosen)) > 3
+
+
+def test_colour_layers_in_a_model_fit():
+    import kerax
+
+    model = kerax.Sequential([kerax.Input((6, 5, 3)), L.RandomGrayscale(), L.RandomInvert(),
+                              L.Solarization(0.1, 0.5), L.RandomPosterization(4),
+                              L.Flatten(), L.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(IMG / 255, np.ones((2, 1), "float32"), epochs=1, verbose=0)
+    assert model.predict(IMG, verbose=0).shape == (2, 1)
+
+
+def test_colour_layer_errors():
+    with pytest.raises(ValueError, match=r"RandomGrayscale: `factor` must be a number between "
+                                         r"0 and 1.*Received: factor=1.5"):
+        L.RandomGrayscale(1.5)
+    with pytest.raises(ValueError, match=r"RandomInvert: `factor` must be a number \(or a list "
+                                         r"of two numbers\) in the range \[0, 1\]\. "
+                                         r"Received: factor=\(2, 3\)"):
+        L.RandomInvert((2, 3))
+    with pytest.raises(ValueError, match=r"RandomInvert: `value_range` must be a list of two "
+                                         r"numbers.*Received: value_range=255"):
+        L.RandomInvert(value_range=255)
+    with pytest.raises(ValueError, match=r"Solarization: `threshold_factor` must be.*"
+                                         r"Received: threshold_factor=\(-0.1, 0.5\)"):
+        L.Solarization(threshold_factor=(-0.1, 0.5))
+    with pytest.raises(ValueError, match=r"Solarization: `addition_factor` must be.*"
+                                         r"Received: addition_factor=2"):
+        L.Solarization(addition_factor=2)
+    with pytest.raises(ValueError, match=r"Solarization: `value_range` must be.*"
+                                         r"Received: value_range=\(0, 1, 2\)"):
+        L.Solarization(value_range=(0, 1, 2))
+    with pytest.raises(ValueError, match=r"RandomPosterization: `factor` must be a number.*"
+                                         r"range \[1, 8\]\. Received: factor=9"):
+        L.RandomPosterization(9)
+    with pytest.raises(ValueError, match=r"RandomPosterization: `value_range` must be"):
+        L.RandomPosterization(4, value_range=[1])
+    gray = L.RandomGrayscale(name="gray")
+    with pytest.raises(LayerShapeError, match=r"RandomGrayscale 'gray': expected images with 1 "
+                                              r"or 3 channels on axis -1 \(data_format="
+                                              r"'channels_last'\), received input of shape "
+                                              r"\(2, 4, 4, 2\)"):
+        gray.apply({}, np.zeros((2, 4, 4, 2), "float32"))
+    with pytest.raises(LayerShapeError, match=r"RandomPosterization '.*': expected rank >= 3 "
+                                              r"and rank <= 4, received input of shape \(4,\)"):
+        L.RandomPosterization(4).apply({}, np.zeros(4, "float32"))
+
+
+def test_grayscale_keeps_one_channel_images():
+    x = IMG[..., :1]
+    np.testing.assert_array_equal(_train(L.RandomGrayscale(1.0), x, KEYS[0]), x)
