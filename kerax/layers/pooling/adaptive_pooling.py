@@ -10,8 +10,8 @@ bin are taken into a `(m, width)` block and reduced over `width`. Nothing loops 
 output cells, and the program compiles to a few gathers and reductions.
 """
 
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 
 from kerax.backend import config as _config
 from kerax.layers.input_spec import InputSpec
