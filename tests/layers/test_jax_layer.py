@@ -171,27 +171,47 @@ def test_rng_comes_from_the_seed_state():
     assert layer.get_weights()[0].shape == (3, 2) and len(layer.get_weights()) == 1
 
 
+def test_params_and_state_views_have_the_call_fn_structure():
+    layer = JaxLayer(running_mean_call, init_fn=fixed_init)
+    assert layer.params is None and layer.state is None
+    layer(X, training=True)
+    assert sorted(layer.params) == ["w"] and sorted(layer.state) == ["count", "mean"]
+    assert int(layer.state["count"]) == 1
+    _close(layer.state["mean"], 0.1 * X.mean(axis=0))
+
+
 # ------------------------------------------------------------------------ training --
-def _model(lib, functional):
+def _model(lib, kind):
     mean_layer = lib.layers.JaxLayer(running_mean_call, params={"w": _params()["w"]},
                                      state=_state())
     drop_layer = lib.layers.JaxLayer(dropout_call, params={"w": np.eye(2, dtype="float32")},
                                      seed=3)
-    if not functional:
+    if kind == "sequential":
         return lib.Sequential([lib.Input((3,)), mean_layer, drop_layer])
+    if kind == "subclassed":
+        class Net(lib.Model):
+            def __init__(self):
+                super().__init__()
+                self.mean_layer, self.drop_layer = mean_layer, drop_layer
+
+            def call(self, x, training=False):
+                return self.drop_layer(self.mean_layer(x, training=training),
+                                       training=training)
+
+        return Net()
     a, b = lib.Input((3,)), lib.Input((3,))
     pair = lib.layers.JaxLayer(pair_call, params=np.linspace(-1, 1, 12).reshape(6, 2)
                                .astype("float32"))
     return lib.Model([a, b], lib.layers.Add()([drop_layer(mean_layer(a)), pair([a, b])]))
 
 
-@pytest.mark.parametrize("functional", [False, True])
-def test_fit_matches_keras(keras, functional):
+@pytest.mark.parametrize("kind", ["sequential", "functional", "subclassed"])
+def test_fit_matches_keras(keras, kind):
     losses, weights = [], []
     for lib in (keras, kerax):
-        model = _model(lib, functional)
+        model = _model(lib, kind)
         model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
-        x = [X, X[::-1]] if functional else X
+        x = [X, X[::-1]] if kind == "functional" else X
         hist = model.fit(x, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
         losses.append(hist.history["loss"])
         weights.append(model.get_weights())
@@ -284,6 +304,13 @@ def test_error_state_structure_mismatch():
         layer(X)
 
 
+def test_error_rng_without_seed_state():
+    layer = CASES["rng"](JaxLayer)
+    params = layer.variables["params"]
+    with pytest.raises(ValueError, match=r"needs its seed state 'seed_generator'"):
+        layer.apply({"params": params, "state": {}}, X, training=True)
+
+
 def test_error_stateful_call_fn_returning_outputs_only():
     layer = JaxLayer(lambda params, state, inputs: inputs, params={}, state={"a": 1.0},
                      name="jl_t")
@@ -341,3 +368,18 @@ def test_from_config_without_weights_is_refused_as_in_keras(keras):
     assert "params" not in config
     with pytest.raises(ValueError, match="cannot all be `None`"):
         JaxLayer.from_config(config, custom_objects={"dense_call": dense_call})
+
+
+def test_model_save_and_load(tmp_path):
+    model = kerax.Sequential([kerax.Input((3,)), JaxLayer(running_mean_call, init_fn=fixed_init),
+                              JaxLayer(lambda inputs: inputs * 2.0)])
+    model.layers[0].set_weights([w + 0.5 for w in model.layers[0].get_weights()])
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    objects = {"running_mean_call": running_mean_call, "fixed_init": fixed_init}
+    with pytest.raises(kerax.errors.UnsafeModelError, match="Python lambda"):
+        kerax.models.load_model(path, custom_objects=objects)
+    loaded = kerax.models.load_model(path, custom_objects=objects, safe_mode=False)
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    _close(loaded.predict(X, verbose=0), model.predict(X, verbose=0))

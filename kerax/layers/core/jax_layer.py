@@ -246,6 +246,12 @@ class JaxLayer(Layer):
                   "params": _join_tree(self._templates["params"], params),
                   "state": _join_tree(self._templates["state"], state), "rng": None}
         if "rng" in self.call_fn_arguments and training:
+            if _SEED not in state:
+                raise ValueError(
+                    f"JaxLayer '{self.name}': `call_fn` takes `rng`, so the layer's state "
+                    f"needs its seed state '{_SEED}' (the `rng` of training calls). Pass "
+                    f"the variables returned by `init`; received state keys {sorted(state)}."
+                )
             values["rng"], new_state[_SEED] = next_seed(state[_SEED])
         try:
             result = self.call_fn(*[values[a] for a in self.call_fn_arguments])
@@ -273,6 +279,26 @@ class JaxLayer(Layer):
             if name is not None:
                 new_state[name] = jnp.asarray(leaf).astype(state[name].dtype)
         return outputs, new_state
+
+    @property
+    def params(self):
+        """The current trainable weights in `call_fn`'s structure (None before building).
+
+        Keras holds Variables in this tree; kerax holds the arrays (read-only: use
+        `set_weights` or `variables` to change them).
+        """
+        return self._user_tree("params")
+
+    @property
+    def state(self):
+        """The current non-trainable weights in `call_fn`'s structure (None before
+        building), without the layer's seed state."""
+        return self._user_tree("state")
+
+    def _user_tree(self, collection):
+        if self._templates is None or self._variables is None:
+            return None
+        return _join_tree(self._templates[collection], self._variables[collection])
 
     # ------------------------------------------------------------------ config --
     def get_config(self):
