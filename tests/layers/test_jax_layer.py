@@ -286,6 +286,18 @@ def test_error_from_call_fn_names_the_layer():
         layer(np.ones((2, 5), np.float32))
 
 
+def test_error_that_cannot_be_rebuilt_gets_a_note_naming_the_layer():
+    def call(inputs):
+        return inputs if inputs.sum() > 0 else -inputs  # Python `if` on a traced value
+
+    layer = JaxLayer(call, name="jl_note")
+    v = layer.init(jax.random.PRNGKey(0), X)
+    with pytest.raises(jax.errors.TracerBoolConversionError) as info:
+        jax.jit(lambda v, x: layer.apply(v, x))(v, X)
+    assert "JaxLayer 'jl_note': `call_fn` failed for inputs of shape (8, 3)." in \
+        info.value.__notes__
+
+
 def test_error_from_init_fn_names_the_layer():
     def init_fn(inputs):
         raise KeyError("boom")

@@ -105,8 +105,8 @@ def _with_layer_name(error, message):
     """`error` re-raised with `message` in front (same type when it can be rebuilt)."""
     try:
         new = type(error)(f"{message}{error}")
-    except Exception:  # exotic constructors: keep the original, add a note
-        error.add_note(message)
+    except (TypeError, ValueError, AttributeError):  # exotic constructors: add a note
+        error.add_note(message.rstrip(": ") + ".")
         return error
     return new
 
