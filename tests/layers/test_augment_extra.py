@@ -252,6 +252,7 @@ def test_colour_layer_errors():
         L.RandomPosterization(4).apply({}, np.zeros(4, "float32"))
 
 
-def test_grayscale_keeps_one_channel_images():
+def test_grayscale_keeps_one_channel_images_and_takes_lists():
     x = IMG[..., :1]
     np.testing.assert_array_equal(_train(L.RandomGrayscale(1.0), x, KEYS[0]), x)
+    np.testing.assert_array_equal(_train(L.RandomGrayscale(0.0), IMG.tolist(), KEYS[0]), IMG)

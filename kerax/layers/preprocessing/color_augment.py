@@ -71,11 +71,12 @@ class RandomGrayscale(_RandomImageLayer):
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         axis = -1 if self.data_format == "channels_last" else -3
-        if inputs.shape[axis] not in (1, 3):
+        shape = jnp.shape(inputs)
+        if len(shape) >= 3 and shape[axis] not in (1, 3):
             raise LayerShapeError(
                 f"RandomGrayscale '{self.name}': expected images with 1 or 3 channels on "
                 f"axis {axis} (data_format={self.data_format!r}), received input of shape "
-                f"{tuple(inputs.shape)}."
+                f"{tuple(shape)}."
             )
         return super().forward(params, state, inputs, training=training, rng=rng, **kwargs)
 
