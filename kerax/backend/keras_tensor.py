@@ -32,8 +32,50 @@ class KerasTensor:
             tuple(batch_size if d is None else d for d in self.shape), jnp.dtype(self.dtype)
         )
 
+    def __iter__(self):
+        raise NotImplementedError(
+            "Iterating over a symbolic tensor is not supported: its values are only known "
+            "when the model runs. Index it (`x[:, 0]`) or use `kerax.ops.unstack(x)`."
+        )
+
+    def __bool__(self):
+        raise TypeError(
+            "A symbolic tensor cannot be used as a Python bool (e.g. in `if x:`): its value "
+            "is only known when the model runs. Use `kerax.ops.where` or `kerax.ops.cond`."
+        )
+
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+def _op(name, reflected=False):
+    """A Python operator of `KerasTensor` that calls the `kerax.ops` function `name`."""
+
+    def operator(self, *other):
+        from kerax import ops
+
+        args = (other[0], self) if reflected else (self, *other)
+        return getattr(ops, name)(*args)
+
+    operator.__name__ = name
+    return operator
+
+
+# Keras 3's operators on symbolic tensors (`__eq__` is left alone: tensors stay hashable).
+for _dunder, _name in [
+    ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("matmul", "matmul"),
+    ("div", "true_divide"), ("truediv", "true_divide"), ("floordiv", "floor_divide"),
+    ("mod", "mod"), ("pow", "power"), ("and", "logical_and"), ("or", "logical_or"),
+    ("xor", "logical_xor"),
+]:
+    setattr(KerasTensor, f"__{_dunder}__", _op(_name))
+    setattr(KerasTensor, f"__r{_dunder}__", _op(_name, reflected=True))
+for _dunder, _name in [
+    ("neg", "negative"), ("abs", "absolute"), ("invert", "logical_not"), ("lt", "less"),
+    ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"), ("ne", "not_equal"),
+    ("getitem", "get_item"), ("round", "round"),
+]:
+    setattr(KerasTensor, f"__{_dunder}__", _op(_name))
 
 
 def _to_spec(x):

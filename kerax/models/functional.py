@@ -339,6 +339,7 @@ class Functional(Model):
     def from_config(cls, config, custom_objects=None):
         """Rebuilds the graph from `get_config()` (Keras 3's format)."""
         from kerax.layers import deserialize
+        from kerax.layers.core import op_layer
         from kerax.models.sequential import Sequential
 
         objects = {"Functional": Functional, "Sequential": Sequential, **(custom_objects or {})}
@@ -346,7 +347,9 @@ class Functional(Model):
         for lc in config["layers"]:
             lc = {k: v for k, v in lc.items() if k not in ("name", "inbound_nodes")}
             lc.pop("build_config", None)
-            layer = deserialize(lc, custom_objects=objects)
+            layer = op_layer.from_layer_config(lc)  # a `kerax.ops` call (kerax's or Keras')
+            if layer is None:
+                layer = deserialize(lc, custom_objects=objects)
             name = config["layers"][len(created)]["name"]
             created[name] = layer
             offset = 1 if isinstance(layer, Functional) else 0

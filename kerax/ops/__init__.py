@@ -40,3 +40,6 @@ from kerax.ops import image, linalg, math, nn  # noqa: F401,E402
 from kerax.ops.linalg import *  # noqa: F401,F403,E402
 from kerax.ops.math import *  # noqa: F401,F403,E402
 from kerax.ops.nn import *  # noqa: F401,F403,E402
+from kerax.ops import symbolic as _symbolic  # noqa: E402
+
+_symbolic.install()  # ops called on `KerasTensor`s record functional-graph nodes
