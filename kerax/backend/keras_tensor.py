@@ -96,8 +96,11 @@ def call_symbolic(layer, args, kwargs):
     if layer.variables is None:
         layer.build_eagerly(*specs)
         assert_input_compatibility(layer, layer.input_spec, first_arg)
-    out = jax.eval_shape(lambda v, a, k: layer.apply(v, *a, **k)[0],
-                         layer.variables, specs, kw_specs)
+    def shapes(a, k):
+        return jax.eval_shape(lambda v, a, k: layer.apply(v, *a, **k)[0], layer.variables, a, k)
+
+    out = shapes(specs, kw_specs)
+    out = _unknown_inner_dims(shapes, out, args, kw, is_kt)
     first = jax.tree_util.tree_leaves(args, is_leaf=is_kt)
     batch_unknown = bool(first) and is_kt(first[0]) and first[0].shape[:1] == (None,)
     node = Node(layer, args, kwargs)
@@ -111,6 +114,46 @@ def call_symbolic(layer, args, kwargs):
 
     node.outputs = jax.tree_util.tree_map(to_kt, out)
     return node.outputs
+
+
+def _unknown_inner_dims(shapes, out, args, kw, is_kt):
+    """`out` with `None` for the output dimensions that follow an unknown non-batch input
+    dimension (a sequence length, an image size): the layer is traced again with those
+    input dimensions at 64 and at 96 (sizes that stay apart through strides up to 32), and
+    the output dimensions that differ are unknown. Inputs whose unknown dimensions are all
+    batch dimensions are not traced again."""
+    kts = [v for v in jax.tree_util.tree_leaves((args, kw), is_leaf=is_kt) if is_kt(v)]
+    if not any(None in v.shape[1:] for v in kts):
+        return out
+
+    def spec(x, inner):
+        if not is_kt(x):
+            return x
+        dims = tuple(1 if d is None and i == 0 else inner if d is None else d
+                     for i, d in enumerate(x.shape))
+        return jax.ShapeDtypeStruct(dims, jnp.dtype(x.dtype))
+
+    try:
+        two, three = (shapes(jax.tree_util.tree_map(lambda x: spec(x, n), args, is_leaf=is_kt),
+                             jax.tree_util.tree_map(lambda x: spec(x, n), kw, is_leaf=is_kt))
+                      for n in (64, 96))
+    except Exception:  # a layer that only traces at the built sizes keeps those shapes
+        return out
+    if jax.tree_util.tree_structure(two) != jax.tree_util.tree_structure(three):
+        return out
+
+    def merge(a, b):
+        dims = tuple(None if x != y else x for x, y in zip(a.shape, b.shape))
+        return _Shaped(dims, a.dtype)
+
+    return jax.tree_util.tree_map(merge, two, three)
+
+
+class _Shaped:
+    """An output shape that may hold `None` (what `to_kt` reads: `shape`, `dtype`)."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
 
 
 class Node:
