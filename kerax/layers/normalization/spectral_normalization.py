@@ -154,5 +154,14 @@ class SpectralNormalization(Wrapper):
     def _variable_leaves(self, variables):
         return self._keras_order(super()._variable_leaves(variables))
 
+    def _keras_own_leaves(self, variables, prefix):
+        """Keras' own variables of this layer in its weights file: the wrapped layer's
+        kernel (Keras tracks it on the wrapper too), then `vector_u`."""
+        sub = variables.get("params", {})
+        for p in prefix + ("layer",):
+            sub = sub.get(p, {})
+        return [("params", prefix + ("layer", self._kernel_name(sub))),
+                ("state", prefix + ("vector_u",))]
+
     def get_config(self):
         return {**super().get_config(), "power_iterations": self.power_iterations}
