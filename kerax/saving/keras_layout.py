@@ -49,7 +49,14 @@ def weight_layout(model):
 
 
 def _own_leaves(layer, variables, prefix):
-    """The layer's own weights in creation order (pytree dicts lose it: keys get sorted)."""
+    """The layer's own weights in creation order (pytree dicts lose it: keys get sorted).
+
+    A layer whose Keras file stores other weights as its own (SpectralNormalization keeps
+    the wrapped kernel twice) lists them with a `_keras_own_leaves(variables, prefix)` hook.
+    """
+    hook = getattr(layer, "_keras_own_leaves", None)
+    if hook is not None:
+        return hook(variables, prefix)
     leaves = []
     for coll, names in zip(("params", "state"), layer._weight_names):
         tree = _at(variables.get(coll, {}), prefix)

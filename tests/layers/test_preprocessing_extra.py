@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import kerax
 import kerax.layers as L
 from kerax.errors import UnknownIdentifierError
 
@@ -111,3 +112,23 @@ def test_preprocessing_errors():
         L.RandomRotation(0.1, fill_mode="mirror")
     with pytest.raises(UnknownIdentifierError, match="Unknown RandomFlip mode identifier"):
         L.RandomFlip("diagonal")
+
+
+@pytest.mark.parametrize("name,kwargs", [("RandomFlip", {"mode": "horizontal"}),
+                                         ("RandomGrayscale", {"factor": 1.0}),
+                                         ("RandomCrop", {"height": 3, "width": 3})])
+def test_eager_call_trains_by_default_like_keras(keras, name, kwargs):
+    """Keras 3's image preprocessing layers default to training=True when called eagerly;
+    inside a model, predict runs them at inference."""
+    x = np.random.default_rng(0).uniform(0, 255, (8, 5, 5, 3)).astype("float32")
+
+    def changed(lib):
+        layer = getattr(lib.layers, name)(seed=3, **kwargs)
+        out = np.asarray(layer(x))
+        return out.shape != x.shape or not np.allclose(out, x)
+
+    assert changed(kerax) and changed(keras)
+    model = kerax.Sequential([kerax.Input((5, 5, 3)), getattr(kerax.layers, name)(**kwargs)])
+    inference = model.predict(x, verbose=0)
+    explicit = getattr(kerax.layers, name)(**kwargs)(x, training=False)
+    np.testing.assert_allclose(inference, np.asarray(explicit))

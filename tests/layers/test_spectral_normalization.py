@@ -167,9 +167,6 @@ def test_wrapping_a_non_layer_is_an_error():
         kerax.layers.SpectralNormalization("dense")
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "needs kerax.saving.keras_layout._own_leaves to use a layer's `_keras_own_leaves` hook "
-    "(Keras also files the wrapped kernel under the wrapper's own vars)"))
 def test_keras_files_load_both_ways(keras, tmp_path):
     x = np.random.default_rng(2).standard_normal((4, 4)).astype("float32")
     kmodel = keras.Sequential([keras.Input((4,)), keras.layers.SpectralNormalization(

@@ -33,3 +33,23 @@ def needs_rng(layer, rng):
 def as_float(layer, x):
     x = jnp.asarray(x)
     return x.astype(layer.dtype) if x.dtype != layer.dtype else x
+
+
+class TrainingByDefault:
+    """Mixin: called eagerly without `training`, the layer runs in training mode, as Keras
+    3's image preprocessing layers do (their `call` defaults to `training=True`), so
+    `kerax.layers.RandomFlip()(images)` augments. Inside a model the flag comes from
+    `fit` / `predict` as usual, and `apply` takes it explicitly.
+
+    Example:
+    >>> import kerax, numpy as np
+    >>> flip = kerax.layers.RandomFlip("horizontal", seed=1)
+    >>> x = np.arange(4.0).reshape(1, 1, 4, 1)
+    >>> sorted(flip(x).ravel().tolist()) == [0.0, 1.0, 2.0, 3.0]
+    True
+    """
+
+    def _call_eager(self, args, kwargs):
+        if kwargs.get("training") is None:
+            kwargs = {**kwargs, "training": True}
+        return super()._call_eager(args, kwargs)

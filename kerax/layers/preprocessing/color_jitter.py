@@ -9,8 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax.layers.preprocessing.color_augment import _value_range
-from kerax.layers.preprocessing.contrast_equalization import (
-    _TrainingByDefault, _rescale, check_channels)
+from kerax.layers.preprocessing.contrast_equalization import _rescale, check_channels
 from kerax.layers.preprocessing.random_image import _RandomImageLayer
 
 _EPSILON = 1e-7  # Keras' backend epsilon
@@ -60,7 +59,7 @@ def hsv_to_rgb(images):
     return jnp.stack([value * (1.0 - saturation + saturation * d) for d in ramps], axis=-1)
 
 
-class _ColorJitter(_TrainingByDefault, _RandomImageLayer):
+class _ColorJitter(_RandomImageLayer):
     _BOUNDS = (0, 1)
     _RGB = False
 

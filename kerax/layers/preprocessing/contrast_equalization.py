@@ -10,18 +10,8 @@ import jax.numpy as jnp
 from kerax.errors import LayerShapeError
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.layers.preprocessing._base import as_float, data_format
+from kerax.layers.preprocessing._base import TrainingByDefault, as_float, data_format
 from kerax.layers.preprocessing.color_augment import _value_range
-
-
-class _TrainingByDefault:
-    """Keras' image preprocessing layers default to `training=True` when called eagerly."""
-
-    def _call_eager(self, args, kwargs):
-        kwargs = dict(kwargs)
-        if kwargs.get("training") is None:
-            kwargs["training"] = True
-        return super()._call_eager(args, kwargs)
 
 
 def _rescale(x, source, target):
@@ -106,7 +96,7 @@ def _affine(x, source, target):
     return x * scale + (t0 - s0 * scale)
 
 
-class Equalization(_TrainingByDefault, _ImageLayer):
+class Equalization(TrainingByDefault, _ImageLayer):
     """Histogram equalization of each channel, over the whole batch as Keras does.
 
     On the 0-255 scale each channel's values are binned into `bins` bins (over all

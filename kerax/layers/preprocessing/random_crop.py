@@ -4,7 +4,13 @@ import jax
 
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.layers.preprocessing._base import as_float, data_format, hw_axes, needs_rng
+from kerax.layers.preprocessing._base import (
+    TrainingByDefault,
+    as_float,
+    data_format,
+    hw_axes,
+    needs_rng,
+)
 from kerax.layers.preprocessing.resizing import resize
 
 
@@ -17,7 +23,7 @@ def _positive_int(layer_name, name, value):
     return value
 
 
-class RandomCrop(Layer):
+class RandomCrop(TrainingByDefault, Layer):
     """Crops images to `(height, width)` at a random location (training only).
 
     In training, when the images are at least `height` x `width`, one window of that

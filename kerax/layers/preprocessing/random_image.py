@@ -13,7 +13,13 @@ from jax.scipy import ndimage
 from kerax.errors import unknown_identifier
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.layers.preprocessing._base import as_float, data_format, hw_axes, needs_rng
+from kerax.layers.preprocessing._base import (
+    TrainingByDefault,
+    as_float,
+    data_format,
+    hw_axes,
+    needs_rng,
+)
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
@@ -28,8 +34,9 @@ def _range(factor, name, symmetric=True):
     return (-float(factor), float(factor)) if symmetric else (float(factor), float(factor))
 
 
-class _RandomImageLayer(Layer):
-    """Identity at inference; `_augment(x, rng)` on a batch of images in training."""
+class _RandomImageLayer(TrainingByDefault, Layer):
+    """Identity at inference; `_augment(x, rng)` on a batch of images in training (the
+    default of an eager call, as in Keras)."""
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
