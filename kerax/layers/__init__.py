@@ -52,3 +52,4 @@ from kerax.layers._catalog_adaptive import *  # noqa: F401,F403
 from kerax.layers._catalog_color import *  # noqa: F401,F403
 from kerax.layers._catalog_wrappers import *  # noqa: F401,F403
 from kerax.layers._catalog_augment_more import *  # noqa: F401,F403
+from kerax.layers._catalog_audio import *  # noqa: F401,F403
