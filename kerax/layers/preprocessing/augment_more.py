@@ -328,6 +328,7 @@ class RandomColorJitter(_RandomImageLayer):
     def __init__(self, value_range=(0, 255), brightness_factor=None, contrast_factor=None,
                  saturation_factor=None, hue_factor=None, seed=None, data_format=None,
                  **kwargs):
+        _value_range("RandomColorJitter", value_range)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.value_range = value_range
         self.brightness_factor, self.contrast_factor = brightness_factor, contrast_factor
