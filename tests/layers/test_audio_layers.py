@@ -143,7 +143,7 @@ def test_reversible_embedding_errors():
     layer.variables = v
     with pytest.raises(AttributeError, match="'tok' ties its weights, so it has no "
                        "`reverse_embeddings`"):
-        layer.reverse_embeddings
+        _ = layer.reverse_embeddings
 
 
 # ----------------------------------------------------------------- STFTSpectrogram --
@@ -212,14 +212,14 @@ def test_stft_spectrogram_config_round_trip(keras):
 
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(frame_length=8, frame_step=9), ValueError,
-     r"STFTSpectrogram: `frame_step` must be a positive integer not greater than "
-     r"`frame_length`. Received: frame_step=9, frame_length=8"),
+     (r"STFTSpectrogram: `frame_step` must be a positive integer not greater than "
+      r"`frame_length`. Received: frame_step=9, frame_length=8")),
     (dict(frame_length=8, frame_step=0), ValueError, "frame_step=0"),
-    (dict(frame_length=0), ValueError, r"`frame_length` must be a positive integer. "
-     r"Received: frame_length=0"),
+    (dict(frame_length=0), ValueError,
+     r"`frame_length` must be a positive integer. Received: frame_length=0"),
     (dict(frame_length=16, fft_length=8), ValueError,
-     r"`fft_length` must be an integer not less than `frame_length`. Received: fft_length=8, "
-     r"frame_length=16"),
+     (r"`fft_length` must be an integer not less than `frame_length`. Received: fft_length=8, "
+      r"frame_length=16")),
     (dict(mode="logg"), UnknownIdentifierError,
      r"Unknown STFTSpectrogram mode identifier: 'logg'. Did you mean: 'log'"),
     (dict(scaling="dens"), UnknownIdentifierError, "STFTSpectrogram scaling.*'density'"),
@@ -292,12 +292,12 @@ def test_mel_spectrogram_jit_and_config(keras):
 
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(fft_length=32, sequence_length=64), ValueError,
-     r"MelSpectrogram: `fft_length` must be greater than or equal to `sequence_length`. "
-     r"Received: sequence_length=64, fft_length=32"),
+     (r"MelSpectrogram: `fft_length` must be greater than or equal to `sequence_length`. "
+      r"Received: sequence_length=64, fft_length=32")),
     (dict(window="hanning"), UnknownIdentifierError,
      "Unknown MelSpectrogram window identifier: 'hanning'. Did you mean: 'hann'"),
-    (dict(num_mel_bins=0), ValueError, r"`num_mel_bins` must be a positive integer. "
-     r"Received: num_mel_bins=0"),
+    (dict(num_mel_bins=0), ValueError,
+     r"`num_mel_bins` must be a positive integer. Received: num_mel_bins=0"),
     (dict(sequence_stride=2.5), ValueError, "`sequence_stride` must be a positive integer"),
 ])
 def test_mel_spectrogram_argument_errors(kwargs, error, match):

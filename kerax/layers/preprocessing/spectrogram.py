@@ -104,7 +104,7 @@ class STFTSpectrogram(Layer):
         self.scaling, self.padding, self.expand_dims = scaling, padding, expand_dims
         self.data_format = _data_format(data_format)
         self._frame_step = frame_step or frame_length // 2
-        self._fft_length = fft_length or 2 ** int(math.ceil(math.log2(frame_length)))
+        self._fft_length = fft_length or 2 ** math.ceil(math.log2(frame_length))
         self.input_spec = InputSpec(ndim=3)
 
     def build_variables(self, key, *input_shapes):
