@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from kerax.backend import config as _config
 
@@ -97,7 +98,12 @@ def call_symbolic(layer, args, kwargs):
         layer.build_eagerly(*specs)
         assert_input_compatibility(layer, layer.input_spec, first_arg)
     def shapes(a, k):
-        return jax.eval_shape(lambda v, a, k: layer.apply(v, *a, **k)[0], layer.variables, a, k)
+        # Only array-like keyword arguments are traced; flags such as `reverse=True` or
+        # `use_causal_mask=True` reach the layer as the Python values they are.
+        static = {n: val for n, val in k.items() if not _has_arrays(val)}
+        dynamic = {n: val for n, val in k.items() if n not in static}
+        return jax.eval_shape(lambda v, a, d: layer.apply(v, *a, **d, **static)[0],
+                              layer.variables, a, dynamic)
 
     out = shapes(specs, kw_specs)
     out = _unknown_inner_dims(shapes, out, args, kw, is_kt)
@@ -114,6 +120,13 @@ def call_symbolic(layer, args, kwargs):
 
     node.outputs = jax.tree_util.tree_map(to_kt, out)
     return node.outputs
+
+
+def _has_arrays(value):
+    """Whether a (nested) argument holds a tensor, an array or an abstract array."""
+    return any(isinstance(leaf, (KerasTensor, jax.Array, jax.ShapeDtypeStruct, np.ndarray))
+               for leaf in jax.tree_util.tree_leaves(
+                   value, is_leaf=lambda v: isinstance(v, KerasTensor)))
 
 
 def _unknown_inner_dims(shapes, out, args, kw, is_kt):

@@ -118,8 +118,6 @@ def test_reversible_embedding_config_round_trip(keras):
         assert getattr(clone, key) == kconfig[key]
 
 
-@pytest.mark.xfail(strict=True, reason="kerax.backend.keras_tensor.call_symbolic traces "
-                   "Python keyword arguments such as reverse=True (reported to the lead)")
 def test_reversible_embedding_in_functional_model():
     inputs = kerax.Input((3,), dtype="int32")
     emb = ReversibleEmbedding(7, 4)

@@ -50,3 +50,17 @@ def test_model_on_variable_length_input_runs_at_any_length():
     for length in (2, 5):
         out = model.predict(np.ones((2, length), "int32"), verbose=0)
         assert out.shape == (2, length, 3)
+
+
+def test_python_keyword_flags_reach_layers_untraced(keras):
+    """`use_causal_mask=True` in a functional graph is a flag, not a traced value: the
+    model equals Keras' (it used to fail while building the graph)."""
+    x = np.random.default_rng(1).standard_normal((2, 5, 8)).astype("float32")
+    models = []
+    for lib in (kerax, keras):
+        inputs = lib.Input((5, 8))
+        outputs = lib.layers.MultiHeadAttention(2, 4)(inputs, inputs, use_causal_mask=True)
+        models.append(lib.Model(inputs, outputs))
+    models[0].set_weights(models[1].get_weights())
+    np.testing.assert_allclose(models[0].predict(x, verbose=0), models[1].predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-5)
