@@ -217,7 +217,10 @@ class Functional(Model):
                     f"keys: {keys}."
                 )
             if isinstance(struct, dict):
-                return [inputs[k] for k in struct]
+                # `self.inputs` is in flattened (sorted-key) order, as in Keras, which
+                # may differ from the order the dict was written in.
+                by_id = {id(struct[k]): inputs[k] for k in struct}
+                return [by_id[id(t)] for t in self._input_tensors]
             return [inputs[k] for k in names]
         if isinstance(struct, dict):
             raise ValueError(

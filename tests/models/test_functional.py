@@ -277,3 +277,18 @@ def test_symbolic_call_error_shows_the_unknown_batch_axis():
                        match=r"Conv2D 'bad_conv': expected rank 4, received input of shape "
                              r"\(None, 3\)"):
         kerax.layers.Conv2D(2, 3, name="bad_conv")(kerax.Input((3,)))
+
+
+def test_dict_inputs_written_out_of_sorted_order_match_keras(keras):
+    """`model.inputs` is in sorted-key order; a dict written unsorted must still map by key."""
+    def build(lib):
+        inputs = {"zeta": lib.Input((3,), name="zeta"), "alpha": lib.Input((2,), name="alpha")}
+        x = lib.layers.Concatenate()([inputs["zeta"], inputs["alpha"]])
+        return lib.Model(inputs, lib.layers.Dense(2)(x))
+
+    km, xm = build(keras), build(kerax)
+    xm.set_weights(km.get_weights())
+    x = {"zeta": np.arange(6.0).reshape(2, 3), "alpha": -np.arange(4.0).reshape(2, 2)}
+    assert [t.name for t in xm.inputs] == [t.name for t in km.inputs]
+    np.testing.assert_allclose(xm.predict(x, verbose=0), km.predict(x, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(xm(x), km(x), atol=1e-6)
