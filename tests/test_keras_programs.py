@@ -168,8 +168,31 @@ def subclassed(keras, stochastic=True):
         def get_config(self):
             return {**super().get_config(), "hidden": self.hidden, "rate": self.rate}
 
+    @keras.saving.register_keras_serializable(package="kp_test")
+    class MeanPrediction(keras.metrics.Metric):
+        """A Keras-style custom metric: `add_variable`, `update_state`, `result`."""
+
+        def __init__(self, name="mean_prediction", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+            self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            if sample_weight is None:
+                sample_weight = keras.ops.ones(keras.ops.shape(y_pred)[:1])
+            w = keras.ops.reshape(keras.ops.cast(sample_weight, "float32"), (-1, 1))
+            self.total.assign_add(keras.ops.sum(y_pred * w))
+            self.count.assign_add(keras.ops.sum(w))
+
+        def result(self):
+            return self.total / self.count
+
+        def reset_state(self):
+            self.total.assign(0.0)
+            self.count.assign(0.0)
+
     model = Net(hidden=8, rate=dropout)
-    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae", MeanPrediction()])
     rng = np.random.default_rng(4)
     x = rng.standard_normal((16, 5)).astype("float32")
     y = rng.standard_normal((16, 1)).astype("float32")
@@ -274,6 +297,36 @@ def test_subclassed_program_saves_and_reloads(tmp_path):
     assert type(loaded).__name__ == "Net"
     assert loaded.get_config()["hidden"] == 8
     _assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0), 1e-6)
+
+
+def test_keras_style_custom_metric_works_stateful_and_pure(keras):
+    """A `Metric` subclass written the Keras way (`add_variable`, `assign_add`, `result()`)."""
+    def make(lib):
+        class Total(lib.metrics.Metric):
+            def __init__(self, name="total", **kwargs):
+                super().__init__(name=name, **kwargs)
+                self.total = self.add_variable(shape=(2,), initializer="ones", name="total")
+
+            def update_state(self, values):
+                self.total.assign_add(lib.ops.sum(values, axis=0))
+
+            def result(self):
+                return self.total * 2.0
+
+        return Total()
+
+    values = np.array([[1.0, 2.0], [3.0, 4.0]], "float32")
+    mk, mx = make(keras), make(kerax)
+    for m in (mk, mx):
+        m.update_state(values)
+        m.update_state(values)
+    np.testing.assert_allclose(mx.result(), mk.result())
+    assert len(mx.variables) == len(mk.variables) == 1
+    mx.reset_state()
+    np.testing.assert_allclose(mx.result(), [2.0, 2.0])
+    state = jax.jit(mx.update)(mx.init(), values)  # the pure form kerax's engine uses
+    np.testing.assert_allclose(mx.compute(state), [10.0, 14.0])
+    np.testing.assert_allclose(mx.result(), [2.0, 2.0])  # its own state untouched
 
 
 @pytest.mark.parametrize("name", ["subclassed", "autoencoder"])

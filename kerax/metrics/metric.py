@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax.backend import config as _config
+from kerax.layers.variable_view import VariableView
 from kerax.utils import naming
 
 
@@ -40,15 +41,64 @@ class Metric:
         self.name = name or naming.auto_name(type(self).__name__)
         self.dtype = dtype or _config.floatx()
         self._state = None
+        self._variable_specs = {}
+        self._bound = None
 
     # --- the pure contract ---------------------------------------------------------
     def init(self):
         """Returns a fresh state: a dict of arrays."""
+        if self._variable_specs:  # a Keras-style subclass (`add_variable`)
+            return {n: init(shape, dtype) for n, (shape, dtype, init)
+                    in self._variable_specs.items()}
         raise NotImplementedError
 
     def update(self, state, y_true, y_pred=None, sample_weight=None):
         """Returns the state after accumulating one batch."""
+        if self._keras_style():
+            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+            args = (y_true,) if y_pred is None else (y_true, y_pred)
+            return self._run_bound(state, self.update_state, *args, **kwargs)[0]
         raise NotImplementedError
+
+    # --- Keras-style subclasses: `add_variable` + `update_state` + `result()` -------------
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """Declares a state variable, Keras style; returns a handle with `assign_add` etc.
+
+        >>> class Total(Metric):
+        ...     def __init__(self, name="total"):
+        ...         super().__init__(name=name)
+        ...         self.total = self.add_variable((), "zeros", name="total")
+        ...     def update_state(self, values, sample_weight=None):
+        ...         self.total.assign_add(jnp.sum(jnp.asarray(values, "float32")))
+        ...     def result(self):
+        ...         return self.total.value
+        >>> m = Total()
+        >>> m.update_state([1.0, 2.0])
+        >>> float(m.result()), float(m.compute(m.update(m.init(), [5.0])))
+        (3.0, 5.0)
+        """
+        from kerax import initializers
+
+        name = name or f"variable_{len(self._variable_specs)}"
+        init = initializers.get(initializer)
+        self._variable_specs[name] = (tuple(shape), dtype or self.dtype, init)
+        self._state = None
+        return _MetricVariable(self, name)
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        return self.add_variable(shape, initializer or "zeros", dtype=dtype, name=name)
+
+    def _keras_style(self):
+        return type(self).update_state is not Metric.update_state
+
+    def _run_bound(self, state, fn, *args, **kwargs):
+        """Runs a Keras-style method with the variables reading/writing `state` (pure)."""
+        previous, self._bound = self._bound, dict(state)
+        try:
+            out = fn(*args, **kwargs)
+            return self._bound, out
+        finally:
+            self._bound = previous
 
     def result(self, state=None):
         """The metric's value for `state` (or, called with no argument, for its own state)."""
@@ -58,6 +108,8 @@ class Metric:
 
     def compute(self, state):
         """The metric's value for `state` (pure)."""
+        if self._keras_style() and type(self).result is not Metric.result:
+            return self._run_bound(state, self.result)[1]
         raise NotImplementedError
 
     def init_like(self, *update_args, **update_kwargs):
@@ -123,6 +175,37 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+class _MetricVariable(VariableView):
+    """What `Metric.add_variable` returns: a view on one entry of the metric's state."""
+
+    def __init__(self, metric, name):
+        self._metric = metric
+        self._path = (name,)
+
+    @property
+    def path(self):
+        return f"{self._metric.name}/{self._path[0]}"
+
+    trainable = False
+
+    def _tree(self):
+        m = self._metric
+        return m._bound if m._bound is not None else m.state
+
+    @property
+    def value(self):
+        return self._tree()[self._path[0]]
+
+    def assign(self, value):
+        value = jnp.broadcast_to(jnp.asarray(value, self.value.dtype), self.shape)
+        tree = self._tree()
+        if tree is self._metric._bound:
+            tree[self._path[0]] = value
+        else:
+            self._metric._state = {**tree, self._path[0]: value}
+        return self
 
 
 def divide_no_nan(x, y):

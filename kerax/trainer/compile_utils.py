@@ -313,7 +313,7 @@ class CompileMetrics:
         return new
 
     def result(self, state):
-        return {m.name: m.result(state[m.name]) for m in self.all()}
+        return {m.name: m.compute(state[m.name]) for m in self.all()}
 
 
 def _flat_identifiers(spec):
