@@ -218,6 +218,38 @@ def autoencoder(keras, stochastic=True):
     return model, x, x
 
 
+def vae(keras, stochastic=True):
+    """A variational encoder: a sampling layer with a `SeedGenerator`, `add_loss`, regularizers."""
+
+    class Sampling(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = keras.random.SeedGenerator(1337)
+
+        def call(self, inputs):
+            z_mean, z_log_var = inputs
+            eps = keras.random.normal(shape=keras.ops.shape(z_mean), seed=self.seed_generator)
+            return z_mean + keras.ops.exp(0.5 * z_log_var) * eps * (1.0 if stochastic else 0.0)
+
+    class KLDivergence(keras.layers.Layer):
+        def call(self, inputs):
+            z_mean, z_log_var = inputs
+            kl = -0.5 * keras.ops.mean(
+                1 + z_log_var - keras.ops.square(z_mean) - keras.ops.exp(z_log_var))
+            self.add_loss(0.1 * kl)
+            return z_mean
+
+    inp = keras.Input((6,))
+    h = keras.layers.Dense(8, activation="relu", kernel_regularizer=keras.regularizers.l2(1e-3))(inp)
+    z_mean, z_log_var = keras.layers.Dense(2)(h), keras.layers.Dense(2)(h)
+    z = Sampling()([KLDivergence()([z_mean, z_log_var]), z_log_var])
+    out = keras.layers.Dense(6, activity_regularizer="l1")(z)
+    model = keras.Model(inp, out)
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(6).standard_normal((16, 6)).astype("float32")
+    return model, x, x
+
+
 PROGRAMS = {
     "transformer": transformer,
     "text_cnn": text_cnn,
@@ -225,6 +257,7 @@ PROGRAMS = {
     "multi_io": multi_io,
     "subclassed": subclassed,
     "autoencoder": autoencoder,
+    "vae": vae,
 }
 
 
@@ -276,7 +309,7 @@ def test_trained_models_evaluate_and_predict_like_keras(trained):
     _assert_close(xm.predict(x, verbose=0), km.predict(x, verbose=0), 1e-4)
 
 
-@pytest.mark.parametrize("name", ["transformer", "image_classifier", "text_cnn"])
+@pytest.mark.parametrize("name", ["transformer", "image_classifier", "text_cnn", "vae"])
 def test_programs_with_random_layers_run_as_written(name, keras):
     """Dropout and augmentation draw differently: compare structure, not numbers."""
     km, x, y = PROGRAMS[name](keras)
