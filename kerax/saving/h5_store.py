@@ -167,6 +167,8 @@ def _read_optimizer(h5py, f, model, where):
     shapes = optimizer_vars.expected_shapes(model)
     if has_keras and shapes is not None:
         group = _vars_group(h5py, f, "optimizer", where)
+        if _is_unbuilt_keras_optimizer(group) and len(shapes) > len(group.keys()):
+            return False  # compiled, never trained: a fresh state is the saved state
         if len(group.keys()) != len(shapes):
             warnings.warn(
                 f"{where}: skipping the optimizer state: the file has {len(group.keys())} "
@@ -188,6 +190,11 @@ def _read_optimizer(h5py, f, model, where):
         f"optimizer '{model.optimizer.name}'; training resumes with a fresh optimizer state.",
         stacklevel=3)
     return False
+
+
+def _is_unbuilt_keras_optimizer(group):
+    """Keras saves only `iterations` (and `learning_rate`) for an optimizer never used."""
+    return len(group.keys()) <= 2 and all(group[k].shape == () for k in group.keys())
 
 
 def expected_nbytes(model):

@@ -217,3 +217,20 @@ def test_subclassed_model_whose_config_does_not_fit_init(tmp_path):
     model.save(path)
     with pytest.raises(TypeError, match="Unable to revive model NoConfig from its config"):
         kerax.models.load_model(path)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_keras_file_of_a_compiled_untrained_model_loads_without_warning(keras, tmp_path,
+                                                                         optimizer):
+    """Keras saves an unused optimizer as `iterations` (+ `learning_rate`) only."""
+    import warnings
+
+    model = _seq(keras)
+    model.compile(optimizer=optimizer, loss="mse")
+    model.save(tmp_path / "untrained.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = kerax.saving.load_model(tmp_path / "untrained.keras")
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0),
+                               atol=1e-5)
+    assert loaded.optimizer.iterations == 0
