@@ -194,7 +194,7 @@ def _read_optimizer(h5py, f, model, where):
 
 def _is_unbuilt_keras_optimizer(group):
     """Keras saves only `iterations` (and `learning_rate`) for an optimizer never used."""
-    return len(group.keys()) <= 2 and all(group[k].shape == () for k in group.keys())
+    return len(group.keys()) <= 2 and all(group[k].shape == () for k in group)
 
 
 def expected_nbytes(model):
