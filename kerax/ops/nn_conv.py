@@ -6,6 +6,7 @@ kernels `(*spatial, in_channels // groups, out_channels)`.
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from kerax.backend.config import standardize_data_format
 from kerax.ops.core import convert_to_tensor
@@ -101,7 +102,65 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     return total / count
 
 
-def _adaptive(inputs, output_size, data_format, reduce):
+def adaptive_bins(length, size):
+    """Start and (exclusive) end positions of the `size` bins over `length` positions.
+
+    Example:
+    >>> [b.tolist() for b in adaptive_bins(7, 3)]
+    [[0, 2, 4], [3, 5, 7]]
+    """
+    i = np.arange(size)
+    starts = (i * length) // size
+    ends = -((-(i + 1) * length) // size)  # ceil division in integers
+    return starts, ends
+
+
+def _pool_axis(x, axis, size, mode):
+    """Pools axis `axis` of `x` into `size` adaptive bins."""
+    starts, ends = adaptive_bins(x.shape[axis], size)
+    width = int(np.max(ends - starts))
+    positions = starts[:, None] + np.arange(width)          # (size, width)
+    valid = positions < ends[:, None]
+    # Short bins repeat their last position: harmless for max, masked for average.
+    positions = np.minimum(positions, ends[:, None] - 1)
+    taken = jnp.take(x, positions.reshape(-1), axis=axis, mode="clip",
+                     indices_are_sorted=True)
+    taken = taken.reshape(x.shape[:axis] + (size, width) + x.shape[axis + 1:])
+    if mode == "max":
+        return jnp.max(taken, axis=axis + 1)
+    trailing = (1,) * (x.ndim - axis - 1)
+    keep = valid.reshape((size, width) + trailing)
+    total = jnp.sum(jnp.where(keep, taken, jnp.zeros((), taken.dtype)), axis=axis + 1)
+    counts = (ends - starts).reshape((size,) + trailing)
+    return total / jnp.asarray(counts, total.dtype if jnp.issubdtype(total.dtype, jnp.inexact)
+                               else jnp.float32)
+
+
+def adaptive_pool(x, output_size, mode="average", data_format="channels_last"):
+    """Adaptive max or average pooling of `x` to spatial shape `output_size`.
+
+    Args:
+        x: array `(batch, *spatial, channels)` (or `(batch, channels, *spatial)`).
+        output_size: tuple of ints, one per spatial axis.
+        mode: `"average"` or `"max"`.
+        data_format: `"channels_last"` or `"channels_first"`.
+
+    Returns:
+        The pooled array, with `output_size` as its spatial shape.
+
+    Example:
+    >>> import numpy as np
+    >>> adaptive_pool(np.arange(7.0).reshape(1, 7, 1), (3,))[0, :, 0].tolist()
+    [1.0, 3.0, 5.0]
+    """
+    x = jnp.asarray(x)
+    first = 1 if data_format == "channels_last" else 2
+    for offset, size in enumerate(output_size):
+        x = _pool_axis(x, first + offset, int(size), mode)
+    return x
+
+
+def _adaptive(inputs, output_size, data_format, mode):
     """Pools each spatial axis into `output_size` windows `[floor(i L / n), ceil((i+1) L / n))`."""
     inputs = _t(inputs)
     n = inputs.ndim - 2
@@ -110,13 +169,7 @@ def _adaptive(inputs, output_size, data_format, reduce):
             "Adaptive pooling expects a 3-D, 4-D or 5-D input (1 to 3 spatial axes). "
             f"Received: inputs.shape={inputs.shape}"
         )
-    first = standardize_data_format(data_format) == "channels_first"
-    for axis, out in zip(range(2, n + 2) if first else range(1, n + 1), _tuple(output_size, n)):
-        length = inputs.shape[axis]
-        windows = [jax.lax.slice_in_dim(inputs, (i * length) // out, -(-(i + 1) * length // out),
-                                        axis=axis) for i in range(out)]
-        inputs = jnp.stack([reduce(w, axis=axis) for w in windows], axis=axis)
-    return inputs
+    return adaptive_pool(inputs, _tuple(output_size, n), mode, standardize_data_format(data_format))
 
 
 def adaptive_average_pool(inputs, output_size, data_format=None):
@@ -126,7 +179,7 @@ def adaptive_average_pool(inputs, output_size, data_format=None):
     >>> adaptive_average_pool(jnp.arange(5.0).reshape(1, 5, 1), 2)[0, :, 0].tolist()
     [1.0, 3.0]
     """
-    return _adaptive(inputs, output_size, data_format, jnp.mean)
+    return _adaptive(inputs, output_size, data_format, "average")
 
 
 def adaptive_max_pool(inputs, output_size, data_format=None):
@@ -136,7 +189,7 @@ def adaptive_max_pool(inputs, output_size, data_format=None):
     >>> adaptive_max_pool(jnp.arange(5.0).reshape(1, 5, 1), 2)[0, :, 0].tolist()
     [2.0, 4.0]
     """
-    return _adaptive(inputs, output_size, data_format, jnp.max)
+    return _adaptive(inputs, output_size, data_format, "max")
 
 
 def _transpose_padding(kernel_size, stride, dilation, padding, output_padding):

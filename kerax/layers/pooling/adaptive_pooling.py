@@ -10,70 +10,12 @@ bin are taken into a `(m, width)` block and reduced over `width`. Nothing loops 
 output cells, and the program compiles to a few gathers and reductions.
 """
 
-import jax.numpy as jnp
 import numpy as np
 
 from kerax.backend import config as _config
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-
-
-def adaptive_bins(length, size):
-    """Start and (exclusive) end positions of the `size` bins over `length` positions.
-
-    Example:
-    >>> [b.tolist() for b in adaptive_bins(7, 3)]
-    [[0, 2, 4], [3, 5, 7]]
-    """
-    i = np.arange(size)
-    starts = (i * length) // size
-    ends = -((-(i + 1) * length) // size)  # ceil division in integers
-    return starts, ends
-
-
-def _pool_axis(x, axis, size, mode):
-    """Pools axis `axis` of `x` into `size` adaptive bins."""
-    starts, ends = adaptive_bins(x.shape[axis], size)
-    width = int(np.max(ends - starts))
-    positions = starts[:, None] + np.arange(width)          # (size, width)
-    valid = positions < ends[:, None]
-    # Short bins repeat their last position: harmless for max, masked for average.
-    positions = np.minimum(positions, ends[:, None] - 1)
-    taken = jnp.take(x, positions.reshape(-1), axis=axis, mode="clip",
-                     indices_are_sorted=True)
-    taken = taken.reshape(x.shape[:axis] + (size, width) + x.shape[axis + 1:])
-    if mode == "max":
-        return jnp.max(taken, axis=axis + 1)
-    trailing = (1,) * (x.ndim - axis - 1)
-    keep = valid.reshape((size, width) + trailing)
-    total = jnp.sum(jnp.where(keep, taken, jnp.zeros((), taken.dtype)), axis=axis + 1)
-    counts = (ends - starts).reshape((size,) + trailing)
-    return total / jnp.asarray(counts, total.dtype if jnp.issubdtype(total.dtype, jnp.inexact)
-                               else jnp.float32)
-
-
-def adaptive_pool(x, output_size, mode="average", data_format="channels_last"):
-    """Adaptive max or average pooling of `x` to spatial shape `output_size`.
-
-    Args:
-        x: array `(batch, *spatial, channels)` (or `(batch, channels, *spatial)`).
-        output_size: tuple of ints, one per spatial axis.
-        mode: `"average"` or `"max"`.
-        data_format: `"channels_last"` or `"channels_first"`.
-
-    Returns:
-        The pooled array, with `output_size` as its spatial shape.
-
-    Example:
-    >>> import numpy as np
-    >>> adaptive_pool(np.arange(7.0).reshape(1, 7, 1), (3,))[0, :, 0].tolist()
-    [1.0, 3.0, 5.0]
-    """
-    x = jnp.asarray(x)
-    first = 1 if data_format == "channels_last" else 2
-    for offset, size in enumerate(output_size):
-        x = _pool_axis(x, first + offset, int(size), mode)
-    return x
+from kerax.ops.nn_conv import adaptive_bins, adaptive_pool  # noqa: F401  (one implementation)
 
 
 def _standardize_output_size(layer_name, output_size, rank):
