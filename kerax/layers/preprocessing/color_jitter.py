@@ -11,6 +11,7 @@ import jax.numpy as jnp
 from kerax.layers.preprocessing.color_augment import _value_range
 from kerax.layers.preprocessing.contrast_equalization import _rescale, check_channels
 from kerax.layers.preprocessing.random_image import _RandomImageLayer
+from kerax.ops.image import hsv_to_rgb, rgb_to_hsv
 
 _EPSILON = 1e-7  # Keras' backend epsilon
 
@@ -32,31 +33,6 @@ def _keras_factor(layer, factor, bounds):
 
 def _per_image(rng, n, factor):
     return jax.random.uniform(rng, (n,), minval=factor[0], maxval=factor[1])
-
-
-def rgb_to_hsv(images):
-    """Channels-last RGB to HSV, hue and saturation in `[0, 1]` (dm_pix's formulas)."""
-    eps = jnp.finfo(images.dtype).eps
-    images = jnp.where(jnp.abs(images) < eps, 0.0, images)
-    r, g, b = images[..., 0], images[..., 1], images[..., 2]
-    value = jnp.maximum(jnp.maximum(r, g), b)
-    spread = value - jnp.minimum(jnp.minimum(r, g), b)
-    saturation = jnp.where(value > 0, spread / jnp.where(value > 0, value, 1.0), 0.0)
-    norm = 1.0 / (6.0 * jnp.where(spread > 0, spread, 1.0))
-    hue = jnp.where(value == g, norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0)
-    hue = jnp.where(value == r, norm * (g - b), hue)
-    hue = jnp.where(spread > 0, hue, 0.0) + (hue < 0.0).astype(hue.dtype)
-    return jnp.stack([hue, saturation, value], axis=-1)
-
-
-def hsv_to_rgb(images):
-    """Channels-last HSV (hue taken modulo 1) back to RGB."""
-    hue, saturation, value = images[..., 0], images[..., 1], images[..., 2]
-    dh = jnp.mod(hue, 1.0) * 6.0
-    ramps = (jnp.clip(jnp.abs(dh - 3.0) - 1.0, 0.0, 1.0),
-             jnp.clip(2.0 - jnp.abs(dh - 2.0), 0.0, 1.0),
-             jnp.clip(2.0 - jnp.abs(dh - 4.0), 0.0, 1.0))
-    return jnp.stack([value * (1.0 - saturation + saturation * d) for d in ramps], axis=-1)
 
 
 class _ColorJitter(_RandomImageLayer):
