@@ -413,6 +413,15 @@ class Optimizer:
             self._layout_cache = cached
         return cached
 
+    def _keras_layout_exact(self):
+        """Whether `variables` are exactly Keras' (else: the optax state's leaves)."""
+        found = self._entries()
+        return found is not None and not isinstance(found[1], ov.Fallback)
+
+    def _assign_variables(self, values):
+        """Sets every variable at once from Keras-ordered `values` (as from a file)."""
+        self.state = ov.from_list(self._entries()[1], list(values), self.state)
+
     def _view(self, name):
         view = self._views.get(name)
         if view is None:

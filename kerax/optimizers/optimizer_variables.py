@@ -102,8 +102,12 @@ def layout(opt, state, var_refs):
     return entries
 
 
+class Fallback(list):
+    """Entries that list the state's leaves under their paths (not Keras' layout)."""
+
+
 def _fallback(index):
-    return [Entry("/".join(str(k) for k in path), [(path, _same)]) for path in index]
+    return Fallback(Entry("/".join(str(k) for k in path), [(path, _same)]) for path in index)
 
 
 def to_list(entries, state):
