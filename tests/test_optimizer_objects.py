@@ -128,6 +128,96 @@ def test_custom_training_loop_guide_matches_keras(keras, rng):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
+def _guide_first_loop_and_losses(keras, initial, x, y):
+    """The guide's first end-to-end loop (no metrics) and its `return_losses=True` cell."""
+    inputs = keras.Input(shape=(8,), name="digits")
+    x1 = keras.layers.Dense(6, activation="relu")(inputs)
+    x2 = keras.layers.Dense(6, activation="relu")(x1)
+    outputs = keras.layers.Dense(3, name="predictions")(x2)
+    model = keras.Model(inputs=inputs, outputs=outputs)
+    model.set_weights(initial)
+    loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True)
+    optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+
+    def compute_loss_and_updates(trainable_variables, non_trainable_variables, x, y):
+        y_pred, non_trainable_variables = model.stateless_call(
+            trainable_variables, non_trainable_variables, x)
+        loss = loss_fn(y, y_pred)
+        return loss, non_trainable_variables
+
+    grad_fn = jax.value_and_grad(compute_loss_and_updates, has_aux=True)
+
+    @jax.jit
+    def train_step(state, data):
+        trainable_variables, non_trainable_variables, optimizer_variables = state
+        x, y = data
+        (loss, non_trainable_variables), grads = grad_fn(
+            trainable_variables, non_trainable_variables, x, y)
+        trainable_variables, optimizer_variables = optimizer.stateless_apply(
+            optimizer_variables, grads, trainable_variables)
+        return loss, (trainable_variables, non_trainable_variables, optimizer_variables)
+
+    optimizer.build(model.trainable_variables)
+    state = (_values(model.trainable_variables), _values(model.non_trainable_variables),
+             _values(optimizer.variables))
+    losses = []
+    for step in range(4):
+        loss, state = train_step(state, (x[step * 5:(step + 1) * 5], y[step * 5:(step + 1) * 5]))
+        losses.append(float(loss))
+    trainable_variables, non_trainable_variables, optimizer_variables = state
+    for variable, value in zip(model.trainable_variables, trainable_variables):
+        variable.assign(value)
+    for variable, value in zip(model.non_trainable_variables, non_trainable_variables):
+        variable.assign(value)
+
+    class ActivityRegularizationLayer(keras.layers.Layer):
+        def call(self, inputs):
+            self.add_loss(1e-2 * jax.numpy.sum(inputs))
+            return inputs
+
+    inputs = keras.Input(shape=(8,), name="digits")
+    h = keras.layers.Dense(6, activation="relu")(inputs)
+    h = ActivityRegularizationLayer()(h)
+    h = keras.layers.Dense(6, activation="relu")(h)
+    outputs = keras.layers.Dense(3, name="predictions")(h)
+    reg_model = keras.Model(inputs=inputs, outputs=outputs)
+    reg_model.set_weights(initial)
+    train_acc_metric = keras.metrics.CategoricalAccuracy()
+
+    def compute_loss_and_updates_with_losses(trainable_variables, non_trainable_variables,
+                                             metric_variables, x, y):
+        y_pred, non_trainable_variables, losses = reg_model.stateless_call(
+            trainable_variables, non_trainable_variables, x, return_losses=True)
+        loss = loss_fn(y, y_pred)
+        if losses:  # the guide's `jax.numpy.sum(losses)`: jax 0.10 refuses a list (Keras too)
+            loss += jax.numpy.sum(jax.numpy.stack(losses))
+        metric_variables = train_acc_metric.stateless_update_state(metric_variables, y, y_pred)
+        return loss, non_trainable_variables, metric_variables
+
+    reg_loss, _, metric_variables = jax.jit(compute_loss_and_updates_with_losses)(
+        _values(reg_model.trainable_variables), _values(reg_model.non_trainable_variables),
+        _values(train_acc_metric.variables), x, y)
+    return (losses, model.get_weights(), [np.asarray(v) for v in optimizer.variables],
+            float(reg_loss), float(train_acc_metric.stateless_result(metric_variables)))
+
+
+def test_guide_first_loop_and_return_losses_cell_match_keras(keras, rng):
+    x = rng.normal(size=(20, 8)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, 20)]
+    ref_model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(6),
+                                  keras.layers.Dense(6), keras.layers.Dense(3)])
+    initial = _weights(rng, ref_model)
+    got = _guide_first_loop_and_losses(kerax, initial, x, y)
+    want = _guide_first_loop_and_losses(keras, initial, x, y)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
+    for a, b in zip(got[1], want[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert len(got[2]) == len(want[2]) == 14
+    for a, b in zip(got[2], want[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert got[3:] == pytest.approx(want[3:], rel=1e-5)
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "Keras names a Functional model's variables 'd1/kernel' (no model prefix); kerax's "
     "VariableView.path (kerax/layers/variable_view.py) says 'functional/d1/kernel', and "

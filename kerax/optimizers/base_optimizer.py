@@ -447,6 +447,12 @@ class Optimizer:
         return [self._view(n) for n in names]
 
     def _read_variable(self, name):
+        hs = self.state
+        if _is_hyper_state(hs):  # fast paths, for callbacks reading them every batch
+            if name == "iteration":
+                return hs.count
+            if name == "learning_rate" and not callable(self._initial_learning_rate):
+                return hs.hyperparams["learning_rate"]
         found = self._entries()
         if found is None:
             if name == "iteration":
