@@ -469,3 +469,19 @@ def test_model_metric_variables_after_fit_match_keras(keras, rng):
     np.testing.assert_allclose([v for _, v in got[1]], [v for _, v in want[1]], rtol=1e-5)
     assert got[2] == pytest.approx(want[2], rel=1e-5)
     assert got[3] == want[3]
+
+
+def test_weight_decay_exclusions_apply_in_a_keras_style_loop(keras):
+    def run(lib):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2, name="d")], name="seq")
+        model.set_weights([np.full((3, 2), 0.5, "float32"), np.full((2,), 0.5, "float32")])
+        opt = lib.optimizers.AdamW(learning_rate=0.1, weight_decay=0.5)
+        opt.exclude_from_weight_decay(var_names=["bias"])
+        opt.build(model.trainable_variables)
+        params = _values(model.trainable_variables)
+        grads = [np.ones((3, 2), "float32"), np.ones((2,), "float32")]
+        params, _ = opt.stateless_apply(_values(opt.variables), grads, params)
+        return [np.asarray(p) for p in params]
+
+    for a, b in zip(run(kerax), run(keras)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -361,6 +361,11 @@ class Optimizer:
         if isinstance(var_list, (list, tuple)):
             self._var_refs = [(_keras_name(v, i), (i,)) for i, v in enumerate(var_list)]
             self._from_tree = False
+            for i, v in enumerate(var_list):  # weight decay exclusions, as Keras matches them
+                name = getattr(v, "path", None)
+                if id(v) in self._wd_exclude_ids or (
+                        isinstance(name, str) and not self._use_weight_decay(name)):
+                    self._wd_exclude_paths.add(str(i))
             params = [_value(v) for v in var_list]
         else:
             flat = jax.tree_util.tree_flatten_with_path(var_list)[0]
