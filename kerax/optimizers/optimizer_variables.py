@@ -141,7 +141,7 @@ class OptimizerVariable(VariableView):
 
     Example:
     >>> from kerax.optimizers import SGD
-    >>> opt = SGD(learning_rate=0.1)
+    >>> opt = SGD(learning_rate=0.1, name="sgd")
     >>> opt.learning_rate.assign(0.5)
     <Variable path=sgd/learning_rate, shape=(), dtype=float32, value=0.5>
     >>> float(opt.learning_rate)
