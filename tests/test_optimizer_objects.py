@@ -424,22 +424,48 @@ def test_metric_variables_match_keras(keras):
     assert run(kerax) == run(keras)
 
 
-def test_metric_stateful_and_stateless_methods_match_keras(keras):
+Y_TRUE = np.array([[0, 1], [1, 0], [1, 0], [0, 1]], "float32")
+Y_PRED = np.array([[0.2, 0.8], [0.6, 0.4], [0.3, 0.7], [0.1, 0.9]], "float32")
+METRICS = {
+    "Mean": (lambda lib: lib.metrics.Mean(), ([1.0, 2.0, 6.0], [1.0, 1.0, 0.5]), ([10.0],)),
+    "CategoricalAccuracy": (lambda lib: lib.metrics.CategoricalAccuracy(),
+                            (Y_TRUE, Y_PRED, [1.0, 0.5, 1.0, 1.0]), (Y_TRUE[:2], Y_PRED[2:])),
+    "AUC": (lambda lib: lib.metrics.AUC(num_thresholds=7),
+            (Y_TRUE[:, 1], Y_PRED[:, 1]), (Y_TRUE[:, 0], Y_PRED[:, 1])),
+    "Precision": (lambda lib: lib.metrics.Precision(),
+                  (Y_TRUE[:, 1], Y_PRED[:, 1]), (Y_TRUE[:, 0], Y_PRED[:, 1])),
+}
+
+
+@pytest.mark.parametrize("which", sorted(METRICS))
+def test_metric_stateful_and_stateless_methods_match_keras(keras, which):
+    make, first_args, second_args = METRICS[which]
+
     def run(lib):
-        m = lib.metrics.Mean()
-        m.update_state([1.0, 2.0, 6.0], sample_weight=[1.0, 1.0, 0.5])
-        first = (float(m.result()), [float(v) for v in m.variables],
-                 [v.numpy().item() for v in m.variables])
-        state = m.stateless_update_state(_values(m.variables), [10.0])
+        m = make(lib)
+        if which == "Mean":
+            m.update_state(first_args[0], sample_weight=first_args[1])
+        else:
+            weights = first_args[2] if len(first_args) > 2 else None
+            m.update_state(*first_args[:2], sample_weight=weights)
+        first = (float(m.result()), [np.asarray(v).tolist() for v in m.variables],
+                 [v.numpy().tolist() for v in m.variables])
+        state = m.stateless_update_state(_values(m.variables), *second_args)
         stateless = (float(m.stateless_result(state)), float(m.result()))
         for v, value in zip(m.variables, state):
             v.assign(value)
         assigned = float(m.result())
-        reset = [float(x) for x in m.stateless_reset_state()]
+        reset = [np.asarray(x).tolist() for x in m.stateless_reset_state()]
         m.reset_state()
         return first, stateless, assigned, reset, float(m.result()), [v.name for v in m.variables]
 
-    assert run(kerax) == run(keras)
+    got, want = run(kerax), run(keras)
+    assert got[5] == want[5]
+    assert got[0][0] == pytest.approx(want[0][0], rel=1e-6)
+    for a, b in zip(got[0][1] + got[0][2], want[0][1] + want[0][2]):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert [*got[1], got[2]] == pytest.approx([*want[1], want[2]], rel=1e-6)
+    assert got[3] == want[3] and got[4] == want[4]
 
 
 def test_model_metric_variable_names_match_keras(keras):
