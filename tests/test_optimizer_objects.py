@@ -515,3 +515,46 @@ def test_weight_decay_exclusions_apply_in_a_keras_style_loop(keras):
 
     for a, b in zip(run(kerax), run(keras)):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("form", ["apply_gradients", "apply", "apply_built"])
+def test_eager_apply_gradients_matches_keras(keras, rng, form):
+    x = rng.normal(size=(6, 3)).astype("float32")
+    y = rng.normal(size=(6, 2)).astype("float32")
+    initial = [rng.normal(size=(3, 2)).astype("float32"), np.zeros(2, "float32")]
+
+    def run(lib):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2, name="d")], name="seq")
+        model.set_weights(initial)
+        opt = lib.optimizers.Adam(learning_rate=0.1)
+        if form == "apply_built":
+            opt.build(model.trainable_variables)
+
+        def loss_fn(values):
+            y_pred, _ = model.stateless_call(values, [], x)
+            return jax.numpy.mean((y_pred - y) ** 2)
+
+        for _ in range(3):
+            grads = jax.grad(loss_fn)(_values(model.trainable_variables))
+            if form == "apply_gradients":
+                opt.apply_gradients(zip(grads, model.trainable_variables))
+            elif form == "apply":
+                opt.apply(grads, model.trainable_variables)
+            else:
+                opt.apply(grads)
+        return model.get_weights(), int(opt.iterations), [np.asarray(v) for v in opt.variables]
+
+    got, want = run(kerax), run(keras)
+    for a, b in zip(got[0] + got[2], want[0] + want[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert got[1] == want[1] == 3
+
+
+def test_apply_with_a_wrong_number_of_gradients_says_so():
+    layer = kerax.layers.Dense(1)
+    layer(np.ones((1, 2), "float32"))
+    with pytest.raises(ValueError, match="received 1 gradients for 2 variables"):
+        kerax.optimizers.SGD().apply([np.ones((2, 1))], layer.weights)
+    with pytest.raises(ValueError, match=r"not built for a list of variables, pass "
+                                         r"`trainable_variables`"):
+        kerax.optimizers.SGD().apply([np.ones((2, 1))])

@@ -290,10 +290,59 @@ class Optimizer:
         """Returns the optimizer state for `params` (pure)."""
         return self.tx.init(params)
 
-    def apply(self, grads, opt_state, params):
-        """One update: returns `(new_params, new_opt_state)` (pure)."""
+    def apply(self, grads, opt_state=None, params=None):
+        """One update: returns `(new_params, new_opt_state)` (pure).
+
+        Called as Keras calls it, `apply(grads, trainable_variables=None)` (no `params`),
+        it updates the variables in place instead (see `apply_gradients`).
+        """
+        if params is None:
+            return self._apply_to_variables(grads, opt_state)
         updates, opt_state = self.tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state
+
+    def apply_gradients(self, grads_and_vars):
+        """Keras' eager update: applies `(gradient, variable)` pairs to the variables.
+
+        The optimizer is built for these variables on the first call; its state and the
+        variables' values change in place. Returns `iterations`.
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> layer = kerax.layers.Dense(1, kernel_initializer="ones")
+        >>> _ = layer(np.ones((1, 2)))
+        >>> opt = kerax.optimizers.SGD(learning_rate=0.5)
+        >>> _ = opt.apply_gradients(zip([np.ones((2, 1)), np.ones((1,))], layer.weights))
+        >>> np.asarray(layer.weights[0]).ravel().tolist(), int(opt.iterations)
+        ([0.5, 0.5], 1)
+        """
+        grads, variables = zip(*grads_and_vars) if grads_and_vars else ((), ())
+        return self._apply_to_variables(list(grads), list(variables))
+
+    def _apply_to_variables(self, grads, variables):
+        if variables is None:
+            variables = getattr(self, "_built_variables", None)
+            if variables is None:
+                raise ValueError(
+                    "When calling `apply` on an optimizer that was not built for a list of "
+                    "variables, pass `trainable_variables`: `optimizer.apply(grads, "
+                    "model.trainable_variables)`, or call `optimizer.build(variables)` first."
+                )
+        variables = list(variables)
+        grads = list(grads)
+        if len(grads) != len(variables):
+            raise ValueError(
+                f"`apply` received {len(grads)} gradients for {len(variables)} variables; "
+                "pass one gradient per variable, in the same order."
+            )
+        refs = [(_keras_name(v, i), (i,)) for i, v in enumerate(variables)]
+        if self.state is None or self._from_tree or refs != self._var_refs:
+            self.build(variables)  # (views are compared by path: they may be new objects)
+        params = [_value(v) for v in variables]
+        new_params, self.state = self.apply([_value(g) for g in grads], self.state, params)
+        for variable, value in zip(variables, new_params):
+            variable.assign(value)
+        return self.iterations
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
         """Keras 3's pure update: returns `(trainable_variables, optimizer_variables)`.
@@ -358,7 +407,10 @@ class Optimizer:
         lr = None
         if self.state is not None and not callable(self._initial_learning_rate):
             lr = self._read_variable("learning_rate")
+        self._built_variables = None
         if isinstance(var_list, (list, tuple)):
+            if all(isinstance(v, VariableView) for v in var_list):
+                self._built_variables = list(var_list)
             self._var_refs = [(_keras_name(v, i), (i,)) for i, v in enumerate(var_list)]
             self._from_tree = False
             for i, v in enumerate(var_list):  # weight decay exclusions, as Keras matches them
