@@ -466,7 +466,8 @@ class Optimizer:
         cached = self._layout_cache
         if cached is None or cached[0] != treedef:
             entries = self._layout(self.state)
-            cached = (treedef, entries, {e.name: e for e in entries})
+            index = ov.leaf_paths(self.state)[0]  # static per structure: reads only flatten
+            cached = (treedef, entries, {e.name: e for e in entries}, index)
             self._layout_cache = cached
         return cached
 
@@ -524,8 +525,7 @@ class Optimizer:
         if entry is None:
             raise ValueError(f"Optimizer '{self.name}' has no variable '{name}'; it has "
                              f"{list(found[2])}.")
-        index, leaves, _ = ov.leaf_paths(self.state)
-        return leaves[index[entry.targets[0][0]]]
+        return jax.tree_util.tree_leaves(self.state)[found[3][entry.targets[0][0]]]
 
     def _write_variable(self, name, value):
         found = self._entries()
@@ -538,10 +538,9 @@ class Optimizer:
                 return
         if name not in found[2]:
             self._read_variable(name)  # raises the error naming the variables
-        index, leaves, treedef = ov.leaf_paths(self.state)
-        leaves = list(leaves)
+        leaves, treedef = jax.tree_util.tree_flatten(self.state)
         for path, fn in found[2][name].targets:
-            i = index[path]
+            i = found[3][path]
             leaves[i] = jnp.asarray(fn(jnp.asarray(value))).astype(leaves[i].dtype)
         self.state = jax.tree_util.tree_unflatten(treedef, leaves)
 
