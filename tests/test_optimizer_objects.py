@@ -416,8 +416,9 @@ def test_metric_variables_match_keras(keras):
     def run(lib):
         out = []
         for m in (lib.metrics.Mean(), lib.metrics.Sum(), lib.metrics.CategoricalAccuracy(),
-                  lib.metrics.MeanSquaredError(), lib.metrics.AUC(num_thresholds=5),
-                  lib.metrics.Precision()):
+                  lib.metrics.MeanSquaredError(),
+                  lib.metrics.AUC(num_thresholds=5, name="auc"),  # else a global counter
+                  lib.metrics.Precision(name="precision")):
             out.append((m.name, [(v.name, tuple(v.shape)) for v in m.variables]))
         return out
 
