@@ -141,7 +141,25 @@ class Metric:
 
     @property
     def variables(self):
-        return list(self.state.values())
+        """The metric's state as live, named variables (Keras' `metric.variables`).
+
+        Each reads the metric's current state and `assign` writes it; they can be passed
+        to `jax.jit` as they are (as arrays), as in Keras' JAX training loops.
+
+        Example:
+        >>> from kerax.metrics import Mean
+        >>> m = Mean()
+        >>> m.update_state([1.0, 3.0])
+        >>> [(v.name, float(v)) for v in m.variables]
+        [('total', 4.0), ('count', 2.0)]
+        """
+        views = self.__dict__.setdefault("_variable_views", {})
+        out = []
+        for key in self.state:
+            if key not in views:
+                views[key] = _MetricVariable(self, key)
+            out.append(views[key])
+        return out
 
     def _as_state(self, metric_variables):
         keys = list(self.init().keys())
@@ -151,7 +169,8 @@ class Metric:
                 f"received {len(metric_variables)}. Pass `metric.variables` or "
                 "`metric.stateless_reset_state()`."
             )
-        return dict(zip(keys, metric_variables))
+        values = [v.value if isinstance(v, VariableView) else v for v in metric_variables]
+        return dict(zip(keys, values))
 
     def stateless_update_state(self, metric_variables, *args, **kwargs):
         return list(self.update(self._as_state(metric_variables), *args, **kwargs).values())
@@ -199,6 +218,8 @@ class _MetricVariable(VariableView):
         return self._tree()[self._path[0]]
 
     def assign(self, value):
+        if isinstance(value, VariableView):
+            value = value.value
         value = jnp.broadcast_to(jnp.asarray(value, self.value.dtype), self.shape)
         tree = self._tree()
         if tree is self._metric._bound:
@@ -206,6 +227,26 @@ class _MetricVariable(VariableView):
         else:
             self._metric._state = {**tree, self._path[0]: value}
         return self
+
+
+    def __float__(self):
+        return float(self.value)
+
+    def __int__(self):
+        return int(self.value)
+
+
+def _flatten_metric_variable(v):
+    return (v.value,), None
+
+
+def _unflatten_metric_variable(_, children):
+    return children[0]
+
+
+# As Keras' JAX variables, `metric.variables` can be passed to `jax.jit` as they are.
+jax.tree_util.register_pytree_node(
+    _MetricVariable, _flatten_metric_variable, _unflatten_metric_variable)
 
 
 def divide_no_nan(x, y):

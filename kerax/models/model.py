@@ -65,6 +65,13 @@ class Model(StatelessMixin, Trainer, Layer):
         Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
         self._init_trainer()
 
+    def compile(self, *args, **kwargs):
+        super().compile(*args, **kwargs)
+        if hasattr(self.optimizer, "_bind_owner"):  # `optimizer.variables` in Keras' order
+            self.optimizer._bind_owner(self)
+
+    compile.__doc__ = Trainer.compile.__doc__
+
     @property
     def layers(self):
         """The model's direct sub-layers, in the order they were set."""

@@ -68,9 +68,8 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False):
     opt_line = None
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and optimizer.state is not None:
-        import jax
-
-        leaves = [a for a in jax.tree_util.tree_leaves(optimizer.state) if hasattr(a, "shape")]
+        # Keras counts `optimizer.variables` (optax's internal step counters are not there).
+        leaves = [np.asarray(v) for v in optimizer.variables]
         opt_line = (_count(leaves), _bytes(leaves))
     total = _count(weights) + (opt_line[0] if opt_line else 0)
     total_b = _bytes(weights) + (opt_line[1] if opt_line else 0)

@@ -1,7 +1,7 @@
 import jax.numpy as jnp
 
 from kerax.backend import host_constants
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
 
 
 class Adadelta(Optimizer):
@@ -21,6 +21,9 @@ class Adadelta(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho, self.epsilon = rho, epsilon
+
+    def keras_slot_groups(self):
+        return [[("accumulated_grad", SLOTS, (0,)), ("accumulated_delta_var", SLOTS, (1,))]]
 
     def update_transform(self, learning_rate):
         rho, eps = self.rho, self.epsilon

@@ -1,7 +1,7 @@
 import jax.numpy as jnp
 
 from kerax.backend import host_constants
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
 
 
 class Adagrad(Optimizer):
@@ -23,6 +23,9 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon
+
+    def keras_slot_groups(self):
+        return [[("accumulator", SLOTS, ())]]
 
     def update_transform(self, learning_rate):
         init_value, eps = self.initial_accumulator_value, self.epsilon

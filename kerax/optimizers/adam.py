@@ -1,7 +1,7 @@
 import jax.numpy as jnp
 
 from kerax.backend import host_constants
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
 
 
 def adam_leaf_update(lr, step, g, m, v, beta_1, beta_2, epsilon, vhat=None):
@@ -50,6 +50,10 @@ class Adam(Optimizer):
                          gradient_accumulation_steps=gradient_accumulation_steps,
                          name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+
+    def keras_slot_groups(self):
+        groups = [[("momentum", SLOTS, (0,)), ("velocity", SLOTS, (1,))]]
+        return groups + ([[("velocity_hat", SLOTS, (2,))]] if self.amsgrad else [])
 
     def update_transform(self, learning_rate):
         b1, b2, eps, amsgrad = self.beta_1, self.beta_2, self.epsilon, self.amsgrad

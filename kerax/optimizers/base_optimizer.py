@@ -21,12 +21,16 @@ decay `w -= w * weight_decay * lr`, the update step, then the weights' moving av
 """
 
 import re
+import weakref
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from kerax.backend import host_constants
+from kerax.layers.variable_view import VariableView
+from kerax.optimizers import optimizer_variables as ov
 from kerax.utils import naming
 
 tree_map = jax.tree_util.tree_map
@@ -68,6 +72,8 @@ def replace_hyper_state(state, new):
 
     return tree_map(swap, state, is_leaf=_is_hyper_state)
 
+
+SLOTS = ("slots",)  # where `simple_transform` keeps the per-variable slots
 
 SCHEDULE_NOT_SETTABLE = (
     "This optimizer was created with a `LearningRateSchedule` object as its "
@@ -135,6 +141,12 @@ class Optimizer:
         self._wd_exclude_pattern = None
         self._tx = None
         self.state = None
+        self._var_refs = []
+        self._from_tree = False
+        self._owner = None
+        self._layout_cache = None
+        self._pending_iterations = 0
+        self._views = {}
 
     # --- to override -------------------------------------------------------------------
     def update_transform(self, learning_rate):
@@ -142,6 +154,19 @@ class Optimizer:
         raise NotImplementedError(
             f"{type(self).__name__} must implement `update_transform(learning_rate)`."
         )
+
+    def keras_slot_groups(self):
+        """Keras' layout of the per-variable slots (see `optimizer_variables`), or None.
+
+        A list of groups; Keras lists, group by group, for each trainable variable, each
+        `(suffix, prefix, sub)` of the group: the slot at `prefix + var_path + sub` in the
+        update transform's state, named `f"{variable}_{suffix}"`.
+        """
+        return None
+
+    def keras_extra_variables(self):
+        """`[(name, path)]`: scalars Keras lists after the slots (Nadam's `u_product`)."""
+        return []
 
     def _weight_decay_rate(self, path, param):
         """The weight decay applied to the leaf `param` at `path` (None: none)."""
@@ -265,14 +290,85 @@ class Optimizer:
         """Returns the optimizer state for `params` (pure)."""
         return self.tx.init(params)
 
-    def apply(self, grads, opt_state, params):
-        """One update: returns `(new_params, new_opt_state)` (pure)."""
+    def apply(self, grads, opt_state=None, params=None):
+        """One update: returns `(new_params, new_opt_state)` (pure).
+
+        Called as Keras calls it, `apply(grads, trainable_variables=None)` (no `params`),
+        it updates the variables in place instead (see `apply_gradients`).
+        """
+        if params is None:
+            return self._apply_to_variables(grads, opt_state)
         updates, opt_state = self.tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state
 
+    def apply_gradients(self, grads_and_vars):
+        """Keras' eager update: applies `(gradient, variable)` pairs to the variables.
+
+        The optimizer is built for these variables on the first call; its state and the
+        variables' values change in place. Returns `iterations`.
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> layer = kerax.layers.Dense(1, kernel_initializer="ones")
+        >>> _ = layer(np.ones((1, 2)))
+        >>> opt = kerax.optimizers.SGD(learning_rate=0.5)
+        >>> _ = opt.apply_gradients(zip([np.ones((2, 1)), np.ones((1,))], layer.weights))
+        >>> np.asarray(layer.weights[0]).ravel().tolist(), int(opt.iterations)
+        ([0.5, 0.5], 1)
+        """
+        grads, variables = zip(*grads_and_vars) if grads_and_vars else ((), ())
+        return self._apply_to_variables(list(grads), list(variables))
+
+    def _apply_to_variables(self, grads, variables):
+        if variables is None:
+            variables = getattr(self, "_built_variables", None)
+            if variables is None:
+                raise ValueError(
+                    "When calling `apply` on an optimizer that was not built for a list of "
+                    "variables, pass `trainable_variables`: `optimizer.apply(grads, "
+                    "model.trainable_variables)`, or call `optimizer.build(variables)` first."
+                )
+        variables = list(variables)
+        grads = list(grads)
+        if len(grads) != len(variables):
+            raise ValueError(
+                f"`apply` received {len(grads)} gradients for {len(variables)} variables; "
+                "pass one gradient per variable, in the same order."
+            )
+        refs = [(_keras_name(v, i), (i,)) for i, v in enumerate(variables)]
+        if self.state is None or self._from_tree or refs != self._var_refs:
+            self.build(variables)  # (views are compared by path: they may be new objects)
+        params = [_value(v) for v in variables]
+        new_params, self.state = self.apply([_value(g) for g in grads], self.state, params)
+        for variable, value in zip(variables, new_params):
+            variable.assign(value)
+        return self.iterations
+
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
-        """Keras 3's JAX-backend name for `apply`, returning `(new_params, new_opt_state)`."""
-        return self.apply(grads, optimizer_variables, trainable_variables)
+        """Keras 3's pure update: returns `(trainable_variables, optimizer_variables)`.
+
+        As in Keras, `optimizer_variables` is the list `optimizer.variables` (or the list a
+        previous call returned) and `grads`/`trainable_variables` are lists in the same
+        order as the variables the optimizer was built for; lists are returned. An optax
+        state pytree (what `init` returns) is accepted too and returned as such.
+
+        Example:
+        >>> import jax.numpy as jnp
+        >>> from kerax.optimizers import SGD
+        >>> opt = SGD(learning_rate=0.1, momentum=0.9)
+        >>> opt.build([jnp.ones(2)])
+        >>> params, opt_vars = opt.stateless_apply(opt.variables, [jnp.ones(2)], [jnp.ones(2)])
+        >>> [round(v, 6) for v in params[0].tolist()], len(opt_vars)
+        ([0.9, 0.9], 3)
+        """
+        if type(optimizer_variables) not in (list, tuple):  # an optax state (a NamedTuple)
+            return self.apply(grads, optimizer_variables, trainable_variables)
+        params = [_value(v) for v in trainable_variables]
+        template = jax.eval_shape(self.init, params)
+        entries = self._layout(template, [(str(i), (i,)) for i in range(len(params))])
+        state = ov.from_list(entries, list(optimizer_variables), template)
+        new_params, state = self.apply([_value(g) for g in grads], state, params)
+        return list(new_params), ov.to_list(entries, state)
 
     def scale_loss(self, loss, opt_state=None):
         """Multiplies `loss` by `loss_scale_factor` (if set) before differentiation."""
@@ -293,14 +389,160 @@ class Optimizer:
         return inner["average"]
 
     # --- the stateful shell ------------------------------------------------------------
-    def build(self, params):
-        """Creates `self.state` for `params` (what `compile`/`fit` do for you)."""
+    def build(self, var_list):
+        """Creates the optimizer state for `var_list` (what `compile`/`fit` do for you).
+
+        `var_list` is a params pytree, or, as in Keras, a list of variables such as
+        `model.trainable_variables`; `optimizer.variables` then lists Keras' variables
+        for them, in Keras' order. A learning rate set before is kept.
+
+        Example:
+        >>> import jax.numpy as jnp
+        >>> from kerax.optimizers import Adam
+        >>> opt = Adam()
+        >>> opt.build([jnp.zeros((2, 3))])
+        >>> [v.name for v in opt.variables]
+        ['iteration', 'learning_rate', '0_momentum', '0_velocity']
+        """
+        lr = None
+        if self.state is not None and not callable(self._initial_learning_rate):
+            lr = self._read_variable("learning_rate")
+        self._built_variables = None
+        if isinstance(var_list, (list, tuple)):
+            if all(isinstance(v, VariableView) for v in var_list):
+                self._built_variables = list(var_list)
+            self._var_refs = [(_keras_name(v, i), (i,)) for i, v in enumerate(var_list)]
+            self._from_tree = False
+            for i, v in enumerate(var_list):  # weight decay exclusions, as Keras matches them
+                name = getattr(v, "path", None)
+                if id(v) in self._wd_exclude_ids or (
+                        isinstance(name, str) and not self._use_weight_decay(name)):
+                    self._wd_exclude_paths.add(str(i))
+            params = [_value(v) for v in var_list]
+        else:
+            flat = jax.tree_util.tree_flatten_with_path(var_list)[0]
+            self._var_refs = [(path_str(p).replace("/", "_"), tuple(ov._plain(k) for k in p))
+                              for p, _ in flat]
+            self._from_tree = True
+            params = var_list
         self.state = self.init(params)
-        return self.state
+        self._layout_cache = None
+        if self._pending_iterations:
+            self._write_variable("iteration", self._pending_iterations)
+            self._pending_iterations = 0
+        if lr is not None and "learning_rate" in self._hyper_state().hyperparams:
+            self._set_learning_rate_in_state(lr)
 
     @property
     def built(self):
         return self.state is not None
+
+    def _bind_owner(self, model):
+        """Names and orders `variables` after `model.trainable_variables` (Keras' order)."""
+        self._owner = weakref.ref(model)
+        self._layout_cache = None
+
+    def _ordered_refs(self):
+        owner = self._owner() if self._owner is not None else None
+        if owner is None or not self._from_tree:
+            return self._var_refs
+        try:
+            refs = [(v.path.replace("/", "_"), tuple(v._path))
+                    for v in owner.trainable_variables if v._collection == "params"]
+        except (AttributeError, ValueError, TypeError):
+            return self._var_refs
+        if sorted(map(repr, (p for _, p in refs))) != sorted(
+                map(repr, (p for _, p in self._var_refs))):
+            return self._var_refs
+        return refs
+
+    def _layout(self, state, refs=None):
+        return ov.layout(self, state, self._ordered_refs() if refs is None else refs)
+
+    def _entries(self):
+        if self.state is None:
+            return None
+        treedef = jax.tree_util.tree_structure(self.state)
+        cached = self._layout_cache
+        if cached is None or cached[0] != treedef:
+            entries = self._layout(self.state)
+            index = ov.leaf_paths(self.state)[0]  # static per structure: reads only flatten
+            cached = (treedef, entries, {e.name: e for e in entries}, index)
+            self._layout_cache = cached
+        return cached
+
+    def _keras_layout_exact(self):
+        """Whether `variables` are exactly Keras' (else: the optax state's leaves)."""
+        found = self._entries()
+        return found is not None and not isinstance(found[1], ov.Fallback)
+
+    def _assign_variables(self, values):
+        """Sets every variable at once from Keras-ordered `values` (as from a file)."""
+        self.state = ov.from_list(self._entries()[1], list(values), self.state)
+
+    def _view(self, name):
+        view = self._views.get(name)
+        if view is None:
+            view = self._views[name] = ov.OptimizerVariable(self, name)
+        return view
+
+    @property
+    def variables(self):
+        """Keras' optimizer variables (live, named, assignable), in Keras' order.
+
+        Example:
+        >>> from kerax.optimizers import SGD
+        >>> [v.name for v in SGD().variables]
+        ['iteration', 'learning_rate']
+        """
+        found = self._entries()
+        if found is None:
+            names = ["iteration"]
+            if isinstance(self._initial_learning_rate, (int, float)):
+                names.append("learning_rate")
+        else:
+            names = [e.name for e in found[1]]
+        return [self._view(n) for n in names]
+
+    def _read_variable(self, name):
+        hs = self.state
+        if _is_hyper_state(hs):  # fast paths, for callbacks reading them every batch
+            if name == "iteration":
+                return hs.count
+            if name == "learning_rate" and not callable(self._initial_learning_rate):
+                return hs.hyperparams["learning_rate"]
+        found = self._entries()
+        if found is None:
+            if name == "iteration":
+                return jnp.asarray(self._pending_iterations, jnp.int32)
+            if name == "learning_rate" and not callable(self._initial_learning_rate):
+                return jnp.asarray(self._initial_learning_rate, jnp.float32)
+            raise ValueError(
+                f"Optimizer '{self.name}' is not built, so it has no variable '{name}'. Call "
+                "`optimizer.build(model.trainable_variables)` (or `fit`) first."
+            )
+        entry = found[2].get(name)
+        if entry is None:
+            raise ValueError(f"Optimizer '{self.name}' has no variable '{name}'; it has "
+                             f"{list(found[2])}.")
+        return jax.tree_util.tree_leaves(self.state)[found[3][entry.targets[0][0]]]
+
+    def _write_variable(self, name, value):
+        found = self._entries()
+        if found is None:
+            if name == "iteration":
+                self._pending_iterations = int(np.asarray(value))
+                return
+            if name == "learning_rate":
+                self.learning_rate = value
+                return
+        if name not in found[2]:
+            self._read_variable(name)  # raises the error naming the variables
+        leaves, treedef = jax.tree_util.tree_flatten(self.state)
+        for path, fn in found[2][name].targets:
+            i = found[3][path]
+            leaves[i] = jnp.asarray(fn(jnp.asarray(value))).astype(leaves[i].dtype)
+        self.state = jax.tree_util.tree_unflatten(treedef, leaves)
 
     def _hyper_state(self):
         return None if self.state is None else find_hyper_state(self.state)
@@ -308,32 +550,39 @@ class Optimizer:
     @property
     def _raw_iterations(self):
         hs = self._hyper_state()
-        return 0 if hs is None else int(hs.count)
+        return self._pending_iterations if hs is None else int(hs.count)
 
     @property
     def iterations(self):
-        """Number of optimizer updates made (Keras: steps // gradient_accumulation_steps)."""
+        """The number of optimizer updates made, a live variable (Keras' `iterations`).
+
+        With `gradient_accumulation_steps`, as in Keras, the number of applied updates
+        (`iteration // gradient_accumulation_steps`) as an array.
+        """
         steps = self.gradient_accumulation_steps
-        return self._raw_iterations // steps if steps else self._raw_iterations
+        if steps:
+            return jnp.asarray(self._raw_iterations // steps, jnp.int32)
+        return self._view("iteration")
 
     @property
     def learning_rate(self):
+        """The learning rate: a live variable (with a schedule, its current value)."""
         lr = self._initial_learning_rate
         if callable(lr):
             return lr(self._raw_iterations)
-        hs = self._hyper_state()
-        if hs is not None and "learning_rate" in hs.hyperparams:
-            return hs.hyperparams["learning_rate"]
-        return jnp.asarray(lr, jnp.float32)
+        return self._view("learning_rate")
 
     @learning_rate.setter
     def learning_rate(self, value):
+        if isinstance(value, VariableView):
+            value = value.value
         if callable(self._initial_learning_rate) and not callable(value):
             raise TypeError(SCHEDULE_NOT_SETTABLE)
         if callable(value) or self._hyper_state() is None:
             self._initial_learning_rate = value if callable(value) else float(value)
             self._tx = None
             self.state = None
+            self._layout_cache = None
             return
         self._set_learning_rate_in_state(value)
 
@@ -373,6 +622,16 @@ class Optimizer:
                 custom_objects=custom_objects,
             )
         return cls(**config)
+
+
+def _value(v):
+    return v.value if isinstance(v, VariableView) else v
+
+
+def _keras_name(v, i):
+    """Keras names an optimizer slot after the variable's path (`seq/dense/kernel`)."""
+    path = getattr(v, "path", None)
+    return path.replace("/", "_") if isinstance(path, str) else str(i)
 
 
 def _clip_by_norm(g, clipnorm):

@@ -1,7 +1,7 @@
 import jax.numpy as jnp
 
 from kerax.backend import host_constants
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
 
 
 class Ftrl(Optimizer):
@@ -43,6 +43,9 @@ class Ftrl(Optimizer):
         self.l2_regularization_strength = l2_regularization_strength
         self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
         self.beta = beta
+
+    def keras_slot_groups(self):
+        return [[("accumulator", SLOTS, (0,)), ("linear", SLOTS, (1,))]]
 
     def update_transform(self, learning_rate):
         power, l1 = self.learning_rate_power, self.l1_regularization_strength

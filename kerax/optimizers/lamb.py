@@ -1,7 +1,7 @@
 import jax.numpy as jnp
 
 from kerax.backend import host_constants
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
 
 
 class Lamb(Optimizer):
@@ -23,6 +23,9 @@ class Lamb(Optimizer):
                  name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def keras_slot_groups(self):
+        return [[("momentum", SLOTS, (0,)), ("velocity", SLOTS, (1,))]]
 
     def update_transform(self, learning_rate):
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon

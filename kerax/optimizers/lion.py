@@ -1,7 +1,7 @@
 import jax.numpy as jnp
 
 from kerax.backend import host_constants
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
 
 
 class Lion(Optimizer):
@@ -28,6 +28,9 @@ class Lion(Optimizer):
                 f"degenerates to SignSGD. Received: beta_1={beta_1}."
             )
         self.beta_1, self.beta_2 = beta_1, beta_2
+
+    def keras_slot_groups(self):
+        return [[("momentum", SLOTS, ())]]
 
     def update_transform(self, learning_rate):
         b1, b2 = self.beta_1, self.beta_2

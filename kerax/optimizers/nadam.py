@@ -26,6 +26,12 @@ class Nadam(Optimizer):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
+    def keras_slot_groups(self):
+        return [[("momentum", ("m",), ()), ("velocity", ("v",), ())]]
+
+    def keras_extra_variables(self):
+        return [("variable", ("u_product",))]  # Keras' unnamed `u_product` variable
+
     def update_transform(self, learning_rate):
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         tree_map = jax.tree_util.tree_map

@@ -1,6 +1,6 @@
 import jax.numpy as jnp
 
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
 
 
 class RMSprop(Optimizer):
@@ -23,6 +23,11 @@ class RMSprop(Optimizer):
                  centered=False, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+
+    def keras_slot_groups(self):
+        names = ["velocity"] + ["momentum"] * (self.momentum > 0) + [
+            "average_gradient"] * bool(self.centered)
+        return [[(n, SLOTS, (n,))] for n in names]
 
     def update_transform(self, learning_rate):
         rho, momentum, eps, centered = self.rho, self.momentum, self.epsilon, self.centered

@@ -1,6 +1,6 @@
 import jax.numpy as jnp
 
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
 
 
 class SGD(Optimizer):
@@ -39,6 +39,9 @@ class SGD(Optimizer):
             )
         self.momentum = momentum
         self.nesterov = nesterov
+
+    def keras_slot_groups(self):
+        return [[("momentum", SLOTS, ())]] if self.momentum != 0 else []
 
     def update_transform(self, learning_rate):
         momentum, nesterov = self.momentum, self.nesterov

@@ -133,7 +133,9 @@ def _read_group(h5py, f, path, shapes, dtypes, where, what):
 def read_model(f, model, where, load_optimizer=True):
     """Reads weights from the open H5 file `f` into `model` (all shapes checked first).
 
-    Returns whether the optimizer state was restored.
+    Everything (the layers' weights and the optimizer state) is read and checked before
+    anything is assigned, so a failed load leaves the model as it was. Returns whether
+    the optimizer state was restored.
     """
     import jax
 
@@ -149,47 +151,50 @@ def read_model(f, model, where, load_optimizer=True):
         for (c, p), a in zip(entry.leaves, arrays):
             parent = _get(new[c], p[:-1])
             parent[p[-1]] = jax.numpy.asarray(a)
-    model._variables = new
     opt = getattr(model, "optimizer", None)
-    if not load_optimizer or opt is None:
+    assign_optimizer = None
+    if load_optimizer and opt is not None:
+        assign_optimizer = _read_optimizer(h5py, f, model, where)
+    model._variables = new
+    if assign_optimizer is None:
         return False
-    return _read_optimizer(h5py, f, model, where)
+    assign_optimizer()
+    return True
 
 
 def _read_optimizer(h5py, f, model, where):
+    """Reads and checks the optimizer state; returns a function assigning it, or None."""
     import warnings
 
     has_keras = _vars_group(h5py, f, "optimizer", where) is not None
     has_kerax = _vars_group(h5py, f, KERAX_OPTIMIZER_GROUP, where) is not None
     if not (has_keras or has_kerax):
-        return False
+        return None
     optimizer_vars.ensure_built(model)
     shapes = optimizer_vars.expected_shapes(model)
     if has_keras and shapes is not None:
         group = _vars_group(h5py, f, "optimizer", where)
         if _is_unbuilt_keras_optimizer(group) and len(shapes) > len(group.keys()):
-            return False  # compiled, never trained: a fresh state is the saved state
+            return None  # compiled, never trained: a fresh state is the saved state
         if len(group.keys()) != len(shapes):
             warnings.warn(
                 f"{where}: skipping the optimizer state: the file has {len(group.keys())} "
                 f"optimizer variables, but optimizer '{model.optimizer.name}' has "
                 f"{len(shapes)}. Training resumes with a fresh optimizer state.", stacklevel=3)
-            return False
+            return None
         arrays = _read_group(h5py, f, "optimizer", shapes, [None] * len(shapes), where,
                              "the optimizer")
-        optimizer_vars.assign_keras_variables(model, arrays)
-        return True
+        return lambda: optimizer_vars.assign_keras_variables(model, arrays)
     if has_kerax:
         shapes = optimizer_vars.state_shapes(model)
         arrays = _read_group(h5py, f, KERAX_OPTIMIZER_GROUP, shapes, [None] * len(shapes),
                              where, "the optimizer")
-        optimizer_vars.assign_state_leaves(model, arrays)
-        return True
+        return lambda: optimizer_vars.assign_state_leaves(model, arrays)
     warnings.warn(
         f"{where}: the optimizer state in the file is in a layout kerax cannot map onto "
         f"optimizer '{model.optimizer.name}'; training resumes with a fresh optimizer state.",
         stacklevel=3)
-    return False
+    return None
 
 
 def _is_unbuilt_keras_optimizer(group):

@@ -123,8 +123,9 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 
         return orbax_checkpoint.load_weights_from_checkpoint(model, filepath)
     if filepath.endswith(".keras"):
-        loaded = saving_lib.load_model(filepath, compile=False)
-        model.set_weights(loaded.get_weights())
+        if not os.path.exists(filepath):
+            raise FileNotFoundError(f"No weights file found at {filepath}.")
+        saving_lib.load_weights_from_archive(model, filepath)
         return
     if not filepath.endswith(".weights.h5"):
         raise ValueError(

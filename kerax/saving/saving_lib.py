@@ -159,6 +159,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return model
 
 
+def load_weights_from_archive(model, filepath):
+    """Reads only the weights (and optimizer state) of a `.keras` file into `model`.
+
+    As Keras' `model.load_weights("m.keras")`: the file's config is not read, so custom
+    classes need no registration; the weights must fit the model's architecture, and
+    nothing is assigned unless all of them do.
+    """
+    filepath = os.fspath(filepath)
+    with _open_zip(filepath) as archive:
+        members = _check_members(archive, filepath)
+        if WEIGHTS_FILENAME not in members:
+            raise _corrupted(filepath, f"the archive has no {WEIGHTS_FILENAME!r}")
+        data = _read_member(archive, members[WEIGHTS_FILENAME],
+                            h5_store.expected_nbytes(model), filepath)
+    _load_h5_bytes(data, model, f"{filepath} ({WEIGHTS_FILENAME})", load_optimizer=True)
+
+
 def _load_h5_bytes(data, model, where, load_optimizer):
     h5py = h5_store.h5py_module()
     try:
