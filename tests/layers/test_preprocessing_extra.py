@@ -132,3 +132,19 @@ def test_eager_call_trains_by_default_like_keras(keras, name, kwargs):
     inference = model.predict(x, verbose=0)
     explicit = getattr(kerax.layers, name)(**kwargs)(x, training=False)
     np.testing.assert_allclose(inference, np.asarray(explicit))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32", "float64"])
+@pytest.mark.parametrize("kwargs", [{}, dict(interpolation="nearest"),
+                                    dict(interpolation="bicubic"),
+                                    dict(crop_to_aspect_ratio=True)])
+def test_resizing_keeps_integer_dtype_like_keras(keras, dtype, kwargs):
+    # Keras rounds integer images half to even and saturates them into their own dtype
+    # (bicubic overshoots past 255 on uint8); float images come back in float32.
+    low = 0 if dtype == "uint8" else -120
+    x = np.random.default_rng(1).uniform(low, 255 if dtype == "uint8" else 120,
+                                          (2, 5, 7, 3)).astype(dtype)
+    ours = np.asarray(L.Resizing(3, 4, **kwargs)(x))
+    theirs = np.asarray(keras.layers.Resizing(3, 4, **kwargs)(x))
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)

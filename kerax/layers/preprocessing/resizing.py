@@ -40,6 +40,15 @@ def resize(x, height, width, fmt, interpolation="bilinear", antialias=False,
     return jax.image.resize(x, tuple(shape), method=interpolation, antialias=antialias)
 
 
+def _like_integer_input(y, dtype):
+    """Integer images come back in their own dtype, rounded (half to even) and clipped to
+    its range, as Keras' `Resizing` returns them; float images stay in the compute dtype."""
+    if not jnp.issubdtype(dtype, jnp.integer):
+        return y
+    info = jnp.iinfo(dtype)
+    return jnp.clip(jnp.round(y), info.min, info.max).astype(dtype)
+
+
 class Resizing(Layer):
     """Resizes images to `(height, width)`.
 
@@ -55,12 +64,15 @@ class Resizing(Layer):
         antialias: antialias when downsampling.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
-    Input shape: `(batch, height, width, channels)` or one image (rank 3).
+    Input shape: `(batch, height, width, channels)` or one image (rank 3). Integer images
+    (`uint8`, ...) come back in their dtype, rounded; float images in the compute dtype.
 
     Example:
     >>> import numpy as np
     >>> Resizing(2, 2)(np.ones((1, 4, 4, 3))).shape
     (1, 2, 2, 3)
+    >>> Resizing(1, 2)(np.array([[[0], [3]], [[4], [8]]], "uint8"))[..., 0].tolist()
+    [[4, 6]]
     """
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
@@ -85,10 +97,11 @@ class Resizing(Layer):
         self.input_spec = InputSpec(min_ndim=3, max_ndim=4)
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
-        x = as_float(self, inputs)
-        return resize(x, self.height, self.width, self.data_format, self.interpolation,
-                      self.antialias, self.crop_to_aspect_ratio, self.pad_to_aspect_ratio,
-                      self.fill_value), state
+        x = jnp.asarray(inputs)
+        y = resize(as_float(self, x), self.height, self.width, self.data_format,
+                   self.interpolation, self.antialias, self.crop_to_aspect_ratio,
+                   self.pad_to_aspect_ratio, self.fill_value)
+        return _like_integer_input(y, x.dtype), state
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format,
