@@ -12,8 +12,12 @@ class LayerShapeError(KeraxError, ValueError):
     """An input's rank or shape does not fit the layer."""
 
 
-class NotCompiledError(KeraxError, RuntimeError):
-    """A method that needs `compile()` was called first."""
+class NotCompiledError(KeraxError, ValueError, RuntimeError):
+    """A method that needs `compile()` was called first.
+
+    A `ValueError`, as Keras 3 raises there (so `except ValueError` code ports), and a
+    `RuntimeError` for code written against earlier kerax versions.
+    """
 
 
 class NonFiniteLossError(KeraxError, FloatingPointError):
