@@ -483,11 +483,6 @@ class Layer:
     def output(self, value):
         self.__dict__["_output_tensor"] = value
 
-    @property
-    def output_shape(self):
-        return jax.tree_util.tree_map(lambda t: t.shape, self.output,
-                                      is_leaf=lambda t: hasattr(t, "_keras_history"))
-
     # ---------------------------------------------------------- Keras' weight views --
     def _weight_leaves(self, variables):
         """Leaves of `variables` in Keras' weight order: own params, own state, children."""

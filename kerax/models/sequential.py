@@ -30,6 +30,7 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name, **kwargs)
         self._stack = []
         self._input_layer = None
+        self._graph = None  # (input KerasTensor, output KerasTensor) once built
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_build()
@@ -66,6 +67,7 @@ class Sequential(Model):
         self._variables = None
         self.built = False
         self._programs = {}
+        self._graph = None
         if rebuild:
             self._maybe_build()
 
@@ -77,6 +79,7 @@ class Sequential(Model):
         self._variables = None
         self.built = False
         self._programs = {}
+        self._graph = None
         if rebuild:
             self._maybe_build()
         return layer
@@ -99,9 +102,72 @@ class Sequential(Model):
             if self._input_layer is None:
                 raise ValueError("`build` needs an `input_shape` when the model has no Input.")
             input_shape = self._input_layer.batch_shape
+        if self._input_layer is None and self._stack:
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=self.dtype)
         dtype = self._input_layer.input_dtype if self._input_layer is not None else self.dtype
         shape = tuple(1 if d is None else d for d in input_shape)
         self.build_eagerly(jax.ShapeDtypeStruct(shape, dtype))
+
+    def build_eagerly(self, *inputs, key=None):
+        """Builds the variables, then records the symbolic graph behind Keras' `inputs`,
+        `outputs` and each layer's `input`/`output` (as Keras' Sequential does)."""
+        variables = super().build_eagerly(*inputs, key=key)
+        if self._input_layer is None and len(inputs) == 1 and hasattr(inputs[0], "shape"):
+            # Built by its first call, `fit` or `predict`: Keras records the shape it was
+            # built with (a concrete batch's size; kerax's abstract probe batch is unknown).
+            x = inputs[0]
+            batch = None if isinstance(x, jax.ShapeDtypeStruct) else x.shape[0]
+            self._input_layer = InputLayer(batch_shape=(batch,) + tuple(x.shape[1:]),
+                                           dtype=jax.numpy.dtype(x.dtype).name)
+        self._record_graph()
+        return variables
+
+    def __call__(self, *args, **kwargs):
+        if self._variables is None and self._input_layer is None and len(args) == 1 \
+                and isinstance(args[0], KerasTensor):
+            self.build(args[0].shape)  # keep the symbolic input's unknown dimensions
+        return super().__call__(*args, **kwargs)
+
+    def _record_graph(self):
+        """Calls the layers on the input's symbolic tensor: each layer gets a node, so
+        `layer.output` and `kerax.Model(model.inputs, layer.output)` work."""
+        self._graph = None
+        if self._input_layer is None or not self._stack:
+            return
+        inputs = x = self._input_layer.output
+        for layer in self._stack:
+            x = layer(x)
+        self._graph = (inputs, x)
+
+    def _graph_or_raise(self, what):
+        if self._graph is None and self._variables is not None and self._input_layer is None:
+            spec = self._init_specs[0] if getattr(self, "_init_specs", None) else None
+            if hasattr(spec, "shape"):  # built inside a parent model's `init`
+                self._input_layer = InputLayer(batch_shape=(None,) + tuple(spec.shape[1:]),
+                                               dtype=jax.numpy.dtype(spec.dtype).name)
+                self._record_graph()
+        if self._graph is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined {what} yet.")
+        return self._graph
+
+    @property
+    def inputs(self):
+        """The symbolic input, as a one-element list (Keras' `model.inputs`)."""
+        return [self._graph_or_raise("inputs")[0]]
+
+    @property
+    def outputs(self):
+        """The symbolic output(s), as a list (Keras' `model.outputs`)."""
+        return _as_list(self._graph_or_raise("outputs")[1])
+
+    @property
+    def input_shape(self):
+        return self._graph_or_raise("input shape")[0].shape
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in _as_list(self._graph_or_raise("output shape")[1])]
+        return shapes[0] if len(shapes) == 1 else shapes
 
     # ---------------------------------------------------------------- pure functions --
     def build_variables(self, key, input_shape):
@@ -166,8 +232,11 @@ class Sequential(Model):
             layers.append({"module": "keras.layers", "class_name": "InputLayer",
                            "config": self._input_layer.get_config(), "registered_name": None})
         layers += [serialize(layer) for layer in self._stack]
-        return {"name": self.name, "trainable": self.trainable,
-                "dtype": self._dtype_config(), "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self._dtype_config(), "layers": layers}
+        if self._graph is not None:
+            config["build_input_shape"] = self._input_layer.batch_shape
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -175,3 +244,7 @@ class Sequential(Model):
 
         layers = [deserialize(c, custom_objects=custom_objects) for c in config["layers"]]
         return cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _as_list(outputs):
+    return list(jax.tree_util.tree_leaves(outputs, is_leaf=lambda t: isinstance(t, KerasTensor)))
