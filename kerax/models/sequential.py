@@ -8,6 +8,7 @@ from kerax.layers import scope as scope_lib
 from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.layer import Layer
+from kerax.models import functional
 from kerax.models.model import Model
 
 
@@ -186,6 +187,8 @@ class Sequential(Model):
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         x = inputs
+        if self._graph is not None:  # Keras' rank adjustment against the model's input
+            x = functional.adjust_input_rank(x, self._graph[0])
         new_state = dict(state)
         mask = None  # Keras' mask propagation (see kerax.layers.core.masking)
         for i, layer in enumerate(self._stack):
