@@ -7,6 +7,11 @@ import numpy as np
 from kerax.backend import config as _config
 
 
+# The size that stands for an unknown non-batch dimension while layers are built and
+# traced; `_unknown_inner_dims` traces at this size and at `UNKNOWN_SIZE * 3 // 2`.
+UNKNOWN_SIZE = 64
+
+
 class KerasTensor:
     """A symbolic tensor: what `kerax.Input` returns and layers return on symbolic inputs.
 
@@ -32,6 +37,14 @@ class KerasTensor:
         return jax.ShapeDtypeStruct(
             tuple(batch_size if d is None else d for d in self.shape), jnp.dtype(self.dtype)
         )
+
+    def build_spec(self):
+        """A `jax.ShapeDtypeStruct` to build layers with: an unknown batch axis is 1 and
+        other unknown dimensions are `UNKNOWN_SIZE`, a size every layer accepts (a length
+        of 1 is too short for `Cropping1D(1)` or a valid 3-wide convolution)."""
+        return jax.ShapeDtypeStruct(
+            tuple((1 if i == 0 else UNKNOWN_SIZE) if d is None else d
+                  for i, d in enumerate(self.shape)), jnp.dtype(self.dtype))
 
     def __iter__(self):
         raise NotImplementedError(
@@ -90,13 +103,14 @@ def call_symbolic(layer, args, kwargs):
     kw = {k: v for k, v in kwargs.items() if k not in ("training", "rng")}
     kw_specs = jax.tree_util.tree_map(_to_spec, kw, is_leaf=is_kt)
     # Check the input spec on the symbolic shape first, so errors show `None` batch axes.
-    from kerax.layers.input_spec import assert_input_compatibility
+    from kerax.layers.input_spec import assert_input_compatibility, relax_input_spec
 
     first_arg = args[0] if args and is_kt(args[0]) else None
     assert_input_compatibility(layer, layer.input_spec, first_arg)
     if layer.variables is None:
         layer.build_eagerly(*specs)
         assert_input_compatibility(layer, layer.input_spec, first_arg)
+    relax_input_spec(layer, first_arg)
     def shapes(a, k):
         # Only array-like keyword arguments are traced; flags such as `reverse=True` or
         # `use_causal_mask=True` reach the layer as the Python values they are.
@@ -105,8 +119,11 @@ def call_symbolic(layer, args, kwargs):
         return jax.eval_shape(lambda v, a, d: layer.apply(v, *a, **d, **static)[0],
                               layer.variables, a, dynamic)
 
-    out = shapes(specs, kw_specs)
-    out = _unknown_inner_dims(shapes, out, args, kw, is_kt)
+    # Unknown sizes are traced at two real sizes first: a placeholder size of 1 is not a
+    # valid input to every layer (Cropping1D(1) on a sequence of unknown length).
+    out = _unknown_inner_dims(shapes, args, kw, is_kt)
+    if out is None:
+        out = shapes(specs, kw_specs)
     first = jax.tree_util.tree_leaves(args, is_leaf=is_kt)
     batch_unknown = bool(first) and is_kt(first[0]) and first[0].shape[:1] == (None,)
     node = Node(layer, args, kwargs)
@@ -129,15 +146,15 @@ def _has_arrays(value):
                    value, is_leaf=lambda v: isinstance(v, KerasTensor)))
 
 
-def _unknown_inner_dims(shapes, out, args, kw, is_kt):
-    """`out` with `None` for the output dimensions that follow an unknown non-batch input
-    dimension (a sequence length, an image size): the layer is traced again with those
-    input dimensions at 64 and at 96 (sizes that stay apart through strides up to 32), and
-    the output dimensions that differ are unknown. Inputs whose unknown dimensions are all
-    batch dimensions are not traced again."""
+def _unknown_inner_dims(shapes, args, kw, is_kt):
+    """The output shapes, with `None` for the output dimensions that follow an unknown
+    non-batch input dimension (a sequence length, an image size): the layer is traced with
+    those input dimensions at 64 and at 96 (sizes that stay apart through strides up to
+    32), and the output dimensions that differ are unknown. None when no input has an
+    unknown non-batch dimension, or when the layer does not trace at those sizes."""
     kts = [v for v in jax.tree_util.tree_leaves((args, kw), is_leaf=is_kt) if is_kt(v)]
     if not any(None in v.shape[1:] for v in kts):
-        return out
+        return None
 
     def spec(x, inner):
         if not is_kt(x):
@@ -149,11 +166,11 @@ def _unknown_inner_dims(shapes, out, args, kw, is_kt):
     try:
         two, three = (shapes(jax.tree_util.tree_map(lambda x: spec(x, n), args, is_leaf=is_kt),
                              jax.tree_util.tree_map(lambda x: spec(x, n), kw, is_leaf=is_kt))
-                      for n in (64, 96))
+                      for n in (UNKNOWN_SIZE, UNKNOWN_SIZE * 3 // 2))
     except Exception:  # a layer that only traces at the built sizes keeps those shapes
-        return out
+        return None
     if jax.tree_util.tree_structure(two) != jax.tree_util.tree_structure(three):
-        return out
+        return None
 
     def merge(a, b):
         dims = tuple(None if x != y else x for x, y in zip(a.shape, b.shape))

@@ -17,6 +17,7 @@ from kerax.backend.keras_tensor import KerasTensor
 from kerax.layers import scope as scope_lib
 from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
+from kerax.layers.input_spec import relax_input_spec
 from kerax.models.model import Model
 
 _is_kt = lambda x: isinstance(x, KerasTensor)  # noqa: E731
@@ -198,6 +199,8 @@ class Functional(Model):
             kw = jax.tree_util.tree_map(lambda t: t.spec(), kw, is_leaf=_is_kt)
             k = host_prng.fold_in(key, zlib.crc32(layer.name.encode()) & 0x7FFFFFFF)
             v = layer.init(k, *specs, **kw)
+            first = node.args[0] if node.args else None
+            relax_input_spec(layer, first if _is_kt(first) else None)
             if v["params"]:
                 params[layer.name] = v["params"]
             if v["state"]:

@@ -95,7 +95,7 @@ class Sequential(Model):
 
     def _maybe_build(self):
         if self._input_layer is not None and self._stack:
-            self.build_eagerly(self._input_layer.output.spec())
+            self.build_eagerly(self._input_layer.output.build_spec())
 
     def build(self, input_shape=None):
         """Builds the model for `input_shape` (the batch axis may be None)."""
@@ -103,11 +103,19 @@ class Sequential(Model):
             if self._input_layer is None:
                 raise ValueError("`build` needs an `input_shape` when the model has no Input.")
             input_shape = self._input_layer.batch_shape
+        input_shape = tuple(None if d is None else int(d) for d in input_shape)
+        if self._input_layer is not None and input_shape != self._input_layer.batch_shape:
+            raise ValueError(
+                f"Sequential model '{self.name}' has already been configured to use input "
+                f"shape {self._input_layer.batch_shape}. You cannot build it with "
+                f"input_shape {input_shape}"
+            )
         if self._input_layer is None and self._stack:
             self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=self.dtype)
-        dtype = self._input_layer.input_dtype if self._input_layer is not None else self.dtype
-        shape = tuple(1 if d is None else d for d in input_shape)
-        self.build_eagerly(jax.ShapeDtypeStruct(shape, dtype))
+        if self._input_layer is not None:
+            self.build_eagerly(self._input_layer.output.build_spec())
+        else:  # no layers yet: nothing to record
+            self.build_eagerly(KerasTensor(input_shape, self.dtype).build_spec())
 
     def build_eagerly(self, *inputs, key=None):
         """Builds the variables, then records the symbolic graph behind Keras' `inputs`,
@@ -136,9 +144,12 @@ class Sequential(Model):
         if self._input_layer is None or not self._stack:
             return
         inputs = x = self._input_layer.output
+        outputs = []
         for layer in self._stack:
             x = layer(x)
+            outputs.append(x)
         self._graph = (inputs, x)
+        self._graph_outputs = outputs
 
     def _graph_or_raise(self, what):
         if self._graph is None and self._variables is not None and self._input_layer is None:
@@ -212,20 +223,13 @@ class Sequential(Model):
 
     # ----------------------------------------------------------------- display/config --
     def summary_rows(self):
-        rows = []
-        if self.variables is None:
+        """`(layer, output_shape)` per layer, from the recorded graph (unknown sizes are
+        None, as in Keras' summary)."""
+        if self._variables is None or self._graph is None:
             return [(layer, None) for layer in self._stack]
-        spec = self._init_specs[0]
-        batch_none = self._input_layer is None or self._input_layer.batch_shape[0] is None
-        for layer in self._stack:
-            sub = {"params": self.variables["params"].get(layer.name, {}),
-                   "state": self.variables["state"].get(layer.name, {})}
-            spec = jax.eval_shape(lambda vv, x: layer.apply(vv, x)[0], sub, spec)
-            shape = jax.tree_util.tree_map(lambda s: tuple(s.shape), spec)
-            if batch_none and isinstance(shape, tuple) and shape and isinstance(shape[0], int):
-                shape = (None,) + shape[1:]
-            rows.append((layer, shape))
-        return rows
+        is_kt = lambda t: isinstance(t, KerasTensor)  # noqa: E731
+        return [(layer, jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=is_kt))
+                for layer, out in zip(self._stack, self._graph_outputs)]
 
     def get_config(self):
         from kerax.layers import serialize
