@@ -74,3 +74,31 @@ def assert_input_compatibility(layer, spec, x):
             f"{type(layer).__name__} '{layer.name}': expected {_describe(spec)}{set_at}, "
             f"received input of shape {shape}."
         )
+
+
+def relax_input_spec(layer, x):
+    """Keeps the unknown (`None`) dimensions of the symbolic input `x` unknown in
+    `layer.input_spec`: a layer built from a placeholder size (1) for a dimension Keras
+    leaves unknown (a sequence length, an image size) must accept any size there later.
+
+    Example:
+    >>> from kerax.backend.keras_tensor import KerasTensor
+    >>> from kerax.layers import Layer
+    >>> layer = Layer()
+    >>> layer.input_spec = InputSpec(shape=(None, 1, 3), axes={1: 1, -1: 3})
+    >>> relax_input_spec(layer, KerasTensor((None, None, 3)))
+    >>> layer.input_spec.shape, layer.input_spec.axes
+    ((None, None, 3), {1: None, -1: 3})
+    """
+    spec = getattr(layer, "input_spec", None)
+    shape = getattr(x, "shape", None)
+    if not isinstance(spec, InputSpec) or shape is None:
+        return
+    unknown = {i for i, d in enumerate(shape) if d is None}
+    if not unknown:
+        return
+    rank = len(shape)
+    if spec.shape is not None and len(spec.shape) == rank:
+        spec.shape = tuple(None if i in unknown else d for i, d in enumerate(spec.shape))
+    spec.axes = {axis: None if -rank <= axis < rank and axis % rank in unknown else size
+                 for axis, size in spec.axes.items()}

@@ -19,6 +19,7 @@ import numpy as np
 
 from kerax.backend import config as _config
 from kerax.backend import random_state
+from kerax.layers import keras_mask
 from kerax.layers import scope as scope_lib
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.variable_view import VariableView as _VariableView
@@ -83,7 +84,7 @@ class Layer:
         self._dtype = self._dtype_policy.name if dtype is not None else None
         self.autocast = autocast
         self.built = False
-        self.supports_masking = False
+        self.supports_masking = hasattr(type(self), "compute_mask")  # as Keras decides
         self.input_spec = None
         self._variables = None
         self._build_shapes = None
@@ -387,11 +388,13 @@ class Layer:
             self.build_eagerly(*args)
         if rng is None and training:
             rng = random_state.next_key()
+        kwargs, mask = keras_mask.eager_input_mask(self, args, kwargs)  # Keras' `_keras_mask`
         with scope_lib.record_forward() as record:
             outputs, state = self.apply(self._variables, *args, training=training, rng=rng,
                                         **kwargs)
         self.__dict__["_eager_losses"] = record.losses
         self._variables = {"params": self._variables["params"], "state": state}
+        keras_mask.set_output_mask(self, args, outputs, mask, record.output_mask(self))
         return outputs
 
     def build_eagerly(self, *inputs, key=None):
@@ -482,11 +485,6 @@ class Layer:
     @output.setter
     def output(self, value):
         self.__dict__["_output_tensor"] = value
-
-    @property
-    def output_shape(self):
-        return jax.tree_util.tree_map(lambda t: t.shape, self.output,
-                                      is_leaf=lambda t: hasattr(t, "_keras_history"))
 
     # ---------------------------------------------------------- Keras' weight views --
     def _weight_leaves(self, variables):

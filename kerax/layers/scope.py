@@ -137,9 +137,9 @@ def any_symbolic(tree):
 
 def call_symbolic(layer, args, kwargs):
     """Records a functional node (see `kerax.models.functional`)."""
-    from kerax.backend import keras_tensor
+    from kerax.layers import symbolic_call
 
-    return keras_tensor.call_symbolic(layer, args, kwargs)
+    return symbolic_call.call_symbolic(layer, args, kwargs)
 
 
 # ------------------------------------------------------------------ forward records --

@@ -10,12 +10,14 @@ built from the same layers share weights, as in Keras.
 import zlib
 
 import jax
+import jax.numpy as jnp
 
 from kerax.backend import host_prng
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.layers import scope as scope_lib
 from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
+from kerax.layers.input_spec import relax_input_spec
 from kerax.models.model import Model
 
 _is_kt = lambda x: isinstance(x, KerasTensor)  # noqa: E731
@@ -197,6 +199,8 @@ class Functional(Model):
             kw = jax.tree_util.tree_map(lambda t: t.spec(), kw, is_leaf=_is_kt)
             k = host_prng.fold_in(key, zlib.crc32(layer.name.encode()) & 0x7FFFFFFF)
             v = layer.init(k, *specs, **kw)
+            first = node.args[0] if node.args else None
+            relax_input_spec(layer, first if _is_kt(first) else None)
             if v["params"]:
                 params[layer.name] = v["params"]
             if v["state"]:
@@ -239,7 +243,10 @@ class Functional(Model):
 
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
         values = inputs[0] if len(inputs) == 1 else list(inputs)
-        env = {id(t): v for t, v in zip(self._input_tensors, self._flatten_inputs(values))}
+        flat = self._flatten_inputs(values)
+        paths = _input_paths(self._inputs_struct)
+        flat = [adjust_input_rank(x, t, p) for x, t, p in zip(flat, self._input_tensors, paths)]
+        env = {id(t): v for t, v in zip(self._input_tensors, flat)}
         new_state = dict(state)
         masks = {}  # id(KerasTensor) -> mask, under Keras' rules (kerax.layers.core.masking)
         lookup = lambda t: env[id(t)] if _is_kt(t) else t  # noqa: E731
@@ -393,6 +400,41 @@ class Functional(Model):
                    trainable=config.get("trainable", True))
 
 
+def adjust_input_rank(x, ref, path=""):
+    """`x` fitted to the rank of the model input `ref` as Keras does: a trailing axis of
+    size 1 is added (`(n, 28, 28)` for `Input((28, 28, 1))`) or squeezed (`(n, 6, 1)` for
+    `Input((6,))`); any other difference in rank is an error that names the input.
+
+    Example:
+    >>> import numpy as np, kerax
+    >>> adjust_input_rank(np.ones((2, 28, 28)), kerax.Input((28, 28, 1))).shape
+    (2, 28, 28, 1)
+    """
+    if x is None or not hasattr(x, "shape"):
+        return x
+    rank, ref_shape = len(x.shape), tuple(ref.shape)
+    if rank == len(ref_shape):
+        return x
+    if rank == len(ref_shape) + 1 and x.shape[-1] == 1:
+        return jnp.squeeze(x, axis=-1)
+    if rank == len(ref_shape) - 1 and ref_shape[-1] == 1:
+        return jnp.expand_dims(x, axis=-1)
+    name = ref.name or ref._keras_history[0].name
+    raise ValueError(
+        f"Invalid input shape for input with name '{name}' and path '{path}'. Expected "
+        f"shape {ref_shape}, but input has incompatible shape {tuple(x.shape)}. Keras only "
+        "adds or removes a trailing axis of size 1; reshape the data to the input's shape."
+    )
+
+
+def _input_paths(struct):
+    """Keras' path of each flat input, e.g. `'image'` in a dict, `'1'` in a list, `''`."""
+    if _is_kt(struct):
+        return [""]
+    paths = jax.tree_util.tree_flatten_with_path(struct, is_leaf=_is_kt)[0]
+    return [".".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in p) for p, _ in paths]
+
+
 def _node_masks(layer, node, masks):
     """`{argument_name: mask}` for the node's tensor arguments that carry a mask."""
     if not masks:
@@ -487,4 +529,4 @@ def _lists(tree):
     return tree
 
 
-__all__ = ["Functional", "map_graph"]
+__all__ = ["Functional", "adjust_input_rank", "map_graph"]

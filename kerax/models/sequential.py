@@ -8,6 +8,7 @@ from kerax.layers import scope as scope_lib
 from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.layer import Layer
+from kerax.models import functional
 from kerax.models.model import Model
 
 
@@ -30,6 +31,7 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name, **kwargs)
         self._stack = []
         self._input_layer = None
+        self._graph = None  # (input KerasTensor, output KerasTensor) once built
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_build()
@@ -66,6 +68,7 @@ class Sequential(Model):
         self._variables = None
         self.built = False
         self._programs = {}
+        self._graph = None
         if rebuild:
             self._maybe_build()
 
@@ -77,6 +80,7 @@ class Sequential(Model):
         self._variables = None
         self.built = False
         self._programs = {}
+        self._graph = None
         if rebuild:
             self._maybe_build()
         return layer
@@ -91,7 +95,7 @@ class Sequential(Model):
 
     def _maybe_build(self):
         if self._input_layer is not None and self._stack:
-            self.build_eagerly(self._input_layer.output.spec())
+            self.build_eagerly(self._input_layer.output.build_spec())
 
     def build(self, input_shape=None):
         """Builds the model for `input_shape` (the batch axis may be None)."""
@@ -99,9 +103,83 @@ class Sequential(Model):
             if self._input_layer is None:
                 raise ValueError("`build` needs an `input_shape` when the model has no Input.")
             input_shape = self._input_layer.batch_shape
-        dtype = self._input_layer.input_dtype if self._input_layer is not None else self.dtype
-        shape = tuple(1 if d is None else d for d in input_shape)
-        self.build_eagerly(jax.ShapeDtypeStruct(shape, dtype))
+        input_shape = tuple(None if d is None else int(d) for d in input_shape)
+        if self._input_layer is not None and input_shape != self._input_layer.batch_shape:
+            raise ValueError(
+                f"Sequential model '{self.name}' has already been configured to use input "
+                f"shape {self._input_layer.batch_shape}. You cannot build it with "
+                f"input_shape {input_shape}"
+            )
+        if self._input_layer is None and self._stack:
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=self.dtype)
+        if self._input_layer is not None:
+            self.build_eagerly(self._input_layer.output.build_spec())
+        else:  # no layers yet: nothing to record
+            self.build_eagerly(KerasTensor(input_shape, self.dtype).build_spec())
+
+    def build_eagerly(self, *inputs, key=None):
+        """Builds the variables, then records the symbolic graph behind Keras' `inputs`,
+        `outputs` and each layer's `input`/`output` (as Keras' Sequential does)."""
+        variables = super().build_eagerly(*inputs, key=key)
+        if self._input_layer is None and len(inputs) == 1 and hasattr(inputs[0], "shape"):
+            # Built by its first call, `fit` or `predict`: Keras records the shape it was
+            # built with (a concrete batch's size; kerax's abstract probe batch is unknown).
+            x = inputs[0]
+            batch = None if isinstance(x, jax.ShapeDtypeStruct) else x.shape[0]
+            self._input_layer = InputLayer(batch_shape=(batch,) + tuple(x.shape[1:]),
+                                           dtype=jax.numpy.dtype(x.dtype).name)
+        self._record_graph()
+        return variables
+
+    def __call__(self, *args, **kwargs):
+        if self._variables is None and self._input_layer is None and len(args) == 1 \
+                and isinstance(args[0], KerasTensor):
+            self.build(args[0].shape)  # keep the symbolic input's unknown dimensions
+        return super().__call__(*args, **kwargs)
+
+    def _record_graph(self):
+        """Calls the layers on the input's symbolic tensor: each layer gets a node, so
+        `layer.output` and `kerax.Model(model.inputs, layer.output)` work."""
+        self._graph = None
+        if self._input_layer is None or not self._stack:
+            return
+        inputs = x = self._input_layer.output
+        outputs = []
+        for layer in self._stack:
+            x = layer(x)
+            outputs.append(x)
+        self._graph = (inputs, x)
+        self._graph_outputs = outputs
+
+    def _graph_or_raise(self, what):
+        if self._graph is None and self._variables is not None and self._input_layer is None:
+            spec = self._init_specs[0] if getattr(self, "_init_specs", None) else None
+            if hasattr(spec, "shape"):  # built inside a parent model's `init`
+                self._input_layer = InputLayer(batch_shape=(None,) + tuple(spec.shape[1:]),
+                                               dtype=jax.numpy.dtype(spec.dtype).name)
+                self._record_graph()
+        if self._graph is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined {what} yet.")
+        return self._graph
+
+    @property
+    def inputs(self):
+        """The symbolic input, as a one-element list (Keras' `model.inputs`)."""
+        return [self._graph_or_raise("inputs")[0]]
+
+    @property
+    def outputs(self):
+        """The symbolic output(s), as a list (Keras' `model.outputs`)."""
+        return _as_list(self._graph_or_raise("outputs")[1])
+
+    @property
+    def input_shape(self):
+        return self._graph_or_raise("input shape")[0].shape
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in _as_list(self._graph_or_raise("output shape")[1])]
+        return shapes[0] if len(shapes) == 1 else shapes
 
     # ---------------------------------------------------------------- pure functions --
     def build_variables(self, key, input_shape):
@@ -120,6 +198,8 @@ class Sequential(Model):
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         x = inputs
+        if self._graph is not None:  # Keras' rank adjustment against the model's input
+            x = functional.adjust_input_rank(x, self._graph[0])
         new_state = dict(state)
         mask = None  # Keras' mask propagation (see kerax.layers.core.masking)
         for i, layer in enumerate(self._stack):
@@ -143,20 +223,13 @@ class Sequential(Model):
 
     # ----------------------------------------------------------------- display/config --
     def summary_rows(self):
-        rows = []
-        if self.variables is None:
+        """`(layer, output_shape)` per layer, from the recorded graph (unknown sizes are
+        None, as in Keras' summary)."""
+        if self._variables is None or self._graph is None:
             return [(layer, None) for layer in self._stack]
-        spec = self._init_specs[0]
-        batch_none = self._input_layer is None or self._input_layer.batch_shape[0] is None
-        for layer in self._stack:
-            sub = {"params": self.variables["params"].get(layer.name, {}),
-                   "state": self.variables["state"].get(layer.name, {})}
-            spec = jax.eval_shape(lambda vv, x: layer.apply(vv, x)[0], sub, spec)
-            shape = jax.tree_util.tree_map(lambda s: tuple(s.shape), spec)
-            if batch_none and isinstance(shape, tuple) and shape and isinstance(shape[0], int):
-                shape = (None,) + shape[1:]
-            rows.append((layer, shape))
-        return rows
+        is_kt = lambda t: isinstance(t, KerasTensor)  # noqa: E731
+        return [(layer, jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=is_kt))
+                for layer, out in zip(self._stack, self._graph_outputs)]
 
     def get_config(self):
         from kerax.layers import serialize
@@ -166,8 +239,11 @@ class Sequential(Model):
             layers.append({"module": "keras.layers", "class_name": "InputLayer",
                            "config": self._input_layer.get_config(), "registered_name": None})
         layers += [serialize(layer) for layer in self._stack]
-        return {"name": self.name, "trainable": self.trainable,
-                "dtype": self._dtype_config(), "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self._dtype_config(), "layers": layers}
+        if self._graph is not None:
+            config["build_input_shape"] = self._input_layer.batch_shape
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -175,3 +251,7 @@ class Sequential(Model):
 
         layers = [deserialize(c, custom_objects=custom_objects) for c in config["layers"]]
         return cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _as_list(outputs):
+    return list(jax.tree_util.tree_leaves(outputs, is_leaf=lambda t: isinstance(t, KerasTensor)))

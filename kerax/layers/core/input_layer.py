@@ -42,6 +42,11 @@ class InputLayer(Layer):
         self.built = True
 
     @property
+    def input(self):
+        """An `InputLayer` has no inputs: `[]`, as in Keras (its tensor is `output`)."""
+        return []
+
+    @property
     def input_dtype(self):
         return self._input_dtype or self.dtype
 

@@ -22,61 +22,16 @@ arrays take no attributes); containers carry them alongside the outputs:
 `Embedding(mask_zero=True)` followed by an RNN or attention layer sees the padding.
 """
 
-import inspect
-
 import jax.numpy as jnp
 
+from kerax.layers import keras_mask
 from kerax.layers.layer import Layer
 
 
-def output_mask(layer, inputs, previous_mask):
-    """The mask of `layer`'s output under Keras' rules (see the module docstring).
-
-    Example:
-    >>> import jax.numpy as jnp
-    >>> x = jnp.array([[[0.0], [1.0]]])
-    >>> output_mask(Masking(), x, None).tolist()
-    [[False, True]]
-    """
-    if not getattr(layer, "supports_masking", False):
-        return None
-    compute = getattr(layer, "compute_mask", None)
-    if compute is None:
-        return previous_mask
-    return compute(inputs, previous_mask)
-
-
-def _call_parameters(layer):
-    fn = layer.forward if type(layer).forward is not Layer.forward else layer.call
-    return inspect.signature(fn).parameters
-
-
-def mask_kwargs(layer, masks, given=None):
-    """Keyword arguments that hand input masks to `layer` (see the module docstring).
-
-    Args:
-        layer: the layer about to be called.
-        masks: dict from the name of each tensor argument to its mask (or None).
-        given: the keyword arguments already passed (never overwritten).
-
-    Example:
-    >>> import jax.numpy as jnp
-    >>> from kerax.layers import BatchNormalization
-    >>> kw = mask_kwargs(BatchNormalization(), {"inputs": jnp.ones((2, 3), bool)})
-    >>> sorted(kw)
-    ['mask']
-    """
-    given = given or {}
-    params = _call_parameters(layer)
-    masks = {k: m for k, m in masks.items() if m is not None}
-    if len(masks) == 1 and "mask" in params and "mask" not in given:
-        return {"mask": next(iter(masks.values()))}
-    out = {}
-    for name, mask in masks.items():
-        arg = f"{name}_mask"
-        if arg in params and given.get(arg) is None:
-            out[arg] = mask
-    return out
+# The rules live in `kerax.layers.keras_mask` (which `Layer` itself uses).
+output_mask = keras_mask.output_mask
+mask_kwargs = keras_mask.mask_kwargs
+_call_parameters = keras_mask.call_parameters
 
 
 class Masking(Layer):

@@ -202,8 +202,10 @@ class ConvLSTM(RNN):
 
     def build_variables(self, key, sequences_shape, *unused):
         out = super().build_variables(key, sequences_shape)
+        # Keras checks each step against the cell's `(None,) + step_shape[1:]`: the
+        # sequence length stays free, the image size and channels are fixed.
         self.input_spec = InputSpec(ndim=self.rank + 3,
-                                    shape=(None,) + tuple(sequences_shape[1:]))
+                                    shape=(None, None) + tuple(sequences_shape[2:]))
         return out
 
     def get_initial_state(self, sequences_shape):
