@@ -17,6 +17,8 @@ from jax import lax
 
 from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
+from kerax.trainer import custom_steps
+from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
 from kerax.trainer.data_adapters.stream_data_adapter import StreamDataAdapter
 from kerax.trainer.train_state import TrainState
@@ -72,12 +74,13 @@ def _program(model, kind, k, example_ts=None):
     fn = model._programs.get(sig)
     if fn is not None:
         return fn
-    step_fns = steps_lib.StepFunctions(model, mask)
+    step_fns = custom_steps.StepFunctions(model, mask)
     unroll = bool(getattr(model, "_unroll_scan", False))
     flag = steps_lib.FIRST_BAD_STEP
 
     def logs_fn(ms):
-        return {**model._metric_results(ms), flag: ms[flag]}
+        return {**model._metric_results(ms, "train" if kind == "stream_train" else "test"),
+                flag: ms[flag]}
 
     if kind == "stream_predict":
         def predict(params, state, batches):
@@ -165,6 +168,8 @@ def _stream_k(model, adapter):
 
 
 def _has_conv(model, adapter):
+    if stateless.custom_step(model, "train"):
+        return False  # a custom step need not call the model
     x, _, _ = adapter.peek()
     spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
     jaxpr = jax.make_jaxpr(lambda v, xx: model.apply(v, xx)[0])(model.variables, spec)
@@ -254,7 +259,7 @@ def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
         steps=adapter.steps_per_epoch, mode="test")
     cbs.on_test_begin()
     ts = TrainState(model.variables["params"], model.variables["state"], None,
-                    model._init_metric_state(), None, jnp.zeros((), jnp.int32))
+                    model._init_metric_state("test"), None, jnp.zeros((), jnp.int32))
     ts = placement.place_train_state(model, ts)
     logs, step = {}, 0
     try:
@@ -269,12 +274,12 @@ def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
         adapter.close()
     if step == 0:
         raise ValueError("The evaluation data is empty: the dataset yielded no batches.")
+    custom = custom_steps.custom_steps(model, "test")
+    if custom is not None:
+        custom.store_metrics(ts.metric_state)
     logs = {n: _host_value(v) for n, v in logs.items()}
     cbs.on_test_end(logs)
-    if return_dict:
-        return logs
-    ordered = [logs["loss"]] + [logs[m.name] for m in model._compile_metrics.all()]
-    return ordered[0] if len(ordered) == 1 else ordered
+    return logs if return_dict else model._flatten_logs(logs)
 
 
 def predict(model, x, verbose, steps, callbacks):

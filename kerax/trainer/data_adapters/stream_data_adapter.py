@@ -332,7 +332,9 @@ class StreamDataAdapter:
         any length runs on one program. While the consumer holds an execution,
         `trained_position` is the source's position after that execution's last batch.
         """
-        tail_fits = self.steps_per_epoch is not None
+        # Exact batches (never padded) come in executions of `k` steps whatever their
+        # number, so wherever a batch of another size falls there is one program per size.
+        tail_fits = self.steps_per_epoch is not None and not self.exact_rows
         out = queue.Queue(maxsize=2)
         stop = threading.Event()
 
