@@ -260,20 +260,25 @@ class StreamDataAdapter:
             if self._iterator is None:
                 self.position = 0
                 self._iterator = self._fresh_iterator()
+            fresh = self.position == 0
             try:
                 batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
                 if steps is None:
                     return
+                if taken == 0 and not fresh and self.kind != "generator":
+                    continue  # the last epoch ended with the pass: start a new one
+                # As in Keras: the epoch ends here, with a warning; a re-iterable source
+                # starts a new pass next epoch, a generator cannot.
+                warnings.warn(
+                    "Your input ran out of data; interrupting training. Make sure that "
+                    "your dataset or generator can generate at least `steps_per_epoch * "
+                    "epochs` batches. You may need to use the `.repeat()` function when "
+                    "building your dataset.", stacklevel=3)
                 if taken == 0 or self.kind == "generator":
-                    warnings.warn(
-                        "Your input ran out of data; interrupting training. Make sure that "
-                        "your dataset or generator can generate at least `steps_per_epoch * "
-                        "epochs` batches.", stacklevel=3)
                     self.exhausted = True
-                    return
-                continue
+                return
             taken += 1
             if self.kind != "py_dataset":
                 self.position += 1
