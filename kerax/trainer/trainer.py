@@ -193,13 +193,18 @@ class Trainer:
             return
         self.build_eagerly(spec)
 
-    def _validate_against_model(self, x, y, sample_weight):
-        """Shape checks that run before anything is compiled, with first-line errors."""
+    def _validate_against_model(self, x, y, sample_weight, rows=None):
+        """Shape checks that run before anything is compiled, with first-line errors.
+
+        Traced abstractly at the first batch's size (`rows`, default: all of `x`'s rows),
+        so an error shows the shapes of the user's batches."""
         if any(stateless.custom_step(self, kind) for kind in ("train", "test", "predict")):
             # A custom step sees every row of its batch: a short batch runs at its size.
             self._exact_last_batch = True
             return None
-        spec = lambda a: jax.ShapeDtypeStruct((2,) + tuple(a.shape[1:]), a.dtype)  # noqa
+        n = len(jax.tree_util.tree_leaves(x)[0])
+        rows = n if rows is None else min(int(rows), n)
+        spec = lambda a: jax.ShapeDtypeStruct((rows,) + tuple(a.shape[1:]), a.dtype)  # noqa
         x_spec = jax.tree_util.tree_map(spec, x)
         with scope_lib.record_forward() as record:
             out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables, x_spec)
@@ -475,7 +480,7 @@ class Trainer:
             cw = ada.class_weights_to_sample_weights(y, class_weight)
             sample_weight = cw if sample_weight is None else sample_weight * cw
         self._ensure_built(x)
-        self._validate_against_model(x, y, sample_weight)
+        self._validate_against_model(x, y, sample_weight, batch_size)
         seed = _host_seed(random_state.next_key())
         self._batch_bytes = ada.batch_bytes((x, y, sample_weight), batch_size)
         adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps_per_epoch,
@@ -660,7 +665,7 @@ class Trainer:
         x, y, sample_weight, batch_size = self._prepare_arrays(x, y, sample_weight, batch_size,
                                                                "evaluate")
         self._ensure_built(x)
-        self._validate_against_model(x, y, sample_weight)
+        self._validate_against_model(x, y, sample_weight, batch_size)
         self._batch_bytes = ada.batch_bytes((x, y, sample_weight), batch_size)
         adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps, False)
         self._check_exact_batches(adapter)
@@ -716,7 +721,7 @@ class Trainer:
                                         callbacks)
         x, _, _, batch_size = self._prepare_arrays(x, None, None, batch_size, "predict")
         self._ensure_built(x)
-        self._validate_against_model(x, None, None)
+        self._validate_against_model(x, None, None, batch_size)
         adapter = ada.ArrayDataAdapter(x, None, None, batch_size, steps, False)
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,

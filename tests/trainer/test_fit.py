@@ -272,3 +272,15 @@ def test_small_cnn_trains_one_step_per_dispatch_on_cpu():
     assert np.isfinite(h.history["loss"]).all()
     if jax.default_backend() == "cpu":
         assert model._fit_steps_per_execution == 1  # no convolution inside a rolled loop
+
+
+def test_shape_errors_show_the_users_batch_size():
+    """The pre-compile check traces at the real batch size: the message shows the shapes
+    of the user's batches, not of a probe."""
+    model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(5)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((64, 4), "float32"), np.ones((64, 3), "float32")
+    with pytest.raises(ValueError, match=r"y_true.shape=\(32, 3\) and y_pred.shape=\(32, 5\)"):
+        model.fit(x, y, batch_size=32, verbose=0)
+    with pytest.raises(ValueError, match=r"y_true.shape=\(10, 3\)"):
+        model.evaluate(x[:10], y[:10], batch_size=32, verbose=0)
