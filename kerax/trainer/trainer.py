@@ -13,6 +13,7 @@ from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
 from kerax.errors import NonFiniteLossError, NotCompiledError
 from kerax.metrics import Mean
+from kerax.trainer import batch_hooks
 from kerax.trainer import compile_cache
 from kerax.trainer import custom_steps
 from kerax.trainer import regularization
@@ -23,6 +24,7 @@ from kerax.trainer import stream_loops
 from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.compile_utils import CompileLoss, CompileMetrics
 from kerax.trainer.data_adapters import array_data_adapter as ada
+from kerax.trainer.fit_run import FitRun
 from kerax.trainer.train_state import TrainState
 
 # "auto" steps_per_execution: aim for executions of about this many seconds, with the
@@ -45,6 +47,7 @@ class Trainer:
         self._programs = {}
         self._steps_per_execution = "auto"
         self._train_rng = None
+        self.fit_run = None  # the `FitRun` of the current (or last) `fit`
         self.compile_counts = {}
         self.compile_stats = []  # per fit epoch: XLA compiles, cache hits, seconds
 
@@ -263,7 +266,7 @@ class Trainer:
         params = variables["params"]
         if stateless.custom_step(self, "train") == "pure":
             if self.__dict__.get("_pure_opt_state") is None:
-                self._pure_opt_state = self.init_optimizer_state(params)
+                self._set_train_opt_state(self.init_optimizer_state(params))
             opt_state, step = self._pure_opt_state, self.__dict__.get("_pure_step", 0)
         else:
             mask = self._trainable_mask()
@@ -457,7 +460,8 @@ class Trainer:
             return stream_loops.fit(self, x, epochs, 1 if verbose == "auto" else verbose,
                                     callbacks, validation_data, initial_epoch,
                                     steps_per_epoch, validation_steps, validation_batch_size,
-                                    validation_freq, shuffle=shuffle)
+                                    validation_freq, shuffle=shuffle,
+                                    class_weight=class_weight)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(
                 "`validation_split` must be a float in [0, 1). Received: "
@@ -492,17 +496,20 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=adapter.steps_per_epoch)
         self.stop_training = False
-        self._fit_adapter, self._fit_callbacks = adapter, cbs  # read by checkpoints
+        run = self.fit_run = FitRun(self, adapter, cbs)  # read by callbacks, checkpoints
         ts = self._make_train_state()
         idx, mask = adapter.epoch_plan()
-        with compile_cache.track() as ahead:  # the first execution, compiled for its memory
-            k = self._choose_steps_per_execution(adapter.steps_per_epoch, ts, adapter, idx,
-                                                 mask)
-        self._fit_steps_per_execution = k
+        if self._steps_per_execution == "auto" and batch_hooks.needs_each_batch(cbs, "train"):
+            k, ahead = 1, None  # a callback sees every batch, as in Keras
+        else:
+            with compile_cache.track() as ahead:  # the first execution, compiled for memory
+                k = self._choose_steps_per_execution(adapter.steps_per_epoch, ts, adapter,
+                                                     idx, mask)
+        self._fit_steps_per_execution = run.steps_per_execution = k
         cbs.on_train_begin()
         # A callback (BackupAndRestore) may have restored a mid-training state: resume at
         # its epoch and step with its epoch plan and partial-epoch metrics.
-        resume = self.__dict__.pop("_resume_point", None)
+        resume = run.take_resume_point()
         start_step = 0
         if resume is not None:
             initial_epoch, start_step = resume["epoch"], resume["step"]
@@ -512,7 +519,7 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             if epoch > initial_epoch:
                 idx, mask = adapter.epoch_plan()
-            self._fit_epoch_plan = (idx, mask)
+            run.epoch_plan = (idx, mask)
             cbs.on_epoch_begin(epoch)
             ts = self._make_train_state()
             if start_step:
@@ -553,7 +560,7 @@ class Trainer:
             step_idx, step_mask, size = self._segment(idx, mask, start, k)
             program, args = self._train_execution(ts, adapter, step_idx, step_mask)
             cbs.on_train_batch_begin(start)
-            ts, logs = program(ts, *args)
+            ts, logs = program(self._with_callback_changes(ts), *args)
             logs = dict(logs)
             flag = logs.pop(steps_lib.FIRST_BAD_STEP)
             self._store_train_state(ts)
@@ -562,11 +569,36 @@ class Trainer:
             pending = flag
             start += size
             cbs.on_train_batch_end(start - 1, logs)
+            ts = self._with_callback_changes(ts)
             if self.stop_training:
                 break
         if pending is not None:
             self._stop_on_nonfinite(pending, cbs)
         return logs
+
+    def _uses_own_opt_state(self):
+        """Whether a pure custom step keeps its own optimizer state (`init_optimizer_state`
+        overridden, e.g. one state per optimizer of a GAN)."""
+        return (stateless.custom_step(self, "train") == "pure"
+                and type(self).init_optimizer_state is not
+                stateless.StatelessMixin.init_optimizer_state)
+
+    def _train_opt_state(self):
+        return self._pure_opt_state if self._uses_own_opt_state() else self.optimizer.state
+
+    def _set_train_opt_state(self, opt_state):
+        if stateless.custom_step(self, "train") == "pure":
+            self._pure_opt_state = opt_state
+        if not self._uses_own_opt_state():
+            self.optimizer.state = opt_state
+
+    def _with_callback_changes(self, ts):
+        """`ts` with the optimizer state a callback replaced (a new learning rate), so the
+        change applies from the next batch on, as in Keras."""
+        current = self._train_opt_state()
+        if current is ts.opt_state or current is None:
+            return ts
+        return placement.place_train_state(self, _unalias(ts._replace(opt_state=current)))
 
     def _segment(self, idx, mask, start, k):
         """`(idx, mask, steps)`: the plan of the next execution, which runs `steps` real
@@ -680,7 +712,7 @@ class Trainer:
         ts = TrainState(self.variables["params"], self.variables["state"], None,
                         self._init_metric_state("test"), None, jnp.zeros((), jnp.int32))
         ts = placement.place_train_state(self, ts)
-        k = self._eval_steps(idx.shape[0])
+        k = self._eval_steps(idx.shape[0], cbs, "test")
         logs, start = {}, 0
         while start < idx.shape[0]:
             step_idx, step_mask, size = self._segment(idx, mask, start, k)
@@ -698,10 +730,12 @@ class Trainer:
         cbs.on_test_end(logs)
         return logs if return_dict else self._flatten_logs(logs)
 
-    def _eval_steps(self, steps):
+    def _eval_steps(self, steps, cbs=None, mode="test"):
         k = getattr(self, "_fit_steps_per_execution", None)
         if self._steps_per_execution != "auto":
             k = self._steps_per_execution
+        elif batch_hooks.needs_each_batch(cbs, mode):
+            k = 1
         if k is None:
             k = steps if jax.default_backend() != "cpu" else min(steps, 32)
         return max(1, min(k, steps))
@@ -727,7 +761,7 @@ class Trainer:
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=adapter.steps_per_epoch)
         idx, mask = adapter.epoch_plan()
-        k = self._eval_steps(idx.shape[0])
+        k = self._eval_steps(idx.shape[0], cbs, "predict")
         cbs.on_predict_begin()  # before reading the variables (SwapEMAWeights)
         placement.place_variables(self)
         params, state = self.variables["params"], self.variables["state"]
@@ -739,8 +773,9 @@ class Trainer:
             program = self._program("predict", size, (params, state, x_data, step_idx))
             cbs.on_predict_batch_begin(start)
             outs.append(placement.to_host(program(params, state, x_data, step_idx)))
+            cbs.on_predict_batch_end(start + size - 1, {"outputs": steps_lib.real_rows(
+                outs[-1], mask[start:start + size])})
             start += size
-            cbs.on_predict_batch_end(start - 1)
         cbs.on_predict_end()
         rows = mask.reshape(-1)
         return jax.tree_util.tree_map(

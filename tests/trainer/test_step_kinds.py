@@ -138,6 +138,8 @@ CASES = {
                                                       steps_per_epoch=2, initial_epoch=1),
     "py_dataset_val_py_dataset": lambda lib: dict(
         x=_Batches(lib, X, Y, SW), epochs=2, validation_data=_Batches(lib, XV, YV)),
+    "py_dataset_class_weight": lambda lib: dict(
+        x=_Batches(lib, X, Y), epochs=2, class_weight={0: 0.5, 1: 2.0}),
     "generator_steps_val_steps": lambda lib: dict(
         x=_generator(X, Y, repeat=3), epochs=3, steps_per_epoch=4,
         validation_data=(XV, YV), validation_steps=1, validation_batch_size=4),
@@ -308,3 +310,11 @@ def test_keras_train_step_with_steps_per_execution_and_callbacks(keras):
     assert i == ki == 10
     for a, b in zip(w, kw):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+
+
+def test_class_weight_with_a_generator_fails_as_in_keras(keras):
+    for lib in (keras, kerax):
+        model = _model(lib, "builtin")
+        with pytest.raises(ValueError, match="`class_weight` is not supported for Python "
+                                             "generator"):
+            model.fit(_generator(X, Y), class_weight={0: 1.0, 1: 2.0}, verbose=0)

@@ -111,7 +111,7 @@ class StreamDataAdapter:
     # another size starts the next execution), for losses that see every row.
     exact_rows = False
 
-    def __init__(self, source, steps=None, shuffle_seed=None):
+    def __init__(self, source, steps=None, shuffle_seed=None, class_weight=None):
         from kerax.utils.py_dataset import PyDataset
 
         self.source = source
@@ -125,6 +125,13 @@ class StreamDataAdapter:
         else:
             self.kind = "iterable"
         self.user_steps = steps
+        self.class_weight = class_weight
+        if class_weight is not None and self.kind in ("generator", "grain"):
+            what = "Python generator" if self.kind == "generator" else "grain dataset"
+            raise ValueError(
+                f"Argument `class_weight` is not supported for {what} inputs (as in "
+                "Keras): yield `(x, y, sample_weight)` batches with the weights instead. "
+                f"Received: class_weight={class_weight}")
         # `fit(shuffle=True)` on a PyDataset: its batch indices in a new order every pass,
         # as Keras does (other sources are expected to shuffle themselves).
         self._order_rng = (np.random.default_rng(shuffle_seed)
@@ -219,6 +226,17 @@ class StreamDataAdapter:
             self.position += 1
             yield f.result()
 
+    def _unpack(self, batch):
+        """`unpack`, then Keras' `class_weight` as the batch's sample weights."""
+        x, y, sample_weight = unpack(batch)
+        if self.class_weight is None:
+            return x, y, sample_weight
+        if sample_weight is not None:
+            raise ValueError(
+                "You cannot specify `class_weight` and `sample_weight` at the same time: "
+                "the dataset yields `(x, y, sample_weight)` batches.")
+        return x, y, ada.class_weights_to_sample_weights(y, self.class_weight)
+
     def on_epoch_begin(self):
         if self.is_py_dataset and hasattr(self.source, "on_epoch_begin"):
             self.source.on_epoch_begin()
@@ -250,7 +268,7 @@ class StreamDataAdapter:
         for batch, state in self._source_batches(steps, unpack_all=False):
             group.append(batch)
             if len(group) == count:
-                yield unpack(group[own]), state
+                yield self._unpack(group[own]), state
                 group = []
 
     def _source_batches(self, steps, unpack_all=True):
@@ -282,7 +300,7 @@ class StreamDataAdapter:
             taken += 1
             if self.kind != "py_dataset":
                 self.position += 1
-            yield (unpack(batch) if unpack_all else batch), self._state()
+            yield (self._unpack(batch) if unpack_all else batch), self._state()
         if steps is None:
             self._iterator = None
 
@@ -418,14 +436,14 @@ class StreamDataAdapter:
 
     def _peek(self):
         if self.is_py_dataset:
-            return unpack(self.source[0])
+            return self._unpack(self.source[0])
         if self.kind == "generator":
             first = next(self.source)
             self._iterator = itertools.chain([first], self.source)
-            return unpack(first)
+            return self._unpack(first)
         src = self.source
         it = iter(src.as_numpy_iterator()) if hasattr(src, "as_numpy_iterator") else iter(src)
-        return unpack(next(it))
+        return self._unpack(next(it))
 
     def close(self):
         if self._pool is not None:
