@@ -168,9 +168,9 @@ ERRORS = [
     ("length", lambda m, x, y: m.fit(x, y[:-1], verbose=0), ValueError,
      r"Data cardinality is ambiguous: x has 40, y has 39 samples"),
     ("features", lambda m, x, y: m.fit(x[:, :4], y, verbose=0), LayerShapeError,
-     r"Dense 'dense(_\d+)?': expected .*last input axis to be 6 .*received input of shape \(2, 4\)"),
+     r"Dense 'dense(_\d+)?': expected .*last input axis to be 6 .*received input of shape \(32, 4\)"),
     ("target-shape", lambda m, x, y: m.fit(x, np.zeros((40, 2)), verbose=0), ValueError,
-     r"y_true.shape=\(2, 2\).*y_pred.shape=\(2, 3\)"),
+     r"y_true.shape=\(32, 2\).*y_pred.shape=\(32, 3\)"),  # the user's batch of 32
     ("empty", lambda m, x, y: m.fit(x[:0], y[:0], verbose=0), ValueError, r"empty \(0 samples\)"),
     ("batch-size", lambda m, x, y: m.fit(x, y, batch_size=0, verbose=0), ValueError,
      r"`batch_size` must be a positive integer. Received: batch_size=0"),
