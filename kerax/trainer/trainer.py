@@ -481,8 +481,11 @@ class Trainer:
         if class_weight is not None:  # the training rows only, as in Keras
             if y is None or isinstance(y, (dict, list, tuple)):
                 raise ValueError("`class_weight` is only supported for a single target array.")
-            cw = ada.class_weights_to_sample_weights(y, class_weight)
-            sample_weight = cw if sample_weight is None else sample_weight * cw
+            if sample_weight is not None:
+                raise ValueError(
+                    "You cannot `class_weight` and `sample_weight` at the same time (as in "
+                    "Keras): multiply the class weights into `sample_weight` instead.")
+            sample_weight = ada.class_weights_to_sample_weights(y, class_weight)
         self._ensure_built(x)
         self._validate_against_model(x, y, sample_weight, batch_size)
         seed = _host_seed(random_state.next_key())
@@ -796,8 +799,11 @@ class Trainer:
         self._require_compiled("train_on_batch")
         x, y, sample_weight, _ = self._prepare_arrays(x, y, sample_weight, 1, "train_on_batch")
         if class_weight is not None:
-            cw = ada.class_weights_to_sample_weights(y, class_weight)
-            sample_weight = cw if sample_weight is None else sample_weight * cw
+            if sample_weight is not None:  # Keras' error
+                raise ValueError(
+                    "Arguments `sample_weight` and `class_weight` cannot be specified at the "
+                    "same time. Multiply the class weights into `sample_weight` instead.")
+            sample_weight = ada.class_weights_to_sample_weights(y, class_weight)
         n = ada.num_samples(("x", x), ("y", y))
         self._ensure_built(x)
         self._validate_against_model(x, y, sample_weight)

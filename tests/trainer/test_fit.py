@@ -104,9 +104,13 @@ def test_initial_epoch_steps_per_epoch_and_validation_freq():
 def test_optax_transform_and_sample_weight():
     x, y = _data()
     model = _model(optimizer=optax.sgd(0.1), metrics=None)
-    h = model.fit(x, y, sample_weight=np.ones(40), class_weight={0: 1.0, 1: 2.0, 2: 1.0},
-                  epochs=1, verbose=0)
+    h = model.fit(x, y, sample_weight=np.ones(40), epochs=1, verbose=0)
     assert np.isfinite(h.history["loss"][0])
+    h = model.fit(x, y, class_weight={0: 1.0, 1: 2.0, 2: 1.0}, epochs=1, verbose=0)
+    assert np.isfinite(h.history["loss"][0])
+    with pytest.raises(ValueError, match="You cannot `class_weight` and `sample_weight` at "
+                                         "the same time"):  # as Keras 3
+        model.fit(x, y, sample_weight=np.ones(40), class_weight={0: 1.0}, verbose=0)
 
 
 def test_learning_rate_is_settable_between_epochs():
@@ -284,3 +288,11 @@ def test_shape_errors_show_the_users_batch_size():
         model.fit(x, y, batch_size=32, verbose=0)
     with pytest.raises(ValueError, match=r"y_true.shape=\(10, 3\)"):
         model.evaluate(x[:10], y[:10], batch_size=32, verbose=0)
+
+
+def test_train_on_batch_rejects_class_and_sample_weight_together():
+    x, y = _data()
+    model = _model()
+    with pytest.raises(ValueError, match="`sample_weight` and `class_weight` cannot be "
+                                         "specified at the same time"):
+        model.train_on_batch(x, y, sample_weight=np.ones(40), class_weight={0: 2.0})
