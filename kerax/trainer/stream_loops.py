@@ -19,6 +19,7 @@ from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
 from kerax.trainer import batch_hooks
 from kerax.trainer import custom_steps
+from kerax.trainer import epoch_loop
 from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
 from kerax.trainer.data_adapters.stream_data_adapter import StreamDataAdapter
@@ -98,6 +99,13 @@ def _program(model, kind, k, example_ts=None):
     model._programs[sig] = fn
     model.compile_counts[kind] = model.compile_counts.get(kind, 0) + 1
     return fn
+
+
+def _executions(model, adapter, k, ts, kind):
+    """The epoch loop's `(program, args, steps)` over a stream's stacked batches."""
+    for batches, mask, real in adapter.executions(k):
+        program = _program(model, kind, mask.shape[0], ts)
+        yield program, placement.place_batches(batches, mask), real
 
 
 def steps_lib_signature(tree):
@@ -210,25 +218,10 @@ def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
             ts = model._make_train_state()
             if start_step:
                 ts = ts._replace(metric_state=resume["metric_state"])
-            step, pending, start_step = start_step, None, 0
-            for batches, mask, real in adapter.executions(k):
-                program = _program(model, "stream_train", mask.shape[0], ts)
-                batches, mask = placement.place_batches(batches, mask)
-                cbs.on_train_batch_begin(step)
-                ts, logs = program(model._with_callback_changes(ts), batches, mask)
-                logs = dict(logs)
-                flag = logs.pop(steps_lib.FIRST_BAD_STEP)
-                model._store_train_state(ts)
-                if pending is not None and model._stop_on_nonfinite(pending, cbs):
-                    break
-                pending = flag
-                step += real
-                cbs.on_train_batch_end(step - 1, logs)
-                ts = model._with_callback_changes(ts)
-                if model.stop_training:
-                    break
-            if pending is not None:
-                model._stop_on_nonfinite(pending, cbs)
+            logs, step = epoch_loop.train_epoch(
+                model, ts, _executions(model, adapter, k, ts, "stream_train"), cbs,
+                start_step)
+            start_step = 0
             if step == 0 and not logs:
                 raise ValueError(
                     "The training data is empty: the dataset or generator yielded no batches "
@@ -263,15 +256,9 @@ def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
     ts = TrainState(model.variables["params"], model.variables["state"], None,
                     model._init_metric_state("test"), None, jnp.zeros((), jnp.int32))
     ts = placement.place_train_state(model, ts)
-    logs, step = {}, 0
     try:
-        for batches, mask, real in adapter.executions(k):
-            cbs.on_test_batch_begin(step)
-            batches, mask = placement.place_batches(batches, mask)
-            ts, logs = _program(model, "stream_test", mask.shape[0], ts)(ts, batches, mask)
-            logs = {n: v for n, v in logs.items() if n != steps_lib.FIRST_BAD_STEP}
-            step += real
-            cbs.on_test_batch_end(step - 1, logs)
+        ts, logs, step = epoch_loop.evaluate_epoch(
+            ts, _executions(model, adapter, k, ts, "stream_test"), cbs)
     finally:
         adapter.close()
     if step == 0:

@@ -16,6 +16,7 @@ from kerax.metrics import Mean
 from kerax.trainer import batch_hooks
 from kerax.trainer import compile_cache
 from kerax.trainer import custom_steps
+from kerax.trainer import epoch_loop
 from kerax.trainer import regularization
 from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
@@ -388,7 +389,7 @@ class Trainer:
         budget = steps_lib.execution_memory_budget()
         steps = idx.shape[0]
         while True:
-            # The first execution as `_run_epoch` will run it (`_segment`: exact batches).
+            # The first execution as `_executions` will run it (`_segment`: exact batches).
             program, args = self._train_execution(ts, adapter,
                                                   *self._segment(idx, mask, 0, k)[:2])
             needed, fixed = steps_lib.execution_memory(program.lower(ts, *args).compile())
@@ -528,7 +529,9 @@ class Trainer:
             if start_step:
                 ts = ts._replace(metric_state=resume["metric_state"])
             with compile_cache.track() as compiled:
-                logs = self._run_epoch(ts, adapter, idx, mask, k, cbs, start_step)
+                logs, _ = epoch_loop.train_epoch(
+                    self, ts, self._executions(ts, adapter, idx, mask, k, start_step), cbs,
+                    start_step)
                 start_step = 0
                 if val is not None and _should_validate(epoch, validation_freq):
                     val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
@@ -555,29 +558,17 @@ class Trainer:
         if compiled.compiles and compile_cache.log_compiles():
             print(compile_cache.describe(compiled, f"Epoch {epoch + 1}"), flush=True)
 
-    def _run_epoch(self, ts, adapter, idx, mask, k, cbs, start=0):
-        steps = idx.shape[0]
-        logs = {}
-        pending = None  # the previous execution's bad-step flag, read one execution late
-        while start < steps:
+    def _executions(self, ts, adapter, idx, mask, k, start=0, kind="train"):
+        """The epoch loop's `(program, args, steps)` over an array epoch plan."""
+        while start < idx.shape[0]:
             step_idx, step_mask, size = self._segment(idx, mask, start, k)
-            program, args = self._train_execution(ts, adapter, step_idx, step_mask)
-            cbs.on_train_batch_begin(start)
-            ts, logs = program(self._with_callback_changes(ts), *args)
-            logs = dict(logs)
-            flag = logs.pop(steps_lib.FIRST_BAD_STEP)
-            self._store_train_state(ts)
-            if pending is not None and self._stop_on_nonfinite(pending, cbs):
-                return logs
-            pending = flag
+            if kind == "train":
+                program, args = self._train_execution(ts, adapter, step_idx, step_mask)
+            else:
+                args = (adapter.data,) + adapter.place_plan(step_idx, step_mask)
+                program = self._program("test", step_idx.shape[0], (ts,) + args)
+            yield program, args, size
             start += size
-            cbs.on_train_batch_end(start - 1, logs)
-            ts = self._with_callback_changes(ts)
-            if self.stop_training:
-                break
-        if pending is not None:
-            self._stop_on_nonfinite(pending, cbs)
-        return logs
 
     def _uses_own_opt_state(self):
         """Whether a pure custom step keeps its own optimizer state (`init_optimizer_state`
@@ -716,16 +707,8 @@ class Trainer:
                         self._init_metric_state("test"), None, jnp.zeros((), jnp.int32))
         ts = placement.place_train_state(self, ts)
         k = self._eval_steps(idx.shape[0], cbs, "test")
-        logs, start = {}, 0
-        while start < idx.shape[0]:
-            step_idx, step_mask, size = self._segment(idx, mask, start, k)
-            args = (adapter.data,) + adapter.place_plan(step_idx, step_mask)
-            program = self._program("test", step_idx.shape[0], (ts,) + args)
-            cbs.on_test_batch_begin(start)
-            ts, logs = program(ts, *args)
-            logs = {k2: v for k2, v in logs.items() if k2 != steps_lib.FIRST_BAD_STEP}
-            start += size
-            cbs.on_test_batch_end(start - 1, logs)
+        ts, logs, _ = epoch_loop.evaluate_epoch(
+            ts, self._executions(ts, adapter, idx, mask, k, kind="test"), cbs)
         custom = custom_steps.custom_steps(self, "test")
         if custom is not None:
             custom.store_metrics(ts.metric_state)
