@@ -100,7 +100,7 @@ class BackupAndRestore(Callback):
         self._epoch = epoch
 
     def _save(self, step_in_epoch, defer=False):
-        steps = self.model._fit_epoch_plan[0].shape[0]
+        steps = self.model.fit_run.steps_in_epoch
         global_step = self._epoch * steps + step_in_epoch
         if global_step == self._last_saved:
             return
@@ -124,7 +124,7 @@ class BackupAndRestore(Callback):
     def on_train_batch_end(self, batch, logs=None):
         if isinstance(self.save_freq, int) and not isinstance(self.save_freq, bool):
             done = batch + 1
-            steps = self.model._fit_epoch_plan[0].shape[0]
+            steps = self.model.fit_run.steps_in_epoch
             global_step = self._epoch * steps + done
             last = self._last_saved or 0
             if global_step - last >= self.save_freq:
@@ -132,7 +132,7 @@ class BackupAndRestore(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_freq == "epoch":
-            self._save(self.model._fit_epoch_plan[0].shape[0], defer=True)
+            self._save(self.model.fit_run.steps_in_epoch, defer=True)
 
     def on_train_end(self, logs=None):
         self._flush_epoch_end()

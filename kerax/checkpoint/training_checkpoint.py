@@ -9,6 +9,9 @@ run bit-identical to an uninterrupted one.
 
 A batch source (PyDataset, grain, generator: `StreamDataAdapter`) keeps its data position
 in the metadata only (`adapter.get_position()`: batch index, grain iterator state).
+
+Everything is read from and restored into the `FitRun` of the `fit` in progress
+(`model.fit_run`): the adapter, the epoch's plan, the callbacks and the train state.
 """
 
 import jax
@@ -19,8 +22,17 @@ def _callback_key(i, cb):
     return f"{i}:{type(cb).__name__}"
 
 
+def _run(model):
+    run = getattr(model, "fit_run", None)
+    if run is None:
+        raise ValueError(
+            f"Model '{model.name}' has no `fit` in progress: a training checkpoint is "
+            "captured and restored from a callback during `fit`.")
+    return run
+
+
 def _callbacks(model):
-    cbs = getattr(model, "_fit_callbacks", None)
+    cbs = getattr(getattr(model, "fit_run", None), "callbacks", None)
     return list(getattr(cbs, "callbacks", []) or [])
 
 
@@ -36,8 +48,8 @@ def _is_stream(adapter):
     return hasattr(adapter, "get_position")
 
 
-def _tree(model, plan, metric_state):
-    adapter = model._fit_adapter
+def _tree(run, plan, metric_state):
+    adapter = run.adapter
     if _is_stream(adapter):
         data = {}
     else:
@@ -45,11 +57,11 @@ def _tree(model, plan, metric_state):
         data = {"plan_idx": plan[0], "plan_mask": plan[1], "pass_idx": pass_idx,
                 "pass_mask": pass_mask}
     return {
-        "params": model.variables["params"],
-        "state": model.variables["state"],
-        "opt_state": model.optimizer.state,
+        "params": run.variables["params"],
+        "state": run.variables["state"],
+        "opt_state": run.opt_state,
         "metric_state": metric_state,
-        "rng": model._train_rng,
+        "rng": run.rng,
         "data": data,
     }
 
@@ -59,18 +71,16 @@ def capture(model, epoch, step_in_epoch):
 
     Call it from a callback hook during `fit` (after the step's execution).
     """
-    adapter = model._fit_adapter
-    metric_state = getattr(model, "_metric_state", None)
-    if metric_state is None:
-        metric_state = model._init_metric_state()
+    run = _run(model)
+    adapter = run.adapter
     # Device arrays stay where they are, never gathered: the checkpoint manager copies
     # them on their devices (asynchronous write) or writes them (synchronous) before the
     # next training step donates their buffers. Save before the next step runs.
-    tree = _tree(model, model._fit_epoch_plan, metric_state)
+    tree = _tree(run, run.epoch_plan, run.metric_state)
     metadata = {
         "epoch": int(epoch),
         "step_in_epoch": int(step_in_epoch),
-        "steps_per_epoch": int(model._fit_epoch_plan[0].shape[0]),
+        "steps_per_epoch": run.steps_in_epoch,
         "iterations": int(model.optimizer.iterations),
         "data": adapter.get_position() if _is_stream(adapter) else {
             "rng_state": adapter._rng.bit_generator.state,
@@ -99,17 +109,18 @@ def callback_states(model):
 
 def like(model):
     """The live structure a checkpoint must match (for validation on restore)."""
-    if _is_stream(model._fit_adapter):
-        return _tree(model, None, model._init_metric_state())
-    steps = model._fit_adapter.steps_per_epoch
-    b = model._fit_adapter.batch_size
+    run = _run(model)
+    if _is_stream(run.adapter):
+        return _tree(run, None, model._init_metric_state())
+    steps = run.adapter.steps_per_epoch
+    b = run.adapter.batch_size
     plan = (np.zeros((steps, b), np.int32), np.zeros((steps, b), bool))
-    return _tree(model, plan, model._init_metric_state())
+    return _tree(run, plan, model._init_metric_state())
 
 
 def check_data(model, metadata):
     """Raises if the checkpoint was written for other data or another batch size."""
-    data_meta, adapter = metadata["data"], model._fit_adapter
+    data_meta, adapter = metadata["data"], _run(model).adapter
     if _is_stream(adapter) or "source" in data_meta:
         if not _is_stream(adapter):
             raise ValueError(
@@ -135,12 +146,13 @@ def restore(model, tree, metadata):
     """
     check_data(model, metadata)
     data_meta = metadata["data"]
-    adapter = model._fit_adapter
+    run = _run(model)
+    adapter = run.adapter
     to_device = lambda t: jax.tree_util.tree_map(jax.numpy.asarray, t)  # noqa: E731
-    model._variables = {"params": to_device(tree["params"]), "state": to_device(tree["state"])}
-    model.optimizer.state = to_device(tree["opt_state"])
-    model._train_rng = tree["rng"] if isinstance(tree["rng"], jax.Array) \
-        else jax.numpy.asarray(tree["rng"])
+    run.restore({"params": to_device(tree["params"]), "state": to_device(tree["state"])},
+                to_device(tree["opt_state"]),
+                tree["rng"] if isinstance(tree["rng"], jax.Array)
+                else jax.numpy.asarray(tree["rng"]))
     epoch, step = metadata["epoch"], metadata["step_in_epoch"]
     mid_epoch = step < metadata["steps_per_epoch"]
     if _is_stream(adapter):
@@ -156,7 +168,7 @@ def restore(model, tree, metadata):
         epoch, step = epoch + 1, 0
     elif not _is_stream(adapter):
         plan = (np.asarray(data["plan_idx"]), np.asarray(data["plan_mask"]))
-    model._resume_point = {"epoch": epoch, "step": step, "plan": plan,
+    run.resume_point = {"epoch": epoch, "step": step, "plan": plan,
                            "metric_state": to_device(tree["metric_state"])}
     return epoch
 

@@ -466,5 +466,18 @@ def train_step_flops(forward_jaxpr, num_params):
     return 3 * jaxpr_flops(forward_jaxpr) + 12 * int(num_params)
 
 
+def real_rows(outputs, mask):
+    """Host outputs `(steps, batch, ...)` of an execution, flattened to its real rows.
+
+    Example:
+    >>> import numpy as np
+    >>> real_rows(np.arange(4).reshape(2, 2), np.array([[True, True], [True, False]]))
+    array([0, 1, 2])
+    """
+    rows = np.asarray(mask).reshape(-1)
+    return jax.tree_util.tree_map(
+        lambda a: np.asarray(a).reshape((-1,) + a.shape[2:])[rows], outputs)
+
+
 def zeros_like_tree(tree):
     return jax.tree_util.tree_map(jnp.zeros_like, tree)

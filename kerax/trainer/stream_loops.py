@@ -17,12 +17,16 @@ from jax import lax
 
 from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
+from kerax.trainer import batch_hooks
+from kerax.trainer import custom_steps
+from kerax.trainer import epoch_loop
+from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
 from kerax.trainer.data_adapters.stream_data_adapter import StreamDataAdapter
+from kerax.trainer.fit_run import FitRun
 from kerax.trainer.train_state import TrainState
 
 _DEFAULT_STREAM_K = 16
-_UNKNOWN_EPOCH_STEPS = 2**40
 
 
 def _host_value(v):
@@ -72,12 +76,13 @@ def _program(model, kind, k, example_ts=None):
     fn = model._programs.get(sig)
     if fn is not None:
         return fn
-    step_fns = steps_lib.StepFunctions(model, mask)
+    step_fns = custom_steps.StepFunctions(model, mask)
     unroll = bool(getattr(model, "_unroll_scan", False))
     flag = steps_lib.FIRST_BAD_STEP
 
     def logs_fn(ms):
-        return {**model._metric_results(ms), flag: ms[flag]}
+        return {**model._metric_results(ms, "train" if kind == "stream_train" else "test"),
+                flag: ms[flag]}
 
     if kind == "stream_predict":
         def predict(params, state, batches):
@@ -94,6 +99,13 @@ def _program(model, kind, k, example_ts=None):
     model._programs[sig] = fn
     model.compile_counts[kind] = model.compile_counts.get(kind, 0) + 1
     return fn
+
+
+def _executions(model, adapter, k, ts, kind):
+    """The epoch loop's `(program, args, steps)` over a stream's stacked batches."""
+    for batches, mask, real in adapter.executions(k):
+        program = _program(model, kind, mask.shape[0], ts)
+        yield program, placement.place_batches(batches, mask), real
 
 
 def steps_lib_signature(tree):
@@ -154,9 +166,11 @@ def _validate(model, adapter, x, y, sw):
         ) from e
 
 
-def _stream_k(model, adapter):
+def _stream_k(model, adapter, cbs, mode):
     k = model._steps_per_execution
-    if k == "auto":
+    if k == "auto" and batch_hooks.needs_each_batch(cbs, mode):
+        k = 1  # a callback sees every batch, as in Keras
+    elif k == "auto":
         k = _DEFAULT_STREAM_K
         if jax.default_backend() == "cpu" and _has_conv(model, adapter):
             k = 1
@@ -165,6 +179,8 @@ def _stream_k(model, adapter):
 
 
 def _has_conv(model, adapter):
+    if stateless.custom_step(model, "train"):
+        return False  # a custom step need not call the model
     x, _, _ = adapter.peek()
     spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
     jaxpr = jax.make_jaxpr(lambda v, xx: model.apply(v, xx)[0])(model.variables, spec)
@@ -173,26 +189,24 @@ def _has_conv(model, adapter):
 
 def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
         steps_per_epoch, validation_steps, validation_batch_size, validation_freq,
-        shuffle=False):
+        shuffle=False, class_weight=None):
     from kerax.trainer.trainer import _should_validate, _unpack_validation
 
-    adapter = StreamDataAdapter(x, steps_per_epoch, _shuffle_seed(x) if shuffle else None)
+    adapter = StreamDataAdapter(x, steps_per_epoch, _shuffle_seed(x) if shuffle else None,
+                                class_weight)
     _prepare(model, adapter)
-    k = _stream_k(model, adapter)
     cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
         callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
         epochs=epochs, steps=adapter.steps_per_epoch)
+    k = _stream_k(model, adapter, cbs, "train")
     model.stop_training = False
     val = _unpack_validation(validation_data) if validation_data is not None else None
-    # Read by checkpoints (BackupAndRestore): the adapter's data position, and an empty
-    # "plan" whose length is the epoch's steps (unknown: a bound no epoch reaches).
-    steps = adapter.steps_per_epoch or _UNKNOWN_EPOCH_STEPS
-    model._fit_adapter, model._fit_callbacks = adapter, cbs
-    model._fit_epoch_plan = (np.zeros((steps, 0), np.int32), np.zeros((steps, 0), bool))
+    # Read by callbacks and checkpoints (BackupAndRestore): the adapter's data position.
+    run = model.fit_run = FitRun(model, adapter, cbs, k)
     model._make_train_state()  # builds the optimizer state a backup restores into
     cbs.on_train_begin()
     # A callback (BackupAndRestore) may have restored a mid-epoch state: resume there.
-    resume = model.__dict__.pop("_resume_point", None)
+    resume = run.take_resume_point()
     start_step = 0
     if resume is not None:
         initial_epoch, start_step = resume["epoch"], resume["step"]
@@ -204,24 +218,10 @@ def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
             ts = model._make_train_state()
             if start_step:
                 ts = ts._replace(metric_state=resume["metric_state"])
-            step, pending, start_step = start_step, None, 0
-            for batches, mask, real in adapter.executions(k):
-                program = _program(model, "stream_train", mask.shape[0], ts)
-                batches, mask = placement.place_batches(batches, mask)
-                cbs.on_train_batch_begin(step)
-                ts, logs = program(ts, batches, mask)
-                logs = dict(logs)
-                flag = logs.pop(steps_lib.FIRST_BAD_STEP)
-                model._store_train_state(ts)
-                if pending is not None and model._stop_on_nonfinite(pending, cbs):
-                    break
-                pending = flag
-                step += real
-                cbs.on_train_batch_end(step - 1, logs)
-                if model.stop_training:
-                    break
-            if pending is not None:
-                model._stop_on_nonfinite(pending, cbs)
+            logs, step = epoch_loop.train_epoch(
+                model, ts, _executions(model, adapter, k, ts, "stream_train"), cbs,
+                start_step)
+            start_step = 0
             if step == 0 and not logs:
                 raise ValueError(
                     "The training data is empty: the dataset or generator yielded no batches "
@@ -247,43 +247,37 @@ def fit(model, x, epochs, verbose, callbacks, validation_data, initial_epoch,
 def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
     adapter = StreamDataAdapter(x, steps)
     _prepare(model, adapter)
-    k = _stream_k(model, adapter)
     in_fit = _callbacks is not None
     cbs = _callbacks if in_fit else CallbackList(
         callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
         steps=adapter.steps_per_epoch, mode="test")
+    k = _stream_k(model, adapter, cbs, "test")
     cbs.on_test_begin()
     ts = TrainState(model.variables["params"], model.variables["state"], None,
-                    model._init_metric_state(), None, jnp.zeros((), jnp.int32))
+                    model._init_metric_state("test"), None, jnp.zeros((), jnp.int32))
     ts = placement.place_train_state(model, ts)
-    logs, step = {}, 0
     try:
-        for batches, mask, real in adapter.executions(k):
-            cbs.on_test_batch_begin(step)
-            batches, mask = placement.place_batches(batches, mask)
-            ts, logs = _program(model, "stream_test", mask.shape[0], ts)(ts, batches, mask)
-            logs = {n: v for n, v in logs.items() if n != steps_lib.FIRST_BAD_STEP}
-            step += real
-            cbs.on_test_batch_end(step - 1, logs)
+        ts, logs, step = epoch_loop.evaluate_epoch(
+            ts, _executions(model, adapter, k, ts, "stream_test"), cbs)
     finally:
         adapter.close()
     if step == 0:
         raise ValueError("The evaluation data is empty: the dataset yielded no batches.")
+    custom = custom_steps.custom_steps(model, "test")
+    if custom is not None:
+        custom.store_metrics(ts.metric_state)
     logs = {n: _host_value(v) for n, v in logs.items()}
     cbs.on_test_end(logs)
-    if return_dict:
-        return logs
-    ordered = [logs["loss"]] + [logs[m.name] for m in model._compile_metrics.all()]
-    return ordered[0] if len(ordered) == 1 else ordered
+    return logs if return_dict else model._flatten_logs(logs)
 
 
 def predict(model, x, verbose, steps, callbacks):
     adapter = StreamDataAdapter(x, steps)
     first_x, _, _ = adapter.peek()
     _validate(model, adapter, first_x, None, None)
-    k = _stream_k(model, adapter)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                        epochs=1, steps=adapter.steps_per_epoch)
+    k = _stream_k(model, adapter, cbs, "predict")
     cbs.on_predict_begin()
     placement.place_variables(model)
     params, state = model.variables["params"], model.variables["state"]
@@ -296,7 +290,8 @@ def predict(model, x, verbose, steps, callbacks):
                 _program(model, "stream_predict", mask.shape[0])(params, state, placed[0])))
             masks.append(np.asarray(mask).reshape(-1))
             step += real
-            cbs.on_predict_batch_end(step - 1)
+            cbs.on_predict_batch_end(step - 1, {"outputs": steps_lib.real_rows(
+                outs[-1], masks[-1])})
     finally:
         adapter.close()
     cbs.on_predict_end()

@@ -13,7 +13,10 @@ from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
 from kerax.errors import NonFiniteLossError, NotCompiledError
 from kerax.metrics import Mean
+from kerax.trainer import batch_hooks
 from kerax.trainer import compile_cache
+from kerax.trainer import custom_steps
+from kerax.trainer import epoch_loop
 from kerax.trainer import regularization
 from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
@@ -22,6 +25,7 @@ from kerax.trainer import stream_loops
 from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.compile_utils import CompileLoss, CompileMetrics
 from kerax.trainer.data_adapters import array_data_adapter as ada
+from kerax.trainer.fit_run import FitRun
 from kerax.trainer.train_state import TrainState
 
 # "auto" steps_per_execution: aim for executions of about this many seconds, with the
@@ -44,6 +48,7 @@ class Trainer:
         self._programs = {}
         self._steps_per_execution = "auto"
         self._train_rng = None
+        self.fit_run = None  # the `FitRun` of the current (or last) `fit`
         self.compile_counts = {}
         self.compile_stats = []  # per fit epoch: XLA compiles, cache hits, seconds
 
@@ -129,14 +134,29 @@ class Trainer:
             sample_weight))
         return new
 
-    def _metric_results(self, metric_state):
+    def _metric_results(self, metric_state, kind="train"):
+        """The logs of a `kind` ("train"/"test") execution's metric state."""
+        custom = custom_steps.custom_steps(self, kind)
+        if custom is not None:
+            return custom.logs(metric_state)
         logs = {"loss": self._loss_tracker.result(metric_state["loss"])}
         logs.update(self._compile_metrics.result(metric_state))
         return dict(sorted(logs.items()))
 
-    def _init_metric_state(self):
+    def _init_metric_state(self, kind="train"):
+        custom = custom_steps.custom_steps(self, kind)
+        if custom is not None:
+            return custom.init_metric_state(self._custom_templates[kind])
         return {"loss": self._loss_tracker.init(), **self._compile_metrics.init(),
                 steps_lib.FIRST_BAD_STEP: jnp.asarray(-1, jnp.int32)}
+
+    def _flatten_logs(self, logs):
+        """Keras' `_flatten_metrics_in_order`: the values of `self.metrics` by name, then
+        the other logs by sorted key; a single value alone."""
+        names = [m.name for m in self.metrics]
+        results = [logs[n] for n in names if n in logs]
+        results += [logs[k] for k in sorted(logs) if k not in names]
+        return results[0] if len(results) == 1 else results
 
     @property
     def metrics(self):
@@ -177,9 +197,18 @@ class Trainer:
             return
         self.build_eagerly(spec)
 
-    def _validate_against_model(self, x, y, sample_weight):
-        """Shape checks that run before anything is compiled, with first-line errors."""
-        spec = lambda a: jax.ShapeDtypeStruct((2,) + tuple(a.shape[1:]), a.dtype)  # noqa
+    def _validate_against_model(self, x, y, sample_weight, rows=None):
+        """Shape checks that run before anything is compiled, with first-line errors.
+
+        Traced abstractly at the first batch's size (`rows`, default: all of `x`'s rows),
+        so an error shows the shapes of the user's batches."""
+        if any(stateless.custom_step(self, kind) for kind in ("train", "test", "predict")):
+            # A custom step sees every row of its batch: a short batch runs at its size.
+            self._exact_last_batch = True
+            return None
+        n = len(jax.tree_util.tree_leaves(x)[0])
+        rows = n if rows is None else min(int(rows), n)
+        spec = lambda a: jax.ShapeDtypeStruct((rows,) + tuple(a.shape[1:]), a.dtype)  # noqa
         x_spec = jax.tree_util.tree_map(spec, x)
         with scope_lib.record_forward() as record:
             out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables, x_spec)
@@ -228,23 +257,35 @@ class Trainer:
         return self._mask_cache[1]
 
     def _make_train_state(self):
+        ts = self._base_train_state()._replace(metric_state=self._fresh_metric_state())
+        return placement.place_train_state(self, _unalias(ts))
+
+    def _base_train_state(self):
+        """The train state without metric state: variables, optimizer state (a pure
+        custom step's `init_optimizer_state`), RNG key and step."""
         variables = self.variables
         params = variables["params"]
-        mask = self._trainable_mask()
-        trainable, _ = steps_lib.partition(params, mask)
-        if self.optimizer.state is None or self._opt_mask_signature != _signature(mask):
-            self.optimizer.build(trainable)
-            self._opt_mask_signature = _signature(mask)
+        if stateless.custom_step(self, "train") == "pure":
+            if self.__dict__.get("_pure_opt_state") is None:
+                self._set_train_opt_state(self.init_optimizer_state(params))
+            opt_state, step = self._pure_opt_state, self.__dict__.get("_pure_step", 0)
+        else:
+            mask = self._trainable_mask()
+            trainable, _ = steps_lib.partition(params, mask)
+            if self.optimizer.state is None or self._opt_mask_signature != _signature(mask):
+                self.optimizer.build(trainable)
+                self._opt_mask_signature = _signature(mask)
+            opt_state, step = self.optimizer.state, self.optimizer.iterations
         if self._train_rng is None:
             self._train_rng = random_state.next_key()
-        ts = TrainState(params, variables["state"], self.optimizer.state,
-                        self._fresh_metric_state(), self._train_rng,
-                        np.asarray(self.optimizer.iterations, np.int32))
-        return placement.place_train_state(self, _unalias(ts))
+        return TrainState(params, variables["state"], opt_state, {}, self._train_rng,
+                          np.asarray(step, np.int32))
 
     def _fresh_metric_state(self):
         """`_init_metric_state()` as host arrays, made once per set of metric objects
         (creating device scalars every epoch is a visible share of a tiny model's)."""
+        if stateless.custom_step(self, "train"):
+            return self._init_metric_state("train")
         key = (id(self._loss_tracker), tuple(id(m) for m in self._compile_metrics.all()))
         cached = self.__dict__.get("_fresh_metric_cache")
         if cached is None or cached[0] != key:
@@ -254,9 +295,35 @@ class Trainer:
 
     def _store_train_state(self, ts):
         self._variables = {"params": ts.params, "state": ts.state}
-        self.optimizer.state = ts.opt_state
+        custom = custom_steps.custom_steps(self, "train")
+        if isinstance(custom, custom_steps.PureSteps):
+            self._pure_opt_state, self._pure_step = ts.opt_state, ts.step
+            if type(self).init_optimizer_state is stateless.StatelessMixin.init_optimizer_state:
+                self.optimizer.state = ts.opt_state  # `optimizer.iterations` counts
+        else:
+            self.optimizer.state = ts.opt_state
+        if custom is not None:
+            custom.store_metrics(ts.metric_state)
         self._train_rng = ts.rng
         self._metric_state = ts.metric_state
+
+    def _prepare_custom_steps(self, data, rows=None):
+        """Traces a custom train/test step abstractly once per `fit`/`evaluate` for the
+        shapes of its logs (the execution carries the last step's logs)."""
+        kinds = [k for k in ("train", "test") if stateless.custom_step(self, k)]
+        if not kinds:
+            return
+        rows = rows or len(jax.tree_util.tree_leaves(data[0])[0])
+        spec = lambda a: jax.ShapeDtypeStruct((rows,) + tuple(a.shape[1:]), a.dtype)  # noqa
+        batch = jax.tree_util.tree_map(spec, tuple(data)) + (
+            jax.ShapeDtypeStruct((rows,), jnp.bool_),)
+        self._custom_templates = {}
+        for kind in kinds:
+            ts = (self._base_train_state() if kind == "train" else TrainState(
+                self.variables["params"], self.variables["state"], None, {}, None,
+                np.zeros((), np.int32)))
+            self._custom_templates.update(
+                custom_steps.custom_steps(self, kind).templates(ts, batch, [kind]))
 
     _opt_mask_signature = None
 
@@ -271,7 +338,7 @@ class Trainer:
         if fn is not None:
             return fn
         compile_cache.ensure_configured()
-        step_fns = steps_lib.StepFunctions(self, self._trainable_mask())
+        step_fns = custom_steps.StepFunctions(self, self._trainable_mask())
         unroll = self._unroll_for(kind)
         if kind == "predict":
             body = steps_lib.make_predict_execution(step_fns.predict_step, num_steps, unroll)
@@ -281,7 +348,7 @@ class Trainer:
             flag = steps_lib.FIRST_BAD_STEP
 
             def logs_fn(ms):
-                return {**self._metric_results(ms), flag: ms[flag]}
+                return {**self._metric_results(ms, kind), flag: ms[flag]}
 
             body = steps_lib.make_execution(
                 step, num_steps, unroll, logs_fn, bulk, contiguous,
@@ -322,9 +389,9 @@ class Trainer:
         budget = steps_lib.execution_memory_budget()
         steps = idx.shape[0]
         while True:
-            # The first execution as `_run_epoch` will run it (`_segment`: exact batches).
-            program, args = self._train_execution(ts, adapter, idx, mask, 0,
-                                                  *self._segment(mask, 0, k))
+            # The first execution as `_executions` will run it (`_segment`: exact batches).
+            program, args = self._train_execution(ts, adapter,
+                                                  *self._segment(idx, mask, 0, k)[:2])
             needed, fixed = steps_lib.execution_memory(program.lower(ts, *args).compile())
             self._execution_memory = {"steps_per_execution": k, "bytes": needed,
                                       "budget": budget}
@@ -341,15 +408,23 @@ class Trainer:
         x_spec = jax.tree_util.tree_map(
             lambda a: jax.ShapeDtypeStruct((idx.shape[1],) + tuple(a.shape[1:]), a.dtype),
             data[0])
-        forward = jax.make_jaxpr(lambda v, xx: self.apply(v, xx)[0])(
-            {"params": ts.params, "state": ts.state}, x_spec)
+        custom = custom_steps.custom_steps(self, "train")
+        if custom is not None:  # the user's whole step: forward, backward and update
+            batch = jax.tree_util.tree_map(
+                lambda a: jax.ShapeDtypeStruct((idx.shape[1],) + tuple(a.shape[1:]), a.dtype),
+                tuple(data)) + (jax.ShapeDtypeStruct((idx.shape[1],), jnp.bool_),)
+            forward = jax.make_jaxpr(lambda t, b: custom.call_train(t, b)[0])(ts, batch)
+        else:
+            forward = jax.make_jaxpr(lambda v, xx: self.apply(v, xx)[0])(
+                {"params": ts.params, "state": ts.state}, x_spec)
         conv_on_cpu = backend == "cpu" and steps_lib.has_convolution(forward)
         if k != "auto":
             # A rolled loop around a convolution is ~30x slower on XLA:CPU: unroll it.
             return max(1, min(int(k), steps_per_epoch)), conv_on_cpu
         if conv_on_cpu:
             return 1, False
-        flops = steps_lib.train_step_flops(forward, _num_elements(ts.params))
+        flops = (steps_lib.jaxpr_flops(forward) if custom is not None
+                 else steps_lib.train_step_flops(forward, _num_elements(ts.params)))
         step_seconds = max(flops, 1e4) / _TYPICAL_FLOPS.get(backend, 1e11)
         target = max(1, int(_TARGET_EXECUTION_SECONDS / step_seconds))
         executions = math.ceil(steps_per_epoch / min(target, steps_per_epoch))
@@ -374,11 +449,6 @@ class Trainer:
         2
         """
         self._require_compiled("fit")
-        if stateless.custom_step(self, "train"):  # a user train_step / pure_train_step
-            return stateless.fit(self, x, y, batch_size=batch_size, epochs=epochs,
-                                 verbose=verbose, callbacks=callbacks, shuffle=shuffle,
-                                 sample_weight=sample_weight, validation_data=validation_data,
-                                 initial_epoch=initial_epoch)
         from kerax.backend import switches
 
         if switches.max_epochs() is not None:
@@ -391,7 +461,8 @@ class Trainer:
             return stream_loops.fit(self, x, epochs, 1 if verbose == "auto" else verbose,
                                     callbacks, validation_data, initial_epoch,
                                     steps_per_epoch, validation_steps, validation_batch_size,
-                                    validation_freq, shuffle=shuffle)
+                                    validation_freq, shuffle=shuffle,
+                                    class_weight=class_weight)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(
                 "`validation_split` must be a float in [0, 1). Received: "
@@ -401,11 +472,6 @@ class Trainer:
             validation_split = 0.0  # Keras: validation_data takes precedence
         x, y, sample_weight, batch_size = self._prepare_arrays(x, y, sample_weight, batch_size,
                                                                "fit")
-        if class_weight is not None:
-            if y is None or isinstance(y, (dict, list, tuple)):
-                raise ValueError("`class_weight` is only supported for a single target array.")
-            cw = ada.class_weights_to_sample_weights(y, class_weight)
-            sample_weight = cw if sample_weight is None else sample_weight * cw
         n = ada.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
         val = None
         if validation_split:
@@ -413,29 +479,41 @@ class Trainer:
                                                               validation_split, n)
         elif validation_data is not None:
             val = _unpack_validation(validation_data)
+        if class_weight is not None:  # the training rows only, as in Keras
+            if y is None or isinstance(y, (dict, list, tuple)):
+                raise ValueError("`class_weight` is only supported for a single target array.")
+            if sample_weight is not None:
+                raise ValueError(
+                    "You cannot `class_weight` and `sample_weight` at the same time (as in "
+                    "Keras): multiply the class weights into `sample_weight` instead.")
+            sample_weight = ada.class_weights_to_sample_weights(y, class_weight)
         self._ensure_built(x)
-        self._validate_against_model(x, y, sample_weight)
+        self._validate_against_model(x, y, sample_weight, batch_size)
         seed = _host_seed(random_state.next_key())
         self._batch_bytes = ada.batch_bytes((x, y, sample_weight), batch_size)
         adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps_per_epoch,
                                        shuffle, seed)
-        self._build_metrics(adapter.data)
+        self._check_exact_batches(adapter)
+        self._build_metrics(adapter.data, adapter.batch_size)
         verbose = 1 if verbose == "auto" else verbose
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=adapter.steps_per_epoch)
         self.stop_training = False
-        self._fit_adapter, self._fit_callbacks = adapter, cbs  # read by checkpoints
+        run = self.fit_run = FitRun(self, adapter, cbs)  # read by callbacks, checkpoints
         ts = self._make_train_state()
         idx, mask = adapter.epoch_plan()
-        with compile_cache.track() as ahead:  # the first execution, compiled for its memory
-            k = self._choose_steps_per_execution(adapter.steps_per_epoch, ts, adapter, idx,
-                                                 mask)
-        self._fit_steps_per_execution = k
+        if self._steps_per_execution == "auto" and batch_hooks.needs_each_batch(cbs, "train"):
+            k, ahead = 1, None  # a callback sees every batch, as in Keras
+        else:
+            with compile_cache.track() as ahead:  # the first execution, compiled for memory
+                k = self._choose_steps_per_execution(adapter.steps_per_epoch, ts, adapter,
+                                                     idx, mask)
+        self._fit_steps_per_execution = run.steps_per_execution = k
         cbs.on_train_begin()
         # A callback (BackupAndRestore) may have restored a mid-training state: resume at
         # its epoch and step with its epoch plan and partial-epoch metrics.
-        resume = self.__dict__.pop("_resume_point", None)
+        resume = run.take_resume_point()
         start_step = 0
         if resume is not None:
             initial_epoch, start_step = resume["epoch"], resume["step"]
@@ -445,13 +523,15 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             if epoch > initial_epoch:
                 idx, mask = adapter.epoch_plan()
-            self._fit_epoch_plan = (idx, mask)
+            run.epoch_plan = (idx, mask)
             cbs.on_epoch_begin(epoch)
             ts = self._make_train_state()
             if start_step:
                 ts = ts._replace(metric_state=resume["metric_state"])
             with compile_cache.track() as compiled:
-                logs = self._run_epoch(ts, adapter, idx, mask, k, cbs, start_step)
+                logs, _ = epoch_loop.train_epoch(
+                    self, ts, self._executions(ts, adapter, idx, mask, k, start_step), cbs,
+                    start_step)
                 start_step = 0
                 if val is not None and _should_validate(epoch, validation_freq):
                     val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
@@ -478,46 +558,65 @@ class Trainer:
         if compiled.compiles and compile_cache.log_compiles():
             print(compile_cache.describe(compiled, f"Epoch {epoch + 1}"), flush=True)
 
-    def _run_epoch(self, ts, adapter, idx, mask, k, cbs, start=0):
-        steps = idx.shape[0]
-        logs = {}
-        pending = None  # the previous execution's bad-step flag, read one execution late
-        while start < steps:
-            size, rows = self._segment(mask, start, min(k, steps - start))
-            program, args = self._train_execution(ts, adapter, idx, mask, start, size, rows)
-            cbs.on_train_batch_begin(start)
-            ts, logs = program(ts, *args)
-            logs = dict(logs)
-            flag = logs.pop(steps_lib.FIRST_BAD_STEP)
-            self._store_train_state(ts)
-            if pending is not None and self._stop_on_nonfinite(pending, cbs):
-                return logs
-            pending = flag
+    def _executions(self, ts, adapter, idx, mask, k, start=0, kind="train"):
+        """The epoch loop's `(program, args, steps)` over an array epoch plan."""
+        while start < idx.shape[0]:
+            step_idx, step_mask, size = self._segment(idx, mask, start, k)
+            if kind == "train":
+                program, args = self._train_execution(ts, adapter, step_idx, step_mask)
+            else:
+                args = (adapter.data,) + adapter.place_plan(step_idx, step_mask)
+                program = self._program("test", step_idx.shape[0], (ts,) + args)
+            yield program, args, size
             start += size
-            cbs.on_train_batch_end(start - 1, logs)
-            if self.stop_training:
-                break
-        if pending is not None:
-            self._stop_on_nonfinite(pending, cbs)
-        return logs
 
-    def _segment(self, mask, start, size):
-        """`(steps, rows)` of the next execution: `size` steps of padded batches, or, when
-        the model's added losses need exact batches (`_exact_last_batch`), the steps
-        before the first short batch, or that short batch alone at its `rows` real rows."""
+    def _uses_own_opt_state(self):
+        """Whether a pure custom step keeps its own optimizer state (`init_optimizer_state`
+        overridden, e.g. one state per optimizer of a GAN)."""
+        return (stateless.custom_step(self, "train") == "pure"
+                and type(self).init_optimizer_state is not
+                stateless.StatelessMixin.init_optimizer_state)
+
+    def _train_opt_state(self):
+        return self._pure_opt_state if self._uses_own_opt_state() else self.optimizer.state
+
+    def _set_train_opt_state(self, opt_state):
+        if stateless.custom_step(self, "train") == "pure":
+            self._pure_opt_state = opt_state
+        if not self._uses_own_opt_state():
+            self.optimizer.state = opt_state
+
+    def _with_callback_changes(self, ts):
+        """`ts` with the optimizer state a callback replaced (a new learning rate), so the
+        change applies from the next batch on, as in Keras."""
+        current = self._train_opt_state()
+        if current is ts.opt_state or current is None:
+            return ts
+        return placement.place_train_state(self, _unalias(ts._replace(opt_state=current)))
+
+    def _segment(self, idx, mask, start, k):
+        """`(idx, mask, steps)`: the plan of the next execution, which runs `steps` real
+        steps from `start`: up to `k` steps of padded batches; or, when the steps need
+        exact batches (`_exact_last_batch`: a custom step, or added losses over rows),
+        the steps before the first short batch, or that short batch alone at its real
+        rows. An exact execution is filled up to `k` steps with empty ones (skipped by
+        the step), so wherever a short batch falls, executions have one of two shapes."""
+        size = min(k, idx.shape[0] - start)
         if not getattr(self, "_exact_last_batch", False):
-            return size, None
+            return idx[start:start + size], mask[start:start + size], size
         full = mask[start:start + size].all(axis=1)
-        if full.all():
-            return size, None
-        if full[0]:
-            return int(np.argmin(full)), None
-        return 1, int(mask[start].sum())
+        rows = None
+        if not full.all():
+            size, rows = (int(np.argmin(full)), None) if full[0] else (1, int(mask[start].sum()))
+        step_idx, step_mask = idx[start:start + size, :rows], mask[start:start + size, :rows]
+        if size < k:
+            fill = ((0, k - size), (0, 0))
+            step_idx, step_mask = np.pad(step_idx, fill), np.pad(step_mask, fill)
+        return step_idx, step_mask, size
 
-    def _train_execution(self, ts, adapter, idx, mask, start, size, rows=None):
-        """The program and its arguments (after `ts`) for the steps `start:start+size`
-        (their first `rows` rows only, when given)."""
-        idx, mask = idx[start:start + size, :rows], mask[start:start + size, :rows]
+    def _train_execution(self, ts, adapter, idx, mask):
+        """The program and its arguments (after `ts`) for an execution's plan."""
+        size = idx.shape[0]
         args = (adapter.data,) + adapter.place_plan(idx, mask)
         # An unshuffled plan slices its batches out of the data instead of gathering.
         contiguous = (adapter.shuffle is False and placement.current() is None
@@ -545,7 +644,20 @@ class Trainer:
             "without an error, pass `callbacks=[kerax.callbacks.TerminateOnNaN()]`."
         )
 
-    def _build_metrics(self, data):
+    def _check_exact_batches(self, adapter):
+        """Under a distribution, a short last batch that runs at its real size (custom
+        steps) must split evenly over the devices: checked before the first step."""
+        dist = placement.current()
+        last = adapter.num_samples % adapter.batch_size * jax.process_count()
+        if dist is not None and last and getattr(self, "_exact_last_batch", False):
+            placement.check_batch_size(dist, last)
+
+    def _build_metrics(self, data, rows=None):
+        if self._compile_metrics is not None:
+            self._build_compiled_metrics(data)
+        self._prepare_custom_steps(data, rows)
+
+    def _build_compiled_metrics(self, data):
         x, y, _ = data
         if self._compile_metrics.built or y is None:
             if not self._compile_metrics.built:
@@ -572,9 +684,6 @@ class Trainer:
         ['loss']
         """
         self._require_compiled("evaluate")
-        if stateless.custom_step(self, "test"):
-            return stateless.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
-                                      sample_weight=sample_weight, return_dict=return_dict)
         if stream_data_adapter.is_stream(x):
             stream_loops._check_stream_args("evaluate", y, sample_weight)
             return stream_loops.evaluate(self, x, 1 if verbose == "auto" else verbose, steps,
@@ -582,10 +691,11 @@ class Trainer:
         x, y, sample_weight, batch_size = self._prepare_arrays(x, y, sample_weight, batch_size,
                                                                "evaluate")
         self._ensure_built(x)
-        self._validate_against_model(x, y, sample_weight)
+        self._validate_against_model(x, y, sample_weight, batch_size)
         self._batch_bytes = ada.batch_bytes((x, y, sample_weight), batch_size)
         adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps, False)
-        self._build_metrics(adapter.data)
+        self._check_exact_batches(adapter)
+        self._build_metrics(adapter.data, adapter.batch_size)
         verbose = 1 if verbose == "auto" else verbose
         in_fit = _callbacks is not None
         cbs = _callbacks if in_fit else CallbackList(
@@ -594,31 +704,24 @@ class Trainer:
         idx, mask = adapter.epoch_plan()
         cbs.on_test_begin()  # before reading the variables: SwapEMAWeights swaps them here
         ts = TrainState(self.variables["params"], self.variables["state"], None,
-                        self._init_metric_state(), None, jnp.zeros((), jnp.int32))
+                        self._init_metric_state("test"), None, jnp.zeros((), jnp.int32))
         ts = placement.place_train_state(self, ts)
-        k = self._eval_steps(idx.shape[0])
-        logs, start = {}, 0
-        while start < idx.shape[0]:
-            size, rows = self._segment(mask, start, min(k, idx.shape[0] - start))
-            args = (adapter.data,) + adapter.place_plan(idx[start:start + size, :rows],
-                                                        mask[start:start + size, :rows])
-            program = self._program("test", size, (ts,) + args)
-            cbs.on_test_batch_begin(start)
-            ts, logs = program(ts, *args)
-            logs = {k2: v for k2, v in logs.items() if k2 != steps_lib.FIRST_BAD_STEP}
-            start += size
-            cbs.on_test_batch_end(start - 1, logs)
+        k = self._eval_steps(idx.shape[0], cbs, "test")
+        ts, logs, _ = epoch_loop.evaluate_epoch(
+            ts, self._executions(ts, adapter, idx, mask, k, kind="test"), cbs)
+        custom = custom_steps.custom_steps(self, "test")
+        if custom is not None:
+            custom.store_metrics(ts.metric_state)
         logs = {k2: _host_value(v) for k2, v in logs.items()}
         cbs.on_test_end(logs)
-        if return_dict:
-            return logs
-        ordered = [logs["loss"]] + [logs[m.name] for m in self._compile_metrics.all()]
-        return ordered[0] if len(ordered) == 1 else ordered
+        return logs if return_dict else self._flatten_logs(logs)
 
-    def _eval_steps(self, steps):
+    def _eval_steps(self, steps, cbs=None, mode="test"):
         k = getattr(self, "_fit_steps_per_execution", None)
         if self._steps_per_execution != "auto":
             k = self._steps_per_execution
+        elif batch_hooks.needs_each_batch(cbs, mode):
+            k = 1
         if k is None:
             k = steps if jax.default_backend() != "cpu" else min(steps, 32)
         return max(1, min(k, steps))
@@ -633,20 +736,18 @@ class Trainer:
         >>> model.predict(np.ones((5, 4)), verbose=0).shape
         (5, 2)
         """
-        if stateless.custom_step(self, "predict"):
-            return stateless.predict(self, x, batch_size=batch_size)
         if stream_data_adapter.is_stream(x):
             return stream_loops.predict(self, x, 1 if verbose == "auto" else verbose, steps,
                                         callbacks)
         x, _, _, batch_size = self._prepare_arrays(x, None, None, batch_size, "predict")
         self._ensure_built(x)
-        self._validate_against_model(x, None, None)
+        self._validate_against_model(x, None, None, batch_size)
         adapter = ada.ArrayDataAdapter(x, None, None, batch_size, steps, False)
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=adapter.steps_per_epoch)
         idx, mask = adapter.epoch_plan()
-        k = self._eval_steps(idx.shape[0])
+        k = self._eval_steps(idx.shape[0], cbs, "predict")
         cbs.on_predict_begin()  # before reading the variables (SwapEMAWeights)
         placement.place_variables(self)
         params, state = self.variables["params"], self.variables["state"]
@@ -658,8 +759,9 @@ class Trainer:
             program = self._program("predict", size, (params, state, x_data, step_idx))
             cbs.on_predict_batch_begin(start)
             outs.append(placement.to_host(program(params, state, x_data, step_idx)))
+            cbs.on_predict_batch_end(start + size - 1, {"outputs": steps_lib.real_rows(
+                outs[-1], mask[start:start + size])})
             start += size
-            cbs.on_predict_batch_end(start - 1)
         cbs.on_predict_end()
         rows = mask.reshape(-1)
         return jax.tree_util.tree_map(
@@ -680,8 +782,11 @@ class Trainer:
         self._require_compiled("train_on_batch")
         x, y, sample_weight, _ = self._prepare_arrays(x, y, sample_weight, 1, "train_on_batch")
         if class_weight is not None:
-            cw = ada.class_weights_to_sample_weights(y, class_weight)
-            sample_weight = cw if sample_weight is None else sample_weight * cw
+            if sample_weight is not None:  # Keras' error
+                raise ValueError(
+                    "Arguments `sample_weight` and `class_weight` cannot be specified at the "
+                    "same time. Multiply the class weights into `sample_weight` instead.")
+            sample_weight = ada.class_weights_to_sample_weights(y, class_weight)
         n = ada.num_samples(("x", x), ("y", y))
         self._ensure_built(x)
         self._validate_against_model(x, y, sample_weight)
@@ -718,10 +823,7 @@ def _host_value(v):
 
 def _on_batch_result(logs, model, return_dict):
     logs = {k: _host_value(v) for k, v in logs.items()}
-    if return_dict:
-        return logs
-    ordered = [logs["loss"]] + [logs[m.name] for m in model._compile_metrics.all()]
-    return ordered[0] if len(ordered) == 1 else ordered
+    return logs if return_dict else model._flatten_logs(logs)
 
 
 def _signature(tree):

@@ -67,7 +67,7 @@ def test_pure_train_step_gan_under_data_parallel():
         kd.set_distribution(dist)
         kerax.utils.set_random_seed(0)
         gan = G.make_gan()
-        gan._pure_rng = jax.random.PRNGKey(7)  # the same noise on both runs
+        gan._train_rng = jax.random.PRNGKey(7)  # the same noise on both runs
         history = gan.fit(data, batch_size=32, epochs=2, shuffle=False, verbose=0)
         params = gan.variables["params"]
         out.append((history.history, jax.tree_util.tree_map(np.asarray, params)))

@@ -104,9 +104,13 @@ def test_initial_epoch_steps_per_epoch_and_validation_freq():
 def test_optax_transform_and_sample_weight():
     x, y = _data()
     model = _model(optimizer=optax.sgd(0.1), metrics=None)
-    h = model.fit(x, y, sample_weight=np.ones(40), class_weight={0: 1.0, 1: 2.0, 2: 1.0},
-                  epochs=1, verbose=0)
+    h = model.fit(x, y, sample_weight=np.ones(40), epochs=1, verbose=0)
     assert np.isfinite(h.history["loss"][0])
+    h = model.fit(x, y, class_weight={0: 1.0, 1: 2.0, 2: 1.0}, epochs=1, verbose=0)
+    assert np.isfinite(h.history["loss"][0])
+    with pytest.raises(ValueError, match="You cannot `class_weight` and `sample_weight` at "
+                                         "the same time"):  # as Keras 3
+        model.fit(x, y, sample_weight=np.ones(40), class_weight={0: 1.0}, verbose=0)
 
 
 def test_learning_rate_is_settable_between_epochs():
@@ -168,9 +172,9 @@ ERRORS = [
     ("length", lambda m, x, y: m.fit(x, y[:-1], verbose=0), ValueError,
      r"Data cardinality is ambiguous: x has 40, y has 39 samples"),
     ("features", lambda m, x, y: m.fit(x[:, :4], y, verbose=0), LayerShapeError,
-     r"Dense 'dense(_\d+)?': expected .*last input axis to be 6 .*received input of shape \(2, 4\)"),
+     r"Dense 'dense(_\d+)?': expected .*last input axis to be 6 .*received input of shape \(32, 4\)"),
     ("target-shape", lambda m, x, y: m.fit(x, np.zeros((40, 2)), verbose=0), ValueError,
-     r"y_true.shape=\(2, 2\).*y_pred.shape=\(2, 3\)"),
+     r"y_true.shape=\(32, 2\).*y_pred.shape=\(32, 3\)"),  # the user's batch of 32
     ("empty", lambda m, x, y: m.fit(x[:0], y[:0], verbose=0), ValueError, r"empty \(0 samples\)"),
     ("batch-size", lambda m, x, y: m.fit(x, y, batch_size=0, verbose=0), ValueError,
      r"`batch_size` must be a positive integer. Received: batch_size=0"),
@@ -272,3 +276,23 @@ def test_small_cnn_trains_one_step_per_dispatch_on_cpu():
     assert np.isfinite(h.history["loss"]).all()
     if jax.default_backend() == "cpu":
         assert model._fit_steps_per_execution == 1  # no convolution inside a rolled loop
+
+
+def test_shape_errors_show_the_users_batch_size():
+    """The pre-compile check traces at the real batch size: the message shows the shapes
+    of the user's batches, not of a probe."""
+    model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(5)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((64, 4), "float32"), np.ones((64, 3), "float32")
+    with pytest.raises(ValueError, match=r"y_true.shape=\(32, 3\) and y_pred.shape=\(32, 5\)"):
+        model.fit(x, y, batch_size=32, verbose=0)
+    with pytest.raises(ValueError, match=r"y_true.shape=\(10, 3\)"):
+        model.evaluate(x[:10], y[:10], batch_size=32, verbose=0)
+
+
+def test_train_on_batch_rejects_class_and_sample_weight_together():
+    x, y = _data()
+    model = _model()
+    with pytest.raises(ValueError, match="`sample_weight` and `class_weight` cannot be "
+                                         "specified at the same time"):
+        model.train_on_batch(x, y, sample_weight=np.ones(40), class_weight={0: 2.0})

@@ -6,6 +6,7 @@ the last short batch is padded with index 0 and masked, so every step has the sa
 """
 
 import math
+import warnings
 
 import jax
 import numpy as np
@@ -154,20 +155,29 @@ class ArrayDataAdapter:
         return idx.astype(np.int32), mask
 
     def epoch_plan(self):
-        """`(indices, mask)` of shape `(steps_per_epoch, batch_size)` for the next epoch."""
-        idx_parts, mask_parts, need = [], [], self.steps_per_epoch
-        while need > 0:
-            if self._pass_plan is None or self._pass_pos >= self.batches_per_pass:
-                self._pass_plan, self._pass_pos = self._new_pass(), 0
-            take = min(need, self.batches_per_pass - self._pass_pos)
-            idx, mask = self._pass_plan
-            idx_parts.append(idx[self._pass_pos:self._pass_pos + take])
-            mask_parts.append(mask[self._pass_pos:self._pass_pos + take])
-            self._pass_pos += take
-            need -= take
+        """`(indices, mask)` of shape `(steps, batch_size)` for the next epoch.
+
+        With `steps` (Keras' `steps_per_epoch`) the epochs walk one pass over the data
+        after another; as in Keras, an epoch that reaches the end of a pass before its
+        `steps` ends there, with Keras' "ran out of data" warning, and the next epoch
+        starts a new pass.
+        """
+        if self._pass_plan is None or self._pass_pos >= self.batches_per_pass:
+            self._pass_plan, self._pass_pos = self._new_pass(), 0
+        take = min(self.steps_per_epoch, self.batches_per_pass - self._pass_pos)
+        if take < self.steps_per_epoch:
+            warnings.warn(
+                "Your input ran out of data; interrupting training. Make sure that your "
+                "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                "batches. You may need to use the `.repeat()` function when building your "
+                "dataset.", stacklevel=3)
+        idx, mask = self._pass_plan
+        plan = (idx[self._pass_pos:self._pass_pos + take],
+                mask[self._pass_pos:self._pass_pos + take])
+        self._pass_pos += take
         if self.steps_per_epoch == self.batches_per_pass:
             self._pass_plan = None
-        return np.concatenate(idx_parts), np.concatenate(mask_parts)
+        return plan
 
     def place_plan(self, idx, mask):
         """An execution's slice of the plan, laid out for the current distribution."""

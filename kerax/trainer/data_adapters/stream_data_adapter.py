@@ -111,7 +111,7 @@ class StreamDataAdapter:
     # another size starts the next execution), for losses that see every row.
     exact_rows = False
 
-    def __init__(self, source, steps=None, shuffle_seed=None):
+    def __init__(self, source, steps=None, shuffle_seed=None, class_weight=None):
         from kerax.utils.py_dataset import PyDataset
 
         self.source = source
@@ -125,6 +125,13 @@ class StreamDataAdapter:
         else:
             self.kind = "iterable"
         self.user_steps = steps
+        self.class_weight = class_weight
+        if class_weight is not None and self.kind in ("generator", "grain"):
+            what = "Python generator" if self.kind == "generator" else "grain dataset"
+            raise ValueError(
+                f"Argument `class_weight` is not supported for {what} inputs (as in "
+                "Keras): yield `(x, y, sample_weight)` batches with the weights instead. "
+                f"Received: class_weight={class_weight}")
         # `fit(shuffle=True)` on a PyDataset: its batch indices in a new order every pass,
         # as Keras does (other sources are expected to shuffle themselves).
         self._order_rng = (np.random.default_rng(shuffle_seed)
@@ -219,6 +226,17 @@ class StreamDataAdapter:
             self.position += 1
             yield f.result()
 
+    def _unpack(self, batch):
+        """`unpack`, then Keras' `class_weight` as the batch's sample weights."""
+        x, y, sample_weight = unpack(batch)
+        if self.class_weight is None:
+            return x, y, sample_weight
+        if sample_weight is not None:
+            raise ValueError(
+                "You cannot specify `class_weight` and `sample_weight` at the same time: "
+                "the dataset yields `(x, y, sample_weight)` batches.")
+        return x, y, ada.class_weights_to_sample_weights(y, self.class_weight)
+
     def on_epoch_begin(self):
         if self.is_py_dataset and hasattr(self.source, "on_epoch_begin"):
             self.source.on_epoch_begin()
@@ -250,7 +268,7 @@ class StreamDataAdapter:
         for batch, state in self._source_batches(steps, unpack_all=False):
             group.append(batch)
             if len(group) == count:
-                yield unpack(group[own]), state
+                yield self._unpack(group[own]), state
                 group = []
 
     def _source_batches(self, steps, unpack_all=True):
@@ -260,24 +278,29 @@ class StreamDataAdapter:
             if self._iterator is None:
                 self.position = 0
                 self._iterator = self._fresh_iterator()
+            fresh = self.position == 0
             try:
                 batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
                 if steps is None:
                     return
+                if taken == 0 and not fresh and self.kind != "generator":
+                    continue  # the last epoch ended with the pass: start a new one
+                # As in Keras: the epoch ends here, with a warning; a re-iterable source
+                # starts a new pass next epoch, a generator cannot.
+                warnings.warn(
+                    "Your input ran out of data; interrupting training. Make sure that "
+                    "your dataset or generator can generate at least `steps_per_epoch * "
+                    "epochs` batches. You may need to use the `.repeat()` function when "
+                    "building your dataset.", stacklevel=3)
                 if taken == 0 or self.kind == "generator":
-                    warnings.warn(
-                        "Your input ran out of data; interrupting training. Make sure that "
-                        "your dataset or generator can generate at least `steps_per_epoch * "
-                        "epochs` batches.", stacklevel=3)
                     self.exhausted = True
-                    return
-                continue
+                return
             taken += 1
             if self.kind != "py_dataset":
                 self.position += 1
-            yield (unpack(batch) if unpack_all else batch), self._state()
+            yield (self._unpack(batch) if unpack_all else batch), self._state()
         if steps is None:
             self._iterator = None
 
@@ -332,7 +355,9 @@ class StreamDataAdapter:
         any length runs on one program. While the consumer holds an execution,
         `trained_position` is the source's position after that execution's last batch.
         """
-        tail_fits = self.steps_per_epoch is not None
+        # Exact batches (never padded) come in executions of `k` steps whatever their
+        # number, so wherever a batch of another size falls there is one program per size.
+        tail_fits = self.steps_per_epoch is not None and not self.exact_rows
         out = queue.Queue(maxsize=2)
         stop = threading.Event()
 
@@ -411,14 +436,14 @@ class StreamDataAdapter:
 
     def _peek(self):
         if self.is_py_dataset:
-            return unpack(self.source[0])
+            return self._unpack(self.source[0])
         if self.kind == "generator":
             first = next(self.source)
             self._iterator = itertools.chain([first], self.source)
-            return unpack(first)
+            return self._unpack(first)
         src = self.source
         it = iter(src.as_numpy_iterator()) if hasattr(src, "as_numpy_iterator") else iter(src)
-        return unpack(next(it))
+        return self._unpack(next(it))
 
     def close(self):
         if self._pool is not None:

@@ -1,0 +1,58 @@
+"""The one epoch loop of `fit` and `evaluate`, over an iterator of executions.
+
+Every input kind (arrays: index plans gathered on the device; streams: stacked,
+prefetched batches) and every step kind (built-in, Keras' `train_step`, kerax's
+`pure_train_step`) comes here as the same thing: an iterator of `(program, args, steps)`,
+a compiled execution, its arguments after the train state, and how many real batches it
+runs. Callbacks, the non-finite guard, `stop_training` and the train state are handled
+here once.
+"""
+
+from kerax.trainer import steps as steps_lib
+
+
+def train_epoch(model, ts, executions, callbacks, start=0):
+    """Runs one epoch of training executions from step `start`.
+
+    After each execution the model holds the new train state (callbacks and checkpoints
+    read it), the batch hooks fire with its logs, and an optimizer state a callback
+    replaced (a new learning rate) is used from the next execution on. A non-finite loss
+    raises (or, with `TerminateOnNaN`, stops) one execution late, without a host sync
+    per execution.
+
+    Returns:
+        `(logs, steps)`: the last execution's logs and the step reached.
+    """
+    logs, step, pending = {}, start, None
+    for program, args, size in executions:
+        callbacks.on_train_batch_begin(step)
+        ts, logs = program(model._with_callback_changes(ts), *args)
+        logs = dict(logs)
+        flag = logs.pop(steps_lib.FIRST_BAD_STEP)
+        model._store_train_state(ts)
+        if pending is not None and model._stop_on_nonfinite(pending, callbacks):
+            return logs, step
+        pending = flag
+        step += size
+        callbacks.on_train_batch_end(step - 1, logs)
+        ts = model._with_callback_changes(ts)
+        if model.stop_training:
+            break
+    if pending is not None:
+        model._stop_on_nonfinite(pending, callbacks)
+    return logs, step
+
+
+def evaluate_epoch(ts, executions, callbacks):
+    """Runs one pass of evaluation executions; returns `(ts, logs, steps)`."""
+    logs, step = {}, 0
+    for program, args, size in executions:
+        callbacks.on_test_batch_begin(step)
+        ts, logs = program(ts, *args)
+        logs = {k: v for k, v in logs.items() if k != steps_lib.FIRST_BAD_STEP}
+        step += size
+        callbacks.on_test_batch_end(step - 1, logs)
+    return ts, logs, step
+
+
+__all__ = ["train_epoch", "evaluate_epoch"]

@@ -1,0 +1,86 @@
+"""`FitRun`: one `fit` in progress, as callbacks and checkpoints see it.
+
+`fit` makes one per call (`model.fit_run`, kept after `fit` returns until the next one);
+`BackupAndRestore`, `kerax.checkpoint.training_checkpoint` and other callbacks read the
+data adapter, the current epoch's plan, the callbacks and the live train state from it
+and ask for a resume point through it, instead of reading private attributes of the model.
+"""
+
+import numpy as np
+
+# An epoch of a stream of unknown length: a bound no epoch reaches.
+UNKNOWN_EPOCH_STEPS = 2**40
+
+
+class FitRun:
+    """The state of one `fit` call.
+
+    Attributes:
+        model: the model being trained.
+        adapter: the `ArrayDataAdapter` or `StreamDataAdapter` of the training data.
+        callbacks: the `CallbackList` of this `fit`.
+        steps_per_execution: the steps fused into one dispatch (after "auto").
+        epoch_plan: `(indices, mask)` of the current epoch, `(steps, batch_size)`; a
+            stream's plan is empty, `(steps, 0)`, its length the epoch's steps.
+        resume_point: set by a checkpoint restore (`{"epoch", "step", "plan",
+            "metric_state"}`) before the first epoch; `fit` resumes there.
+
+    Example:
+    >>> import numpy as np, kerax
+    >>> model = kerax.Sequential([kerax.Input((2,)), kerax.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> _ = model.fit(np.ones((8, 2)), np.ones((8, 1)), batch_size=4, verbose=0)
+    >>> model.fit_run.steps_in_epoch
+    2
+    """
+
+    def __init__(self, model, adapter, callbacks, steps_per_execution=None):
+        self.model = model
+        self.adapter = adapter
+        self.callbacks = callbacks
+        self.steps_per_execution = steps_per_execution
+        self.epoch_plan = None
+        self.resume_point = None
+        if hasattr(adapter, "get_position"):  # a stream: an empty plan of the epoch's steps
+            steps = adapter.steps_per_epoch or UNKNOWN_EPOCH_STEPS
+            self.epoch_plan = (np.zeros((steps, 0), np.int32), np.zeros((steps, 0), bool))
+
+    @property
+    def is_stream(self):
+        return hasattr(self.adapter, "get_position")
+
+    @property
+    def steps_in_epoch(self):
+        """Steps of the current epoch (a stream of unknown length: a large bound)."""
+        return int(self.epoch_plan[0].shape[0])
+
+    # -- the live train state (the model's, between executions) --
+    @property
+    def variables(self):
+        return self.model.variables
+
+    @property
+    def opt_state(self):
+        return self.model._train_opt_state()
+
+    @property
+    def metric_state(self):
+        state = getattr(self.model, "_metric_state", None)
+        return self.model._init_metric_state() if state is None else state
+
+    @property
+    def rng(self):
+        return self.model._train_rng
+
+    def restore(self, variables, opt_state, rng):
+        """Puts a checkpoint's train state back into the model."""
+        self.model._variables = variables
+        self.model._set_train_opt_state(opt_state)
+        self.model._train_rng = rng
+
+    def take_resume_point(self):
+        point, self.resume_point = self.resume_point, None
+        return point
+
+
+__all__ = ["FitRun", "UNKNOWN_EPOCH_STEPS"]
