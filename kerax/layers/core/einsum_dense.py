@@ -166,11 +166,12 @@ class EinsumDense(Layer):
 
     @property
     def kernel(self):
-        return self.variables["params"]["kernel"]
+        return self._view("params", "kernel")
 
     @property
     def bias(self):
-        return self.variables["params"].get("bias")
+        has_bias = "bias" in (self._own_variables_tree("params") or {})
+        return self._view("params", "bias") if has_bias else None
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
