@@ -50,6 +50,8 @@ class SeedGenerator:
     True
     """
 
+    _keras_module = "keras.random"
+
     def __init__(self, seed=None, name=None, **kwargs):
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments to SeedGenerator: {kwargs}")
@@ -112,7 +114,7 @@ class SeedGenerator:
         return seed
 
     def get_config(self):
-        return {"seed": self._initial_seed}
+        return {"seed": self._initial_seed, "name": self.name}
 
     @classmethod
     def from_config(cls, config):
