@@ -100,6 +100,7 @@ class Dense(Layer):
             "bias_regularizer": ser(self.bias_regularizer),
             "kernel_constraint": ser(self.kernel_constraint),
             "bias_constraint": ser(self.bias_constraint),
+            "quantization_config": None,  # kerax does not quantize; Keras writes it
         }
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha

@@ -187,6 +187,7 @@ class EinsumDense(Layer):
             "activity_regularizer": ser(self.activity_regularizer),
             "kernel_constraint": ser(self.kernel_constraint),
             "bias_constraint": ser(self.bias_constraint),
+            "quantization_config": None,  # kerax does not quantize; Keras writes it
         }
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha

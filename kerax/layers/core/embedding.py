@@ -102,6 +102,7 @@ class Embedding(Layer):
             "activity_regularizer": ser(self.activity_regularizer),
             "embeddings_constraint": ser(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            "quantization_config": None,  # kerax does not quantize; Keras writes it
         }
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha
