@@ -19,7 +19,8 @@ class ArrayView:
     """Array behaviour derived from `.value`; subclasses define `value`, `_write`, `path`.
 
     Example:
-    >>> class Box(ArrayView):
+    >>> @register_view_type
+    ... class Box(ArrayView):
     ...     def __init__(self, x):
     ...         self.x = x
     ...     value = property(lambda self: self.x)

@@ -114,6 +114,9 @@ class Layer:
     def __getattr__(self, name):
         # Keras exposes each variable as an attribute named like it (`dense.kernel`,
         # `bn.moving_mean`, `norm.mean`): a stable view on the layer's variables.
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property):  # a property that raised: let its own error show
+            return prop.fget(self)
         if not name.startswith("__"):
             for coll in ("params", "state"):
                 tree = scope_lib.variables_for(self, coll)
@@ -131,6 +134,17 @@ class Layer:
         if view is None:
             view = views[(collection, name)] = _VariableView(self, collection, name)
         return view
+
+    def _built_view(self, collection, name):
+        """`_view` for a built-in layer's attribute (`dense.kernel`): AttributeError
+        before the layer is built, as in Keras."""
+        tree = scope_lib.variables_for(self, collection)
+        if tree is None or name not in tree:
+            raise AttributeError(
+                f"Layer '{self.name}' ({type(self).__name__}) is not built yet, so it has no "
+                f"`{name}`. Call it on an input (or `build(input_shape)`) first."
+            )
+        return self._view(collection, name)
 
     def _own_variables_tree(self, collection):
         """This layer's own stored `collection` dict (not its children's), or None."""

@@ -65,10 +65,12 @@ class VariableView(ArrayView):
 
 def views_for(layer, leaves):
     """The cached views of `(collection, path)` leaves relative to `layer` (Keras' lists)."""
-    out = []
+    out, children = [], {}
     for coll, path in leaves:
         owner = layer
         for p in path[:-1]:
-            owner = owner._children()[p]
+            if id(owner) not in children:
+                children[id(owner)] = owner._children()
+            owner = children[id(owner)][p]
         out.append(owner._view(coll, path[-1]))
     return out

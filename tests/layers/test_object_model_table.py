@@ -82,8 +82,14 @@ def _embedding(k):
 def _lstm_cell(k):
     layer = k.layers.LSTM(2, name="lstm")
     layer(SEQ)
-    return [(v.name, tuple(v.shape), v.trainable) for v in
+    return [_describe(v) for v in
             (layer.cell.kernel, layer.cell.recurrent_kernel, layer.cell.bias)]
+
+
+def _bidirectional_paths(k):
+    layer = k.layers.Bidirectional(k.layers.GRU(2, name="g"), name="bi")
+    layer(SEQ)
+    return [w.path for w in layer.weights], layer.forward_layer.cell.kernel.path
 
 
 def _gru_cell(k):
@@ -108,7 +114,10 @@ def _prelu(k):
 def _mha_sublayers(k):
     layer = k.layers.MultiHeadAttention(2, 2, name="mha")
     layer(SEQ, SEQ)
-    return [(w.path, tuple(w.shape)) for w in layer.weights]
+    return ([(w.path, tuple(w.shape)) for w in layer.weights],
+            [_describe(d.kernel) for d in (layer.query_dense, layer.key_dense,
+                                           layer.value_dense, layer.output_dense)],
+            layer._query_dense is layer.query_dense)
 
 
 def _identity(k):
@@ -242,7 +251,7 @@ def _sub_layer_attribute_in_model(k):
 
 
 ROWS = [_dense, _dense_no_bias, _conv, _conv1d_transpose, _depthwise, _separable, _batchnorm,
-        _normalization, _embedding, _lstm_cell, _gru_cell, _layernorm, _prelu, _mha_sublayers,
+        _normalization, _embedding, _lstm_cell, _bidirectional_paths, _gru_cell, _layernorm, _prelu, _mha_sublayers,
         _identity, _model_identity, _sequential_paths, _subclass_paths, _assign_outside,
         _assign_add_sub, _assign_then_predict, _array_behaviour, _ops_on_variables,
         _trainable_flag, _seed_on_layer, _seed_on_model, _sub_layer_attribute_in_model]
@@ -286,3 +295,10 @@ def test_reading_an_unbuilt_variable_says_build_first():
     view = layer._view("params", "w")
     with pytest.raises(ValueError, match="has no value yet: layer 'scale.*' is not built"):
         view.numpy()
+
+
+def test_unbuilt_builtin_layer_has_no_kernel_attribute_as_in_keras(keras):
+    assert hasattr(kerax.layers.Dense(2), "kernel") == hasattr(keras.layers.Dense(2), "kernel")
+    with pytest.raises(AttributeError, match=r"Layer 'late' \(Dense\) is not built yet, so it "
+                                             r"has no `kernel`\. Call it on an input"):
+        kerax.layers.Dense(2, name="late").kernel

@@ -166,12 +166,12 @@ class EinsumDense(Layer):
 
     @property
     def kernel(self):
-        return self._view("params", "kernel")
+        return self._built_view("params", "kernel")
 
     @property
     def bias(self):
         has_bias = "bias" in (self._own_variables_tree("params") or {})
-        return self._view("params", "bias") if has_bias else None
+        return self._built_view("params", "bias") if has_bias else None
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object

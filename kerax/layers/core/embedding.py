@@ -90,7 +90,7 @@ class Embedding(Layer):
     @property
     def embeddings(self):
         self._require_built("embeddings")
-        return self._view("params", "embeddings")
+        return self._built_view("params", "embeddings")
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object

@@ -70,11 +70,11 @@ class Normalization(Layer):
     # `mean`/`variance` the statistics reshaped to broadcast against the inputs.
     @property
     def adapt_mean(self):
-        return self._view("state", "mean")
+        return self._built_view("state", "mean")
 
     @property
     def adapt_variance(self):
-        return self._view("state", "variance")
+        return self._built_view("state", "variance")
 
     @property
     def mean(self):
@@ -90,7 +90,7 @@ class Normalization(Layer):
                 f"Normalization '{self.name}' has no `{name}` before it is built: call "
                 "`adapt(data)` or call it on an input first."
             )
-        value = given if given is not None else self._view("state", name).value
+        value = given if given is not None else self._built_view("state", name).value
         return self._broadcast(value, self._ndim)
 
     def _broadcast(self, value, ndim):
