@@ -729,6 +729,18 @@ class Layer:
             config["dtype"] = dtype.get("config", {}).get("name")
         return cls(**config)
 
+    def build_from_config(self, config):
+        """Keras' `build_from_config`: builds the layer for `config["input_shape"]` (the
+        `get_build_config()` of a built layer; a list of shapes for several inputs)."""
+        shape = (config or {}).get("input_shape")
+        if shape is None:
+            return
+        if shape and all(isinstance(s, (list, tuple)) for s in shape):
+            self.build_eagerly(*[jax.ShapeDtypeStruct(
+                tuple(1 if d is None else d for d in s), self.dtype) for s in shape])
+        else:
+            self.build(tuple(shape))
+
     def get_build_config(self):
         if self._build_shapes is None:
             return None

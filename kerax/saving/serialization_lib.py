@@ -247,9 +247,15 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None, *
         raise ValueError(_unknown(class_name, module_objects))
     if hasattr(cls, "from_config"):
         if _accepts(cls.from_config, "safe_mode"):
-            return cls.from_config(inner or {}, safe_mode=in_safe_mode())
-        return cls.from_config(inner or {})
-    return cls(**(inner or {}))
+            obj = cls.from_config(inner or {}, safe_mode=in_safe_mode())
+        else:
+            obj = cls.from_config(inner or {})
+    else:
+        obj = cls(**(inner or {}))
+    build = config.get("build_config")
+    if build and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
+        obj.build_from_config(build)  # as Keras: a serialized built layer comes back built
+    return obj
 
 
 def _accepts(fn, arg):
