@@ -242,7 +242,7 @@ def _seed_on_model(k):
 
 
 def _sub_layer_attribute_in_model(k):
-    model = k.Sequential([k.Input((4,)), k.layers.BatchNormalization(name="bn")])
+    model = k.Sequential([k.Input((4,)), k.layers.BatchNormalization(name="bn")], name="s")
     model.compile("sgd", "mse")
     model.fit(X, X, epochs=1, verbose=0, batch_size=2)
     bn = model.get_layer("bn")
