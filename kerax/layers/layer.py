@@ -23,8 +23,13 @@ from kerax.layers import keras_mask
 from kerax.layers import scope as scope_lib
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.variable_view import VariableView as _VariableView
+from kerax.layers.variable_view import views_for
 from kerax.random.seed_generator import SeedGenerator
 from kerax.utils import naming
+
+# The names of the layers whose `init` is running (Keras' name scopes at build time):
+# a variable's `path` is `"/".join(names)/variable_name`, as Keras' `variable.path`.
+_BUILD_PATH = []
 
 _ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "weights"}
 
@@ -76,7 +81,7 @@ class Layer:
             )
         object.__setattr__(self, "_sublayers", {})
         self.name = name or naming.auto_name(type(self).__name__)
-        self.trainable = trainable
+        self.__dict__["_trainable"] = bool(trainable)
         from kerax import dtype_policies
 
         # The policy is fixed at construction (the global one unless `dtype` is given).
@@ -107,15 +112,75 @@ class Layer:
         self._remat_mode = remat.get_current_remat_mode()  # as Keras: fixed at creation
 
     # ----------------------------------------------------------------- attributes --
-    def __getattribute__(self, name):
-        value = object.__getattribute__(self, name)
-        # Inside a pure call, a trainable weight made by `add_weight` reads as the array
-        # from the pytree being applied, so `jnp` functions work on it under jit/scan.
-        # Non-trainable weights stay views, so `call` can `.assign()` them.
-        if type(value) is _VariableView and value._collection == "params" \
-                and scope_lib.scope_for(value._layer) is not None:
-            return value.value
-        return value
+    def __getattr__(self, name):
+        # Keras exposes each variable as an attribute named like it (`dense.kernel`,
+        # `bn.moving_mean`, `norm.mean`): a stable view on the layer's variables.
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property):  # a property that raised: let its own error show
+            return prop.fget(self)
+        if not name.startswith("__"):
+            for coll in ("params", "state"):
+                tree = scope_lib.variables_for(self, coll)
+                if tree is not None and name in tree and _is_leaf(tree[name]):
+                    return self._view(coll, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def _view(self, collection, name):
+        """The one `VariableView` of this layer's variable `name` (created on first use)."""
+        generator = self.__dict__.get("_seed_generators", {}).get(name)
+        if generator is not None and collection == "state":
+            return generator.state  # Keras lists the generator's own `state` variable
+        views = self.__dict__.setdefault("_views", {})
+        view = views.get((collection, name))
+        if view is None:
+            view = views[(collection, name)] = _VariableView(self, collection, name)
+        return view
+
+    def _built_view(self, collection, name):
+        """`_view` for a built-in layer's attribute (`dense.kernel`): AttributeError
+        before the layer is built, as in Keras."""
+        tree = scope_lib.variables_for(self, collection)
+        if tree is None or name not in tree:
+            raise AttributeError(
+                f"Layer '{self.name}' ({type(self).__name__}) is not built yet, so it has no "
+                f"`{name}`. Call it on an input (or `build(input_shape)`) first."
+            )
+        return self._view(collection, name)
+
+    def _own_variables_tree(self, collection):
+        """This layer's own stored `collection` dict (not its children's), or None."""
+        own = self.__dict__.get("_own_variables")
+        return None if own is None else own[collection]
+
+    def _assign_own(self, collection, name, value):
+        """Writes one of this layer's own stored variables (a view's eager `assign`)."""
+        own = self.__dict__.get("_own_variables")
+        if own is None or name not in own[collection]:
+            raise ValueError(
+                f"Layer '{self.name}' has no built variable '{name}' to assign. Build the "
+                "layer (call it on an input) before assigning its variables."
+            )
+        own = dict(own)
+        own[collection] = {**own[collection], name: value}
+        self.__dict__["_own_variables"] = own
+        if collection == "state" and name in self.__dict__.get("_seed_generators", {}):
+            self._seed_generators[name]._state = value
+
+    def _variable_path_prefix(self):
+        """The layer names a variable of this layer is under in Keras' `variable.path`."""
+        return self.__dict__.get("_path_prefix") or self.name
+
+    @property
+    def trainable(self):
+        """Whether the layer's weights are trained; setting it sets every sub-layer's
+        (Keras: freezing a nested base model freezes all its layers)."""
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value):
+        self.__dict__["_trainable"] = bool(value)
+        for child in self._children().values():
+            child.trainable = value
 
     def __setattr__(self, name, value):
         if isinstance(value, SeedGenerator):
@@ -171,7 +236,7 @@ class Layer:
                 specs = self._init_specs
                 jax.eval_shape(lambda *xs: self._run_call(xs, {}, False), *specs)
         for name, generator in self.__dict__.get("_seed_generators", {}).items():
-            sc.state[name] = generator.state
+            sc.state[name] = generator._state
         return sc.params, sc.state
 
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
@@ -263,9 +328,7 @@ class Layer:
             from kerax import constraints
 
             self._weight_constraints[name] = constraints.get(constraint)
-        from kerax.layers.variable_view import VariableView
-
-        return VariableView(self, coll, (name,))
+        return self._view(coll, name)
 
     def compute_output_shape(self, *input_shapes):
         """Output shape(s) for input shape(s), derived with `jax.eval_shape` over `apply`."""
@@ -296,7 +359,13 @@ class Layer:
         if self.input_spec is not None:
             assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
         self._init_specs = specs
-        params, state = self.build_variables(key, *shapes)
+        _BUILD_PATH.append(self.name)
+        try:
+            self.__dict__["_path_prefix"] = "/".join(_BUILD_PATH)
+            params, state = self.build_variables(key, *shapes)
+        finally:
+            _BUILD_PATH.pop()
+        self.__dict__["_init_empty"] = not jax.tree_util.tree_leaves((params, state))
         seeds = self.__dict__.get("_seed_generators", {})
         self._weight_names = (tuple(params), tuple(n for n in state if n not in seeds))
         self._build_shapes = shapes
@@ -393,6 +462,9 @@ class Layer:
             outputs, state = self.apply(self._variables, *args, training=training, rng=rng,
                                         **kwargs)
         self.__dict__["_eager_losses"] = record.losses
+        for layer, name, value in record.assigned_params:  # Keras' eager `assign` in call
+            if not isinstance(value, jax.core.Tracer):
+                layer._assign_own("params", name, value)
         self._variables = {"params": self._variables["params"], "state": state}
         keras_mask.set_output_mask(self, args, outputs, mask, record.output_mask(self))
         return outputs
@@ -407,7 +479,14 @@ class Layer:
         return self._variables
 
     def build(self, input_shape):
-        """Keras' `build`: initializes the layer for `input_shape` (batch axis may be None)."""
+        """Keras' `build`: initializes the layer for `input_shape` (batch axis may be None).
+
+        Reached through `super().build(input_shape)` from a subclass's own `build` (the
+        last line of most hand-written Keras layers), it only marks the layer built.
+        """
+        if type(self).build is not Layer.build:
+            self.built = True
+            return
         shape = tuple(1 if d is None else d for d in input_shape)
         self.build_eagerly(jax.ShapeDtypeStruct(shape, self.dtype))
 
@@ -441,7 +520,7 @@ class Layer:
         params, state = value.get("params", {}), value.get("state", {})
         for name, generator in self.__dict__.get("_seed_generators", {}).items():
             if name in state and not isinstance(state[name], jax.core.Tracer):
-                generator.state = state[name]  # eager calls and `fit` advance the seed
+                generator._state = state[name]  # eager calls and `fit` advance the seed
         self.__dict__["_own_variables"] = {
             "params": {k: v for k, v in params.items() if k not in children},
             "state": {k: v for k, v in state.items() if k not in children}}
@@ -522,12 +601,23 @@ class Layer:
     @property
     def non_trainable_variables(self):
         """Keras' `non_trainable_variables`: non-trainable weights and SeedGenerator states."""
-        from kerax.layers.variable_view import VariableView
+        return [v for v in self._keras_variables() if not v.trainable]
 
-        if self._variables is None:
+    def _keras_variables(self):
+        """Keras' `layer.variables` list: the views of weights and SeedGenerator states."""
+        variables = self._variables
+        if variables is None:
             return []
-        views = [VariableView(self, c, p) for c, p in self._variable_leaves(self._variables)]
-        return [v for v in views if not v.trainable]
+        return views_for(self, self._variable_leaves(variables))
+
+    def _keras_variable_layout(self):
+        """`(trainable, non_trainable)` leaves `(collection, path)` in Keras' order (the
+        lists of `stateless_call`)."""
+        variables = self._variables
+        leaves = self._variable_leaves(variables)
+        flags = [v.trainable for v in views_for(self, leaves)]
+        return ([leaf for leaf, t in zip(leaves, flags) if t],
+                [leaf for leaf, t in zip(leaves, flags) if not t])
 
     def _children(self):
         """Sub-layers keyed by the name their variables are stored under."""
@@ -576,12 +666,12 @@ class Layer:
 
     @property
     def weights(self):
-        """Variable-like views of every weight, in Keras' order."""
-        from kerax.layers.variable_view import VariableView
-
-        if self._variables is None:
+        """Keras' `layer.weights`: the (stable) variable views of every weight, in Keras'
+        order; `layer.weights[0] is layer.kernel`."""
+        variables = self._variables
+        if variables is None:
             return []
-        return [VariableView(self, c, p) for c, p in self._weight_leaves(self._variables)]
+        return views_for(self, self._weight_leaves(variables))
 
     @property
     def trainable_weights(self):
@@ -636,6 +726,18 @@ class Layer:
         if isinstance(dtype, dict):
             config["dtype"] = dtype.get("config", {}).get("name")
         return cls(**config)
+
+    def build_from_config(self, config):
+        """Keras' `build_from_config`: builds the layer for `config["input_shape"]` (the
+        `get_build_config()` of a built layer; a list of shapes for several inputs)."""
+        shape = (config or {}).get("input_shape")
+        if shape is None:
+            return
+        if shape and all(isinstance(s, (list, tuple)) for s in shape):
+            self.build_eagerly(*[jax.ShapeDtypeStruct(
+                tuple(1 if d is None else d for d in s), self.dtype) for s in shape])
+        else:
+            self.build(tuple(shape))
 
     def get_build_config(self):
         if self._build_shapes is None:

@@ -40,6 +40,57 @@ def scope_for(layer):
     return None
 
 
+def _scope_and_path(layer):
+    """The innermost scope whose owner is `layer` or holds it as a (nested) sub-layer,
+    with the path of `layer`'s variables inside that scope's trees."""
+    for sc in reversed(_stack()):
+        if sc.owner is layer:
+            return sc, ()
+        path = sc.path_to(layer)
+        if path is not None:
+            return sc, path
+    return None, None
+
+
+def variables_for(layer, collection):
+    """The dict holding `layer`'s own `collection` ("params"/"state") values right now.
+
+    Inside a running `apply` of `layer` or of a layer holding it, the traced values of
+    that scope; otherwise the layer's stored variables (None before it is built).
+    """
+    sc, path = _scope_and_path(layer)
+    if sc is not None:
+        tree = sc.params if collection == "params" else sc.state
+        for p in path:
+            tree = tree.get(p)
+            if tree is None:
+                return None
+        return tree
+    return layer._own_variables_tree(collection)
+
+
+def assign_in_scope(layer, collection, name, value):
+    """Records `layer.<name> = value` in the running scope (as Keras' stateless scope):
+    the rest of the call reads it and a new state value is returned by `apply`.
+
+    Returns False when no scope holds `layer` (the caller then writes the layer itself).
+    A trainable value assigned inside an eager call is also noted in the forward record,
+    so the eager shell keeps it afterwards, as Keras does outside `fit`/`predict`.
+    """
+    sc, path = _scope_and_path(layer)
+    if sc is None:
+        return False
+    node = sc.params if collection == "params" else sc.state
+    for p in path:
+        node[p] = dict(node.get(p, {}))
+        node = node[p]
+    node[name] = value
+    rec = _RECORD.get()
+    if rec is not None and collection == "params":
+        rec.assigned_params.append((layer, name, value))
+    return True
+
+
 def seed_state_slot(generator):
     """`(scope, name)` when `generator` is an attribute of a layer being applied, else None.
 
@@ -71,6 +122,14 @@ class ApplyScope:
         self.initializing = initializing
         self.losses = []
         self._names = {id(layer): name for name, layer in owner._children().items()}
+
+    def path_to(self, layer):
+        """The names leading from this scope's owner to its sub-layer `layer`, or None."""
+        paths = self.__dict__.get("_paths")
+        if paths is None or (id(layer) not in paths and self.initializing):
+            paths = self._paths = {}  # sub-layers may be created in `build()`: refresh
+            _collect_paths(self.owner, (), paths)
+        return paths.get(id(layer))
 
     def __enter__(self):
         _stack().append(self)
@@ -121,9 +180,18 @@ class ApplyScope:
         return outputs
 
 
+def _collect_paths(layer, prefix, out):
+    for name, child in layer._children().items():
+        if id(child) not in out:
+            out[id(child)] = prefix + (name,)
+            _collect_paths(child, prefix + (name,), out)
+
+
 def _has_variables(layer):
     """Whether `layer` has (or, unbuilt, may have) variables: a variable-less child such
     as Dropout has no entry in its parent's pytree."""
+    if layer.__dict__.get("_init_empty"):  # its `init` made no variables
+        return False
     v = layer.variables
     return v is None or bool(jax.tree_util.tree_leaves(v))
 
@@ -159,6 +227,9 @@ class ForwardRecord:
         # Whether a loss was added that padded batch rows would change (a user's
         # `add_loss`); activity regularizers leave padded rows out themselves.
         self.row_dependent = False
+        # `(layer, name, value)` of trainable variables assigned inside `call`: the eager
+        # shell keeps them (Keras' eager call); `fit`/`predict` drop them, as Keras does.
+        self.assigned_params = []
 
     def output_mask(self, layer):
         """The mask `layer` (a container) gave its outputs in this pass, or None."""

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax.backend import random_state
+from kerax.backend.array_view import ArrayView, register_view_type
 from kerax.utils import naming
 
 
@@ -49,6 +50,8 @@ class SeedGenerator:
     True
     """
 
+    _keras_module = "keras.random"
+
     def __init__(self, seed=None, name=None, **kwargs):
         if kwargs:
             raise ValueError(f"Unrecognized keyword arguments to SeedGenerator: {kwargs}")
@@ -61,7 +64,27 @@ class SeedGenerator:
                 f"SeedGenerator's `seed` must be an integer. Received: seed={seed!r} "
                 f"(of type {type(seed).__name__})"
             )
-        self.state = seed_from_int(seed)
+        self._state = seed_from_int(seed)
+        self._state_view = _SeedState(self)
+
+    @property
+    def state(self):
+        """Keras' `seed_generator.state` variable (`uint32[2]`): a view on the current
+        state (the running `apply`'s inside a layer's pure call)."""
+        return self._state_view
+
+    @state.setter
+    def state(self, value):
+        self._state = jnp.asarray(value.value if isinstance(value, ArrayView) else value,
+                                  jnp.uint32)
+
+    def _slot(self):
+        from kerax.layers import scope as scope_lib
+
+        owned = scope_lib.seed_state_slot(self)
+        if owned is not None and owned[1] in owned[0].state:
+            return owned
+        return None
 
     def next(self, ordered=True):
         """Returns the current seed and advances the state.
@@ -70,16 +93,14 @@ class SeedGenerator:
         and advances its state in the layer's state pytree (pure, as in Keras'
         stateless scope); elsewhere it updates `self.state`.
         """
-        from kerax.layers import scope as scope_lib
-
-        owned = scope_lib.seed_state_slot(self)
+        owned = self._slot()
         if owned is not None:
             sc, name = owned
-            if sc.initializing or name not in sc.state:
-                return jnp.asarray(sc.state.get(name, self.state), jnp.uint32)
+            if sc.initializing:
+                return jnp.asarray(sc.state[name], jnp.uint32)
             seed, sc.state[name] = next_seed(sc.state[name])
             return seed
-        seed, state = next_seed(self.state)
+        seed, state = next_seed(self._state)
         if isinstance(state, jax.core.Tracer):
             raise ValueError(
                 f"SeedGenerator '{self.name}' was drawn from inside a traced function (jit, "
@@ -89,18 +110,47 @@ class SeedGenerator:
                 "keras.random.SeedGenerator(1337)` in `__init__`), or pass an explicit seed "
                 "tensor, e.g. `seed=jax.random.PRNGKey(0)`, threaded through your state."
             )
-        self.state = state
+        self._state = state
         return seed
 
     def get_config(self):
-        return {"seed": self._initial_seed}
+        return {"seed": self._initial_seed, "name": self.name}
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
 
     def __repr__(self):
-        return f"<SeedGenerator name={self.name!r} state={self.state.tolist()}>"
+        return f"<SeedGenerator name={self.name!r} state={self._state.tolist()}>"
+
+
+@register_view_type
+class _SeedState(ArrayView):
+    """`SeedGenerator.state` as a Keras variable (`seed_generator/seed_generator_state`)."""
+
+    trainable = False
+
+    def __init__(self, generator):
+        self._generator = generator
+        self._path = ("seed_generator_state",)
+
+    @property
+    def path(self):
+        return f"{self._generator.name}/seed_generator_state"
+
+    @property
+    def value(self):
+        owned = self._generator._slot()
+        if owned is not None:
+            return owned[0].state[owned[1]]
+        return self._generator._state
+
+    def _write(self, value):
+        owned = self._generator._slot()
+        if owned is not None:
+            owned[0].state[owned[1]] = value
+        else:
+            self._generator._state = value
 
 
 def draw_seed(seed):

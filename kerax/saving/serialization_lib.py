@@ -4,6 +4,7 @@ Deserializing looks names up only in kerax's own tables and in objects the user
 registered or passed; it never imports a module named in the file.
 """
 
+import importlib
 import inspect
 
 from kerax.errors import UnsafeModelError
@@ -138,13 +139,27 @@ def serialize_keras_object(obj):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
     if hasattr(obj, "get_config") and not isinstance(obj, type):
         cls = type(obj)
+        config = obj.get_config()
+        if not isinstance(config, dict):
+            raise TypeError(
+                f"The `get_config()` method of {obj!r} should return a dict. It returned: "
+                f"{config!r}"
+            )
         registered = object_registration._GLOBAL_CUSTOM_NAMES.get(cls)
-        return {
-            "module": getattr(cls, "_keras_module", cls.__module__),
+        builtin = cls.__module__.startswith("kerax.") and registered is None
+        out = {
+            # As Keras: a built-in class is named by its public module and has no
+            # registered name; any other class by its own module and registered name.
+            "module": getattr(cls, "_keras_module", cls.__module__) if builtin
+            else cls.__module__,
             "class_name": cls.__name__,
-            "config": obj.get_config(),
-            "registered_name": registered or cls.__name__,
+            "config": _serialize_config(config),
+            "registered_name": None if builtin else registered or cls.__name__,
         }
+        build = obj.get_build_config() if hasattr(obj, "get_build_config") else None
+        if build is not None:
+            out["build_config"] = build
+        return out
     if callable(obj):
         registered = object_registration._GLOBAL_CUSTOM_NAMES.get(obj)
         return {
@@ -154,6 +169,44 @@ def serialize_keras_object(obj):
             "registered_name": registered or getattr(obj, "__name__", None),
         }
     raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config()`.")
+
+
+def _serialize_config(value):
+    """Keras' `serialize_dict` of a `get_config()`: objects inside (a sub-layer stored
+    in a custom layer's config, an initializer) become their serialized dicts."""
+    if isinstance(value, dict):
+        return {k: _serialize_config(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_serialize_config(v) for v in value)
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        return serialize_keras_object(value)
+    return value
+
+
+# Keras' public modules named in files, and the kerax modules that hold those classes
+# (a fixed table: a name read from a file is only looked up in these).
+_BUILTIN_MODULES = {
+    "keras.layers": "kerax.layers",
+    "keras.initializers": "kerax.initializers",
+    "keras.regularizers": "kerax.regularizers",
+    "keras.constraints": "kerax.constraints",
+    "keras.losses": "kerax.losses",
+    "keras.metrics": "kerax.metrics",
+    "keras.optimizers": "kerax.optimizers",
+    "keras.optimizers.schedules": "kerax.optimizers.schedules",
+    "keras.random": "kerax.random",
+    "keras.models": "kerax.models",
+    "keras": "kerax",
+}
+
+
+def _builtin_object(module, name):
+    """The kerax class or function Keras exports as `module.name`, or None."""
+    target = _BUILTIN_MODULES.get(module)
+    if target is None or not isinstance(name, str) or name.startswith("_"):
+        return None
+    obj = getattr(importlib.import_module(target), name, None)
+    return obj if isinstance(obj, type) or callable(obj) else None
 
 
 def deserialize_keras_object(config, module_objects=None, custom_objects=None, **kwargs):
@@ -189,12 +242,20 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None, *
     if cls is None:
         cls = object_registration.get_registered_object(class_name, custom_objects, module_objects)
     if cls is None:
+        cls = _builtin_object(config.get("module"), class_name)
+    if cls is None:
         raise ValueError(_unknown(class_name, module_objects))
     if hasattr(cls, "from_config"):
         if _accepts(cls.from_config, "safe_mode"):
-            return cls.from_config(inner or {}, safe_mode=in_safe_mode())
-        return cls.from_config(inner or {})
-    return cls(**(inner or {}))
+            obj = cls.from_config(inner or {}, safe_mode=in_safe_mode())
+        else:
+            obj = cls.from_config(inner or {})
+    else:
+        obj = cls(**(inner or {}))
+    build = config.get("build_config")
+    if build and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
+        obj.build_from_config(build)  # as Keras: a serialized built layer comes back built
+    return obj
 
 
 def _accepts(fn, arg):

@@ -50,9 +50,7 @@ def _layout(model):
     As in Keras, the non-trainable list holds SeedGenerator states too, so the random
     state of Keras-style layers travels through `stateless_call`.
     """
-    train = [(w._collection, w._path) for w in model.trainable_variables]
-    other = [(w._collection, w._path) for w in model.non_trainable_variables]
-    return train, other
+    return model._keras_variable_layout()
 
 
 def _get(tree, path):

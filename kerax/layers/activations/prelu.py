@@ -61,7 +61,7 @@ class PReLU(Layer):
 
     @property
     def alpha(self):
-        return self.variables["params"]["alpha"]
+        return self._built_view("params", "alpha")
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object

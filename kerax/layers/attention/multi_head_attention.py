@@ -112,6 +112,20 @@ class MultiHeadAttention(Layer):
     def _children(self):
         return dict(self._dense)
 
+    # Keras' names of the projection sub-layers (available once built).
+    query_dense = _query_dense = property(lambda self: self._sub_dense("query"))
+    key_dense = _key_dense = property(lambda self: self._sub_dense("key"))
+    value_dense = _value_dense = property(lambda self: self._sub_dense("value"))
+    output_dense = _output_dense = property(lambda self: self._sub_dense("attention_output"))
+
+    def _sub_dense(self, name):
+        if name not in self._dense:
+            raise AttributeError(
+                f"MultiHeadAttention '{self.name}' is not built yet, so it has no "
+                f"`{name}` projection. Call it on (query, value) first."
+            )
+        return self._dense[name]
+
     def _make_dense(self, name, equation, output_shape, bias_axes, activation=None):
         return EinsumDense(
             equation, output_shape=output_shape, bias_axes=bias_axes if self.use_bias else None,

@@ -94,11 +94,11 @@ class ConvArgs(Layer):
 
     @property
     def kernel(self):
-        return self.variables["params"]["kernel"]
+        return self._built_view("params", "kernel")
 
     @property
     def bias(self):
-        return self.variables["params"].get("bias") if self.use_bias else None
+        return self._built_view("params", "bias") if self.use_bias else None
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object

@@ -72,11 +72,11 @@ class BaseSeparableConv(ConvArgs):
 
     @property
     def depthwise_kernel(self):
-        return self.variables["params"]["depthwise_kernel"]
+        return self._built_view("params", "depthwise_kernel")
 
     @property
     def pointwise_kernel(self):
-        return self.variables["params"]["pointwise_kernel"]
+        return self._built_view("params", "pointwise_kernel")
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object

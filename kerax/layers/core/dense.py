@@ -81,11 +81,11 @@ class Dense(Layer):
 
     @property
     def kernel(self):
-        return self.variables["params"]["kernel"]
+        return self._built_view("params", "kernel")
 
     @property
     def bias(self):
-        return self.variables["params"].get("bias") if self.use_bias else None
+        return self._built_view("params", "bias") if self.use_bias else None
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
@@ -100,6 +100,7 @@ class Dense(Layer):
             "bias_regularizer": ser(self.bias_regularizer),
             "kernel_constraint": ser(self.kernel_constraint),
             "bias_constraint": ser(self.bias_constraint),
+            "quantization_config": None,  # kerax does not quantize; Keras writes it
         }
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha

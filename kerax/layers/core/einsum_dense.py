@@ -166,11 +166,12 @@ class EinsumDense(Layer):
 
     @property
     def kernel(self):
-        return self.variables["params"]["kernel"]
+        return self._built_view("params", "kernel")
 
     @property
     def bias(self):
-        return self.variables["params"].get("bias")
+        has_bias = "bias" in (self._own_variables_tree("params") or {})
+        return self._built_view("params", "bias") if has_bias else None
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
@@ -186,6 +187,7 @@ class EinsumDense(Layer):
             "activity_regularizer": ser(self.activity_regularizer),
             "kernel_constraint": ser(self.kernel_constraint),
             "bias_constraint": ser(self.bias_constraint),
+            "quantization_config": None,  # kerax does not quantize; Keras writes it
         }
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha

@@ -90,7 +90,7 @@ class Embedding(Layer):
     @property
     def embeddings(self):
         self._require_built("embeddings")
-        return self.variables["params"]["embeddings"]
+        return self._built_view("params", "embeddings")
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
@@ -102,6 +102,7 @@ class Embedding(Layer):
             "activity_regularizer": ser(self.activity_regularizer),
             "embeddings_constraint": ser(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            "quantization_config": None,  # kerax does not quantize; Keras writes it
         }
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha

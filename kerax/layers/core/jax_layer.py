@@ -198,7 +198,7 @@ class JaxLayer(Layer):
 
     def _seed_state(self):
         gen = self.__dict__.get("_seed_generators", {}).get(_SEED)
-        return {_SEED: jnp.asarray(gen.state, jnp.uint32)} if gen is not None else {}
+        return {_SEED: jnp.asarray(gen._state, jnp.uint32)} if gen is not None else {}
 
     def _needs_init_fn(self):
         return self._given is None and (self.call_fn_has_params or self.call_fn_has_state)

@@ -110,7 +110,7 @@ class ReversibleEmbedding(Embedding):
                 "`reverse_embeddings`; the reverse projection uses `embeddings` transposed. "
                 "Build it with `tie_weights=False` for a separate table."
             )
-        return self.variables["params"]["reverse_embeddings"]
+        return self._built_view("params", "reverse_embeddings")
 
     def get_config(self):
         return {**super().get_config(), "tie_weights": self.tie_weights,

@@ -66,6 +66,33 @@ class Normalization(Layer):
                     "variance": jnp.ones(shape, self.dtype),
                     "count": jnp.zeros((), "int32")}
 
+    # Keras' attributes: `adapt_mean`/`adapt_variance`/`count` are the variables;
+    # `mean`/`variance` the statistics reshaped to broadcast against the inputs.
+    @property
+    def adapt_mean(self):
+        return self._built_view("state", "mean")
+
+    @property
+    def adapt_variance(self):
+        return self._built_view("state", "variance")
+
+    @property
+    def mean(self):
+        return self._statistic(self.input_mean, "mean")
+
+    @property
+    def variance(self):
+        return self._statistic(self.input_variance, "variance")
+
+    def _statistic(self, given, name):
+        if not self.built:
+            raise AttributeError(
+                f"Normalization '{self.name}' has no `{name}` before it is built: call "
+                "`adapt(data)` or call it on an input first."
+            )
+        value = given if given is not None else self._built_view("state", name).value
+        return self._broadcast(value, self._ndim)
+
     def _broadcast(self, value, ndim):
         kept = self._kept(ndim)
         value = jnp.asarray(value, self.dtype)

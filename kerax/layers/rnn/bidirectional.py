@@ -12,8 +12,14 @@ _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
 
 def _copy(layer, name, **overrides):
+    """A fresh layer from `layer`'s config, built if it was (Keras recreates it through
+    `serialize_keras_object`, whose `build_config` builds it)."""
     config = {**layer.get_config(), "name": name, **overrides}
-    return type(layer).from_config(config)
+    copy = type(layer).from_config(config)
+    build = layer.get_build_config()
+    if build:
+        copy.build_from_config(build)
+    return copy
 
 
 def _strip(name, prefix):
