@@ -472,7 +472,8 @@ class Layer:
     def build_eagerly(self, *inputs, key=None):
         """Initializes the layer's own variables for inputs like `inputs` (eager shell)."""
         key = random_state.next_key() if key is None else key
-        self._variables = self.init(key, *inputs)
+        # `type(self).init`: a Keras-style layer may use `self.init` for its own data.
+        self._variables = type(self).init(self, key, *inputs)
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None

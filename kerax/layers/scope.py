@@ -168,13 +168,15 @@ class ApplyScope:
                 )
         if name not in self.params and name not in self.state and self.initializing:
             with jax.ensure_compile_time_eval():
-                variables = child.init(name_key(self.key, name), *args, **kwargs)
+                # Through the class: a user's layer may set `self.init` (an initializer).
+                variables = type(child).init(child, name_key(self.key, name), *args, **kwargs)
             if variables["params"]:
                 self.params[name] = variables["params"]
             if variables["state"]:
                 self.state[name] = variables["state"]
         sub = {"params": self.params.get(name, {}), "state": self.state.get(name, {})}
-        outputs, new_state = child.apply(sub, *args, training=training, rng=rng, **kwargs)
+        outputs, new_state = type(child).apply(child, sub, *args, training=training, rng=rng,
+                                               **kwargs)
         if new_state:
             self.state[name] = new_state
         return outputs

@@ -339,3 +339,40 @@ def test_get_config_that_is_not_a_dict_is_refused():
 
     with pytest.raises(TypeError, match=r"`get_config\(\)` method of .* should return a dict"):
         kerax.saving.serialize_keras_object(Bad())
+
+
+def test_custom_layer_may_name_an_attribute_init_as_in_keras(keras):
+    # Keras-style layers often keep their initializer as `self.init`; kerax's own pure
+    # `init`/`apply` are reached through the class, so the attribute shadows nothing.
+    def run(lib):
+        class Scale(lib.layers.Layer):
+            def __init__(self, init="ones", **kwargs):
+                super().__init__(**kwargs)
+                self.init = init
+
+            def build(self, input_shape):
+                self.w = self.add_weight(shape=(input_shape[-1],), initializer=self.init)
+
+            def call(self, x):
+                return x * self.w
+
+        class Net(lib.Model):
+            def __init__(self):
+                super().__init__()
+                self.scale = Scale()
+                self.out = lib.layers.Dense(1, kernel_initializer="ones")
+
+            def call(self, x):
+                return self.out(self.scale(x))
+
+        x, y = np.ones((4, 3), "float32"), np.ones((4, 1), "float32")
+        eager = np.asarray(Scale()(x))
+        net = Net()
+        net.compile(optimizer="sgd", loss="mse")
+        history = net.fit(x, y, epochs=2, batch_size=4, verbose=0).history["loss"]
+        inputs = lib.Input((3,))
+        functional = lib.Model(inputs, Scale()(inputs)).predict(x, verbose=0)
+        return eager, history, functional
+
+    for ours, theirs in zip(run(kerax), run(keras)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)

@@ -69,7 +69,7 @@ class StackedRNNCells(Layer):
         params, state = {}, {}
         for i, cell in enumerate(self.cells):
             spec = jax.ShapeDtypeStruct(tuple(input_shape), self.dtype)
-            v = cell.init(host_prng.fold_in(key, i), spec)
+            v = type(cell).init(cell, host_prng.fold_in(key, i), spec)
             if v["params"]:
                 params[f"cells_{i}"] = v["params"]
             if v["state"]:
