@@ -7,12 +7,13 @@ own: its variables are gathered from (and written back to) its layers, so two mo
 built from the same layers share weights, as in Keras.
 """
 
+import contextvars
 import zlib
 
 import jax
 import jax.numpy as jnp
 
-from kerax.backend import host_prng
+from kerax.backend import host_prng, random_state
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.layers import scope as scope_lib
 from kerax.layers.core import masking
@@ -21,6 +22,10 @@ from kerax.layers.input_spec import relax_input_spec
 from kerax.models.model import Model
 
 _is_kt = lambda x: isinstance(x, KerasTensor)  # noqa: E731
+
+# True while an eager `model(x)` that was given no `training` runs its graph: Keras then
+# lets each node use the `training` value recorded on it (the eager shell passes False).
+_TRAINING_UNSET = contextvars.ContextVar("kerax_functional_training_unset", default=False)
 
 
 def _flat(tree):
@@ -241,7 +246,31 @@ class Functional(Model):
             )
         return flat
 
+    def _call_eager(self, args, kwargs):
+        unset = kwargs.get("training") is None
+        if unset and kwargs.get("rng") is None and any(
+                n.kwargs.get("training") is True for n in self._nodes):
+            kwargs = {**kwargs, "rng": random_state.next_key()}  # for a Dropout(training=True)
+        token = _TRAINING_UNSET.set(unset)
+        try:
+            return super()._call_eager(args, kwargs)
+        finally:
+            _TRAINING_UNSET.reset(token)
+
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
+        """Runs the graph. As in Keras, a `training` given to the model (True or False)
+        is passed to every layer, overriding a `training=` recorded on a node (a frozen
+        `BatchNormalization` runs in inference mode because it is not trainable); with
+        `training=None` each node uses its recorded value."""
+        if _TRAINING_UNSET.get():
+            training = None
+        token = _TRAINING_UNSET.set(False)
+        try:
+            return self._run_graph(params, state, inputs, training, rng)
+        finally:
+            _TRAINING_UNSET.reset(token)
+
+    def _run_graph(self, params, state, inputs, training, rng):
         values = inputs[0] if len(inputs) == 1 else list(inputs)
         flat = self._flatten_inputs(values)
         paths = _input_paths(self._inputs_struct)
@@ -258,8 +287,9 @@ class Functional(Model):
             kw = jax.tree_util.tree_map(lookup, kw, is_leaf=_is_kt)
             if arg_masks:
                 kw.update(masking.mask_kwargs(layer, arg_masks, given=kw))
-            node_training = node.kwargs.get("training")
-            node_training = training if node_training is None else node_training
+            node_training = node.kwargs.get("training") if training is None else training
+            if not isinstance(layer, Functional):  # a nested graph resolves None itself
+                node_training = bool(node_training)
             node_rng = host_prng.fold_in(rng, i) if rng is not None else None
             sub = {"params": params.get(layer.name, {}), "state": new_state.get(layer.name, {})}
             try:
