@@ -50,7 +50,21 @@ def map_graph(inputs, outputs):
     Returns `(nodes, layers)`: the layer-call nodes in execution order, and the layers in
     Keras' order (by depth from the inputs, then by first traversal), which fixes the
     order of `model.layers` and of `get_weights()`.
+
+    Example:
+    >>> import kerax
+    >>> x = kerax.Input((4,), name="x")
+    >>> nodes, layers = map_graph([x], [kerax.layers.Dense(2, name="d")(x)])
+    >>> [l.name for l in layers]
+    ['x', 'd']
     """
+    nodes, layers, _ = _map_graph(inputs, outputs)
+    return nodes, layers
+
+
+def _map_graph(inputs, outputs):
+    """`map_graph`, plus the number of input tensors of each node at each depth
+    (`{depth: [count, ...]}`, model inputs counting 0), as Keras' `_nodes_by_depth`."""
     input_ids = {id(t) for t in inputs}
     finished, in_progress, order, first_seen = set(), set(), [], {}
 
@@ -101,6 +115,11 @@ def map_graph(inputs, outputs):
     layers = sorted((l for _, l in first_seen.values()),
                     key=lambda l: (-layer_depth[id(l)], first_seen[id(l)][0]))
     nodes = [n for _, _, n, _ in order if not isinstance(n, tuple)]
+    arity_by_depth = {}
+    for key, _, graph_node, _ in order:
+        arity = 0 if isinstance(graph_node, tuple) else len(
+            _flat((graph_node.args, graph_node.kwargs)))
+        arity_by_depth.setdefault(depth[key], []).append(arity)
     names = [l.name for l in layers]
     for name in names:
         if names.count(name) > 1:
@@ -108,7 +127,7 @@ def map_graph(inputs, outputs):
                 f'The name "{name}" is used {names.count(name)} times in the model. All '
                 "layer names should be unique: pass distinct `name=` arguments."
             )
-    return nodes, layers
+    return nodes, layers, arity_by_depth
 
 
 class Functional(Model):
@@ -139,8 +158,9 @@ class Functional(Model):
         self._outputs_struct = outputs
         self._input_tensors = _flat_or_raise(inputs, "inputs")
         self._output_tensors = jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt)
-        nodes, layers = map_graph(self._input_tensors, self._output_tensors)
+        nodes, layers, arity_by_depth = _map_graph(self._input_tensors, self._output_tensors)
         self._nodes = nodes
+        self._arity_by_depth = arity_by_depth
         self._graph_layers = layers
         self.__dict__["_graph_children"] = {
             l.name: l for l in layers if not isinstance(l, InputLayer)}
@@ -334,7 +354,17 @@ class Functional(Model):
         return [layer.name, self._local_node_index(layer, layer._inbound_nodes[node_index]),
                 tensor_index]
 
+    def _sequential_like(self):
+        """Keras' test for a summary without "Connected to": one node with at most one
+        input tensor at every depth, and no layer called twice."""
+        if any(len(a) > 1 or a[0] > 1 for a in self._arity_by_depth.values()):
+            return False
+        called = [id(n.layer) for n in self._nodes]
+        return len(called) == len(set(called))
+
     def summary_rows(self):
+        """`(layer, output shape, connected to)` per layer for `summary()`, without the
+        third item when Keras shows the model like a Sequential."""
         rows = []
         for layer in self._graph_layers:
             if isinstance(layer, InputLayer):
@@ -344,6 +374,8 @@ class Functional(Model):
             shape = jax.tree_util.tree_map(lambda t: t.shape, nodes[0].outputs, is_leaf=_is_kt)
             refs = [self._tensor_ref(t) for n in nodes for t in _flat((n.args, n.kwargs))]
             rows.append((layer, shape, ", ".join(f"{a}[{b}][{c}]" for a, b, c in refs)))
+        if self._sequential_like():
+            rows = [row[:2] for row in rows]
         return rows
 
     # ------------------------------------------------------------ serialization --
