@@ -268,14 +268,18 @@ class Functional(Model):
 
     def _call_eager(self, args, kwargs):
         unset = kwargs.get("training") is None
-        if unset and kwargs.get("rng") is None and any(
-                n.kwargs.get("training") is True for n in self._nodes):
+        if unset and kwargs.get("rng") is None and self._records_training():
             kwargs = {**kwargs, "rng": random_state.next_key()}  # for a Dropout(training=True)
         token = _TRAINING_UNSET.set(unset)
         try:
             return super()._call_eager(args, kwargs)
         finally:
             _TRAINING_UNSET.reset(token)
+
+    def _records_training(self):
+        """Whether a node of this graph, or of a nested one, was called with training=True."""
+        return any(n.kwargs.get("training") is True or (
+            isinstance(n.layer, Functional) and n.layer._records_training()) for n in self._nodes)
 
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
         """Runs the graph. As in Keras, a `training` given to the model (True or False)

@@ -106,3 +106,13 @@ def test_frozen_base_model_keeps_bn_in_inference_during_fit(keras):
         results.append(np.asarray(base.layers[0].get_weights()[2]))
     np.testing.assert_allclose(results[0], results[1])
     np.testing.assert_allclose(results[0], [0.0, 0.0])
+
+
+def test_nested_dropout_recorded_with_training_true_runs_in_an_eager_call(keras):
+    for lib in (kerax, keras):
+        i = lib.Input((2,))
+        inner = lib.Model(i, lib.layers.Dropout(0.5, name="drop")(i, training=True))
+        o = lib.Input((2,))
+        outer = lib.Model(o, inner(o))
+        assert np.any(np.asarray(outer(X)) != X)  # the inner node's True applies
+        np.testing.assert_array_equal(outer.predict(X, verbose=0), X)
