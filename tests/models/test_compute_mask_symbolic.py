@@ -47,11 +47,11 @@ def test_symbolic_compute_mask_as_keras(keras, name):
     ours = _cases(kerax)[name]()
     theirs = _cases(keras)[name]()
     assert _describe(ours) == _describe(theirs)
-    for m in jax_leaves(ours):
+    for m in _non_none(ours):
         assert isinstance(m, kerax.KerasTensor)
 
 
-def jax_leaves(mask):
+def _non_none(mask):
     return [m for m in (mask if isinstance(mask, (list, tuple)) else [mask]) if m is not None]
 
 
