@@ -7,12 +7,13 @@ own: its variables are gathered from (and written back to) its layers, so two mo
 built from the same layers share weights, as in Keras.
 """
 
+import contextvars
 import zlib
 
 import jax
 import jax.numpy as jnp
 
-from kerax.backend import host_prng
+from kerax.backend import host_prng, random_state
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.layers import scope as scope_lib
 from kerax.layers.core import masking
@@ -21,6 +22,10 @@ from kerax.layers.input_spec import relax_input_spec
 from kerax.models.model import Model
 
 _is_kt = lambda x: isinstance(x, KerasTensor)  # noqa: E731
+
+# True while an eager `model(x)` that was given no `training` runs its graph: Keras then
+# lets each node use the `training` value recorded on it (the eager shell passes False).
+_TRAINING_UNSET = contextvars.ContextVar("kerax_functional_training_unset", default=False)
 
 
 def _flat(tree):
@@ -45,7 +50,21 @@ def map_graph(inputs, outputs):
     Returns `(nodes, layers)`: the layer-call nodes in execution order, and the layers in
     Keras' order (by depth from the inputs, then by first traversal), which fixes the
     order of `model.layers` and of `get_weights()`.
+
+    Example:
+    >>> import kerax
+    >>> x = kerax.Input((4,), name="x")
+    >>> nodes, layers = map_graph([x], [kerax.layers.Dense(2, name="d")(x)])
+    >>> [l.name for l in layers]
+    ['x', 'd']
     """
+    nodes, layers, _ = _map_graph(inputs, outputs)
+    return nodes, layers
+
+
+def _map_graph(inputs, outputs):
+    """`map_graph`, plus the number of input tensors of each node at each depth
+    (`{depth: [count, ...]}`, model inputs counting 0), as Keras' `_nodes_by_depth`."""
     input_ids = {id(t) for t in inputs}
     finished, in_progress, order, first_seen = set(), set(), [], {}
 
@@ -96,6 +115,11 @@ def map_graph(inputs, outputs):
     layers = sorted((l for _, l in first_seen.values()),
                     key=lambda l: (-layer_depth[id(l)], first_seen[id(l)][0]))
     nodes = [n for _, _, n, _ in order if not isinstance(n, tuple)]
+    arity_by_depth = {}
+    for key, _, graph_node, _ in order:
+        arity = 0 if isinstance(graph_node, tuple) else len(
+            _flat((graph_node.args, graph_node.kwargs)))
+        arity_by_depth.setdefault(depth[key], []).append(arity)
     names = [l.name for l in layers]
     for name in names:
         if names.count(name) > 1:
@@ -103,7 +127,7 @@ def map_graph(inputs, outputs):
                 f'The name "{name}" is used {names.count(name)} times in the model. All '
                 "layer names should be unique: pass distinct `name=` arguments."
             )
-    return nodes, layers
+    return nodes, layers, arity_by_depth
 
 
 class Functional(Model):
@@ -134,8 +158,9 @@ class Functional(Model):
         self._outputs_struct = outputs
         self._input_tensors = _flat_or_raise(inputs, "inputs")
         self._output_tensors = jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt)
-        nodes, layers = map_graph(self._input_tensors, self._output_tensors)
+        nodes, layers, arity_by_depth = _map_graph(self._input_tensors, self._output_tensors)
         self._nodes = nodes
+        self._arity_by_depth = arity_by_depth
         self._graph_layers = layers
         self.__dict__["_graph_children"] = {
             l.name: l for l in layers if not isinstance(l, InputLayer)}
@@ -241,7 +266,35 @@ class Functional(Model):
             )
         return flat
 
+    def _call_eager(self, args, kwargs):
+        unset = kwargs.get("training") is None
+        if unset and kwargs.get("rng") is None and self._records_training():
+            kwargs = {**kwargs, "rng": random_state.next_key()}  # for a Dropout(training=True)
+        token = _TRAINING_UNSET.set(unset)
+        try:
+            return super()._call_eager(args, kwargs)
+        finally:
+            _TRAINING_UNSET.reset(token)
+
+    def _records_training(self):
+        """Whether a node of this graph, or of a nested one, was called with training=True."""
+        return any(n.kwargs.get("training") is True or (
+            isinstance(n.layer, Functional) and n.layer._records_training()) for n in self._nodes)
+
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
+        """Runs the graph. As in Keras, a `training` given to the model (True or False)
+        is passed to every layer, overriding a `training=` recorded on a node (a frozen
+        `BatchNormalization` runs in inference mode because it is not trainable); with
+        `training=None` each node uses its recorded value."""
+        if _TRAINING_UNSET.get():
+            training = None
+        token = _TRAINING_UNSET.set(False)
+        try:
+            return self._run_graph(params, state, inputs, training, rng)
+        finally:
+            _TRAINING_UNSET.reset(token)
+
+    def _run_graph(self, params, state, inputs, training, rng):
         values = inputs[0] if len(inputs) == 1 else list(inputs)
         flat = self._flatten_inputs(values)
         paths = _input_paths(self._inputs_struct)
@@ -258,8 +311,9 @@ class Functional(Model):
             kw = jax.tree_util.tree_map(lookup, kw, is_leaf=_is_kt)
             if arg_masks:
                 kw.update(masking.mask_kwargs(layer, arg_masks, given=kw))
-            node_training = node.kwargs.get("training")
-            node_training = training if node_training is None else node_training
+            node_training = node.kwargs.get("training") if training is None else training
+            if not isinstance(layer, Functional):  # a nested graph resolves None itself
+                node_training = bool(node_training)
             node_rng = host_prng.fold_in(rng, i) if rng is not None else None
             sub = {"params": params.get(layer.name, {}), "state": new_state.get(layer.name, {})}
             try:
@@ -304,7 +358,17 @@ class Functional(Model):
         return [layer.name, self._local_node_index(layer, layer._inbound_nodes[node_index]),
                 tensor_index]
 
+    def _sequential_like(self):
+        """Keras' test for a summary without "Connected to": one node with at most one
+        input tensor at every depth, and no layer called twice."""
+        if any(len(a) > 1 or a[0] > 1 for a in self._arity_by_depth.values()):
+            return False
+        called = [id(n.layer) for n in self._nodes]
+        return len(called) == len(set(called))
+
     def summary_rows(self):
+        """`(layer, output shape, connected to)` per layer for `summary()`, without the
+        third item when Keras shows the model like a Sequential."""
         rows = []
         for layer in self._graph_layers:
             if isinstance(layer, InputLayer):
@@ -314,6 +378,8 @@ class Functional(Model):
             shape = jax.tree_util.tree_map(lambda t: t.shape, nodes[0].outputs, is_leaf=_is_kt)
             refs = [self._tensor_ref(t) for n in nodes for t in _flat((n.args, n.kwargs))]
             rows.append((layer, shape, ", ".join(f"{a}[{b}][{c}]" for a, b, c in refs)))
+        if self._sequential_like():
+            rows = [row[:2] for row in rows]
         return rows
 
     # ------------------------------------------------------------ serialization --

@@ -42,9 +42,10 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False):
         rows.append((f"{layer.name} ({type(layer).__name__})",
                      _shape_str(shape) if shape is not None else "?", f"{n:,}") + tuple(links))
         connected = connected or bool(links)
-    widths = [33, 24, 15] + ([20] if connected else [])
+    # Keras' widths in a 80-column (or non-interactive) console: 76 characters in all.
+    widths = [21, 19, 12, 19] if connected else [33, 24, 15]
     if line_length:
-        widths[0] = max(20, line_length - sum(widths[1:]) - 4)
+        widths[0] = max(20, line_length - sum(widths[1:]) - len(widths) - 1)
     for r in rows:
         widths[0] = max(widths[0], len(r[0]) + 2)
         widths[1] = max(widths[1], len(r[1]) + 2)

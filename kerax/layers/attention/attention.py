@@ -1,6 +1,7 @@
 import jax
 import jax.numpy as jnp
 
+from kerax.backend.keras_tensor import KerasTensor
 from kerax.layers.layer import Layer
 from kerax.layers.regularization import _noise
 
@@ -106,7 +107,8 @@ class Attention(Layer):
         """The query mask (`previous_mask[0]`), or None."""
         if not previous_mask or previous_mask[0] is None:
             return None
-        return jnp.asarray(previous_mask[0])
+        mask = previous_mask[0]
+        return mask if isinstance(mask, KerasTensor) else jnp.asarray(mask)
 
     def get_config(self):
         return {**super().get_config(), "use_scale": self.use_scale,

@@ -2,7 +2,7 @@ import warnings
 
 import jax.numpy as jnp
 
-from kerax import initializers
+from kerax import initializers, ops
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
 
@@ -82,10 +82,18 @@ class Embedding(Layer):
         return jnp.take(params["embeddings"], ids, axis=0).astype(self.dtype), state
 
     def compute_mask(self, inputs, previous_mask=None):
-        """`inputs != 0` when `mask_zero`, else None."""
+        """`inputs != 0` when `mask_zero`, else None; on a symbolic input (a
+        `kerax.Input`), a symbolic mask, as in Keras.
+
+        Example:
+        >>> import kerax
+        >>> layer = kerax.layers.Embedding(10, 4, mask_zero=True)
+        >>> layer.compute_mask(kerax.Input((None,), dtype="int32")).shape
+        (None, None)
+        """
         if not self.mask_zero:
             return None
-        return jnp.not_equal(inputs, 0)
+        return ops.not_equal(inputs, 0)
 
     @property
     def embeddings(self):

@@ -24,6 +24,7 @@ arrays take no attributes); containers carry them alongside the outputs:
 
 import jax.numpy as jnp
 
+from kerax import ops
 from kerax.layers import keras_mask
 from kerax.layers.layer import Layer
 
@@ -59,7 +60,7 @@ class Masking(Layer):
 
     def compute_mask(self, inputs, previous_mask=None):
         """True for steps with at least one feature different from `mask_value`."""
-        return jnp.any(jnp.not_equal(inputs, self.mask_value), axis=-1)
+        return ops.any(ops.not_equal(inputs, self.mask_value), axis=-1)  # symbolic too
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         keep = jnp.any(jnp.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)

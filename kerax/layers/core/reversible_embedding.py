@@ -97,7 +97,8 @@ class ReversibleEmbedding(Embedding):
 
     def compute_mask(self, inputs, previous_mask=None):
         """`inputs != 0` for integer ids when `mask_zero`; None in reverse (float inputs)."""
-        if not jnp.issubdtype(jnp.asarray(inputs).dtype, jnp.integer):
+        dtype = inputs.dtype if hasattr(inputs, "dtype") else jnp.asarray(inputs).dtype
+        if not jnp.issubdtype(jnp.dtype(dtype), jnp.integer):  # a KerasTensor's "int32" too
             return None
         return super().compute_mask(inputs, previous_mask)
 
