@@ -13,10 +13,6 @@ import pytest
 from tests.guides.harness import Cell, GuideRun, cell_params, check, slow_selected
 
 NO_PYDOT = "plot_model needs pydot and graphviz (not installed); it only draws a picture"
-CONNECTED_TO_COLUMN = (
-    "printed summary header 'Layer (type) Output Shape Param # Connected to' != keras "
-    "'Layer (type) Output Shape Param #' (Keras leaves out 'Connected to' for a functional "
-    "model that is a plain chain)")
 NO_APPLICATIONS = "kerax raised AttributeError: module 'kerax' has no attribute 'applications'"
 AFTER_NO_APPLICATIONS = "kerax raised NameError: name 'backbone' is not defined (no kerax.applications)"
 
@@ -61,7 +57,7 @@ clf = keras.Model(inputs=flat_in, outputs=logits, name="digit_classifier")
     # ports functional_api, cell 8
     Cell("""
 clf.summary()
-""", summary=True, xfail=CONNECTED_TO_COLUMN),
+""", summary=True),
     # ports functional_api, cell 9
     Cell("""
 keras.utils.plot_model(clf, "clf.png")
@@ -108,7 +104,7 @@ t = layers.UpSampling2D(2)(t)
 rebuilt = layers.Conv2DTranspose(1, 3, activation="relu")(t)
 round_trip = keras.Model(pic, rebuilt, name="round_trip")
 round_trip.summary()
-""", summary=True, xfail=CONNECTED_TO_COLUMN),
+""", summary=True),
     # ports functional_api, cell 14
     Cell("""
 pic = keras.Input(shape=(28, 28, 1), name="pic")
@@ -129,7 +125,7 @@ up.summary()
 outer_in = keras.Input(shape=(28, 28, 1), name="pic")
 round_trip = keras.Model(outer_in, up(down(outer_in)), name="round_trip")
 round_trip.summary()
-""", summary=True, xfail=CONNECTED_TO_COLUMN),
+""", summary=True),
     # ports functional_api, cell 15
     Cell("""
 def make_member():

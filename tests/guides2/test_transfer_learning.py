@@ -351,12 +351,7 @@ CELLS = [
     Cell(Sync("model"), EVALUATE, check=check_evaluate),
 ]
 
-XFAIL = {
-    14: "cause G: BatchNormalization statistics of the nested base_model called with "
-        "training=False stay fixed in kerax's fit; Keras 3.15 moves them (its functional "
-        "operation_fn passes the outer call's training=True to every layer, overriding the "
-        "node's training=False; keras-team/keras#20285, PR #20298)",
-}
+XFAIL = {}  # cause G is fixed: every cell matches Keras
 
 @pytest.fixture(scope="module")
 def results(keras):
