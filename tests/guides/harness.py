@@ -122,6 +122,10 @@ class GuideRun:
     def __init__(self, cells, tmp_path_factory, name, run_slow=True):
         self.cells = cells
         self.run_slow = run_slow
+        # Fresh automatic names on both sides ("sequential", "dense_1", ...), as in a new
+        # notebook, whatever other tests created before.
+        keras.utils.clear_session()
+        kerax.utils.clear_session()
         self.ns = (_namespace(False), _namespace(True))
         self.dirs = (tmp_path_factory.mktemp(f"{name}_keras"),
                      tmp_path_factory.mktemp(f"{name}_kerax"))

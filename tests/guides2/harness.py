@@ -182,6 +182,8 @@ def _run_part(part, ns, name, seed, lib):
 
 def run_guide(name, cells, datasets_keras, datasets_kerax, keras, seed=0):
     """Run `cells` on Keras and on kerax in lockstep; a `CellResult` per cell."""
+    keras.utils.clear_session()  # fresh automatic names, as in a new notebook
+    kerax.utils.clear_session()
     k_ns, x_ns = namespace(keras, datasets_keras), namespace(kerax, datasets_kerax)
     results = []
     for i, cell in enumerate(cells):
