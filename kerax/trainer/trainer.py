@@ -81,10 +81,21 @@ class Trainer:
             if not isinstance(self.optimizer, LossScaleOptimizer):
                 self.optimizer = LossScaleOptimizer(self.optimizer)
         names = getattr(self, "output_names", None)
-        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        # As Keras, a re-`compile()` without `loss` keeps the previous loss, and one without
+        # `metrics`/`weighted_metrics` keeps the previous metrics.
+        if loss is not None:
+            self._compile_loss = CompileLoss(loss, loss_weights, names)
+        elif not hasattr(self, "_compile_loss"):
+            self._compile_loss = None
+        previous = self.__dict__.get("_compile_metrics")
+        if metrics is None and weighted_metrics is None and previous is not None:
+            metrics, weighted_metrics = previous.identifiers, previous.weighted_identifiers
+            given = self._has_compile_metrics
+        else:
+            given = metrics is not None or weighted_metrics is not None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names)
         # Keras lists a "compile_metrics" container only when metrics were passed.
-        self._has_compile_metrics = metrics is not None or weighted_metrics is not None
+        self._has_compile_metrics = given
         self._loss_tracker = Mean(name="loss")
         if steps_per_execution != "auto" and (
                 not isinstance(steps_per_execution, int) or steps_per_execution < 1):

@@ -158,3 +158,25 @@ def test_guide_custom_steps_over_the_container_match_keras(keras, rng):
     np.testing.assert_allclose([got[2][k] for k in want[2]], list(want[2].values()),
                                rtol=1e-5)
     _assert_close(got[3], want[3])
+
+
+def test_recompile_keeps_loss_and_metrics_not_given_as_keras(keras, rng):
+    """`compile("sgd")` after `compile("sgd", "mse", metrics=["mae"])` keeps both (Keras'
+    `if loss is not None` / `if metrics is not None or weighted_metrics is not None`)."""
+    x, y, _ = _data(rng)
+
+    def run(lib):
+        model = _dense(lib)
+        model.compile("sgd", "mse", metrics=["mae"])
+        out = []
+        for kwargs in ({}, {"loss": "mae"}, {"metrics": []}):
+            model.compile("sgd", **kwargs)
+            out.append(([m.name for m in model.metrics],
+                        model.fit(x, y, batch_size=4, shuffle=False, verbose=0).history))
+        return out
+
+    for (got_names, got), (want_names, want) in zip(run(kerax), run(keras)):
+        assert got_names == want_names
+        assert sorted(got) == sorted(want)
+        for k in want:
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-5)
