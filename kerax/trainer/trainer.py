@@ -268,19 +268,31 @@ class Trainer:
             return None
         n = len(jax.tree_util.tree_leaves(x)[0])
         rows = n if rows is None else min(int(rows), n)
+        # The abstract traces are cached per shapes: a repeated `fit(epochs=1)` on the
+        # same shapes traces nothing (they were most of its fixed cost).
+        key = (rows, _shapes(x), _shapes(y), _shapes(self.variables), self._compile_loss,
+               placement.program_key())
+        cache = self.__dict__.setdefault("_validation_cache", {})
+        if key not in cache:
+            cache[key] = self._trace_against_model(x, y, rows)
+        out, self._exact_last_batch = cache[key]
+        if y is not None and self._compile_loss is not None:
+            self._check_label_range(y, out)
+        return out
+
+    def _trace_against_model(self, x, y, rows):
+        """`(output spec, exact_last_batch)`; raises the shape errors of the model/loss."""
         spec = lambda a: jax.ShapeDtypeStruct((rows,) + tuple(a.shape[1:]), a.dtype)  # noqa
         x_spec = jax.tree_util.tree_map(spec, x)
         with scope_lib.record_forward() as record:
             out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables, x_spec)
         # A user's `add_loss` sees every row of a batch, padded ones included: then a short
         # last batch runs at its real size (one more compile), as in Keras.
-        self._exact_last_batch = record.row_dependent and placement.current() is None
-        if y is None or self._compile_loss is None:
-            return out
-        y_spec = jax.tree_util.tree_map(spec, y)
-        jax.eval_shape(lambda a, b: self._compile_loss(a, b), y_spec, out)
-        self._check_label_range(y, out)
-        return out
+        exact = record.row_dependent and placement.current() is None
+        if y is not None and self._compile_loss is not None:
+            y_spec = jax.tree_util.tree_map(spec, y)
+            jax.eval_shape(lambda a, b: self._compile_loss(a, b), y_spec, out)
+        return out, exact
 
     def _check_label_range(self, y, out):
         loss = self._compile_loss.loss
@@ -889,6 +901,13 @@ def _in_variable_order(metric, state):
     if order is None:
         order = metric._variable_order = tuple(metric.init())
     return {k: state[k] for k in order}
+
+
+def _shapes(tree):
+    """The structure, shapes and dtypes of a pytree of arrays (a cache key)."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    return treedef, tuple((tuple(np.shape(a)), str(getattr(a, "dtype", type(a))))
+                          for a in leaves)
 
 
 def _signature(tree):
