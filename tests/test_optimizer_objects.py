@@ -479,10 +479,6 @@ def test_model_metric_variable_names_match_keras(keras):
     assert run(kerax) == run(keras)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kerax keeps the epoch's metric sums in the trainer (`model._metric_state`), not in the "
-    "metric objects, and lists each compiled metric in `model.metrics` where Keras lists "
-    "one 'compile_metrics' container (kerax/trainer/trainer.py, compile_utils.py)."))
 def test_model_metric_variables_after_fit_match_keras(keras, rng):
     x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
 
@@ -490,7 +486,7 @@ def test_model_metric_variables_after_fit_match_keras(keras, rng):
         model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2, name="d")], name="seq")
         model.set_weights([np.full((3, 2), 0.1, "float32"), np.zeros(2, "float32")])
         model.compile("sgd", "mse", metrics=["mae"])
-        model.fit(x, y, batch_size=4, verbose=0)
+        model.fit(x, y, batch_size=4, shuffle=False, verbose=0)
         loss = model.metrics[0]
         return (loss.name, [(v.name, float(v)) for v in loss.variables],
                 float(loss.result()), [m.name for m in model.metrics])

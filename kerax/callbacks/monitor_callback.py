@@ -58,7 +58,10 @@ class MonitorCallback(Callback):
             name = self.monitor.removeprefix("val_")
             if name == "loss":
                 self.monitor_op = np.less
-            for m in getattr(self.model, "metrics", None) or []:
+            # As Keras: the metrics inside the "compile_metrics" container.
+            containers = [m for m in getattr(self.model, "metrics", None) or []
+                          if isinstance(getattr(m, "metrics", None), list)]
+            for m in [s for c in containers for s in c.metrics]:
                 if m.name == name:
                     self.monitor_op = np.greater if _direction(m) == "up" else np.less
             if self.monitor_op is None:

@@ -112,6 +112,16 @@ class _OptimizerLists:
             lambda n: self._from_list(n) if is_list(n) else n, opt_lists, is_leaf=is_list)
 
 
+def _flatten_logs(logs):
+    out = {}
+    for key, value in sorted(logs.items()):
+        if isinstance(value, dict):
+            out.update(_flatten_logs(value))
+        else:
+            out[key] = value
+    return out
+
+
 def _logs_dict(logs, what):
     if not isinstance(logs, dict):
         raise TypeError(
@@ -197,17 +207,19 @@ class KerasSteps:
 
     @staticmethod
     def logs(metric_state):
-        return dict(metric_state["logs"])
+        """The last step's logs, flattened as Keras' `pythonify_logs` does (a container
+        metric's dict result, e.g. "compile_metrics", merged in)."""
+        return _flatten_logs(metric_state["logs"])
 
     def init_metric_state(self, template):
-        fresh = [v for m in self.model.metrics for v in m.init().values()]
+        fresh = [v for m in self.model.metrics for v in m.stateless_reset_state()]
         return {"vars": fresh, "logs": _zeros(template), FLAG: np.asarray(-1, np.int32)}
 
     def store_metrics(self, metric_state):
         """Puts the metrics' variables back into the metric objects (`metric.result()`)."""
         values, i = list(metric_state["vars"]), 0
         for m in self.model.metrics:
-            k = len(m.init())
+            k = len(m.stateless_reset_state())
             m.state = m._as_state(values[i:i + k])
             i += k
 
@@ -215,7 +227,7 @@ class KerasSteps:
         """The logs' shapes of the train/test steps, traced abstractly on `batch`."""
         out = {}
         for kind in kinds:
-            ms = {"vars": [v for m in self.model.metrics for v in m.init().values()]}
+            ms = {"vars": [v for m in self.model.metrics for v in m.stateless_reset_state()]}
             call = self.call_train if kind == "train" else self.call_test
             out[kind] = jax.eval_shape(lambda t, b: call(t, b)[1],  # noqa: B023
                                        ts._replace(metric_state=ms), batch)

@@ -26,8 +26,12 @@ import jax
 import jax.numpy as jnp
 
 from kerax.layers import scope as scope_lib
+from kerax.layers.variable_view import VariableView
+from kerax.trainer import regularization
 
 _LOSSES = contextvars.ContextVar("kerax_stateless_losses", default=())
+# The activity/`add_loss` terms of the last `stateless_call` (without weight regularization).
+_CALL_LOSSES = contextvars.ContextVar("kerax_stateless_call_losses", default=())
 
 _KERAS_STEPS = {"train": "train_step", "test": "test_step", "predict": "predict_step"}
 _PURE_STEPS = {"train": "pure_train_step", "test": "pure_test_step",
@@ -91,8 +95,9 @@ def lists_to_variables(model, trainable_variables, non_trainable_variables, base
                 f"{len(want)}. Pass the lists from the `state` that `train_step` received, "
                 "in the same order."
             )
-    return _with_leaves(model.variables if base is None else base, train + other,
-                        list(trainable_variables) + list(non_trainable_variables))
+    values = [v.value if isinstance(v, VariableView) else v  # `model.trainable_variables`
+              for v in list(trainable_variables) + list(non_trainable_variables)]
+    return _with_leaves(model.variables if base is None else base, train + other, values)
 
 
 class StatelessMixin:
@@ -110,11 +115,10 @@ class StatelessMixin:
             rng = jax.random.PRNGKey(0) if _STEP_RNG.get() is None else _STEP_RNG.get()
         with scope_lib.record_forward() as record:
             outputs, state = self.apply(variables, *args, training=training, rng=rng, **kwargs)
-        from kerax.trainer import regularization
-
         losses = regularization.weight_regularization_losses(self, variables["params"])
         losses += list(record.losses)
         _LOSSES.set(tuple(losses))
+        _CALL_LOSSES.set(tuple(record.losses))
         _, non_trainable = variables_to_lists(self, {**variables, "state": state})
         if return_losses:
             return outputs, non_trainable, losses
@@ -128,6 +132,40 @@ class StatelessMixin:
         for extra in _LOSSES.get():
             loss = loss + jnp.sum(extra).astype(loss.dtype)
         return loss
+
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                               metrics_variables, x=None, y=None, y_pred=None,
+                               sample_weight=None, training=True):
+        """Keras 3's `stateless_compute_loss`: `compute_loss` with the weight
+        regularization of the given `trainable_variables` (plus the last
+        `stateless_call`'s `add_loss` terms).
+
+        Returns `(loss, (trainable_variables, non_trainable_variables,
+        metrics_variables))`, as Keras' JAX trainer does (the lists unchanged: kerax's
+        `compute_loss` is pure).
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> model = kerax.Sequential([kerax.Input((2,)), kerax.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> tv, ntv = model.trainable_variables, model.non_trainable_variables
+        >>> y_pred, ntv = model.stateless_call(tv, ntv, np.ones((4, 2)))
+        >>> loss, (tv, ntv, mv) = model.stateless_compute_loss(
+        ...     tv, ntv, model.metrics_variables, y=np.ones((4, 1)), y_pred=y_pred)
+        """
+        variables = lists_to_variables(self, trainable_variables, non_trainable_variables)
+        regs = regularization.weight_regularization_losses(self, variables["params"])
+        token = _LOSSES.set(tuple(regs) + _CALL_LOSSES.get())
+        try:
+            try:
+                loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
+            except TypeError as error:  # a user's `compute_loss` without `training`
+                if "training" not in str(error):
+                    raise
+                loss = self.compute_loss(x, y, y_pred, sample_weight)
+        finally:
+            _LOSSES.reset(token)
+        return loss, (trainable_variables, non_trainable_variables, metrics_variables)
 
     @property
     def metrics_variables(self):

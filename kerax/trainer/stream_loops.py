@@ -263,9 +263,7 @@ def evaluate(model, x, verbose, steps, callbacks, return_dict, _callbacks):
         adapter.close()
     if step == 0:
         raise ValueError("The evaluation data is empty: the dataset yielded no batches.")
-    custom = custom_steps.custom_steps(model, "test")
-    if custom is not None:
-        custom.store_metrics(ts.metric_state)
+    model._store_metric_objects(ts.metric_state, "test")
     logs = {n: _host_value(v) for n, v in logs.items()}
     cbs.on_test_end(logs)
     return logs if return_dict else model._flatten_logs(logs)

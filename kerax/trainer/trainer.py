@@ -81,8 +81,21 @@ class Trainer:
             if not isinstance(self.optimizer, LossScaleOptimizer):
                 self.optimizer = LossScaleOptimizer(self.optimizer)
         names = getattr(self, "output_names", None)
-        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        # As Keras, a re-`compile()` without `loss` keeps the previous loss, and one without
+        # `metrics`/`weighted_metrics` keeps the previous metrics.
+        if loss is not None:
+            self._compile_loss = CompileLoss(loss, loss_weights, names)
+        elif not hasattr(self, "_compile_loss"):
+            self._compile_loss = None
+        previous = self.__dict__.get("_compile_metrics")
+        if metrics is None and weighted_metrics is None and previous is not None:
+            metrics, weighted_metrics = previous.identifiers, previous.weighted_identifiers
+            given = self._has_compile_metrics
+        else:
+            given = metrics is not None or weighted_metrics is not None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names)
+        # Keras lists a "compile_metrics" container only when metrics were passed.
+        self._has_compile_metrics = given
         self._loss_tracker = Mean(name="loss")
         if steps_per_execution != "auto" and (
                 not isinstance(steps_per_execution, int) or steps_per_execution < 1):
@@ -151,19 +164,66 @@ class Trainer:
                 steps_lib.FIRST_BAD_STEP: jnp.asarray(-1, jnp.int32)}
 
     def _flatten_logs(self, logs):
-        """Keras' `_flatten_metrics_in_order`: the values of `self.metrics` by name, then
-        the other logs by sorted key; a single value alone."""
-        names = [m.name for m in self.metrics]
+        """Keras' `_flatten_metrics_in_order`: the values of `self.metrics` by name (those
+        of the "compile_metrics" container by theirs), then the other logs by sorted key;
+        a single value alone."""
+        names = []
+        for m in self.metrics:
+            names += ([s.name for s in m.metrics] if isinstance(m, CompileMetrics)
+                      else [m.name])
         results = [logs[n] for n in names if n in logs]
         results += [logs[k] for k in sorted(logs) if k not in names]
         return results[0] if len(results) == 1 else results
 
     @property
     def metrics(self):
-        """The loss tracker and the compiled metrics (Keras' `model.metrics`)."""
+        """Keras' `model.metrics`: the loss tracker (`Mean` named "loss"), the
+        "compile_metrics" container of `compile(metrics=..., weighted_metrics=...)` (its
+        `result()` is a dict), then each output's loss tracker (several losses).
+
+        They read the values of the last `fit` epoch or `evaluate`.
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> _ = model.evaluate(np.ones((8, 4)), np.ones((8, 1)), verbose=0)
+        >>> [m.name for m in model.metrics], sorted(model.metrics[1].result())
+        (['loss', 'compile_metrics'], ['mae'])
+        """
         if not self.compiled:
             return []
-        return [self._loss_tracker] + self._compile_metrics.all()
+        metrics = [self._loss_tracker]
+        if self.__dict__.get("_has_compile_metrics", True):
+            metrics.append(self._compile_metrics)
+        return metrics + [m for _, m in self._compile_metrics.loss_trackers]
+
+    def get_metrics_result(self):
+        """Keras' `get_metrics_result`: `{name: value}` of `self.metrics`, a container's
+        dict merged in."""
+        out = {}
+        for m in self.metrics:
+            result = m.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[m.name] = result
+        return out
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def _store_metric_objects(self, metric_state, kind="train"):
+        """Puts an execution's metric state into the metric objects, so that
+        `model.metrics[i].result()` reads the live values, as in Keras."""
+        custom = custom_steps.custom_steps(self, kind)
+        if custom is not None:
+            custom.store_metrics(metric_state)
+            return
+        for m in [self._loss_tracker] + self._compile_metrics.all():
+            m.state = _in_variable_order(m, metric_state["loss" if m is self._loss_tracker
+                                                        else m.name])
 
     @property
     def metrics_names(self):
@@ -208,19 +268,31 @@ class Trainer:
             return None
         n = len(jax.tree_util.tree_leaves(x)[0])
         rows = n if rows is None else min(int(rows), n)
+        # The abstract traces are cached per shapes: a repeated `fit(epochs=1)` on the
+        # same shapes traces nothing (they were most of its fixed cost).
+        key = (rows, _shapes(x), _shapes(y), _shapes(self.variables), self._compile_loss,
+               placement.program_key())
+        cache = self.__dict__.setdefault("_validation_cache", {})
+        if key not in cache:
+            cache[key] = self._trace_against_model(x, y, rows)
+        out, self._exact_last_batch = cache[key]
+        if y is not None and self._compile_loss is not None:
+            self._check_label_range(y, out)
+        return out
+
+    def _trace_against_model(self, x, y, rows):
+        """`(output spec, exact_last_batch)`; raises the shape errors of the model/loss."""
         spec = lambda a: jax.ShapeDtypeStruct((rows,) + tuple(a.shape[1:]), a.dtype)  # noqa
         x_spec = jax.tree_util.tree_map(spec, x)
         with scope_lib.record_forward() as record:
             out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables, x_spec)
         # A user's `add_loss` sees every row of a batch, padded ones included: then a short
         # last batch runs at its real size (one more compile), as in Keras.
-        self._exact_last_batch = record.row_dependent and placement.current() is None
-        if y is None or self._compile_loss is None:
-            return out
-        y_spec = jax.tree_util.tree_map(spec, y)
-        jax.eval_shape(lambda a, b: self._compile_loss(a, b), y_spec, out)
-        self._check_label_range(y, out)
-        return out
+        exact = record.row_dependent and placement.current() is None
+        if y is not None and self._compile_loss is not None:
+            y_spec = jax.tree_util.tree_map(spec, y)
+            jax.eval_shape(lambda a, b: self._compile_loss(a, b), y_spec, out)
+        return out, exact
 
     def _check_label_range(self, y, out):
         loss = self._compile_loss.loss
@@ -302,8 +374,7 @@ class Trainer:
                 self.optimizer.state = ts.opt_state  # `optimizer.iterations` counts
         else:
             self.optimizer.state = ts.opt_state
-        if custom is not None:
-            custom.store_metrics(ts.metric_state)
+        self._store_metric_objects(ts.metric_state)
         self._train_rng = ts.rng
         self._metric_state = ts.metric_state
 
@@ -709,9 +780,7 @@ class Trainer:
         k = self._eval_steps(idx.shape[0], cbs, "test")
         ts, logs, _ = epoch_loop.evaluate_epoch(
             ts, self._executions(ts, adapter, idx, mask, k, kind="test"), cbs)
-        custom = custom_steps.custom_steps(self, "test")
-        if custom is not None:
-            custom.store_metrics(ts.metric_state)
+        self._store_metric_objects(ts.metric_state, "test")
         logs = {k2: _host_value(v) for k2, v in logs.items()}
         cbs.on_test_end(logs)
         return logs if return_dict else self._flatten_logs(logs)
@@ -824,6 +893,21 @@ def _host_value(v):
 def _on_batch_result(logs, model, return_dict):
     logs = {k: _host_value(v) for k, v in logs.items()}
     return logs if return_dict else model._flatten_logs(logs)
+
+
+def _in_variable_order(metric, state):
+    """`state` (a dict whose keys a jitted program sorted) in the metric's own order."""
+    order = metric.__dict__.get("_variable_order")
+    if order is None:
+        order = metric._variable_order = tuple(metric.init())
+    return {k: state[k] for k in order}
+
+
+def _shapes(tree):
+    """The structure, shapes and dtypes of a pytree of arrays (a cache key)."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    return treedef, tuple((tuple(np.shape(a)), str(getattr(a, "dtype", type(a))))
+                          for a in leaves)
 
 
 def _signature(tree):
