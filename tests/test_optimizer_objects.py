@@ -220,10 +220,6 @@ def test_guide_first_loop_and_return_losses_cell_match_keras(keras, rng):
     assert got[3:] == pytest.approx(want[3:], rel=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Keras names a Functional model's variables 'd1/kernel' (no model prefix); kerax's "
-    "VariableView.path (kerax/layers/variable_view.py) says 'functional/d1/kernel', and "
-    "optimizer slots are named after that path."))
 def test_functional_optimizer_variable_names_match_keras(keras):
     def run(lib):
         inputs = lib.Input((3,))

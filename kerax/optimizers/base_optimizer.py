@@ -447,8 +447,12 @@ class Optimizer:
         if owner is None or not self._from_tree:
             return self._var_refs
         try:
-            refs = [(v.path.replace("/", "_"), tuple(v._path))
-                    for v in owner.trainable_variables if v._collection == "params"]
+            # Views' own `_path` is relative to their layer: the owner's layout gives the
+            # path of each trainable variable in the owner's params tree, in Keras' order.
+            leaves, _ = owner._keras_variable_layout()
+            refs = [(v.path.replace("/", "_"), tuple(path))
+                    for v, (coll, path) in zip(owner.trainable_variables, leaves)
+                    if coll == "params"]
         except (AttributeError, ValueError, TypeError):
             return self._var_refs
         if sorted(map(repr, (p for _, p in refs))) != sorted(

@@ -112,16 +112,6 @@ class _OptimizerLists:
             lambda n: self._from_list(n) if is_list(n) else n, opt_lists, is_leaf=is_list)
 
 
-def _flatten_logs(logs):
-    out = {}
-    for key, value in sorted(logs.items()):
-        if isinstance(value, dict):
-            out.update(_flatten_logs(value))
-        else:
-            out[key] = value
-    return out
-
-
 def _logs_dict(logs, what):
     if not isinstance(logs, dict):
         raise TypeError(
@@ -207,9 +197,10 @@ class KerasSteps:
 
     @staticmethod
     def logs(metric_state):
-        """The last step's logs, flattened as Keras' `pythonify_logs` does (a container
-        metric's dict result, e.g. "compile_metrics", merged in)."""
-        return _flatten_logs(metric_state["logs"])
+        """The last step's logs as the step returned them; the epoch loop flattens them on
+        the host (`steps.flatten_logs`): inside the program a flat dict's keys would be
+        re-sorted by `jit`, losing Keras' order."""
+        return metric_state["logs"]
 
     def init_metric_state(self, template):
         fresh = [v for m in self.model.metrics for v in m.stateless_reset_state()]

@@ -29,6 +29,7 @@ def train_epoch(model, ts, executions, callbacks, start=0):
         ts, logs = program(model._with_callback_changes(ts), *args)
         logs = dict(logs)
         flag = logs.pop(steps_lib.FIRST_BAD_STEP)
+        logs = steps_lib.flatten_logs(logs)
         model._store_train_state(ts)
         if pending is not None and model._stop_on_nonfinite(pending, callbacks):
             return logs, step
@@ -49,7 +50,8 @@ def evaluate_epoch(ts, executions, callbacks):
     for program, args, size in executions:
         callbacks.on_test_batch_begin(step)
         ts, logs = program(ts, *args)
-        logs = {k: v for k, v in logs.items() if k != steps_lib.FIRST_BAD_STEP}
+        logs = steps_lib.flatten_logs(
+            {k: v for k, v in logs.items() if k != steps_lib.FIRST_BAD_STEP})
         step += size
         callbacks.on_test_batch_end(step - 1, logs)
     return ts, logs, step

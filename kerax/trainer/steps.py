@@ -20,6 +20,22 @@ from kerax.layers import scope as scope_lib
 from kerax.trainer.train_state import TrainState
 
 
+def flatten_logs(logs):
+    """Logs in Keras' order (`pythonify_logs`): sorted by key, a nested dict (the
+    "compile_metrics" container's result a custom step returns) merged in at its key.
+
+    Example:
+    >>> list(flatten_logs({"loss": 1.0, "compile_metrics": {"mae": 2.0}}))
+    ['mae', 'loss']
+    """
+    out = {}
+    for key, value in sorted(logs.items()):
+        if isinstance(value, dict):
+            out.update(flatten_logs(value))
+        else:
+            out[key] = value
+    return out
+
 def partition(params, mask):
     """Splits params into (trainable, frozen) trees with None where a leaf is absent."""
     trainable = jax.tree_util.tree_map(lambda m, p: p if m else None, mask, params)

@@ -868,6 +868,7 @@ class Trainer:
         ts, logs = self._program("train", 1, (ts, data, idx, mask))(ts, data, idx, mask)
         logs = dict(logs)
         flag = logs.pop(steps_lib.FIRST_BAD_STEP)
+        logs = steps_lib.flatten_logs(logs)
         self._store_train_state(ts)
         self._stop_on_nonfinite(flag, None)
         return _on_batch_result(logs, self, return_dict)

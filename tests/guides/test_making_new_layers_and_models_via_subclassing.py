@@ -11,8 +11,9 @@ import pytest
 from tests.guides.harness import Cell, GuideRun, cell_params, check, slow_selected
 
 RECOMPILE_DROPS_LOSS = (
-    "hist.history['loss'][0]: 0.0258 != keras 0.187: compile(optimizer) with no loss after "
-    "compile(loss='mse') keeps training on mse in Keras, kerax drops it")
+    "hist.history['loss'][0]: 0.2425 != keras 0.187: after compile(loss='mse') and a fit, "
+    "compile(optimizer) alone keeps mse on both, but the next fit's loss differs (cause "
+    "not found yet)")
 UNSEEDED_RANDOM_IN_FIT = (
     "kerax ran a cell that raises ('ValueError', 'SeedGenerator') on Keras: a model whose "
     "call draws keras.random.normal(shape) without a seed trains on kerax, Keras on JAX "

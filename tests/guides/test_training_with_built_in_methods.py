@@ -21,10 +21,6 @@ METRIC_RESULT_IS_VARIABLE = (
     "kerax ran a cell that raises ('ValueError', '__jax_array__') on Keras: a Metric whose "
     "result() returns its own variable trains on kerax; Keras 3.15 with the installed JAX "
     "refuses it inside fit")
-RECOMPILE_DROPS_METRICS = (
-    "hist.history: keys ['class_out_loss', 'loss', 'score_out_loss'] != keras (+ the 3 "
-    "metrics of the earlier compile): compile() without metrics after compile(metrics=...) "
-    "keeps the old metrics in Keras, kerax drops them")
 
 CELLS = [
     # ports training_with_built_in_methods, cell 0
@@ -423,7 +419,7 @@ hist = two_heads.fit([pics, seqs], [score_y, class_y], batch_size=20, epochs=1)
 # ... or as dicts keyed by layer name
 hist = two_heads.fit({"pic_in": pics, "seq_in": seqs},
                      {"score_out": score_y, "class_out": class_y}, batch_size=20, epochs=1)
-""", xfail=RECOMPILE_DROPS_METRICS),
+""",),
     # ports training_with_built_in_methods, cell 40
     Cell("""
 pair_ds = tf.data.Dataset.from_tensor_slices(

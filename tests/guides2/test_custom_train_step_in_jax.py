@@ -199,10 +199,7 @@ CELLS = [
     Cell(TEST_STEP_A, Sync("model"), TEST_STEP_B, check=check_evaluate),
 ]
 
-NO_STATELESS_COMPUTE_LOSS = ("AttributeError: 'FunctionalTrainer' object has no attribute "
-                             "'stateless_compute_loss' (cause B)")
-XFAIL = {2: NO_STATELESS_COMPUTE_LOSS,
-         4: NO_STATELESS_COMPUTE_LOSS.replace("FunctionalTrainer", "CustomEvaluator")}
+XFAIL = {}  # cause B is fixed: every cell matches Keras
 
 
 @pytest.fixture(scope="module")
