@@ -25,7 +25,7 @@ class VariableView(ArrayView):
     Example:
     >>> import numpy as np
     >>> from kerax.layers import Dense
-    >>> layer = Dense(2)
+    >>> layer = Dense(2, name="dense")
     >>> _ = layer(np.ones((1, 3)))
     >>> layer.kernel is layer.weights[0], layer.kernel.path
     (True, 'dense/kernel')

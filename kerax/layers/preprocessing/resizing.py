@@ -72,7 +72,7 @@ class Resizing(Layer):
     >>> Resizing(2, 2)(np.ones((1, 4, 4, 3))).shape
     (1, 2, 2, 3)
     >>> Resizing(1, 2)(np.array([[[0], [3]], [[4], [8]]], "uint8"))[..., 0].tolist()
-    [[4, 6]]
+    [[2, 6]]
     """
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
