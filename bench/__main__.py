@@ -73,6 +73,7 @@ def probe(name, way, n):
     t = time.perf_counter()
     w = W.make_way(way, spec, x, y)
     if isinstance(w, W.Fit):
+        w.watch_first_step()
         w.fit(1)
         ttfs = w.first_batch_end - t
     else:
