@@ -9,7 +9,7 @@ Built-in layers are written in the explicit style: `build_variables(key, *input_
 returns `(params, state)` and `forward(params, state, *inputs, training, rng)` returns
 `(outputs, state)`. `__call__` dispatches on its context: symbolic inputs record a
 functional node, a call inside a parent's `apply` uses the parent's pytree (see
-`kerax.layers.scope`), and a call on concrete arrays runs eagerly and keeps the layer's
+`kerax.backend.apply_scope`), and a call on concrete arrays runs eagerly and keeps the layer's
 variables on the object, as Keras does.
 """
 
@@ -17,10 +17,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kerax.backend import apply_scope as scope_lib
 from kerax.backend import config as _config
 from kerax.backend import random_state
 from kerax.layers import keras_mask
-from kerax.layers import scope as scope_lib
+from kerax.layers import symbolic_call
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.variable_view import VariableView as _VariableView
 from kerax.layers.variable_view import views_for
@@ -404,7 +405,7 @@ class Layer:
     def add_loss(self, loss):
         """Adds a scalar loss from inside `call` (Keras' `add_loss`); training adds it.
 
-        The value flows out of the forward pass through `kerax.layers.scope.record_forward`
+        The value flows out of the forward pass through `kerax.backend.apply_scope.record_forward`
         (the train step opens one), so `apply` stays pure; after an eager call the values
         are in `layer.losses`.
 
@@ -443,7 +444,7 @@ class Layer:
     # ---------------------------------------------------------------- the Keras shell --
     def __call__(self, *args, **kwargs):
         if scope_lib.any_symbolic((args, kwargs)):
-            return scope_lib.call_symbolic(self, args, kwargs)
+            return symbolic_call.call_symbolic(self, args, kwargs)
         scope = scope_lib.current()
         if scope is not None:
             return scope.call_child(self, args, kwargs)

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerax.backend.keras_tensor import UNKNOWN_SIZE, KerasTensor
-from kerax.layers.core import masking
+from kerax.layers import keras_mask as masking
 from kerax.layers.input_spec import assert_input_compatibility, relax_input_spec
 
 _PREVIOUS_MASK = "__kerax_previous_mask__"
@@ -80,7 +80,7 @@ def call_symbolic(layer, args, kwargs):
 
 def _input_masks(layer, args, kwargs):
     """`{argument_name: mask}` for the symbolic arguments that carry a `_keras_mask`."""
-    names = [n for n in masking._call_parameters(layer) if n not in ("self", "params", "state")]
+    names = [n for n in masking.call_parameters(layer) if n not in ("self", "params", "state")]
 
     def mask_of(value):
         if not any(_is_kt(t) for t in jax.tree_util.tree_leaves(value, is_leaf=_is_kt)):

@@ -15,7 +15,7 @@ that is current —
 """
 
 from kerax.backend.array_view import ArrayView, register_view_type
-from kerax.layers import scope as scope_lib
+from kerax.backend import apply_scope as scope_lib
 
 
 @register_view_type

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 
 from kerax.backend import host_prng, random_state
 from kerax.backend.keras_tensor import KerasTensor
-from kerax.layers import scope as scope_lib
+from kerax.backend import apply_scope as scope_lib
 from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.input_spec import relax_input_spec

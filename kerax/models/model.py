@@ -1,5 +1,6 @@
 """`Model`: a `Layer` with Keras' training shell (`compile`, `fit`, ...) and `summary`."""
 
+from kerax.backend import apply_scope as scope_lib
 from kerax.layers.layer import Layer
 from kerax.trainer.stateless import StatelessMixin
 from kerax.trainer.trainer import Trainer
@@ -206,6 +207,4 @@ def _is_functional_class(cls):
 
 
 def _symbolic(value):
-    from kerax.layers import scope as scope_lib
-
     return scope_lib.any_symbolic(value)

@@ -4,7 +4,7 @@ import jax
 
 from kerax.backend import host_prng
 from kerax.backend.keras_tensor import KerasTensor
-from kerax.layers import scope as scope_lib
+from kerax.backend import apply_scope as scope_lib
 from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.layer import Layer

@@ -10,6 +10,7 @@ import random as python_random
 import jax
 import jax.numpy as jnp
 
+from kerax.backend import apply_scope as scope_lib
 from kerax.backend import random_state
 from kerax.backend.array_view import ArrayView, register_view_type
 from kerax.utils import naming
@@ -79,8 +80,6 @@ class SeedGenerator:
                                   jnp.uint32)
 
     def _slot(self):
-        from kerax.layers import scope as scope_lib
-
         owned = scope_lib.seed_state_slot(self)
         if owned is not None and owned[1] in owned[0].state:
             return owned

@@ -9,7 +9,7 @@ Keras adds three kinds of layer losses to the training loss, and so does kerax:
   penalizes that weight. Only trainable weights count, as in Keras.
 - **activity regularizers** (`activity_regularizer=` on any layer, `ActivityRegularization`)
   and **`self.add_loss(value)`** inside `call`: these come out of the forward pass through
-  `kerax.layers.scope.record_forward` (see `apply_with_losses`).
+  `kerax.backend.apply_scope.record_forward` (see `apply_with_losses`).
 
 Keras sums them all into the loss before the loss tracker sees it. Constraints
 (`<prefix>_constraint`, `add_weight(constraint=...)`) are applied to the new params after
@@ -18,7 +18,7 @@ every optimizer update (`apply_constraints`).
 
 import jax.numpy as jnp
 
-from kerax.layers import scope as scope_lib
+from kerax.backend import apply_scope as scope_lib
 
 # Prefixes whose param is not simply named `<prefix>` or `<prefix>_kernel`.
 _ALIASES = {"depthwise": ("depthwise_kernel", "kernel"), "recurrent": ("recurrent_kernel",)}

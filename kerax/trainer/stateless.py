@@ -25,7 +25,7 @@ import contextvars
 import jax
 import jax.numpy as jnp
 
-from kerax.layers import scope as scope_lib
+from kerax.backend import apply_scope as scope_lib
 from kerax.layers.variable_view import VariableView
 from kerax.trainer import regularization
 

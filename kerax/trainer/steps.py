@@ -16,7 +16,7 @@ import numpy as np
 from jax import lax
 
 from kerax.layers import batch_mask
-from kerax.layers import scope as scope_lib
+from kerax.backend import apply_scope as scope_lib
 from kerax.trainer.train_state import TrainState
 
 

@@ -20,7 +20,7 @@ from kerax.trainer import epoch_loop
 from kerax.trainer import regularization
 from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
-from kerax.layers import scope as scope_lib
+from kerax.backend import apply_scope as scope_lib
 from kerax.trainer import stream_loops
 from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.compile_utils import CompileLoss, CompileMetrics

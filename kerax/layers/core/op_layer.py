@@ -9,6 +9,7 @@ the tensors and calls the op on them. Loading looks the op up by name among the
 import jax
 import numpy as np
 
+from kerax.backend import apply_scope as scope_lib
 from kerax.layers.layer import Layer
 from kerax.utils import naming
 
@@ -140,8 +141,6 @@ class OpLayer(Layer):
             self._template = (list(_decode(args or [])), dict(_decode(kwargs or {})))
 
     def __call__(self, *args, **kwargs):
-        from kerax.layers import scope as scope_lib
-
         if self._template is not None:
             return self._call_tensors(args, kwargs)
         if not scope_lib.any_symbolic((args, kwargs)):
@@ -155,8 +154,6 @@ class OpLayer(Layer):
         return self._call_tensors(tuple(tensors), {})
 
     def _call_tensors(self, tensors, kwargs):
-        from kerax.layers import scope as scope_lib
-
         outputs = super().__call__(*tensors, **kwargs)
         if scope_lib.any_symbolic(tensors):
             _refine_shapes(self, tensors, outputs)

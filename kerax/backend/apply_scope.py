@@ -16,6 +16,7 @@ import zlib
 import jax
 
 from kerax.backend import host_prng
+from kerax.backend.keras_tensor import KerasTensor
 
 _LOCAL = threading.local()
 
@@ -199,17 +200,8 @@ def _has_variables(layer):
 
 
 def any_symbolic(tree):
-    from kerax.backend.keras_tensor import KerasTensor
-
     leaves = jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, KerasTensor))
     return any(isinstance(x, KerasTensor) for x in leaves)
-
-
-def call_symbolic(layer, args, kwargs):
-    """Records a functional node (see `kerax.models.functional`)."""
-    from kerax.layers import symbolic_call
-
-    return symbolic_call.call_symbolic(layer, args, kwargs)
 
 
 # ------------------------------------------------------------------ forward records --
