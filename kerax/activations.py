@@ -13,7 +13,8 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from kerax import errors
+from kerax import _exports
+from kerax.serialization import registry
 
 
 def linear(x):
@@ -411,6 +412,12 @@ ALL["swish"] = silu
 ALL["hard_swish"] = hard_silu
 
 
+_REGISTRY = registry.ObjectRegistry(
+    "activation", ALL, default=linear, instantiate=False, by_name=True,
+    expected="a name such as 'relu', a callable, a config dict, or None",
+)
+
+
 def serialize(activation):
     """Returns the Keras name of a built-in activation, or its config for other callables.
 
@@ -422,14 +429,7 @@ def serialize(activation):
     >>> serialize(swish)
     'silu'
     """
-    if activation is None:
-        return "linear"
-    name = getattr(activation, "__name__", None)
-    if name in ALL and ALL[name] is activation:
-        return name
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.serialize_keras_object(activation)
+    return _REGISTRY.serialize(activation)
 
 
 def deserialize(config, custom_objects=None):
@@ -439,16 +439,7 @@ def deserialize(config, custom_objects=None):
     >>> deserialize("gelu") is gelu
     True
     """
-    from kerax.saving import object_registration, serialization_lib
-
-    if isinstance(config, str):
-        fn = object_registration.get_registered_object(config, custom_objects, ALL)
-        if fn is None:
-            raise errors.unknown_identifier("activation", config, ALL)
-        return fn
-    return serialization_lib.deserialize_keras_object(
-        config, module_objects=ALL, custom_objects=custom_objects
-    )
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -466,17 +457,7 @@ def get(identifier):
     >>> get("swish") is silu
     True
     """
-    if identifier is None:
-        return linear
-    if isinstance(identifier, str):
-        if identifier in ALL:
-            return ALL[identifier]
-        raise errors.unknown_identifier("activation", identifier, ALL)
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        f"Could not interpret activation identifier: {identifier!r}. Pass a string such as "
-        "'relu', a callable, or None."
-    )
+    return _REGISTRY.get(identifier)
+
+
+__all__ = _exports.public_names(globals())

@@ -24,11 +24,4 @@ from kerax.backend.switches import (  # noqa: F401
     set_max_steps_per_epoch,
 )
 from kerax.dtype_policies.dtype_policy import dtype_policy, set_dtype_policy  # noqa: F401
-
-
-
-def enable_unsafe_deserialization():
-    """Allows loading files that run code (Lambda bytecode): only for files you trust."""
-    from kerax.saving import serialization_lib
-
-    serialization_lib.enable_unsafe_deserialization()
+from kerax.serialization.serialization_lib import enable_unsafe_deserialization  # noqa: F401

@@ -7,8 +7,9 @@ class name), an instance, a class, a config dict or a callable.
 
 import jax.numpy as jnp
 
-from kerax import errors
+from kerax import _exports
 from kerax.backend import config as _config
+from kerax.serialization import registry
 
 
 def _norms(w, axis):
@@ -135,6 +136,13 @@ ALIASES = {"constraint": Constraint, "max_norm": MaxNorm, "min_max_norm": MinMax
            "non_neg": NonNeg, "unit_norm": UnitNorm}
 
 
+_REGISTRY = registry.ObjectRegistry(
+    "constraint", {**ALL, **ALIASES},
+    expected="a name such as 'non_neg', a `kerax.constraints.Constraint`, a config dict, "
+    "or a callable `fn(w) -> w`",
+)
+
+
 def serialize(constraint):
     """Keras 3's config dict for a constraint.
 
@@ -142,9 +150,7 @@ def serialize(constraint):
     >>> serialize(MaxNorm(3))["config"]
     {'max_value': 3, 'axis': 0}
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.serialize_keras_object(constraint)
+    return _REGISTRY.serialize(constraint)
 
 
 def deserialize(config, custom_objects=None):
@@ -154,17 +160,7 @@ def deserialize(config, custom_objects=None):
     >>> deserialize(serialize(UnitNorm(axis=1))).axis
     1
     """
-    from kerax.saving import object_registration, serialization_lib
-
-    names = {**ALL, **ALIASES}
-    if isinstance(config, str):
-        obj = object_registration.get_registered_object(config, custom_objects, names)
-        if obj is None:
-            raise errors.unknown_identifier("constraint", config, names)
-        return obj() if isinstance(obj, type) else obj
-    return serialization_lib.deserialize_keras_object(
-        config, module_objects=names, custom_objects=custom_objects
-    )
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -180,15 +176,7 @@ def get(identifier):
     >>> get(None) is None
     True
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        f"Could not interpret constraint identifier: {identifier!r}. Pass a name such as "
-        "'non_neg', a `kerax.constraints.Constraint`, or a callable `fn(w) -> w`."
-    )
+    return _REGISTRY.get(identifier)
+
+
+__all__ = _exports.public_names(globals())

@@ -19,9 +19,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerax import errors
+from kerax import _exports
 from kerax.backend import config as _config
 from kerax.backend import host_constants, host_prng, random_state
+from kerax.serialization import registry
 
 
 def _dtype(dtype):
@@ -547,6 +548,13 @@ ALIASES = {
 }
 
 
+_REGISTRY = registry.ObjectRegistry(
+    "initializer", {**ALL, **ALIASES},
+    expected="a string such as 'glorot_uniform', an initializer instance, a config dict, "
+    "an array, or a callable `fn(shape, dtype, key)`",
+)
+
+
 def serialize(initializer):
     """Keras 3's config dict for an initializer.
 
@@ -554,9 +562,7 @@ def serialize(initializer):
     >>> serialize(Zeros())["class_name"]
     'Zeros'
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.serialize_keras_object(initializer)
+    return _REGISTRY.serialize(initializer)
 
 
 def deserialize(config, custom_objects=None):
@@ -566,17 +572,7 @@ def deserialize(config, custom_objects=None):
     >>> deserialize(serialize(Constant(2.0))).value
     2.0
     """
-    from kerax.saving import object_registration, serialization_lib
-
-    names = {**ALL, **ALIASES}
-    if isinstance(config, str):
-        cls = object_registration.get_registered_object(config, custom_objects, names)
-        if cls is None:
-            raise errors.unknown_identifier("initializer", config, names)
-        return cls() if isinstance(cls, type) else cls
-    return serialization_lib.deserialize_keras_object(
-        config, module_objects=names, custom_objects=custom_objects
-    )
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def _from_array(value):
@@ -607,17 +603,9 @@ def get(identifier):
     >>> get(jnp.ones((2,)))((2,)).tolist()
     [1.0, 1.0]
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
     if isinstance(identifier, (jax.Array, np.ndarray, np.generic)):
         return _from_array(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        f"Could not interpret initializer identifier: {identifier!r}. Pass a string such as "
-        "'glorot_uniform', an initializer instance, or a callable `fn(shape, dtype, key)`."
-    )
+    return _REGISTRY.get(identifier)
+
+
+__all__ = _exports.public_names(globals())

@@ -12,8 +12,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerax import errors
+from kerax import _exports
 from kerax.backend import config as _config
+from kerax.serialization import registry
 
 
 def _non_negative(value, name):
@@ -185,6 +186,13 @@ ALIASES = {"regularizer": Regularizer, "l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2"
            "orthogonal_regularizer": OrthogonalRegularizer}
 
 
+_REGISTRY = registry.ObjectRegistry(
+    "regularizer", {**ALL, **ALIASES},
+    expected="a name such as 'l2', a `kerax.regularizers.Regularizer`, a config dict, or "
+    "a callable `fn(weight) -> scalar`",
+)
+
+
 def serialize(regularizer):
     """Keras 3's config dict for a regularizer.
 
@@ -192,9 +200,7 @@ def serialize(regularizer):
     >>> serialize(L2(0.1))["config"]
     {'l2': 0.1}
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.serialize_keras_object(regularizer)
+    return _REGISTRY.serialize(regularizer)
 
 
 def deserialize(config, custom_objects=None):
@@ -204,17 +210,7 @@ def deserialize(config, custom_objects=None):
     >>> deserialize(serialize(L1L2(l1=0.1))).l1
     0.1
     """
-    from kerax.saving import object_registration, serialization_lib
-
-    names = {**ALL, **ALIASES}
-    if isinstance(config, str):
-        obj = object_registration.get_registered_object(config, custom_objects, names)
-        if obj is None:
-            raise errors.unknown_identifier("regularizer", config, names)
-        return obj() if isinstance(obj, type) else obj
-    return serialization_lib.deserialize_keras_object(
-        config, module_objects=names, custom_objects=custom_objects
-    )
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -230,15 +226,7 @@ def get(identifier):
     >>> get(None) is None
     True
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        f"Could not interpret regularizer identifier: {identifier!r}. Pass a name such as "
-        "'l2', a `kerax.regularizers.Regularizer`, or a callable `fn(weight) -> scalar`."
-    )
+    return _REGISTRY.get(identifier)
+
+
+__all__ = _exports.public_names(globals())

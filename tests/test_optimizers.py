@@ -390,7 +390,7 @@ def test_hyper_state_found_inside_multisteps(data):
     (lambda: kopt.LossScaleOptimizer(kopt.SGD(), foo=1), ValueError, "does not support arg"),
     (lambda: kopt.Optimizer(0.1).init({"w": jnp.ones(1)}), NotImplementedError,
      "must implement `update_transform"),
-    (lambda: kopt.get(3), TypeError, "Could not interpret optimizer identifier"),
+    (lambda: kopt.get(3), ValueError, "Could not interpret optimizer identifier: 3"),  # as Keras
 ])
 def test_error_messages(fn, exc, match):
     with pytest.raises(exc, match=match):

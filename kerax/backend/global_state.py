@@ -30,7 +30,7 @@ def clear_session(free_memory=True):
     """
     from kerax import distribution, dtype_policies
     from kerax.backend import name_scope, remat, switches
-    from kerax.saving import serialization_lib
+    from kerax.serialization import serialization_lib
     from kerax.utils import naming
 
     naming.reset_uids()

@@ -18,9 +18,7 @@ CONTRACT (used by the engine):
   a `Loss` instance, a config dict, or a callable `fn(y_true, y_pred)`.
 """
 
-import inspect
-
-from kerax import errors
+from kerax import _exports
 from kerax.losses.loss import Loss
 from kerax.losses.loss import reduce_values
 from kerax.losses.loss import reduce_weighted_values
@@ -73,6 +71,7 @@ from kerax.losses.losses import poisson
 from kerax.losses.losses import sparse_categorical_crossentropy
 from kerax.losses.losses import squared_hinge
 from kerax.losses.losses import tversky
+from kerax.serialization import registry
 
 ALL = {c.__name__: c for c in ALL_CLASSES}
 FUNCTIONS = {f.__name__: f for f in ALL_FUNCTIONS}
@@ -89,6 +88,13 @@ ALIASES = {
 ALL_OBJECTS_DICT = {**ALL, **FUNCTIONS, **ALIASES}
 
 
+_REGISTRY = registry.ObjectRegistry(
+    "loss", ALL_OBJECTS_DICT,
+    expected="a loss name such as 'mse', a `Loss` instance, a config dict, or a "
+    "function(y_true, y_pred)",
+)
+
+
 def serialize(loss):
     """Serializes a `Loss` or a loss function into Keras 3's config format.
 
@@ -96,9 +102,7 @@ def serialize(loss):
     >>> serialize(Huber())["class_name"]
     'Huber'
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.serialize_keras_object(loss)
+    return _REGISTRY.serialize(loss)
 
 
 def deserialize(name, custom_objects=None):
@@ -108,11 +112,7 @@ def deserialize(name, custom_objects=None):
     >>> deserialize(serialize(Huber(name="h"))).name
     'h'
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.deserialize_keras_object(
-        name, module_objects=ALL_OBJECTS_DICT, custom_objects=custom_objects
-    )
+    return _REGISTRY.deserialize(name, custom_objects)
 
 
 def get(identifier):
@@ -127,24 +127,7 @@ def get(identifier):
     >>> type(get("CategoricalCrossentropy")).__name__
     'CategoricalCrossentropy'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-        if obj is None:
-            raise errors.unknown_identifier("loss", identifier, ALL_OBJECTS_DICT)
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        obj = obj()
-    if not callable(obj):
-        raise ValueError(
-            f"Could not interpret loss identifier: {identifier!r}. Expected a loss name such "
-            "as 'mse', a `Loss` instance, a config dict, or a function(y_true, y_pred)."
-        )
-    return obj
+    return _REGISTRY.get(identifier)
 
 
-__all__ = sorted({*ALL, *FUNCTIONS, "serialize", "deserialize", "get"})
+__all__ = _exports.public_names(globals())

@@ -1,8 +1,6 @@
 """`kerax.metrics`: Keras 3's metrics, pure (`init`/`update`/`result`) under Keras' shell."""
 
-import inspect
-
-from kerax import errors
+from kerax import _exports
 from kerax.metrics.accuracy_metrics import (  # noqa: F401
     Accuracy,
     BinaryAccuracy,
@@ -87,6 +85,7 @@ from kerax.metrics.regression_metrics import (  # noqa: F401
     R2Score,
     RootMeanSquaredError,
 )
+from kerax.serialization import registry
 from kerax.utils import naming
 
 _CLASSES = (
@@ -128,6 +127,13 @@ ALL_OBJECTS_DICT = {**ALL, **{naming.to_snake_case(n): c for n, c in ALL.items()
 ALL_OBJECTS_DICT.update(ALIASES)
 
 
+_REGISTRY = registry.ObjectRegistry(
+    "metric", ALL_OBJECTS_DICT, functions=FUNCTIONS,
+    expected="a metric name (e.g. 'mae'), a `kerax.metrics.Metric`, a config dict, or a "
+    "function `fn(y_true, y_pred)`",
+)
+
+
 def serialize(metric):
     """Serializes a `Metric` (or a metric function) into Keras 3's dict format.
 
@@ -135,9 +141,7 @@ def serialize(metric):
     >>> serialize(BinaryAccuracy(threshold=0.3))["config"]["threshold"]
     0.3
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.serialize_keras_object(metric)
+    return _REGISTRY.serialize(metric)
 
 
 def deserialize(config, custom_objects=None):
@@ -147,11 +151,7 @@ def deserialize(config, custom_objects=None):
     >>> deserialize(serialize(BinaryAccuracy(threshold=0.3))).threshold
     0.3
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.deserialize_keras_object(
-        config, module_objects={**ALL_OBJECTS_DICT, **FUNCTIONS}, custom_objects=custom_objects
-    )
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -166,26 +166,7 @@ def get(identifier):
     >>> get("binary_accuracy").name
     'binary_accuracy'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, str):
-        cls = ALL_OBJECTS_DICT.get(identifier)
-        if cls is None:
-            raise errors.unknown_identifier("metric", identifier, list(ALL_OBJECTS_DICT))
-        return cls()
-    if isinstance(identifier, dict):
-        identifier = deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        f"Could not interpret metric identifier: {identifier!r}. Expected a metric name "
-        "(e.g. 'mae'), a `kerax.metrics.Metric`, a config dict, or a function "
-        "`fn(y_true, y_pred)`."
-    )
+    return _REGISTRY.get(identifier)
 
 
 def as_metric(identifier):
@@ -199,3 +180,6 @@ def as_metric(identifier):
     if metric is None or isinstance(metric, Metric):
         return metric
     return metric_from_function(metric)
+
+
+__all__ = _exports.public_names(globals())

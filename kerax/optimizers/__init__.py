@@ -2,7 +2,7 @@
 
 import optax
 
-from kerax import errors
+from kerax import _exports
 from kerax.optimizers import schedules
 from kerax.optimizers.adadelta import Adadelta
 from kerax.optimizers.adafactor import Adafactor
@@ -20,6 +20,7 @@ from kerax.optimizers.nadam import Nadam
 from kerax.optimizers.rmsprop import RMSprop
 from kerax.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from kerax.optimizers.sgd import SGD
+from kerax.serialization import registry
 
 # Optimizers that `get("name")` builds with default arguments (Keras: lowercased names).
 ALIASES = {c.__name__.lower(): c for c in (
@@ -29,6 +30,14 @@ ALL = {c.__name__: c for c in (
     Optimizer, LossScaleOptimizer, MultiOptimizer, OptimizerMap, *ALIASES.values())}
 
 
+_REGISTRY = registry.ObjectRegistry(
+    "optimizer", {**ALL, **ALIASES}, case_insensitive=True,
+    accept=lambda obj: isinstance(obj, Optimizer),
+    expected="a name such as 'adam', a kerax optimizer, a config dict, or an "
+    "`optax.GradientTransformation`",
+)
+
+
 def serialize(optimizer):
     """Serializes an optimizer into Keras 3's dict format.
 
@@ -36,23 +45,19 @@ def serialize(optimizer):
     >>> serialize(SGD())["class_name"]
     'SGD'
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.serialize_keras_object(optimizer)
+    return _REGISTRY.serialize(optimizer)
 
 
 def deserialize(config, custom_objects=None):
     """Builds an optimizer from `serialize`'s output (or a Keras 3 config dict).
 
+    Class names match case-insensitively, as in Keras (`"adam"`, `"Adam"`).
+
     Example:
     >>> type(deserialize(serialize(Adam()))).__name__
     'Adam'
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.deserialize_keras_object(
-        config, module_objects={**ALL, **ALIASES}, custom_objects=custom_objects
-    )
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -61,19 +66,12 @@ def get(identifier):
     Example:
     >>> type(get("adam")).__name__
     'Adam'
+    >>> get(None) is None
+    True
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
     if isinstance(identifier, optax.GradientTransformation):
         return OptaxOptimizer(identifier)
-    if isinstance(identifier, str):
-        cls = ALIASES.get(identifier.lower()) or ALL.get(identifier)
-        if cls is None or cls is Optimizer:
-            raise errors.unknown_identifier("optimizer", identifier, list(ALIASES))
-        return cls()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    raise TypeError(
-        f"Could not interpret optimizer identifier: {identifier!r}. Pass a name such as "
-        "'adam', a kerax optimizer, or an `optax.GradientTransformation`."
-    )
+    return _REGISTRY.get(identifier)
+
+
+__all__ = _exports.public_names(globals())

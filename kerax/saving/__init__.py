@@ -1,6 +1,6 @@
 """`kerax.saving`: registration and (de)serialization, as `keras.saving`."""
 
-from kerax.saving.object_registration import (  # noqa: F401
+from kerax.serialization.object_registration import (  # noqa: F401
     CustomObjectScope,
     custom_object_scope,
     get_custom_objects,
@@ -8,8 +8,9 @@ from kerax.saving.object_registration import (  # noqa: F401
     get_registered_object,
     register_keras_serializable,
 )
-from kerax.saving.serialization_lib import (  # noqa: F401
+from kerax.serialization.serialization_lib import (  # noqa: F401
     deserialize_keras_object,
+    enable_unsafe_deserialization,
     serialize_keras_object,
 )
 from kerax.saving.saving_api import (  # noqa: F401
@@ -18,4 +19,3 @@ from kerax.saving.saving_api import (  # noqa: F401
     save_model,
     save_weights,
 )
-from kerax.saving.serialization_lib import enable_unsafe_deserialization  # noqa: F401

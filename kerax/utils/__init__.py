@@ -2,7 +2,7 @@
 
 from kerax.backend.dtypes import standardize_dtype  # noqa: F401
 from kerax.backend.global_state import clear_session  # noqa: F401
-from kerax.saving.object_registration import (  # noqa: F401
+from kerax.serialization.object_registration import (  # noqa: F401
     CustomObjectScope,
     custom_object_scope,
     get_custom_objects,
@@ -10,7 +10,7 @@ from kerax.saving.object_registration import (  # noqa: F401
     get_registered_object,
     register_keras_serializable,
 )
-from kerax.saving.serialization_lib import (  # noqa: F401
+from kerax.serialization.serialization_lib import (  # noqa: F401
     deserialize_keras_object,
     serialize_keras_object,
 )

@@ -10,7 +10,7 @@ import pytest
 
 import kerax
 from kerax.errors import CheckpointCorruptedError, UnsafeModelError
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 @pytest.fixture

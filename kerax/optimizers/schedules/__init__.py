@@ -1,5 +1,6 @@
 """`kerax.optimizers.schedules`: Keras 3's learning-rate schedules (jax-traceable)."""
 
+from kerax import _exports
 from kerax.optimizers.schedules.learning_rate_schedule import (
     CosineDecay,
     CosineDecayRestarts,
@@ -9,10 +10,14 @@ from kerax.optimizers.schedules.learning_rate_schedule import (
     PiecewiseConstantDecay,
     PolynomialDecay,
 )
+from kerax.serialization import registry
 
 ALL = {c.__name__: c for c in (
     LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
     InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
+
+
+_REGISTRY = registry.ObjectRegistry("learning rate schedule", ALL)
 
 
 def serialize(learning_rate_schedule):
@@ -22,9 +27,7 @@ def serialize(learning_rate_schedule):
     >>> serialize(ExponentialDecay(0.1, 10, 0.9))["class_name"]
     'ExponentialDecay'
     """
-    from kerax.saving import serialization_lib
-
-    return serialization_lib.serialize_keras_object(learning_rate_schedule)
+    return _REGISTRY.serialize(learning_rate_schedule)
 
 
 def deserialize(config, custom_objects=None):
@@ -35,8 +38,7 @@ def deserialize(config, custom_objects=None):
     >>> s.decay_steps
     10
     """
-    from kerax.saving import serialization_lib
+    return _REGISTRY.deserialize(config, custom_objects)
 
-    return serialization_lib.deserialize_keras_object(
-        config, module_objects=ALL, custom_objects=custom_objects
-    )
+
+__all__ = _exports.public_names(globals())
