@@ -11,6 +11,7 @@ Example:
 
 __version__ = "0.1.0"
 
+from kerax import _exports  # noqa: F401
 from kerax import activations  # noqa: F401
 from kerax import backend  # noqa: F401
 from kerax import callbacks  # noqa: F401
@@ -51,3 +52,5 @@ from kerax.regularizers import Regularizer  # noqa: F401
 def version():
     """The kerax version string."""
     return __version__
+
+__all__ = _exports.public_names(globals())

@@ -1,5 +1,6 @@
 """`kerax.config`: global settings, named as in `keras.config` (plus `enable_determinism`)."""
 
+from kerax import _exports
 from kerax.backend.config import (  # noqa: F401
     backend,
     epsilon,
@@ -25,3 +26,5 @@ from kerax.backend.switches import (  # noqa: F401
 )
 from kerax.dtype_policies.dtype_policy import dtype_policy, set_dtype_policy  # noqa: F401
 from kerax.serialization.serialization_lib import enable_unsafe_deserialization  # noqa: F401
+
+__all__ = _exports.public_names(globals())

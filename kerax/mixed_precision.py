@@ -8,6 +8,7 @@ Example:
 >>> kerax.mixed_precision.set_global_policy("float32")
 """
 
+from kerax import _exports
 from kerax.dtype_policies.dtype_policy import (  # noqa: F401
     DTypePolicy,
     dtype_policy,
@@ -18,3 +19,5 @@ from kerax.dtype_policies.dtype_policy import (  # noqa: F401
 from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer  # noqa: F401
 
 Policy = DTypePolicy
+
+__all__ = _exports.public_names(globals())

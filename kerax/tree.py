@@ -8,6 +8,7 @@ Example:
 [2, 1, None]
 """
 
+from kerax import _exports
 import jax
 
 
@@ -228,3 +229,5 @@ def map_shape_structure(func, structure):
     """
     out = jax.tree_util.tree_map(func, structure, is_leaf=lambda x: x is None or _is_shape(x))
     return _keep_key_order(structure, out)
+
+__all__ = _exports.public_names(globals())

@@ -1,5 +1,6 @@
 """`kerax.backend`: Keras' backend helpers, over JAX."""
 
+from kerax import _exports
 from kerax.backend.config import (  # noqa: F401
     backend,
     epsilon,
@@ -19,3 +20,5 @@ from kerax.backend.dtypes import (  # noqa: F401
 from kerax.backend.global_state import clear_session  # noqa: F401
 from kerax.utils.operation_utils import is_keras_tensor  # noqa: F401
 from kerax.utils.naming import get_uid  # noqa: F401
+
+__all__ = _exports.public_names(globals())

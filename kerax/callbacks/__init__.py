@@ -1,5 +1,6 @@
 """`kerax.callbacks`: Keras 3's callbacks."""
 
+from kerax import _exports
 from kerax.callbacks.backup_and_restore import BackupAndRestore  # noqa: F401
 from kerax.callbacks.callback import Callback  # noqa: F401
 from kerax.callbacks.callback_list import CallbackList  # noqa: F401
@@ -16,3 +17,5 @@ from kerax.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: F401
 from kerax.callbacks.swap_ema_weights import SwapEMAWeights  # noqa: F401
 from kerax.callbacks.tensorboard import TensorBoard  # noqa: F401
 from kerax.callbacks.terminate_on_nan import TerminateOnNaN  # noqa: F401
+
+__all__ = _exports.public_names(globals())

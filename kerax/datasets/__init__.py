@@ -4,6 +4,7 @@ Files are downloaded once from the same origins Keras uses, checked against the 
 hashes, and cached under `$KERAX_HOME/datasets` (default `~/.kerax/datasets`).
 """
 
+from kerax import _exports
 from kerax.datasets import boston_housing  # noqa: F401
 from kerax.datasets import california_housing  # noqa: F401
 from kerax.datasets import cifar10  # noqa: F401
@@ -12,3 +13,5 @@ from kerax.datasets import fashion_mnist  # noqa: F401
 from kerax.datasets import imdb  # noqa: F401
 from kerax.datasets import mnist  # noqa: F401
 from kerax.datasets import reuters  # noqa: F401
+
+__all__ = _exports.public_names(globals())

@@ -1,5 +1,6 @@
 """`kerax.distribution`: Keras 3's data and model parallel API on `jax.sharding`."""
 
+from kerax import _exports
 from kerax.distribution.distribution_lib import (
     DataParallel,
     DeviceMesh,
@@ -17,8 +18,4 @@ from kerax.distribution.distribution_lib import (
 from kerax.distribution.memory import memory_report
 from kerax.distribution.placement import parameter_paths
 
-__all__ = [
-    "DataParallel", "DeviceMesh", "Distribution", "LayoutMap", "ModelParallel",
-    "TensorLayout", "distribute_tensor", "distribution", "get_device_count", "initialize",
-    "list_devices", "memory_report", "parameter_paths", "set_distribution",
-]
+__all__ = _exports.public_names(globals())

@@ -1,5 +1,6 @@
 """`kerax.layers`: Keras 3's layers, each a configuration plus pure `init` / `apply`."""
 
+from kerax import _exports
 from kerax.layers.activations.activation import Activation
 from kerax.layers.core.dense import Dense
 from kerax.layers.core.input_layer import Input, InputLayer
@@ -8,16 +9,11 @@ from kerax.layers.layer import Layer
 from kerax.layers.regularization.dropout import Dropout
 from kerax.layers.reshaping.flatten import Flatten
 from kerax.layers.reshaping.reshape import Reshape
-
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec",
-           "Layer", "Reshape", "deserialize", "serialize"]
+from kerax.serialization import serialization_lib
 
 
 def _builtin_layers():
-    import kerax.layers as mod
-
-    found = {n: getattr(mod, n) for n in dir(mod)
-             if isinstance(getattr(mod, n), type) and issubclass(getattr(mod, n), Layer)}
+    found = {n: v for n, v in globals().items() if isinstance(v, type) and issubclass(v, Layer)}
     # also by class name, for classes exported under another name (aliases)
     found.update({cls.__name__: cls for cls in list(found.values())
                   if cls.__name__ not in found})
@@ -26,8 +22,6 @@ def _builtin_layers():
 
 def serialize(layer):
     """Keras 3's dict format for a layer (with its build config)."""
-    from kerax.saving import serialization_lib
-
     config = serialization_lib.serialize_keras_object(layer)
     build = layer.get_build_config()
     if build is not None:
@@ -37,8 +31,6 @@ def serialize(layer):
 
 def deserialize(config, custom_objects=None):
     """Builds a layer from Keras 3's dict format."""
-    from kerax.saving import serialization_lib
-
     return serialization_lib.deserialize_keras_object(
         config, module_objects=_builtin_layers(), custom_objects=custom_objects
     )
@@ -53,3 +45,5 @@ from kerax.layers._catalog_color import *  # noqa: F401,F403
 from kerax.layers._catalog_wrappers import *  # noqa: F401,F403
 from kerax.layers._catalog_augment_more import *  # noqa: F401,F403
 from kerax.layers._catalog_audio import *  # noqa: F401,F403
+
+__all__ = _exports.public_names(globals())

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from kerax.backend import config as _config
 from kerax.layers.variable_view import VariableView
+from kerax.serialization import serialization_lib
 from kerax.utils import naming
 
 
@@ -361,8 +362,6 @@ class MeanMetricWrapper(Mean):
         return super().update(state, values, sample_weight)
 
     def get_config(self):
-        from kerax.saving import serialization_lib
-
         config = {"name": self.name, "dtype": self.dtype}
         if type(self) is MeanMetricWrapper:
             config["fn"] = serialization_lib.serialize_keras_object(self._fn)

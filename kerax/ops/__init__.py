@@ -9,6 +9,7 @@ Example:
 Array(6., dtype=float32)
 """
 
+from kerax import _exports
 from kerax.ops import numpy  # noqa: F401
 from kerax.ops.core import (  # noqa: F401
     associative_scan,
@@ -43,3 +44,5 @@ from kerax.ops.nn import *  # noqa: F401,F403,E402
 from kerax.ops import symbolic as _symbolic  # noqa: E402
 
 _symbolic.install()  # ops called on `KerasTensor`s record functional-graph nodes
+
+__all__ = _exports.public_names(globals())

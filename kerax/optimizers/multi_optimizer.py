@@ -7,6 +7,7 @@ import optax
 
 from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, path_str
+from kerax.serialization import serialization_lib as sl
 
 
 class OptimizerMap(MutableMapping):
@@ -66,8 +67,6 @@ class OptimizerMap(MutableMapping):
         return self[getattr(variable, "path", variable)]
 
     def get_config(self):
-        from kerax.saving import serialization_lib as sl
-
         return {"default_optimizer": sl.serialize_keras_object(self._default_optimizer),
                 "optimizer_map": sl.serialize_keras_object(self._optimizer_map)}
 
@@ -201,8 +200,6 @@ class MultiOptimizer(Optimizer):
         return treedef.unflatten([done[i][key] for i, key in order])
 
     def get_config(self):
-        from kerax.saving import serialization_lib as sl
-
         return {"optimizer_map": sl.serialize_keras_object(self._optimizer_map),
                 "loss_scale_factor": self.loss_scale_factor, "name": self.name}
 

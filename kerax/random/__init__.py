@@ -1,5 +1,6 @@
 """`kerax.random`: Keras 3's random functions and `SeedGenerator`, over `jax.random`."""
 
+from kerax import _exports
 from kerax.random.random import (  # noqa: F401
     beta,
     binomial,
@@ -13,3 +14,5 @@ from kerax.random.random import (  # noqa: F401
     uniform,
 )
 from kerax.random.seed_generator import SeedGenerator, draw_seed, next_seed  # noqa: F401
+
+__all__ = _exports.public_names(globals())

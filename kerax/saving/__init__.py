@@ -1,5 +1,6 @@
 """`kerax.saving`: registration and (de)serialization, as `keras.saving`."""
 
+from kerax import _exports
 from kerax.serialization.object_registration import (  # noqa: F401
     CustomObjectScope,
     custom_object_scope,
@@ -19,3 +20,5 @@ from kerax.saving.saving_api import (  # noqa: F401
     save_model,
     save_weights,
 )
+
+__all__ = _exports.public_names(globals())

@@ -6,6 +6,7 @@ library), so every namespace can (de)serialize its objects without importing
 Keras' spellings (`keras.saving.register_keras_serializable`, ...).
 """
 
+from kerax import _exports
 from kerax.serialization.object_registration import CustomObjectScope
 from kerax.serialization.object_registration import custom_object_scope
 from kerax.serialization.object_registration import get_custom_objects
@@ -18,3 +19,5 @@ from kerax.serialization.serialization_lib import deserialize_keras_object
 from kerax.serialization.serialization_lib import enable_unsafe_deserialization
 from kerax.serialization.serialization_lib import in_safe_mode
 from kerax.serialization.serialization_lib import serialize_keras_object
+
+__all__ = _exports.public_names(globals())

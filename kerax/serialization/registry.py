@@ -7,8 +7,9 @@ module keeps its documented `serialize`/`deserialize`/`get` functions and delega
 
 Resolution follows Keras 3:
 
-- `deserialize("name")` looks in custom scopes, `custom_objects`, registered objects,
-  then the module's table, and builds a class with default arguments.
+- `deserialize("name")` looks in custom scopes, `custom_objects` and registered objects
+  (returning what it finds as it is), then in the module's table (building a class with
+  its default arguments).
 - `get("name")` looks in the module's table first (as Keras' `get` does), then in the
   registered objects, and builds a class; `get(dict)` deserializes; an object it is given
   is returned when it is accepted (callable, by default), a class being built first
@@ -90,9 +91,12 @@ class ObjectRegistry:
         if config is None:
             return None
         if isinstance(config, str):
+            # As Keras: a custom or registered object comes back as it is; a built-in
+            # class named by a string is built with its default arguments.
             obj = object_registration.get_registered_object(config, custom_objects, None)
-            if obj is None:
-                obj = self._builtin(config)
+            if obj is not None:
+                return obj
+            obj = self._builtin(config)
             if obj is None:
                 obj = self.functions.get(config)
             if obj is None:

@@ -1,5 +1,6 @@
 """`kerax.utils`: Keras' utilities."""
 
+from kerax import _exports
 from kerax.backend.dtypes import standardize_dtype  # noqa: F401
 from kerax.backend.global_state import clear_session  # noqa: F401
 from kerax.serialization.object_registration import (  # noqa: F401
@@ -38,3 +39,5 @@ from kerax.utils.rng_utils import set_random_seed  # noqa: F401
 from kerax.utils.sequence_utils import pad_sequences  # noqa: F401
 from kerax.utils.text_dataset_utils import text_dataset_from_directory  # noqa: F401
 from kerax.utils.timeseries_dataset_utils import timeseries_dataset_from_array  # noqa: F401
+
+__all__ = _exports.public_names(globals())

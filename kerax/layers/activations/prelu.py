@@ -5,7 +5,7 @@ from kerax import initializers
 from kerax.layers.convolutional.base_conv import lookup
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 class PReLU(Layer):

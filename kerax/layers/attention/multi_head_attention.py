@@ -10,7 +10,7 @@ from kerax.layers.core.einsum_dense import EinsumDense
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.layers.normalization._common import get_optional
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 def _projection(free_dims, bound_dims, output_dims):

@@ -15,7 +15,7 @@ from kerax.layers.convolutional.argument_validation import (
 )
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 def lookup(module_name, identifier):

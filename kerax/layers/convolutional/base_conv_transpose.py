@@ -10,7 +10,7 @@ from kerax.layers.convolutional.argument_validation import (
     standardize_tuple,
 )
 from kerax.layers.convolutional.base_conv import ConvArgs, lookup
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 def transpose_padding(kernel_size, stride, dilation, padding, output_padding):

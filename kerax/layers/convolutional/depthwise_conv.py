@@ -5,7 +5,7 @@ import jax.numpy as jnp
 from kerax import initializers
 from kerax.backend import host_prng
 from kerax.layers.convolutional.base_conv import ConvArgs, lookup
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 def depthwise_kernel_as_grouped(kernel):

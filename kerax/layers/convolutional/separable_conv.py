@@ -6,7 +6,7 @@ from kerax import initializers
 from kerax.backend import host_prng
 from kerax.layers.convolutional.base_conv import ConvArgs, lookup
 from kerax.layers.convolutional.depthwise_conv import depthwise_kernel_as_grouped
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 class BaseSeparableConv(ConvArgs):

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 
 from kerax import initializers, ops
 from kerax.layers.layer import Layer
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 def _get_optional(module_name, identifier):

@@ -9,7 +9,7 @@ import jax
 
 from kerax.errors import UnsafeModelError
 from kerax.layers.layer import Layer
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 def _dump_function(fn):
@@ -106,8 +106,6 @@ class Lambda(Layer):
         `kerax.config.enable_unsafe_deserialization()`); the default is safe.
         """
         if safe_mode is None:
-            from kerax.saving import serialization_lib
-
             safe_mode = serialization_lib.in_safe_mode()
         config = dict(config)
         config["function"] = _load_function(config["function"], safe_mode, custom_objects)

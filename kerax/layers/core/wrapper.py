@@ -3,7 +3,7 @@
 import jax
 
 from kerax.layers.layer import Layer
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 class Wrapper(Layer):

@@ -3,7 +3,7 @@
 import importlib
 
 from kerax import initializers
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 serialize = serialization_lib.serialize_keras_object
 

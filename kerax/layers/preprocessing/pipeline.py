@@ -5,7 +5,7 @@ import jax
 from kerax.backend import host_prng
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing._base import TrainingByDefault
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 class Pipeline(TrainingByDefault, Layer):

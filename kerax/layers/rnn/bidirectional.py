@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 

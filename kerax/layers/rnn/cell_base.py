@@ -14,7 +14,7 @@ from kerax import activations, initializers
 from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 def get_optional(module_name, identifier):

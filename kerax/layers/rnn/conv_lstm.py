@@ -23,7 +23,7 @@ from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.layers.rnn.cell_base import dropout_masks, get_optional, per_gate
 from kerax.layers.rnn.rnn import _LAYER_ARGS, _RNN_ARGS, RNN
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 _REGS = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
 _CONS = ("kernel_constraint", "recurrent_constraint", "bias_constraint")

@@ -13,7 +13,7 @@ from jax import lax
 
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
              "zero_output_for_mask")

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 
 from kerax.backend import host_prng
 from kerax.layers.layer import Layer
-from kerax.saving import serialization_lib
+from kerax.serialization import serialization_lib
 
 
 def _output_size(cell):
