@@ -14,7 +14,6 @@ import textwrap
 
 import pytest
 
-import kerax
 from kerax import _exports
 
 NAMESPACES = [

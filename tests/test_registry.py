@@ -284,3 +284,24 @@ def test_object_modules_do_not_import_saving():
                 assert not node.module.startswith("kerax.saving"), (path, node.module)
             if isinstance(node, ast.ImportFrom) and node.module == "kerax":
                 assert "saving" not in {a.name for a in node.names}, path
+
+
+@pytest.mark.parametrize("namespace, name", [
+    ("saving", "register_keras_serializable"), ("saving", "serialize_keras_object"),
+    ("saving", "deserialize_keras_object"), ("saving", "get_registered_object"),
+    ("saving", "get_registered_name"), ("saving", "get_custom_objects"),
+    ("saving", "custom_object_scope"), ("saving", "CustomObjectScope"),
+    ("utils", "get_custom_objects"), ("utils", "register_keras_serializable"),
+    ("utils", "serialize_keras_object"), ("utils", "custom_object_scope"),
+    ("config", "enable_unsafe_deserialization"),
+    ("saving.serialization_lib", "serialize_keras_object"),
+    ("saving.object_registration", "register_keras_serializable"),
+])
+def test_keras_spellings_are_the_serialization_objects(keras, namespace, name):
+    import importlib
+
+    import kerax.serialization as ser
+
+    assert getattr(importlib.import_module(f"kerax.{namespace}"), name) is getattr(ser, name)
+    if "." not in namespace:
+        assert hasattr(_module(keras, namespace), name)
