@@ -228,3 +228,65 @@ def test_time_distributed_keeps_lora(keras):
     theirs.set_weights(weights)
     x = RNG.normal(size=(2, 2, 4)).astype("float32")
     np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_enable_lora_on_a_trained_model_then_fit_matches_keras(keras):
+    """Keras' fine-tuning workflow: train, `enable_lora`, re-compile, train the adapters."""
+    x = RNG.normal(size=(8, 4)).astype("float32")
+    models = []
+    for lib in (kerax, keras):
+        models.append(lib.Sequential([lib.Input((4,)), lib.layers.Dense(3, activation="relu"),
+                                      lib.layers.Dense(2)]))
+    weights = _random_weights(models[1], seed=5)
+    histories = []
+    for model, lib in zip(models, (kerax, keras)):
+        model.set_weights(weights)
+        model.compile(lib.optimizers.Adam(0.01), "mse")
+        model.fit(x, Y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+        model.layers[0].enable_lora(2, lora_alpha=4)
+        model.layers[1].enable_lora(1)
+    adapters = _random_weights(models[1], seed=6)
+    for model, lib in zip(models, (kerax, keras)):
+        model.set_weights(adapters)
+        model.compile(lib.optimizers.Adam(0.01), "mse")
+        histories.append(model.fit(x, Y, epochs=2, batch_size=4, shuffle=False,
+                                   verbose=0).history["loss"])
+    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-5)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert len(models[0].optimizer.variables) == len(models[1].optimizer.variables)
+    np.testing.assert_array_equal(models[0].layers[0].get_weights()[0],
+                                  adapters[0])  # the base kernel stayed frozen
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "bfloat16"])
+def test_dtype_policies_match_keras(keras, policy):
+    ours, theirs = (lib.layers.Dense(3, dtype=policy) for lib in (kerax, keras))
+    for layer in (ours, theirs):
+        layer.build((None, 4))
+        layer.enable_lora(2)
+    theirs.set_weights([w.astype("float32") for w in _random_weights(theirs)])
+    ours.set_weights(theirs.get_weights())
+    assert [str(w.dtype) for w in ours.weights] == [str(w.dtype) for w in theirs.weights]
+    x = RNG.normal(size=(2, 4)).astype("float32")
+    y_ours, y_theirs = ours(x), theirs(x)
+    assert str(y_ours.dtype) == str(y_theirs.dtype) == "bfloat16"
+    assert str(ours.kernel.dtype) == str(theirs.kernel.dtype) == "bfloat16"
+    np.testing.assert_array_equal(np.asarray(y_ours, "float32"),
+                                  np.asarray(y_theirs, "float32"))
+
+
+@pytest.mark.parametrize("case", ["Conv2D", "EinsumDense", "Conv1D"])
+def test_kerax_weights_file_gives_keras_the_merged_kernel(keras, tmp_path, case):
+    _, shape, _ = CASES[case]
+    models = [lib.Sequential([lib.Input(shape[1:]), _build(lib, case, "constructor")])
+              for lib in (kerax, keras)]
+    models[0].set_weights(_random_weights(models[0]))
+    path = str(tmp_path / "m.weights.h5")
+    models[0].save_weights(path)
+    models[1].load_weights(path)
+    np.testing.assert_allclose(np.asarray(models[1].layers[0].kernel),
+                               np.asarray(models[0].layers[0].kernel), rtol=1e-6, atol=1e-6)
+    x = _input(case)
+    np.testing.assert_allclose(np.asarray(models[1](x)), np.asarray(models[0](x)), rtol=1e-5,
+                               atol=1e-5)
