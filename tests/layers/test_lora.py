@@ -76,6 +76,15 @@ def test_outputs_and_merged_kernel_match_keras(keras, case):
                                np.asarray(getattr(theirs, attr)), rtol=1e-6, atol=1e-6)
 
 
+def test_enable_lora_initializers():
+    layer = kerax.layers.Dense(3)
+    layer.build((None, 4))
+    layer.enable_lora(2, a_initializer="ones", b_initializer="ones")
+    np.testing.assert_array_equal(np.asarray(layer.lora_kernel_a), np.ones((4, 2)))
+    np.testing.assert_allclose(np.asarray(layer.kernel),
+                               np.asarray(layer.weights[0]) + 2.0, rtol=1e-6)  # alpha = rank
+
+
 def test_fresh_adapter_changes_nothing():
     layer = kerax.layers.Dense(3)
     x = _input("Dense")
@@ -184,13 +193,13 @@ def test_saved_files_move_both_ways(keras, tmp_path, src, fmt):
 
 def test_keras_style_errors():
     layer = kerax.layers.Dense(3)
-    with pytest.raises(ValueError, match=r"Dense 'dense\w*': cannot enable lora on a layer "
+    with pytest.raises(ValueError, match=r"Dense 'dense\w*': Cannot enable lora on a layer "
                                          r"that isn't yet built\. Call it on an input"):
         layer.enable_lora(2)
     layer.build((None, 4))
     layer.enable_lora(2)
-    with pytest.raises(ValueError, match=r"lora is already enabled \(rank 2\)\. This can only "
-                                         r"be done once per layer"):
+    with pytest.raises(ValueError, match=r"lora is already enabled\. This can only be done "
+                                         r"once per layer \(it has rank 2\)"):
         layer.enable_lora(2)
     constrained = kerax.layers.Embedding(4, 2, embeddings_constraint="non_neg")
     constrained.build((None, 3))

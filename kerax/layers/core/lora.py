@@ -144,13 +144,13 @@ class LoraMixin:
         own = self._own_variables_tree("params")
         if own is None or target.base not in own:
             raise ValueError(
-                f"{type(self).__name__} '{self.name}': cannot enable lora on a layer that "
+                f"{type(self).__name__} '{self.name}': Cannot enable lora on a layer that "
                 "isn't yet built. Call it on an input (or `build(input_shape)`) first."
             )
         if target.a in own:
             raise ValueError(
-                f"{type(self).__name__} '{self.name}': lora is already enabled (rank "
-                f"{self.lora_rank}). This can only be done once per layer."
+                f"{type(self).__name__} '{self.name}': lora is already enabled. This can only "
+                f"be done once per layer (it has rank {self.lora_rank})."
             )
         new = factors(target, random_state.next_key(), own[target.base].shape, rank,
                       a_initializer, b_initializer)
