@@ -1,7 +1,7 @@
 """LoRA, as Keras 3 does it: a frozen weight plus a trained low-rank update.
 
-`Dense`, `EinsumDense` and `Embedding` (and their subclasses) take `lora_rank` /
-`lora_alpha`, or `layer.enable_lora(rank)` once built. LoRA then adds two float32 factors
+`Dense`, `EinsumDense`, `Embedding` (and `ReversibleEmbedding`) and `Conv1D/2D/3D` take
+`lora_rank` / `lora_alpha`, or `layer.enable_lora(rank)` once built, as in Keras 3.15. LoRA then adds two float32 factors
 next to the layer's weight `w` (`kernel`, or `embeddings`), freezes `w`, and the layer
 computes with
 
