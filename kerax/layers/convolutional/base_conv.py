@@ -181,7 +181,7 @@ class BaseConv(lora.LoraMixin, ConvArgs):
         params = {"kernel": self.kernel_initializer(shape, self.dtype, key=k_kernel)}
         if self.use_bias:
             params["bias"] = self.bias_initializer((self.filters,), self.dtype, key=k_bias)
-        params.update(self._lora_factors(host_prng.fold_in(key, 1), shape))
+        params.update(self._lora_factors(key, shape))
         return params, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):

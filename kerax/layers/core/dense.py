@@ -82,7 +82,7 @@ class Dense(lora.LoraMixin, Layer):
         params = {"kernel": self.kernel_initializer((in_dim, self.units), self.dtype, key=k_kernel)}
         if self.use_bias:
             params["bias"] = self.bias_initializer((self.units,), self.dtype, key=k_bias)
-        params.update(self._lora_factors(host_prng.fold_in(key, 1), (in_dim, self.units)))
+        params.update(self._lora_factors(key, (in_dim, self.units)))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
         return params, {}
 

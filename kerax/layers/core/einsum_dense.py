@@ -164,7 +164,7 @@ class EinsumDense(lora.LoraMixin, Layer):
         params = {"kernel": init(tuple(kernel_shape), self.dtype, key=k_kernel)}
         if bias_shape is not None:
             params["bias"] = self.bias_initializer(tuple(bias_shape), self.dtype, key=k_bias)
-        params.update(self._lora_factors(host_prng.fold_in(key, 1), tuple(kernel_shape)))
+        params.update(self._lora_factors(key, tuple(kernel_shape)))
         self.input_spec = InputSpec(ndim=len(input_shape))
         return params, {}
 

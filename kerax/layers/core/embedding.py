@@ -3,7 +3,6 @@ import warnings
 import jax.numpy as jnp
 
 from kerax import initializers, ops
-from kerax.backend import host_prng
 from kerax.layers import unsupported
 from kerax.layers.core import lora
 from kerax.layers.layer import Layer
@@ -85,7 +84,7 @@ class Embedding(lora.LoraMixin, Layer):
     def build_variables(self, key, *input_shapes):
         shape = (self.input_dim, self.output_dim)
         params = {"embeddings": self.embeddings_initializer(shape, self.dtype, key=key)}
-        params.update(self._lora_factors(host_prng.fold_in(key, 1), shape))
+        params.update(self._lora_factors(key, shape))
         return params, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):

@@ -1,9 +1,9 @@
 """LoRA, as Keras 3 does it: a frozen weight plus a trained low-rank update.
 
 `Dense`, `EinsumDense`, `Embedding` (and `ReversibleEmbedding`) and `Conv1D/2D/3D` take
-`lora_rank` / `lora_alpha`, or `layer.enable_lora(rank)` once built, as in Keras 3.15. LoRA then adds two float32 factors
-next to the layer's weight `w` (`kernel`, or `embeddings`), freezes `w`, and the layer
-computes with
+`lora_rank` / `lora_alpha`, or `layer.enable_lora(rank)` once built, as in Keras 3.15.
+LoRA then adds two float32 factors next to the layer's weight `w` (`kernel`, or
+`embeddings`), freezes `w`, and the layer computes with
 
     w + (lora_alpha / lora_rank) * a @ b
 
@@ -79,7 +79,7 @@ class LoraMixin:
     """LoRA for a layer whose class sets `_lora_target` (see the module docstring).
 
     The layer calls `self._lora_init(lora_rank, lora_alpha)` in its constructor, adds
-    `self._lora_factors(key, shape)` to the params it builds, and starts its `forward`
+    `self._lora_factors(key, weight_shape)` to the params it builds, and starts its `forward`
     with `params = self._lora_params(params)`.
     """
 
@@ -95,11 +95,13 @@ class LoraMixin:
             rules[target.a] = rules[target.b] = regularizer
 
     def _lora_factors(self, key, base_shape):
-        """The factors to build with the layer's weights (none unless `lora_rank`)."""
+        """The factors to build with the layer's weights (none unless `lora_rank`);
+        `key` is the layer's init key (a key derived from it is used)."""
         if not self.lora_rank:
             return {}
         self._check_lora_allowed()
-        return factors(self._lora_target, key, base_shape, self.lora_rank)
+        return factors(self._lora_target, host_prng.fold_in(key, 1), base_shape,
+                       self.lora_rank)
 
     def _lora_params(self, params):
         return merge(self._lora_target, params, self.lora_alpha, self.compute_dtype)
