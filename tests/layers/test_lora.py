@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import kerax
+from kerax.saving import optimizer_vars
 
 RNG = np.random.default_rng(0)
 
@@ -300,3 +301,41 @@ def test_kerax_weights_file_gives_keras_the_merged_kernel(keras, tmp_path, case)
     x = _input(case)
     np.testing.assert_allclose(np.asarray(models[1](x)), np.asarray(models[0](x)), rtol=1e-5,
                                atol=1e-5)
+
+
+def test_pretrained_weights_load_into_a_lora_model(keras, tmp_path):
+    """A file saved without LoRA loads into the same model with `lora_rank` (as Keras)."""
+    def make(lib, **lora):
+        return lib.Sequential([lib.Input((4,)), lib.layers.Dense(3, **lora),
+                               lib.layers.Dense(2)])
+
+    plain = make(kerax)
+    plain.set_weights(_random_weights(plain, seed=7))
+    path = str(tmp_path / "plain.weights.h5")
+    plain.save_weights(path)
+    x = RNG.normal(size=(2, 4)).astype("float32")
+    for lib in (kerax, keras):
+        tuned = make(lib, lora_rank=2)
+        tuned.load_weights(path)
+        np.testing.assert_array_equal(np.asarray(tuned.layers[0].weights[0]),
+                                      plain.get_weights()[0])
+        assert not np.asarray(tuned.layers[0].lora_kernel_a).any()
+        np.testing.assert_allclose(np.asarray(tuned(x)), np.asarray(plain(x)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("src", ["keras", "kerax"])
+def test_optimizer_state_of_a_lora_model_moves_both_ways(keras, tmp_path, src):
+    lib = {"keras": keras, "kerax": kerax}[src]
+    model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(3, lora_rank=2),
+                            lib.layers.Dense(2)])
+    model.compile(lib.optimizers.Adam(0.01), "mse")
+    model.fit(RNG.normal(size=(8, 4)).astype("float32"), Y, epochs=1, batch_size=4, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    other = (keras if src == "kerax" else kerax).models.load_model(path)
+    in_kerax, in_keras = (model, other) if src == "kerax" else (other, model)
+    ours = optimizer_vars.keras_variables(in_kerax)
+    theirs = [np.asarray(v) for v in in_keras.optimizer.variables]
+    assert len(ours) == len(theirs) == 2 + 2 * 5  # bias, a, b, dense_1 kernel and bias
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
