@@ -32,7 +32,11 @@ def refuse(owner, argument, value, neutral=None, hint=""):
 
 
 def check_quantization_config(owner, quantization_config):
-    """Refuses a quantization config: kerax does not quantize layers."""
+    """Refuses a quantization config: kerax does not quantize layers.
+
+    Example:
+    >>> check_quantization_config("Dense", None)  # what Keras' configs carry: accepted
+    """
     refuse(owner, "quantization_config", quantization_config,
            hint="kerax does not quantize layers; remove the argument (or pass None).")
 

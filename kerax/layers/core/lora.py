@@ -59,14 +59,33 @@ def factors(target, key, base_shape, rank, a_initializer="he_uniform", b_initial
 
 
 def merged_weight(base, a, b, alpha, dtype):
-    """`base + (alpha / rank) * a @ b`, cast to `dtype` (Keras' LoRA kernel)."""
+    """`base + (alpha / rank) * a @ b`, cast to `dtype` (Keras' LoRA kernel).
+
+    Example:
+    >>> import jax.numpy as jnp
+    >>> merged_weight(jnp.zeros((2, 2)), jnp.ones((2, 1)), jnp.ones((1, 2)), 2, "float32")
+    Array([[2., 2.],
+           [2., 2.]], dtype=float32)
+    """
     rank = a.shape[-1]
     return (base + (alpha / rank) * jnp.matmul(a, b)).astype(dtype)
 
 
 def merge(target, params, alpha, dtype):
     """`params` with `target.base` merged with its LoRA factors, which are removed;
-    `params` itself when it has no factors."""
+    `params` itself when it has no factors.
+
+    Example:
+    >>> import jax.numpy as jnp
+    >>> t = LoraTarget("kernel", "lora_kernel_a", "lora_kernel_b", "", "")
+    >>> p = {"kernel": jnp.zeros((2, 2)), "lora_kernel_a": jnp.ones((2, 1)),
+    ...      "lora_kernel_b": jnp.ones((1, 2))}
+    >>> merged = merge(t, p, alpha=1, dtype="float32")
+    >>> sorted(merged), float(merged["kernel"][0, 0])
+    (['kernel'], 1.0)
+    >>> merge(t, {"kernel": jnp.zeros((2, 2))}, 1, "float32").keys()
+    dict_keys(['kernel'])
+    """
     if target.a not in params:
         return params
     out = {k: v for k, v in params.items() if k not in (target.a, target.b)}
