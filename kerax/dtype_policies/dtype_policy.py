@@ -32,6 +32,8 @@ class DTypePolicy:
         name = name or _config.floatx()
         if not isinstance(name, str):
             raise TypeError(f"`name` must be a string, e.g. 'mixed_bfloat16'. Received: {name!r}")
+        if "_from_" in name:
+            _refuse_quantized(name)
         if name in ("mixed_float16", "mixed_bfloat16"):
             compute, variable = name.split("_")[1], "float32"
         else:
@@ -87,6 +89,20 @@ class DTypePolicy:
 
 FloatDTypePolicy = DTypePolicy
 
+# Keras 3's quantized policies: "int8_from_float32", "int4_from_mixed_bfloat16",
+# "float8_from_float32", "gptq/4/128_from_float32", "awq/...", and their configs.
+_QUANTIZATION_MODES = ("int8", "int4", "float8", "gptq", "awq")
+
+
+def _refuse_quantized(name):
+    mode = name.split("/")[0].split("_from_")[0]
+    if mode in _QUANTIZATION_MODES:
+        raise NotImplementedError(
+            f"kerax does not implement quantized dtype policies (Keras' QuantizedDTypePolicy); "
+            f"received dtype={name!r}. Use a float policy such as 'float32' or "
+            "'mixed_bfloat16'."
+        )
+
 
 def get(identifier):
     """A `DTypePolicy` from a name, a policy, a config dict, or None (the global policy).
@@ -100,8 +116,12 @@ def get(identifier):
     if isinstance(identifier, DTypePolicy):
         return identifier
     if isinstance(identifier, dict):
-        return DTypePolicy.from_config(identifier.get("config", identifier))
+        config = identifier.get("config", identifier)
+        if "mode" in config:  # a QuantizedDTypePolicy's config
+            _refuse_quantized(f"{config['mode']}_from_{config.get('source_name')}")
+        return DTypePolicy.from_config(config)
     if isinstance(identifier, str):
+        _refuse_quantized(identifier)  # as Keras' `get`, "int8" alone means quantization
         return DTypePolicy(identifier)
     try:
         return DTypePolicy(jnp.dtype(identifier).name)

@@ -726,7 +726,7 @@ class Layer:
         config = dict(config)
         dtype = config.get("dtype")
         if isinstance(dtype, dict):
-            config["dtype"] = dtype.get("config", {}).get("name")
+            config["dtype"] = dtype.get("config", {}).get("name", dtype)  # quantized: refused
         return cls(**config)
 
     def build_from_config(self, config):

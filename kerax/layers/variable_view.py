@@ -46,7 +46,11 @@ class VariableView(ArrayView):
 
     @property
     def trainable(self):
-        return self._collection == "params" and bool(self._layer.trainable)
+        if self._collection != "params" or not self._layer.trainable:
+            return False
+        frozen = getattr(type(self._layer), "_frozen_params", None)  # LoRA's base weight
+        params = scope_lib.variables_for(self._layer, "params") or {}
+        return frozen is None or self._path[0] not in frozen(self._layer, params)
 
     @property
     def value(self):

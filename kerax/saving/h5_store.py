@@ -44,7 +44,7 @@ def write_model(f, model, include_optimizer=True):
     """Writes the model's weights (and its optimizer's state) into the open H5 file `f`."""
     variables = model.variables or {}
     for entry in keras_layout.weight_layout(model):
-        arrays = [np.asarray(_get(variables[c], p)) for c, p in entry.leaves]
+        arrays = [np.asarray(a) for a in entry.values(variables)]
         _write_group(f, entry.path, entry.name, arrays)
     opt = getattr(model, "optimizer", None)
     if not include_optimizer or opt is None or getattr(opt, "state", None) is None:
@@ -151,6 +151,7 @@ def read_model(f, model, where, load_optimizer=True):
         for (c, p), a in zip(entry.leaves, arrays):
             parent = _get(new[c], p[:-1])
             parent[p[-1]] = jax.numpy.asarray(a)
+        entry.after_load(new)
     opt = getattr(model, "optimizer", None)
     assign_optimizer = None
     if load_optimizer and opt is not None:

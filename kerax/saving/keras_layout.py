@@ -24,11 +24,28 @@ class Entry:
     """One layer's group: its Keras path, its name, and its own weights' kerax locations.
 
     `leaves` lists `(collection, path)` pairs into the model's variables, in the order of
-    the datasets `vars/0`, `vars/1`, ...
+    the datasets `vars/0`, `vars/1`, ... A layer whose file values are not its variables
+    as they are (LoRA writes its kernel merged, as Keras' `save_own_variables`) has the
+    hooks `_keras_file_values(variables, prefix, leaves)` and
+    `_keras_after_load(variables, prefix)`.
     """
 
-    def __init__(self, path, name, leaves):
+    def __init__(self, path, name, leaves, layer=None, prefix=None):
         self.path, self.name, self.leaves = path, name, leaves
+        self.layer, self.prefix = layer, prefix
+
+    def values(self, variables):
+        """The arrays the file holds for this entry, in the order of `leaves`."""
+        hook = getattr(type(self.layer), "_keras_file_values", None)
+        if hook is not None and self.leaves:
+            return hook(self.layer, variables, self.prefix, self.leaves)
+        return [_get(variables[c], p) for c, p in self.leaves]
+
+    def after_load(self, variables):
+        """Lets the layer adjust `variables` (a fresh copy) once its file values are in."""
+        hook = getattr(type(self.layer), "_keras_after_load", None)
+        if hook is not None and self.leaves:
+            hook(self.layer, variables, self.prefix)
 
     def __repr__(self):
         return f"Entry({self.path!r}, {self.name!r}, {len(self.leaves)} weights)"
@@ -76,7 +93,7 @@ def _walk_layer(layer, variables, prefix, path, visited, out):
     if id(layer) in visited:
         return
     leaves = _own_leaves(layer, variables, prefix) if prefix is not None else []
-    out.append(Entry(path, layer.name, leaves))
+    out.append(Entry(path, layer.name, leaves, layer, prefix))
     visited.add(id(layer))
     keys = {id(child): key for key, child in layer._children().items()}
     for attr, child in _keras_children(layer):
@@ -128,6 +145,12 @@ def _keras_children(layer):
     names = _KERAS_CHILD_NAMES.get(type(layer).__name__, {})
     items = [(names.get(k, k), child) for k, child in layer._children().items()]
     return sorted(items, key=lambda kv: "~" + kv[0] if kv[0].startswith("_") else kv[0])
+
+
+def _get(tree, path):
+    for p in path:
+        tree = tree[p]
+    return tree
 
 
 def _is_functional(layer):

@@ -51,6 +51,9 @@ def _rules(layer, params, suffix):
     for name, fn in own.items():
         if name in params and not isinstance(params[name], dict):
             rules[name] = fn
+    frozen = getattr(type(layer), "_frozen_params", None)  # LoRA's frozen base weight
+    for name in frozen(layer, params) if frozen is not None else ():
+        rules.pop(name, None)
     return rules, attrs
 
 

@@ -44,4 +44,6 @@ CASES = [
          (2, 5, 4), id="ellipsis"),
     Case("EinsumDense", dict(equation="ab,bc->ac", output_shape=3, bias_axes="c"), (2, 4),
          id="dense"),
+    Case("EinsumDense", dict(equation="abc,cde->abde", output_shape=(None, 2, 3),
+                             bias_axes="de", lora_rank=2, lora_alpha=4), (2, 5, 4), id="lora"),
 ]

@@ -29,6 +29,7 @@ CASES = [
     _variant("Conv1D", dict(filters=4, kernel_size=2, strides=2, groups=2, data_format=CF),
              (2, 4, 7), "strided-groups-cf"),
     Case("Conv2D", dict(filters=4, kernel_size=3), IMG, bad_input_shape=(6, 6, 3)),
+    Case("Conv2D", dict(filters=4, kernel_size=3, lora_rank=2), IMG, id="lora"),
     _variant("Conv2D", dict(filters=4, kernel_size=3, strides=2, padding="same",
                             activation="relu"), IMG, "strided-same"),
     _variant("Conv2D", dict(filters=2, kernel_size=(2, 3), dilation_rate=2, use_bias=False),

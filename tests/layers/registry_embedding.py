@@ -12,6 +12,8 @@ def _padded_steps(rng):
 
 CASES = [
     Case("Embedding", dict(input_dim=10, output_dim=3), (2, 5), input_dtype="int32"),
+    Case("Embedding", dict(input_dim=10, output_dim=3, lora_rank=2), (2, 5),
+         input_dtype="int32", id="lora"),
     Case("Embedding", dict(input_dim=6, output_dim=4, mask_zero=True,
                            embeddings_initializer="glorot_uniform"),
          (2, 3, 2), input_dtype="int32", int_high=6, id="mask_zero"),

@@ -5,6 +5,7 @@ import jax
 
 from kerax import initializers
 from kerax.backend import host_prng
+from kerax.layers import unsupported
 from kerax.layers.attention import _core
 from kerax.layers.core.einsum_dense import EinsumDense
 from kerax.layers.input_spec import InputSpec
@@ -52,7 +53,8 @@ class MultiHeadAttention(Layer):
         sliding_window: optional int; a query step sees keys less than this far away.
         flash_attention: accepted for compatibility (XLA picks the kernel).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-            activity_regularizer, kernel_constraint, bias_constraint: for the projections.
+            kernel_constraint, bias_constraint: for the projections.
+        activity_regularizer: must be None (not implemented: raises NotImplementedError).
         use_gate: adds a sigmoid gate `gate` on the attention output (Keras 3.9+).
         seed: optional int for eager dropout.
 
@@ -84,6 +86,9 @@ class MultiHeadAttention(Layer):
         _positive_int(key_dim, "key_dim")
         _positive_int(value_dim, "value_dim", optional=True)
         _positive_int(sliding_window, "sliding_window", optional=True)
+        unsupported.refuse(type(self).__name__, "activity_regularizer", activity_regularizer,
+                           hint="kerax does not regularize the projections' activations "
+                           "(Keras does, per projection); remove the argument.")
         super().__init__(**kwargs)
         self.supports_masking = True
         self.num_heads, self.key_dim = num_heads, key_dim

@@ -13,6 +13,7 @@ from kerax.layers.convolutional.argument_validation import (
     standardize_padding,
     standardize_tuple,
 )
+from kerax.layers.core import lora
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
@@ -118,7 +119,7 @@ class ConvArgs(Layer):
         }
 
 
-class BaseConv(ConvArgs):
+class BaseConv(lora.LoraMixin, ConvArgs):
     """N-D convolution: `activation(conv(inputs, kernel) + bias)`.
 
     The kernel has Keras' layout `kernel_size + (input_channels // groups, filters)`, so
@@ -136,13 +137,20 @@ class BaseConv(ConvArgs):
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint: as in
             `Dense`.
+        lora_rank, lora_alpha: LoRA, as in `EinsumDense` (`lora_alpha` is kept):
+            `lora_kernel_a` has the kernel's shape with the last axis `lora_rank`,
+            `lora_kernel_b` is `(lora_rank, filters)`.
     """
+
+    _lora_target = lora.LoraTarget("kernel", "lora_kernel_a", "lora_kernel_b",
+                                   "kernel_constraint", "kernel_regularizer")
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
         super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
                          activation, use_bias, bias_initializer, bias_regularizer,
                          activity_regularizer, bias_constraint, allow_causal=rank == 1,
@@ -158,6 +166,7 @@ class BaseConv(ConvArgs):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = lookup("regularizers", kernel_regularizer)
         self.kernel_constraint = lookup("constraints", kernel_constraint)
+        self._lora_init(lora_rank, lora_alpha)
 
     def build_variables(self, key, input_shape):
         channels = self._input_channels(input_shape)
@@ -172,9 +181,11 @@ class BaseConv(ConvArgs):
         params = {"kernel": self.kernel_initializer(shape, self.dtype, key=k_kernel)}
         if self.use_bias:
             params["bias"] = self.bias_initializer((self.filters,), self.dtype, key=k_bias)
+        params.update(self._lora_factors(key, shape))
         return params, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        params = self._lora_params(params)
         kernel = params["kernel"]
         x = jnp.asarray(inputs, kernel.dtype)
         padding = self.padding
@@ -186,9 +197,14 @@ class BaseConv(ConvArgs):
         y = self._conv(x, kernel, self.strides, padding, groups=self.groups)
         return self._finish(y, params), state
 
+    @property
+    def kernel(self):
+        """The kernel's variable; under LoRA, the merged kernel (an array), as in Keras."""
+        return self._lora_merged_value()
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
-        return {
+        config = {
             **super().get_config(),
             "filters": self.filters,
             "groups": self.groups,
@@ -196,3 +212,6 @@ class BaseConv(ConvArgs):
             "kernel_regularizer": ser(self.kernel_regularizer),
             "kernel_constraint": ser(self.kernel_constraint),
         }
+        if self.lora_rank:
+            config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha
+        return config

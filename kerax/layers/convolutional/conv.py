@@ -15,6 +15,7 @@ _ARGS = """
         use_bias: whether to add a bias (default True).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         activity_regularizer, kernel_constraint, bias_constraint: as in `Dense`.
+        lora_rank, lora_alpha (keyword arguments): LoRA, as in Keras (see `BaseConv`).
 """
 
 

@@ -2,6 +2,8 @@ import jax.numpy as jnp
 
 from kerax import activations, initializers
 from kerax.backend import host_prng
+from kerax.layers import unsupported
+from kerax.layers.core import lora
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
@@ -15,7 +17,7 @@ def _get_optional(module_name, identifier):
     return importlib.import_module(f"kerax.{module_name}").get(identifier)
 
 
-class Dense(Layer):
+class Dense(lora.LoraMixin, Layer):
     """Densely-connected layer: `activation(inputs @ kernel + bias)` on the last axis.
 
     Args:
@@ -25,6 +27,13 @@ class Dense(Layer):
         kernel_initializer, bias_initializer: initializers (Keras names or objects).
         kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
         kernel_constraint, bias_constraint: optional constraints applied after updates.
+        lora_rank: if set, LoRA of this rank is enabled when the layer is built: the
+            kernel is frozen and `kernel + (lora_alpha / lora_rank) * a @ b` is used, with
+            trained factors `lora_kernel_a`, `lora_kernel_b` (see `kerax.layers.core.lora`
+            and `enable_lora`).
+        lora_alpha: scale of the LoRA update. As in Keras 3.15, enabling LoRA through
+            `lora_rank` resets it to `lora_rank` (`enable_lora(rank, lora_alpha)` keeps it).
+        quantization_config: must be None (kerax does not quantize).
 
     Input shape: `(batch, ..., input_dim)`. Output shape: `(batch, ..., units)`.
 
@@ -34,13 +43,19 @@ class Dense(Layer):
     >>> variables = layer.init(jax.random.PRNGKey(0), jnp.ones((2, 3)))
     >>> variables["params"]["kernel"].shape
     (3, 4)
+    >>> sorted(Dense(4, lora_rank=2).init(jax.random.PRNGKey(0), jnp.ones((2, 3)))["params"])
+    ['bias', 'kernel', 'lora_kernel_a', 'lora_kernel_b']
     """
+
+    _lora_target = lora.LoraTarget("kernel", "lora_kernel_a", "lora_kernel_b",
+                                   "kernel_constraint", "kernel_regularizer")
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  quantization_config=None, **kwargs):
+        unsupported.check_quantization_config("Dense", quantization_config)
         if not isinstance(units, int) or units <= 0:
             raise ValueError(
                 "Received an invalid value for `units`, expected a positive integer. "
@@ -56,7 +71,8 @@ class Dense(Layer):
         self.bias_regularizer = _get_optional("regularizers", bias_regularizer)
         self.kernel_constraint = _get_optional("constraints", kernel_constraint)
         self.bias_constraint = _get_optional("constraints", bias_constraint)
-        self.lora_rank, self.lora_alpha = lora_rank, lora_alpha
+        # Keras 3.15's `build` calls `enable_lora(lora_rank)`, which resets the alpha.
+        self._lora_init(lora_rank, lora_rank if lora_rank else lora_alpha)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -66,10 +82,12 @@ class Dense(Layer):
         params = {"kernel": self.kernel_initializer((in_dim, self.units), self.dtype, key=k_kernel)}
         if self.use_bias:
             params["bias"] = self.bias_initializer((self.units,), self.dtype, key=k_bias)
+        params.update(self._lora_factors(key, (in_dim, self.units)))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
         return params, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        params = self._lora_params(params)
         x = jnp.asarray(inputs)
         kernel = params["kernel"]
         if x.dtype != kernel.dtype:
@@ -81,7 +99,8 @@ class Dense(Layer):
 
     @property
     def kernel(self):
-        return self._built_view("params", "kernel")
+        """The kernel's variable; under LoRA, the merged kernel (an array), as in Keras."""
+        return self._lora_merged_value()
 
     @property
     def bias(self):
@@ -105,9 +124,3 @@ class Dense(Layer):
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config.pop("quantization_config", None)
-        return super().from_config(config)

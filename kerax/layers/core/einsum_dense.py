@@ -4,6 +4,8 @@ import jax.numpy as jnp
 
 from kerax import activations, initializers
 from kerax.backend import host_prng
+from kerax.layers import unsupported
+from kerax.layers.core import lora
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
@@ -93,7 +95,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
     return kernel_shape, bias_shape, out_shape, input_axes, output_axes
 
 
-class EinsumDense(Layer):
+class EinsumDense(lora.LoraMixin, Layer):
     """A dense layer whose kernel contraction is an einsum `equation` (Keras' layer).
 
     Args:
@@ -105,6 +107,10 @@ class EinsumDense(Layer):
         bias_axes: letters of the output axes that get a bias (None: no bias).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
             kernel_constraint, bias_constraint: as in `Dense`.
+        lora_rank, lora_alpha: LoRA, as in `Dense` (here `lora_alpha` is kept, as in
+            Keras); `lora_kernel_a` has the kernel's shape with the last axis `lora_rank`.
+        gptq_unpacked_column_size, quantization_config: must be None (kerax does not
+            quantize).
 
     Example:
     >>> import jax, jax.numpy as jnp
@@ -114,11 +120,18 @@ class EinsumDense(Layer):
     ((4, 2, 3), (1, 5, 2, 3))
     """
 
+    _lora_target = lora.LoraTarget("kernel", "lora_kernel_a", "lora_kernel_b",
+                                   "kernel_constraint", "kernel_regularizer")
+
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, lora_rank=None, lora_alpha=None,
                  gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
+        unsupported.check_quantization_config("EinsumDense", quantization_config)
+        unsupported.refuse("EinsumDense", "gptq_unpacked_column_size",
+                           gptq_unpacked_column_size, hint="kerax does not quantize layers "
+                           "(GPTQ); remove the argument (or pass None).")
         super().__init__(**kwargs)
         self.equation = equation
         self.partial_output_shape = ((output_shape,) if isinstance(output_shape, int)
@@ -131,8 +144,7 @@ class EinsumDense(Layer):
         self.bias_regularizer = _get_optional("regularizers", bias_regularizer)
         self.kernel_constraint = _get_optional("constraints", kernel_constraint)
         self.bias_constraint = _get_optional("constraints", bias_constraint)
-        self.lora_rank = lora_rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+        self._lora_init(lora_rank, lora_alpha)
 
     def _kernel_initializer_for(self, input_axes, output_axes):
         init = self.kernel_initializer
@@ -152,10 +164,12 @@ class EinsumDense(Layer):
         params = {"kernel": init(tuple(kernel_shape), self.dtype, key=k_kernel)}
         if bias_shape is not None:
             params["bias"] = self.bias_initializer(tuple(bias_shape), self.dtype, key=k_bias)
+        params.update(self._lora_factors(key, tuple(kernel_shape)))
         self.input_spec = InputSpec(ndim=len(input_shape))
         return params, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        params = self._lora_params(params)
         kernel = params["kernel"]
         y = jnp.einsum(self.equation, jnp.asarray(inputs).astype(kernel.dtype), kernel)
         if "bias" in params:
@@ -166,7 +180,8 @@ class EinsumDense(Layer):
 
     @property
     def kernel(self):
-        return self._built_view("params", "kernel")
+        """The kernel's variable; under LoRA, the merged kernel (an array), as in Keras."""
+        return self._lora_merged_value()
 
     @property
     def bias(self):
@@ -192,9 +207,3 @@ class EinsumDense(Layer):
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config.pop("quantization_config", None)
-        return super().from_config(config)

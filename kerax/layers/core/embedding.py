@@ -3,6 +3,8 @@ import warnings
 import jax.numpy as jnp
 
 from kerax import initializers, ops
+from kerax.layers import unsupported
+from kerax.layers.core import lora
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
 
@@ -23,7 +25,7 @@ def _positive_int(value, name):
         )
 
 
-class Embedding(Layer):
+class Embedding(lora.LoraMixin, Layer):
     """Turns integer indices into dense vectors: row `i` of an `(input_dim, output_dim)`
     table.
 
@@ -37,6 +39,9 @@ class Embedding(Layer):
             `inputs != 0` and containers pass it downstream (see `kerax.layers.core.masking`).
         weights: optional initial table (a list holding one array, or the array).
         input_length: deprecated in Keras 3 and ignored (a warning is shown).
+        lora_rank, lora_alpha: LoRA, as in `Dense`, with factors `lora_embeddings_a`
+            `(input_dim, lora_rank)` and `lora_embeddings_b` `(lora_rank, output_dim)`.
+        quantization_config: must be None (kerax does not quantize).
 
     Input shape: integer array `(batch, ...)`. Output shape: `(batch, ..., output_dim)`.
 
@@ -51,15 +56,19 @@ class Embedding(Layer):
     [[True, False]]
     """
 
+    _lora_target = lora.LoraTarget("embeddings", "lora_embeddings_a", "lora_embeddings_b",
+                                   "embeddings_constraint", "embeddings_regularizer")
+
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 weights=None, lora_rank=None, lora_alpha=None, **kwargs):
+                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None,
+                 **kwargs):
         _positive_int(input_dim, "input_dim")
         _positive_int(output_dim, "output_dim")
         if kwargs.pop("input_length", None) is not None:
             warnings.warn("Argument `input_length` is deprecated. Just remove it.",
                           stacklevel=2)
-        kwargs.pop("quantization_config", None)
+        unsupported.check_quantization_config(type(self).__name__, quantization_config)
         if weights is not None and not (isinstance(weights, list) and len(weights) == 1):
             weights = [weights]
         super().__init__(weights=weights, **kwargs)
@@ -69,13 +78,17 @@ class Embedding(Layer):
         self.embeddings_constraint = _get_optional("constraints", embeddings_constraint)
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
-        self.lora_rank, self.lora_alpha = lora_rank, lora_alpha
+        # Keras 3.15's `build` calls `enable_lora(lora_rank)`, which resets the alpha.
+        self._lora_init(lora_rank, lora_rank if lora_rank else lora_alpha)
 
     def build_variables(self, key, *input_shapes):
         shape = (self.input_dim, self.output_dim)
-        return {"embeddings": self.embeddings_initializer(shape, self.dtype, key=key)}, {}
+        params = {"embeddings": self.embeddings_initializer(shape, self.dtype, key=key)}
+        params.update(self._lora_factors(key, shape))
+        return params, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        params = self._lora_params(params)
         ids = jnp.asarray(inputs)
         if ids.dtype not in (jnp.int32, jnp.int64):
             ids = ids.astype(jnp.int32)
@@ -97,8 +110,9 @@ class Embedding(Layer):
 
     @property
     def embeddings(self):
+        """The table's variable; under LoRA, the merged table (an array), as in Keras."""
         self._require_built("embeddings")
-        return self._built_view("params", "embeddings")
+        return self._lora_merged_value()
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object

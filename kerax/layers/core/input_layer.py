@@ -1,6 +1,7 @@
 import jax.numpy as jnp
 
 from kerax.backend.keras_tensor import KerasTensor
+from kerax.layers import unsupported
 from kerax.layers.layer import Layer
 
 
@@ -26,6 +27,12 @@ class InputLayer(Layer):
         super().__init__(name=name, **kwargs)
         if sparse:
             raise ValueError("kerax does not support sparse inputs; pass dense arrays.")
+        if ragged:
+            raise ValueError("`ragged=True` is not supported with the jax backend (as in "
+                             "Keras 3 on JAX). Pass padded dense arrays (and a mask).")
+        unsupported.refuse("InputLayer", "input_tensor", input_tensor,
+                           hint="Call `Input(shape=...)` and apply the layers that made the "
+                           "tensor to it instead.")
         if shape is not None and batch_shape is not None:
             raise ValueError("Pass only one of `shape` and `batch_shape` to `InputLayer`.")
         if batch_shape is None:
@@ -71,6 +78,8 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
     >>> x.shape, x.dtype
     ((None, 64), 'float32')
     """
+    unsupported.refuse("Input", "tensor", tensor, hint="Call `Input(shape=...)` and apply "
+                       "the layers that made the tensor to it instead.")
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
-                       batch_shape=batch_shape, name=name, optional=optional)
+                       batch_shape=batch_shape, name=name, optional=optional, ragged=ragged)
     return layer.output

@@ -69,6 +69,7 @@ class ReversibleEmbedding(Embedding):
 
     def forward(self, params, state, inputs, training=False, rng=None, reverse=False,
                 **kwargs):
+        params = self._lora_params(params)
         if not reverse:
             return super().forward(params, state, inputs, training=training, rng=rng)
         x = jnp.asarray(inputs)
