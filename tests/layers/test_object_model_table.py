@@ -250,14 +250,299 @@ def _sub_layer_attribute_in_model(k):
             np.round(bn.moving_mean.numpy(), 5).tolist())
 
 
+# ------------------------------------------------ more attributes: loading, optimizer, metrics --
+def _normalization_after_load(k):
+    import os
+    import tempfile
+
+    model = k.Sequential([k.Input((4,)), k.layers.Normalization(name="norm")])
+    model.layers[0].adapt(X)
+    with tempfile.TemporaryDirectory() as d:
+        model.save(os.path.join(d, "m.keras"))
+        layer = k.models.load_model(os.path.join(d, "m.keras")).get_layer("norm")
+    return ([_describe(v)[1:] for v in (layer.adapt_mean, layer.adapt_variance, layer.count)],
+            np.round(np.asarray(layer.mean), 5).tolist(), float(layer.count.numpy()),
+            np.round(np.asarray(layer(X)), 4).tolist())
+
+
+def _loaded_variable_paths(k):
+    import os
+    import tempfile
+
+    model = k.Sequential([k.Input((4,)), k.layers.Dense(2, name="d")])
+    with tempfile.TemporaryDirectory() as d:
+        model.save(os.path.join(d, "m.keras"))
+        return [v.path for v in k.models.load_model(os.path.join(d, "m.keras")).weights]
+
+
+def _fitted(k, optimizer, steps=3):
+    model = k.Sequential([k.Input((4,)), k.layers.Dense(2, kernel_initializer="ones",
+                                                        name="d")], name="s")
+    model.compile(optimizer, "mse")
+    model.fit(X, np.zeros((2, 2), "float32"), epochs=steps, verbose=0)
+    return model
+
+
+def _optimizer_iterations(k):
+    it = _fitted(k, k.optimizers.SGD(0.1)).optimizer.iterations
+    return it.path, it.name, str(np.dtype(it.dtype)), it.trainable, int(it.numpy())
+
+
+def _optimizer_learning_rate(k):
+    model = _fitted(k, k.optimizers.SGD(0.1), steps=1)
+    lr = model.optimizer.learning_rate
+    before = float(np.asarray(lr))
+    model.optimizer.learning_rate.assign(0.0)
+    kernel = model.layers[0].kernel.numpy().copy()
+    model.fit(X, np.zeros((2, 2), "float32"), epochs=1, verbose=0)
+    return (lr.path, lr.name, round(before, 6), float(np.asarray(model.optimizer.learning_rate)),
+            np.array_equal(kernel, model.layers[0].kernel.numpy()))
+
+
+def _optimizer_variables(k):
+    opt = _fitted(k, k.optimizers.Adam(0.01)).optimizer
+    return ([(v.path, v.name, tuple(v.shape)) for v in opt.variables],
+            np.round(opt.variables[2].numpy(), 5).tolist())
+
+
+def _metric_variables(k):
+    metric = k.metrics.Mean(name="avg")
+    metric.update_state([1.0, 3.0])
+    model = _fitted(k, "sgd")
+    model.compile("sgd", "mse", metrics=[k.metrics.MeanAbsoluteError(name="mae")])
+    model.fit(X, np.zeros((2, 2), "float32"), epochs=1, verbose=0)
+    mae = model.metrics[-1]
+    return ([(v.path, v.name, str(np.dtype(v.dtype))) for v in metric.variables],
+            float(metric.result()), [v.name for v in mae.variables],
+            [m.name for m in model.metrics])
+
+
+# --------------------------------------------------------------- assign inside call --
+def _counting_model(k):
+    class Counted(k.layers.Layer):
+        """Counts its calls and overwrites its kernel with `kernel * mask` each call."""
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], 2), initializer="ones",
+                                          name="kernel")
+            self.mask = self.add_weight(shape=(input_shape[-1], 2), trainable=False,
+                                        initializer=k.initializers.Constant(0.5), name="mask")
+            self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                         name="calls")
+
+        def call(self, x):
+            self.kernel.assign(self.kernel * self.mask)
+            self.calls.assign_add(1.0)
+            return x @ self.kernel
+
+    return k.Sequential([k.Input((4,)), Counted(name="counted")], name="s")
+
+
+def _state_of(layer):
+    return float(layer.calls.numpy()), np.round(layer.kernel.numpy()[0], 5).tolist()
+
+
+def _assign_in_call_eager(k):
+    layer = _counting_model(k).layers[0]
+    out = layer(X)
+    return _state_of(layer), np.round(np.asarray(out), 5).tolist()
+
+
+def _assign_in_call_symbolic(k):
+    model = _counting_model(k)
+    inp = k.Input((4,))
+    out = model.layers[0](inp)
+    return _state_of(model.layers[0]), tuple(out.shape)
+
+
+def _assign_in_call_jit(k):
+    import jax
+
+    model = _counting_model(k)
+    tv = [v.value for v in model.trainable_variables]
+    ntv = [v.value for v in model.non_trainable_variables]
+    out, new_ntv = jax.jit(lambda t, n, x: model.stateless_call(t, n, x))(tv, ntv, X)
+    return (np.round(np.asarray(out), 5).tolist(), [np.asarray(v).tolist() for v in new_ntv][1],
+            _state_of(model.layers[0]))
+
+
+def _assign_in_call_fit(k):
+    model = _counting_model(k)
+    model.compile(k.optimizers.SGD(0.01), "mse")
+    model.fit(X, np.zeros((2, 2), "float32"), epochs=3, verbose=0)
+    return _state_of(model.layers[0])
+
+
+# ------------------------------------------------------------- `.output` on every model kind --
+def _graph(model, name):
+    layer = model.get_layer(name)
+    return (tuple(layer.input.shape), tuple(layer.output.shape),
+            [tuple(t.shape) for t in model.inputs], [tuple(t.shape) for t in model.outputs])
+
+
+def _features(k, model, name):
+    extractor = k.Model(model.inputs, model.get_layer(name).output)
+    return _graph(model, name), extractor.predict(X, verbose=0).shape
+
+
+def _output_functional(k):
+    inp = k.Input((4,), name="x")
+    h = k.layers.Dense(3, name="h")(inp)
+    model = k.Model(inp, k.layers.Dense(1, name="o")(h))
+    return _features(k, model, "h")
+
+
+def _output_sequential_input(k):
+    model = k.Sequential([k.Input((4,)), k.layers.Dense(3, name="h"), k.layers.Dense(1)])
+    return _features(k, model, "h")
+
+
+def _output_sequential_input_shape(k):
+    model = k.Sequential([k.layers.Dense(3, input_shape=(4,), name="h"), k.layers.Dense(1)])
+    return _features(k, model, "h")
+
+
+def _output_sequential_first_call(k):
+    model = k.Sequential([k.layers.Dense(3, name="h"), k.layers.Dense(1)])
+    model(X)
+    return _features(k, model, "h")
+
+
+def _output_nested_model(k):
+    inner = k.Sequential([k.Input((4,)), k.layers.Dense(3, name="h")], name="inner")
+    inp = k.Input((4,))
+    outer = k.Model(inp, k.layers.Dense(1, name="o")(inner(inp)))
+    return (tuple(outer.get_layer("inner").output.shape), _features(k, inner, "h"),
+            _features(k, outer, "inner"))
+
+
+# ----------------------------------------------------------------- callback hooks --
+def _spe(steps_per_execution):
+    """`compile` keywords: the default (left out) or an explicit `steps_per_execution`."""
+    return {} if steps_per_execution is None else {"steps_per_execution": steps_per_execution}
+
+
+def _hook_log(k, hooks, steps_per_execution, run):
+    seen = []
+
+    class Record(k.callbacks.Callback):
+        pass
+
+    for hook in hooks:
+        def record(self, *args, logs=None, _hook=hook):
+            seen.append((_hook, *args, sorted(logs or {})))
+        setattr(Record, hook, record)
+    model = k.Sequential([k.Input((4,)), k.layers.Dense(1, kernel_initializer="ones")])
+    model.compile("sgd", "mse", metrics=["mae"], **_spe(steps_per_execution))
+    x = np.tile(X, (3, 1))
+    run(model, x, np.zeros((6, 1), "float32"), Record())
+    return seen
+
+
+def _fit_run(model, x, y, cb):
+    model.fit(x, y, batch_size=2, epochs=2, verbose=0, validation_data=(x[:4], y[:4]),
+              shuffle=False, callbacks=[cb])
+
+
+def _train_batch_hooks(spe):
+    def row(k):
+        return _hook_log(k, ["on_train_batch_begin", "on_train_batch_end"], spe, _fit_run)
+    return row
+
+
+def _epoch_hooks(spe):
+    def row(k):
+        return _hook_log(k, ["on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end",
+                             "on_test_begin", "on_test_end"], spe, _fit_run)
+    return row
+
+
+def _test_batch_hooks(spe):
+    def row(k):
+        return _hook_log(k, ["on_test_batch_begin", "on_test_batch_end"], spe,
+                         lambda m, x, y, cb: m.evaluate(x, y, batch_size=2, verbose=0,
+                                                        callbacks=[cb]))
+    return row
+
+
+def _predict_batch_hooks(spe):
+    def row(k):
+        seen = _hook_log(k, ["on_predict_begin", "on_predict_batch_begin",
+                             "on_predict_batch_end", "on_predict_end"], spe,
+                         lambda m, x, y, cb: m.predict(x, batch_size=2, verbose=0,
+                                                       callbacks=[cb]))
+        return seen
+    return row
+
+
+def _stop_training_at_batch(spe):
+    def row(k):
+        class Stop(k.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if batch == 1:
+                    self.model.stop_training = True
+
+        model = k.Sequential([k.Input((4,)), k.layers.Dense(1, kernel_initializer="ones")])
+        model.compile(k.optimizers.SGD(0.1), "mse", **_spe(spe))
+        history = model.fit(np.tile(X, (3, 1)), np.zeros((6, 1), "float32"), batch_size=2,
+                            epochs=3, verbose=0, shuffle=False, callbacks=[Stop()])
+        return (int(model.optimizer.iterations.numpy()), len(history.history["loss"]),
+                np.round(model.layers[0].kernel.numpy().ravel(), 5).tolist())
+    return row
+
+
+def _named(fn, name):
+    fn.__name__ = name
+    return fn
+
+
+CALLBACK_ROWS = [
+    _named(make(spe), f"_{make.__name__.strip('_')}_spe_{spe or 'default'}")
+    for make in (_train_batch_hooks, _epoch_hooks, _test_batch_hooks, _predict_batch_hooks,
+                 _stop_training_at_batch)
+    for spe in (None, 2)]
+
+
 ROWS = [_dense, _dense_no_bias, _conv, _conv1d_transpose, _depthwise, _separable, _batchnorm,
         _normalization, _embedding, _lstm_cell, _bidirectional_paths, _gru_cell, _layernorm, _prelu, _mha_sublayers,
         _identity, _model_identity, _sequential_paths, _subclass_paths, _assign_outside,
         _assign_add_sub, _assign_then_predict, _array_behaviour, _ops_on_variables,
-        _trainable_flag, _seed_on_layer, _seed_on_model, _sub_layer_attribute_in_model]
+        _trainable_flag, _seed_on_layer, _seed_on_model, _sub_layer_attribute_in_model,
+        _normalization_after_load, _loaded_variable_paths, _optimizer_iterations, _optimizer_learning_rate,
+        _optimizer_variables, _metric_variables, _assign_in_call_eager,
+        _assign_in_call_symbolic, _assign_in_call_jit, _assign_in_call_fit,
+        _output_functional, _output_sequential_input, _output_sequential_input_shape,
+        _output_sequential_first_call, _output_nested_model, *CALLBACK_ROWS]
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r.__name__.strip("_") for r in ROWS])
+_LAST_SHORT_EXECUTION = (
+    "Keras reports a short last execution's batch index as begin + steps_per_execution - 1 "
+    "(3 for a 3-batch epoch with steps_per_execution=2, though only batch 2 ran); kerax "
+    "reports the batch that ran (2). The index comes from kerax/trainer/epoch_loop.py "
+    "(the engine's area)")
+XFAIL = {
+    "loaded_variable_paths": "Keras' load_model builds each layer from its build_config "
+    "outside the model's name scope, so a loaded model's paths have no model prefix "
+    "('d/kernel'); kerax keeps the prefix a model built in its own scope has "
+    "('sequential/d/kernel'); the loader is saving's area",
+    "train_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
+    "test_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
+    "predict_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
+}
+
+
+def _param(row):
+    name = row.__name__.strip("_")
+    marks = [pytest.mark.xfail(strict=True, reason=XFAIL[name])] if name in XFAIL else []
+    return pytest.param(row, id=name, marks=marks)
+
+
+def test_the_table_has_every_idiom_of_the_issue():
+    assert len(ROWS) >= 40
+    assert not set(XFAIL) - {r.__name__.strip("_") for r in ROWS}
+
+
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS])
 def test_object_model_idiom_matches_keras(keras, row):
     assert row(kerax) == row(keras)
 
