@@ -14,11 +14,7 @@ from .harness import CellResult, assert_cell
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-XFAIL = {
-    1: "cause H: AssertionError: state: the replicated train state has 4 non-trainable "
-       "leaves in kerax and 5 in Keras (a model's non_trainable_variables lack its "
-       "Dropout's seed_generator_state)",
-}
+XFAIL = {}
 
 
 @pytest.fixture(scope="module")

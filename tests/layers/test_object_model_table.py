@@ -496,6 +496,124 @@ def _named(fn, name):
     return fn
 
 
+
+
+# ------------------------------------------------------------ Keras' object-model details --
+def _sequential_keeps_built_layer(k):
+    dense = k.layers.Dense(2, name="kept")
+    dense(X)
+    before = dense.kernel.numpy().copy()
+    model = k.Sequential([k.Input((4,)), dense])
+    model.add(k.layers.Dense(1))
+    return (np.array_equal(model.layers[0].kernel.numpy(), before),
+            [v.path for v in model.weights][:2])
+
+
+def _model_metrics_held_as_attributes(k):
+    class Net(k.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = k.layers.Dense(1)
+            self.loss_tracker = k.metrics.Mean(name="loss")
+            self.extra = [k.metrics.Sum(name="seen")]
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Net()
+    before = [m.name for m in model.metrics]
+    model.compile("sgd", "mse", metrics=["mae"])
+    return before, [m.name for m in model.metrics], len(model.metrics_variables)
+
+
+def _fit_logs_of_attribute_metrics(k):
+    class Net(k.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = k.layers.Dense(1, kernel_initializer="ones")
+            self.tracker = k.metrics.Mean(name="tracked")
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Net()
+    model.compile("sgd", "mse")
+    return sorted(model.fit(X, np.ones((2, 1)), verbose=0).history)
+
+
+def _stateless_call_default_training(k):
+    class Net(k.Model):
+        def __init__(self, default):
+            super().__init__()
+            self.default = default
+            self.drop = k.layers.Dropout(0.999, seed=1)
+
+        def call(self, x, training=None):
+            return self.drop(x, training=self.default if training is None else training)
+
+    out = []
+    for default in (None, True):
+        model = Net(default)
+        model(X)
+        y, _ = model.stateless_call([], [v.value for v in model.non_trainable_variables], X)
+        out.append(bool(np.all(np.asarray(y) == X)))
+    return out
+
+
+def _stateless_call_training_default_in_signature(k):
+    class Net(k.Model):
+        def __init__(self):
+            super().__init__()
+            self.drop = k.layers.Dropout(0.999, seed=1)
+
+        def call(self, x, training=True):
+            return self.drop(x, training=training)
+
+    model = Net()
+    model(X, training=False)
+    ntv = [v.value for v in model.non_trainable_variables]
+    y, _ = model.stateless_call([], ntv, X)
+    y_off, _ = model.stateless_call([], ntv, X, training=False)
+    return bool(np.all(np.asarray(y) == X)), bool(np.all(np.asarray(y_off) == X))
+
+
+def _build_config_keeps_unknown_sizes(k):
+    seq = k.Sequential([k.Input((None, 8)), k.layers.Dense(2), k.layers.Dense(3)])
+    inp = k.Input((8,))
+    func = k.Model(inp, k.layers.Dense(2)(inp))
+    prebuilt = k.layers.Dense(2)
+    prebuilt(np.ones((5, 8), "float32"))
+    func2 = k.Model(inp, prebuilt(inp))
+    shapes = lambda model: [list(c["build_config"]["input_shape"])  # noqa: E731
+                            for c in model.get_config()["layers"] if c.get("build_config")]
+    return shapes(seq), shapes(func), shapes(func2)
+
+
+def _optimizer_layout(name):
+    def row(k):
+        opts = k.optimizers
+        opt = (opts.LossScaleOptimizer(opts.Adam(0.01)) if name == "LossScaleOptimizer"
+               else getattr(opts, name)())
+        model = k.Sequential([k.Input((3,)), k.layers.Dense(2, name="d",
+                                                            kernel_initializer="ones"),
+                              k.layers.Dense(2, name="e", kernel_initializer="ones")],
+                             name="s")
+        model.compile(opt, "mse")
+        model.fit(X[:, :3], np.zeros((2, 2), "float32"), epochs=2, verbose=0)
+        return ([(v.path, v.name, tuple(v.shape), str(np.dtype(v.dtype)))
+                 for v in opt.variables],
+                [np.round(np.asarray(v, "float64"), 2).ravel()[:2].tolist()
+                 for v in opt.variables])
+    return row
+
+
+OPTIMIZER_ROWS = [
+    _named(_optimizer_layout(name), f"_optimizer_variables_{name}")
+    for name in ("SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "Adamax", "Adafactor", "Ftrl",
+                 "Lamb", "Lion", "Muon", "Nadam", "RMSprop", "ScheduleFreeAdamW",
+                 "LossScaleOptimizer")]
+
+
 CALLBACK_ROWS = [
     _named(make(spe), f"_{make.__name__.strip('_')}_spe_{spe or 'default'}")
     for make in (_train_batch_hooks, _epoch_hooks, _test_batch_hooks, _predict_batch_hooks,
@@ -512,7 +630,11 @@ ROWS = [_dense, _dense_no_bias, _conv, _conv1d_transpose, _depthwise, _separable
         _optimizer_variables, _metric_variables, _assign_in_call_eager,
         _assign_in_call_symbolic, _assign_in_call_jit, _assign_in_call_fit,
         _output_functional, _output_sequential_input, _output_sequential_input_shape,
-        _output_sequential_first_call, _output_nested_model, *CALLBACK_ROWS]
+        _output_sequential_first_call, _output_nested_model, *CALLBACK_ROWS,
+        _sequential_keeps_built_layer, _model_metrics_held_as_attributes,
+        _fit_logs_of_attribute_metrics, _stateless_call_default_training,
+        _stateless_call_training_default_in_signature, _build_config_keeps_unknown_sizes,
+        *OPTIMIZER_ROWS]
 
 
 _LAST_SHORT_EXECUTION = (
@@ -521,10 +643,10 @@ _LAST_SHORT_EXECUTION = (
     "reports the batch that ran (2). The index comes from kerax/trainer/epoch_loop.py "
     "(the engine's area)")
 XFAIL = {
-    "loaded_variable_paths": "Keras' load_model builds each layer from its build_config "
-    "outside the model's name scope, so a loaded model's paths have no model prefix "
-    "('d/kernel'); kerax keeps the prefix a model built in its own scope has "
-    "('sequential/d/kernel'); the loader is saving's area",
+    "fit_logs_of_attribute_metrics": "Keras' built-in train_step logs every metric of "
+    "model.metrics, so a metric held as an attribute and never updated shows in History "
+    "(['loss', 'tracked'], 'tracked' 0.0); kerax's compiled step logs only the compiled "
+    "metrics (['loss']): the logs are built in kerax/trainer (the engine's area)",
     "train_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
     "test_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
     "predict_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
