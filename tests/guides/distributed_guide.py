@@ -12,7 +12,7 @@ split with `NamedSharding(mesh, P("batch"))` from `mesh_utils.create_device_mesh
 `variable.assign` (cell 1).
 
 JAX fixes its device count when it starts, so this runs as a script in its own process
-(`python -m tests.guides2.distributed_guide`, with
+(`python -m tests.guides.distributed_guide`, with
 `XLA_FLAGS=--xla_force_host_platform_device_count=8`), started by
 test_distributed_training_with_jax.py; it prints the results as one JSON line.
 
