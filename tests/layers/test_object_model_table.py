@@ -607,11 +607,26 @@ def _optimizer_layout(name):
     return row
 
 
+def _multi_optimizer_routes_and_lists_as_keras(k):
+    opts = k.optimizers
+    model = k.Sequential([k.Input((3,)), k.layers.Dense(2, name="d", kernel_initializer="ones"),
+                          k.layers.Dense(2, name="e", kernel_initializer="ones")], name="s")
+    # Keras matches the patterns against `variable.path` ("s/d/kernel"): "d/.*" matches none.
+    opt = opts.MultiOptimizer(opts.OptimizerMap(
+        default_optimizer=opts.SGD(0.1, momentum=0.5),
+        optimizer_map={"s/d/.*": opts.Adam(0.01), "d/.*": opts.Lion()}))
+    model.compile(opt, "mse")
+    model.fit(X[:, :3], np.zeros((2, 2), "float32"), epochs=2, verbose=0)
+    return ([(v.path, v.name, tuple(v.shape)) for v in opt.variables],
+            [np.round(np.asarray(v, "float64"), 3).ravel()[:2].tolist() for v in opt.variables],
+            np.round(model.get_weights()[0], 4).tolist(), int(opt.iterations))
+
+
 OPTIMIZER_ROWS = [
     _named(_optimizer_layout(name), f"_optimizer_variables_{name}")
     for name in ("SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "Adamax", "Adafactor", "Ftrl",
                  "Lamb", "Lion", "Muon", "Nadam", "RMSprop", "ScheduleFreeAdamW",
-                 "LossScaleOptimizer")]
+                 "LossScaleOptimizer")] + [_multi_optimizer_routes_and_lists_as_keras]
 
 
 CALLBACK_ROWS = [
