@@ -577,6 +577,15 @@ def _stateless_call_training_default_in_signature(k):
     return bool(np.all(np.asarray(y) == X)), bool(np.all(np.asarray(y_off) == X))
 
 
+def _stateless_call_dropout_mask_advances(k):
+    inp = k.Input((8,))
+    model = k.Model(inp, k.layers.Dropout(0.5)(inp))
+    ntv = [v.value for v in model.non_trainable_variables]
+    first, ntv = model.stateless_call([], ntv, np.ones((1, 8), "float32"), training=True)
+    second, _ = model.stateless_call([], ntv, np.ones((1, 8), "float32"), training=True)
+    return len(ntv), bool(np.array_equal(np.asarray(first), np.asarray(second)))
+
+
 def _build_config_keeps_unknown_sizes(k):
     seq = k.Sequential([k.Input((None, 8)), k.layers.Dense(2), k.layers.Dense(3)])
     inp = k.Input((8,))
@@ -648,7 +657,8 @@ ROWS = [_dense, _dense_no_bias, _conv, _conv1d_transpose, _depthwise, _separable
         _output_sequential_first_call, _output_nested_model, *CALLBACK_ROWS,
         _sequential_keeps_built_layer, _model_metrics_held_as_attributes,
         _fit_logs_of_attribute_metrics, _stateless_call_default_training,
-        _stateless_call_training_default_in_signature, _build_config_keeps_unknown_sizes,
+        _stateless_call_training_default_in_signature, _stateless_call_dropout_mask_advances,
+        _build_config_keeps_unknown_sizes,
         *OPTIMIZER_ROWS]
 
 
@@ -662,6 +672,11 @@ XFAIL = {
     "model.metrics, so a metric held as an attribute and never updated shows in History "
     "(['loss', 'tracked'], 'tracked' 0.0); kerax's compiled step logs only the compiled "
     "metrics (['loss']): the logs are built in kerax/trainer (the engine's area)",
+    "stateless_call_dropout_mask_advances": "Keras' Dropout keeps a seed_generator_state in "
+    "non_trainable_variables, so a hand-written loop that threads them draws a new mask at "
+    "each stateless_call; kerax's Dropout draws from the `rng` key only (DESIGN.md), and "
+    "stateless_call without `rng` outside fit uses PRNGKey(0): the same mask at every step. "
+    "A fix needs a seed state in the model's non-trainable variables (a DESIGN decision)",
     "train_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
     "test_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
     "predict_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
