@@ -39,8 +39,10 @@ class CallbackList(Callback):
             c.set_model(model)
 
     def _dispatch(name):
-        # As Keras' CallbackList, pass `logs` positionally (a dict, never missing), so
-        # `LambdaCallback(on_epoch_begin=lambda epoch, logs: ...)` works.
+        # As Keras' CallbackList, pass `logs` (a dict, never missing) positionally to epoch
+        # and begin/end hooks, so `LambdaCallback(on_epoch_begin=lambda epoch, logs: ...)`
+        # works, and by keyword to batch hooks (`def on_train_batch_end(self, batch,
+        # **kwargs)` works).
         with_index = not name.endswith(("_train_begin", "_train_end", "_test_begin",
                                         "_test_end", "_predict_begin", "_predict_end"))
 
@@ -51,7 +53,9 @@ class CallbackList(Callback):
                 index, logs = None, (args[0] if args else logs)
             logs = {} if logs is None else logs
             for c in self.callbacks:
-                if with_index:
+                if "_batch_" in name or name.startswith("on_batch"):
+                    getattr(c, name)(index, logs=logs)
+                elif with_index:
                     getattr(c, name)(index, logs)
                 else:
                     getattr(c, name)(logs)

@@ -160,6 +160,9 @@ class Functional(Model):
         self._output_tensors = jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt)
         nodes, layers, arity_by_depth = _map_graph(self._input_tensors, self._output_tensors)
         self._nodes = nodes
+        for node in reversed(nodes):
+            if not isinstance(node.layer, InputLayer):
+                record_symbolic_build_shapes(node.layer, node.args)
         self._arity_by_depth = arity_by_depth
         self._graph_layers = layers
         self.__dict__["_graph_children"] = {
@@ -596,3 +599,27 @@ def _lists(tree):
 
 
 __all__ = ["Functional", "adjust_input_rank", "map_graph"]
+
+
+def record_symbolic_build_shapes(layer, args):
+    """Keras' `build_config` records the symbolic shapes a layer was built with (an unknown
+    size stays None): replaces the probe shapes of a layer built by a symbolic call (on
+    `args`); a layer built earlier on concrete arrays keeps their shapes, as in Keras."""
+    if _fits(layer._build_shapes, args):
+        layer._build_shapes = jax.tree_util.tree_map(lambda t: tuple(t.shape), tuple(args),
+                                                     is_leaf=_is_kt)
+
+
+def _fits(shapes, args):
+    """Whether build shapes are those a layer got from its symbolic `args` (a probe batch
+    of 1, other unknown sizes filled), not those of an earlier call on concrete arrays."""
+    sym = jax.tree_util.tree_leaves(args, is_leaf=_is_kt)
+    if shapes is None or not all(_is_kt(t) for t in sym):
+        return False
+    got = jax.tree_util.tree_leaves(shapes, is_leaf=lambda s: isinstance(s, tuple) and all(
+        isinstance(d, (int, type(None))) for d in s))
+    return len(got) == len(sym) and all(
+        len(g) == len(t.shape) and all(
+            (e == 1 if i == 0 else True) if d is None else d == e
+            for i, (d, e) in enumerate(zip(t.shape, g)))
+        for g, t in zip(got, sym))

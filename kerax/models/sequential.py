@@ -119,8 +119,19 @@ class Sequential(Model):
 
     def build_eagerly(self, *inputs, key=None):
         """Builds the variables, then records the symbolic graph behind Keras' `inputs`,
-        `outputs` and each layer's `input`/`output` (as Keras' Sequential does)."""
-        variables = super().build_eagerly(*inputs, key=key)
+        `outputs` and each layer's `input`/`output` (as Keras' Sequential does).
+
+        A layer that was already built (used on its own, or before a later `add`) keeps
+        its weights and variable paths, as in Keras."""
+        kept = {id(layer): (layer._variables, layer.__dict__.get("_path_prefix"))
+                for layer in self._stack if layer.built and layer._variables is not None}
+        super().build_eagerly(*inputs, key=key)
+        for layer in self._stack:
+            old, prefix = kept.get(id(layer), (None, None))
+            if old is not None and _same_layout(old, layer._variables):
+                layer._variables = old
+                layer.__dict__["_path_prefix"] = prefix
+        variables = self._variables
         if self._input_layer is None and len(inputs) == 1 and hasattr(inputs[0], "shape"):
             # Built by its first call, `fit` or `predict`: Keras records the shape it was
             # built with (a concrete batch's size; kerax's abstract probe batch is unknown).
@@ -146,7 +157,8 @@ class Sequential(Model):
         inputs = x = self._input_layer.output
         outputs = []
         for layer in self._stack:
-            x = layer(x)
+            x_in, x = x, layer(x)
+            functional.record_symbolic_build_shapes(layer, (x_in,))
             outputs.append(x)
         self._graph = (inputs, x)
         self._graph_outputs = outputs
@@ -251,6 +263,13 @@ class Sequential(Model):
 
         layers = [deserialize(c, custom_objects=custom_objects) for c in config["layers"]]
         return cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _same_layout(a, b):
+    """Whether two variable trees have the same structure, shapes and dtypes."""
+    layout = lambda t: jax.tree_util.tree_map(lambda x: (tuple(x.shape), str(x.dtype)), t)  # noqa: E731
+    return (jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
+            and layout(a) == layout(b))
 
 
 def _as_list(outputs):

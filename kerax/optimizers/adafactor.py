@@ -1,7 +1,8 @@
 import jax.numpy as jnp
 
 from kerax.backend import host_constants
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
+from kerax.optimizers.optimizer_variables import Slot
 
 
 def _rms(x):
@@ -31,13 +32,23 @@ class Adafactor(Optimizer):
         self.beta_2_decay, self.epsilon_1, self.epsilon_2 = beta_2_decay, epsilon_1, epsilon_2
         self.clip_threshold, self.relative_step = clip_threshold, relative_step
 
+    def keras_slot_groups(self):
+        # Keras names the factored `r` and `c` after the variable; for a variable of rank
+        # < 2 they are int32 placeholders made outside the optimizer's name scope.
+        placeholder = lambda leaf: leaf.ndim == 0 and leaf.dtype == jnp.int32  # noqa: E731
+        return [[Slot("r", SLOTS, ("r",), own_name=True, outside=placeholder),
+                 Slot("c", SLOTS, ("c",), own_name=True, outside=placeholder),
+                 ("velocity", SLOTS, ("v",))]]
+
     def update_transform(self, learning_rate):
         decay, eps1, eps2, clip = (self.beta_2_decay, self.epsilon_1, self.epsilon_2,
                                    self.clip_threshold)
 
         def init_leaf(p):
-            if p.ndim < 2:
-                return {"v": host_constants.full_like(p)}
+            if p.ndim < 2:  # Keras' placeholders: `r` and `c` are int32 zeros
+                return {"r": host_constants.full((), 0, jnp.int32),
+                        "c": host_constants.full((), 0, jnp.int32),
+                        "v": host_constants.full_like(p)}
             return {"r": host_constants.full(p.shape[:-1], 0, p.dtype),
                     "c": host_constants.full(p.shape[:-2] + p.shape[-1:], 0, p.dtype),
                     "v": host_constants.full_like(p)}
@@ -55,7 +66,7 @@ class Adafactor(Optimizer):
                 s = {"r": r, "c": c, "v": v}
             else:
                 v = beta_2_t * s["v"] + (1 - beta_2_t) * reg_sq
-                s = {"v": v}
+                s = {"r": s["r"], "c": s["c"], "v": v}
             u = g / jnp.sqrt(v)
             u_hat = u / jnp.maximum(1.0, _rms(u) / clip)
             return -(alpha_t * u_hat), s

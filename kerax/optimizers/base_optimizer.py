@@ -477,6 +477,11 @@ class Optimizer:
             self._layout_cache = cached
         return cached
 
+    def _entry(self, key):
+        """The layout entry of the variable keyed `key` (None before `build`)."""
+        found = self._entries()
+        return None if found is None else found[2].get(key)
+
     def _keras_layout_exact(self):
         """Whether `variables` are exactly Keras' (else: the optax state's leaves)."""
         found = self._entries()

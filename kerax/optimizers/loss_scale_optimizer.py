@@ -3,6 +3,7 @@ import jax.numpy as jnp
 import optax
 
 from kerax.backend import host_constants
+from kerax.optimizers import optimizer_variables as ov
 from kerax.optimizers.base_optimizer import SCHEDULE_NOT_SETTABLE, Optimizer
 from kerax.serialization import serialization_lib
 
@@ -67,9 +68,28 @@ class LossScaleOptimizer(Optimizer):
         return self._tx
 
     def _init(self, params):
-        return {"step_counter": host_constants.full((), 0, jnp.int32),
+        # `iteration` and `learning_rate`: Keras' LossScaleOptimizer has its own, which
+        # stay 0 (the inner optimizer's count the steps and set the rate).
+        return {"iteration": host_constants.full((), 0, jnp.int32),
+                "learning_rate": host_constants.full((), 0, jnp.float32),
+                "step_counter": host_constants.full((), 0, jnp.int32),
                 "dynamic_scale": jnp.asarray(self.initial_scale, jnp.float32),
                 "inner": self.inner_optimizer.tx.init(params)}
+
+    def _layout(self, state, refs=None):
+        """Keras' order: the wrapper's `iteration`, `learning_rate`, `step_counter` and
+        `dynamic_scale`, then the inner optimizer's variables under its name."""
+        refs = self._ordered_refs() if refs is None else refs
+        own = [ov.Entry(f"loss_scale_{n}", [((n,), ov._same)], keras_name=n)
+               for n in ("iteration", "learning_rate")]
+        own += [ov.Entry(n, [((n,), ov._same)]) for n in ("step_counter", "dynamic_scale")]
+        inner = self.inner_optimizer._layout(state["inner"], refs)
+        if isinstance(inner, ov.Fallback):
+            return ov.layout(self, state, refs)
+        name = self.inner_optimizer.name
+        return own + [ov.Entry(e.name, [(("inner",) + tuple(p), fn) for p, fn in e.targets],
+                               e.keras_name, e.keras_path or f"{name}/{e.keras_name}")
+                      for e in inner]
 
     def _update(self, grads, state, params):
         leaves = jax.tree_util.tree_leaves(grads)
@@ -81,7 +101,8 @@ class LossScaleOptimizer(Optimizer):
         counter = jnp.where(finite & ~grow, state["step_counter"] + 1, 0)
         new_scale = jnp.where(finite, jnp.where(grow, scale * 2.0, scale), scale * 0.5)
         keep = lambda new, old: jnp.where(finite, new, old)  # noqa: E731
-        new_state = {"step_counter": counter, "dynamic_scale": new_scale,
+        new_state = {"iteration": state["iteration"], "learning_rate": state["learning_rate"],
+                     "step_counter": counter, "dynamic_scale": new_scale,
                      "inner": jax.tree_util.tree_map(keep, inner, state["inner"])}
         updates = jax.tree_util.tree_map(lambda u: jnp.where(finite, u, jnp.zeros_like(u)),
                                          updates)

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import optax
 
 from kerax.backend import host_constants
+from kerax.optimizers import optimizer_variables as ov
 from kerax.optimizers.base_optimizer import Optimizer, path_str
 from kerax.serialization import serialization_lib as sl
 
@@ -124,13 +125,28 @@ class MultiOptimizer(Optimizer):
     def optimizers(self):
         return list(self._inner_optimizers)
 
+    def _keras_paths(self):
+        """`{params path: Keras variable path}` of the bound model's trainable variables
+        (`"sequential/dense/kernel"` for `"dense/kernel"`): Keras routes by `variable.path`."""
+        owner = self._owner() if self._owner is not None else None
+        if owner is None:
+            return {}
+        try:
+            leaves, _ = owner._keras_variable_layout()
+            return {"/".join(map(str, path)): v.path
+                    for v, (coll, path) in zip(owner.trainable_variables, leaves)
+                    if coll == "params"}
+        except (AttributeError, ValueError, TypeError):
+            return {}
+
     def _split(self, tree):
         flat, treedef = jax.tree_util.tree_flatten_with_path(tree)
         groups = [dict() for _ in self._inner_optimizers]
         order = []
+        keras_paths = self._keras_paths()
         for path, leaf in flat:
             key = path_str(path)
-            i = self._add(self._optimizer_map(key))
+            i = self._add(self._optimizer_map(keras_paths.get(key, key)))
             while len(groups) <= i:
                 groups.append({})
             groups[i][key] = leaf
@@ -145,9 +161,34 @@ class MultiOptimizer(Optimizer):
 
     def _init(self, params):
         groups, _, _ = self._split(params)
+        # As Keras, every optimizer has its `iteration` and `learning_rate`, with variables
+        # or without; the wrapper's own `learning_rate` stays 0.
         return {"count": host_constants.full((), 0, jnp.int32),
-                "inner": tuple(opt.tx.init(g) if g else ()
+                "learning_rate": host_constants.full((), 0, jnp.float32),
+                "inner": tuple(opt.tx.init(g)
                                for opt, g in zip(self._inner_optimizers, groups))}
+
+    def _layout(self, state, refs=None):
+        """Keras' order: the wrapper's `iteration` and `learning_rate`, then each
+        optimizer's variables (for the variables routed to it) under its own name."""
+        refs = self._ordered_refs() if refs is None else refs
+        keras_paths = self._keras_paths()
+        routed = [[] for _ in self._inner_optimizers]
+        for name, var_path in refs:
+            key = "/".join(map(str, var_path))
+            routed[self._add(self._optimizer_map(keras_paths.get(key, key)))].append(
+                (name, (key,)))
+        entries = [ov.Entry(n, [((n if n == "learning_rate" else "count",), ov._same)])
+                   for n in ("iteration", "learning_rate")]
+        for i, (opt, opt_refs) in enumerate(zip(self._inner_optimizers, routed)):
+            inner = opt._layout(state["inner"][i], opt_refs)
+            if isinstance(inner, ov.Fallback):
+                return ov.layout(self, state, refs)
+            entries += [ov.Entry(f"{opt.name}/{e.name}",
+                                 [(("inner", i) + tuple(p), fn) for p, fn in e.targets],
+                                 e.keras_name, e.keras_path or f"{opt.name}/{e.keras_name}")
+                        for e in inner]
+        return entries
 
     def _update(self, grads, state, params):
         g_groups, order, treedef = self._split(grads)
@@ -161,7 +202,9 @@ class MultiOptimizer(Optimizer):
             updates.append(u)
             inner.append(s)
         flat = [updates[i][key] for i, key in order]
-        return treedef.unflatten(flat), {"count": state["count"] + 1, "inner": tuple(inner)}
+        return treedef.unflatten(flat), {"count": state["count"] + 1,
+                                         "learning_rate": state["learning_rate"],
+                                         "inner": tuple(inner)}
 
     @property
     def iterations(self):

@@ -4,7 +4,8 @@ import jax.numpy as jnp
 
 from kerax.backend import host_constants
 from kerax.optimizers.adam import adam_leaf_update
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
+from kerax.optimizers.optimizer_variables import Slot
 
 
 def _swap_last_axes(x):
@@ -73,6 +74,10 @@ class Muon(Optimizer):
             return None
         use_adam = self._should_use_adamw(path, param.shape)
         return self.adam_weight_decay if use_adam else self.weight_decay
+
+    def keras_slot_groups(self):
+        # Keras creates a `velocity` only for the variables that use AdamW.
+        return [[("momentum", SLOTS, (0,)), Slot("velocity", SLOTS, (1,), optional=True)]]
 
     def zeropower_via_newtonschulz5(self, x, steps):
         """Approximately orthogonalizes `x` (rank >= 2) with a quintic Newton-Schulz."""

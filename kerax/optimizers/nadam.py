@@ -30,7 +30,8 @@ class Nadam(Optimizer):
         return [[("momentum", ("m",), ()), ("velocity", ("v",), ())]]
 
     def keras_extra_variables(self):
-        return [("variable", ("u_product",))]  # Keras' unnamed `u_product` variable
+        # Keras' unnamed `u_product` variable, made outside the optimizer's name scope.
+        return [("variable", ("u_product",), True)]
 
     def update_transform(self, learning_rate):
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon

@@ -41,13 +41,40 @@ def leaf_paths(state):
 
 
 class Entry:
-    """One Keras optimizer variable: its name and the `(path, to_stored)` it maps to."""
+    """One Keras optimizer variable: a unique key, the `(path, to_stored)` it maps to, and
+    the name and path Keras shows (by default the key and `optimizer_name/key`)."""
 
-    __slots__ = ("name", "targets")
+    __slots__ = ("name", "targets", "keras_name", "keras_path")
 
-    def __init__(self, name, targets):
+    def __init__(self, name, targets, keras_name=None, keras_path=None):
         self.name = name
         self.targets = targets  # [(path, fn mapping the Keras value to the stored one)]
+        self.keras_name = keras_name or name
+        self.keras_path = keras_path  # None: f"{optimizer.name}/{keras_name}"
+
+
+class Slot:
+    """A per-variable slot of `Optimizer.keras_slot_groups`: named `f"{variable}_{suffix}"`
+    and stored at `prefix + variable_path + sub`.
+
+    Args:
+        suffix, prefix, sub: as the plain `(suffix, prefix, sub)` tuples.
+        optional: Keras creates it for some variables only (Muon's AdamW `velocity`): a
+            variable without it in the state has none.
+        own_name: Keras names it after the variable itself (`kernel`, Adafactor's
+            factored `r` and `c`).
+        outside: Keras creates it outside the optimizer's name scope, so its path is its
+            name (Adafactor's placeholders for variables of rank < 2).
+    """
+
+    def __init__(self, suffix, prefix, sub, optional=False, own_name=False, outside=None):
+        self.suffix, self.prefix, self.sub = suffix, tuple(prefix), tuple(sub)
+        self.optional, self.own_name = optional, own_name
+        self.outside = outside  # outside(leaf) -> bool
+
+
+def _slot(spec):
+    return spec if isinstance(spec, Slot) else Slot(*spec)
 
 
 def _same(v):
@@ -71,7 +98,7 @@ def _iteration_entry(opt, index):
 
 def layout(opt, state, var_refs):
     """The Keras-ordered entries of `state` (see the module docstring)."""
-    index, _, _ = leaf_paths(state)
+    index, leaves, _ = leaf_paths(state)
     groups = opt.keras_slot_groups()
     is_chain = ("count",) in index and ("inner_state", "count") in index
     if groups is None or not is_chain:
@@ -85,21 +112,40 @@ def layout(opt, state, var_refs):
     if opt.gradient_accumulation_steps:
         per_var.append([("gradient_accumulator", ("inner_state", "accumulators"), ())])
     inner = ("inner_state", "inner")
-    per_var += [[(suffix, inner + prefix, sub) for suffix, prefix, sub in group]
-                for group in groups]
+    per_var += [[Slot(s.suffix, inner + s.prefix, s.sub, s.optional, s.own_name, s.outside)
+                 for s in map(_slot, group)] for group in groups]
     for group in per_var:
-        for name, var_path in var_refs:
-            for suffix, prefix, sub in group:
-                path = prefix + tuple(var_path) + tuple(sub)
+        for i, (name, var_path) in enumerate(var_refs):
+            for slot in map(_slot, group):
+                path = slot.prefix + tuple(var_path) + slot.sub
                 if path not in index:
+                    if slot.optional:
+                        continue
                     return _fallback(index)
-                entries.append(Entry(f"{name}_{suffix}", [(path, _same)]))
-    for name, path in opt.keras_extra_variables():
-        entries.append(Entry(name, [(inner + tuple(path), _same)]))
+                keras_name = keras_path = None
+                if slot.own_name:
+                    keras_name = _variable_name(opt, i, name, var_path)
+                    if slot.outside is not None and slot.outside(leaves[index[path]]):
+                        keras_path = keras_name
+                entries.append(Entry(f"{name}_{slot.suffix}", [(path, _same)], keras_name,
+                                     keras_path))
+    for extra in opt.keras_extra_variables():
+        name, path, outside = (*extra, False) if len(extra) == 2 else extra
+        entries.append(Entry(name, [(inner + tuple(path), _same)],
+                             keras_path=name if outside else None))
     covered = {p for e in entries for p, _ in e.targets}
     if covered != set(index):
         return _fallback(index)
     return entries
+
+
+def _variable_name(opt, i, ref_name, var_path):
+    """The trainable variable's own name (`kernel`), as Keras names some slots."""
+    built = getattr(opt, "_built_variables", None)
+    if built and i < len(built) and isinstance(getattr(built[i], "name", None), str):
+        return built[i].name
+    last = var_path[-1] if var_path else ref_name
+    return last if isinstance(last, str) else ref_name
 
 
 class Fallback(list):
@@ -158,11 +204,15 @@ class OptimizerVariable(VariableView):
 
     @property
     def name(self):
-        return self._name
+        entry = self._optimizer._entry(self._name)
+        return self._name if entry is None else entry.keras_name
 
     @property
     def path(self):
-        return f"{self._optimizer.name}/{self._name}"
+        entry = self._optimizer._entry(self._name)
+        if entry is not None and entry.keras_path is not None:
+            return entry.keras_path
+        return f"{self._optimizer.name}/{self.name}"
 
     @property
     def value(self):

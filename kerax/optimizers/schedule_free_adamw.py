@@ -1,6 +1,6 @@
 import jax.numpy as jnp
 
-from kerax.optimizers.base_optimizer import Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
 
 
 class ScheduleFreeAdamW(Optimizer):
@@ -27,6 +27,10 @@ class ScheduleFreeAdamW(Optimizer):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.warmup_steps = warmup_steps
+
+    def keras_slot_groups(self):
+        # Keras' `momentum` holds the `z` sequence.
+        return [[("momentum", SLOTS, (0,)), ("velocity", SLOTS, (1,))]]
 
     def update_transform(self, learning_rate):
         b1, b2, eps, warmup = self.beta_1, self.beta_2, self.epsilon, self.warmup_steps

@@ -21,6 +21,7 @@ built-in steps (see `kerax.trainer.custom_steps`), so every argument works for t
 """
 
 import contextvars
+import inspect
 
 import jax
 import jax.numpy as jnp
@@ -104,14 +105,19 @@ class StatelessMixin:
     """Keras 3's stateless model methods and kerax's pure custom steps (see the module)."""
 
     def stateless_call(self, trainable_variables, non_trainable_variables, *args,
-                       return_losses=False, training=False, rng=None, **kwargs):
+                       return_losses=False, training=None, rng=None, **kwargs):
         """Keras' pure call: `(outputs, non_trainable_variables)` from lists of arrays.
+
+        Without `training`, the model's `call` default is used (`call(self, x,
+        training=True)` trains; no default, or `None`, is inference), as in Keras.
 
         The layer losses of this call (regularizers, `add_loss`) go into the next
         `compute_loss`, or are returned third with `return_losses=True`.
         """
         variables = lists_to_variables(self, trainable_variables, non_trainable_variables)
-        if rng is None and training:
+        if training is None and _call_default_training(self):
+            training = True  # else None reaches `call` as "not given", as in Keras
+        if rng is None and training is not False:
             rng = jax.random.PRNGKey(0) if _STEP_RNG.get() is None else _STEP_RNG.get()
         with scope_lib.record_forward() as record:
             outputs, state = self.apply(variables, *args, training=training, rng=rng, **kwargs)
@@ -174,6 +180,15 @@ class StatelessMixin:
     def init_optimizer_state(self, params):
         """The `opt_state` of the kerax-way step (override it for several optimizers)."""
         return self.optimizer.init(params)
+
+
+def _call_default_training(model):
+    """The default of `training` in `model.call`'s signature (False when it has none)."""
+    try:
+        param = inspect.signature(model.call).parameters.get("training")
+    except (TypeError, ValueError):
+        return False
+    return param is not None and param.default is True
 
 
 _STEP_RNG = contextvars.ContextVar("kerax_stateless_rng", default=None)

@@ -13,6 +13,7 @@ from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
 from kerax.errors import NonFiniteLossError, NotCompiledError
 from kerax.metrics import Mean
+from kerax.metrics.tracking import attribute_metrics
 from kerax.trainer import batch_hooks
 from kerax.trainer import compile_cache
 from kerax.trainer import custom_steps
@@ -179,7 +180,8 @@ class Trainer:
     def metrics(self):
         """Keras' `model.metrics`: the loss tracker (`Mean` named "loss"), the
         "compile_metrics" container of `compile(metrics=..., weighted_metrics=...)` (its
-        `result()` is a dict), then each output's loss tracker (several losses).
+        `result()` is a dict), each output's loss tracker (several losses), then the
+        metrics the model and its non-model sub-layers hold as attributes.
 
         They read the values of the last `fit` epoch or `evaluate`.
 
@@ -192,11 +194,12 @@ class Trainer:
         (['loss', 'compile_metrics'], ['mae'])
         """
         if not self.compiled:
-            return []
+            return attribute_metrics(self)
         metrics = [self._loss_tracker]
         if self.__dict__.get("_has_compile_metrics", True):
             metrics.append(self._compile_metrics)
-        return metrics + [m for _, m in self._compile_metrics.loss_trackers]
+        metrics += [m for _, m in self._compile_metrics.loss_trackers]
+        return metrics + attribute_metrics(self, skip=metrics + [self._compile_metrics])
 
     def get_metrics_result(self):
         """Keras' `get_metrics_result`: `{name: value}` of `self.metrics`, a container's

@@ -1,73 +1,125 @@
-"""Run a keras.io guide cell by cell on Keras 3 and on kerax, and compare what each cell made.
+"""Run a keras.io guide, ported cell by cell, on Keras 3 and on kerax, and compare.
 
 A guide is a list of `Cell`s, each our own port of one guide cell's Keras idioms (written
-for this suite, not copied from the guide). `GuideRun` executes every
-cell twice, in two namespaces that persist from cell to cell like a notebook: once where
-`import keras` gives Keras 3, once where it gives kerax (the `__import__` seen by the cell
-maps `keras` and `keras.*` to `kerax` and `kerax.*`). Each side runs in its own working
-directory, so files a cell saves do not collide. Before each cell both libraries are
-seeded (`keras.utils.set_random_seed`, which seeds NumPy too), so data a cell draws with
-`np.random` is the same on both sides and Keras' initial weights are the same each run.
+for this suite, never the guide's text). Every cell runs twice, in two namespaces that
+persist from cell to cell like a notebook: once where `import keras` (or `keras_core`)
+gives Keras 3, once where it gives kerax; `tensorflow`, `tensorflow_datasets` and
+`matplotlib.pyplot` give the offline stand-ins of `standins.py`. Both runs start each
+cell (each part) from the same NumPy and Keras seeds, so data a cell draws with
+`np.random` is the same on both sides.
 
-After a cell, every name it bound (and the value of a trailing expression, as `_`) is
-compared across the two namespaces:
+Two runners share the cells, the namespaces and the comparisons:
 
-- arrays and variables: shape and dtype, and values when the cell is `exact`;
-- symbolic tensors (`keras.Input(...)`, layer outputs): shape and dtype;
-- layers and models: the shapes of their weights (values when `exact`), `built`;
-- `History`: the metric names and epoch counts (values when `exact`);
-- numbers: equal when `exact`, else both finite; strings, bools, None: equal;
-- what the cell printed, when the cell says `stdout` (progress bars left out; a printed
-  number may differ by one unit in its last decimal), or, when it says `summary`, the
-  name-free part of the `model.summary()` tables it printed;
-- lists, tuples, dicts: item by item (a config's `name` string excepted: auto names such
-  as `dense_7` count the layers each library has made so far in the session).
+- `GuideRun` (a cell is one source): after each cell, every name it bound (and the value
+  of a trailing expression, as `_`) is compared across the two namespaces:
+  arrays and variables (shape and dtype, values when the cell is `exact`), symbolic
+  tensors (shape, dtype), layers and models (weight shapes, values when `exact`, `built`),
+  `History` (metric names, epochs, values when `exact`), numbers, strings, configs key by
+  key (a config's auto `name` excepted), and, where the cell says `stdout` / `summary`, what
+  it printed (progress bars left out) or the name-free part of the `model.summary()`
+  tables. `sync` names models whose Keras weights are copied into kerax's before the cell;
+  `sync_fit` starts each kerax model's first `fit` of the cell from the weights the Keras
+  model had at its first `fit`. A cell that fails on Keras itself (`keras_raises`) must
+  fail on kerax with the same error type and message words. Cells run in order whatever
+  order their tests run in.
+- `run_guide` (a cell is a list of parts): a cell is split only where the harness acts
+  between statements (`Sync("model")`: copy Keras' current weights into kerax's object
+  of that name) or replaces a data-loading / pretrained-weights statement (`StandIn`);
+  after the cell its `check(k, x)` compares the two namespaces. A kerax error does not
+  stop the run. A cell that fails on Keras itself (`keras_fails`) passes when kerax runs
+  it (`kerax_check`) or fails the same way at the same statement; with a
+  `keras_reference`, Keras runs that variant of the failing part instead and the cell is
+  compared as any other.
 
-A cell that fails on Keras 3 itself (`keras_raises`) must fail on kerax with the same error
-type and message words. Weights are random, so a cell that trains and is compared `exact`
-names in `sync` the models whose Keras weights are copied into the kerax model
-(`set_weights`) first, or, for models built and trained in the same cell, says `sync_fit`:
-the first `fit` of each kerax model then starts from the weights the matching Keras model
-had at its first `fit`. Where a
-guide loads a dataset (MNIST, CIFAR10, ...), the port uses `offline(...)`: small arrays with
-the same per-row shapes and dtypes, fewer rows, drawn from a fixed generator. Cells run in
-order whatever order their tests run in, so a later cell's test runs the earlier cells.
+Where a guide loads a dataset, cells use `offline(...)`, `offline_mnist()`,
+`offline_cifar10()` or the stand-ins: small arrays with the same per-row shapes and dtypes.
 """
 
 import ast
 import builtins
 import contextlib
+import dataclasses
 import io
 import math
 import os
 import re
+import time
+import traceback
 import types
-from dataclasses import dataclass, field
 
+import jax
 import numpy as np
 import pytest
 
 import keras
 import kerax
 
+from . import standins
+
 TOL = 1e-4
 
 
-@dataclass
+# ------------------------------------------------------------------------ cells --
 class Cell:
-    """One code cell of a guide: its source, and how it is run and compared."""
+    """Our port of one code cell of a guide: its parts (one source for `GuideRun`; sources,
+    `Sync` and `StandIn` for `run_guide`), and how it is run and compared.
 
-    source: str
-    exact: bool = False
-    sync: tuple = ()
-    skip: str | None = None
-    xfail: str | None = None
-    ignore: tuple = field(default_factory=tuple)
-    slow: bool = False
-    sync_fit: bool = False
-    stdout: bool = False
-    summary: bool = False
-    keras_raises: tuple | None = None  # (error type name, words in Keras' message)
+    `GuideRun` options: `exact`, `sync`, `skip`, `xfail`, `ignore`, `slow`, `sync_fit`,
+    `stdout`, `summary`, `keras_raises` (error type name, words in Keras' message).
+    `run_guide` options: `check(k, x)`, `keras_fails` (text of the error Keras 3 itself
+    raises), `kerax_check(x)` (where Keras cannot run), `keras_reference` ({part index:
+    source}: the variant Keras runs where the part fails with `keras_fails`).
+    """
+
+    def __init__(self, *parts, exact=False, sync=(), skip=None, xfail=None, ignore=(),
+                 slow=False, sync_fit=False, stdout=False, summary=False, keras_raises=None,
+                 check=None, keras_fails=None, kerax_check=None, keras_reference=None):
+        self.parts = list(parts)
+        self.exact, self.sync, self.skip, self.xfail = exact, tuple(sync), skip, xfail
+        self.ignore, self.slow, self.sync_fit = tuple(ignore), slow, sync_fit
+        self.stdout, self.summary, self.keras_raises = stdout, summary, keras_raises
+        self.check, self.keras_fails, self.kerax_check = check, keras_fails, kerax_check
+        self.keras_reference = keras_reference or {}
+
+    @property
+    def source(self):
+        """The cell's one source (`GuideRun` cells)."""
+        if len(self.parts) != 1 or not isinstance(self.parts[0], str):
+            raise TypeError("a GuideRun cell is one source string; use run_guide for parts")
+        return self.parts[0]
+
+
+@dataclasses.dataclass
+class Sync:
+    """Copy Keras' current weights of each named object into kerax's (`set_weights`)."""
+
+    names: tuple
+
+    def __init__(self, *names):
+        self.names = names
+
+
+@dataclasses.dataclass
+class StandIn:
+    """`original` (a data-loading or pretrained-weights statement) replaced by `run(ns)`."""
+
+    original: str
+    run: object
+
+
+@dataclasses.dataclass
+class CellResult:
+    keras_error: str = None
+    kerax_error: str = None
+    check_error: str = None
+    keras_out: str = ""
+    kerax_out: str = ""
+    keras_original_error: str = None  # the cell's own text failing on Keras (keras_reference)
+    kerax_trace: str = ""
+    check_trace: str = ""
+    keras_where: tuple = None
+    kerax_where: tuple = None
+    seconds: list = dataclasses.field(default_factory=lambda: [0.0, 0.0])  # Keras, kerax
 
 
 def offline(shape, dtype="float32", high=None, seed=0):
@@ -90,32 +142,74 @@ def offline_cifar10(train=64, test=32):
             (offline((test, 32, 32, 3), "uint8", 256, 7), offline((test, 1), "uint8", 10, 8)))
 
 
-def _kerax_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if level == 0 and (name == "keras" or name.startswith("keras.")):
-        name = "kerax" + name[len("keras"):]
-    return builtins.__import__(name, globals, locals, fromlist, level)
+
+# ------------------------------------------------------------------- namespaces --
+class LibraryProxy(types.ModuleType):
+    """The library as a guide sees it: every attribute from `lib`, except
+    `datasets`, whose loaders are the offline stand-ins."""
+
+    def __init__(self, lib, datasets):
+        super().__init__(lib.__name__)
+        self._lib = lib
+        if datasets is not None:
+            self.datasets = datasets
+
+    def __getattr__(self, name):
+        return getattr(self._lib, name)
 
 
-def _compile_cell(source, index):
-    """Compile a cell; a trailing expression's value is kept as `_` (like a notebook)."""
-    tree = ast.parse(source)
+def _importer(lib, datasets):
+    real = builtins.__import__
+    proxy = LibraryProxy(lib, datasets)
+    extra = standins.for_library(lib)
+
+    def guide_import(name, globals=None, locals=None, fromlist=(), level=0):
+        root, *rest = name.split(".")
+        if level == 0 and root in ("keras", "keras_core"):
+            module = proxy
+            for part in rest:
+                module = getattr(module, part)
+            return module if fromlist else proxy
+        if level == 0 and root in extra:
+            module = extra[root]
+            for part in rest if fromlist else ():
+                module = getattr(module, part)
+            return module
+        return real(name, globals, locals, fromlist, level)
+
+    return guide_import
+
+
+def namespace(lib, datasets):
+    """A fresh module namespace for one library's run of a guide."""
+    bi = dict(vars(builtins))
+    bi["__import__"] = _importer(lib, datasets)
+    # The same module name on both sides: a class a cell defines serializes with it.
+    return {"__name__": "__guide__", "__builtins__": bi}
+
+
+
+def compile_cell(source, name):
+    """The cell's code; a final expression statement's value is kept as `_`, as a
+    notebook shows it."""
+    tree = ast.parse(source, name)
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = tree.body[-1]
-        tree.body[-1] = ast.Assign(targets=[ast.Name("_", ast.Store())], value=last.value)
-        ast.copy_location(tree.body[-1], last)
+        tree.body[-1] = ast.copy_location(
+            ast.Assign(targets=[ast.Name("_", ast.Store())], value=last.value), last)
         ast.fix_missing_locations(tree)
-    return compile(tree, f"<guide cell {index}>", "exec")
+    return compile(tree, name, "exec")
 
 
-def _namespace(kerax_side):
-    ns = {"__name__": "__guide__", "offline": offline, "offline_mnist": offline_mnist,
-          "offline_cifar10": offline_cifar10}
-    if kerax_side:
-        ns["__builtins__"] = {**vars(builtins), "__import__": _kerax_import}
+def _notebook_namespace(lib):
+    ns = namespace(lib, None)
+    ns.update(offline=offline, offline_mnist=offline_mnist, offline_cifar10=offline_cifar10)
+    if lib is kerax:
         ns["__kerax__"] = True
     return ns
 
 
+# ------------------------------------------- GuideRun: compare every name a cell binds --
 class GuideRun:
     """The two namespaces of one guide, advanced cell by cell, with each cell's outcome."""
 
@@ -126,7 +220,7 @@ class GuideRun:
         # notebook, whatever other tests created before.
         keras.utils.clear_session()
         kerax.utils.clear_session()
-        self.ns = (_namespace(False), _namespace(True))
+        self.ns = (_notebook_namespace(keras), _notebook_namespace(kerax))
         self.dirs = (tmp_path_factory.mktemp(f"{name}_keras"),
                      tmp_path_factory.mktemp(f"{name}_kerax"))
         self.outcomes = {}
@@ -152,7 +246,7 @@ class GuideRun:
         return self.outcomes[index]
 
     def _run(self, i, cell):
-        code = _compile_cell(cell.source, i)
+        code = compile_cell(cell.source, f"<guide cell {i}>")
         before = [dict(ns) for ns in self.ns]
         keras_ns, kerax_ns = self.ns
         try:
@@ -436,3 +530,196 @@ def check(run, index):
     outcome = run.outcome(index)
     assert outcome is not None, "cell not run"
     assert outcome == "ok", outcome
+
+
+# ---------------------------------------------- run_guide: parts, `Sync`, checks --
+def _where(exc, label_prefix):
+    """(part label, line) of the cell statement that raised `exc`."""
+    where = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename.startswith(label_prefix):
+            where = (frame.f_code.co_filename, line)
+    return where
+
+
+def _one_line(exc):
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def _exec(source, ns, name, seed, lib):
+    lib.utils.set_random_seed(seed)
+    np.random.seed(seed)
+    out = io.StringIO()
+    ns.pop("_", None)
+    with contextlib.redirect_stdout(out):
+        exec(compile_cell(source, name), ns)
+    return out.getvalue()
+
+
+def _run_part(part, ns, name, seed, lib):
+    if isinstance(part, str):
+        return _exec(part, ns, name, seed, lib)
+    if isinstance(part, StandIn):
+        lib.utils.set_random_seed(seed)
+        np.random.seed(seed)
+        part.run(ns)
+        return ""
+    raise TypeError(f"not a runnable part: {part!r}")
+
+
+def run_guide(name, cells, datasets_keras, datasets_kerax, keras, seed=0):
+    """Run `cells` on Keras and on kerax in lockstep; a `CellResult` per cell."""
+    keras.utils.clear_session()  # fresh automatic names, as in a new notebook
+    kerax.utils.clear_session()
+    k_ns, x_ns = namespace(keras, datasets_keras), namespace(kerax, datasets_kerax)
+    results = []
+    for i, cell in enumerate(cells):
+        res = CellResult()
+        for j, part in enumerate(cell.parts):
+            part_seed = seed + 100 * i + j
+            if isinstance(part, Sync):
+                if res.keras_error is None and res.kerax_error is None:
+                    try:
+                        for obj in part.names:
+                            x_ns[obj].set_weights(k_ns[obj].get_weights())
+                    except Exception as exc:  # noqa: BLE001 - recorded, reported by the test
+                        res.kerax_error = "set_weights from Keras: " + _one_line(exc)
+                continue
+            label = f"<{name} cell {i} part {j}>"
+            if res.keras_error is None:
+                start = time.perf_counter()
+                try:
+                    res.keras_out += _run_part(part, k_ns, label, part_seed, keras)
+                except Exception as exc:  # noqa: BLE001
+                    if j in cell.keras_reference and cell.keras_fails in str(exc):
+                        res.keras_original_error = _one_line(exc)
+                        try:
+                            res.keras_out += _run_part(cell.keras_reference[j], k_ns,
+                                                       label + " (Keras reference)",
+                                                       part_seed, keras)
+                        except Exception as exc2:  # noqa: BLE001
+                            res.keras_error = _one_line(exc2) + "\n" + traceback.format_exc()
+                    else:
+                        res.keras_error = _one_line(exc) + "\n" + traceback.format_exc()
+                        res.keras_where = _where(exc, f"<{name} cell {i} ")
+                res.seconds[0] += time.perf_counter() - start
+            if res.kerax_error is None:
+                start = time.perf_counter()
+                try:
+                    res.kerax_out += _run_part(part, x_ns, label, part_seed, kerax)
+                except Exception as exc:  # noqa: BLE001
+                    res.kerax_error = _one_line(exc)
+                    res.kerax_trace = traceback.format_exc()
+                    res.kerax_where = _where(exc, f"<{name} cell {i} ")
+                res.seconds[1] += time.perf_counter() - start
+        k_ns["__out__"], x_ns["__out__"] = res.keras_out, res.kerax_out
+        check = cell.check
+        if res.keras_error is not None and cell.kerax_check is not None:
+            check = lambda k, x: cell.kerax_check(x)  # noqa: E731 - no Keras reference
+        if check is not None and (res.keras_error is None or cell.kerax_check is not None) \
+                and res.kerax_error is None:
+            try:
+                check(k_ns, x_ns)
+            except Exception as exc:  # noqa: BLE001
+                res.check_error = _one_line(exc)
+                res.check_trace = traceback.format_exc()
+        results.append(res)
+    return results
+
+
+def assert_cell(results, cells, i):
+    """The test of cell `i`: Keras ran it (else the adaptation is wrong), kerax ran it,
+    and the check comparing the two passed.
+
+    A cell that fails on Keras 3 itself (`Cell.keras_fails`: the cell no longer runs
+    with the installed JAX) passes when kerax runs it or fails the same way at the same
+    statement; with a `keras_reference`, Keras runs that variant instead and the cell is
+    compared as any other."""
+    res, cell = results[i], cells[i]
+    if cell.keras_reference:
+        assert res.keras_original_error is not None, (
+            f"expected the cell's text to fail on Keras with {cell.keras_fails!r}; it ran")
+        assert res.keras_error is None, "the Keras reference fails:\n" + res.keras_error
+    elif cell.keras_fails is not None:
+        assert res.keras_error is not None and cell.keras_fails in res.keras_error, (
+            f"expected Keras to fail with {cell.keras_fails!r}, got {res.keras_error!r}")
+        if res.kerax_error is None:
+            assert res.check_error is None, (
+                "kerax runs it but its result is wrong: " + res.check_error + "\n"
+                + res.check_trace)
+            return
+        same = (res.kerax_error.split(":")[0] == res.keras_error.split(":")[0]
+                and res.kerax_where == res.keras_where)
+        assert same, (f"kerax: {res.kerax_error} at {res.kerax_where}; Keras fails later or "
+                      f"elsewhere: {res.keras_error.splitlines()[0]} at {res.keras_where}\n"
+                      + res.kerax_trace)
+        return
+    assert res.keras_error is None, "the cell fails on Keras itself:\n" + res.keras_error
+    if res.kerax_error is not None:
+        raise AssertionError("kerax: " + res.kerax_error + "\n" + res.kerax_trace)
+    if res.check_error is not None:
+        raise AssertionError("differs from Keras: " + res.check_error + "\n"
+                             + res.check_trace)
+
+
+# --- comparisons used by the checks -------------------------------------------------
+
+
+def same_outcome(fn_keras, fn_kerax, tol=1e-5, what="value"):
+    """Both calls return equal values, or both raise the same exception type."""
+    try:
+        want = fn_keras()
+    except Exception as exc:  # noqa: BLE001 - Keras' own failure is the reference
+        try:
+            fn_kerax()
+        except type(exc):
+            return
+        raise AssertionError(f"{what}: Keras raises {type(exc).__name__}: {exc}; kerax does not")
+    close(fn_kerax(), want, tol, what)
+
+
+def to_numpy(value):
+    if isinstance(value, (list, tuple)):
+        return [to_numpy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_numpy(v) for k, v in value.items()}
+    return np.asarray(value)
+
+
+def close(actual, desired, tol=1e-5, what="value"):
+    """`actual` (kerax) equals `desired` (Keras) leaf by leaf, same structure."""
+    a, d = to_numpy(actual), to_numpy(desired)
+    assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(d), (
+        f"{what}: structure {jax.tree_util.tree_structure(a)} != "
+        f"{jax.tree_util.tree_structure(d)}")
+    for la, ld in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(d)):
+        assert la.shape == ld.shape, f"{what}: shape {la.shape} != {ld.shape}"
+        np.testing.assert_allclose(la.astype("float64") if la.dtype != bool else la,
+                                   ld.astype("float64") if ld.dtype != bool else ld,
+                                   rtol=tol, atol=tol, err_msg=what)
+
+
+def same_shapes(actual, desired, what="value"):
+    a, d = to_numpy(actual), to_numpy(desired)
+    assert [x.shape for x in jax.tree_util.tree_leaves(a)] == \
+        [x.shape for x in jax.tree_util.tree_leaves(d)], what
+
+
+def history_close(km, xm, tol=1e-4):
+    """kerax's `model.history` equals Keras': same keys, epochs and values."""
+    hk, hx = km.history.history, xm.history.history
+    assert sorted(hx) == sorted(hk), f"history keys {sorted(hx)} != {sorted(hk)}"
+    close(hx, hk, tol, "history")
+
+
+def history_like(km, xm):
+    """Random training (augmentation, dropout): same keys and epochs, finite values."""
+    hk, hx = km.history.history, xm.history.history
+    assert sorted(hx) == sorted(hk), f"history keys {sorted(hx)} != {sorted(hk)}"
+    assert {k: len(v) for k, v in hx.items()} == {k: len(v) for k, v in hk.items()}
+    assert all(np.isfinite(v).all() for v in hx.values()), hx
+
+
+def weights_close(km, xm, tol=1e-5, what="weights"):
+    close(xm.get_weights(), km.get_weights(), tol, what)

@@ -10,10 +10,6 @@ import pytest
 
 from tests.guides.harness import Cell, GuideRun, cell_params, check, slow_selected
 
-SEQUENTIAL_BUILD_CONFIG = (
-    "cfg['layers'][1]['build_config']['input_shape'][0]: 1 != keras None (in a Sequential "
-    "model's config, a layer's build_config records the probe batch size, not None)")
-
 CELLS = [
     # ports serialization_and_saving, cell 0
     Cell("""
@@ -120,7 +116,7 @@ relu_dense_again = keras.layers.Dense.from_config(dense_cfg)
 seq = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2)])
 cfg = seq.get_config()
 seq_again = keras.Sequential.from_config(cfg)
-""", xfail=SEQUENTIAL_BUILD_CONFIG),
+"""),
     # ports serialization_and_saving, cell 9
     Cell("""
 x_in = keras.Input((8,))

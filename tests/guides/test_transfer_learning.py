@@ -31,8 +31,8 @@ import pytest
 
 import kerax
 
-from .harness import (Cell, StandIn, Sync, assert_cell, close, history_close, history_like,
-                      run_guide, weights_close)
+from .harness import (Cell, StandIn, Sync, assert_cell, cell_params, close, history_close,
+                      history_like, run_guide, weights_close)
 
 # ports transfer_learning, cell 0: imports (the guide's Keras 3 draft imports keras_core).
 SETUP = '''
@@ -351,15 +351,11 @@ CELLS = [
     Cell(Sync("model"), EVALUATE, check=check_evaluate),
 ]
 
-XFAIL = {}  # cause G is fixed: every cell matches Keras
-
 @pytest.fixture(scope="module")
 def results(keras):
     return run_guide("transfer_learning", CELLS, None, None, keras)
 
 
-@pytest.mark.parametrize("cell", [
-    pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=XFAIL[i])) if i in XFAIL
-    else i for i in range(len(CELLS))])
+@pytest.mark.parametrize("cell", cell_params(CELLS))
 def test_cell(results, cell):
     assert_cell(results, CELLS, cell)

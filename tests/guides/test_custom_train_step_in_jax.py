@@ -20,7 +20,8 @@ import pytest
 
 import kerax
 
-from .harness import Cell, Sync, assert_cell, close, history_close, run_guide, weights_close
+from .harness import (Cell, Sync, assert_cell, cell_params, close, history_close, run_guide,
+                      weights_close)
 
 SHUFFLED = 2e-2  # same data and start, another batch order (see module docstring)
 
@@ -199,16 +200,11 @@ CELLS = [
     Cell(TEST_STEP_A, Sync("model"), TEST_STEP_B, check=check_evaluate),
 ]
 
-XFAIL = {}  # cause B is fixed: every cell matches Keras
-
-
 @pytest.fixture(scope="module")
 def results(keras):
     return run_guide("custom_train_step_in_jax", CELLS, None, None, keras)
 
 
-@pytest.mark.parametrize("cell", [
-    pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=XFAIL[i])) if i in XFAIL
-    else i for i in range(len(CELLS))])
+@pytest.mark.parametrize("cell", cell_params(CELLS))
 def test_cell(results, cell):
     assert_cell(results, CELLS, cell)

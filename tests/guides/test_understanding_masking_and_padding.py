@@ -20,7 +20,7 @@ import pytest
 
 import kerax
 
-from .harness import Cell, Sync, assert_cell, close, run_guide
+from .harness import Cell, Sync, assert_cell, cell_params, close, run_guide
 
 # ports understanding_masking_and_padding, cell 0: imports.
 SETUP = '''
@@ -275,16 +275,11 @@ CELLS = [
     Cell(CONSUMER_A, Sync("model"), CONSUMER_B, check=check_consumer),
 ]
 
-XFAIL = {}  # causes C and D are fixed: every cell matches Keras
-
-
 @pytest.fixture(scope="module")
 def results(keras):
     return run_guide("understanding_masking_and_padding", CELLS, None, None, keras)
 
 
-@pytest.mark.parametrize("cell", [
-    pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=XFAIL[i])) if i in XFAIL
-    else i for i in range(len(CELLS))])
+@pytest.mark.parametrize("cell", cell_params(CELLS))
 def test_cell(results, cell):
     assert_cell(results, CELLS, cell)

@@ -10,22 +10,15 @@ import sys
 import pytest
 
 from .distributed_guide import CELLS
-from .harness import CellResult, assert_cell
+from .harness import CellResult, assert_cell, cell_params
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-XFAIL = {
-    1: "cause H: AssertionError: state: the replicated train state has 4 non-trainable "
-       "leaves in kerax and 5 in Keras (a model's non_trainable_variables lack its "
-       "Dropout's seed_generator_state)",
-}
-
 
 @pytest.fixture(scope="module")
 def results():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
                KERAS_BACKEND="jax")
-    proc = subprocess.run([sys.executable, "-m", "tests.guides2.distributed_guide"],
+    proc = subprocess.run([sys.executable, "-m", "tests.guides.distributed_guide"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and "\nRESULTS " in proc.stdout, \
         (proc.stdout + proc.stderr)[-4000:]
@@ -38,8 +31,6 @@ def results():
     return out
 
 
-@pytest.mark.parametrize("cell", [
-    pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=XFAIL[i])) if i in XFAIL
-    else i for i in range(len(CELLS))])
+@pytest.mark.parametrize("cell", cell_params(CELLS))
 def test_cell(results, cell):
     assert_cell(results, CELLS, cell)

@@ -23,7 +23,7 @@ import pytest
 import kerax
 
 from . import standins
-from .harness import Cell, Sync, assert_cell, close, run_guide, weights_close
+from .harness import Cell, Sync, assert_cell, cell_params, close, run_guide, weights_close
 
 TOL = 1e-4
 
@@ -349,9 +349,6 @@ CELLS = [
     Cell(RETURN_LOSSES, check=check_return_losses),
 ]
 
-XFAIL = {}
-
-
 @pytest.fixture(scope="module")
 def results(keras):
     return run_guide("writing_a_custom_training_loop_in_jax", CELLS,
@@ -359,8 +356,6 @@ def results(keras):
                      keras)
 
 
-@pytest.mark.parametrize("cell", [
-    pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=XFAIL[i])) if i in XFAIL
-    else i for i in range(len(CELLS))])
+@pytest.mark.parametrize("cell", cell_params(CELLS))
 def test_cell(results, cell):
     assert_cell(results, CELLS, cell)
