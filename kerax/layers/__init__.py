@@ -5,6 +5,7 @@ from kerax.layers.core.dense import Dense
 from kerax.layers.core.input_layer import Input, InputLayer
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
+from kerax.layers.core import op_layer as _op_layer  # noqa: F401  (ops on KerasTensors)
 from kerax.layers.regularization.dropout import Dropout
 from kerax.layers.reshaping.flatten import Flatten
 from kerax.layers.reshaping.reshape import Reshape
@@ -14,10 +15,8 @@ __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "
 
 
 def _builtin_layers():
-    import kerax.layers as mod
-
-    found = {n: getattr(mod, n) for n in dir(mod)
-             if isinstance(getattr(mod, n), type) and issubclass(getattr(mod, n), Layer)}
+    found = {n: v for n, v in globals().items()
+             if isinstance(v, type) and issubclass(v, Layer)}
     # also by class name, for classes exported under another name (aliases)
     found.update({cls.__name__: cls for cls in list(found.values())
                   if cls.__name__ not in found})

@@ -31,7 +31,8 @@ import optax
 from kerax.backend import host_constants
 from kerax.layers.variable_view import VariableView
 from kerax.optimizers import optimizer_variables as ov
-from kerax.utils import naming
+from kerax.optimizers import schedules
+from kerax.backend import naming
 
 tree_map = jax.tree_util.tree_map
 
@@ -618,7 +619,6 @@ class Optimizer:
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
-            from kerax.optimizers import schedules
             from kerax.saving import serialization_lib
 
             config["learning_rate"] = serialization_lib.deserialize_keras_object(

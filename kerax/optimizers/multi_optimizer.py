@@ -5,8 +5,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from kerax import optimizers as optimizers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, path_str
+from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 
 
 class OptimizerMap(MutableMapping):
@@ -73,10 +75,8 @@ class OptimizerMap(MutableMapping):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax import optimizers
-
-        default = optimizers.deserialize(config["default_optimizer"], custom_objects)
-        mapping = {k: optimizers.deserialize(v, custom_objects)
+        default = optimizers_lib.deserialize(config["default_optimizer"], custom_objects)
+        mapping = {k: optimizers_lib.deserialize(v, custom_objects)
                    for k, v in (config.get("optimizer_map") or {}).items()}
         return cls(default, mapping)
 
@@ -107,8 +107,6 @@ class MultiOptimizer(Optimizer):
             self._add(opt)
 
     def _add(self, opt):
-        from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
-
         if not isinstance(opt, Optimizer) or isinstance(opt, (LossScaleOptimizer,
                                                               MultiOptimizer)):
             raise ValueError(

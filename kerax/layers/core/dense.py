@@ -1,18 +1,10 @@
 import jax.numpy as jnp
 
-from kerax import activations, initializers
+from kerax import activations, constraints, initializers, regularizers
 from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
-
-
-def _get_optional(module_name, identifier):
-    if identifier is None:
-        return None
-    import importlib
-
-    return importlib.import_module(f"kerax.{module_name}").get(identifier)
 
 
 class Dense(Layer):
@@ -52,10 +44,10 @@ class Dense(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = _get_optional("regularizers", kernel_regularizer)
-        self.bias_regularizer = _get_optional("regularizers", bias_regularizer)
-        self.kernel_constraint = _get_optional("constraints", kernel_constraint)
-        self.bias_constraint = _get_optional("constraints", bias_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.lora_rank, self.lora_alpha = lora_rank, lora_alpha
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True

@@ -2,17 +2,9 @@ import warnings
 
 import jax.numpy as jnp
 
-from kerax import initializers, ops
+from kerax import constraints, initializers, ops, regularizers
 from kerax.layers.layer import Layer
 from kerax.saving import serialization_lib
-
-
-def _get_optional(module_name, identifier):
-    if identifier is None:
-        return None
-    import importlib
-
-    return importlib.import_module(f"kerax.{module_name}").get(identifier)
 
 
 def _positive_int(value, name):
@@ -65,8 +57,8 @@ class Embedding(Layer):
         super().__init__(weights=weights, **kwargs)
         self.input_dim, self.output_dim = input_dim, output_dim
         self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = _get_optional("regularizers", embeddings_regularizer)
-        self.embeddings_constraint = _get_optional("constraints", embeddings_constraint)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
         self.lora_rank, self.lora_alpha = lora_rank, lora_alpha

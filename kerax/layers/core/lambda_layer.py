@@ -106,8 +106,6 @@ class Lambda(Layer):
         `kerax.config.enable_unsafe_deserialization()`); the default is safe.
         """
         if safe_mode is None:
-            from kerax.saving import serialization_lib
-
             safe_mode = serialization_lib.in_safe_mode()
         config = dict(config)
         config["function"] = _load_function(config["function"], safe_mode, custom_objects)
