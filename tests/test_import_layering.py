@@ -30,9 +30,8 @@ Function-level `kerax` imports are counted too, and kept to the few that an opti
 dependency or a documented facade needs: a wrong-way import inside a function is still a
 wrong-way import, it only fails later (when the code path runs) instead of at import.
 
-The second test imports every module in a fresh interpreter (a forked child of a process
-that has imported only jax and numpy), so a module that only imports when something else
-was imported first fails here.
+The last test imports every module as a fresh interpreter would (see
+`_FRESH_IMPORTS`), so a module-level import cycle that breaks an import fails here.
 """
 
 import ast
@@ -92,8 +91,11 @@ TEMPORARY_ALLOWED = {
     ("kerax.saving.saving_api", "kerax.callbacks.orbax_checkpoint"),
 }
 
-# At most this many function-level `kerax` imports (the issue's aim: fewer than 30).
-MAX_FUNCTION_LEVEL_IMPORTS = 130
+# At most this many function-level `kerax` import statements. The issue's aim is fewer
+# than 30: most of those left import `kerax.saving.serialization_lib` (gone with the
+# registry branch), or sit in the trainer, `OrbaxCheckpoint` and `Layer` (engine and
+# layer-split branches). Lower this number as they go; never raise it.
+MAX_FUNCTION_LEVEL_IMPORTS = 58
 
 
 def _modules():
@@ -210,25 +212,31 @@ def test_no_package_cycle():
     for a, b, _, _ in IMPORTS:
         if _node(a) != _node(b) and not _allowed(a, b):
             edges[_node(a)].add(_node(b))
-    assert _cycles(edges) == []
+    cycles = _cycles(edges)
+    assert not cycles, (
+        f"package import cycles (each list imports itself through its members): {cycles}")
 
 
 def test_function_level_imports_stay_few():
-    local = [f"{MODULES[a].relative_to(ROOT)}:{line} -> {b}"
-             for a, b, line, inside in IMPORTS if inside]
+    local = sorted({f"{MODULES[a].relative_to(ROOT)}:{line}"
+                    for a, _, line, inside in IMPORTS if inside})
     assert len(local) <= MAX_FUNCTION_LEVEL_IMPORTS, (
         f"{len(local)} `kerax` imports inside functions (at most "
         f"{MAX_FUNCTION_LEVEL_IMPORTS}); import at module level, or move the code to the "
         "package where it belongs:\n" + "\n".join(local))
 
 
+# `python -c "import kerax.a.b"` first runs `kerax/__init__.py` (Python imports parent
+# packages first), so it is `import kerax` followed by `import kerax.a.b` if that module
+# is not loaded yet. One fresh interpreter that imports `kerax` therefore tests every
+# module `kerax` loads exactly as a fresh `import kerax.a.b` would; each module it does not
+# load is then imported in a forked child of that interpreter (a fresh state for it).
 _FRESH_IMPORTS = textwrap.dedent("""
-    import os, random, sys, traceback
-    import jax, numpy  # shared by every child; no kerax module is imported here
-    names = sys.argv[1:]
-    random.Random(0).shuffle(names)
+    import os, sys, traceback
+    import kerax
+    rest = [name for name in sys.argv[1:] if name not in sys.modules]
     failed = []
-    for name in names:
+    for name in rest:
         pid = os.fork()
         if pid == 0:
             try:
@@ -237,21 +245,19 @@ _FRESH_IMPORTS = textwrap.dedent("""
                 traceback.print_exc()
                 os._exit(1)
             os._exit(0)
-        _, status = os.waitpid(pid, 0)
-        if status:
+        if os.waitpid(pid, 0)[1]:
             failed.append(name)
     print("FAILED:" + ",".join(failed))
 """)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_every_module_imports_in_a_fresh_interpreter():
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     result = subprocess.run(
         [sys.executable, "-c", _FRESH_IMPORTS, *sorted(MODULES)], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-4000:]
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"`import kerax` fails:\n{result.stderr[-4000:]}"
     failed = result.stdout.strip().rsplit("FAILED:", 1)[-1]
     assert failed == "", f"these modules fail to import on their own: {failed}\n" + (
         result.stderr[-4000:])

@@ -14,6 +14,9 @@ UNKNOWN_SIZE = 64
 class KerasTensor:
     """A symbolic tensor: what `kerax.Input` returns and layers return on symbolic inputs.
 
+    Its Python operators (`x + 1`, `x[0]`, ...) call `kerax.ops`, which installs them
+    (`kerax.ops.symbolic`: ops sit above the backend).
+
     Example:
     >>> import kerax
     >>> x = kerax.Input(shape=(4,))
