@@ -9,6 +9,7 @@ from kerax.layers.core import op_layer as _op_layer  # noqa: F401  (ops on Keras
 from kerax.layers.regularization.dropout import Dropout
 from kerax.layers.reshaping.flatten import Flatten
 from kerax.layers.reshaping.reshape import Reshape
+from kerax.saving import serialization_lib
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec",
            "Layer", "Reshape", "deserialize", "serialize"]
@@ -25,8 +26,6 @@ def _builtin_layers():
 
 def serialize(layer):
     """Keras 3's dict format for a layer (with its build config)."""
-    from kerax.saving import serialization_lib
-
     config = serialization_lib.serialize_keras_object(layer)
     build = layer.get_build_config()
     if build is not None:
@@ -36,8 +35,6 @@ def serialize(layer):
 
 def deserialize(config, custom_objects=None):
     """Builds a layer from Keras 3's dict format."""
-    from kerax.saving import serialization_lib
-
     return serialization_lib.deserialize_keras_object(
         config, module_objects=_builtin_layers(), custom_objects=custom_objects
     )

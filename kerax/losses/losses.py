@@ -16,6 +16,7 @@ from kerax.backend import config as _config
 from kerax.losses.loss import Loss
 from kerax.losses.loss import check_same_shape
 from kerax.losses.loss import squeeze_or_expand_to_same_rank
+from kerax.saving import serialization_lib
 
 
 def _prepare(fn_name, y_true, y_pred, reconcile=True):
@@ -513,8 +514,6 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
-        from kerax.saving import serialization_lib
-
         config = Loss.get_config(self)
         config["fn"] = serialization_lib.serialize_keras_object(self.fn)
         config.update(serialization_lib.serialize_keras_object(self._fn_kwargs))

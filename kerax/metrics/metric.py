@@ -22,6 +22,7 @@ from kerax.backend import config as _config
 from kerax.layers.variable_view import VariableView
 from kerax.backend import naming
 from kerax.losses.loss import squeeze_or_expand_to_same_rank
+from kerax.saving import serialization_lib
 
 
 class Metric:
@@ -360,8 +361,6 @@ class MeanMetricWrapper(Mean):
         return super().update(state, values, sample_weight)
 
     def get_config(self):
-        from kerax.saving import serialization_lib
-
         config = {"name": self.name, "dtype": self.dtype}
         if type(self) is MeanMetricWrapper:
             config["fn"] = serialization_lib.serialize_keras_object(self._fn)

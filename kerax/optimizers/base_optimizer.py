@@ -33,6 +33,7 @@ from kerax.layers.variable_view import VariableView
 from kerax.optimizers import optimizer_variables as ov
 from kerax.optimizers import schedules
 from kerax.backend import naming
+from kerax.saving import serialization_lib
 
 tree_map = jax.tree_util.tree_map
 
@@ -600,8 +601,6 @@ class Optimizer:
     def get_config(self):
         lr = self._initial_learning_rate
         if callable(lr):
-            from kerax.saving import serialization_lib
-
             lr = serialization_lib.serialize_keras_object(lr)
         elif self.state is not None:
             lr = float(self.learning_rate)
@@ -619,8 +618,6 @@ class Optimizer:
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
-            from kerax.saving import serialization_lib
-
             config["learning_rate"] = serialization_lib.deserialize_keras_object(
                 config["learning_rate"], module_objects=schedules.ALL,
                 custom_objects=custom_objects,

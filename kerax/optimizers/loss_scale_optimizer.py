@@ -5,6 +5,7 @@ import optax
 from kerax import optimizers as optimizers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import SCHEDULE_NOT_SETTABLE, Optimizer
+from kerax.saving import serialization_lib
 
 _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
                   "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
@@ -125,8 +126,6 @@ class LossScaleOptimizer(Optimizer):
         return self.inner_optimizer.finalize_variable_values(params, state["inner"])
 
     def get_config(self):
-        from kerax.saving import serialization_lib
-
         return {"name": self.name,
                 "inner_optimizer": serialization_lib.serialize_keras_object(
                     self.inner_optimizer),

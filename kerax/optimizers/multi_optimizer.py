@@ -9,6 +9,7 @@ from kerax import optimizers as optimizers_lib  # the namespace (its `deserializ
 from kerax.backend import host_constants
 from kerax.optimizers.base_optimizer import Optimizer, path_str
 from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from kerax.saving import serialization_lib
 
 
 class OptimizerMap(MutableMapping):
@@ -68,10 +69,9 @@ class OptimizerMap(MutableMapping):
         return self[getattr(variable, "path", variable)]
 
     def get_config(self):
-        from kerax.saving import serialization_lib as sl
-
-        return {"default_optimizer": sl.serialize_keras_object(self._default_optimizer),
-                "optimizer_map": sl.serialize_keras_object(self._optimizer_map)}
+        serialize = serialization_lib.serialize_keras_object
+        return {"default_optimizer": serialize(self._default_optimizer),
+                "optimizer_map": serialize(self._optimizer_map)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -199,9 +199,7 @@ class MultiOptimizer(Optimizer):
         return treedef.unflatten([done[i][key] for i, key in order])
 
     def get_config(self):
-        from kerax.saving import serialization_lib as sl
-
-        return {"optimizer_map": sl.serialize_keras_object(self._optimizer_map),
+        return {"optimizer_map": serialization_lib.serialize_keras_object(self._optimizer_map),
                 "loss_scale_factor": self.loss_scale_factor, "name": self.name}
 
     @classmethod

@@ -17,6 +17,7 @@ from kerax.layers.core import lambda_layer
 from kerax.layers.layer import Layer, _is_shape
 from kerax.random.seed_generator import SeedGenerator, next_seed
 from kerax.backend.naming import key_path_str
+from kerax.saving import serialization_lib
 
 _CALL_FN_ARGS = ("params", "state", "rng", "inputs", "training")
 _INIT_FN_ARGS = ("rng", "inputs", "training")
@@ -318,8 +319,6 @@ class JaxLayer(Layer):
         needs an `init_fn` (or weights loaded later into a layer built with `params`).
         """
         if safe_mode is None:
-            from kerax.saving import serialization_lib
-
             safe_mode = serialization_lib.in_safe_mode()
         config = dict(config)
         for name in ("call_fn", "init_fn"):
