@@ -18,7 +18,7 @@ from kerax.backend.dtypes import (  # noqa: F401
     standardize_dtype,
 )
 from kerax.backend.global_state import clear_session  # noqa: F401
-from kerax.utils.operation_utils import is_keras_tensor  # noqa: F401
-from kerax.utils.naming import get_uid  # noqa: F401
+from kerax.backend.keras_tensor import is_keras_tensor  # noqa: F401
+from kerax.backend.naming import get_uid  # noqa: F401
 
 __all__ = _exports.public_names(globals())

@@ -1,11 +1,11 @@
 """Keras' dtype helpers in `kerax.backend`: names, kinds and promotion.
 
-`standardize_dtype` is the one in `kerax.ops.dtypes`, and `result_type` uses its
+`standardize_dtype` is the one in `kerax.backend.promotion`, and `result_type` uses its
 promotion lattice (Keras 3's); this module adds Keras' float8 rule and the kind tests.
 """
 
-from kerax.ops import dtypes as _ops_dtypes
-from kerax.ops.dtypes import standardize_dtype  # noqa: F401
+from kerax.backend import promotion as _promotion
+from kerax.backend.promotion import standardize_dtype  # noqa: F401
 
 _FLOAT8 = ("float8_e4m3fn", "float8_e5m2")
 
@@ -34,7 +34,7 @@ def result_type(*dtypes):
                 f"result_type(): float8 dtypes do not promote implicitly. Received: {dtypes}. "
                 "Cast the float8 values to the dtype you want first (`kerax.ops.cast`)."
             )
-    return _ops_dtypes.result_type(*dtypes)
+    return _promotion.result_type(*dtypes)
 
 
 def is_float_dtype(dtype):

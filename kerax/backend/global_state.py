@@ -1,6 +1,28 @@
-"""`clear_session`: resets the process-wide state kerax keeps, as Keras 3 does."""
+"""`clear_session`: resets the process-wide state kerax keeps, as Keras 3 does.
+
+Each module that keeps such state registers how to reset it (`register_reset`) when it
+is imported, so this module, at the bottom of the layers, imports none of them.
+"""
 
 import gc
+
+from kerax.serialization import serialization_lib
+
+_RESETS = []  # what `clear_session` calls, in registration (import) order
+
+
+def register_reset(fn):
+    """Makes `clear_session()` call `fn()` (registered by the module that owns the state).
+
+    Example:
+    >>> state = {"count": 3}
+    >>> register_reset(lambda: state.update(count=0))
+    >>> clear_session(free_memory=False)
+    >>> state
+    {'count': 0}
+    >>> _RESETS.pop() and None
+    """
+    _RESETS.append(fn)
 
 
 def clear_session(free_memory=True):
@@ -28,17 +50,9 @@ def clear_session(free_memory=True):
     >>> kerax.layers.Dense(2).name
     'dense'
     """
-    from kerax import distribution, dtype_policies
-    from kerax.backend import name_scope, remat, switches
-    from kerax.serialization import serialization_lib
-    from kerax.utils import naming
 
-    naming.reset_uids()
-    name_scope.reset_stack()
-    remat.reset_stack()
-    dtype_policies.set_dtype_policy(None)
-    distribution.set_distribution(None)
-    switches.enable_interactive_logging()
+    for reset in _RESETS:
+        reset()
     serialization_lib._UNSAFE_GLOBAL[0] = False
     if free_memory:
         gc.collect()

@@ -14,6 +14,9 @@ UNKNOWN_SIZE = 64
 class KerasTensor:
     """A symbolic tensor: what `kerax.Input` returns and layers return on symbolic inputs.
 
+    Its Python operators (`x + 1`, `x[0]`, ...) call `kerax.ops`, which installs them
+    (`kerax.ops.symbolic`: ops sit above the backend).
+
     Example:
     >>> import kerax
     >>> x = kerax.Input(shape=(4,))
@@ -61,31 +64,12 @@ class KerasTensor:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
 
-def _op(name, reflected=False):
-    """A Python operator of `KerasTensor` that calls the `kerax.ops` function `name`."""
+def is_keras_tensor(x):
+    """Whether `x` is a symbolic tensor (a `kerax.KerasTensor`, e.g. from `kerax.Input`).
 
-    def operator(self, *other):
-        from kerax import ops
-
-        args = (other[0], self) if reflected else (self, *other)
-        return getattr(ops, name)(*args)
-
-    operator.__name__ = name
-    return operator
-
-
-# Keras 3's operators on symbolic tensors (`__eq__` is left alone: tensors stay hashable).
-for _dunder, _name in [
-    ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("matmul", "matmul"),
-    ("div", "true_divide"), ("truediv", "true_divide"), ("floordiv", "floor_divide"),
-    ("mod", "mod"), ("pow", "power"), ("and", "logical_and"), ("or", "logical_or"),
-    ("xor", "logical_xor"),
-]:
-    setattr(KerasTensor, f"__{_dunder}__", _op(_name))
-    setattr(KerasTensor, f"__r{_dunder}__", _op(_name, reflected=True))
-for _dunder, _name in [
-    ("neg", "negative"), ("abs", "absolute"), ("invert", "logical_not"), ("lt", "less"),
-    ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"), ("ne", "not_equal"),
-    ("getitem", "get_item"), ("round", "round"),
-]:
-    setattr(KerasTensor, f"__{_dunder}__", _op(_name))
+    Example:
+    >>> import numpy as np, kerax
+    >>> kerax.utils.is_keras_tensor(kerax.Input((3,))), kerax.utils.is_keras_tensor(np.ones(3))
+    (True, False)
+    """
+    return isinstance(x, KerasTensor)

@@ -11,6 +11,8 @@ import threading
 
 import jax
 
+from kerax.backend import global_state
+
 _LOCAL = threading.local()
 
 
@@ -23,6 +25,9 @@ def _stack():
 def reset_stack():
     """Forgets every open scope (used by `clear_session`)."""
     _LOCAL.stack = []
+
+
+global_state.register_reset(reset_stack)
 
 
 class name_scope:  # noqa: N801 (Keras' name)

@@ -3,6 +3,7 @@
 `kerax.utils.set_random_seed(s)` resets it, which makes a whole program reproducible.
 """
 
+import random
 import threading
 
 import numpy as np
@@ -18,6 +19,20 @@ def set_global_seed(seed):
     with _LOCK:
         _STATE["seed"] = int(seed)
         _STATE["count"] = 0
+
+
+def set_random_seed(seed):
+    """Seeds Python's `random`, NumPy, and kerax's global key source.
+
+    Example:
+    >>> import kerax
+    >>> kerax.utils.set_random_seed(1337)
+    """
+    if not isinstance(seed, int):
+        raise ValueError(f"Expected `seed` argument to be an integer. Received: seed={seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    set_global_seed(seed)
 
 
 def next_key():

@@ -5,6 +5,8 @@ import threading
 
 import jax
 
+from kerax.backend import global_state
+
 _LOCAL = threading.local()
 _MODES = ("full", "activations", "larger_than", "list_of_layers", None)
 
@@ -20,6 +22,9 @@ def _stack():
 def reset_stack():
     """Forgets every open `RematScope` (used by `clear_session`)."""
     _LOCAL.stack = []
+
+
+global_state.register_reset(reset_stack)
 
 
 def remat(f):

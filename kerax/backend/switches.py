@@ -3,6 +3,8 @@
 import os
 import warnings
 
+from kerax.backend import global_state, random_state
+
 _STATE = {"interactive_logging": True, "max_epochs": None, "max_steps_per_epoch": None,
           "deterministic": False}
 
@@ -10,6 +12,9 @@ _STATE = {"interactive_logging": True, "max_epochs": None, "max_steps_per_epoch"
 def enable_interactive_logging():
     """Progress bars redraw in place on a terminal (the default)."""
     _STATE["interactive_logging"] = True
+
+
+global_state.register_reset(enable_interactive_logging)
 
 
 def disable_interactive_logging():
@@ -95,9 +100,7 @@ def enable_determinism(seed=None):
             pass
     _STATE["deterministic"] = True
     if seed is not None:
-        from kerax.utils.rng_utils import set_random_seed
-
-        set_random_seed(seed)
+        random_state.set_random_seed(seed)
 
 
 def is_determinism_enabled():

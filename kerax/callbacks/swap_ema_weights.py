@@ -1,8 +1,22 @@
 """`SwapEMAWeights`: evaluate and predict with the optimizer's moving-average weights."""
 
+import jax
+
 from kerax.callbacks.callback import Callback
 from kerax.optimizers.base_optimizer import find_hyper_state, replace_hyper_state
-from kerax.trainer import steps as steps_lib
+
+
+def _partition(params, mask):
+    """(trainable, frozen) trees, with None where a leaf belongs to the other one (the
+    optimizer's EMA averages cover the trainable leaves)."""
+    trainable = jax.tree_util.tree_map(lambda m, p: p if m else None, mask, params)
+    frozen = jax.tree_util.tree_map(lambda m, p: None if m else p, mask, params)
+    return trainable, frozen
+
+
+def _combine(mask, trainable, frozen):
+    return jax.tree_util.tree_map(lambda m, t, f: t if m else f, mask, trainable, frozen,
+                                  is_leaf=lambda x: x is None)
 
 
 class SwapEMAWeights(Callback):
@@ -39,19 +53,19 @@ class SwapEMAWeights(Callback):
         opt = self._optimizer()
         mask = self.model._trainable_mask()
         params = self.model.variables["params"]
-        trainable, frozen = steps_lib.partition(params, mask)
+        trainable, frozen = _partition(params, mask)
         hs = find_hyper_state(opt.state)
         inner = dict(hs.inner_state)
         average = inner["average"]
         inner["average"] = average if finalize else trainable
         opt.state = replace_hyper_state(opt.state, hs._replace(inner_state=inner))
-        self.model.variables = {"params": steps_lib.combine(mask, average, frozen),
+        self.model.variables = {"params": _combine(mask, average, frozen),
                                 "state": self.model.variables["state"]}
 
     def _finalize(self):
         """Makes the stored averages equal to the (EMA) weights now in the model."""
         opt = self._optimizer()
-        trainable, _ = steps_lib.partition(self.model.variables["params"],
+        trainable, _ = _partition(self.model.variables["params"],
                                            self.model._trainable_mask())
         hs = find_hyper_state(opt.state)
         opt.state = replace_hyper_state(opt.state, hs._replace(

@@ -12,7 +12,7 @@ import numpy as np
 
 from kerax.checkpoint import checksums
 from kerax.errors import CheckpointCorruptedError
-from kerax.utils import naming
+from kerax.backend import naming
 
 ARRAYS = "arrays"  # the orbax directory inside a step
 

@@ -21,6 +21,8 @@ import re
 import jax
 import numpy as np
 
+from kerax.backend import global_state, random_state
+
 DEFAULT_BATCH_DIM_NAME = "batch"
 _CURRENT = [None]
 
@@ -95,8 +97,6 @@ def initialize(job_addresses=None, num_processes=None, process_id=None, **kwargs
 def _agree_on_seed():
     """Every process draws unseeded weights from process 0's seed (as Keras 3 does)."""
     from jax.experimental import multihost_utils
-
-    from kerax.backend import random_state
 
     if jax.process_count() == 1:
         return
@@ -499,3 +499,6 @@ def set_distribution(value):
             f"or None. Received: {value!r}."
         )
     _CURRENT[0] = value
+
+
+global_state.register_reset(lambda: set_distribution(None))

@@ -56,9 +56,7 @@ def _key_name(k):
 
 def path_prefix(model):
     """Keras 3's variable paths start with the model's name for a Sequential model."""
-    from kerax.models.sequential import Sequential
-
-    return (model.name,) if isinstance(model, Sequential) else ()
+    return (model.name,) if getattr(model, "_variable_paths_start_with_name", False) else ()
 
 
 def parameter_paths(model, tree):

@@ -9,6 +9,7 @@ params are cast to the compute dtype — not by branches inside each layer.
 import jax.numpy as jnp
 
 from kerax.backend import config as _config
+from kerax.backend import global_state
 
 _GLOBAL = {"policy": None}
 
@@ -148,6 +149,9 @@ def set_dtype_policy(policy):
     >>> set_dtype_policy(None)
     """
     _GLOBAL["policy"] = None if policy is None else get(policy)
+
+
+global_state.register_reset(lambda: set_dtype_policy(None))
 
 
 def dtype_policy():

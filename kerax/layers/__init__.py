@@ -6,6 +6,7 @@ from kerax.layers.core.dense import Dense
 from kerax.layers.core.input_layer import Input, InputLayer
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
+from kerax.layers.core import op_layer as _op_layer  # noqa: F401  (ops on KerasTensors)
 from kerax.layers.regularization.dropout import Dropout
 from kerax.layers.reshaping.flatten import Flatten
 from kerax.layers.reshaping.reshape import Reshape

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax.backend import config as _config
-from kerax.utils import naming
+from kerax.backend import naming
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
 

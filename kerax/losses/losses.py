@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from kerax import losses as losses_lib  # the namespace (its `deserialize`)
 from kerax.backend import config as _config
 from kerax.losses.loss import Loss
 from kerax.losses.loss import check_same_shape
@@ -522,9 +523,7 @@ class LossFunctionWrapper(Loss):
     def from_config(cls, config):
         config = dict(config)
         if "fn" in config and not callable(config["fn"]):
-            from kerax.losses import deserialize
-
-            config["fn"] = deserialize(config["fn"])
+            config["fn"] = losses_lib.deserialize(config["fn"])
         return cls(**config)
 
     def __repr__(self):

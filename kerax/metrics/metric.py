@@ -16,10 +16,13 @@ almost every metric is built on them.
 import jax
 import jax.numpy as jnp
 
+from kerax import initializers
+from kerax import metrics as metrics_lib  # the namespace (its `deserialize`)
 from kerax.backend import config as _config
 from kerax.layers.variable_view import VariableView
+from kerax.backend import naming
+from kerax.losses.loss import squeeze_or_expand_to_same_rank
 from kerax.serialization import serialization_lib
-from kerax.utils import naming
 
 
 class Metric:
@@ -78,8 +81,6 @@ class Metric:
         >>> float(m.result()), float(m.compute(m.update(m.init(), [5.0])))
         (3.0, 5.0)
         """
-        from kerax import initializers
-
         name = name or f"variable_{len(self._variable_specs)}"
         init = initializers.get(initializer)
         self._variable_specs[name] = (tuple(shape), dtype or self.dtype, init)
@@ -263,8 +264,6 @@ def weighted(values, sample_weight):
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     """Keras' rule: reduce `values` to the weights' rank, weight them, then one per row."""
-    from kerax.losses import squeeze_or_expand_to_same_rank
-
     values = jnp.asarray(values, dtype)
     if sample_weight is not None:
         sample_weight = jnp.asarray(sample_weight, dtype)
@@ -371,9 +370,7 @@ class MeanMetricWrapper(Mean):
     def from_config(cls, config):
         config = dict(config)
         if "fn" in config and not callable(config["fn"]):
-            from kerax import metrics
-
-            config["fn"] = metrics.deserialize(config["fn"])
+            config["fn"] = metrics_lib.deserialize(config["fn"])
         return cls(**config)
 
 

@@ -2,14 +2,13 @@
 
 import json
 
-from kerax.saving import serialization_lib
+from kerax.models.functional import Functional
+from kerax.models.model import Model
+from kerax.models.sequential import Sequential
+from kerax.serialization import serialization_lib
 
 
 def _model_objects():
-    from kerax.models.functional import Functional
-    from kerax.models.model import Model
-    from kerax.models.sequential import Sequential
-
     return {"Functional": Functional, "Sequential": Sequential, "Model": Model}
 
 
@@ -44,9 +43,6 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     >>> clone is not model and len(clone.weights) == 2
     True
     """
-    from kerax.models.functional import Functional
-    from kerax.models.sequential import Sequential
-
     if input_tensors is not None or call_function is not None:
         raise NotImplementedError(
             "kerax's `clone_model` does not support `input_tensors` or `call_function` yet; "

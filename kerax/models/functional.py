@@ -16,10 +16,12 @@ import jax.numpy as jnp
 from kerax.backend import host_prng, random_state
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.backend import apply_scope as scope_lib
-from kerax.layers.core import masking
+from kerax.layers import deserialize, serialize
+from kerax.layers.core import masking, op_layer
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.input_spec import relax_input_spec
 from kerax.models.model import Model
+from kerax.saving import model_config
 
 _is_kt = lambda x: isinstance(x, KerasTensor)  # noqa: E731
 
@@ -130,6 +132,7 @@ def _map_graph(inputs, outputs):
     return nodes, layers, arity_by_depth
 
 
+@model_config.register_model_class
 class Functional(Model):
     """A model defined by calling layers on `kerax.Input`s: `kerax.Model(inputs, outputs)`.
 
@@ -388,8 +391,6 @@ class Functional(Model):
     # ------------------------------------------------------------ serialization --
     def get_config(self):
         """Keras 3's functional config: layers with `inbound_nodes`, input/output refs."""
-        from kerax.layers import serialize
-
         def ser_tensor(t):
             if not _is_kt(t):
                 return t
@@ -417,11 +418,8 @@ class Functional(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuilds the graph from `get_config()` (Keras 3's format)."""
-        from kerax.layers import deserialize
-        from kerax.layers.core import op_layer
-        from kerax.models.sequential import Sequential
-
-        objects = {"Functional": Functional, "Sequential": Sequential, **(custom_objects or {})}
+        objects = {"Functional": Functional, "Sequential": model_config.model_class("Sequential"),
+                   **(custom_objects or {})}
         created, outputs_of, pending = {}, {}, []
         for lc in config["layers"]:
             lc = {k: v for k, v in lc.items() if k not in ("name", "inbound_nodes")}

@@ -1,11 +1,22 @@
 """`Model`: a `Layer` with Keras' training shell (`compile`, `fit`, ...) and `summary`."""
 
+import inspect
+import json
+
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers.layer import Layer
+from kerax.models import summary_utils
+from kerax.saving import model_config, saving_api, serialization_lib
 from kerax.trainer.stateless import StatelessMixin
 from kerax.trainer.trainer import Trainer
 
 
+def _functional():
+    """`Functional` (defined in `kerax.models.functional`, a subclass of `Model`)."""
+    return model_config.model_class("Functional")
+
+
+@model_config.register_model_class
 class Model(StatelessMixin, Trainer, Layer):
     """A layer that trains: Keras 3's `Model`, built on pure `init` / `apply`.
 
@@ -49,14 +60,10 @@ class Model(StatelessMixin, Trainer, Layer):
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from kerax.models import functional
-
-            return super().__new__(functional.Functional)
+            return super().__new__(_functional())
         if args and not _is_functional_class(cls) and _symbolic(args[0]):
             # Keras' idiom `class M(Model)` + `M(inputs, outputs)`: M becomes functional.
-            from kerax.models import functional
-
-            cls = type(cls.__name__, (cls, functional.Functional), {"__module__": cls.__module__})
+            cls = type(cls.__name__, (cls, _functional()), {"__module__": cls.__module__})
             return super().__new__(cls)
         obj = super().__new__(cls)
         obj.__dict__["_auto_init_args"] = _capture_init_args(cls, args, kwargs)
@@ -101,8 +108,6 @@ class Model(StatelessMixin, Trainer, Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Prints Keras' summary table: layers, output shapes, parameter counts."""
-        from kerax.models import summary_utils
-
         summary_utils.print_summary(self, line_length=line_length, print_fn=print_fn,
                                     show_trainable=show_trainable)
 
@@ -113,28 +118,16 @@ class Model(StatelessMixin, Trainer, Layer):
     # --------------------------------------------------------------------- saving --
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Saves the model to a `.keras` file (Keras 3's format; crash-safe)."""
-        from kerax.saving import saving_api
-
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
         """Saves the weights to a `.weights.h5` file (Keras 3's layout; crash-safe)."""
-        from kerax.saving import saving_api
-
         saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Loads weights from a `.weights.h5` or `.keras` file, or an `OrbaxCheckpoint`
         directory (shapes checked first)."""
-        from kerax.saving import saving_api
-
         saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
-
-    def to_json(self, **kwargs):
-        """The model's Keras 3 config as a JSON string (see `models.model_from_json`)."""
-        from kerax.saving import saving_api
-
-        return saving_api.to_json(self, **kwargs)
 
     def get_config(self):
         """Keras 3's config: for a subclassed model, its `__init__` arguments (captured
@@ -151,19 +144,13 @@ class Model(StatelessMixin, Trainer, Layer):
 
     def to_json(self, **kwargs):
         """The model's config as a JSON string (Keras 3's format); see `model_from_json`."""
-        import json
-
-        from kerax.saving import serialization_lib
-
         return json.dumps(serialization_lib.serialize_keras_object(self), **kwargs)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuilds a model; a functional config (with `input_layers`) gives `Functional`."""
         if "input_layers" in config and "output_layers" in config:
-            from kerax.models.functional import Functional
-
-            return Functional.from_config(config, custom_objects=custom_objects)
+            return _functional().from_config(config, custom_objects=custom_objects)
         try:
             return cls(**config)
         except TypeError as e:
@@ -177,9 +164,6 @@ class Model(StatelessMixin, Trainer, Layer):
 
 def _capture_init_args(cls, args, kwargs):
     """The subclass's `__init__` arguments if they are plain JSON values, else None."""
-    import inspect
-    import json
-
     if cls is Model or cls.__module__.startswith("kerax."):
         return {}
     try:
@@ -201,9 +185,7 @@ def _capture_init_args(cls, args, kwargs):
 
 
 def _is_functional_class(cls):
-    from kerax.models import functional
-
-    return issubclass(cls, functional.Functional) or cls.__module__.startswith("kerax.")
+    return issubclass(cls, _functional()) or cls.__module__.startswith("kerax.")
 
 
 def _symbolic(value):

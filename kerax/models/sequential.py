@@ -5,13 +5,16 @@ import jax
 from kerax.backend import host_prng
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.backend import apply_scope as scope_lib
+from kerax.layers import deserialize, serialize
 from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.layer import Layer
 from kerax.models import functional
 from kerax.models.model import Model
+from kerax.saving import model_config
 
 
+@model_config.register_model_class
 class Sequential(Model):
     """A linear stack of layers: `Sequential([Input((64,)), Dense(10)])`.
 
@@ -26,6 +29,9 @@ class Sequential(Model):
     >>> y.shape
     (3, 2)
     """
+
+    # Keras 3's variable paths of a Sequential start with its name: "sequential/dense/kernel".
+    _variable_paths_start_with_name = True
 
     def __init__(self, layers=None, trainable=True, name=None, **kwargs):
         super().__init__(trainable=trainable, name=name, **kwargs)
@@ -244,8 +250,6 @@ class Sequential(Model):
                 for layer, out in zip(self._stack, self._graph_outputs)]
 
     def get_config(self):
-        from kerax.layers import serialize
-
         layers = []
         if self._input_layer is not None:
             layers.append({"module": "keras.layers", "class_name": "InputLayer",
@@ -259,8 +263,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax.layers import deserialize
-
         layers = [deserialize(c, custom_objects=custom_objects) for c in config["layers"]]
         return cls(layers=layers, name=config.get("name"), trainable=config.get("trainable", True))
 

@@ -17,6 +17,7 @@ from kerax.errors import unknown_identifier
 from kerax.ops.core import convert_to_tensor, saturate_cast
 from kerax.ops.dtypes import result_type, standardize_dtype
 from kerax.ops.nn_conv import conv
+from kerax.random.seed_generator import draw_seed
 
 _t = convert_to_tensor
 RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic")
@@ -451,8 +452,6 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
     >>> elastic_transform(jnp.ones((8, 8, 3)), seed=1).shape
     (8, 8, 3)
     """
-    from kerax.random.seed_generator import draw_seed
-
     _check("interpolation", interpolation, tuple(_ORDERS))
     _check("fill_mode", fill_mode, FILL_MODES)
     images = _images(images)

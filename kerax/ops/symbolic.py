@@ -2,8 +2,10 @@
 
 `install()` (run once by `kerax.ops`) wraps every public op function: when an argument
 (or an item of a list/tuple argument, as in `concatenate([a, b])`) is a `KerasTensor`, the
-call becomes a node of an `OpLayer` (see `kerax.layers.core.op_layer`); otherwise the op
-runs directly, after a check of the top-level arguments only.
+call becomes a node of an `OpLayer` (see `kerax.layers.core.op_layer`, which registers
+itself here with `register_symbolic_call`: layers sit above ops); otherwise the op runs
+directly, after a check of the top-level arguments only. `install()` also gives
+`KerasTensor` its Python operators (`a + b` is `kerax.ops.add(a, b)`).
 
 Example:
 >>> import kerax
@@ -17,6 +19,10 @@ Array(3., dtype=float32, weak_type=True)
 import functools
 import types
 
+import kerax.ops as ops
+from kerax.backend.keras_tensor import KerasTensor
+from kerax.errors import unknown_identifier
+
 OPS = {}  # public name ("add", "image.resize") -> the unwrapped op function
 
 # Ops that take functions or return Python values: they are not graph nodes.
@@ -26,6 +32,16 @@ _EXCLUDED = frozenset({
     "while_loop", "result_type",
 })
 _SUBMODULES = ("numpy", "nn", "linalg", "math", "image", "core")
+_SYMBOLIC_CALL = []  # the one function that records an op call on symbolic tensors
+
+
+def register_symbolic_call(fn):
+    """Sets `fn(name, args, kwargs)`, which records the op `name` called on `KerasTensor`s.
+
+    `kerax.layers.core.op_layer` registers `OpLayer(name)(*args, **kwargs)` when it is
+    imported (symbolic tensors come from `kerax.Input`, so layers are imported by then).
+    """
+    _SYMBOLIC_CALL[:] = [fn]
 
 
 def get_op(name):
@@ -35,23 +51,20 @@ def get_op(name):
     >>> get_op("add").__name__
     'add'
     """
-    if not OPS:
-        import kerax.ops  # noqa: F401  (installs the registry)
     fn = OPS.get(name)
     if fn is None:
-        from kerax.errors import unknown_identifier
-
         raise unknown_identifier("op", name, OPS)
     return fn
 
 
 def _make_wrapper(fn, name):
-    from kerax.backend.keras_tensor import KerasTensor
-
     def symbolic_call(args, kwargs):
-        from kerax.layers.core.op_layer import OpLayer
-
-        return OpLayer(name)(*args, **kwargs)
+        if not _SYMBOLIC_CALL:
+            raise RuntimeError(
+                f"kerax.ops.{name} was called on a symbolic tensor (`KerasTensor`), but no "
+                "symbolic call is registered: `kerax.layers` records op calls in a graph. "
+                "Fix: `import kerax` (or `kerax.layers`) before calling ops on KerasTensors.")
+        return _SYMBOLIC_CALL[0](name, args, kwargs)
 
     def has_kt(values):
         for v in values:
@@ -77,9 +90,8 @@ def _make_wrapper(fn, name):
 
 
 def install():
-    """Wraps the public functions of `kerax.ops` and its submodules (once)."""
-    import kerax.ops as ops
-
+    """Wraps the public functions of `kerax.ops` and its submodules (once), and gives
+    `KerasTensor` its operators."""
     if OPS:
         return
     namespaces = [("", ops)] + [(f"{m}.", getattr(ops, m)) for m in _SUBMODULES]
@@ -100,3 +112,34 @@ def install():
                 if id(fn) not in wrappers:
                     wrappers[id(fn)] = _make_wrapper(fn, names[id(fn)])
                 setattr(module, attr, wrappers[id(fn)])
+    _install_operators()
+
+
+def _operator(name, reflected=False):
+    """A Python operator of `KerasTensor` that calls the `kerax.ops` function `name`."""
+
+    def operator(self, *other):
+        args = (other[0], self) if reflected else (self, *other)
+        return getattr(ops, name)(*args)
+
+    operator.__name__ = name
+    return operator
+
+
+def _install_operators():
+    """Keras 3's operators on symbolic tensors (`__eq__` is left alone: tensors stay
+    hashable)."""
+    for dunder, name in [
+        ("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("matmul", "matmul"),
+        ("div", "true_divide"), ("truediv", "true_divide"), ("floordiv", "floor_divide"),
+        ("mod", "mod"), ("pow", "power"), ("and", "logical_and"), ("or", "logical_or"),
+        ("xor", "logical_xor"),
+    ]:
+        setattr(KerasTensor, f"__{dunder}__", _operator(name))
+        setattr(KerasTensor, f"__r{dunder}__", _operator(name, reflected=True))
+    for dunder, name in [
+        ("neg", "negative"), ("abs", "absolute"), ("invert", "logical_not"), ("lt", "less"),
+        ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"),
+        ("ne", "not_equal"), ("getitem", "get_item"), ("round", "round"),
+    ]:
+        setattr(KerasTensor, f"__{dunder}__", _operator(name))

@@ -32,8 +32,8 @@ from kerax.backend import host_constants
 from kerax.layers.variable_view import VariableView
 from kerax.optimizers import optimizer_variables as ov
 from kerax.optimizers import schedules
+from kerax.backend import naming
 from kerax.serialization import serialization_lib
-from kerax.utils import naming
 
 tree_map = jax.tree_util.tree_map
 

@@ -2,6 +2,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from kerax import optimizers as optimizers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_constants
 from kerax.optimizers import optimizer_variables as ov
 from kerax.optimizers.base_optimizer import SCHEDULE_NOT_SETTABLE, Optimizer
@@ -154,8 +155,6 @@ class LossScaleOptimizer(Optimizer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax import optimizers
-
         config = dict(config)
-        inner = optimizers.deserialize(config.pop("inner_optimizer"), custom_objects)
+        inner = optimizers_lib.deserialize(config.pop("inner_optimizer"), custom_objects)
         return cls(inner, **config)

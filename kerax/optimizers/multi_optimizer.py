@@ -5,10 +5,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from kerax import optimizers as optimizers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_constants
 from kerax.optimizers import optimizer_variables as ov
 from kerax.optimizers.base_optimizer import Optimizer, path_str
-from kerax.serialization import serialization_lib as sl
+from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from kerax.serialization import serialization_lib
 
 
 class OptimizerMap(MutableMapping):
@@ -68,15 +70,14 @@ class OptimizerMap(MutableMapping):
         return self[getattr(variable, "path", variable)]
 
     def get_config(self):
-        return {"default_optimizer": sl.serialize_keras_object(self._default_optimizer),
-                "optimizer_map": sl.serialize_keras_object(self._optimizer_map)}
+        serialize = serialization_lib.serialize_keras_object
+        return {"default_optimizer": serialize(self._default_optimizer),
+                "optimizer_map": serialize(self._optimizer_map)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax import optimizers
-
-        default = optimizers.deserialize(config["default_optimizer"], custom_objects)
-        mapping = {k: optimizers.deserialize(v, custom_objects)
+        default = optimizers_lib.deserialize(config["default_optimizer"], custom_objects)
+        mapping = {k: optimizers_lib.deserialize(v, custom_objects)
                    for k, v in (config.get("optimizer_map") or {}).items()}
         return cls(default, mapping)
 
@@ -107,8 +108,6 @@ class MultiOptimizer(Optimizer):
             self._add(opt)
 
     def _add(self, opt):
-        from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
-
         if not isinstance(opt, Optimizer) or isinstance(opt, (LossScaleOptimizer,
                                                               MultiOptimizer)):
             raise ValueError(
@@ -243,7 +242,7 @@ class MultiOptimizer(Optimizer):
         return treedef.unflatten([done[i][key] for i, key in order])
 
     def get_config(self):
-        return {"optimizer_map": sl.serialize_keras_object(self._optimizer_map),
+        return {"optimizer_map": serialization_lib.serialize_keras_object(self._optimizer_map),
                 "loss_scale_factor": self.loss_scale_factor, "name": self.name}
 
     @classmethod

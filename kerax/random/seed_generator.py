@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from kerax.backend import apply_scope as scope_lib
 from kerax.backend import random_state
 from kerax.backend.array_view import ArrayView, register_view_type
-from kerax.utils import naming
+from kerax.backend import naming
 
 
 def next_seed(state):

@@ -9,7 +9,9 @@ last, lists becoming containers, each layer saved once (at its first path). This
 computes that layout for a kerax model; `saving_lib` reads and writes it.
 """
 
-from kerax.utils.naming import to_snake_case
+from kerax.backend.naming import to_snake_case
+from kerax.layers.layer import Layer
+from kerax.saving import model_config
 
 # Keras' attribute names for the children of built-in composite layers, where kerax keys
 # their variables differently.
@@ -102,8 +104,6 @@ def _walk_layer(layer, variables, prefix, path, visited, out):
 
 
 def _walk_value(value, variables, prefix, keys, path, visited, out):
-    from kerax.layers.layer import Layer
-
     if isinstance(value, Layer):
         key = keys.get(id(value))
         child_prefix = prefix + (key,) if key is not None and prefix is not None else None
@@ -131,14 +131,11 @@ def _unique(name, used):
 
 def _keras_children(layer):
     """`(attribute, layer-or-container)` pairs in the order Keras' saver visits them."""
-    from kerax.models.model import Model
-    from kerax.models.sequential import Sequential
-
-    if isinstance(layer, Sequential) or _is_functional(layer):
+    if isinstance(layer, model_config.model_class("Sequential")) or _is_functional(layer):
         return [("layers", layer.layers)]
     if layer._sublayers:
         items = dict(layer._sublayers)
-        if isinstance(layer, Model):
+        if isinstance(layer, model_config.model_class("Model")):
             items["layers"] = layer.layers
         return sorted(items.items(), key=lambda kv: "~" + kv[0] if kv[0].startswith("_")
                       else kv[0])

@@ -1,6 +1,31 @@
-"""A model as Keras 3's `config.json` object, and back (with build and compile configs)."""
+"""A model as Keras 3's `config.json` object, and back (with build and compile configs).
 
-from kerax.saving import serialization_lib
+The model classes are registered here by `kerax.models` (`register_model_class`): models
+sit above saving, which builds them from configs by name, as it does layers.
+"""
+
+from kerax import layers as layers_lib
+from kerax import losses, metrics, optimizers
+from kerax.saving import object_registration, serialization_lib
+
+_MODEL_CLASSES = {}  # "Model", "Sequential", "Functional" -> the class
+
+
+def register_model_class(cls):
+    """Makes `cls` (`Model`, `Sequential`, `Functional`) a model class that configs name.
+
+    Example:
+    >>> import kerax
+    >>> model_class("Sequential") is kerax.Sequential
+    True
+    """
+    _MODEL_CLASSES[cls.__name__] = cls
+    return cls
+
+
+def model_class(name):
+    """The registered model class `name` ("Model", "Sequential" or "Functional")."""
+    return _MODEL_CLASSES[name]
 
 
 def serialize_model(model):
@@ -53,8 +78,6 @@ def get_compile_config(model):
     """Keras 3's `compile_config` of a compiled kerax model (None if not compiled)."""
     if not getattr(model, "compiled", False) or model.optimizer is None:
         return None
-    from kerax import optimizers
-
     try:
         optimizer = optimizers.serialize(model.optimizer)
     except NotImplementedError:
@@ -74,36 +97,18 @@ def get_compile_config(model):
     }
 
 
-def _builtin_models():
-    from kerax.models.model import Model
-    from kerax.models.sequential import Sequential
-
-    objects = {"Sequential": Sequential, "Model": Model}
-    try:
-        from kerax.models.functional import Functional
-
-        objects["Functional"] = Functional
-    except ImportError:  # pragma: no cover - the functional API is optional here
-        pass
-    return objects
-
-
 def model_from_config(config, custom_objects=None):
     """Builds the model of a serialized dict (`config.json`), built from `build_config`.
 
     Names resolve only to kerax's built-in classes and registered or passed objects.
     """
-    from kerax.layers import _builtin_layers
-
-    objects = {**_builtin_layers(), **_builtin_models()}
+    objects = {**layers_lib._builtin_layers(), **_MODEL_CLASSES}
     class_name = config.get("class_name")
     if class_name in ("Functional", "Model") and "Functional" in objects:
         inner = config.get("config") or {}
         if "input_layers" in inner:
             model = objects["Functional"].from_config(inner, custom_objects=custom_objects)
             return _build(model, config)
-    from kerax.saving import object_registration
-
     cls = object_registration.get_registered_object(
         config.get("registered_name") or class_name, custom_objects, objects)
     if _is_plain_subclassed(cls):
@@ -114,8 +119,7 @@ def model_from_config(config, custom_objects=None):
 
 
 def _is_plain_subclassed(cls):
-    from kerax.models.model import Model
-
+    Model = _MODEL_CLASSES["Model"]  # noqa: N806
     if not isinstance(cls, type) or not issubclass(cls, Model):
         return False
     if cls.__name__ in ("Sequential", "Functional"):
@@ -151,7 +155,6 @@ def compile_from_config(model, compile_config):
     """Compiles `model` from Keras 3's `compile_config` (optimizer, loss, metrics)."""
     if not compile_config:
         return
-    from kerax import losses, metrics, optimizers
 
     def des(value, module):
         if isinstance(value, dict) and "class_name" in value:

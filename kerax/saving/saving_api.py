@@ -1,9 +1,8 @@
 """Public saving functions, named and checked as in `keras.saving`."""
 
-import json
 import os
 
-from kerax.saving import model_config, object_registration, saving_lib, serialization_lib
+from kerax.saving import saving_lib
 
 
 def _check_overwrite(filepath, overwrite):
@@ -133,25 +132,3 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             f"{filepath}. kerax reads `.weights.h5` and `.keras` weights files."
         )
     saving_lib.load_weights_only(model, filepath)
-
-
-def model_from_json(json_string, custom_objects=None):
-    """Builds a model (without weights) from `model.to_json()`'s JSON string.
-
-    Example:
-    >>> import kerax
-    >>> m = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
-    >>> type(model_from_json(m.to_json())).__name__
-    'Sequential'
-    """
-    config = json.loads(json_string)
-    serialization_lib.check_config_safety(config, where="the JSON config")
-    with object_registration.CustomObjectScope(custom_objects or {}):
-        return model_config.model_from_config(config, custom_objects=custom_objects)
-
-
-def to_json(model, **kwargs):
-    """The model's Keras 3 config as a JSON string (`model.to_json()`)."""
-    config = model_config.serialize_model(model)
-    config.pop("compile_config", None)
-    return json.dumps(config, **kwargs)

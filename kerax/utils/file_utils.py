@@ -19,6 +19,7 @@ import zipfile
 
 from kerax.errors import unknown_identifier
 from kerax.utils import io_utils
+from kerax.utils.progbar import Progbar
 
 _CHUNK = 1 << 16
 
@@ -188,10 +189,6 @@ def _download(origin, target):
 
 def _progbar(total):
     if not io_utils.is_interactive_logging_enabled():
-        return None
-    try:  # The progress bar is optional: downloads work without it.
-        from kerax.utils.progbar import Progbar
-    except ImportError:
         return None
     return Progbar(total)
 

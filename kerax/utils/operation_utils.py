@@ -2,18 +2,7 @@
 
 import jax
 
-from kerax.backend.keras_tensor import KerasTensor
-
-
-def is_keras_tensor(x):
-    """Whether `x` is a symbolic tensor (a `kerax.KerasTensor`, e.g. from `kerax.Input`).
-
-    Example:
-    >>> import numpy as np, kerax
-    >>> kerax.utils.is_keras_tensor(kerax.Input((3,))), kerax.utils.is_keras_tensor(np.ones(3))
-    (True, False)
-    """
-    return isinstance(x, KerasTensor)
+from kerax.backend.keras_tensor import KerasTensor, is_keras_tensor  # noqa: F401
 
 
 def get_source_inputs(tensor):

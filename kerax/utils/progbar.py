@@ -5,13 +5,13 @@ import os
 import sys
 import time
 
+from kerax.backend import switches
+
 import numpy as np
 
 
 def is_interactive():
     """True when stdout is a terminal or a notebook (so the bar may redraw in place)."""
-    from kerax.backend import switches
-
     if not switches.is_interactive_logging_enabled():
         return False
     if "ipykernel" in sys.modules:

@@ -147,3 +147,19 @@ def test_eager_ops_unchanged():
     assert kerax.ops.add is kerax.ops.numpy.add
     assert symbolic.get_op("add") is kerax.ops.add.__wrapped__
     assert OpLayer("add")(x, 1.0).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_op_on_symbolic_tensor_without_a_registered_symbolic_call(monkeypatch):
+    # `kerax.layers` registers `OpLayer` with `kerax.ops.symbolic` (ops sit below layers);
+    # without it, an op on a KerasTensor says what is missing instead of failing obscurely.
+    x = kerax.Input((3,))
+    monkeypatch.setattr(symbolic, "_SYMBOLIC_CALL", [])
+    with pytest.raises(RuntimeError, match=r"kerax\.ops\.add was called on a symbolic tensor.*"
+                                           r"no symbolic call is registered.*import kerax"):
+        kerax.ops.add(x, 1.0)
+
+
+def test_op_layer_is_the_registered_symbolic_call():
+    x = kerax.Input((3,))
+    y = kerax.ops.add(x, 1.0)
+    assert isinstance(y._keras_history[0], OpLayer) and y.shape == (None, 3)

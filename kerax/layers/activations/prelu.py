@@ -1,8 +1,7 @@
 import jax
 import jax.numpy as jnp
 
-from kerax import initializers
-from kerax.layers.convolutional.base_conv import lookup
+from kerax import constraints, initializers, regularizers
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
@@ -31,8 +30,8 @@ class PReLU(Layer):
         super().__init__(**kwargs)
         self.supports_masking = True
         self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = lookup("regularizers", alpha_regularizer)
-        self.alpha_constraint = lookup("constraints", alpha_constraint)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, (list, tuple)):

@@ -1,5 +1,6 @@
 import jax.numpy as jnp
 
+from kerax import initializers
 from kerax.layers.attention.attention import Attention, _as_list
 
 
@@ -26,8 +27,6 @@ class AdditiveAttention(Attention):
         super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
 
     def build_variables(self, key, *input_shapes):
-        from kerax import initializers
-
         shapes = _as_list(self, input_shapes)
         if not self.use_scale:
             return {}, {}

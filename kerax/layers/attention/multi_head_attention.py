@@ -3,14 +3,13 @@ import string
 
 import jax
 
-from kerax import initializers
+from kerax import constraints, initializers, regularizers
 from kerax.backend import host_prng
 from kerax.layers import unsupported
 from kerax.layers.attention import _core
 from kerax.layers.core.einsum_dense import EinsumDense
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.layers.normalization._common import get_optional
 from kerax.serialization import serialization_lib
 
 
@@ -107,10 +106,10 @@ class MultiHeadAttention(Layer):
         self.flash_attention = flash_attention
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_optional("regularizers", kernel_regularizer)
-        self.bias_regularizer = get_optional("regularizers", bias_regularizer)
-        self.kernel_constraint = get_optional("constraints", kernel_constraint)
-        self.bias_constraint = get_optional("constraints", bias_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
         self._dense = {}
 

@@ -1,11 +1,9 @@
 """`BaseConv`: the N-D convolution behind Conv1D/2D/3D, and helpers its siblings share."""
 
-import importlib
-
 import jax
 import jax.numpy as jnp
 
-from kerax import activations, initializers
+from kerax import activations, constraints, initializers, regularizers
 from kerax.backend import config as _config
 from kerax.backend import host_prng
 from kerax.layers.convolutional.argument_validation import (
@@ -17,13 +15,6 @@ from kerax.layers.core import lora
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
-
-
-def lookup(module_name, identifier):
-    """`kerax.<module_name>.get(identifier)`, imported lazily; None stays None."""
-    if identifier is None:
-        return None
-    return importlib.import_module(f"kerax.{module_name}").get(identifier)
 
 
 def channel_axis(data_format):
@@ -57,8 +48,8 @@ class ConvArgs(Layer):
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = lookup("regularizers", bias_regularizer)
-        self.bias_constraint = lookup("constraints", bias_constraint)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(ndim=rank + 2)
         if (not self._allow_strides_with_dilation and max(self.strides) > 1
                 and max(self.dilation_rate) > 1):
@@ -164,8 +155,8 @@ class BaseConv(lora.LoraMixin, ConvArgs):
             )
         self.filters, self.groups = filters, groups
         self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = lookup("regularizers", kernel_regularizer)
-        self.kernel_constraint = lookup("constraints", kernel_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
         self._lora_init(lora_rank, lora_alpha)
 
     def build_variables(self, key, input_shape):

@@ -3,13 +3,13 @@
 import jax
 import jax.numpy as jnp
 
-from kerax import initializers
+from kerax import constraints, initializers, regularizers
 from kerax.backend import host_prng
 from kerax.layers.convolutional.argument_validation import (
     dimension_numbers,
     standardize_tuple,
 )
-from kerax.layers.convolutional.base_conv import ConvArgs, lookup
+from kerax.layers.convolutional.base_conv import ConvArgs
 from kerax.serialization import serialization_lib
 
 
@@ -73,8 +73,8 @@ class BaseConvTranspose(ConvArgs):
                     f"{self.output_padding}, strides={self.strides}."
                 )
         self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = lookup("regularizers", kernel_regularizer)
-        self.kernel_constraint = lookup("constraints", kernel_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     def build_variables(self, key, input_shape):
         channels = self._input_channels(input_shape)

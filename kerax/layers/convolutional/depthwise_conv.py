@@ -2,9 +2,9 @@
 
 import jax.numpy as jnp
 
-from kerax import initializers
+from kerax import constraints, initializers, regularizers
 from kerax.backend import host_prng
-from kerax.layers.convolutional.base_conv import ConvArgs, lookup
+from kerax.layers.convolutional.base_conv import ConvArgs
 from kerax.serialization import serialization_lib
 
 
@@ -41,8 +41,8 @@ class BaseDepthwiseConv(ConvArgs):
         self._check_positive("depth_multiplier", depth_multiplier)
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = lookup("regularizers", depthwise_regularizer)
-        self.depthwise_constraint = lookup("constraints", depthwise_constraint)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def build_variables(self, key, input_shape):
         channels = self._input_channels(input_shape)

@@ -2,9 +2,9 @@
 
 import jax.numpy as jnp
 
-from kerax import initializers
+from kerax import constraints, initializers, regularizers
 from kerax.backend import host_prng
-from kerax.layers.convolutional.base_conv import ConvArgs, lookup
+from kerax.layers.convolutional.base_conv import ConvArgs
 from kerax.layers.convolutional.depthwise_conv import depthwise_kernel_as_grouped
 from kerax.serialization import serialization_lib
 
@@ -44,10 +44,10 @@ class BaseSeparableConv(ConvArgs):
         self.depth_multiplier, self.filters = depth_multiplier, filters
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.depthwise_regularizer = lookup("regularizers", depthwise_regularizer)
-        self.pointwise_regularizer = lookup("regularizers", pointwise_regularizer)
-        self.depthwise_constraint = lookup("constraints", depthwise_constraint)
-        self.pointwise_constraint = lookup("constraints", pointwise_constraint)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build_variables(self, key, input_shape):
         channels = self._input_channels(input_shape)

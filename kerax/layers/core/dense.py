@@ -1,20 +1,12 @@
 import jax.numpy as jnp
 
-from kerax import activations, initializers
+from kerax import activations, constraints, initializers, regularizers
 from kerax.backend import host_prng
 from kerax.layers import unsupported
 from kerax.layers.core import lora
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
-
-
-def _get_optional(module_name, identifier):
-    if identifier is None:
-        return None
-    import importlib
-
-    return importlib.import_module(f"kerax.{module_name}").get(identifier)
 
 
 class Dense(lora.LoraMixin, Layer):
@@ -67,10 +59,10 @@ class Dense(lora.LoraMixin, Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = _get_optional("regularizers", kernel_regularizer)
-        self.bias_regularizer = _get_optional("regularizers", bias_regularizer)
-        self.kernel_constraint = _get_optional("constraints", kernel_constraint)
-        self.bias_constraint = _get_optional("constraints", bias_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         # Keras 3.15's `build` calls `enable_lora(lora_rank)`, which resets the alpha.
         self._lora_init(lora_rank, lora_rank if lora_rank else lora_alpha)
         self.input_spec = InputSpec(min_ndim=2)

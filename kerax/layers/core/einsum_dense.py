@@ -2,21 +2,13 @@ import re
 
 import jax.numpy as jnp
 
-from kerax import activations, initializers
+from kerax import activations, constraints, initializers, regularizers
 from kerax.backend import host_prng
 from kerax.layers import unsupported
 from kerax.layers.core import lora
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
-
-
-def _get_optional(module_name, identifier):
-    if identifier is None:
-        return None
-    import importlib
-
-    return importlib.import_module(f"kerax.{module_name}").get(identifier)
 
 
 def analyze_equation(equation, bias_axes, input_shape, output_shape):
@@ -140,10 +132,10 @@ class EinsumDense(lora.LoraMixin, Layer):
         self.activation = activations.get(activation)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = _get_optional("regularizers", kernel_regularizer)
-        self.bias_regularizer = _get_optional("regularizers", bias_regularizer)
-        self.kernel_constraint = _get_optional("constraints", kernel_constraint)
-        self.bias_constraint = _get_optional("constraints", bias_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self._lora_init(lora_rank, lora_alpha)
 
     def _kernel_initializer_for(self, input_axes, output_axes):

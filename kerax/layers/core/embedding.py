@@ -2,19 +2,11 @@ import warnings
 
 import jax.numpy as jnp
 
-from kerax import initializers, ops
+from kerax import constraints, initializers, ops, regularizers
 from kerax.layers import unsupported
 from kerax.layers.core import lora
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
-
-
-def _get_optional(module_name, identifier):
-    if identifier is None:
-        return None
-    import importlib
-
-    return importlib.import_module(f"kerax.{module_name}").get(identifier)
 
 
 def _positive_int(value, name):
@@ -74,8 +66,8 @@ class Embedding(lora.LoraMixin, Layer):
         super().__init__(weights=weights, **kwargs)
         self.input_dim, self.output_dim = input_dim, output_dim
         self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = _get_optional("regularizers", embeddings_regularizer)
-        self.embeddings_constraint = _get_optional("constraints", embeddings_constraint)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
         # Keras 3.15's `build` calls `enable_lora(lora_rank)`, which resets the alpha.

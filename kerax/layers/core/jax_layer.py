@@ -16,8 +16,8 @@ import numpy as np
 from kerax.layers.core import lambda_layer
 from kerax.layers.layer import Layer, _is_shape
 from kerax.random.seed_generator import SeedGenerator, next_seed
+from kerax.backend.naming import key_path_str
 from kerax.serialization import serialization_lib
-from kerax.utils.naming import key_path_str
 
 _CALL_FN_ARGS = ("params", "state", "rng", "inputs", "training")
 _INIT_FN_ARGS = ("rng", "inputs", "training")

@@ -10,8 +10,10 @@ import jax
 import numpy as np
 
 from kerax.backend import apply_scope as scope_lib
+from kerax.backend import naming
+from kerax.backend.keras_tensor import KerasTensor
 from kerax.layers.layer import Layer
-from kerax.utils import naming
+from kerax.ops import symbolic
 
 
 class _Slot:
@@ -22,8 +24,6 @@ class _Slot:
 
 
 def _is_kt(x):
-    from kerax.backend.keras_tensor import KerasTensor
-
     return isinstance(x, KerasTensor)
 
 
@@ -127,8 +127,6 @@ class OpLayer(Layer):
     """
 
     def __init__(self, op, args=None, kwargs=None, **base):
-        from kerax.ops import symbolic
-
         fn = symbolic.get_op(op)  # raises a clear error for an unknown name
         base.setdefault("name", naming.uniquify(op.split(".")[-1]))
         base["autocast"] = False  # ops keep their inputs' dtypes, as in Keras
@@ -210,8 +208,6 @@ def from_layer_config(layer_config):
         return OpLayer.from_config(config)
     if not module.startswith("keras.src.ops"):
         return None
-    from kerax.ops import symbolic
-
     name = config.pop("name", None)
     op = naming.to_snake_case(class_name)
     submodule = module.rsplit(".", 1)[-1]
@@ -221,5 +217,8 @@ def from_layer_config(layer_config):
     layer._keras_kwargs = _decode(config)
     return layer
 
+
+# `kerax.ops` called on symbolic tensors records an `OpLayer` node (ops sit below layers).
+symbolic.register_symbolic_call(lambda name, args, kwargs: OpLayer(name)(*args, **kwargs))
 
 __all__ = ["OpLayer", "from_layer_config"]

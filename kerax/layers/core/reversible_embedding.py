@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+from kerax.errors import LayerShapeError
 from kerax.layers.core.embedding import Embedding
 
 
@@ -74,8 +75,6 @@ class ReversibleEmbedding(Embedding):
             return super().forward(params, state, inputs, training=training, rng=rng)
         x = jnp.asarray(inputs)
         if x.ndim < 1 or x.shape[-1] != self.output_dim:
-            from kerax.errors import LayerShapeError
-
             raise LayerShapeError(
                 f"ReversibleEmbedding '{self.name}': with `reverse=True` expected inputs "
                 f"whose last axis is output_dim={self.output_dim}, received input of shape "

@@ -2,6 +2,7 @@
 
 import jax
 
+from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
 
@@ -71,10 +72,8 @@ class Wrapper(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax.layers import deserialize
-
         config = dict(config)
-        layer = deserialize(config.pop("layer"), custom_objects)
+        layer = layers_lib.deserialize(config.pop("layer"), custom_objects)
         dtype = config.get("dtype")
         if isinstance(dtype, dict):
             config["dtype"] = dtype.get("config", {}).get("name")

@@ -1,18 +1,11 @@
 """Helpers shared by the normalization layers: optional regularizers/constraints, axes."""
 
-import importlib
-
-from kerax import initializers
+from kerax import constraints, initializers, regularizers
+from kerax.errors import LayerShapeError
+from kerax.layers.input_spec import InputSpec
 from kerax.serialization import serialization_lib
 
 serialize = serialization_lib.serialize_keras_object
-
-
-def get_optional(module_name, identifier):
-    """`kerax.<module_name>.get(identifier)`, or None for None (imported only when used)."""
-    if identifier is None:
-        return None
-    return importlib.import_module(f"kerax.{module_name}").get(identifier)
 
 
 def affine_config(layer):
@@ -31,16 +24,14 @@ def set_affine(layer, beta_initializer, gamma_initializer, beta_regularizer,
                gamma_regularizer, beta_constraint, gamma_constraint):
     layer.beta_initializer = initializers.get(beta_initializer)
     layer.gamma_initializer = initializers.get(gamma_initializer)
-    layer.beta_regularizer = get_optional("regularizers", beta_regularizer)
-    layer.gamma_regularizer = get_optional("regularizers", gamma_regularizer)
-    layer.beta_constraint = get_optional("constraints", beta_constraint)
-    layer.gamma_constraint = get_optional("constraints", gamma_constraint)
+    layer.beta_regularizer = regularizers.get(beta_regularizer)
+    layer.gamma_regularizer = regularizers.get(gamma_regularizer)
+    layer.beta_constraint = constraints.get(beta_constraint)
+    layer.gamma_constraint = constraints.get(gamma_constraint)
 
 
 def check_axes(layer, axes, shape):
     """Normalizes `axes` to sorted non-negative ints, with a clear error when out of range."""
-    from kerax.errors import LayerShapeError
-
     ndim = len(shape)
     out = []
     for a in axes:
@@ -56,8 +47,6 @@ def check_axes(layer, axes, shape):
 
 def axes_spec(layer, axes, shape):
     """An `InputSpec` pinning the sizes of the normalized axes (set at init)."""
-    from kerax.layers.input_spec import InputSpec
-
     ndim = len(shape)
     return InputSpec(min_ndim=max(ndim - a for a in axes),
                      axes={a - ndim: shape[a] for a in axes})

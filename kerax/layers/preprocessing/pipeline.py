@@ -2,6 +2,7 @@
 
 import jax
 
+from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_prng
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing._base import TrainingByDefault
@@ -78,12 +79,10 @@ class Pipeline(TrainingByDefault, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax.layers import deserialize
-
         layers = config.get("layers")
         if not isinstance(layers, (list, tuple)):
             raise ValueError(
                 "Pipeline: the config must contain a `layers` key with a list of serialized "
                 f"layers. Received config with layers={layers!r}.")
-        config = {**config, "layers": [deserialize(c, custom_objects) for c in layers]}
+        config = {**config, "layers": [layers_lib.deserialize(c, custom_objects) for c in layers]}
         return cls(**config)

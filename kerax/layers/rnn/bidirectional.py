@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
@@ -174,13 +175,11 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax.layers import deserialize
-
         config = dict(config)
-        layer = deserialize(config.pop("layer"), custom_objects)
+        layer = layers_lib.deserialize(config.pop("layer"), custom_objects)
         backward = config.pop("backward_layer", None)
         if backward is not None:
-            backward = deserialize(backward, custom_objects)
+            backward = layers_lib.deserialize(backward, custom_objects)
         dtype = config.get("dtype")
         if isinstance(dtype, dict):
             config["dtype"] = dtype.get("config", {}).get("name")

@@ -5,23 +5,14 @@ time step to `((output, new_states), state)`. Dropout masks are drawn from `rng`
 `RNN` layer hands every step the same key, so each step sees the same mask, as in Keras.
 """
 
-import importlib
-
 import jax
 import jax.numpy as jnp
 
-from kerax import activations, initializers
+from kerax import activations, constraints, initializers, regularizers
 from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
-
-
-def get_optional(module_name, identifier):
-    """`kerax.<module_name>.get(identifier)`, or None for None."""
-    if identifier is None:
-        return None
-    return importlib.import_module(f"kerax.{module_name}").get(identifier)
 
 
 def check_units(units, name="units"):
@@ -68,12 +59,12 @@ class BaseCell(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = get_optional("regularizers", kernel_regularizer)
-        self.recurrent_regularizer = get_optional("regularizers", recurrent_regularizer)
-        self.bias_regularizer = get_optional("regularizers", bias_regularizer)
-        self.kernel_constraint = get_optional("constraints", kernel_constraint)
-        self.recurrent_constraint = get_optional("constraints", recurrent_constraint)
-        self.bias_constraint = get_optional("constraints", bias_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = min(1.0, max(0.0, dropout))
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
         self.seed = seed

@@ -11,7 +11,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from kerax import activations, initializers
+from kerax import activations, constraints, initializers, regularizers
 from kerax.backend import config as _config
 from kerax.backend import host_prng
 from kerax.layers.convolutional.argument_validation import (
@@ -21,7 +21,7 @@ from kerax.layers.convolutional.argument_validation import (
 )
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
-from kerax.layers.rnn.cell_base import dropout_masks, get_optional, per_gate
+from kerax.layers.rnn.cell_base import dropout_masks, per_gate
 from kerax.layers.rnn.rnn import _LAYER_ARGS, _RNN_ARGS, RNN
 from kerax.serialization import serialization_lib
 
@@ -78,10 +78,10 @@ class ConvLSTMCell(Layer):
             setattr(self, name, initializers.get(value))
         for name, value in zip(_REGS, (kernel_regularizer, recurrent_regularizer,
                                        bias_regularizer)):
-            setattr(self, name, get_optional("regularizers", value))
+            setattr(self, name, regularizers.get(value))
         for name, value in zip(_CONS, (kernel_constraint, recurrent_constraint,
                                        bias_constraint)):
-            setattr(self, name, get_optional("constraints", value))
+            setattr(self, name, constraints.get(value))
         self.dropout = min(1.0, max(0.0, dropout))
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
         self.seed = seed

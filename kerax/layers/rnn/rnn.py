@@ -11,8 +11,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
+from kerax.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from kerax.serialization import serialization_lib
 
 _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
@@ -63,8 +65,6 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
-            from kerax.layers.rnn.stacked_rnn_cells import StackedRNNCells
-
             cell = StackedRNNCells(cell)
         state_size = getattr(cell, "state_size", None)
         if state_size is None:
@@ -243,14 +243,12 @@ class RNN(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax.layers import deserialize
-
         config = dict(config)
         cell = config.pop("cell")
         if isinstance(cell, list):
-            cell = [deserialize(c, custom_objects) for c in cell]
+            cell = [layers_lib.deserialize(c, custom_objects) for c in cell]
         elif isinstance(cell, dict):
-            cell = deserialize(cell, custom_objects)
+            cell = layers_lib.deserialize(cell, custom_objects)
         dtype = config.get("dtype")
         if isinstance(dtype, dict):
             config["dtype"] = dtype.get("config", {}).get("name")

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_prng
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
@@ -100,10 +101,8 @@ class StackedRNNCells(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax.layers import deserialize
-
         config = dict(config)
-        cells = [deserialize(c, custom_objects) for c in config.pop("cells")]
+        cells = [layers_lib.deserialize(c, custom_objects) for c in config.pop("cells")]
         dtype = config.get("dtype")
         if isinstance(dtype, dict):
             config["dtype"] = dtype.get("config", {}).get("name")

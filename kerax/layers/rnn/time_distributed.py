@@ -3,7 +3,9 @@
 import jax
 import jax.numpy as jnp
 
+from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_prng
+from kerax.layers.core.masking import _call_parameters
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.serialization import serialization_lib
@@ -49,8 +51,6 @@ class TimeDistributed(Layer):
         return params, state
 
     def _takes_mask(self):
-        from kerax.layers.core.masking import _call_parameters
-
         return "mask" in _call_parameters(self.layer)
 
     def forward(self, params, state, inputs, mask=None, training=False, rng=None, **kwargs):
@@ -84,10 +84,8 @@ class TimeDistributed(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from kerax.layers import deserialize
-
         config = dict(config)
-        layer = deserialize(config.pop("layer"), custom_objects)
+        layer = layers_lib.deserialize(config.pop("layer"), custom_objects)
         dtype = config.get("dtype")
         if isinstance(dtype, dict):
             config["dtype"] = dtype.get("config", {}).get("name")
