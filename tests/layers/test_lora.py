@@ -11,6 +11,13 @@ from kerax.saving import optimizer_vars
 
 RNG = np.random.default_rng(0)
 
+
+@pytest.fixture(autouse=True)
+def _fresh_names(keras):
+    """Tests compare variable paths (`dense/kernel`): both libraries count names from 0."""
+    kerax.utils.clear_session(free_memory=False)
+    keras.utils.clear_session(free_memory=False)
+
 # name -> (constructor kwargs, input shape, integer input?)
 CASES = {
     "Dense": (dict(units=3), (2, 4), False),
