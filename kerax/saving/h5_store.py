@@ -6,12 +6,19 @@ its declared shape is compared with the live model's before any data is read, so
 config/weights mismatch or a huge declared shape is refused without allocating.
 """
 
+import jax
 import numpy as np
 
-from kerax.errors import UnsafeModelError
+from kerax.checkpoint import checksums
+from kerax.errors import CheckpointCorruptedError, UnsafeModelError, WeightsMismatchError
 from kerax.saving import keras_layout, optimizer_vars
 
 KERAX_OPTIMIZER_GROUP = "kerax_optimizer_state"
+# Every dataset kerax writes carries the sha256 of its value in this attribute, and the
+# file says so at its root; Keras reads neither (it only looks at a dataset's "dtype").
+CHECKSUM_ATTR = "kerax_sha256"
+CHECKSUMS_MARK = "kerax_checksums"
+CHECKSUMS_SCHEME = "sha256/1"
 
 
 def h5py_module():
@@ -37,12 +44,26 @@ def _write_group(f, path, name, arrays):
             ds = group.create_dataset(str(i), data=a.view(np.uint16))
             ds.attrs["dtype"] = "bfloat16"
         else:
-            group.create_dataset(str(i), data=a)
+            ds = group.create_dataset(str(i), data=a)
+        ds.attrs[CHECKSUM_ATTR] = array_digest(a)
+
+
+def array_digest(a):
+    """The sha256 stored with an array: of its dtype, shape and native-order bytes.
+
+    Example:
+    >>> import numpy as np
+    >>> array_digest(np.ones(2, ">f4")) == array_digest(np.ones(2, "<f4"))
+    True
+    """
+    a = np.asarray(a)
+    return checksums.sha256_array(a.astype(a.dtype.newbyteorder("="), copy=False))
 
 
 def write_model(f, model, include_optimizer=True):
     """Writes the model's weights (and its optimizer's state) into the open H5 file `f`."""
     variables = model.variables or {}
+    f.attrs[CHECKSUMS_MARK] = CHECKSUMS_SCHEME
     for entry in keras_layout.weight_layout(model):
         arrays = [np.asarray(_get(variables[c], p)) for c, p in entry.leaves]
         _write_group(f, entry.path, entry.name, arrays)
@@ -88,8 +109,16 @@ def _vars_group(h5py, f, path, where):
 
 def _checked_dataset(h5py, group, key, shape, dtype, where, label):
     ds = _hard_child(h5py, group, key, where)
+    if ds is None:
+        raise CheckpointCorruptedError(
+            f"{where}: weight '{label}' is missing although its group has the expected "
+            "number of arrays: the file is corrupted. Restore it from a backup or save the "
+            "model again."
+        )
     if not isinstance(ds, h5py.Dataset):
-        raise ValueError(f"{where}: expected a dataset at '{label}', found {type(ds).__name__}.")
+        raise CheckpointCorruptedError(
+            f"{where}: expected a dataset at '{label}', found a {type(ds).__name__}: the file "
+            "is corrupted or not a Keras weights file.")
     if ds.external or ds.is_virtual:
         raise UnsafeModelError(
             f"Refusing to read {where}: dataset '{label}' stores its data outside the file "
@@ -103,7 +132,7 @@ def _checked_dataset(h5py, group, key, shape, dtype, where, label):
     declared, expected = tuple(ds.shape), tuple(shape)
     if declared != expected:
         big = int(np.prod(declared, dtype=object)) > int(np.prod(expected, dtype=object))
-        cls = UnsafeModelError if big else ValueError
+        cls = UnsafeModelError if big else WeightsMismatchError
         raise cls(
             f"{where}: weight '{label}' has shape {declared} in the file, but the model's "
             f"architecture expects {expected}. The file does not match this model"
@@ -114,14 +143,52 @@ def _checked_dataset(h5py, group, key, shape, dtype, where, label):
         import ml_dtypes
 
         value = np.asarray(value).view(ml_dtypes.bfloat16)
-    return np.asarray(value, dtype=dtype) if dtype is not None else np.asarray(value)
+    value = np.asarray(value)
+    _verify(ds, value, where, label)
+    return np.asarray(value, dtype=dtype) if dtype is not None else value
+
+
+def _checksummed(f, where):
+    """Whether the file says each of its arrays carries a checksum (kerax wrote it)."""
+    mark = f.attrs.get(CHECKSUMS_MARK)
+    if mark is None:
+        return False  # written by Keras: nothing to verify
+    if isinstance(mark, bytes):
+        mark = mark.decode("utf-8", "replace")
+    if mark != CHECKSUMS_SCHEME:
+        raise CheckpointCorruptedError(
+            f"{where}: the file's checksum scheme is {mark!r}, expected "
+            f"{CHECKSUMS_SCHEME!r}; the file is corrupted or from a newer kerax. Restore it "
+            "from a backup or save the model again."
+        )
+    return True
+
+
+def _verify(ds, value, where, label):
+    expected = ds.attrs.get(CHECKSUM_ATTR)
+    if expected is None:
+        if _checksummed(ds.file, where):
+            raise CheckpointCorruptedError(
+                f"{where}: weight '{label}' has no checksum, but the file was written with "
+                "one per array: the file is corrupted. Restore it from a backup or save the "
+                "model again."
+            )
+        return
+    if isinstance(expected, bytes):
+        expected = expected.decode("utf-8", "replace")
+    if array_digest(value) != expected:
+        raise CheckpointCorruptedError(
+            f"{where}: weight '{label}' does not match its checksum: the file is "
+            "corrupted (its bytes changed after it was written). Restore it from a backup "
+            "or save the model again."
+        )
 
 
 def _read_group(h5py, f, path, shapes, dtypes, where, what):
     group = _vars_group(h5py, f, path, where)
     n = 0 if group is None else len(group.keys())
     if n != len(shapes):
-        raise ValueError(
+        raise WeightsMismatchError(
             f"{where}: {what} expects {len(shapes)} weight arrays at "
             f"'{path + '/' if path else ''}vars', but "
             f"the file has {n}. The file was saved from a different architecture."
@@ -137,9 +204,11 @@ def read_model(f, model, where, load_optimizer=True):
     anything is assigned, so a failed load leaves the model as it was. Returns whether
     the optimizer state was restored.
     """
-    import jax
+    with optimizer_vars.unchanged_on_error(model):
+        return _read_model(h5py_module(), f, model, where, load_optimizer)
 
-    h5py = h5py_module()
+
+def _read_model(h5py, f, model, where, load_optimizer):
     variables = model.variables
     new = jax.tree_util.tree_map(lambda x: x, variables)
     for entry in keras_layout.weight_layout(model):
@@ -211,6 +280,4 @@ def expected_nbytes(model):
 
 
 def _leaves(tree):
-    import jax
-
     return jax.tree_util.tree_leaves(tree or {})
