@@ -18,7 +18,8 @@ import tempfile
 import zipfile
 
 from kerax.errors import CheckpointCorruptedError, KeraxError, UnsafeModelError
-from kerax.saving import h5_store, model_config, object_registration, serialization_lib
+from kerax.saving import (h5_store, load_limits, model_config, object_registration,
+                          serialization_lib)
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -170,7 +171,7 @@ def _open_zip(filepath):
         raise _corrupted(filepath, f"not a readable zip archive: {e}") from e
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_bytes=None):
     """Loads a `.keras` file written by kerax or Keras 3 (see `kerax.saving.load_model`)."""
     filepath = os.fspath(filepath)
     with _open_zip(filepath) as archive:
@@ -179,13 +180,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             if needed not in members:
                 raise _corrupted(filepath, f"the archive has no {needed!r}")
         raw = _read_member(archive, members[CONFIG_FILENAME], MAX_JSON_BYTES, filepath)
-        try:
-            config = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise _corrupted(filepath, f"{CONFIG_FILENAME} is not valid JSON: {e}") from e
+        config = load_limits.parse_config(raw, filepath, CONFIG_FILENAME)
         with serialization_lib.SafeModeScope(safe_mode):
             serialization_lib.check_config_safety(config, where=filepath)
             with object_registration.CustomObjectScope(custom_objects or {}):
+                load_limits.check_variable_bytes(config, custom_objects, max_bytes,
+                                                 os.path.getsize(filepath), filepath)
                 model = model_config.model_from_config(config, custom_objects=custom_objects)
                 if compile:
                     model_config.compile_from_config(model, config.get("compile_config"))
