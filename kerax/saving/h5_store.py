@@ -209,6 +209,7 @@ def read_model(f, model, where, load_optimizer=True):
 
 
 def _read_model(h5py, f, model, where, load_optimizer):
+    _checksummed(f, where)  # an unknown checksum scheme is refused up front
     variables = model.variables
     new = jax.tree_util.tree_map(lambda x: x, variables)
     for entry in keras_layout.weight_layout(model):
