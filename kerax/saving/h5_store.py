@@ -19,6 +19,9 @@ KERAX_OPTIMIZER_GROUP = "kerax_optimizer_state"
 CHECKSUM_ATTR = "kerax_sha256"
 CHECKSUMS_MARK = "kerax_checksums"
 CHECKSUMS_SCHEME = "sha256/1"
+# Which optimizer group kerax wrote and how many arrays it holds ("optimizer:14", or
+# "none"), so that a damaged group name or count is not mistaken for "no state saved".
+OPTIMIZER_MARK = "kerax_optimizer"
 
 
 def h5py_module():
@@ -68,13 +71,15 @@ def write_model(f, model, include_optimizer=True):
         arrays = [np.asarray(_get(variables[c], p)) for c, p in entry.leaves]
         _write_group(f, entry.path, entry.name, arrays)
     opt = getattr(model, "optimizer", None)
+    f.attrs[OPTIMIZER_MARK] = "none"
     if not include_optimizer or opt is None or getattr(opt, "state", None) is None:
         return
     arrays = optimizer_vars.keras_variables(model)
-    if arrays is not None:
-        _write_group(f, "optimizer", opt.name, arrays)
-    else:
-        _write_group(f, KERAX_OPTIMIZER_GROUP, opt.name, optimizer_vars.state_leaves(model))
+    group = "optimizer"
+    if arrays is None:
+        group, arrays = KERAX_OPTIMIZER_GROUP, optimizer_vars.state_leaves(model)
+    _write_group(f, group, opt.name, arrays)
+    f.attrs[OPTIMIZER_MARK] = f"{group}:{len(arrays)}"
 
 
 def _get(tree, path):
@@ -236,6 +241,8 @@ def _read_optimizer(h5py, f, model, where):
     """Reads and checks the optimizer state; returns a function assigning it, or None."""
     import warnings
 
+    if _checksummed(f, where):
+        _check_optimizer_record(h5py, f, where)
     has_keras = _vars_group(h5py, f, "optimizer", where) is not None
     has_kerax = _vars_group(h5py, f, KERAX_OPTIMIZER_GROUP, where) is not None
     if not (has_keras or has_kerax):
@@ -265,6 +272,38 @@ def _read_optimizer(h5py, f, model, where):
         f"optimizer '{model.optimizer.name}'; training resumes with a fresh optimizer state.",
         stacklevel=3)
     return None
+
+
+def _check_optimizer_record(h5py, f, where):
+    """In a file kerax wrote, the optimizer groups must be exactly as recorded."""
+    record = f.attrs.get(OPTIMIZER_MARK)
+    if isinstance(record, bytes):
+        record = record.decode("utf-8", "replace")
+    expected = {}
+    if isinstance(record, str) and record != "none":
+        name, _, count = record.rpartition(":")
+        if name in ("optimizer", KERAX_OPTIMIZER_GROUP) and count.isdigit():
+            expected[name] = int(count)
+        else:
+            record = None
+    if not isinstance(record, str):
+        raise CheckpointCorruptedError(
+            f"{where}: the file's record of its optimizer state ({record!r}) is missing or "
+            "damaged: the file is corrupted. Restore it from a backup or save the model "
+            "again."
+        )
+    for name in ("optimizer", KERAX_OPTIMIZER_GROUP):
+        group = _vars_group(h5py, f, name, where)
+        found = None if group is None else len(group.keys())
+        if found != expected.get(name):
+            raise CheckpointCorruptedError(
+                f"{where}: the file was written with "
+                + (f"{expected[name]} arrays" if name in expected else "no arrays")
+                + f" in '{name}/vars' but holds "
+                + ("none" if found is None else f"{found}")
+                + ": the file is corrupted. Restore it from a backup or save the model "
+                "again."
+            )
 
 
 def _is_unbuilt_keras_optimizer(group):
