@@ -26,7 +26,7 @@ from kerax.callbacks.monitor_callback import MonitorCallback
 from kerax.checkpoint import layouts, multihost
 from kerax.checkpoint.array_reader import read_arrays, validate_structure
 from kerax.checkpoint.checkpoint_manager import CheckpointManager
-from kerax.saving import optimizer_vars
+from kerax.saving import load_limits, optimizer_vars
 
 FORMAT = "kerax.OrbaxCheckpoint/1"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
@@ -258,14 +258,16 @@ def _restore_into(model, reader, step, parts):
         model._train_rng = next(a for e, a in zip(entries, arrays) if e["name"] == "rng")
 
 
-def load_model_from_checkpoint(path, custom_objects=None, compile=True, safe_mode=True):
+def load_model_from_checkpoint(path, custom_objects=None, compile=True, safe_mode=True,
+                               max_bytes=None):
     """Rebuilds the model saved by `OrbaxCheckpoint` in `path` (see `load_model`).
 
     Raises:
         ValueError: `path` holds no committed step, a weights-only step, or another
             kind of checkpoint.
         CheckpointCorruptedError: a file of the step is missing, truncated or altered.
-        UnsafeModelError: the config would run code (a `Lambda`) and `safe_mode` is on.
+        UnsafeModelError: the config would run code (a `Lambda`) and `safe_mode` is on,
+            or its variables need more than `max_bytes` (see `kerax.saving.load_model`).
     """
     from kerax.saving import model_config, object_registration, serialization_lib
 
@@ -276,10 +278,14 @@ def load_model_from_checkpoint(path, custom_objects=None, compile=True, safe_mod
             f"{reader.step_dir(step)} was saved with `save_weights_only=True`: it holds no "
             "model config. Build the model, then call `model.load_weights(directory)`."
         )
-    config = metadata["model_config"]
+    where = reader.step_dir(step)
+    config = metadata.get("model_config")
+    load_limits.check_model_config(config, where, "metadata.json's 'model_config'")
     with serialization_lib.SafeModeScope(safe_mode):
-        serialization_lib.check_config_safety(config, where=reader.step_dir(step))
+        serialization_lib.check_config_safety(config, where=where)
         with object_registration.CustomObjectScope(custom_objects or {}):
+            load_limits.check_variable_bytes(config, custom_objects, max_bytes,
+                                             load_limits.tree_bytes(where), where)
             model = model_config.model_from_config(config, custom_objects=custom_objects)
             if compile:
                 model_config.compile_from_config(model, config.get("compile_config"))

@@ -9,6 +9,7 @@ build: a 1 KB config asking for `Dense(units=2_000_000_000)` is refused, not all
 """
 
 import json
+import os
 
 import jax
 import numpy as np
@@ -48,6 +49,13 @@ def parse_config(raw, where, member="config.json"):
         raise _malformed(where, f"{member} is nested deeper than {MAX_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError) as e:
         raise _malformed(where, f"{member} is not valid JSON: {e}") from e
+    check_model_config(config, where, member)
+    return config
+
+
+def check_model_config(config, where, member="config.json"):
+    """Raises `CheckpointCorruptedError` unless `config` (parsed JSON) is one model's
+    object with a `class_name`, nested no deeper than `MAX_DEPTH`."""
     if not isinstance(config, dict):
         raise _malformed(where, f"{member} must hold a JSON object with a 'class_name' and "
                                 f"a 'config', but it holds a JSON {_json_type(config)}")
@@ -56,7 +64,6 @@ def parse_config(raw, where, member="config.json"):
             config.get("config", {}), (dict, type(None))):
         raise _malformed(where, f"{member} has no string 'class_name' and 'config' object "
                                 "at its top level, as Keras writes for a model")
-    return config
 
 
 def check_depth(config, where, member="config.json"):
@@ -107,11 +114,22 @@ def variable_bytes(config, custom_objects=None):
                for s in jax.tree_util.tree_leaves(shapes))
 
 
+def tree_bytes(directory):
+    """The total size of the files under `directory` (a checkpoint step)."""
+    total = 0
+    for root, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                total += os.path.getsize(path)
+    return total
+
+
 def check_variable_bytes(config, custom_objects, max_bytes, file_bytes, where):
     """Refuses a config whose variables need more than the load limit (see `load_model`).
 
     The limit is `max_bytes` when given; otherwise the larger of `DEFAULT_MAX_BYTES` and
-    twice the file's size (a file must hold every variable it describes).
+    twice the file's size (`file_bytes`: a file must hold every variable it describes).
     """
     limit = max_bytes if max_bytes is not None else max(DEFAULT_MAX_BYTES, 2 * file_bytes)
     needed = variable_bytes(config, custom_objects)

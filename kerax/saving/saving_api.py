@@ -61,8 +61,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
             `False` only for files you trust. Modules named in a file are never imported.
         max_bytes: the most bytes the model's variables may need (kerax only). The
             config's variables are sized abstractly before anything is allocated; by
-            default a `.keras` file may describe up to 1 GiB or twice its own size,
-            whichever is larger. Raise it for a file you trust.
+            default a file (or checkpoint step) may describe up to 1 GiB or twice its
+            own size, whichever is larger. Raise it for a file you trust.
 
     Raises:
         UnsafeModelError: the file would run code, escape the archive, declares sizes
@@ -75,7 +75,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
         from kerax.callbacks import orbax_checkpoint
 
         return orbax_checkpoint.load_model_from_checkpoint(
-            filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+            filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode,
+            max_bytes=max_bytes)
     if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
         raise ValueError(
             f"{filepath} is a legacy Keras 2 HDF5 model, which kerax does not read. Load it in "
