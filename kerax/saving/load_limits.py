@@ -8,6 +8,7 @@ the config describes are then computed abstractly (the model is built once under
 build: a 1 KB config asking for `Dense(units=2_000_000_000)` is refused, not allocated.
 """
 
+import copy
 import json
 import os
 
@@ -102,8 +103,9 @@ def variable_bytes(config, custom_objects=None):
     >>> variable_bytes(cfg)  # kernel (3, 2) and bias (2,), float32
     32
     """
-    def build():
-        model = model_config.model_from_config(config, custom_objects=custom_objects)
+    def build():  # on a copy: a user's `from_config` may change the dict it is given
+        model = model_config.model_from_config(copy.deepcopy(config),
+                                                custom_objects=custom_objects)
         return model.variables or {}
 
     try:
