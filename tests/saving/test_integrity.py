@@ -370,3 +370,27 @@ def test_truncated_keras_weights_member_is_refused(tmp_path):
     bad = _write_keras(tmp_path / "t.keras", members)
     with pytest.raises(CheckpointCorruptedError, match="not a readable HDF5 file"):
         kerax.models.load_model(bad)
+
+
+@kerax.saving.register_keras_serializable(package="integrity_test")
+class NeedsValues(kerax.layers.Layer):
+    """Reads a concrete weight while it builds, so it cannot be built abstractly."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+        self.total = float(np.asarray(self.w).sum())
+
+    def call(self, x):
+        return x * self.w * self.total
+
+
+def test_model_that_needs_values_to_build_still_loads(tmp_path):
+    from kerax.saving import load_limits, model_config
+
+    m = kerax.Sequential([kerax.Input((3,)), NeedsValues()])
+    assert load_limits.variable_bytes(model_config.serialize_model(m)) is None
+    path = str(tmp_path / "values.keras")
+    m.save(path)
+    ones = np.ones((1, 3), "float32")
+    np.testing.assert_array_equal(kerax.models.load_model(path).predict(ones, verbose=0),
+                                  m.predict(ones, verbose=0))
