@@ -6,6 +6,8 @@ could need; otherwise `CheckpointCorruptedError` says what is wrong (instead of 
 the config describes are then computed abstractly (the model is built once under
 `jax.eval_shape`, so no array is allocated) and compared with a limit before the real
 build: a 1 KB config asking for `Dense(units=2_000_000_000)` is refused, not allocated.
+A model that reads concrete values while it builds (a custom layer calling `np.asarray`
+on a weight in `build`) cannot be sized this way; it is built without the bound.
 """
 
 import copy
