@@ -22,6 +22,9 @@ CHECKSUMS_SCHEME = "sha256/1"
 # Which optimizer group kerax wrote and how many arrays it holds ("optimizer:14", or
 # "none"), so that a damaged group name or count is not mistaken for "no state saved".
 OPTIMIZER_MARK = "kerax_optimizer"
+# sha256 of the file's groups and datasets (names, shapes, dtypes): a file whose layout was
+# damaged is told apart from a file saved from another architecture.
+STRUCTURE_MARK = "kerax_structure"
 
 
 def h5py_module():
@@ -64,7 +67,13 @@ def array_digest(a):
 
 
 def write_model(f, model, include_optimizer=True):
-    """Writes the model's weights (and its optimizer's state) into the open H5 file `f`."""
+    """Writes the model's weights (and its optimizer's state) into the open H5 file `f`,
+    with a checksum per array and the digest of the file's layout."""
+    _write_arrays(f, model, include_optimizer)
+    f.attrs[STRUCTURE_MARK] = structure_digest(f)
+
+
+def _write_arrays(f, model, include_optimizer):
     variables = model.variables or {}
     f.attrs[CHECKSUMS_MARK] = CHECKSUMS_SCHEME
     for entry in keras_layout.weight_layout(model):
@@ -80,6 +89,22 @@ def write_model(f, model, include_optimizer=True):
         group, arrays = KERAX_OPTIMIZER_GROUP, optimizer_vars.state_leaves(model)
     _write_group(f, group, opt.name, arrays)
     f.attrs[OPTIMIZER_MARK] = f"{group}:{len(arrays)}"
+
+
+def structure_digest(f):
+    """sha256 of the names of every group and dataset of the open file `f`, with each
+    dataset's shape and dtype (hard links only, as `visititems` walks them)."""
+    h5py = h5py_module()
+    lines = []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            lines.append(f"{name} {obj.shape} {obj.dtype.str}")
+        else:
+            lines.append(name)
+
+    f.visititems(visit)
+    return checksums.sha256_array(np.frombuffer("\n".join(sorted(lines)).encode(), np.uint8))
 
 
 def _get(tree, path):
@@ -214,7 +239,8 @@ def read_model(f, model, where, load_optimizer=True):
 
 
 def _read_model(h5py, f, model, where, load_optimizer):
-    _checksummed(f, where)  # an unknown checksum scheme is refused up front
+    if _checksummed(f, where):  # an unknown checksum scheme is refused up front
+        _check_structure(f, where)
     variables = model.variables
     new = jax.tree_util.tree_map(lambda x: x, variables)
     for entry in keras_layout.weight_layout(model):
@@ -272,6 +298,18 @@ def _read_optimizer(h5py, f, model, where):
         f"optimizer '{model.optimizer.name}'; training resumes with a fresh optimizer state.",
         stacklevel=3)
     return None
+
+
+def _check_structure(f, where):
+    recorded = f.attrs.get(STRUCTURE_MARK)
+    if isinstance(recorded, bytes):
+        recorded = recorded.decode("utf-8", "replace")
+    if recorded != structure_digest(f):
+        raise CheckpointCorruptedError(
+            f"{where}: the file's layout (its groups and datasets) is not the one it was "
+            "written with: the file is corrupted. Restore it from a backup or save the "
+            "model again."
+        )
 
 
 def _check_optimizer_record(h5py, f, where):

@@ -176,8 +176,9 @@ def test_checksum_covers_byte_order_and_bfloat16(tmp_path):
 
 
 # --------------------------------------------------------- no partial loads --
-def _wrong_adam_slot(src, dst):
-    """A copy of `src` whose optimizer part has one Adam slot of the wrong shape."""
+def _wrong_adam_slot(src, dst, resign=True):
+    """A copy of `src` whose optimizer part has one Adam slot of the wrong shape (with
+    its checksum and layout digest recomputed, as a crafted file would have them)."""
     with h5py.File(src, "r") as f_in, h5py.File(dst, "w") as f_out:
         for key in f_in:
             f_in.copy(key, f_out)
@@ -189,6 +190,8 @@ def _wrong_adam_slot(src, dst):
         new = f_out["optimizer/vars"].create_dataset("3", data=np.zeros((2, 2), "float32"))
         new.attrs.update({**attrs, h5_store.CHECKSUM_ATTR:
                           h5_store.array_digest(np.zeros((2, 2), "float32"))})
+        if resign:
+            f_out.attrs[h5_store.STRUCTURE_MARK] = h5_store.structure_digest(f_out)
 
 
 @pytest.mark.parametrize("fmt", ["weights.h5", "keras"])
@@ -212,6 +215,19 @@ def test_wrong_optimizer_slot_raises_before_any_weight_is_replaced(tmp_path, fmt
     if fmt == "keras":
         with pytest.raises(WeightsMismatchError, match="optimizer/vars/3"):
             kerax.models.load_model(bad)
+
+
+def test_changed_layout_of_a_kerax_file_is_corruption_not_mismatch(tmp_path):
+    src = str(tmp_path / "src.weights.h5")
+    _trained().save_weights(src)
+    bad = str(tmp_path / "bad.weights.h5")
+    _wrong_adam_slot(src, bad, resign=False)
+    target = _trained(seed=1)
+    before = snapshot(target)
+    with pytest.raises(CheckpointCorruptedError, match=r"the file's layout \(its groups and "
+                                                       r"datasets\) is not the one it was"):
+        target.load_weights(bad)
+    assert_same(before, snapshot(target))
 
 
 def test_failure_while_assigning_puts_everything_back(tmp_path, monkeypatch):
