@@ -105,17 +105,20 @@ def variable_bytes(config, custom_objects=None):
     >>> variable_bytes(cfg)  # kernel (3, 2) and bias (2,), float32
     32
     """
+    total = []
+
     def build():  # on a copy: a user's `from_config` may change the dict it is given
         model = model_config.model_from_config(copy.deepcopy(config),
                                                 custom_objects=custom_objects)
-        return model.variables or {}
+        total.append(sum(int(np.prod(x.shape, dtype=object)) * np.dtype(x.dtype).itemsize
+                         for x in jax.tree_util.tree_leaves(model.variables or {})
+                         if hasattr(x, "shape") and hasattr(x, "dtype")))
 
     try:
-        shapes = jax.eval_shape(build)
+        jax.eval_shape(build)
     except _NEEDS_VALUES:
         return None
-    return sum(int(np.prod(s.shape, dtype=object)) * np.dtype(s.dtype).itemsize
-               for s in jax.tree_util.tree_leaves(shapes))
+    return total[0]
 
 
 def tree_bytes(directory):
