@@ -26,7 +26,7 @@ from kerax.callbacks.monitor_callback import MonitorCallback
 from kerax.checkpoint import layouts, multihost
 from kerax.checkpoint.array_reader import read_arrays, validate_structure
 from kerax.checkpoint.checkpoint_manager import CheckpointManager
-from kerax.saving import load_limits, optimizer_vars
+from kerax.saving import load_guard, load_limits
 
 FORMAT = "kerax.OrbaxCheckpoint/1"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
@@ -302,5 +302,5 @@ def load_weights_from_checkpoint(model, path):
     parts = ("params", "state")
     if getattr(model, "optimizer", None) is not None:
         parts += ("opt_state",)
-    with optimizer_vars.unchanged_on_error(model):  # a failed restore changes nothing
+    with load_guard.unchanged_on_error(model):  # a failed restore changes nothing
         _restore_into(model, reader, step, parts)

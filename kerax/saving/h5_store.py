@@ -11,7 +11,7 @@ import numpy as np
 
 from kerax.checkpoint import checksums
 from kerax.errors import CheckpointCorruptedError, UnsafeModelError, WeightsMismatchError
-from kerax.saving import keras_layout, optimizer_vars
+from kerax.saving import keras_layout, load_guard, optimizer_vars
 
 KERAX_OPTIMIZER_GROUP = "kerax_optimizer_state"
 # Every dataset kerax writes carries the sha256 of its value in this attribute, and the
@@ -234,7 +234,7 @@ def read_model(f, model, where, load_optimizer=True):
     anything is assigned, so a failed load leaves the model as it was. Returns whether
     the optimizer state was restored.
     """
-    with optimizer_vars.unchanged_on_error(model):
+    with load_guard.unchanged_on_error(model):
         return _read_model(h5py_module(), f, model, where, load_optimizer)
 
 

@@ -8,8 +8,6 @@ optimizers are saved as the flat leaves of the optax state under a kerax-specifi
 which Keras ignores (it then starts with a fresh optimizer state).
 """
 
-import contextlib
-
 import jax
 import numpy as np
 
@@ -67,45 +65,3 @@ def assign_state_leaves(model, arrays):
     leaves, treedef = jax.tree_util.tree_flatten(model.optimizer.state)
     new = [jax.numpy.asarray(a, jax.numpy.asarray(old).dtype) for a, old in zip(arrays, leaves)]
     model.optimizer.state = jax.tree_util.tree_unflatten(treedef, new)
-
-
-_MODEL_STATE = ("_opt_mask_signature", "_train_rng")
-
-
-@contextlib.contextmanager
-def unchanged_on_error(model):
-    """Puts the model's variables and optimizer state back if the block raises.
-
-    Loading reads and checks everything before assigning; this makes the guarantee hold
-    also when an optimizer is built on the way (`ensure_built`) or an assignment fails
-    late: a failed load leaves the model exactly as it was.
-
-    Example:
-    >>> import kerax
-    >>> m = kerax.Sequential([kerax.Input((2,)), kerax.layers.Dense(1)])
-    >>> before = m.get_weights()[0].copy()
-    >>> try:
-    ...     with unchanged_on_error(m):
-    ...         m.set_weights([w * 0 for w in m.get_weights()])
-    ...         raise OSError("disk gone")
-    ... except OSError:
-    ...     pass
-    >>> bool((m.get_weights()[0] == before).all())
-    True
-    """
-    opt = getattr(model, "optimizer", None)
-    variables = model._variables
-    opt_state = getattr(opt, "state", None)
-    attrs = {k: model.__dict__[k] for k in _MODEL_STATE if k in model.__dict__}
-    try:
-        yield
-    except BaseException:
-        model._variables = variables
-        if opt is not None:
-            opt.state = opt_state
-        for k in _MODEL_STATE:
-            if k in attrs:
-                model.__dict__[k] = attrs[k]
-            else:
-                model.__dict__.pop(k, None)
-        raise
