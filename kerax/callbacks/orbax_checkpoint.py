@@ -23,10 +23,10 @@ import jax
 
 from kerax.callbacks.model_checkpoint import ModelCheckpoint
 from kerax.callbacks.monitor_callback import MonitorCallback
+from kerax.saving import load_guard, load_limits  # (kept apart from the checkpoint imports)
 from kerax.checkpoint import layouts, multihost
 from kerax.checkpoint.array_reader import read_arrays, validate_structure
 from kerax.checkpoint.checkpoint_manager import CheckpointManager
-from kerax.saving import load_guard, load_limits
 
 FORMAT = "kerax.OrbaxCheckpoint/1"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
