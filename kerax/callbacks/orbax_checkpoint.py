@@ -23,7 +23,7 @@ import jax
 
 from kerax.callbacks.model_checkpoint import ModelCheckpoint
 from kerax.callbacks.monitor_callback import MonitorCallback
-from kerax.saving import load_guard, load_limits  # (kept apart from the checkpoint imports)
+from kerax.saving import load_guard, load_limits
 from kerax.checkpoint import layouts, multihost
 from kerax.checkpoint.array_reader import read_arrays, validate_structure
 from kerax.checkpoint.checkpoint_manager import CheckpointManager
