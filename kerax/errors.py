@@ -36,6 +36,10 @@ class CheckpointCorruptedError(KeraxError, OSError):
     """A checkpoint or saved file is truncated or does not match its checksums."""
 
 
+class WeightsMismatchError(KeraxError, ValueError):
+    """A weights file is intact but holds arrays for another architecture."""
+
+
 def unknown_identifier(kind, identifier, known):
     """Builds an `UnknownIdentifierError` listing close matches.
 

@@ -9,6 +9,13 @@ shapes, so creating them eagerly cost a noticeable part of the time to the first
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax._src.core import trace_state_clean  # no public "is a trace running" in jax 0.10
+
+
+def _tracing():
+    """Whether a trace is running (`jit`, `eval_shape`): constants must stay abstract
+    there, or `jax.eval_shape(model.init)` would fill every bias on the host."""
+    return not trace_state_clean()
 
 
 def full(shape, value, dtype):
@@ -19,7 +26,7 @@ def full(shape, value, dtype):
     [3.0, 3.0]
     """
     dtype = jnp.dtype(dtype)
-    if any(isinstance(d, jax.core.Tracer) for d in tuple(shape)):
+    if _tracing() or any(isinstance(d, jax.core.Tracer) for d in tuple(shape)):
         return jnp.full(shape, value, dtype)
     return jax.device_put(np.full(tuple(shape), value, dtype))
 
@@ -31,7 +38,8 @@ def full_like(x, value=0):
     >>> full_like(jnp.ones((2, 2)), 0).tolist()
     [[0.0, 0.0], [0.0, 0.0]]
     """
-    if isinstance(x, jax.core.Tracer) or not isinstance(x, (jax.Array, np.ndarray)):
+    if _tracing() or isinstance(x, jax.core.Tracer) or not isinstance(x, (jax.Array,
+                                                                        np.ndarray)):
         return jnp.full_like(x, value)
     host = np.full(x.shape, value, x.dtype)
     if isinstance(x, jax.Array) and x.committed:

@@ -23,6 +23,7 @@ import jax
 
 from kerax.callbacks.model_checkpoint import ModelCheckpoint
 from kerax.callbacks.monitor_callback import MonitorCallback
+from kerax.saving import load_guard, load_limits
 from kerax.checkpoint import layouts, multihost
 from kerax.checkpoint.array_reader import read_arrays, validate_structure
 from kerax.checkpoint.checkpoint_manager import CheckpointManager
@@ -257,14 +258,16 @@ def _restore_into(model, reader, step, parts):
         model._train_rng = next(a for e, a in zip(entries, arrays) if e["name"] == "rng")
 
 
-def load_model_from_checkpoint(path, custom_objects=None, compile=True, safe_mode=True):
+def load_model_from_checkpoint(path, custom_objects=None, compile=True, safe_mode=True,
+                               max_bytes=None):
     """Rebuilds the model saved by `OrbaxCheckpoint` in `path` (see `load_model`).
 
     Raises:
         ValueError: `path` holds no committed step, a weights-only step, or another
             kind of checkpoint.
         CheckpointCorruptedError: a file of the step is missing, truncated or altered.
-        UnsafeModelError: the config would run code (a `Lambda`) and `safe_mode` is on.
+        UnsafeModelError: the config would run code (a `Lambda`) and `safe_mode` is on,
+            or its variables need more than `max_bytes` (see `kerax.saving.load_model`).
     """
     from kerax.saving import model_config, object_registration, serialization_lib
 
@@ -275,10 +278,14 @@ def load_model_from_checkpoint(path, custom_objects=None, compile=True, safe_mod
             f"{reader.step_dir(step)} was saved with `save_weights_only=True`: it holds no "
             "model config. Build the model, then call `model.load_weights(directory)`."
         )
-    config = metadata["model_config"]
+    where = reader.step_dir(step)
+    config = metadata.get("model_config")
+    load_limits.check_model_config(config, where, "metadata.json's 'model_config'")
     with serialization_lib.SafeModeScope(safe_mode):
-        serialization_lib.check_config_safety(config, where=reader.step_dir(step))
+        serialization_lib.check_config_safety(config, where=where)
         with object_registration.CustomObjectScope(custom_objects or {}):
+            load_limits.check_variable_bytes(config, custom_objects, max_bytes,
+                                             load_limits.tree_bytes(where), where)
             model = model_config.model_from_config(config, custom_objects=custom_objects)
             if compile:
                 model_config.compile_from_config(model, config.get("compile_config"))
@@ -295,4 +302,5 @@ def load_weights_from_checkpoint(model, path):
     parts = ("params", "state")
     if getattr(model, "optimizer", None) is not None:
         parts += ("opt_state",)
-    _restore_into(model, reader, step, parts)
+    with load_guard.unchanged_on_error(model):  # a failed restore changes nothing
+        _restore_into(model, reader, step, parts)

@@ -64,7 +64,14 @@ def read_arrays(root, entries, targets):
                 "from manifest.json: the checkpoint is corrupted. Restore an earlier step."
             )
         if entry.get("key_impl"):
-            a = jax.random.wrap_key_data(a, impl=entry["key_impl"])
+            try:
+                a = jax.random.wrap_key_data(a, impl=entry["key_impl"])
+            except (TypeError, ValueError) as e:
+                raise CheckpointCorruptedError(
+                    f"Array {entry['name']!r} in checkpoint {root} names the PRNG "
+                    f"implementation {entry['key_impl']!r}, which does not fit it ({e}): "
+                    "the manifest is corrupted. Restore an earlier step."
+                ) from None
         out.append(a)
     return out
 

@@ -106,6 +106,31 @@ def _list_files(root):
     return sorted(found)
 
 
+def _check_manifest(manifest):
+    """Raises `ValueError` unless `manifest` has the layout `_write` gives it."""
+    def need(ok, what):
+        if not ok:
+            raise ValueError(f"{what} is not as kerax writes it")
+
+    need(isinstance(manifest, dict), "the manifest")
+    files, arrays = manifest.get("files"), manifest.get("arrays")
+    need(isinstance(files, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                         for k, v in files.items()), "'files'")
+    need(isinstance(arrays, list), "'arrays'")
+    for i, e in enumerate(arrays):
+        need(isinstance(e, dict) and isinstance(e.get("name"), str)
+             and isinstance(e.get("shape"), list)
+             and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                     for d in e["shape"])
+             and isinstance(e.get("dtype"), str)
+             and isinstance(e.get("checksum", e.get("sha256")), str)
+             and isinstance(e.get("key_impl"), (str, type(None))), f"array entry {i}")
+        try:
+            np.dtype(e["dtype"])
+        except TypeError:
+            need(False, f"the dtype {e['dtype']!r} of array entry {i}")
+
+
 class CheckpointManager:
     """Saves and restores numbered pytree checkpoints in `directory`.
 
@@ -288,8 +313,10 @@ class CheckpointManager:
         manifest_path = os.path.join(self.step_dir(step), "manifest.json")
         try:
             with open(manifest_path) as f:
-                return json.load(f)
-        except (OSError, ValueError) as e:
+                manifest = json.load(f)
+            _check_manifest(manifest)
+            return manifest
+        except (OSError, ValueError, RecursionError) as e:
             raise CheckpointCorruptedError(
                 f"Checkpoint step {step} in {self.directory} cannot be read: its manifest "
                 f"{manifest_path} is missing or damaged ({e}). Restore another step, e.g. "

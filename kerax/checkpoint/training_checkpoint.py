@@ -141,35 +141,48 @@ def check_data(model, metadata):
 def restore(model, tree, metadata):
     """Puts a captured state back into `model` and asks `fit` to resume from it.
 
-    Returns the epoch `fit` resumes at. Callback states are put back separately, by
-    `restore_callbacks`, once every callback's `on_train_begin` (which resets them) ran.
+    Returns the epoch `fit` resumes at. Everything is read and checked first, then
+    assigned, so a checkpoint that does not fit leaves the model and its data position as
+    they were. Callback states are put back separately, by `restore_callbacks`, once every
+    callback's `on_train_begin` (which resets them) ran.
     """
     check_data(model, metadata)
     data_meta = metadata["data"]
     run = _run(model)
     adapter = run.adapter
     to_device = lambda t: jax.tree_util.tree_map(jax.numpy.asarray, t)  # noqa: E731
-    run.restore({"params": to_device(tree["params"]), "state": to_device(tree["state"])},
-                to_device(tree["opt_state"]),
-                tree["rng"] if isinstance(tree["rng"], jax.Array)
-                else jax.numpy.asarray(tree["rng"]))
-    epoch, step = metadata["epoch"], metadata["step_in_epoch"]
-    mid_epoch = step < metadata["steps_per_epoch"]
-    if _is_stream(adapter):
-        adapter.set_position(data_meta, mid_epoch)
-    else:
-        adapter._rng.bit_generator.state = data_meta["rng_state"]
-        adapter._pass_pos = data_meta["pass_pos"]
-        data = tree["data"]
-        adapter._pass_plan = ((np.asarray(data["pass_idx"]), np.asarray(data["pass_mask"]))
-                              if data_meta["has_pass_plan"] else None)
+    variables = {"params": to_device(tree["params"]), "state": to_device(tree["state"])}
+    opt_state = to_device(tree["opt_state"])
+    rng = tree["rng"] if isinstance(tree["rng"], jax.Array) else jax.numpy.asarray(tree["rng"])
+    metric_state = to_device(tree["metric_state"])
+    epoch, step = int(metadata["epoch"]), int(metadata["step_in_epoch"])
+    mid_epoch = step < int(metadata["steps_per_epoch"])
     plan = None
+    if _is_stream(adapter):
+        adapter.set_position(data_meta, mid_epoch)  # checked by `check_data` above
+    else:
+        data = tree["data"]
+        pass_plan = ((np.asarray(data["pass_idx"]), np.asarray(data["pass_mask"]))
+                     if data_meta["has_pass_plan"] else None)
+        if mid_epoch:
+            plan = (np.asarray(data["plan_idx"]), np.asarray(data["plan_mask"]))
+        pass_pos = int(data_meta["pass_pos"])
+        saved_rng = adapter._rng.bit_generator.state
+        try:
+            adapter._rng.bit_generator.state = data_meta["rng_state"]
+        except (TypeError, ValueError, KeyError) as e:
+            adapter._rng.bit_generator.state = saved_rng
+            raise ValueError(
+                f"The checkpoint's data-order RNG state cannot be restored ({e}): it was "
+                "not written by this kind of `fit`. Start from an empty backup directory."
+            ) from e
+        adapter._pass_pos = pass_pos
+        adapter._pass_plan = pass_plan
+    run.restore(variables, opt_state, rng)
     if not mid_epoch:
         epoch, step = epoch + 1, 0
-    elif not _is_stream(adapter):
-        plan = (np.asarray(data["plan_idx"]), np.asarray(data["plan_mask"]))
     run.resume_point = {"epoch": epoch, "step": step, "plan": plan,
-                           "metric_state": to_device(tree["metric_state"])}
+                        "metric_state": metric_state}
     return epoch
 
 

@@ -6,12 +6,25 @@ its declared shape is compared with the live model's before any data is read, so
 config/weights mismatch or a huge declared shape is refused without allocating.
 """
 
+import jax
 import numpy as np
 
-from kerax.errors import UnsafeModelError
-from kerax.saving import keras_layout, optimizer_vars
+from kerax.checkpoint import checksums
+from kerax.errors import CheckpointCorruptedError, UnsafeModelError, WeightsMismatchError
+from kerax.saving import keras_layout, load_guard, optimizer_vars
 
 KERAX_OPTIMIZER_GROUP = "kerax_optimizer_state"
+# Every dataset kerax writes carries the sha256 of its value in this attribute, and the
+# file says so at its root; Keras reads neither (it only looks at a dataset's "dtype").
+CHECKSUM_ATTR = "kerax_sha256"
+CHECKSUMS_MARK = "kerax_checksums"
+CHECKSUMS_SCHEME = "sha256/1"
+# Which optimizer group kerax wrote and how many arrays it holds ("optimizer:14", or
+# "none"), so that a damaged group name or count is not mistaken for "no state saved".
+OPTIMIZER_MARK = "kerax_optimizer"
+# sha256 of the file's groups and datasets (names, shapes, dtypes): a file whose layout was
+# damaged is told apart from a file saved from another architecture.
+STRUCTURE_MARK = "kerax_structure"
 
 
 def h5py_module():
@@ -37,23 +50,61 @@ def _write_group(f, path, name, arrays):
             ds = group.create_dataset(str(i), data=a.view(np.uint16))
             ds.attrs["dtype"] = "bfloat16"
         else:
-            group.create_dataset(str(i), data=a)
+            ds = group.create_dataset(str(i), data=a)
+        ds.attrs[CHECKSUM_ATTR] = array_digest(a)
+
+
+def array_digest(a):
+    """The sha256 stored with an array: of its dtype, shape and native-order bytes.
+
+    Example:
+    >>> import numpy as np
+    >>> array_digest(np.ones(2, ">f4")) == array_digest(np.ones(2, "<f4"))
+    True
+    """
+    a = np.asarray(a)
+    return checksums.sha256_array(a.astype(a.dtype.newbyteorder("="), copy=False))
 
 
 def write_model(f, model, include_optimizer=True):
-    """Writes the model's weights (and its optimizer's state) into the open H5 file `f`."""
+    """Writes the model's weights (and its optimizer's state) into the open H5 file `f`,
+    with a checksum per array and the digest of the file's layout."""
+    _write_arrays(f, model, include_optimizer)
+    f.attrs[STRUCTURE_MARK] = structure_digest(f)
+
+
+def _write_arrays(f, model, include_optimizer):
     variables = model.variables or {}
+    f.attrs[CHECKSUMS_MARK] = CHECKSUMS_SCHEME
     for entry in keras_layout.weight_layout(model):
         arrays = [np.asarray(a) for a in entry.values(variables)]
         _write_group(f, entry.path, entry.name, arrays)
     opt = getattr(model, "optimizer", None)
+    f.attrs[OPTIMIZER_MARK] = "none"
     if not include_optimizer or opt is None or getattr(opt, "state", None) is None:
         return
     arrays = optimizer_vars.keras_variables(model)
-    if arrays is not None:
-        _write_group(f, "optimizer", opt.name, arrays)
-    else:
-        _write_group(f, KERAX_OPTIMIZER_GROUP, opt.name, optimizer_vars.state_leaves(model))
+    group = "optimizer"
+    if arrays is None:
+        group, arrays = KERAX_OPTIMIZER_GROUP, optimizer_vars.state_leaves(model)
+    _write_group(f, group, opt.name, arrays)
+    f.attrs[OPTIMIZER_MARK] = f"{group}:{len(arrays)}"
+
+
+def structure_digest(f):
+    """sha256 of the names of every group and dataset of the open file `f`, with each
+    dataset's shape and dtype (hard links only, as `visititems` walks them)."""
+    h5py = h5py_module()
+    lines = []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            lines.append(f"{name} {obj.shape} {obj.dtype.str}")
+        else:
+            lines.append(name)
+
+    f.visititems(visit)
+    return checksums.sha256_array(np.frombuffer("\n".join(sorted(lines)).encode(), np.uint8))
 
 
 def _get(tree, path):
@@ -88,8 +139,16 @@ def _vars_group(h5py, f, path, where):
 
 def _checked_dataset(h5py, group, key, shape, dtype, where, label):
     ds = _hard_child(h5py, group, key, where)
+    if ds is None:
+        raise CheckpointCorruptedError(
+            f"{where}: weight '{label}' is missing although its group has the expected "
+            "number of arrays: the file is corrupted. Restore it from a backup or save the "
+            "model again."
+        )
     if not isinstance(ds, h5py.Dataset):
-        raise ValueError(f"{where}: expected a dataset at '{label}', found {type(ds).__name__}.")
+        raise CheckpointCorruptedError(
+            f"{where}: expected a dataset at '{label}', found a {type(ds).__name__}: the file "
+            "is corrupted or not a Keras weights file.")
     if ds.external or ds.is_virtual:
         raise UnsafeModelError(
             f"Refusing to read {where}: dataset '{label}' stores its data outside the file "
@@ -103,7 +162,7 @@ def _checked_dataset(h5py, group, key, shape, dtype, where, label):
     declared, expected = tuple(ds.shape), tuple(shape)
     if declared != expected:
         big = int(np.prod(declared, dtype=object)) > int(np.prod(expected, dtype=object))
-        cls = UnsafeModelError if big else ValueError
+        cls = UnsafeModelError if big else WeightsMismatchError
         raise cls(
             f"{where}: weight '{label}' has shape {declared} in the file, but the model's "
             f"architecture expects {expected}. The file does not match this model"
@@ -114,14 +173,52 @@ def _checked_dataset(h5py, group, key, shape, dtype, where, label):
         import ml_dtypes
 
         value = np.asarray(value).view(ml_dtypes.bfloat16)
-    return np.asarray(value, dtype=dtype) if dtype is not None else np.asarray(value)
+    value = np.asarray(value)
+    _verify(ds, value, where, label)
+    return np.asarray(value, dtype=dtype) if dtype is not None else value
+
+
+def _checksummed(f, where):
+    """Whether the file says each of its arrays carries a checksum (kerax wrote it)."""
+    mark = f.attrs.get(CHECKSUMS_MARK)
+    if mark is None:
+        return False  # written by Keras: nothing to verify
+    if isinstance(mark, bytes):
+        mark = mark.decode("utf-8", "replace")
+    if mark != CHECKSUMS_SCHEME:
+        raise CheckpointCorruptedError(
+            f"{where}: the file's checksum scheme is {mark!r}, expected "
+            f"{CHECKSUMS_SCHEME!r}; the file is corrupted or from a newer kerax. Restore it "
+            "from a backup or save the model again."
+        )
+    return True
+
+
+def _verify(ds, value, where, label):
+    expected = ds.attrs.get(CHECKSUM_ATTR)
+    if expected is None:
+        if _checksummed(ds.file, where):
+            raise CheckpointCorruptedError(
+                f"{where}: weight '{label}' has no checksum, but the file was written with "
+                "one per array: the file is corrupted. Restore it from a backup or save the "
+                "model again."
+            )
+        return
+    if isinstance(expected, bytes):
+        expected = expected.decode("utf-8", "replace")
+    if array_digest(value) != expected:
+        raise CheckpointCorruptedError(
+            f"{where}: weight '{label}' does not match its checksum: the file is "
+            "corrupted (its bytes changed after it was written). Restore it from a backup "
+            "or save the model again."
+        )
 
 
 def _read_group(h5py, f, path, shapes, dtypes, where, what):
     group = _vars_group(h5py, f, path, where)
     n = 0 if group is None else len(group.keys())
     if n != len(shapes):
-        raise ValueError(
+        raise WeightsMismatchError(
             f"{where}: {what} expects {len(shapes)} weight arrays at "
             f"'{path + '/' if path else ''}vars', but "
             f"the file has {n}. The file was saved from a different architecture."
@@ -137,9 +234,13 @@ def read_model(f, model, where, load_optimizer=True):
     anything is assigned, so a failed load leaves the model as it was. Returns whether
     the optimizer state was restored.
     """
-    import jax
+    with load_guard.unchanged_on_error(model):
+        return _read_model(h5py_module(), f, model, where, load_optimizer)
 
-    h5py = h5py_module()
+
+def _read_model(h5py, f, model, where, load_optimizer):
+    if _checksummed(f, where):  # an unknown checksum scheme is refused up front
+        _check_structure(f, where)
     variables = model.variables
     new = jax.tree_util.tree_map(lambda x: x, variables)
     for entry in keras_layout.weight_layout(model):
@@ -167,6 +268,8 @@ def _read_optimizer(h5py, f, model, where):
     """Reads and checks the optimizer state; returns a function assigning it, or None."""
     import warnings
 
+    if _checksummed(f, where):
+        _check_optimizer_record(h5py, f, where)
     has_keras = _vars_group(h5py, f, "optimizer", where) is not None
     has_kerax = _vars_group(h5py, f, KERAX_OPTIMIZER_GROUP, where) is not None
     if not (has_keras or has_kerax):
@@ -198,6 +301,50 @@ def _read_optimizer(h5py, f, model, where):
     return None
 
 
+def _check_structure(f, where):
+    recorded = f.attrs.get(STRUCTURE_MARK)
+    if isinstance(recorded, bytes):
+        recorded = recorded.decode("utf-8", "replace")
+    if recorded != structure_digest(f):
+        raise CheckpointCorruptedError(
+            f"{where}: the file's layout (its groups and datasets) is not the one it was "
+            "written with: the file is corrupted. Restore it from a backup or save the "
+            "model again."
+        )
+
+
+def _check_optimizer_record(h5py, f, where):
+    """In a file kerax wrote, the optimizer groups must be exactly as recorded."""
+    record = f.attrs.get(OPTIMIZER_MARK)
+    if isinstance(record, bytes):
+        record = record.decode("utf-8", "replace")
+    expected = {}
+    if isinstance(record, str) and record != "none":
+        name, _, count = record.rpartition(":")
+        if name in ("optimizer", KERAX_OPTIMIZER_GROUP) and count.isdigit():
+            expected[name] = int(count)
+        else:
+            record = None
+    if not isinstance(record, str):
+        raise CheckpointCorruptedError(
+            f"{where}: the file's record of its optimizer state ({record!r}) is missing or "
+            "damaged: the file is corrupted. Restore it from a backup or save the model "
+            "again."
+        )
+    for name in ("optimizer", KERAX_OPTIMIZER_GROUP):
+        group = _vars_group(h5py, f, name, where)
+        found = None if group is None else len(group.keys())
+        if found != expected.get(name):
+            raise CheckpointCorruptedError(
+                f"{where}: the file was written with "
+                + (f"{expected[name]} arrays" if name in expected else "no arrays")
+                + f" in '{name}/vars' but holds "
+                + ("none" if found is None else f"{found}")
+                + ": the file is corrupted. Restore it from a backup or save the model "
+                "again."
+            )
+
+
 def _is_unbuilt_keras_optimizer(group):
     """Keras saves only `iterations` (and `learning_rate`) for an optimizer never used."""
     return len(group.keys()) <= 2 and all(group[k].shape == () for k in group)
@@ -212,6 +359,4 @@ def expected_nbytes(model):
 
 
 def _leaves(tree):
-    import jax
-
     return jax.tree_util.tree_leaves(tree or {})

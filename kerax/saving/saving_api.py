@@ -47,7 +47,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     saving_lib.save_model(model, filepath)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_bytes=None):
     """Loads a `.keras` model written by kerax or by Keras 3, or an `OrbaxCheckpoint`.
 
     Args:
@@ -58,18 +58,24 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             file's `compile_config`.
         safe_mode: refuse code stored in the file (Python lambdas as bytecode). Pass
             `False` only for files you trust. Modules named in a file are never imported.
+        max_bytes: the most bytes the model's variables may need (kerax only). The
+            config's variables are sized abstractly before anything is allocated; by
+            default a file (or checkpoint step) may describe up to 1 GiB or twice its
+            own size, whichever is larger. Raise it for a file you trust.
 
     Raises:
-        UnsafeModelError: the file would run code, escape the archive, or declares sizes
-            that do not fit its architecture.
-        CheckpointCorruptedError: the file is truncated or corrupted.
+        UnsafeModelError: the file would run code, escape the archive, declares sizes
+            that do not fit its architecture, or describes variables above `max_bytes`.
+        CheckpointCorruptedError: the file is truncated or corrupted, or its config is
+            malformed (not a JSON object, nested too deeply).
     """
     filepath = os.fspath(filepath)
     if os.path.isdir(filepath):  # an `OrbaxCheckpoint` directory (root or one step)
         from kerax.callbacks import orbax_checkpoint
 
         return orbax_checkpoint.load_model_from_checkpoint(
-            filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+            filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode,
+            max_bytes=max_bytes)
     if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
         raise ValueError(
             f"{filepath} is a legacy Keras 2 HDF5 model, which kerax does not read. Load it in "
@@ -86,7 +92,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             "`.keras` zip file."
         )
     return saving_lib.load_model(filepath, custom_objects=custom_objects, compile=compile,
-                                 safe_mode=safe_mode)
+                                 safe_mode=safe_mode, max_bytes=max_bytes)
 
 
 def save_weights(model, filepath, overwrite=True, **kwargs):

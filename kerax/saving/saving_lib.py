@@ -12,11 +12,14 @@ import datetime
 import io
 import json
 import os
+import re
+import socket
 import tempfile
 import zipfile
 
-from kerax.errors import CheckpointCorruptedError, UnsafeModelError
-from kerax.saving import h5_store, model_config, object_registration, serialization_lib
+from kerax.errors import CheckpointCorruptedError, KeraxError, UnsafeModelError
+from kerax.saving import (h5_store, load_limits, model_config, object_registration,
+                          serialization_lib)
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -43,7 +46,9 @@ def atomic_write(filepath):
     """
     filepath = os.fspath(filepath)
     directory = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(filepath) + ".",
+    name = os.path.basename(filepath)
+    remove_stale_temporaries(directory, name)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.{_HOST}-{os.getpid()}.",
                                suffix=".tmp")
     os.close(fd)
     try:
@@ -61,6 +66,41 @@ def atomic_write(filepath):
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+_HOST = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "host"
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(directory, name):
+    """Removes the temporary files of saves to `name` that were killed before finishing.
+
+    Only files named as `atomic_write` names them (`.<name>.<host>-<pid>.<random>.tmp`),
+    written on this host by a process that no longer runs, are removed: a save still in
+    progress (this or another process) keeps its file, and no other file is touched.
+    """
+    pattern = re.compile(rf"^\.{re.escape(name)}\.(?P<host>.+)-(?P<pid>\d+)\.[a-z0-9_]+\.tmp$")
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.match(entry)
+        if m is None or m.group("host") != _HOST or _pid_alive(int(m.group("pid"))):
+            continue
+        path = os.path.join(directory, entry)
+        if os.path.isfile(path) and not os.path.islink(path):
+            with contextlib.suppress(OSError):
+                os.remove(path)
 
 
 # ------------------------------------------------------------------------- .keras --
@@ -131,7 +171,7 @@ def _open_zip(filepath):
         raise _corrupted(filepath, f"not a readable zip archive: {e}") from e
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_bytes=None):
     """Loads a `.keras` file written by kerax or Keras 3 (see `kerax.saving.load_model`)."""
     filepath = os.fspath(filepath)
     with _open_zip(filepath) as archive:
@@ -140,13 +180,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             if needed not in members:
                 raise _corrupted(filepath, f"the archive has no {needed!r}")
         raw = _read_member(archive, members[CONFIG_FILENAME], MAX_JSON_BYTES, filepath)
-        try:
-            config = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise _corrupted(filepath, f"{CONFIG_FILENAME} is not valid JSON: {e}") from e
+        config = load_limits.parse_config(raw, filepath, CONFIG_FILENAME)
         with serialization_lib.SafeModeScope(safe_mode):
             serialization_lib.check_config_safety(config, where=filepath)
             with object_registration.CustomObjectScope(custom_objects or {}):
+                load_limits.check_variable_bytes(config, custom_objects, max_bytes,
+                                                 os.path.getsize(filepath), filepath)
                 model = model_config.model_from_config(config, custom_objects=custom_objects)
                 if compile:
                     model_config.compile_from_config(model, config.get("compile_config"))
@@ -189,7 +228,9 @@ def _load_h5_bytes(data, model, where, load_optimizer):
 def _guarded_read(f, model, where, load_optimizer):
     try:
         h5_store.read_model(f, model, where, load_optimizer=load_optimizer)
-    except (OSError, RuntimeError, KeyError) as e:
+    except KeraxError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as e:  # from h5py
         raise _corrupted(where, f"reading the weights failed: {e}") from e
 
 

@@ -60,6 +60,11 @@ def test_sigkill_during_save_keeps_previous_file(tmp_path):
         p.wait()
         assert p.returncode == -signal.SIGKILL
         _check_consistent(path, at_least=saves)
+    # The next save to each path removes what the killed saves left behind.
+    model = kerax.Sequential([kerax.Input((2,)), kerax.layers.Dense(1)])
+    for _, path, _, _ in procs:
+        model.save(path)
+    assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")] == []
 
 
 def test_failed_save_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
