@@ -3,6 +3,7 @@
 `kerax.utils.set_random_seed(s)` resets it, which makes a whole program reproducible.
 """
 
+import contextlib
 import random
 import threading
 
@@ -44,6 +45,28 @@ def next_key():
         key = host_prng.fold_in(host_prng.prng_key(_STATE["seed"]), _STATE["count"])
         _STATE["count"] += 1
     return key
+
+
+@contextlib.contextmanager
+def preserved():
+    """Puts the global key source back as it was when the block ends: work that builds
+    models only to measure them (a load's size check) must not move a seeded program's
+    later draws.
+
+    Example:
+    >>> set_global_seed(3)
+    >>> with preserved():
+    ...     _ = next_key()
+    >>> bool((next_key() == host_prng.fold_in(host_prng.prng_key(3), 0)).all())
+    True
+    """
+    with _LOCK:
+        saved = dict(_STATE)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _STATE.update(saved)
 
 
 def key_from_seed(seed):

@@ -17,6 +17,7 @@ import os
 import jax
 import numpy as np
 
+from kerax.backend import random_state
 from kerax.errors import CheckpointCorruptedError, UnsafeModelError
 from kerax.saving import model_config
 
@@ -115,7 +116,8 @@ def variable_bytes(config, custom_objects=None):
                          if hasattr(x, "shape") and hasattr(x, "dtype")))
 
     try:
-        jax.eval_shape(build)
+        with random_state.preserved():  # a seeded program draws as if nothing was built
+            jax.eval_shape(build)
     except _NEEDS_VALUES:
         return None
     return total[0]

@@ -410,3 +410,26 @@ def test_model_that_needs_values_to_build_still_loads(tmp_path):
     ones = np.ones((1, 3), "float32")
     np.testing.assert_array_equal(kerax.models.load_model(path).predict(ones, verbose=0),
                                   m.predict(ones, verbose=0))
+
+
+def test_size_check_does_not_move_a_seeded_programs_draws(tmp_path):
+    """`load_model` builds the config abstractly to size it; a seeded program still draws
+    the same initial weights afterwards as without that check."""
+    model = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+
+    def kernel_after_load():
+        kerax.utils.set_random_seed(7)
+        kerax.saving.load_model(path)
+        layer = kerax.layers.Dense(4)
+        layer.build((None, 3))
+        return np.asarray(layer.kernel)
+
+    first = kernel_after_load()
+    np.testing.assert_array_equal(first, kernel_after_load())
+    kerax.utils.set_random_seed(7)
+    kerax.models.model_from_json(model.to_json())  # one real build, no size check
+    layer = kerax.layers.Dense(4)
+    layer.build((None, 3))
+    np.testing.assert_array_equal(first, np.asarray(layer.kernel))
