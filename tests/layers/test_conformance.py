@@ -132,3 +132,17 @@ def test_every_public_layer_has_a_case():
 
 def _containers():
     return {"Sequential", "Model", "Functional"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_apply_on_a_fresh_copy(case):
+    """`apply` needs only the config and the variables: a copy rebuilt from the config,
+    never `init`-ed, gives the same output with another instance's variables."""
+    layer = _make(case)
+    fresh = type(layer).from_config(layer.get_config())  # before `init` touches `layer`
+    inputs = case.inputs(np.random.default_rng(0))
+    variables = layer.init(jax.random.PRNGKey(0), *inputs)
+    kwargs = dict(training=False, rng=jax.random.PRNGKey(1), **case.call_kwargs)
+    expected, _ = layer.apply(variables, *inputs, **kwargs)
+    got, _ = fresh.apply(variables, *inputs, **kwargs)
+    _close(got, expected, case)
