@@ -41,6 +41,8 @@ class KerasStyle:
             sc.state[name] = generator._state
         return sc.params, sc.state
 
+    build_variables.creates_weights_in_build = True  # its weights' rules: `add_weight`'s
+
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
         """Maps inputs to `(outputs, state)`, purely.
 

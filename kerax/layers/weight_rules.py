@@ -2,7 +2,8 @@
 
 Keras adds three kinds of layer losses to the training loss, and so does kerax:
 
-- **weight regularizers**: a layer attribute `<prefix>_regularizer` penalizes the param of
+- **weight regularizers**: in a built-in (explicit-style) layer, the constructor argument
+  `<prefix>_regularizer` (Keras' names) penalizes the param of
   the same prefix (`kernel_regularizer` -> `params["kernel"]`, `embeddings_regularizer`
   -> `params["embeddings"]`, `recurrent_regularizer` -> `params["recurrent_kernel"]`,
   `depthwise_regularizer` -> the depthwise kernel), and `add_weight(regularizer=...)`
@@ -65,7 +66,11 @@ def _attribute_rules(layer, suffix):
 def _rules(layer, params, suffix):
     """`{param_name: fn}` for the params of `layer` that carry a regularizer/constraint."""
     rules = {}
-    attrs = _attribute_rules(layer, suffix)
+    # A Keras-style layer declares its weights' rules in `add_weight` only (as in Keras,
+    # where a `kernel_regularizer` attribute alone regularizes nothing); an explicit-style
+    # layer declares them with its constructor arguments, named as in Keras.
+    keras_style = getattr(type(layer).build_variables, "creates_weights_in_build", False)
+    attrs = {} if keras_style else _attribute_rules(layer, suffix)
     for prefix, fn in attrs.items():
         for name in _ALIASES.get(prefix, (prefix, prefix + "_kernel")):
             if name in params and not isinstance(params[name], dict):
@@ -92,7 +97,9 @@ def _walk(layer, params, suffix, visit, attrs_from=None):
         _rules(attrs_from, params, suffix))
     children = layer._children() if attrs_from is None else {}
     out = {}
-    for name, value in params.items():
+    # Keras' order: the layer's own weights as created, then its sub-layers'.
+    created = {n: i for i, n in enumerate(layer.__dict__.get("_weight_names", ((),))[0])}
+    for name, value in sorted(params.items(), key=lambda kv: created.get(kv[0], len(created))):
         if isinstance(value, dict):
             if name in children:
                 out[name] = _walk(children[name], value, suffix, visit)
