@@ -46,6 +46,30 @@ class Affine(keras.layers.Layer):
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}
 
 
+class ScaledDense(keras.layers.Layer):
+    """A layer with a sub-layer: a `Dense` (an attribute) and a trainable `scale`.
+
+    The sub-layer's variables are stored under its attribute name (`params["dense"]`),
+    created with its `init` and used with its `apply`.
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.dense = keras.layers.Dense(units, name="dense")
+
+    def build_variables(self, key, input_shape):
+        dense = self.dense.init(key, jax.ShapeDtypeStruct(input_shape, self.dtype))
+        return {"scale": jnp.ones((self.units,), self.dtype), "dense": dense["params"]}, {}
+
+    def forward(self, params, state, x, training=False, rng=None):
+        y, _ = self.dense.apply({"params": params["dense"], "state": {}}, x)
+        return y * params["scale"], state
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
 def make_keras_style_affine(keras):
     """The same layer written the Keras way, for `keras` (kerax, or Keras 3 itself)."""
 
@@ -79,6 +103,13 @@ def main():
     grads = jax.grad(loss)(variables["params"])
     print("output", out.shape, "fresh copy agrees:", bool(np.allclose(out, fresh_out)))
 
+    # A layer with a sub-layer: the same rules; Keras' weight order and paths.
+    block = ScaledDense(2, name="block")
+    block_out = block(x)
+    block_paths = [w.path for w in block.weights]
+    block_fresh, _ = ScaledDense.from_config(block.get_config()).apply(block.variables, x)
+    print("sub-layer block weights:", block_paths)
+
     # 2. Keras use: the same layer in a model that trains; the regularizer counts.
     model = keras.Sequential([keras.Input((3,)), Affine(4, activation="tanh",
                                                         kernel_regularizer="l2"),
@@ -98,7 +129,10 @@ def main():
     return {"x": x, "weights": weights, "out": np.asarray(out),
             "fresh_out": np.asarray(fresh_out), "grads": grads,
             "history": history.history["loss"], "keras_style_out": keras_out,
-            "keras_style_losses": [float(v) for v in keras_style.losses]}
+            "keras_style_losses": [float(v) for v in keras_style.losses],
+            "block_out": np.asarray(block_out), "block_fresh": np.asarray(block_fresh),
+            "block_paths": block_paths,
+            "block_weights": [np.asarray(w) for w in block.get_weights()]}
 
 
 if __name__ == "__main__":

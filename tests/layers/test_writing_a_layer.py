@@ -29,6 +29,11 @@ def test_the_example_runs_and_its_claims_hold():
     np.testing.assert_allclose(out["keras_style_out"], out["out"], rtol=1e-5, atol=1e-6)
     assert np.all(np.isfinite(out["history"])) and out["history"][-1] < out["history"][0]
     assert set(out["grads"]) == {"kernel", "bias"}
+    assert out["block_paths"] == ["block/scale", "block/dense/kernel", "block/dense/bias"]
+    np.testing.assert_allclose(out["block_fresh"], out["block_out"], rtol=1e-6)
+    scale, kernel, bias = out["block_weights"]
+    np.testing.assert_allclose(out["block_out"], (out["x"] @ kernel + bias) * scale,
+                               rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out["keras_style_losses"],
                                [0.01 * np.sum(out["weights"][0] ** 2)], rtol=1e-5)
 
