@@ -56,8 +56,22 @@ class KerasStyle:
             )
         sc = scope_lib.ApplyScope(self, params, state, training=training, rng=rng)
         with sc:
+            if not self.built and type(self).build is not KerasStyle.build:
+                self._build_in_apply(sc, inputs)
             outputs = self._run_call(inputs, kwargs, training)
         return outputs, sc.state
+
+    def _build_in_apply(self, sc, inputs):
+        """Keras builds a layer on its first call: a copy that was never built (made with
+        `from_config`, given another instance's variables) runs `build` here, and its
+        `add_weight` calls bind to the variables `apply` received instead of creating any."""
+        sc.rebuilt_names = []
+        try:
+            self.build(*jax.tree_util.tree_map(lambda x: tuple(jnp.shape(x)), inputs))
+        finally:
+            sc.rebuilt_names = None
+        sc.__dict__.pop("_paths", None)  # `build` may have created sub-layers
+        self.built = True
 
     def _has_call(self):
         return type(self).call is not KerasStyle.call
@@ -112,14 +126,26 @@ class KerasStyle:
         shape = tuple(shape or ())
         coll = "params" if trainable else "state"
         sc = scope_lib.scope_for(self)
+        rebuilt = getattr(sc, "rebuilt_names", None)  # `build` inside `apply`: bind only
         taken = set(sc.params) | set(sc.state) if sc is not None else set()
         if sc is None and self._variables is not None:
             taken = set(self._variables["params"]) | set(self._variables["state"])
+        if rebuilt is not None:
+            taken = set(rebuilt)
         if name is None:
             name, i = "variable", 1
             while name in taken:
                 name, i = f"variable_{i}", i + 1
-        if sc is not None and sc.initializing:
+        if rebuilt is not None:
+            rebuilt.append(name)
+            if name not in sc.__dict__[coll]:
+                raise ValueError(
+                    f"Layer '{self.name}': `build` creates the weight '{name}', but the "
+                    f"{coll} passed to `apply` have no '{name}' (they have "
+                    f"{sorted(sc.__dict__[coll])}). Pass the variables that `init` returned "
+                    "for this layer."
+                )
+        elif sc is not None and sc.initializing:
             key = scope_lib.name_key(sc.key, name)
             with jax.ensure_compile_time_eval():
                 sc.__dict__[coll][name] = init(shape, dtype, key=key)

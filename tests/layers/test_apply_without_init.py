@@ -1,0 +1,81 @@
+"""`apply` needs the configuration and the variables only, never an earlier `init` on the
+same object: a copy made with `from_config(get_config())` applies another instance's
+variables and gives the same outputs, for Keras-style layers and every kind of model
+(built-in layers: `test_conformance.py::test_apply_on_a_fresh_copy`)."""
+
+import jax
+import numpy as np
+import pytest
+
+import kerax as keras
+
+X = np.linspace(-1.0, 1.0, 6, dtype="float32").reshape(2, 3)
+
+
+class Block(keras.layers.Layer):
+    """Keras-style: a sub-layer with variables, one without (Dropout), a weight of its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(4)
+        self.drop = keras.layers.Dropout(0.5)
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(4,), initializer="random_normal")
+
+    def call(self, x, training=False):
+        return self.drop(self.dense(x), training=training) * self.scale
+
+
+class Net(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.block = Block()
+        self.out = keras.layers.Dense(2)
+
+    def call(self, x, training=False):
+        return self.out(self.block(x, training=training))
+
+
+def _sequential():
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
+                             keras.layers.Dropout(0.5), keras.layers.Dense(2)])
+
+
+def _functional():
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dropout(0.5)(keras.layers.Dense(4)(inputs))
+    return keras.Model(inputs, keras.layers.Dense(2)(hidden))
+
+
+MAKERS = {"keras-style-layer": Block, "subclassed-model": Net, "sequential": _sequential,
+          "functional": _functional}
+
+
+@pytest.mark.parametrize("make", MAKERS.values(), ids=MAKERS.keys())
+@pytest.mark.parametrize("training", [False, True])
+def test_a_copy_that_was_never_initialized_applies_the_same(make, training):
+    layer = make()
+    fresh = type(layer).from_config(layer.get_config())
+    variables = layer.init(jax.random.PRNGKey(0), X)
+    rng = jax.random.PRNGKey(1)
+    expected, expected_state = layer.apply(variables, X, training=training, rng=rng)
+    got, state = jax.jit(fresh.apply, static_argnames="training")(
+        variables, X, training=training, rng=rng)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    jax.tree_util.tree_map(np.testing.assert_array_equal, state, expected_state)
+
+
+def test_a_child_missing_from_the_variables_still_names_the_mismatch():
+    variables = Net().init(jax.random.PRNGKey(0), X)
+    del variables["params"]["block"]
+    with pytest.raises(ValueError, match="No variables for sub-layer 'block' of"):
+        Net().apply(variables, X)
+
+
+def test_a_never_built_copy_names_a_weight_missing_from_the_variables():
+    variables = Block().init(jax.random.PRNGKey(0), X)
+    del variables["params"]["variable"]
+    with pytest.raises(ValueError, match=r"`build` creates the weight 'variable', but the "
+                                         r"params passed to `apply` have no 'variable'"):
+        Block().apply(variables, X)
