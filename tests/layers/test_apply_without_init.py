@@ -7,18 +7,18 @@ import jax
 import numpy as np
 import pytest
 
-import kerax as keras
+import kerax
 
 X = np.linspace(-1.0, 1.0, 6, dtype="float32").reshape(2, 3)
 
 
-class Block(keras.layers.Layer):
+class Block(kerax.layers.Layer):
     """Keras-style: a sub-layer with variables, one without (Dropout), a weight of its own."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.dense = keras.layers.Dense(4)
-        self.drop = keras.layers.Dropout(0.5)
+        self.dense = kerax.layers.Dense(4)
+        self.drop = kerax.layers.Dropout(0.5)
 
     def build(self, input_shape):
         self.scale = self.add_weight(shape=(4,), initializer="random_normal")
@@ -27,25 +27,25 @@ class Block(keras.layers.Layer):
         return self.drop(self.dense(x), training=training) * self.scale
 
 
-class Net(keras.Model):
+class Net(kerax.Model):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.block = Block()
-        self.out = keras.layers.Dense(2)
+        self.out = kerax.layers.Dense(2)
 
     def call(self, x, training=False):
         return self.out(self.block(x, training=training))
 
 
 def _sequential():
-    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
-                             keras.layers.Dropout(0.5), keras.layers.Dense(2)])
+    return kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(4),
+                             kerax.layers.Dropout(0.5), kerax.layers.Dense(2)])
 
 
 def _functional():
-    inputs = keras.Input((3,))
-    hidden = keras.layers.Dropout(0.5)(keras.layers.Dense(4)(inputs))
-    return keras.Model(inputs, keras.layers.Dense(2)(hidden))
+    inputs = kerax.Input((3,))
+    hidden = kerax.layers.Dropout(0.5)(kerax.layers.Dense(4)(inputs))
+    return kerax.Model(inputs, kerax.layers.Dense(2)(hidden))
 
 
 MAKERS = {"keras-style-layer": Block, "subclassed-model": Net, "sequential": _sequential,
@@ -79,3 +79,16 @@ def test_a_never_built_copy_names_a_weight_missing_from_the_variables():
     with pytest.raises(ValueError, match=r"`build` creates the weight 'variable', but the "
                                          r"params passed to `apply` have no 'variable'"):
         Block().apply(variables, X)
+
+
+def test_group_normalization_config_resolves_groups_after_build_as_keras(keras):
+    """`groups=-1` is resolved from the input shape, not stored by `init`; the config of a
+    built layer still says what Keras' says."""
+    x = np.ones((2, 3, 4), "float32")
+    klayer, layer = (K.layers.GroupNormalization(groups=-1) for K in (keras, kerax))
+    assert layer.get_config()["groups"] == klayer.get_config()["groups"] == -1
+    klayer(x)
+    layer(x)
+    assert layer.get_config()["groups"] == klayer.get_config()["groups"] == 4
+    assert layer.groups == -1
+
