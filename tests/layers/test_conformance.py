@@ -146,3 +146,23 @@ def test_apply_on_a_fresh_copy(case):
     expected, _ = layer.apply(variables, *inputs, **kwargs)
     got, _ = fresh.apply(variables, *inputs, **kwargs)
     _close(got, expected, case)
+
+
+# What `init` may write on a layer: Keras' build record (what Keras' `build` sets and its
+# object model reads: `built`, the build config, weight order, variable paths, the input
+# spec narrowed to the built shape) and sub-layers Keras creates in `build`. `forward`
+# reads none of it (see `test_apply_on_a_fresh_copy`).
+_BUILD_RECORD = {"built", "_init_specs", "_build_shapes", "_weight_names", "_path_prefix",
+                 "_init_empty", "input_spec", "_views", "_sublayers"}
+_SUBLAYERS_BUILT_IN_BUILD = {"MultiHeadAttention": {"_dense"},
+                             "GroupQueryAttention": {"_dense"}}
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_init_writes_only_the_build_record(case):
+    layer = _make(case)
+    before = {k: v for k, v in vars(layer).items()}
+    layer.init(jax.random.PRNGKey(0), *case.inputs(np.random.default_rng(0)))
+    changed = {k for k, v in vars(layer).items() if k not in before or before[k] is not v}
+    allowed = _BUILD_RECORD | _SUBLAYERS_BUILT_IN_BUILD.get(case.layer, set())
+    assert changed <= allowed, f"init stored {sorted(changed - allowed)} on the layer"
