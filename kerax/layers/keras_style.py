@@ -67,7 +67,8 @@ class KerasStyle:
         `add_weight` calls bind to the variables `apply` received instead of creating any."""
         sc.rebuilt_names = []
         try:
-            self.build(*jax.tree_util.tree_map(lambda x: tuple(jnp.shape(x)), inputs))
+            with jax.ensure_compile_time_eval():  # what `build` computes stays concrete
+                self.build(*jax.tree_util.tree_map(lambda x: tuple(jnp.shape(x)), inputs))
         finally:
             sc.rebuilt_names = None
         sc.__dict__.pop("_paths", None)  # `build` may have created sub-layers

@@ -92,3 +92,24 @@ def test_group_normalization_config_resolves_groups_after_build_as_keras(keras):
     assert layer.get_config()["groups"] == klayer.get_config()["groups"] == 4
     assert layer.groups == -1
 
+
+
+class Shifted(kerax.layers.Layer):
+    """Keras-style, with a constant computed in `build`."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+        self.offset = kerax.ops.arange(input_shape[-1], dtype="float32")
+
+    def call(self, x):
+        return x * self.w + self.offset
+
+
+def test_build_inside_a_jitted_apply_keeps_its_constants_concrete():
+    layer = Shifted()
+    variables = layer.init(jax.random.PRNGKey(0), X)
+    fresh = Shifted.from_config(layer.get_config())
+    got, _ = jax.jit(fresh.apply)(variables, X)
+    np.testing.assert_allclose(got, X + np.arange(3), rtol=1e-6)
+    assert not isinstance(fresh.offset, jax.core.Tracer)
+    np.testing.assert_allclose(fresh(X), got, rtol=1e-6)  # and it is built now
