@@ -161,7 +161,7 @@ class ApplyScope:
         if rng is None and self.rng is not None:
             rng = name_key(self.rng, name)
         if name not in self.params and name not in self.state:
-            if not self.initializing and _has_variables(child):
+            if not self.initializing and _has_variables(child, args):
                 raise ValueError(
                     f"No variables for sub-layer '{name}' of '{self.owner.name}': the "
                     "variables passed to `apply` do not match this model. Create them with "
@@ -190,13 +190,18 @@ def _collect_paths(layer, prefix, out):
             _collect_paths(child, prefix + (name,), out)
 
 
-def _has_variables(layer):
-    """Whether `layer` has (or, unbuilt, may have) variables: a variable-less child such
-    as Dropout has no entry in its parent's pytree."""
+def _has_variables(layer, args):
+    """Whether `layer`, called on `args`, has variables: a variable-less child such as
+    Dropout has no entry in its parent's pytree. A child that was never built (its parent
+    was made with `from_config` and given another instance's variables) is initialized
+    abstractly to find out, so `apply` does not depend on an earlier `init`."""
     if layer.__dict__.get("_init_empty"):  # its `init` made no variables
         return False
     v = layer.variables
-    return v is None or bool(jax.tree_util.tree_leaves(v))
+    if v is None:
+        v = jax.eval_shape(lambda *xs: type(layer).init(layer, jax.random.PRNGKey(0), *xs),
+                           *args)
+    return bool(jax.tree_util.tree_leaves(v))
 
 
 def any_symbolic(tree):

@@ -16,7 +16,7 @@ def call_parameters(layer):
     """The parameters of the function that runs `layer`: its explicit-style `forward`,
     or its Keras-style `call`."""
     owner = next(k for k in type(layer).__mro__ if "forward" in vars(k))
-    default = owner.__name__ == "Layer" and owner.__module__ == "kerax.layers.layer"
+    default = owner.__name__ == "KerasStyle" and owner.__module__ == "kerax.layers.keras_style"
     return inspect.signature(layer.call if default else layer.forward).parameters
 
 

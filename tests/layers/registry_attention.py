@@ -2,7 +2,7 @@ from tests.layers.conformance import Case
 
 # Keras' MultiHeadAttention/GroupQueryAttention take query and value as separate positional
 # arguments, which the generic parity check (it passes one list) cannot do: their Keras
-# parity is checked in test_attention_extra.py.
+# parity is checked in test_attention_keras_parity.py.
 _NO_GENERIC_PARITY = ("keras_parity",)
 _QV = [(2, 4, 5), (2, 3, 5)]
 

@@ -16,7 +16,7 @@ def _pixels(rng):
 
 # Keras 3.15 returns RandomCrop's input unchanged at inference (keras-team/keras#21868);
 # kerax crops as Keras documents, checked against keras.layers.Resizing in
-# test_augment_extra.py.
+# test_random_crop_and_colour_augment.py.
 _CROP = dict(_RANDOM, skip=("keras_parity",))
 
 CASES = [

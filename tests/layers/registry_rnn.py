@@ -84,7 +84,7 @@ CASES += [
     Case("SimpleRNN", dict(units=4, return_sequences=True, zero_output_for_mask=True), SEQ,
          id="zero_output_mask", call_kwargs={"mask": MASK}, **_NG),
     # Keras' parity harness calls the layer three times, carrying the state: see
-    # test_rnn_extra.py::test_stateful_matches_keras_across_calls.
+    # test_rnn_stateful_masking_dropout.py::test_stateful_matches_keras_across_calls.
     Case("LSTM", dict(units=4, stateful=True), SEQ, id="stateful", skip=("keras_parity",),
          **_NG),
     Case("LSTM", dict(units=4, dropout=0.3, recurrent_dropout=0.2), SEQ, id="dropout",

@@ -132,3 +132,37 @@ def test_every_public_layer_has_a_case():
 
 def _containers():
     return {"Sequential", "Model", "Functional"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_apply_on_a_fresh_copy(case):
+    """`apply` needs only the config and the variables: a copy rebuilt from the config,
+    never `init`-ed, gives the same output with another instance's variables."""
+    layer = _make(case)
+    fresh = type(layer).from_config(layer.get_config())  # before `init` touches `layer`
+    inputs = case.inputs(np.random.default_rng(0))
+    variables = layer.init(jax.random.PRNGKey(0), *inputs)
+    kwargs = dict(training=False, rng=jax.random.PRNGKey(1), **case.call_kwargs)
+    expected, _ = layer.apply(variables, *inputs, **kwargs)
+    got, _ = fresh.apply(variables, *inputs, **kwargs)
+    _close(got, expected, case)
+
+
+# What `init` may write on a layer: Keras' build record (what Keras' `build` sets and its
+# object model reads: `built`, the build config, weight order, variable paths, the input
+# spec narrowed to the built shape) and sub-layers Keras creates in `build`. `forward`
+# reads none of it (see `test_apply_on_a_fresh_copy`).
+_BUILD_RECORD = {"built", "_init_specs", "_build_shapes", "_weight_names", "_path_prefix",
+                 "_init_empty", "input_spec", "_views", "_sublayers"}
+_SUBLAYERS_BUILT_IN_BUILD = {"MultiHeadAttention": {"_dense"},
+                             "GroupQueryAttention": {"_dense"}}
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_init_writes_only_the_build_record(case):
+    layer = _make(case)
+    before = {k: v for k, v in vars(layer).items()}
+    layer.init(jax.random.PRNGKey(0), *case.inputs(np.random.default_rng(0)))
+    changed = {k for k, v in vars(layer).items() if k not in before or before[k] is not v}
+    allowed = _BUILD_RECORD | _SUBLAYERS_BUILT_IN_BUILD.get(case.layer, set())
+    assert changed <= allowed, f"init stored {sorted(changed - allowed)} on the layer"

@@ -82,10 +82,11 @@ class GroupedQueryAttention(MultiHeadAttention):
                 f"query_shape={tuple(query_shape)}, value_shape={tuple(value_shape)}"
             )
         params, state = super().build_variables(key, query_shape, value_shape, key_shape)
-        self._axes = (1,)
-        self._dot_eq, self._combine_eq = "bkuh,bquh->buqk", "buqk,bkuh->bquh"
         self.input_spec = InputSpec(ndim=3, axes={-1: query_shape[-1]})
         return params, state
+
+    def _equations(self, query_rank):
+        return (1,), "bkuh,bquh->buqk", "buqk,bkuh->bquh"
 
     def _expand_kv(self, x):
         return jnp.repeat(x, self.num_repeats, axis=2)

@@ -176,18 +176,27 @@ class MultiHeadAttention(Layer):
         for name, (layer, shape) in layers.items():
             spec = jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in shape), self.dtype)
             params[name] = layer.init(host_prng.fold_in(key, len(params)), spec)["params"]
+        # Keras' projection sub-layers (`mha.query_dense`); `forward` does not need them.
         self._dense = {name: layer for name, (layer, _) in layers.items()}
-        rank = len(query_shape) + 1
-        axes = self.attention_axes
-        axes = tuple(range(1, rank - 2)) if axes is None else tuple(
-            a if a >= 0 else (rank - 1) + a for a in axes)
-        self._axes = axes
-        self._dot_eq, self._combine_eq, _ = _core.attention_equations(rank, axes)
         self.input_spec = InputSpec(min_ndim=3, axes={-1: query_shape[-1]})
         return params, {}
 
-    def _project(self, params, name, x):
-        return self._dense[name].forward(params[name], {}, x)[0]
+    def _is_container(self):
+        return True  # the projections autocast as sub-layers do: never at this level
+
+    def _equations(self, query_rank):
+        """`(attention axes, dot equation, combine equation)` for a query of this rank."""
+        rank = query_rank + 1
+        axes = self.attention_axes
+        axes = tuple(range(1, rank - 2)) if axes is None else tuple(
+            a if a >= 0 else (rank - 1) + a for a in axes)
+        dot_eq, combine_eq, _ = _core.attention_equations(rank, axes)
+        return axes, dot_eq, combine_eq
+
+    def _projections(self, query, value, key):
+        """The projection layers for these inputs, derived from the config and shapes."""
+        layers = self._build_dense(query.shape, value.shape, key.shape)
+        return {name: layer for name, (layer, _) in layers.items()}
 
     def forward(self, params, state, query, value=None, key=None, query_mask=None,
                 value_mask=None, key_mask=None, attention_mask=None,
@@ -201,19 +210,20 @@ class MultiHeadAttention(Layer):
         key = value if key is None else key
         mask = _core.combine_masks(query, value, query_mask, value_mask, key_mask,
                                    attention_mask, use_causal_mask, self.sliding_window)
-        gate = self._project(params, "gate", query) if self.use_gate else None
-        q = self._project(params, "query", query)
-        k = self._project(params, "key", key)
-        v = self._project(params, "value", value)
+        dense = self._projections(query, value, key)
+        project = lambda name, x: dense[name].forward(params[name], {}, x)[0]  # noqa: E731
+        gate = project("gate", query) if self.use_gate else None
+        q, k, v = project("query", query), project("key", key), project("value", value)
         k, v = self._expand_kv(k), self._expand_kv(v)
+        axes, dot_eq, combine_eq = self._equations(query.ndim)
         out, scores = _core.attend(
             self, q, k, v, mask, scale=1.0 / math.sqrt(float(self._head_dim())),
-            n_attn_axes=len(self._axes), dot_eq=self._dot_eq, combine_eq=self._combine_eq,
+            n_attn_axes=len(axes), dot_eq=dot_eq, combine_eq=combine_eq,
             dropout=self.dropout, return_scores=return_attention_scores,
             training=training, rng=rng)
         if gate is not None:
             out = out * gate
-        out = self._project(params, "attention_output", out)
+        out = project("attention_output", out)
         return ((out, scores) if return_attention_scores else out), state
 
     def _head_dim(self):

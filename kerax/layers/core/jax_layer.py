@@ -180,11 +180,11 @@ class JaxLayer(Layer):
             _fn_arguments(self.name, init_fn, "init_fn", _INIT_FN_ARGS) if init_fn else None)
         if "rng" in self.call_fn_arguments:
             self.seed_generator = SeedGenerator(seed)
-        self._templates = None
+        self._templates = None  # the structure of `params`/`state` given here
         self._given = None
         if params is not None or state is not None:
-            self._given = self._split(params, state)
-            p, s = self._given
+            p, s, self._templates = self._split(params, state)
+            self._given = (p, s)
             s = {**s, **self._seed_state()}
             self._variables = {"params": dict(p), "state": s}
             self._weight_names = (tuple(p), tuple(n for n in s if n != _SEED))
@@ -192,10 +192,31 @@ class JaxLayer(Layer):
 
     # -------------------------------------------------------------------- weights --
     def _split(self, params, state):
+        """`(flat params, flat state, templates)` of the user's trees."""
         flat_p, t_p = _split_tree(params, self.dtype)
         flat_s, t_s = _split_tree(state, self.dtype, reserved=(_SEED,))
-        self._templates = {"params": t_p, "state": t_s}
-        return flat_p, flat_s
+        return flat_p, flat_s, {"params": t_p, "state": t_s}
+
+    def _templates_for(self, input_shapes):
+        """The structure of the user's `params`/`state` trees for inputs of these shapes:
+        the given trees', else `init_fn`'s output structure, found by tracing it
+        abstractly (`jax.eval_shape`), so `apply` needs no earlier `init` on this object."""
+        if self._templates is not None:
+            return self._templates
+        if not self._needs_init_fn():
+            return self._split(None, None)[2]
+        cache = self.__dict__.setdefault("_template_cache", {})
+        key = repr(input_shapes)
+        if key not in cache:
+            found = {}
+
+            def trace(rng):
+                found["templates"] = self._split(*self._run_init_fn(rng, input_shapes))[2]
+                return 0
+
+            jax.eval_shape(trace, jax.random.PRNGKey(0))
+            cache[key] = found["templates"]
+        return cache[key]
 
     def _seed_state(self):
         gen = self.__dict__.get("_seed_generators", {}).get(_SEED)
@@ -207,11 +228,11 @@ class JaxLayer(Layer):
     def build_variables(self, key, *input_shapes):
         if self._needs_init_fn():
             params, state = self._run_init_fn(key, input_shapes)
-            flat_p, flat_s = self._split(params, state)
+            flat_p, flat_s, _ = self._split(params, state)
         elif self._given is not None:
             flat_p, flat_s = self._given
         else:
-            flat_p, flat_s = self._split(None, None)
+            flat_p, flat_s, _ = self._split(None, None)
         return dict(flat_p), {**flat_s, **self._seed_state()}
 
     def _run_init_fn(self, key, input_shapes):
@@ -239,13 +260,12 @@ class JaxLayer(Layer):
 
     # -------------------------------------------------------------------- forward --
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
-        if self._templates is None:
-            raise ValueError(
-                f"JaxLayer '{self.name}' is not built: call `init(key, inputs)` first.")
+        templates = self._templates_for(
+            (jax.tree_util.tree_map(lambda x: tuple(jnp.shape(x)), inputs),))
         new_state = dict(state)
         values = {"inputs": inputs, "training": training,
-                  "params": _join_tree(self._templates["params"], params),
-                  "state": _join_tree(self._templates["state"], state), "rng": None}
+                  "params": _join_tree(templates["params"], params),
+                  "state": _join_tree(templates["state"], state), "rng": None}
         if "rng" in self.call_fn_arguments and training:
             if _SEED not in state:
                 raise ValueError(
@@ -268,7 +288,7 @@ class JaxLayer(Layer):
                 f"return a tuple `(outputs, new_state)`. Received a {type(result).__name__}."
             )
         outputs, returned = result
-        treedef, slots = self._templates["state"]
+        treedef, slots = templates["state"]
         leaves, got = jax.tree_util.tree_flatten(returned)
         if got != treedef:
             raise ValueError(
@@ -297,9 +317,10 @@ class JaxLayer(Layer):
         return self._user_tree("state")
 
     def _user_tree(self, collection):
-        if self._templates is None or self._variables is None:
+        if self._variables is None:
             return None
-        return _join_tree(self._templates[collection], self._variables[collection])
+        templates = self._templates_for(self._build_shapes or ())
+        return _join_tree(templates[collection], self._variables[collection])
 
     # ------------------------------------------------------------------ config --
     def get_config(self):

@@ -46,13 +46,12 @@ class GroupNormalization(Layer):
     def build_variables(self, key, input_shape):
         ndim = len(input_shape)
         dim = input_shape[_common.check_axes(self, [self.axis], input_shape)[0]]
-        groups = dim if self.groups == -1 else self.groups
+        groups = self._groups_for(dim)
         if dim % groups != 0 or dim < groups:
             raise ValueError(
                 f"GroupNormalization '{self.name}': the number of channels ({dim}) must be "
                 f"a multiple of `groups` ({groups}). Choose `groups` that divides {dim}."
             )
-        self.groups = groups
         params = {}
         if self.scale:
             params["gamma"] = self.gamma_initializer((dim,), self.dtype)
@@ -61,20 +60,25 @@ class GroupNormalization(Layer):
         self.input_spec = InputSpec(ndim=ndim, axes={self.axis: dim})
         return params, {}
 
+    def _groups_for(self, dim):
+        """The number of groups for `dim` channels (`groups=-1`: one per channel)."""
+        return dim if self.groups == -1 else self.groups
+
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         x = jnp.asarray(inputs)
         x = x.astype(jnp.result_type(x.dtype, jnp.float32))
         axis = self.axis % x.ndim
         dim = x.shape[axis]
+        groups = self._groups_for(dim)
         gshape = list(x.shape)
-        gshape[axis:axis + 1] = [self.groups, dim // self.groups]
+        gshape[axis:axis + 1] = [groups, dim // groups]
         xg = jnp.reshape(x, gshape)
         # Reduce over every axis but the batch and the group axis.
         axes = tuple(i for i in range(1, xg.ndim) if i != axis)
         mean = jnp.mean(xg, axes, keepdims=True)
         var = jnp.var(xg, axes, keepdims=True)
         bshape = [1] * xg.ndim
-        bshape[axis:axis + 2] = [self.groups, dim // self.groups]
+        bshape[axis:axis + 2] = [groups, dim // groups]
         inv = jax.lax.rsqrt(var + self.epsilon)
         if self.scale:
             inv = inv * jnp.reshape(params["gamma"], bshape).astype(x.dtype)
@@ -89,6 +93,10 @@ class GroupNormalization(Layer):
         return previous_mask
 
     def get_config(self):
-        return {**super().get_config(), "groups": self.groups, "axis": self.axis,
+        groups = self.groups
+        if self._build_shapes is not None:  # Keras reports the resolved `groups=-1`
+            shape = self._build_shapes[0]
+            groups = self._groups_for(shape[self.axis % len(shape)])
+        return {**super().get_config(), "groups": groups, "axis": self.axis,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
                 **_common.affine_config(self)}

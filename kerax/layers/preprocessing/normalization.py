@@ -57,7 +57,6 @@ class Normalization(Layer):
         return kept
 
     def build_variables(self, key, input_shape, *unused):
-        self._ndim = len(input_shape)
         kept = self._kept(len(input_shape))
         shape = tuple(input_shape[a] for a in kept)
         if self.input_mean is not None:
@@ -91,7 +90,7 @@ class Normalization(Layer):
                 "`adapt(data)` or call it on an input first."
             )
         value = given if given is not None else self._built_view("state", name).value
-        return self._broadcast(value, self._ndim)
+        return self._broadcast(value, len(self._build_shapes[0]))
 
     def _broadcast(self, value, ndim):
         kept = self._kept(ndim)

@@ -1,0 +1,145 @@
+"""The stateful shell around a layer's pure functions, as Keras users know it.
+
+Called on concrete arrays outside any `apply`, a layer builds itself on the first call,
+keeps its variables on the object, runs its pure `apply`, and stores the state `apply`
+returned (DESIGN.md, "Eager use"). Variables live in the layers that own them: a
+container's `_variables` is assembled from its own weights and its children's, and
+writing it writes them back, so a layer reads the same weights used alone or through any
+model that holds it. The functional-graph views (`layer.input`, `layer.output`) are here
+too: they read the nodes recorded when the layer was called on symbolic inputs.
+"""
+
+import jax
+
+from kerax.backend import apply_scope as scope_lib
+from kerax.backend import random_state
+from kerax.layers import keras_mask
+
+
+class EagerShell:
+    """Mixin of `Layer`: eager calls, stored variables, and Keras' graph views."""
+
+    def _call_eager(self, args, kwargs):
+        kwargs = dict(kwargs)
+        training = bool(kwargs.pop("training", False) or False)
+        rng = kwargs.pop("rng", None)
+        if self._variables is None:
+            self.build_eagerly(*args)
+        if rng is None and training:
+            rng = random_state.next_key()
+        kwargs, mask = keras_mask.eager_input_mask(self, args, kwargs)  # Keras' `_keras_mask`
+        with scope_lib.record_forward() as record:
+            outputs, state = self.apply(self._variables, *args, training=training, rng=rng,
+                                        **kwargs)
+        self.__dict__["_eager_losses"] = record.losses
+        for layer, name, value in record.assigned_params:  # Keras' eager `assign` in call
+            if not isinstance(value, jax.core.Tracer):
+                layer._assign_own("params", name, value)
+        self._variables = {"params": self._variables["params"], "state": state}
+        keras_mask.set_output_mask(self, args, outputs, mask, record.output_mask(self))
+        return outputs
+
+    def build_eagerly(self, *inputs, key=None):
+        """Initializes the layer's own variables for inputs like `inputs` (eager shell)."""
+        key = random_state.next_key() if key is None else key
+        # `type(self).init`: a Keras-style layer may use `self.init` for its own data.
+        self._variables = type(self).init(self, key, *inputs)
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+        return self._variables
+
+    @property
+    def _variables(self):
+        own = self.__dict__.get("_own_variables")
+        children = self._children()
+        if not children:
+            return own
+        params = dict(own["params"]) if own else {}
+        state = dict(own["state"]) if own else {}
+        for name, child in children.items():
+            v = child._variables
+            if v is None:
+                return None
+            if v["params"]:
+                params[name] = v["params"]
+            if v["state"]:
+                state[name] = v["state"]
+        return {"params": params, "state": state}
+
+    @_variables.setter
+    def _variables(self, value):
+        if value is None:
+            self.__dict__["_own_variables"] = None
+            return
+        children = self._children()
+        params, state = value.get("params", {}), value.get("state", {})
+        for name, generator in self.__dict__.get("_seed_generators", {}).items():
+            if name in state and not isinstance(state[name], jax.core.Tracer):
+                generator._state = state[name]  # eager calls and `fit` advance the seed
+        self.__dict__["_own_variables"] = {
+            "params": {k: v for k, v in params.items() if k not in children},
+            "state": {k: v for k, v in state.items() if k not in children}}
+        for name, child in children.items():
+            child._variables = {"params": params.get(name, {}), "state": state.get(name, {})}
+
+    @property
+    def variables(self):
+        """The layer's current `{"params": ..., "state": ...}` (None before it is built)."""
+        return self._variables
+
+    @variables.setter
+    def variables(self, value):
+        self._variables = value
+
+    def _own_variables_tree(self, collection):
+        """This layer's own stored `collection` dict (not its children's), or None."""
+        own = self.__dict__.get("_own_variables")
+        return None if own is None else own[collection]
+
+    def _assign_own(self, collection, name, value):
+        """Writes one of this layer's own stored variables (a view's eager `assign`)."""
+        own = self.__dict__.get("_own_variables")
+        if own is None or name not in own[collection]:
+            raise ValueError(
+                f"Layer '{self.name}' has no built variable '{name}' to assign. Build the "
+                "layer (call it on an input) before assigning its variables."
+            )
+        own = dict(own)
+        own[collection] = {**own[collection], name: value}
+        self.__dict__["_own_variables"] = own
+        if collection == "state" and name in self.__dict__.get("_seed_generators", {}):
+            self._seed_generators[name]._state = value
+
+    def _variable_path_prefix(self):
+        """The layer names a variable of this layer is under in Keras' `variable.path`."""
+        return self.__dict__.get("_path_prefix") or self.name
+
+    # ------------------------------------------------------- functional-graph views --
+    def _first_node(self, what):
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on a symbolic input, so it has no "
+                f"`{what}`. Call it on `kerax.Input(...)` (or a tensor derived from one) first."
+            )
+        return nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input(s) of the layer's first call (Keras' `layer.input`)."""
+        if "_output_tensor" in self.__dict__:
+            return self.__dict__["_output_tensor"]
+        args = self._first_node("input").args
+        return args[0] if len(args) == 1 else list(args)
+
+    @property
+    def output(self):
+        """The symbolic output(s) of the layer's first call (Keras' `layer.output`)."""
+        if "_output_tensor" in self.__dict__:
+            return self.__dict__["_output_tensor"]
+        return self._first_node("output").outputs
+
+    @output.setter
+    def output(self, value):
+        self.__dict__["_output_tensor"] = value
