@@ -26,6 +26,7 @@ from kerax.callbacks.monitor_callback import MonitorCallback
 from kerax.checkpoint import layouts, multihost
 from kerax.checkpoint.array_reader import read_arrays, validate_structure
 from kerax.checkpoint.checkpoint_manager import CheckpointManager
+from kerax.trainer import train_state_store
 
 FORMAT = "kerax.OrbaxCheckpoint/1"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
@@ -161,8 +162,8 @@ def _capture(model, weights_only):
         optimizer = getattr(model, "optimizer", None)
         if optimizer is not None and optimizer.state is not None:
             tree["opt_state"] = optimizer.state
-        if getattr(model, "_train_rng", None) is not None:
-            tree["rng"] = model._train_rng
+        if train_state_store.train_rng(model) is not None:
+            tree["rng"] = train_state_store.train_rng(model)
         metadata["model_config"] = model_config.serialize_model(model)
     return tree, metadata
 
@@ -254,7 +255,8 @@ def _restore_into(model, reader, step, parts):
     if "opt_state" in restored:
         model.optimizer.state = restored["opt_state"]
     if "rng" in parts and "rng" in saved:
-        model._train_rng = next(a for e, a in zip(entries, arrays) if e["name"] == "rng")
+        train_state_store.set_train_rng(
+            model, next(a for e, a in zip(entries, arrays) if e["name"] == "rng"))
 
 
 def load_model_from_checkpoint(path, custom_objects=None, compile=True, safe_mode=True):

@@ -1,7 +1,7 @@
 """A user's custom steps as step functions of the one execution builder.
 
 `fit`, `evaluate` and `predict` run every step kind through the same executions
-(`steps.make_execution` for arrays, `stream_loops.make_stream_execution` for streams):
+(`steps.make_execution` for arrays, `programs.make_stream_execution` for streams):
 `step(ts, (x, y, sample_weight, row_mask)) -> ts` over one `TrainState`. This module wraps
 the two kinds of custom step into that form:
 

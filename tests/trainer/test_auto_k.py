@@ -9,7 +9,7 @@ import pytest
 import kerax
 from kerax.trainer import compile_cache
 from kerax.trainer import steps as steps_lib
-from kerax.trainer import trainer as trainer_lib
+from kerax.trainer import pytrees
 
 N, BATCH = 64, 8  # 8 steps per epoch: "auto" runs them as one execution
 
@@ -103,11 +103,11 @@ def test_flop_estimate(make, fwd_flops):
 
 def test_shuffle_seed_is_host_side_and_follows_set_random_seed():
     key = jax.random.PRNGKey(7)
-    seed = trainer_lib._host_seed(key)
+    seed = pytrees.host_seed(key)
     assert 0 <= seed < 2**31 - 1
-    assert seed == trainer_lib._host_seed(jax.random.PRNGKey(7))
-    assert seed != trainer_lib._host_seed(jax.random.PRNGKey(8))
-    assert seed == trainer_lib._host_seed(jax.random.key(7))  # typed keys too
+    assert seed == pytrees.host_seed(jax.random.PRNGKey(7))
+    assert seed != pytrees.host_seed(jax.random.PRNGKey(8))
+    assert seed == pytrees.host_seed(jax.random.key(7))  # typed keys too
 
 
 def test_shuffled_fits_repeat_under_set_random_seed(reference, monkeypatch):
