@@ -16,7 +16,6 @@ from kerax.trainer.data_adapters import array_data_adapter as ada
 from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.data_adapters.stream_data_adapter import StreamDataAdapter
 from kerax.trainer.pytrees import host_seed
-from kerax.utils.py_dataset import PyDataset
 
 
 def open_input(model, what, x, y=None, sample_weight=None, batch_size=None, steps=None,
@@ -28,8 +27,9 @@ def open_input(model, what, x, y=None, sample_weight=None, batch_size=None, step
     """
     if stream_data_adapter.is_stream(x):
         _check_stream_args(what, y, sample_weight, validation_split)
-        seed = _shuffle_seed(x) if shuffle and what == "fit" else None
-        adapter = StreamDataAdapter(x, steps, seed, class_weight if what == "fit" else None)
+        adapter = StreamDataAdapter(x, steps, None, class_weight if what == "fit" else None)
+        if shuffle and what == "fit" and adapter.is_py_dataset:
+            adapter.shuffle_with(_shuffle_seed(x))
         first = adapter.peek()
         _validate_stream(model, adapter, first, what)
         if what != "predict":
@@ -108,10 +108,8 @@ def _validate_stream(model, adapter, first, what):
 
 
 def _shuffle_seed(x):
-    """The seed of a PyDataset's batch orders (None: not shuffled), the same on every
+    """The seed of PyDataset `x`'s batch orders (None: not shuffled), the same on every
     process; an infinite PyDataset is not shuffled, with Keras' warning."""
-    if not isinstance(x, PyDataset):
-        return None
     try:
         endless = x.num_batches is None
     except NotImplementedError:

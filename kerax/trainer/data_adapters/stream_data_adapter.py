@@ -155,6 +155,10 @@ class StreamDataAdapter:
         self.trained_position = (0, None, False)
         self._resume = None  # (position, iterator state) to start the next pass at
 
+    def shuffle_with(self, seed):
+        """`fit(shuffle=True)` on a PyDataset: its batch order is drawn from `seed`."""
+        self._order_rng = np.random.default_rng(seed) if self.is_py_dataset else None
+
     def _known_length(self):
         src = self.source
         if self.is_py_dataset:
