@@ -174,7 +174,9 @@ class KerasSteps:
         logs, state = self.model.test_step((train, other, list(ts.metric_state["vars"])),
                                            pack(x, y, sw))
         logs = _logs_dict(logs, "test_step")
-        return ts._replace(metric_state={"vars": list(state[2])}), logs
+        variables = self._variables(ts, state[0], state[1])
+        return ts._replace(state=variables["state"],
+                           metric_state={"vars": list(state[2])}), logs
 
     # -- step functions of the execution builder --
     def train_step(self, ts, batch):
@@ -203,7 +205,9 @@ class KerasSteps:
                 "non_trainable_variables)`, as in Keras 3's JAX backend. Received a "
                 f"{type(result).__name__}."
             )
-        return result[0]
+        variables = stateless.lists_to_variables(self.model, train, result[1],
+                                                 base={"params": params, "state": state})
+        return result[0], variables["state"]
 
     @staticmethod
     def logs(metric_state):
@@ -272,7 +276,7 @@ class PureSteps:
 
     def predict_step(self, params, state, x):
         ts = TrainState(params, state, None, {}, None, jnp.zeros((), jnp.int32))
-        return self.model.pure_predict_step(ts, x)
+        return self.model.pure_predict_step(ts, x), state
 
     @staticmethod
     def logs(metric_state):

@@ -48,6 +48,8 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     if ex.is_stream and step == 0:
         raise ValueError("The evaluation data is empty: the dataset yielded no batches.")
     model._store_metric_objects(ts.metric_state, "test")
+    # As Keras: the state a layer assigned in `call` stays (before `on_test_end`).
+    model._variables = {"params": model.variables["params"], "state": ts.state}
     logs = {name: host_value(v) for name, v in logs.items()}
     cbs.on_test_end(logs)
     return logs if return_dict else model._flatten_logs(logs)
@@ -74,15 +76,19 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     params, state = model.variables["params"], model.variables["state"]
     outs, masks, step = [], [], 0
     try:
-        for program, args, size, mask in ex.predict(params, state, plan, k):
+        for program, args, size, mask in ex.predict(plan, k):
             cbs.on_predict_batch_begin(step)
-            outs.append(placement.to_host(program(*args)))
+            out, state = program(params, state, *args)
+            outs.append(placement.to_host(out))
             masks.append(np.asarray(mask).reshape(-1))
             step += size
             cbs.on_predict_batch_end(step - 1, {"outputs": steps_lib.real_rows(outs[-1],
                                                                                mask)})
     finally:
         adapter.close()
+    # As Keras: the state a layer assigned in `call` stays (before `on_predict_end`, where
+    # SwapEMAWeights swaps the weights back).
+    model._variables = {"params": params, "state": state}
     cbs.on_predict_end()
     if not outs:
         raise ValueError("The prediction data is empty: the dataset yielded no batches.")

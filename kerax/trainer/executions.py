@@ -41,17 +41,16 @@ class ArrayExecutions:
             yield self.model._program("test", step_idx.shape[0], (ts,) + args), args, size
             start += size
 
-    def predict(self, params, state, plan, k):
-        """Yields `(program, args, steps, mask)`: `mask` marks the real rows."""
+    def predict(self, plan, k):
+        """Yields `(program, args, steps, mask)`: `program(params, state, *args) ->
+        (outputs, state)`; `mask` marks the real rows."""
         idx, mask = plan
         x_data, start = self.adapter.data[0], 0
         while start < idx.shape[0]:
             size = min(k, idx.shape[0] - start)
-            step_idx = self.adapter.place_plan(idx[start:start + size],
-                                               mask[start:start + size])[0]
-            args = (params, state, x_data, step_idx)
-            yield self.model._program("predict", size, args), args, size, \
-                mask[start:start + size]
+            args = (x_data,) + self.adapter.place_plan(idx[start:start + size],
+                                                       mask[start:start + size])
+            yield self.model._program("predict", size), args, size, mask[start:start + size]
             start += size
 
 
@@ -78,11 +77,11 @@ class StreamExecutions:
             program = self.model._stream_program(kind, mask.shape[0], ts)
             yield program, placement.place_batches(batches, mask), real
 
-    def predict(self, params, state, plan, k):
+    def predict(self, plan, k):
         for batches, mask, real in self.adapter.executions(k):
-            placed, _ = placement.place_batches(batches, mask)
+            placed, placed_mask = placement.place_batches(batches, mask)
             program = self.model._stream_program("predict", mask.shape[0])
-            yield program, (params, state, placed[0]), real, np.asarray(mask)
+            yield program, (placed[0], placed_mask), real, np.asarray(mask)
 
 
 def executions_for(model, adapter):

@@ -37,13 +37,16 @@ def make_stream_execution(step_fn, num_steps, unroll, logs_fn):
 
 
 def make_stream_predict(predict_fn, unroll):
-    """`predict(params, state, batches) -> outputs` over stacked batches."""
+    """`predict(params, state, batches, mask) -> (outputs, state)` over stacked batches
+    (the state a layer assigns in `call` carries over; empty steps leave it)."""
 
-    def predict(params, state, batches):
-        def body(_, x):
-            return None, predict_fn(params, state, x)
+    def predict(params, state, batches, mask):
+        def body(carry, xm):
+            out, new = predict_fn(params, carry, xm[0])
+            return steps_lib.keep_if_rows(xm[1], new, carry), out
 
-        return lax.scan(body, None, batches, unroll=unroll)[1]
+        state, outs = lax.scan(body, state, (batches, mask), unroll=unroll)
+        return outs, state
 
     return predict
 

@@ -16,7 +16,7 @@ from kerax.trainer import batch_hooks
 from kerax.trainer import compile_cache
 from kerax.trainer import custom_steps
 from kerax.trainer import stateless
-from kerax.trainer import steps as steps_lib
+from kerax.trainer import step_costs
 from kerax.trainer.pytrees import num_elements, signature
 
 # "auto": aim for executions of about this many seconds, with the step time estimated
@@ -71,7 +71,7 @@ def _stream_has_conv(model, adapter):
     x, _, _ = adapter.peek()
     spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
     jaxpr = jax.make_jaxpr(lambda v, xx: model.apply(v, xx)[0])(model.variables, spec)
-    return steps_lib.has_convolution(jaxpr)
+    return step_costs.has_convolution(jaxpr)
 
 
 def _choose(model, steps_per_epoch, ts, adapter, idx, mask):
@@ -99,13 +99,13 @@ def _bound_by_memory(model, k, ts, adapter, idx, mask):
     The first execution's program is compiled here, ahead of its first call, which
     then reuses it: when K fits, the check adds no compile.
     """
-    budget = steps_lib.execution_memory_budget()
+    budget = step_costs.execution_memory_budget()
     steps = idx.shape[0]
     while True:
         # The first execution as `executions` will run it (`_segment`: exact batches).
         program, args = model._train_execution(ts, adapter,
                                                *model._segment(idx, mask, 0, k)[:2])
-        needed, fixed = steps_lib.execution_memory(program.lower(ts, *args).compile())
+        needed, fixed = step_costs.execution_memory(program.lower(ts, *args).compile())
         model._execution_memory = {"steps_per_execution": k, "bytes": needed,
                                    "budget": budget}
         # Halve only while that can help: the data and the state do not shrink with K.
@@ -131,14 +131,14 @@ def _measure(model, steps_per_epoch, ts, data, idx):
     else:
         forward = jax.make_jaxpr(lambda v, xx: model.apply(v, xx)[0])(
             {"params": ts.params, "state": ts.state}, x_spec)
-    conv_on_cpu = backend == "cpu" and steps_lib.has_convolution(forward)
+    conv_on_cpu = backend == "cpu" and step_costs.has_convolution(forward)
     if k != "auto":
         # A rolled loop around a convolution is ~30x slower on XLA:CPU: unroll it.
         return max(1, min(int(k), steps_per_epoch)), conv_on_cpu
     if conv_on_cpu:
         return 1, False
-    flops = (steps_lib.jaxpr_flops(forward) if custom is not None
-             else steps_lib.train_step_flops(forward, num_elements(ts.params)))
+    flops = (step_costs.jaxpr_flops(forward) if custom is not None
+             else step_costs.train_step_flops(forward, num_elements(ts.params)))
     step_seconds = max(flops, 1e4) / _TYPICAL_FLOPS.get(backend, 1e11)
     target = max(1, int(_TARGET_EXECUTION_SECONDS / step_seconds))
     executions = math.ceil(steps_per_epoch / min(target, steps_per_epoch))
