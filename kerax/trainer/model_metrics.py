@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from kerax.trainer import custom_steps
 from kerax.trainer import steps as steps_lib
-from kerax.trainer.compile_utils import CompileMetrics
+from kerax.trainer.compile_metrics import CompileMetrics
 
 
 class MetricsMixin:

@@ -19,7 +19,8 @@ from kerax.trainer import evaluate as evaluate_lib
 from kerax.trainer import fit as fit_lib
 from kerax.trainer import regularization
 from kerax.trainer import steps as steps_lib
-from kerax.trainer.compile_utils import CompileLoss, CompileMetrics
+from kerax.trainer.compile_metrics import CompileMetrics
+from kerax.trainer.compile_utils import CompileLoss
 from kerax.trainer.data_adapters import array_data_adapter as ada
 from kerax.trainer.data_checks import DataChecksMixin
 from kerax.trainer.model_metrics import MetricsMixin
