@@ -115,3 +115,12 @@ def test_a_generator_that_runs_out_continues_as_in_keras(keras, steps_per_epoch,
     np.testing.assert_allclose(h["loss"], kh["loss"], rtol=1e-5)
     for a, c in zip(weights_, kweights):
         np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+
+
+def test_an_empty_generator_fails_as_in_keras(keras):
+    for lib in (keras, kerax):
+        inputs = lib.Input((3,))
+        model = lib.Model(inputs, lib.layers.Dense(1)(inputs))
+        model.compile(optimizer="sgd", loss="mse")
+        with pytest.raises(ValueError, match="generator must yield at least one batch"):
+            model.fit((b for b in []), verbose=0)
