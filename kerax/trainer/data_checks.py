@@ -5,6 +5,8 @@ The model is built from the first batch, the model and loss are traced abstractl
 built — once per set of shapes, so a repeated `fit(epochs=1)` traces nothing.
 """
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -153,6 +155,14 @@ class DataChecksMixin:
                 np.zeros((), np.int32)))
             self._custom_templates.update(
                 custom_steps.custom_steps(self, kind).templates(ts, batch, [kind]))
+        train = self._custom_templates.get("train")
+        if train is not None and not any(jnp.issubdtype(t.dtype, jnp.inexact)
+                                         for t in jax.tree_util.tree_leaves(train)):
+            warnings.warn(
+                f"Model '{self.name}': its custom train step returns no floating-point logs "
+                f"(received logs {sorted(train)}), so `fit` cannot detect a NaN or infinite "
+                "loss: it checks every floating value the step returns. Return the loss in "
+                "the logs, e.g. `{'loss': loss}`.", stacklevel=2)
 
 
 __all__ = ["DataChecksMixin"]

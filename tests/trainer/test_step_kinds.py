@@ -422,3 +422,18 @@ def test_nan_guard_of_a_custom_step_without_a_loss_key():
     weights = model.get_weights()
     assert all(np.isfinite(w).all() for w in weights)
     assert int(model.optimizer.iterations) == 4  # the 2 steps before the bad one
+
+
+def test_a_custom_step_without_floating_logs_says_it_cannot_be_guarded():
+    class Counting(kerax.Model):
+        def train_step(self, state, data):
+            _, state = super().train_step(state, data)
+            return {"seen": jax.numpy.asarray(1, "int32")}, state
+
+    inputs = kerax.Input((3,))
+    model = Counting(inputs, kerax.layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.warns(UserWarning, match="returns no floating-point logs .* cannot detect a "
+                                         "NaN"):
+        model.fit(X, Y, batch_size=5, epochs=1, verbose=0)
+    assert int(model.optimizer.iterations) == 4
