@@ -73,23 +73,9 @@ NODE_OF_MODULE = {
 # Permanent exceptions: (importing module, imported module) -> why. Keep this short.
 ALLOWED_UPWARD = {}
 
-# TEMPORARY: edges that other branches remove (the coordinator empties this after the
-# merge). Serialization moves to the bottom package `kerax.serialization` (registry
-# branch): every import of `kerax.saving.serialization_lib` / `object_registration`
-# becomes a downward import. `Layer` <-> `trainer.regularization` is the layer split's.
-# `OrbaxCheckpoint` is rewritten by the engine branch.
-TEMPORARY_ALLOWED_TARGETS = set()
-TEMPORARY_ALLOWED = {
-    # Reading an OrbaxCheckpoint directory (`load_model_from_checkpoint`,
-    # `load_weights_from_checkpoint`) belongs in saving, which the callback then imports.
-    ("kerax.saving.saving_api", "kerax.callbacks.orbax_checkpoint"),
-}
-
-# At most this many function-level `kerax` import statements. The issue's aim is fewer
-# than 30: most of those left import `kerax.saving.serialization_lib` (gone with the
-# registry branch), or sit in the trainer, `OrbaxCheckpoint` and `Layer` (engine and
-# layer-split branches). Lower this number as they go; never raise it.
-MAX_FUNCTION_LEVEL_IMPORTS = 20
+# At most this many function-level `kerax` import statements (each one a dependency
+# found only when its code path runs). Lower it as they go; never raise it.
+MAX_FUNCTION_LEVEL_IMPORTS = 6
 
 
 def _modules():
@@ -149,8 +135,7 @@ LEVEL = {node: i for i, nodes in enumerate(LEVELS) for node in nodes}
 
 
 def _allowed(importer, imported):
-    return ((importer, imported) in ALLOWED_UPWARD or (importer, imported) in TEMPORARY_ALLOWED
-            or imported in TEMPORARY_ALLOWED_TARGETS)
+    return (importer, imported) in ALLOWED_UPWARD
 
 
 def test_every_package_has_a_level():
@@ -204,8 +189,7 @@ def _cycles(edges):
 def test_every_temporary_exception_is_still_needed():
     """An exception whose import is gone must leave the allow-lists (they only shrink)."""
     used = {(a, b) for a, b, _, _ in IMPORTS}
-    stale = sorted(pair for pair in TEMPORARY_ALLOWED | set(ALLOWED_UPWARD) if pair not in used)
-    stale += sorted(t for t in TEMPORARY_ALLOWED_TARGETS if t not in {b for _, b in used})
+    stale = sorted(pair for pair in ALLOWED_UPWARD if pair not in used)
     assert not stale, f"remove these from the allow-lists, nothing imports them so: {stale}"
 
 

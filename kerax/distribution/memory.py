@@ -3,6 +3,8 @@
 import jax
 import numpy as np
 
+from kerax.errors import NotCompiledError
+
 
 def _nbytes_per_device(tree):
     total = 0
@@ -21,6 +23,9 @@ def memory_report(model, x, y=None, batch_size=32):
     Args:
         model: a compiled kerax model.
         x, y: sample inputs and targets (only shapes and dtypes are used).
+
+    It prepares a `fit` (`model.prepare_fit`, which sets `model.fit_run`) on one row of
+    `x`/`y` and compiles the run's first execution.
         batch_size: the global batch size to plan for.
 
     Returns:
@@ -37,21 +42,17 @@ def memory_report(model, x, y=None, batch_size=32):
     >>> report["params"]
     40
     """
-    from kerax.distribution import placement
-
-    model._require_compiled("memory_report")
-    x, y, sw, batch_size = model._prepare_arrays(x, y, None, batch_size, "memory_report")
-    model._ensure_built(x)
-    model._validate_against_model(x, y, sw)
-    row = lambda a: np.zeros((1,) + a.shape[1:], a.dtype)  # noqa: E731
-    data = jax.tree_util.tree_map(row, (x, y, sw))
-    model._build_metrics(data)
-    data = placement.place_data(data)
-    ts = model._make_train_state()
-    idx, mask = placement.place_plan(np.zeros((1, batch_size), np.int32),
-                                     np.ones((1, batch_size), bool), 1)
-    fn = model._program("train", 1, (ts, data, idx, mask))
-    compiled = fn.lower(ts, data, idx, mask).compile()
+    if not getattr(model, "compiled", False):
+        raise NotCompiledError(
+            "You must call `compile()` before `memory_report()`: the model needs an "
+            "optimizer and a loss, e.g. `model.compile(optimizer='adam', loss='mse')`.")
+    # Only the shapes matter: one row of each array, planned in batches of `batch_size`.
+    one_row = lambda a: np.asarray(a)[:1]  # noqa: E731
+    run = model.prepare_fit(jax.tree_util.tree_map(one_row, x),
+                            None if y is None else jax.tree_util.tree_map(one_row, y),
+                            batch_size=batch_size, verbose=0, steps_per_epoch=1)
+    program, ts, args = run.first_execution()
+    compiled = program.lower(ts, *args).compile()
     stats = compiled.memory_analysis()
     get = lambda name: int(getattr(stats, name, 0) or 0)  # noqa: E731
     report = {

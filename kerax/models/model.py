@@ -41,7 +41,7 @@ class Model(StatelessMixin, Trainer, Layer):
       `pure_predict_step(ts, x) -> outputs` likewise.
 
     For your own loop, `model.init(key, x)` and `model.apply(variables, x, training=...)`
-    are pure; `kerax.trainer.regularization.apply_with_losses` also returns the layer
+    are pure; `kerax.layers.weight_rules.apply_with_losses` also returns the layer
     losses (regularizers, `add_loss`) to add to your loss.
 
     Example:

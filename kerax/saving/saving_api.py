@@ -2,7 +2,7 @@
 
 import os
 
-from kerax.saving import saving_lib
+from kerax.saving import orbax_reader, saving_lib
 
 
 def _check_overwrite(filepath, overwrite):
@@ -71,9 +71,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
     """
     filepath = os.fspath(filepath)
     if os.path.isdir(filepath):  # an `OrbaxCheckpoint` directory (root or one step)
-        from kerax.callbacks import orbax_checkpoint
-
-        return orbax_checkpoint.load_model_from_checkpoint(
+        return orbax_reader.load_model_from_checkpoint(
             filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode,
             max_bytes=max_bytes)
     if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
@@ -124,9 +122,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             "against its architecture."
         )
     if os.path.isdir(filepath):  # an `OrbaxCheckpoint` directory (root or one step)
-        from kerax.callbacks import orbax_checkpoint
-
-        return orbax_checkpoint.load_weights_from_checkpoint(model, filepath)
+        return orbax_reader.load_weights_from_checkpoint(model, filepath)
     if filepath.endswith(".keras"):
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No weights file found at {filepath}.")

@@ -1,7 +1,7 @@
 """A user's custom steps as step functions of the one execution builder.
 
 `fit`, `evaluate` and `predict` run every step kind through the same executions
-(`steps.make_execution` for arrays, `stream_loops.make_stream_execution` for streams):
+(`steps.make_execution` for arrays, `programs.make_stream_execution` for streams):
 `step(ts, (x, y, sample_weight, row_mask)) -> ts` over one `TrainState`. This module wraps
 the two kinds of custom step into that form:
 
@@ -16,8 +16,9 @@ the two kinds of custom step into that form:
 
 A custom step sees every row of its batch, so a short last batch is never padded: it runs
 at its real size (`Trainer._exact_last_batch`), compiled once in the first epoch. A step
-whose batch has no real rows (filling a stream's last execution) or whose `"loss"` log is
-not finite leaves the state unchanged, as the built-in step does.
+whose batch has no real rows (filling a stream's last execution) or whose logs hold a
+non-finite value (any key, not only `"loss"`) leaves the state unchanged, and `fit` raises
+(or stops, with `TerminateOnNaN`) as for the built-in step.
 """
 
 import jax
@@ -53,15 +54,25 @@ def _zeros(template):
     return jax.tree_util.tree_map(lambda t: np.zeros(t.shape, t.dtype), template)
 
 
+def _all_finite(logs):
+    """Whether every floating value the step returned is finite (True with none: a step
+    that returns no floating logs cannot be guarded)."""
+    leaves = [jnp.asarray(v) for v in jax.tree_util.tree_leaves(logs)]
+    checks = [jnp.all(jnp.isfinite(v)) for v in leaves
+              if jnp.issubdtype(v.dtype, jnp.inexact)]
+    return jnp.all(jnp.stack(checks)) if checks else jnp.asarray(True)
+
+
 def _guarded(old, rows, run):
-    """Runs `run() -> (new_ts, loss or None)` only for a step with real rows after no bad
+    """Runs `run() -> (new_ts, logs or None)` only for a step with real rows after no bad
     step (an empty step, filling an execution, costs nothing), and keeps `new_ts` only if
-    `loss` is finite; records the first bad step as the built-in step does."""
+    every floating value of `logs` is finite (whatever their keys); records the first bad
+    step as the built-in step does."""
     bad = old.metric_state[FLAG]
 
     def step():
-        new, loss = run()
-        finite = jnp.all(jnp.isfinite(loss)) if loss is not None else jnp.asarray(True)
+        new, logs = run()
+        finite = _all_finite(logs)
         new = new._replace(metric_state={**new.metric_state, FLAG: bad})
         out = lax.cond(finite, lambda: new, lambda: old)
         flag = jnp.where(finite, bad, old.step).astype(bad.dtype)
@@ -163,15 +174,16 @@ class KerasSteps:
         logs, state = self.model.test_step((train, other, list(ts.metric_state["vars"])),
                                            pack(x, y, sw))
         logs = _logs_dict(logs, "test_step")
-        return ts._replace(metric_state={"vars": list(state[2])}), logs
+        variables = self._variables(ts, state[0], state[1])
+        return ts._replace(state=variables["state"],
+                           metric_state={"vars": list(state[2])}), logs
 
     # -- step functions of the execution builder --
     def train_step(self, ts, batch):
         def run():
             new, logs = self.call_train(ts, batch)
             logs_ = _cast_like(logs, ts.metric_state["logs"])
-            return new._replace(metric_state={**new.metric_state, "logs": logs_}), \
-                logs.get("loss")
+            return new._replace(metric_state={**new.metric_state, "logs": logs_}), logs
 
         return _guarded(ts, batch[3], run)
 
@@ -193,7 +205,9 @@ class KerasSteps:
                 "non_trainable_variables)`, as in Keras 3's JAX backend. Received a "
                 f"{type(result).__name__}."
             )
-        return result[0]
+        variables = stateless.lists_to_variables(self.model, train, result[1],
+                                                 base={"params": params, "state": state})
+        return result[0], variables["state"]
 
     @staticmethod
     def logs(metric_state):
@@ -249,7 +263,7 @@ class PureSteps:
     def train_step(self, ts, batch):
         def run():
             new, logs = self.call_train(ts, batch)
-            return self._accumulate(ts, new, logs), logs.get("loss")
+            return self._accumulate(ts, new, logs), logs
 
         return _guarded(ts, batch[3], run)
 
@@ -262,7 +276,7 @@ class PureSteps:
 
     def predict_step(self, params, state, x):
         ts = TrainState(params, state, None, {}, None, jnp.zeros((), jnp.int32))
-        return self.model.pure_predict_step(ts, x)
+        return self.model.pure_predict_step(ts, x), state
 
     @staticmethod
     def logs(metric_state):

@@ -8,6 +8,7 @@ runs. Callbacks, the non-finite guard, `stop_training` and the train state are h
 here once.
 """
 
+from kerax.errors import NonFiniteLossError
 from kerax.trainer import steps as steps_lib
 
 
@@ -31,7 +32,7 @@ def train_epoch(model, ts, executions, callbacks, start=0):
         flag = logs.pop(steps_lib.FIRST_BAD_STEP)
         logs = steps_lib.flatten_logs(logs)
         model._store_train_state(ts)
-        if pending is not None and model._stop_on_nonfinite(pending, callbacks):
+        if pending is not None and stop_on_nonfinite(model, pending, callbacks):
             return logs, step
         pending = flag
         step += size
@@ -40,8 +41,31 @@ def train_epoch(model, ts, executions, callbacks, start=0):
         if model.stop_training:
             break
     if pending is not None:
-        model._stop_on_nonfinite(pending, callbacks)
+        stop_on_nonfinite(model, pending, callbacks)
     return logs, step
+
+
+def stop_on_nonfinite(model, pending, callbacks):
+    """Stops (TerminateOnNaN) or raises once a step had a non-finite loss.
+
+    `pending` is an execution's first bad step (-1: none); returns whether to stop.
+    """
+    bad_step = int(pending)
+    if bad_step < 0:
+        return False
+    # `TerminateOnNaN` (or a subclass), found by name: callbacks sit above the trainer.
+    if any(k.__name__ == "TerminateOnNaN" for c in getattr(callbacks, "callbacks", [])
+           for k in type(c).__mro__):
+        print(f"Batch {bad_step}: Invalid loss, terminating training", flush=True)
+        model.stop_training = True
+        return True
+    raise NonFiniteLossError(
+        f"The loss became NaN or infinite at training step {bad_step}. Training stopped, "
+        "and the model keeps the weights and optimizer state from before that step. "
+        "Common causes: a learning rate that is too high, NaN or inf values in the data "
+        "(check with `np.isfinite(x).all()`), or log(0) in a custom loss. To stop "
+        "without an error, pass `callbacks=[kerax.callbacks.TerminateOnNaN()]`."
+    )
 
 
 def evaluate_epoch(ts, executions, callbacks):
@@ -57,4 +81,4 @@ def evaluate_epoch(ts, executions, callbacks):
     return ts, logs, step
 
 
-__all__ = ["train_epoch", "evaluate_epoch"]
+__all__ = ["train_epoch", "evaluate_epoch", "stop_on_nonfinite"]

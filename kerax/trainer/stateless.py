@@ -28,7 +28,7 @@ import jax.numpy as jnp
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers.variable_view import VariableView
-from kerax.trainer import regularization
+from kerax.layers import weight_rules as regularization
 
 _LOSSES = contextvars.ContextVar("kerax_stateless_losses", default=())
 # The activity/`add_loss` terms of the last `stateless_call` (without weight regularization).
@@ -99,6 +99,15 @@ def lists_to_variables(model, trainable_variables, non_trainable_variables, base
     values = [v.value if isinstance(v, VariableView) else v  # `model.trainable_variables`
               for v in list(trainable_variables) + list(non_trainable_variables)]
     return _with_leaves(model.variables if base is None else base, train + other, values)
+
+
+def _unpack(data):
+    """Keras' `unpack_x_y_sample_weight`: `x`, `(x,)`, `(x, y)`, `(x, y, sw)` -> 3-tuple."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    return tuple(data) + (None,) * (3 - len(data))
 
 
 class StatelessMixin:
@@ -176,6 +185,64 @@ class StatelessMixin:
     @property
     def metrics_variables(self):
         return [v for m in self.metrics for v in m.variables]
+
+    # -- Keras 3's JAX-backend steps, so that an override can call `super().train_step` --
+    def train_step(self, state, data):
+        """Keras 3's JAX `train_step(state, data) -> (logs, state)`: forward with
+        `stateless_call`, `stateless_compute_loss`, gradients,
+        `optimizer.stateless_apply` and the metrics of `self.metrics`.
+
+        `fit` runs its built-in step unless a subclass overrides this; an override may
+        call `super().train_step(state, data)`, as in Keras.
+        """
+        tv, ntv, ov, mv = state
+        x, y, sw = _unpack(data)
+
+        def loss_fn(tv):
+            y_pred, new_ntv = self.stateless_call(tv, ntv, x, training=True)
+            loss, _ = self.stateless_compute_loss(tv, new_ntv, mv, x=x, y=y, y_pred=y_pred,
+                                                  sample_weight=sw, training=True)
+            return self.optimizer.scale_loss(loss), (loss, y_pred, new_ntv)
+
+        (_, (loss, y_pred, ntv)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tv)
+        tv, ov = self.optimizer.stateless_apply(ov, grads, tv)
+        logs, mv = self._stateless_metrics(mv, loss, y, y_pred, sw)
+        return logs, (tv, ntv, ov, mv)
+
+    def test_step(self, state, data):
+        """Keras 3's JAX `test_step(state, data) -> (logs, state)` (see `train_step`)."""
+        tv, ntv, mv = state
+        x, y, sw = _unpack(data)
+        y_pred, ntv = self.stateless_call(tv, ntv, x, training=False)
+        loss, _ = self.stateless_compute_loss(tv, ntv, mv, x=x, y=y, y_pred=y_pred,
+                                              sample_weight=sw, training=False)
+        logs, mv = self._stateless_metrics(mv, loss, y, y_pred, sw)
+        return logs, (tv, ntv, mv)
+
+    def predict_step(self, state, data):
+        """Keras 3's JAX `predict_step(state, data) -> (outputs, non_trainable)`."""
+        tv, ntv = state
+        x, _, _ = _unpack(data)
+        return self.stateless_call(tv, ntv, x, training=False)
+
+    def _stateless_metrics(self, metrics_variables, loss, y, y_pred, sample_weight):
+        """Keras' `_update_metrics_variables`: `(logs, metrics_variables)` after one
+        batch, through the same metric update as the built-in step."""
+        subs = lambda m: getattr(m, "metrics", None) if hasattr(m, "_as_list") else None  # noqa
+        state, i = {}, 0
+        for m in self.metrics:
+            k = len(m.stateless_reset_state())
+            part = m._as_state(list(metrics_variables[i:i + k]))
+            state.update(part if subs(m) is not None else {m.name: part})
+            i += k
+        rows = jnp.ones((jnp.shape(jax.tree_util.tree_leaves(y_pred)[0])[0],), bool)
+        new = self.update_metric_state(state, loss, y, y_pred, sample_weight, rows)
+        logs, values = {}, []
+        for m in self.metrics:
+            for sub in (subs(m) if subs(m) is not None else [m]):
+                logs[sub.name] = sub.compute(new[sub.name])
+                values += [new[sub.name][key] for key in sub.init()]
+        return logs, values
 
     def init_optimizer_state(self, params):
         """The `opt_state` of the kerax-way step (override it for several optimizers)."""

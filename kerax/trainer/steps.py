@@ -7,7 +7,6 @@ device-resident data by index. Logs are computed on device from the metric state
 host reads them only when it reports them.
 """
 
-import os
 
 import jax
 import jax.extend
@@ -155,17 +154,26 @@ class StepFunctions:
         return TrainState(params, new_state, opt_state, metric_state, rng, ts.step + 1)
 
     def test_step(self, ts, batch):
+        """Loss and metrics; the state a layer assigns in `call` is kept, as in Keras."""
         x, y, sw, row_mask = batch
-        y_pred, _, extras = self._forward(ts.params, ts.state, x, row_mask, False, None)
+        y_pred, new_state, extras = self._forward(ts.params, ts.state, x, row_mask, False,
+                                                  None)
         loss = self._loss(y, y_pred, sw, row_mask, ts.params, extras)
         metric_state = self.model.update_metric_state(ts.metric_state, loss, y, y_pred, sw,
                                                       row_mask, output_mask=extras[1])
         metric_state[FIRST_BAD_STEP] = ts.metric_state[FIRST_BAD_STEP]
-        return ts._replace(metric_state=metric_state)
+        return ts._replace(state=keep_if_rows(row_mask, new_state, ts.state),
+                           metric_state=metric_state)
 
     def predict_step(self, params, state, x):
-        y_pred, _ = self.model.apply({"params": params, "state": state}, x, training=False)
-        return y_pred
+        """`(outputs, state)`: the state a layer assigns in `call`, as Keras keeps it."""
+        return self.model.apply({"params": params, "state": state}, x, training=False)
+
+
+def keep_if_rows(row_mask, new, old):
+    """`new` if the step has real rows, else `old` (a step filling an execution)."""
+    has_rows = jnp.any(row_mask)
+    return jax.tree_util.tree_map(lambda n, o: jnp.where(has_rows, n, o), new, old)
 
 
 def combine_masks(row_mask, output_mask):
@@ -216,56 +224,6 @@ BULK_GATHER_BYTES = 256 * 1024 * 1024
 # noticeable share of a tiny model's step, while the price, keeping the
 # execution's initial state alive, is small for such models.
 UNGUARDED_MAX_STATE_BYTES = 1024 * 1024
-
-
-# "auto" steps_per_execution keeps a compiled execution's memory (see `execution_memory`)
-# within this share of the device's memory (of the RAM available on CPU), or within
-# `EXECUTION_MEMORY_BUDGET` bytes when that is set.
-EXECUTION_MEMORY_FRACTION = 0.5
-EXECUTION_MEMORY_BUDGET = None
-
-
-def execution_memory_budget(device=None):
-    """Bytes an "auto"-sized execution may use: `EXECUTION_MEMORY_BUDGET` if set, else
-    `EXECUTION_MEMORY_FRACTION` of the device's memory limit (GPU/TPU) or of the RAM
-    available now (CPU).
-
-    Example:
-    >>> execution_memory_budget() > 0
-    True
-    """
-    if EXECUTION_MEMORY_BUDGET is not None:
-        return int(EXECUTION_MEMORY_BUDGET)
-    device = device or jax.local_devices()[0]
-    try:
-        limit = (device.memory_stats() or {}).get("bytes_limit")
-    except Exception:  # memory_stats is not implemented everywhere
-        limit = None
-    if not limit:
-        try:
-            limit = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):
-            limit = 8 * 1024**3
-    return int(limit * EXECUTION_MEMORY_FRACTION)
-
-
-def execution_memory(compiled):
-    """`(needed, fixed)` bytes of a compiled program from XLA's memory analysis: needed =
-    arguments + outputs not aliased to (donated) arguments + temporaries; fixed = the
-    part that does not depend on the number of steps (arguments and outputs).
-
-    Example:
-    >>> import jax, jax.numpy as jnp
-    >>> compiled = jax.jit(lambda a: a + 1).lower(jnp.ones(4)).compile()
-    >>> execution_memory(compiled)[1] >= 32
-    True
-    """
-    stats = compiled.memory_analysis()
-    if stats is None:
-        return 0, 0
-    fixed = (stats.argument_size_in_bytes + stats.output_size_in_bytes
-             - stats.alias_size_in_bytes)
-    return fixed + stats.temp_size_in_bytes, fixed
 
 
 def _state_bytes(ts):
@@ -399,87 +357,26 @@ def uses_randomness(fn, *args):
 
 
 def make_predict_execution(predict_fn, num_steps, unroll):
-    """`execute(params, state, x_data, idx) -> outputs` with a leading `(steps, batch)`."""
+    """`execute(params, state, x_data, idx, mask) -> (outputs, state)`, the outputs with
+    a leading `(steps, batch)`; the state a layer assigns in `call` carries over from
+    step to step (steps without real rows leave it), as Keras keeps it."""
 
-    def execute(params, state, data, idx):
+    def execute(params, state, data, idx, mask):
+        def one(state, x, m):
+            out, new = predict_fn(params, state, x)
+            return keep_if_rows(m, new, state), out
+
         if num_steps == 1:
-            out = predict_fn(params, state, _gather(data, idx[0]))
-            return jax.tree_util.tree_map(lambda o: o[None], out)
+            state, out = one(state, _gather(data, idx[0]), mask[0])
+            return jax.tree_util.tree_map(lambda o: o[None], out), state
 
-        def body(_, i):
-            return None, predict_fn(params, state, _gather(data, i))
+        def body(carry, im):
+            return one(carry, _gather(data, im[0]), im[1])
 
-        _, outs = lax.scan(body, None, idx, unroll=unroll)
-        return outs
+        state, outs = lax.scan(body, state, (idx, mask), unroll=unroll)
+        return outs, state
 
     return execute
-
-
-def has_convolution(closed_jaxpr):
-    """Whether a traced program contains a convolution (at any nesting depth)."""
-
-    def walk(jaxpr):
-        for eqn in jaxpr.eqns:
-            if eqn.primitive.name in ("conv_general_dilated", "conv"):
-                return True
-            for sub in jax.extend.core.jaxprs_in_params(eqn.params):
-                if walk(sub):
-                    return True
-        return False
-
-    return walk(closed_jaxpr.jaxpr)
-
-
-def jaxpr_flops(closed_jaxpr):
-    """Floating-point operations of a traced program, counted from its equations.
-
-    A matrix product counts `2 * output size * contracted size`, a convolution
-    `2 * output size * kernel size / output features`, any other operation one per
-    output element; a loop body counts once (as XLA's cost analysis does).
-
-    Example:
-    >>> import jax, jax.numpy as jnp
-    >>> jaxpr_flops(jax.make_jaxpr(jnp.dot)(jnp.ones((4, 3)), jnp.ones((3, 2))))
-    48
-    """
-
-    def count(jaxpr):
-        total = 0
-        for eqn in jaxpr.eqns:
-            name = eqn.primitive.name
-            out = sum(int(np.prod(v.aval.shape)) for v in eqn.outvars
-                      if hasattr(v.aval, "shape"))
-            subs = list(jax.extend.core.jaxprs_in_params(eqn.params))
-            if name == "dot_general":
-                (lhs_contract, _), _ = eqn.params["dimension_numbers"]
-                lhs = eqn.invars[0].aval.shape
-                total += 2 * out * int(np.prod([lhs[d] for d in lhs_contract]))
-            elif name == "conv_general_dilated":
-                rhs = eqn.invars[1].aval.shape
-                features = rhs[eqn.params["dimension_numbers"].rhs_spec[0]]
-                total += 2 * out * int(np.prod(rhs)) // max(int(features), 1)
-            elif subs:
-                total += sum(count(sub) for sub in subs)
-            else:
-                total += out
-        return total
-
-    return count(closed_jaxpr.jaxpr)
-
-
-def train_step_flops(forward_jaxpr, num_params):
-    """A training step's FLOPs estimated from its forward pass: forward plus backward
-    (about 3x the forward) plus an optimizer update (about 12 per parameter); within
-    ~25% of XLA's cost analysis of the whole step on dense, convolutional and recurrent
-    models, at a fraction of the cost of tracing and lowering that step.
-
-    Example:
-    >>> import jax, jax.numpy as jnp
-    >>> fwd = jax.make_jaxpr(jnp.dot)(jnp.ones((4, 3)), jnp.ones((3, 2)))
-    >>> train_step_flops(fwd, num_params=6)
-    216
-    """
-    return 3 * jaxpr_flops(forward_jaxpr) + 12 * int(num_params)
 
 
 def real_rows(outputs, mask):

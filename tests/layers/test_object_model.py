@@ -132,8 +132,6 @@ def test_assign_inside_call_matches_keras_eager_predict_and_fit(keras):
     _assert_same(model.predict(X, verbose=0), kmodel.predict(X, verbose=0))
 
 
-@pytest.mark.xfail(strict=True, reason="predict() does not keep the state a call assigns "
-                   "(Keras keeps non-trainable updates of predict_step); trainer's area")
 def test_predict_keeps_state_assigned_in_call_as_keras(keras):
     kmodel, model = _masked_model(keras), _masked_model(kerax)
     for m in (kmodel, model):

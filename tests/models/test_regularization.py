@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import kerax
-from kerax.trainer import regularization
+from kerax.layers import weight_rules as regularization
 
 
 def _data(n=10, d=4, k=3, seed=0):

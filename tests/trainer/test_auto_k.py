@@ -8,8 +8,8 @@ import pytest
 
 import kerax
 from kerax.trainer import compile_cache
-from kerax.trainer import steps as steps_lib
-from kerax.trainer import trainer as trainer_lib
+from kerax.trainer import pytrees
+from kerax.trainer import step_costs
 
 N, BATCH = 64, 8  # 8 steps per epoch: "auto" runs them as one execution
 
@@ -22,7 +22,7 @@ def _data():
 
 def _fit(budget=None, monkeypatch=None, seed=3):
     if budget is not None:
-        monkeypatch.setattr(steps_lib, "EXECUTION_MEMORY_BUDGET", budget)
+        monkeypatch.setattr(step_costs, "EXECUTION_MEMORY_BUDGET", budget)
     kerax.utils.set_random_seed(seed)
     model = kerax.Sequential([kerax.Input((16,)), kerax.layers.Dense(8, activation="relu"),
                               kerax.layers.Dense(3)])
@@ -72,18 +72,18 @@ def test_a_budget_below_the_fixed_memory_keeps_k(monkeypatch):
 
 
 def test_the_budget_is_a_fraction_of_the_memory(monkeypatch):
-    monkeypatch.setattr(steps_lib, "EXECUTION_MEMORY_BUDGET", None)
-    full = steps_lib.execution_memory_budget()
-    monkeypatch.setattr(steps_lib, "EXECUTION_MEMORY_FRACTION", 0.25)
-    assert 0 < steps_lib.execution_memory_budget() < full
-    monkeypatch.setattr(steps_lib, "EXECUTION_MEMORY_BUDGET", 1234)
-    assert steps_lib.execution_memory_budget() == 1234
+    monkeypatch.setattr(step_costs, "EXECUTION_MEMORY_BUDGET", None)
+    full = step_costs.execution_memory_budget()
+    monkeypatch.setattr(step_costs, "EXECUTION_MEMORY_FRACTION", 0.25)
+    assert 0 < step_costs.execution_memory_budget() < full
+    monkeypatch.setattr(step_costs, "EXECUTION_MEMORY_BUDGET", 1234)
+    assert step_costs.execution_memory_budget() == 1234
 
 
 def test_execution_memory_counts_temporaries():
     a = jnp.ones((256,), jnp.float32)
     compiled = jax.jit(lambda v: jnp.outer(v, v).sum(0)).lower(a).compile()
-    needed, fixed = steps_lib.execution_memory(compiled)
+    needed, fixed = step_costs.execution_memory(compiled)
     assert fixed == 2 * 256 * 4  # the argument and the output
     assert needed >= fixed
 
@@ -97,17 +97,17 @@ def test_execution_memory_counts_temporaries():
 def test_flop_estimate(make, fwd_flops):
     fn, args = make()
     jaxpr = jax.make_jaxpr(fn)(*args)
-    assert steps_lib.jaxpr_flops(jaxpr) == fwd_flops
-    assert steps_lib.train_step_flops(jaxpr, num_params=10) == 3 * fwd_flops + 120
+    assert step_costs.jaxpr_flops(jaxpr) == fwd_flops
+    assert step_costs.train_step_flops(jaxpr, num_params=10) == 3 * fwd_flops + 120
 
 
 def test_shuffle_seed_is_host_side_and_follows_set_random_seed():
     key = jax.random.PRNGKey(7)
-    seed = trainer_lib._host_seed(key)
+    seed = pytrees.host_seed(key)
     assert 0 <= seed < 2**31 - 1
-    assert seed == trainer_lib._host_seed(jax.random.PRNGKey(7))
-    assert seed != trainer_lib._host_seed(jax.random.PRNGKey(8))
-    assert seed == trainer_lib._host_seed(jax.random.key(7))  # typed keys too
+    assert seed == pytrees.host_seed(jax.random.PRNGKey(7))
+    assert seed != pytrees.host_seed(jax.random.PRNGKey(8))
+    assert seed == pytrees.host_seed(jax.random.key(7))  # typed keys too
 
 
 def test_shuffled_fits_repeat_under_set_random_seed(reference, monkeypatch):

@@ -12,6 +12,7 @@ import pytest
 
 import kerax
 from kerax.trainer import steps as steps_lib
+from kerax.trainer import train_state_store
 
 
 def _data(n=48, d=5, classes=3, seed=0):
@@ -57,9 +58,10 @@ def test_dropout_still_draws_a_new_mask_every_step():
     x, y = _data()
     model = _model(kerax.layers.Dropout(0.5))
     model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
-    before = np.asarray(jax.random.key_data(model._train_rng))
+    before = np.asarray(jax.random.key_data(train_state_store.train_rng(model)))
     model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
-    assert not np.array_equal(before, np.asarray(jax.random.key_data(model._train_rng)))
+    after = train_state_store.train_rng(model)
+    assert not np.array_equal(before, np.asarray(jax.random.key_data(after)))
 
 
 # ---------------------------------------------------------- contiguous plans --

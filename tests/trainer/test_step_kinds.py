@@ -126,6 +126,25 @@ def _generator(x, y, sw=None, batch_size=5, repeat=1):
             yield (x[s], y[s]) if sw is None else (x[s], y[s], sw[s])
 
 
+class _Examples:
+    """A grain random-access source of `(x, y)` examples."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+
+def _grain(x, y, batch_size=5):
+    """The same batches as a grain `MapDataset` (skips the test without grain)."""
+    grain = pytest.importorskip("grain")
+    return grain.MapDataset.source(_Examples(x, y)).batch(batch_size)
+
+
 # (name, input kind, fit kwargs maker): each runs with shuffle=False, compared with Keras.
 CASES = {
     "split_class_weight": lambda lib: dict(x=X, y=Y, batch_size=6, epochs=2,
@@ -143,6 +162,14 @@ CASES = {
     "generator_steps_val_steps": lambda lib: dict(
         x=_generator(X, Y, repeat=3), epochs=3, steps_per_epoch=4,
         validation_data=(XV, YV), validation_steps=1, validation_batch_size=4),
+    "generator_val_generator_initial_epoch": lambda lib: dict(
+        x=_generator(X, Y, repeat=2), epochs=3, steps_per_epoch=4, initial_epoch=1,
+        validation_data=_generator(XV, YV, repeat=2, batch_size=3), validation_steps=2),
+    "grain_val_grain_freq": lambda lib: dict(
+        x=_grain(X, Y), epochs=2, validation_data=_grain(XV, YV, batch_size=4),
+        validation_freq=2),
+    "grain_steps_per_epoch": lambda lib: dict(x=_grain(X, Y, batch_size=4), epochs=2,
+                                              steps_per_epoch=3),
 }
 
 
@@ -172,6 +199,7 @@ def test_step_kind_matches_keras(keras, kind, case):
 
 PURE_INPUTS = {
     "arrays": lambda: dict(x=X, y=Y, batch_size=5),
+    "grain": lambda: dict(x=_grain(X, Y)),
     "py_dataset": lambda: dict(x=_Batches(kerax, X, Y)),
     "generator": lambda: dict(x=_generator(X, Y, repeat=2), steps_per_epoch=4),
 }
@@ -215,12 +243,21 @@ def test_pure_train_step_validation_split_and_class_weight():
     assert int(pm.optimizer.iterations) == 6  # 15 training rows: 3 batches per epoch
 
 
+COMPILE_INPUTS = {
+    "arrays": lambda: dict(x=X, y=Y, batch_size=6),
+    "py_dataset": lambda: dict(x=_Batches(kerax, X, Y, batch_size=6)),
+    "generator": lambda: dict(x=_generator(X, Y, batch_size=6, repeat=3), steps_per_epoch=4),
+    "grain": lambda: dict(x=_grain(X, Y, batch_size=6)),
+}
+
+
+@pytest.mark.parametrize("inputs", sorted(COMPILE_INPUTS))
 @pytest.mark.parametrize("kind", ["builtin", "keras", "pure"])
-def test_no_epoch_after_the_first_compiles(kind):
+def test_no_epoch_after_the_first_compiles(kind, inputs):
     """Uneven batches (20 rows in batches of 6): the short last batch of a custom step
-    runs at its real size, compiled in the first epoch only."""
+    runs at its real size, compiled in the first epoch only, for every input kind."""
     model = _model(kerax, kind)
-    model.fit(X, Y, batch_size=6, epochs=3, verbose=0, validation_data=(XV, YV))
+    model.fit(epochs=3, verbose=0, validation_data=(XV, YV), **COMPILE_INPUTS[inputs]())
     compiles = [e["compiles"] for e in model.compile_stats]
     assert compiles[0] > 0 and compiles[1:] == [0, 0], model.compile_stats
 
@@ -320,3 +357,83 @@ def test_class_weight_with_a_generator_fails_as_in_keras(keras):
         with pytest.raises(ValueError, match="`class_weight` is not supported for Python "
                                              "generator"):
             model.fit(_generator(X, Y), class_weight={0: 1.0, 1: 2.0}, verbose=0)
+
+
+def _super_step_model(lib):
+    class Logged(lib.Model):
+        def train_step(self, state, data):
+            logs, state = super().train_step(state, data)
+            return logs, state
+
+        def test_step(self, state, data):
+            return super().test_step(state, data)
+
+    inputs = lib.Input((3,))
+    outputs = lib.layers.Dense(1, activation="sigmoid")(lib.layers.Dense(4)(inputs))
+    model = Logged(inputs, outputs)
+    model.compile(optimizer=lib.optimizers.SGD(0.1), loss="binary_crossentropy",
+                  metrics=["mae"], weighted_metrics=["mse"])
+    return model
+
+
+@pytest.mark.parametrize("data", ["arrays", "py_dataset"])
+def test_keras_subclass_calling_super_train_step_matches_keras(keras, data):
+    """`super().train_step(state, data)` / `super().test_step` run Keras 3's default JAX
+    steps: the same history (metrics, weighted metrics, validation), iterations and
+    weights as Keras."""
+    weights = _super_step_model(kerax).get_weights()
+    out = []
+    for lib in (keras, kerax):
+        model = _super_step_model(lib)
+        model.set_weights(weights)
+        if data == "arrays":
+            args = dict(x=X, y=Y, sample_weight=SW, batch_size=6)
+        else:
+            args = dict(x=_Batches(lib, X, Y, SW, batch_size=6))
+        history = model.fit(epochs=2, shuffle=False, verbose=0, validation_data=(XV, YV),
+                            **args)
+        out.append((history.history, model.get_weights(), int(model.optimizer.iterations)))
+    (kh, kw, ki), (h, w, i) = out
+    assert sorted(h) == sorted(kh) and i == ki
+    for key in kh:
+        np.testing.assert_allclose(h[key], kh[key], rtol=2e-5, atol=1e-6, err_msg=key)
+    for a, b in zip(w, kw):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+
+
+def test_nan_guard_of_a_custom_step_without_a_loss_key():
+    """A Keras-style step whose logs have no "loss" key is still guarded: a non-finite
+    log stops training with the weights from before that step."""
+
+    class NoLossKey(kerax.Model):
+        def train_step(self, state, data):
+            logs, state = super().train_step(state, data)
+            return {"objective": logs["loss"]}, state
+
+    inputs = kerax.Input((3,))
+    model = NoLossKey(inputs, kerax.layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd", loss="mse")
+    bad = X.copy()
+    bad[10:] = np.nan  # the third batch of 5 has NaN inputs
+    model.fit(X[:10], Y[:10], batch_size=5, epochs=1, shuffle=False, verbose=0)
+    with pytest.raises(kerax.errors.NonFiniteLossError, match="training step 4"):
+        model.fit(bad, Y, batch_size=5, epochs=1, shuffle=False, verbose=0,
+                  callbacks=[kerax.callbacks.LambdaCallback()])
+    weights = model.get_weights()
+    assert all(np.isfinite(w).all() for w in weights)
+    assert int(model.optimizer.iterations) == 4  # the 2 steps before the bad one
+
+
+def test_a_custom_step_without_floating_logs_says_it_cannot_be_guarded():
+    class Counting(kerax.Model):
+        def train_step(self, state, data):
+            _, state = super().train_step(state, data)
+            return {"seen": jax.numpy.asarray(1, "int32")}, state
+
+    inputs = kerax.Input((3,))
+    model = Counting(inputs, kerax.layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.warns(UserWarning, match="returns no floating-point logs .* cannot detect a "
+                                         "NaN"):
+        model.fit(X, Y, batch_size=5, epochs=1, verbose=0)
+    assert int(model.optimizer.iterations) == 4

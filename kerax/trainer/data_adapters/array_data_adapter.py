@@ -140,6 +140,18 @@ class ArrayDataAdapter:
         self.on_device = nbytes <= _DEVICE_BUDGET_BYTES
         self.data = placement.place_data(data) if self.on_device else data
 
+    # The epoch hooks a `StreamDataAdapter` has: arrays need none of them.
+    exhausted = False
+
+    def on_epoch_begin(self):
+        pass
+
+    def on_epoch_end(self):
+        pass
+
+    def close(self):
+        pass
+
     def _new_pass(self):
         n, b = self.num_samples, self.batch_size
         order = np.arange(n)

@@ -96,6 +96,10 @@ def unpack(batch):
     return jax.tree_util.tree_map(_to_numpy, batch)
 
 
+# Batches of a generator read before training (Keras' `NUM_BATCHES_FOR_TENSOR_SPEC`).
+_PEEKED_BATCHES = 2
+
+
 class StreamDataAdapter:
     """Iterates a batch source epoch by epoch, in executions of `k` padded batches.
 
@@ -155,6 +159,10 @@ class StreamDataAdapter:
         self.trained_position = (0, None, False)
         self._resume = None  # (position, iterator state) to start the next pass at
 
+    def shuffle_with(self, seed):
+        """`fit(shuffle=True)` on a PyDataset: its batch order is drawn from `seed`."""
+        self._order_rng = np.random.default_rng(seed) if self.is_py_dataset else None
+
     def _known_length(self):
         src = self.source
         if self.is_py_dataset:
@@ -186,7 +194,9 @@ class StreamDataAdapter:
         if hasattr(src, "as_numpy_iterator"):
             it = iter(src.as_numpy_iterator())
         elif hasattr(src, "__next__"):
-            return src  # a generator: single use, cannot rewind
+            # A generator cannot rewind: as in Keras, a new pass replays the batches read
+            # to build the model (Keras' `peek_and_restore`), then whatever is left.
+            return itertools.chain(self._replay, src)
         else:
             it = iter(src)
         if resume is not None:
@@ -284,17 +294,15 @@ class StreamDataAdapter:
             except StopIteration:
                 self._iterator = None
                 if steps is None:
+                    if self.kind == "generator":  # Keras warns at a generator's end too
+                        _warn_ran_out()
                     return
                 if taken == 0 and not fresh and self.kind != "generator":
                     continue  # the last epoch ended with the pass: start a new one
-                # As in Keras: the epoch ends here, with a warning; a re-iterable source
-                # starts a new pass next epoch, a generator cannot.
-                warnings.warn(
-                    "Your input ran out of data; interrupting training. Make sure that "
-                    "your dataset or generator can generate at least `steps_per_epoch * "
-                    "epochs` batches. You may need to use the `.repeat()` function when "
-                    "building your dataset.", stacklevel=3)
-                if taken == 0 or self.kind == "generator":
+                # As in Keras: the epoch ends here, with a warning; the next epoch starts
+                # a new pass (a generator's replays the batches Keras peeked).
+                _warn_ran_out()
+                if taken == 0:
                     self.exhausted = True
                 return
             taken += 1
@@ -438,9 +446,14 @@ class StreamDataAdapter:
         if self.is_py_dataset:
             return self._unpack(self.source[0])
         if self.kind == "generator":
-            first = next(self.source)
-            self._iterator = itertools.chain([first], self.source)
-            return self._unpack(first)
+            # Keras reads the first `_PEEKED_BATCHES` batches for the model's input spec.
+            self._replay = list(itertools.islice(self.source, _PEEKED_BATCHES))
+            if not self._replay:
+                raise ValueError(
+                    "When passing a Python generator to a kerax model, the generator must "
+                    "yield at least one batch. Received an empty generator.")
+            self._iterator = itertools.chain(self._replay, self.source)
+            return self._unpack(self._replay[0])
         src = self.source
         it = iter(src.as_numpy_iterator()) if hasattr(src, "as_numpy_iterator") else iter(src)
         return self._unpack(next(it))
@@ -448,6 +461,13 @@ class StreamDataAdapter:
     def close(self):
         if self._pool is not None:
             self._pool.shutdown(wait=False)
+
+
+def _warn_ran_out():
+    warnings.warn(
+        "Your input ran out of data; interrupting training. Make sure that your dataset "
+        "or generator can generate at least `steps_per_epoch * epochs` batches. You may "
+        "need to use the `.repeat()` function when building your dataset.", stacklevel=4)
 
 
 def _encode_state(state):
