@@ -237,12 +237,16 @@ def get_input_signature(model):
         raise ValueError(
             f"Cannot export '{getattr(model, 'name', model)}': it is not built. Call it on "
             "an input once, or pass `input_signature`.")
-    struct = getattr(model, "_inputs_struct", None)
-    if struct is not None:
-        return [jax.tree_util.tree_map(
+    def from_tensors(struct):
+        return jax.tree_util.tree_map(
             lambda t: InputSpec(shape=(None,) + tuple(t.shape[1:]), dtype=t.dtype,
                                 name=t._keras_history[0].name),
-            struct, is_leaf=lambda t: isinstance(t, KerasTensor))]
+            struct, is_leaf=lambda t: isinstance(t, KerasTensor))
+    struct = getattr(model, "_inputs_struct", None)
+    if struct is not None:  # Functional: one positional argument, the inputs' structure
+        return [from_tensors(struct)]
+    if model.__dict__.get("_input_layer") is not None:  # Sequential started with `Input`
+        return from_tensors(list(model.inputs))
     specs = model.__dict__.get("_init_specs")
     if not specs:
         raise ValueError(f"Cannot export '{model.name}': its input shapes are unknown. "

@@ -221,3 +221,47 @@ def test_export_argument_errors(tmp_path):
         kerax.export.ExportArchive().write_out(tmp_path / "x")
     with pytest.raises(ValueError, match=r"must be a Python identifier"):
         archive.add_endpoint("not a name", model.call)
+
+
+def test_other_none_dimensions_are_symbolic(tmp_path):
+    model = kerax.Sequential([kerax.Input((None, 2)), layers.Conv1D(3, 2, padding="same"),
+                              layers.GlobalAveragePooling1D(), layers.Dense(2)])
+    model.export(tmp_path / "m", verbose=False)
+    reloaded = kerax.export.load(tmp_path / "m")
+    assert reloaded.serve.inputs[0]["shape"] == [None, None, 2]
+    for batch, steps in ((1, 4), (7, 9)):
+        x = np.random.default_rng(steps).normal(size=(batch, steps, 2)).astype("float32")
+        np.testing.assert_allclose(reloaded.serve(x), model.predict(x, verbose=0),
+                                   atol=ATOL, rtol=ATOL)
+
+
+def test_rnn_with_free_time_steps(tmp_path):
+    model = kerax.Sequential([kerax.Input((None, 2)), layers.SimpleRNN(3)])
+    model.export(tmp_path / "m", verbose=False)
+    serve = kerax.export.load(tmp_path / "m").serve
+    for batch, steps in ((1, 3), (7, 5)):
+        x = np.random.default_rng(steps).normal(size=(batch, steps, 2)).astype("float32")
+        np.testing.assert_allclose(serve(x), model.predict(x, verbose=0), atol=ATOL, rtol=ATOL)
+
+
+def test_a_dimension_that_cannot_be_symbolic_gets_a_clear_error(tmp_path):
+    model = kerax.Sequential([kerax.Input((None, 2)), layers.Reshape((-1, 4))])
+    with pytest.raises(ValueError, match=r"Exporting endpoint 'serve' failed while tracing "
+                                         r"with symbolic dimensions.*Reshape.*fixed sizes"):
+        model.export(tmp_path / "m", verbose=False)
+    assert not os.path.exists(tmp_path / "m")  # nothing half-written
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".export-")]
+
+
+def test_method_and_argument_names_match_keras(keras):
+    import inspect
+
+    from keras.src.export.saved_model import ExportArchive as KerasArchive
+
+    for method in ("track", "add_endpoint", "track_and_add_endpoint",
+                   "add_variable_collection", "write_out"):
+        ours = list(inspect.signature(getattr(kerax.export.ExportArchive, method)).parameters)
+        theirs = list(inspect.signature(getattr(KerasArchive, method)).parameters)
+        assert ours == theirs, method
+    ours = list(inspect.signature(kerax.Model.export).parameters)
+    assert ours == list(inspect.signature(keras.Model.export).parameters)
