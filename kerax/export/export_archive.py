@@ -205,30 +205,34 @@ class ExportArchive:
         return names, leaves
 
     def _pure(self, fn, owner):
-        """`fn` as `(weights, *args) -> outputs`, with the tracked variables substituted."""
-        tracked = list(self._tracked)
-        direct = isinstance(owner, Layer) and (
-            fn is owner or getattr(fn, "__func__", None) in (
-                type(owner).call, type(owner).__call__))
+        return inference_function(fn, owner, list(self._tracked))
 
-        def pure(weights, *args):
-            trees, start = [], 0
-            for r in tracked:
-                treedef = jax.tree_util.tree_structure(r.variables)
-                n = treedef.num_leaves
-                trees.append(jax.tree_util.tree_unflatten(treedef, weights[start:start + n]))
-                start += n
-            if direct:
-                return owner.apply(trees[tracked.index(owner)], *args, training=False)[0]
-            saved = [r.variables for r in tracked]
-            try:
-                for r, tree in zip(tracked, trees):
-                    r.variables = tree
-                return fn(*args)
-            finally:
-                for r, tree in zip(tracked, saved):
-                    r.variables = tree
-        return pure
+
+def inference_function(fn, owner, tracked):
+    """`fn` as a pure `(weights, *args) -> outputs`: the `tracked` layers' variables
+    (flattened in order, as `weights`) are substituted while `fn` runs (inference mode)."""
+    direct = isinstance(owner, Layer) and (
+        fn is owner or getattr(fn, "__func__", None) in (
+            type(owner).call, type(owner).__call__))
+
+    def pure(weights, *args):
+        trees, start = [], 0
+        for r in tracked:
+            treedef = jax.tree_util.tree_structure(r.variables)
+            n = treedef.num_leaves
+            trees.append(jax.tree_util.tree_unflatten(treedef, weights[start:start + n]))
+            start += n
+        if direct:
+            return owner.apply(trees[tracked.index(owner)], *args, training=False)[0]
+        saved = [r.variables for r in tracked]
+        try:
+            for r, tree in zip(tracked, trees):
+                r.variables = tree
+            return fn(*args)
+        finally:
+            for r, tree in zip(tracked, saved):
+                r.variables = tree
+    return pure
 
 
 def get_input_signature(model):
@@ -280,7 +284,7 @@ def _lower(name, pure, w_specs, input_signature, platforms):
             jax_export.symbolic_shape(", ".join(dims), scope=scope) if dims else (), dtype)
 
     for i, leaf in enumerate(leaves):
-        shape, dtype, in_name = _spec_fields(leaf, name, i)
+        shape, dtype, in_name = spec_fields(leaf, name, i)
         specs.append(symbolic(shape, dtype))
         inputs.append({"name": in_name, "shape": [None if d is None else int(d) for d in shape],
                        "dtype": np.dtype(dtype).name})
@@ -308,7 +312,7 @@ def _lower(name, pure, w_specs, input_signature, platforms):
     return exported, sig
 
 
-def _spec_fields(leaf, endpoint, i):
+def spec_fields(leaf, endpoint, i):
     if isinstance(leaf, InputSpec):
         if leaf.shape is None or leaf.dtype is None:
             raise ValueError(f"Endpoint '{endpoint}': input {i} is an InputSpec without "
