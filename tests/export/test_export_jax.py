@@ -265,3 +265,21 @@ def test_method_and_argument_names_match_keras(keras):
         assert ours == theirs, method
     ours = list(inspect.signature(kerax.Model.export).parameters)
     assert ours == list(inspect.signature(keras.Model.export).parameters)
+
+
+def test_functional_list_inputs_and_dropout(tmp_path):
+    a, b = kerax.Input((2,)), kerax.Input((3,))
+    h = layers.Dropout(0.5)(layers.Concatenate()([layers.Dense(3)(a), b]))
+    model = kerax.Model([a, b], layers.Dense(1)(h))
+    _roundtrip(model, tmp_path, lambda n: [_floats(2)(n), _floats(3, seed=2)(n)])
+
+
+def test_a_manifest_naming_a_path_outside_the_directory_is_refused(tmp_path):
+    model = kerax.Sequential([kerax.Input((3,)), layers.Dense(2)])
+    model.export(tmp_path / "m", verbose=False)
+    manifest = tmp_path / "m" / "checksums.json"
+    data = json.loads(manifest.read_text())
+    data["files"]["../secret"] = "0" * 64
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"lists '../secret', which is not a plain file name"):
+        kerax.export.load(tmp_path / "m")
