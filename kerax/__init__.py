@@ -22,6 +22,7 @@ from kerax import datasets  # noqa: F401
 from kerax import distribution  # noqa: F401
 from kerax import dtype_policies  # noqa: F401
 from kerax import errors  # noqa: F401
+from kerax import export  # noqa: F401
 from kerax import initializers  # noqa: F401
 from kerax import layers  # noqa: F401
 from kerax import losses  # noqa: F401

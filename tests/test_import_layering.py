@@ -60,7 +60,7 @@ LEVELS = [
     ("kerax.saving",),
     ("kerax.models",),
     ("kerax.callbacks:checkpointing", "kerax.config", "kerax.mixed_precision",
-     "kerax.datasets"),
+     "kerax.datasets", "kerax.export", "kerax.serve"),
     ("kerax",),
 ]
 

@@ -18,7 +18,7 @@ from kerax import _exports
 
 NAMESPACES = [
     "", "activations", "backend", "callbacks", "checkpoint", "config", "constraints",
-    "datasets", "distribution", "dtype_policies", "initializers", "layers", "losses",
+    "datasets", "distribution", "dtype_policies", "export", "initializers", "layers", "losses",
     "metrics", "mixed_precision", "models", "ops", "ops.image", "ops.linalg", "ops.nn",
     "ops.numpy", "optimizers", "optimizers.schedules", "random", "regularizers", "saving",
     "serialization", "tree", "utils",

@@ -11,6 +11,14 @@ from kerax.trainer.stateless import StatelessMixin
 from kerax.trainer.trainer import Trainer
 
 
+_EXPORTER = []  # `kerax.export` (a package above models) registers `export_model` here
+
+
+def register_exporter(fn):
+    """Sets the function behind `Model.export` (called by `kerax.export`)."""
+    _EXPORTER[:] = [fn]
+
+
 def _functional():
     """`Functional` (defined in `kerax.models.functional`, a subclass of `Model`)."""
     return model_config.model_class("Functional")
@@ -119,6 +127,16 @@ class Model(StatelessMixin, Trainer, Layer):
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Saves the model to a `.keras` file (Keras 3's format; crash-safe)."""
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def export(self, filepath, format="jax", verbose=None, input_signature=None, **kwargs):
+        """Writes the inference call for serving without TensorFlow (`format="jax"`).
+
+        A `jax.export` artifact with a symbolic batch; reload it with
+        `kerax.export.load(filepath).serve(x)` or serve it with `python -m kerax.serve`.
+        See `kerax.export.ExportArchive` and docs/export.md.
+        """
+        return _EXPORTER[0](self, filepath, format=format, verbose=verbose,
+                            input_signature=input_signature, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
         """Saves the weights to a `.weights.h5` file (Keras 3's layout; crash-safe)."""

@@ -1,0 +1,238 @@
+"""Reading a `format="jax"` export directory: checksums, signature, weights, endpoints.
+
+This module needs only the standard library, numpy and jax (no kerax model code, no
+pickle, nothing from the directory is executed as Python), so it can be copied next to
+an artifact and used on its own.
+
+The directory holds:
+
+- `<endpoint>.jaxexport` per endpoint: a `jax.export` serialization (StableHLO, lowered
+  for cpu, cuda and tpu) of `fn(weights, *inputs)` with a symbolic batch dimension;
+- `variables.npz`: the weights (`weights` below) and variable collections, as arrays;
+- `signature.json`: endpoint names, input/output names, shapes (`null` = any size),
+  dtypes, structures, the weight names, and the kerax/jax versions;
+- `checksums.json`: the sha256 of every other file, checked by `load`.
+"""
+
+import hashlib
+import json
+import os
+
+import numpy as np
+from jax import export as jax_export
+
+SIGNATURE_FILE = "signature.json"
+CHECKSUMS_FILE = "checksums.json"
+VARIABLES_FILE = "variables.npz"
+FORMAT_NAME = "kerax-jax-export"
+FORMAT_VERSION = 1
+
+
+def needs_flatbuffers(error):
+    """`jax.export`'s missing-`flatbuffers` ImportError, with kerax's install hint."""
+    return ImportError(f"{error}. jax.export serializes with the `flatbuffers` package: "
+                       "`pip install flatbuffers` (or `pip install kerax[export]`).")
+
+
+def sha256_of(path):
+    """The hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checksums(dirpath):
+    """Checks every file listed in `checksums.json`; returns the listing.
+
+    Raises:
+        ValueError: a file is missing, or its sha256 differs from the recorded one.
+    """
+    manifest_path = os.path.join(dirpath, CHECKSUMS_FILE)
+    if not os.path.isfile(manifest_path):
+        raise ValueError(
+            f"'{dirpath}' is not a kerax jax export: it has no '{CHECKSUMS_FILE}'. Write "
+            "one with `model.export(path, format=\"jax\")` or `ExportArchive.write_out`.")
+    with open(manifest_path) as f:
+        files = json.load(f)["files"]
+    for name, expected in files.items():
+        path = os.path.join(dirpath, name)
+        if os.path.basename(name) != name:
+            raise ValueError(f"'{manifest_path}' lists '{name}', which is not a plain file "
+                             "name inside the export directory; the manifest is corrupt.")
+        if not os.path.isfile(path):
+            raise ValueError(f"Export '{dirpath}': the file '{name}' listed in "
+                             f"'{CHECKSUMS_FILE}' is missing.")
+        actual = sha256_of(path)
+        if actual != expected:
+            raise ValueError(
+                f"Export '{dirpath}': the file '{name}' has sha256 {actual}, expected "
+                f"{expected} (from '{CHECKSUMS_FILE}'); it was modified or replaced after "
+                "export. Export the model again.")
+    return files
+
+
+def _rebuild(structure, leaves):
+    """Builds the nested list/dict `structure` (leaf = int index) from `leaves`."""
+    if isinstance(structure, int):
+        return leaves[structure]
+    if isinstance(structure, dict):
+        return {k: _rebuild(v, leaves) for k, v in structure.items()}
+    return [_rebuild(v, leaves) for v in structure]
+
+
+def _flatten(structure, value, where, out):
+    """Flattens `value` in the order of `structure`, checking that the nesting matches."""
+    if isinstance(structure, int):
+        out[structure] = value
+        return
+    if isinstance(structure, dict):
+        if not isinstance(value, dict) or set(value) != set(structure):
+            got = sorted(value) if isinstance(value, dict) else type(value).__name__
+            raise ValueError(f"{where}: expected a dict with keys {sorted(structure)}, "
+                             f"received {got}.")
+        for k, v in structure.items():
+            _flatten(v, value[k], f"{where}['{k}']", out)
+        return
+    if not isinstance(value, (list, tuple)) or len(value) != len(structure):
+        got = f"{len(value)} items" if isinstance(value, (list, tuple)) else type(value).__name__
+        raise ValueError(f"{where}: expected a list of {len(structure)} inputs, received {got}.")
+    for i, (s, v) in enumerate(zip(structure, value)):
+        _flatten(s, v, f"{where}[{i}]", out)
+
+
+def check_input(spec, value, endpoint):
+    """Returns `value` as a numpy array of the spec's dtype, or raises a clear error.
+
+    Raises:
+        TypeError: the value cannot be converted safely to the input's dtype.
+        ValueError: its rank or a fixed dimension differs from the input's shape.
+    """
+    name, shape, dtype = spec["name"], spec["shape"], np.dtype(spec["dtype"])
+    try:
+        array = np.asarray(value)
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(f"Endpoint '{endpoint}', input '{name}': expected an array of shape "
+                         f"{shape_str(shape)}, received a ragged value ({e}).") from None
+    if array.dtype != dtype and not (
+            np.can_cast(array.dtype, dtype, "same_kind")
+            or (array.dtype.kind in "iub" and dtype.kind in "iuf")
+            or (array.dtype.kind == "b" and dtype.kind == "b")):
+        raise TypeError(
+            f"Endpoint '{endpoint}', input '{name}': expected dtype {dtype.name}, received "
+            f"{array.dtype.name}. Pass numbers convertible to {dtype.name}.")
+    if array.ndim != len(shape) or any(
+            d is not None and d != a for d, a in zip(shape, array.shape)):
+        raise ValueError(
+            f"Endpoint '{endpoint}', input '{name}': expected shape {shape_str(shape)} "
+            f"(None = any size), received {tuple(array.shape)}.")
+    return array.astype(dtype, copy=False)
+
+
+def shape_str(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+class Endpoint:
+    """One exported function: call it with the inputs as the model was called."""
+
+    def __init__(self, name, exported, signature, weights):
+        self.name = name
+        self.exported = exported
+        self.signature = signature
+        self._weights = weights
+
+    @property
+    def inputs(self):
+        """The input specs: dicts with `name`, `shape` (None = any size), `dtype`."""
+        return self.signature["inputs"]
+
+    @property
+    def outputs(self):
+        """The output specs: dicts with `name`, `shape`, `dtype`."""
+        return self.signature["outputs"]
+
+    def __call__(self, *args):
+        flat = [None] * len(self.inputs)
+        _flatten(self.signature["input_structure"], list(args),
+                 f"Endpoint '{self.name}' arguments", flat)
+        arrays = [check_input(s, v, self.name) for s, v in zip(self.inputs, flat)]
+        return self.call_flat(arrays)
+
+    def call_flat(self, arrays):
+        """Runs on already checked inputs (in `inputs` order); returns the output tree."""
+        args = _rebuild(self.signature["input_structure"], arrays)
+        return self.exported.call(self._weights, *args)
+
+
+class LoadedExport:
+    """A reloaded export: each endpoint is a method (`.serve(x)`); see `load`."""
+
+    def __init__(self, dirpath, signature, endpoints, collections):
+        self.path = dirpath
+        self.signature = signature
+        self.endpoints = endpoints
+        for name, endpoint in endpoints.items():
+            setattr(self, name, endpoint)
+        for name, arrays in collections.items():
+            setattr(self, name, arrays)
+
+    def __repr__(self):
+        return f"<LoadedExport '{self.path}' endpoints={list(self.endpoints)}>"
+
+
+def load(filepath):
+    """Reloads a directory written by `model.export(path, format="jax")`.
+
+    Every file's sha256 is checked first; the endpoints run the serialized StableHLO
+    with the stored weights (only jax and numpy are needed; nothing is unpickled).
+
+    Args:
+        filepath: the export directory.
+
+    Returns:
+        A `LoadedExport` whose endpoints are methods: `.serve(x)` for `model.export`.
+
+    Raises:
+        ValueError: a file is missing or was modified, or the directory is not an export.
+
+    Example:
+    >>> import numpy as np, kerax, tempfile, os
+    >>> model = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "m")
+    >>> model.export(path, format="jax", verbose=False)
+    >>> reloaded = kerax.export.load(path)
+    >>> np.asarray(reloaded.serve(np.ones((5, 3), "float32"))).shape
+    (5, 2)
+    """
+    dirpath = os.fspath(filepath)
+    files = verify_checksums(dirpath)
+    if SIGNATURE_FILE not in files:
+        raise ValueError(f"Export '{dirpath}': '{SIGNATURE_FILE}' is not covered by "
+                         f"'{CHECKSUMS_FILE}'; the manifest is corrupt. Export again.")
+    with open(os.path.join(dirpath, SIGNATURE_FILE)) as f:
+        signature = json.load(f)
+    if signature.get("format") != FORMAT_NAME or signature.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"Export '{dirpath}': expected format {FORMAT_NAME!r} version {FORMAT_VERSION}, "
+            f"received {signature.get('format')!r} version {signature.get('format_version')}.")
+    for name in [VARIABLES_FILE] + [e["file"] for e in signature["endpoints"].values()]:
+        if name not in files:
+            raise ValueError(f"Export '{dirpath}': '{name}' is not covered by "
+                             f"'{CHECKSUMS_FILE}'; the manifest is corrupt. Export again.")
+    with np.load(os.path.join(dirpath, VARIABLES_FILE), allow_pickle=False) as npz:
+        weights = [npz[n] for n in signature["weights"]]
+        collections = {c: [npz[n] for n in names]
+                       for c, names in signature["variable_collections"].items()}
+    endpoints = {}
+    for name, sig in signature["endpoints"].items():
+        with open(os.path.join(dirpath, sig["file"]), "rb") as f:
+            data = bytearray(f.read())
+        try:
+            exported = jax_export.deserialize(data)
+        except ImportError as e:
+            raise needs_flatbuffers(e) from e
+        endpoints[name] = Endpoint(name, exported, sig, weights)
+    return LoadedExport(dirpath, signature, endpoints, collections)
