@@ -20,6 +20,7 @@ with `overwrite=False` resumes where it stopped.
 
 from kerax.tuner import errors  # noqa: F401
 from kerax.tuner.base_tuner import BaseTuner  # noqa: F401
+from kerax.tuner.bayesian import BayesianOptimization, BayesianOptimizationOracle  # noqa: F401
 from kerax.tuner.errors import (  # noqa: F401
     FailedTrialError, FatalError, FatalRuntimeError, FatalTypeError, FatalValueError)
 from kerax.tuner.grid_search import GridSearch, GridSearchOracle  # noqa: F401
@@ -33,7 +34,7 @@ from kerax.tuner.trial import Trial, TrialStatus  # noqa: F401
 from kerax.tuner.tuner import Tuner  # noqa: F401
 
 __all__ = [
-    "BaseTuner", "FailedTrialError", "FatalError", "FatalRuntimeError", "FatalTypeError",
+    "BaseTuner", "BayesianOptimization", "BayesianOptimizationOracle", "FailedTrialError", "FatalError", "FatalRuntimeError", "FatalTypeError",
     "FatalValueError", "GridSearch", "GridSearchOracle", "HyperModel", "HyperParameters",
     "Hyperband", "HyperbandOracle", "Objective", "Oracle", "RandomSearch",
     "RandomSearchOracle", "Trial", "TrialStatus", "Tuner", "errors",
