@@ -160,3 +160,31 @@ def test_multi_objective_sums_with_signs():
     assert obj.get_value({"val_loss": 0.5, "val_accuracy": 0.75, "x": 9}) == -0.25
     ref = kt_objective.create_objective(["val_loss", "val_accuracy"])
     assert str(obj) == str(ref)
+
+
+def test_multi_objective_ranks_trials_as_keras_tuner(tmp_path):
+    def drive(oracle, path):
+        oracle._set_project_dir(str(path), "p")
+        oracle.verbose = 0
+        for i in range(4):
+            trial = oracle.create_trial("tuner0")
+            logs = {"val_loss": 0.1 * i, "val_accuracy": 0.3 * i}
+            # What a `History` reports: the metrics plus the combined objective.
+            logs["multi_objective"] = oracle.objective.get_value(logs)
+            oracle.update_trial(trial.trial_id, logs)
+            trial.status = "COMPLETED"
+            oracle.end_trial(trial)
+        return [(t.trial_id, float(t.score)) for t in oracle.get_best_trials(4)]
+
+    objective = ["val_loss", "val_accuracy"]
+    ours = drive(kt.RandomSearchOracle(objective=objective, max_trials=4, seed=1,
+                                       hyperparameters=_space(kt)), tmp_path / "a")
+    ref = drive(kt_ref.oracles.RandomSearchOracle(
+        objective=objective, max_trials=4, seed=1, hyperparameters=_space(kt_ref)),
+        tmp_path / "b")
+    assert ours == ref and ours[0][0] == "3"
+    with pytest.raises(ValueError, match="Objective value missing.*expected: \\['val_accuracy'\\]"):
+        oracle = kt.RandomSearchOracle(objective=objective, hyperparameters=_space(kt))
+        oracle._set_project_dir(str(tmp_path / "c"), "p")
+        oracle.verbose = 0
+        oracle.update_trial(oracle.create_trial("t").trial_id, {"val_loss": 1.0})

@@ -210,3 +210,74 @@ def test_trial_json_round_trips(tmp_path):
     state = json.loads(path.read_text())
     assert state["hyperparameters"]["values"] == {"units": 4, "lr": 0.001}
     assert kt.Trial.load(str(path)).get_state() == state
+
+
+def test_compile_overrides_replace_what_build_compiled(tmp_path):
+    tuner = kt.RandomSearch(make_build(kerax), objective="val_mae", max_trials=1,
+                            optimizer="sgd", loss="mse", metrics=["mae"],
+                            directory=str(tmp_path))
+    x, y = data()
+    y = np.eye(2, dtype="float32")[y]
+    tuner.search(x, y, epochs=1, validation_split=0.25, verbose=0)
+    model = tuner.get_best_models(1)[0]
+    assert type(model.optimizer).__name__ == "SGD"
+    assert set(model.evaluate(x, y, verbose=0, return_dict=True)) == {"loss", "mae"}
+    assert tuner.oracle.trials["0"].metrics.exists("val_mae")
+
+
+def test_run_trial_override_declares_the_space_itself(tmp_path):
+    class MyTuner(kt.RandomSearch):
+        def run_trial(self, trial, offset):
+            hp = trial.hyperparameters
+            return {"score": (hp.Float("a", -1.0, 1.0) - offset) ** 2}
+
+    tuner = MyTuner(objective=kt.Objective("score", "min"), max_trials=4, seed=1,
+                    directory=str(tmp_path))
+    tuner.search(0.25)
+    trials = list(tuner.oracle.trials.values())
+    assert [hp.name for hp in tuner.oracle.hyperparameters.space] == ["a"]
+    assert all(t.status == "COMPLETED" for t in trials)
+    best = tuner.get_best_hyperparameters(1)[0]
+    assert tuner.oracle.get_best_trials(1)[0].score == min(t.score for t in trials[1:])
+    assert -1.0 <= best.get("a") <= 1.0
+
+
+def test_progress_lines_as_keras_tuner(tmp_path):
+    tuner = kt.RandomSearch(make_build(kerax), objective="loss", max_trials=1,
+                            directory=str(tmp_path))
+    text = _printed(lambda: tuner.search(*data(), epochs=1, verbose=1))
+    assert "Search: Running Trial #1" in text
+    assert "Value             |Best Value So Far |Hyperparameter" in text
+    # As keras-tuner, "best so far" falls back to the running trial itself.
+    assert "4                 |4                 |units" in text
+    assert "Trial 1 Complete [" in text and "Best loss So Far: " in text
+
+
+def test_a_trial_without_checkpoint_says_why(tmp_path):
+    class FailsToFit(kt.HyperModel):
+        def build(self, hp):
+            return make_build(kerax)(hp)
+
+        def fit(self, hp, model, *args, **kwargs):
+            if hp.Boolean("fail"):
+                raise kt.FailedTrialError("no fit today")
+            return model.fit(*args, **kwargs)
+
+    tuner = kt.GridSearch(FailsToFit(), objective="loss", max_trials=2,
+                          directory=str(tmp_path))
+    tuner.search(*data(), epochs=1, verbose=0)
+    failed = [t for t in tuner.oracle.trials.values() if t.status == "FAILED"]
+    assert len(failed) == 1 and "no fit today" in failed[0].message
+    assert len(tuner.get_best_models(1)) == 1
+    with pytest.raises(FileNotFoundError, match="has no checkpoint.*has not finished an epoch"):
+        tuner.load_model(failed[0])
+
+
+def test_a_list_of_objectives_through_search(tmp_path):
+    tuner = kt.RandomSearch(make_build(kerax), objective=["val_loss", "val_accuracy"],
+                            max_trials=1, directory=str(tmp_path))
+    tuner.search(*data(), epochs=2, validation_split=0.25, verbose=0)
+    trial = tuner.oracle.trials["0"]
+    logs = {name: trial.metrics.get_history(name)[0][1][0]
+            for name in ("val_loss", "val_accuracy")}
+    assert trial.score == pytest.approx(logs["val_loss"] - logs["val_accuracy"])
