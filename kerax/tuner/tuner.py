@@ -1,11 +1,10 @@
 """`Tuner`: builds a kerax model per trial, fits it, keeps the best epoch's weights."""
 
 import copy
-import gc
 import math
 import os
 
-from kerax import backend, optimizers
+from kerax import backend, distribution, optimizers
 from kerax.models import Model
 from kerax.tuner import errors
 from kerax.tuner import tuner_utils
@@ -49,7 +48,8 @@ class Tuner(BaseTuner):
             raise ValueError(
                 "`distribution_strategy` (a tf.distribute strategy) has no kerax "
                 "equivalent; set a `kerax.distribution` (e.g. "
-                "`kerax.distribution.set_distribution(DataParallel())`) before `search`.")
+                "`kerax.distribution.set_distribution(DataParallel())`) before `search`: "
+                "every trial runs under it.")
         super().__init__(oracle=oracle, hypermodel=hypermodel, directory=directory,
                          project_name=project_name, logger=logger, overwrite=overwrite,
                          **kwargs)
@@ -67,8 +67,11 @@ class Tuner(BaseTuner):
         return model
 
     def _try_build(self, hp):
+        # As keras-tuner, each trial starts from a clear session (names count from zero
+        # again), but the distribution the user set survives it.
+        current = distribution.distribution()
         backend.clear_session()
-        gc.collect()
+        distribution.set_distribution(current)
         model = self._build_hypermodel(hp)
         if not isinstance(model, Model):
             raise errors.FatalTypeError(

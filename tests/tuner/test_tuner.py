@@ -281,3 +281,23 @@ def test_a_list_of_objectives_through_search(tmp_path):
     logs = {name: trial.metrics.get_history(name)[0][1][0]
             for name in ("val_loss", "val_accuracy")}
     assert trial.score == pytest.approx(logs["val_loss"] - logs["val_accuracy"])
+
+
+def test_trials_run_under_the_distribution_set_before_search(tmp_path):
+    from kerax import distribution
+
+    class Record(kt.RandomSearch):
+        seen = []
+
+        def on_epoch_end(self, trial, model, epoch, logs=None):
+            self.seen.append(distribution.distribution())
+
+    parallel = distribution.DataParallel()
+    distribution.set_distribution(parallel)
+    try:
+        tuner = Record(make_build(kerax), objective="loss", max_trials=2,
+                       directory=str(tmp_path))
+        tuner.search(*data(), epochs=1, verbose=0)
+    finally:
+        distribution.set_distribution(None)
+    assert Record.seen == [parallel, parallel]
