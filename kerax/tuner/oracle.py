@@ -246,7 +246,7 @@ class Oracle:
 
     def reload(self):
         """Load every `trial.json` and `oracle.json`; running trials go back in the queue."""
-        for fname in glob.glob(os.path.join(self._project_dir, "trial_*", "trial.json")):
+        for fname in sorted(glob.glob(os.path.join(self._project_dir, "trial_*", "trial.json"))):
             trial = trial_module.Trial.load(fname)
             self.trials[trial.trial_id] = trial
         fname = os.path.join(self._project_dir, "oracle.json")

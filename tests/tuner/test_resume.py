@@ -119,3 +119,31 @@ def test_a_killed_process_resumes(tmp_path):
     assert calls == [trials["1"].hyperparameters.values,
                          trials["2"].hyperparameters.values]
     assert resumed.get_best_models(1)[0] is not None
+
+
+def test_hyperband_resumes_its_brackets(tmp_path):
+    def run(path, calls, kill_at=None):
+        def extra(hp):
+            if kill_at is not None and len(calls) == kill_at:
+                raise Killed()
+
+        tuner = kt.Hyperband(make_build(kerax, calls=calls, extra=extra), objective="loss",
+                             max_epochs=2, factor=2, seed=6, directory=str(path),
+                             project_name="p")
+        tuner.search(*data(), verbose=0)
+        return tuner
+
+    def schedule(tuner):
+        return [t.hyperparameters.values for t in tuner.oracle.trials.values()]
+
+    whole = run(tmp_path / "whole", [])
+    # R=2, f=2: two 1-epoch trials, the best continued to 2 epochs; then two 2-epoch trials.
+    assert [v["tuner/epochs"] for v in schedule(whole)] == [1, 1, 2, 2, 2]
+    calls = []
+    with pytest.raises(Killed):
+        run(tmp_path / "killed", calls, kill_at=3)  # while building the promoted trial
+    calls = []
+    resumed = run(tmp_path / "killed", calls)
+    assert schedule(resumed) == schedule(whole)
+    assert len(calls) == 3  # the promoted trial again, then the last bracket's two
+    assert all(t.status == "COMPLETED" for t in resumed.oracle.trials.values())
