@@ -18,7 +18,8 @@ Results are stored as keras-tuner stores them (`directory/project_name/oracle.js
 with `overwrite=False` resumes where it stopped.
 """
 
-from kerax.tuner import errors  # noqa: F401
+from kerax import _exports
+from kerax.tuner import errors, oracles, tuners  # noqa: F401
 from kerax.tuner.base_tuner import BaseTuner  # noqa: F401
 from kerax.tuner.bayesian import BayesianOptimization, BayesianOptimizationOracle  # noqa: F401
 from kerax.tuner.errors import (  # noqa: F401
@@ -33,9 +34,4 @@ from kerax.tuner.random_search import RandomSearch, RandomSearchOracle  # noqa: 
 from kerax.tuner.trial import Trial, TrialStatus  # noqa: F401
 from kerax.tuner.tuner import Tuner  # noqa: F401
 
-__all__ = [
-    "BaseTuner", "BayesianOptimization", "BayesianOptimizationOracle", "FailedTrialError", "FatalError", "FatalRuntimeError", "FatalTypeError",
-    "FatalValueError", "GridSearch", "GridSearchOracle", "HyperModel", "HyperParameters",
-    "Hyperband", "HyperbandOracle", "Objective", "Oracle", "RandomSearch",
-    "RandomSearchOracle", "Trial", "TrialStatus", "Tuner", "errors",
-]
+__all__ = _exports.public_names(globals())
