@@ -65,6 +65,13 @@ def test_random_search_stores_trials_as_keras_tuner_and_reloads_the_best_epoch(t
     trial = tuner.oracle.trials["0"]
     assert ref_trial.status == "COMPLETED" and ref_trial.score == trial.score
     assert ref_trial.hyperparameters.values == trial.hyperparameters.values
+    # keras-tuner's oracle reloads the whole project (oracle.json and every trial.json).
+    ref_oracle = kt_ref.oracles.RandomSearchOracle(objective="val_accuracy", max_trials=2)
+    ref_oracle._set_project_dir(str(tmp_path), "p")
+    ref_oracle.reload()
+    assert ([(t.trial_id, t.score, t.best_step) for t in ref_oracle.get_best_trials(2)]
+            == [(t.trial_id, t.score, t.best_step) for t in tuner.oracle.get_best_trials(2)])
+    assert ref_oracle.get_state()["tried_so_far"] == tuner.oracle.get_state()["tried_so_far"]
 
     best = tuner.oracle.get_best_trials(1)[0]
     assert best.score == max(t.score for t in tuner.oracle.trials.values())
