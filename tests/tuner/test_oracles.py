@@ -1,6 +1,7 @@
 """The oracles against keras-tuner 1.4's, driven with the same fake scores (no models):
 same trial values in the same order, same Hyperband brackets, epochs and promotions."""
 
+import shutil
 import zlib
 
 import pytest
@@ -188,3 +189,42 @@ def test_multi_objective_ranks_trials_as_keras_tuner(tmp_path):
         oracle._set_project_dir(str(tmp_path / "c"), "p")
         oracle.verbose = 0
         oracle.update_trial(oracle.create_trial("t").trial_id, {"val_loss": 1.0})
+
+
+@pytest.mark.parametrize("name", ["RandomSearchOracle", "HyperbandOracle"])
+def test_a_keras_tuner_project_resumes_under_kerax_as_under_keras_tuner(tmp_path, name):
+    kwargs = (dict(max_trials=6) if name == "RandomSearchOracle"
+              else dict(max_epochs=9, factor=3))
+    first = getattr(kt_ref.oracles, name)(objective="loss", seed=5,
+                                          hyperparameters=_space(kt_ref), **kwargs)
+    first._set_project_dir(str(tmp_path), "p")
+    first.verbose = 0
+    for _ in range(3):
+        trial = first.create_trial("tuner0")
+        first.update_trial(trial.trial_id, {"loss": _score(trial.hyperparameters.values)})
+        trial.status = "COMPLETED"
+        first.end_trial(trial)
+
+    def resume(oracle, path):
+        oracle._set_project_dir(str(path), "p")
+        oracle.reload()
+        oracle.verbose = 0
+        log = []
+        for _ in range(40):
+            trial = oracle.create_trial("tuner0")
+            if trial.status == "STOPPED":
+                break
+            log.append((trial.trial_id, dict(trial.hyperparameters.values)))
+            oracle.update_trial(trial.trial_id, {"loss": _score(trial.hyperparameters.values)})
+            trial.status = "COMPLETED"
+            oracle.end_trial(trial)
+        return log
+
+    # Each resume writes to the project, so the second reader gets a copy.
+    shutil.copytree(tmp_path / "p", tmp_path / "copy" / "p")
+    ours = resume(getattr(kt, name)(objective="loss", hyperparameters=_space(kt), **kwargs),
+                  tmp_path)
+    ref = resume(getattr(kt_ref.oracles, name)(objective="loss",
+                                               hyperparameters=_space(kt_ref), **kwargs),
+                 tmp_path / "copy")
+    assert len(ours) > 0 and ours == ref
