@@ -19,6 +19,7 @@ its own level, or one below -- never one above, not even inside a function::
     models                               Model, Sequential, Functional, cloning
     checkpoint callbacks and facades     OrbaxCheckpoint, the `kerax.callbacks` namespace,
                                          `kerax.config`, `mixed_precision`, `datasets`
+    tuner                                hyperparameter search (`import kerax.tuner as kt`)
     kerax                                the top-level namespace
 
 A package's `__init__` is a public namespace: Python runs it whenever one of its modules
@@ -61,6 +62,7 @@ LEVELS = [
     ("kerax.models",),
     ("kerax.callbacks:checkpointing", "kerax.config", "kerax.mixed_precision",
      "kerax.datasets", "kerax.export", "kerax.serve"),
+    ("kerax.tuner",),
     ("kerax",),
 ]
 
