@@ -14,8 +14,16 @@ import kerax
 KNOWN_MISSING = {
     "": {
         "Function", "Operation", "Quantizer", "StatelessScope", "SymbolicScope",
-        "Variable", "applications", "distillation", "export", "legacy", "preprocessing",
+        "Variable", "distillation", "export", "legacy", "preprocessing",
         "quantizers", "visualization", "wrappers",
+    },
+    "applications": {
+        "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge",
+        "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetV2B0", "EfficientNetV2B1",
+        "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2L", "EfficientNetV2M",
+        "EfficientNetV2S", "InceptionResNetV2", "InceptionV3", "MobileNet", "NASNetLarge",
+        "NASNetMobile", "Xception", "convnext", "densenet", "efficientnet_v2",
+        "inception_resnet_v2", "inception_v3", "mobilenet", "nasnet", "xception",
     },
     "utils": {
         "FeatureSpace", "audio_dataset_from_directory", "bounding_boxes", "legacy",

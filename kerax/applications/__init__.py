@@ -15,6 +15,7 @@ from kerax.applications import imagenet_utils  # noqa: F401
 from kerax.applications import mobilenet_v2  # noqa: F401
 from kerax.applications import mobilenet_v3  # noqa: F401
 from kerax.applications import resnet  # noqa: F401
+from kerax.applications import resnet50  # noqa: F401
 from kerax.applications import resnet_v2  # noqa: F401
 from kerax.applications import vgg16  # noqa: F401
 from kerax.applications import vgg19  # noqa: F401

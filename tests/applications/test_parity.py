@@ -66,9 +66,12 @@ def _check(keras, tmp_path, name, shape, kwargs):
 
     assert model.name == ref.name
     assert model.count_params() == ref.count_params()
-    assert ([(l.name, [w.shape for w in l.weights]) for l in model.layers if l.weights]
-            == [(l.name, [tuple(w.shape) for w in l.weights])
-                for l in ref.layers if l.weights])
+    # Layers with weights, in order; names compared where Keras did not count them.
+    assert ([(type(l).__name__, [w.shape for w in l.weights]) for l in model.layers
+             if l.weights] == [(type(l).__name__, [tuple(w.shape) for w in l.weights])
+                               for l in ref.layers if l.weights])
+    assert ([l.name for l in model.layers if l.weights and not _auto_named(keras, l)]
+            == [l.name for l in ref.layers if l.weights and not _auto_named(keras, l)])
     named = {l.name for l in ref.layers if not _auto_named(keras, l)}
     assert named <= {l.name for l in model.layers}
 
