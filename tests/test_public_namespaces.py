@@ -19,11 +19,11 @@ KNOWN_MISSING = {
     },
     "applications": {
         "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge",
-        "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetV2B0", "EfficientNetV2B1",
+        "EfficientNetV2B0", "EfficientNetV2B1",
         "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2L", "EfficientNetV2M",
-        "EfficientNetV2S", "InceptionResNetV2", "InceptionV3", "MobileNet", "NASNetLarge",
-        "NASNetMobile", "Xception", "convnext", "densenet", "efficientnet_v2",
-        "inception_resnet_v2", "inception_v3", "mobilenet", "nasnet", "xception",
+        "EfficientNetV2S", "InceptionResNetV2", "InceptionV3", "NASNetLarge",
+        "NASNetMobile", "Xception", "convnext", "efficientnet_v2", "inception_resnet_v2",
+        "inception_v3", "nasnet", "xception",
     },
     "utils": {
         "FeatureSpace", "audio_dataset_from_directory", "bounding_boxes", "legacy",

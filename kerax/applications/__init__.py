@@ -10,8 +10,10 @@ Example:
 """
 
 from kerax import _exports
+from kerax.applications import densenet  # noqa: F401
 from kerax.applications import efficientnet  # noqa: F401
 from kerax.applications import imagenet_utils  # noqa: F401
+from kerax.applications import mobilenet  # noqa: F401
 from kerax.applications import mobilenet_v2  # noqa: F401
 from kerax.applications import mobilenet_v3  # noqa: F401
 from kerax.applications import resnet  # noqa: F401
@@ -19,9 +21,11 @@ from kerax.applications import resnet50  # noqa: F401
 from kerax.applications import resnet_v2  # noqa: F401
 from kerax.applications import vgg16  # noqa: F401
 from kerax.applications import vgg19  # noqa: F401
+from kerax.applications.densenet import DenseNet121, DenseNet169, DenseNet201  # noqa: F401
 from kerax.applications.efficientnet import (  # noqa: F401
     EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3, EfficientNetB4,
     EfficientNetB5, EfficientNetB6, EfficientNetB7)
+from kerax.applications.mobilenet import MobileNet  # noqa: F401
 from kerax.applications.mobilenet_v2 import MobileNetV2  # noqa: F401
 from kerax.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small  # noqa: F401
 from kerax.applications.resnet import ResNet50, ResNet101, ResNet152  # noqa: F401

@@ -4,11 +4,13 @@ Preprocessing is part of the model (inputs in [0, 255]), so `preprocess_input` p
 its input through.
 
 Example:
->>> import kerax
->>> model = kerax.applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3),
-...                                           include_top=False, pooling="avg")
->>> model.output.shape
-(None, 1280)
+>>> import numpy as np
+>>> from kerax.applications import efficientnet
+>>> x = np.zeros((1, 224, 224, 3))
+>>> efficientnet.preprocess_input(x) is x
+True
+>>> efficientnet.EfficientNetB3.__name__
+'EfficientNetB3'
 """
 
 import copy

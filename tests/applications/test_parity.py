@@ -39,6 +39,12 @@ SLOW = [
     ("ResNet152V2", (32, 32, 3), {"include_top": False}),
     ("VGG16", (32, 32, 3), {"classes": 7}),
     ("VGG19", (32, 32, 3), {"include_top": False, "pooling": "avg"}),
+    ("MobileNet", (32, 32, 3), {"alpha": 0.25}),
+    ("MobileNet", (128, 128, 3), {"depth_multiplier": 2, "include_top": False,
+                                  "pooling": "avg", "alpha": 0.5}),
+    ("DenseNet121", (32, 32, 3), {}),
+    ("DenseNet169", (32, 32, 3), {"include_top": False, "pooling": "max"}),
+    ("DenseNet201", (32, 32, 3), {"include_top": False}),
 ]
 
 
