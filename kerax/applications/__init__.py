@@ -21,6 +21,7 @@ from kerax.applications import resnet50  # noqa: F401
 from kerax.applications import resnet_v2  # noqa: F401
 from kerax.applications import vgg16  # noqa: F401
 from kerax.applications import vgg19  # noqa: F401
+from kerax.applications import xception  # noqa: F401
 from kerax.applications.densenet import DenseNet121, DenseNet169, DenseNet201  # noqa: F401
 from kerax.applications.efficientnet import (  # noqa: F401
     EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3, EfficientNetB4,
@@ -32,5 +33,6 @@ from kerax.applications.resnet import ResNet50, ResNet101, ResNet152  # noqa: F4
 from kerax.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2  # noqa: F401
 from kerax.applications.vgg16 import VGG16  # noqa: F401
 from kerax.applications.vgg19 import VGG19  # noqa: F401
+from kerax.applications.xception import Xception  # noqa: F401
 
 __all__ = _exports.public_names(globals())

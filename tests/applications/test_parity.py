@@ -45,6 +45,8 @@ SLOW = [
     ("DenseNet121", (32, 32, 3), {}),
     ("DenseNet169", (32, 32, 3), {"include_top": False, "pooling": "max"}),
     ("DenseNet201", (32, 32, 3), {"include_top": False}),
+    ("Xception", (71, 75, 3), {}),
+    ("Xception", (80, 80, 3), {"include_top": False, "pooling": "avg"}),
 ]
 
 
