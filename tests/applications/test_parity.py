@@ -47,6 +47,8 @@ SLOW = [
     ("DenseNet201", (32, 32, 3), {"include_top": False}),
     ("Xception", (71, 75, 3), {}),
     ("Xception", (80, 80, 3), {"include_top": False, "pooling": "avg"}),
+    ("InceptionV3", (75, 75, 3), {}),
+    ("InceptionV3", (80, 96, 3), {"include_top": False, "pooling": "max"}),
 ]
 
 
