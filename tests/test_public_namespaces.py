@@ -21,8 +21,8 @@ KNOWN_MISSING = {
         "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge",
         "EfficientNetV2B0", "EfficientNetV2B1",
         "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2L", "EfficientNetV2M",
-        "EfficientNetV2S", "InceptionResNetV2", "NASNetLarge",
-        "NASNetMobile", "convnext", "efficientnet_v2", "inception_resnet_v2", "nasnet",
+        "EfficientNetV2S", "NASNetLarge",
+        "NASNetMobile", "convnext", "efficientnet_v2", "nasnet",
     },
     "utils": {
         "FeatureSpace", "audio_dataset_from_directory", "bounding_boxes", "legacy",

@@ -13,6 +13,7 @@ from kerax import _exports
 from kerax.applications import densenet  # noqa: F401
 from kerax.applications import efficientnet  # noqa: F401
 from kerax.applications import imagenet_utils  # noqa: F401
+from kerax.applications import inception_resnet_v2  # noqa: F401
 from kerax.applications import inception_v3  # noqa: F401
 from kerax.applications import mobilenet  # noqa: F401
 from kerax.applications import mobilenet_v2  # noqa: F401
@@ -27,6 +28,7 @@ from kerax.applications.densenet import DenseNet121, DenseNet169, DenseNet201  #
 from kerax.applications.efficientnet import (  # noqa: F401
     EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3, EfficientNetB4,
     EfficientNetB5, EfficientNetB6, EfficientNetB7)
+from kerax.applications.inception_resnet_v2 import InceptionResNetV2  # noqa: F401
 from kerax.applications.inception_v3 import InceptionV3  # noqa: F401
 from kerax.applications.mobilenet import MobileNet  # noqa: F401
 from kerax.applications.mobilenet_v2 import MobileNetV2  # noqa: F401

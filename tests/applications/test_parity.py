@@ -49,6 +49,7 @@ SLOW = [
     ("Xception", (80, 80, 3), {"include_top": False, "pooling": "avg"}),
     ("InceptionV3", (75, 75, 3), {}),
     ("InceptionV3", (80, 96, 3), {"include_top": False, "pooling": "max"}),
+    ("InceptionResNetV2", (75, 75, 3), {}),
 ]
 
 
