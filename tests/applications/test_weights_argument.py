@@ -129,8 +129,8 @@ def test_input_tensor_is_used_as_the_model_input():
      "minimalistic or `1.0` for minimalistic only."),
     (lambda: kerax.applications.MobileNetV3Large(weights=None, input_shape=(16, 64, 3)),
      "Input size must be at least 32x32; Received `input_shape=(16, 64, 3)`"),
-    (lambda: kerax.applications.EfficientNetB0(classifier_activation="relu",
-                                               input_shape=(224, 224, 3)),
+    (lambda: kerax.applications.MobileNetV3Small(classifier_activation="relu",
+                                                 input_shape=(224, 224, 3)),
      "Only `None` and `softmax` activations are allowed for the `classifier_activation` "
      "argument when using pretrained weights"),
     (lambda: kerax.applications.ResNet50(weights=None, input_tensor=np.ones((1, 32, 32, 3)),
