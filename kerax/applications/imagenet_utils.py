@@ -133,7 +133,7 @@ def decode_predictions(preds, top=5):
     >>> decode_predictions(np.zeros((1, 10)))
     Traceback (most recent call last):
     ...
-    ValueError: `decode_predictions` expects a batch of predictions ... Received array with shape: (1, 10)
+    ValueError: `decode_predictions` expects a batch of predictions ... shape: (1, 10)
     """
     global CLASS_INDEX
     if len(preds.shape) != 2 or preds.shape[1] != 1000:
