@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 from kerax import _exports  # noqa: F401
 from kerax import activations  # noqa: F401
+from kerax import applications  # noqa: F401
 from kerax import backend  # noqa: F401
 from kerax import callbacks  # noqa: F401
 from kerax import checkpoint  # noqa: F401
