@@ -61,7 +61,7 @@ LEVELS = [
     ("kerax.saving",),
     ("kerax.models",),
     ("kerax.callbacks:checkpointing", "kerax.config", "kerax.mixed_precision",
-     "kerax.datasets", "kerax.export", "kerax.serve"),
+     "kerax.datasets", "kerax.export", "kerax.serve", "kerax.applications"),
     ("kerax.tuner",),
     ("kerax",),
 ]

@@ -17,7 +17,7 @@ import pytest
 from kerax import _exports
 
 NAMESPACES = [
-    "", "activations", "backend", "callbacks", "checkpoint", "config", "constraints",
+    "", "activations", "applications", "backend", "callbacks", "checkpoint", "config", "constraints",
     "datasets", "distribution", "dtype_policies", "export", "initializers", "layers", "losses",
     "metrics", "mixed_precision", "models", "ops", "ops.image", "ops.linalg", "ops.nn",
     "ops.numpy", "optimizers", "optimizers.schedules", "random", "regularizers", "saving",

@@ -14,7 +14,7 @@ import kerax
 KNOWN_MISSING = {
     "": {
         "Function", "Operation", "Quantizer", "StatelessScope", "SymbolicScope",
-        "Variable", "distillation", "export", "legacy", "preprocessing",
+        "Variable", "distillation", "legacy", "preprocessing",
         "quantizers", "visualization", "wrappers",
     },
     "applications": {
