@@ -5,6 +5,8 @@
 through the one epoch loop (`epoch_loop.train_epoch`), validating with `evaluate`.
 """
 
+import warnings
+
 from kerax.backend import switches
 from kerax.callbacks.callback_list import CallbackList
 from kerax.trainer import compile_cache
@@ -59,6 +61,12 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
     if run.first_plan is not None:
         model._fit_steps_per_execution = k  # evaluate's K after a fit on arrays
     run.epochs, run.initial_epoch = epochs, initial_epoch
+    if initial_epoch > epochs:  # Keras trains nothing and says nothing
+        warnings.warn(
+            f"`initial_epoch={initial_epoch}` is greater than `epochs={epochs}`: `fit` trains "
+            "no epoch (as in Keras) and returns an empty history. `epochs` is the index of "
+            "the last epoch, not a count of more epochs: pass "
+            f"`epochs={initial_epoch + epochs}` to train {epochs} more.", stacklevel=3)
     run.validation, run.validation_freq = validation, validation_freq
     run.validation_steps = validation_steps
     run.validation_batch_size = validation_batch_size or batch_size
