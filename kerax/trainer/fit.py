@@ -11,6 +11,7 @@ from kerax.backend import switches
 from kerax.callbacks.callback_list import CallbackList
 from kerax.trainer import compile_cache
 from kerax.trainer import epoch_loop
+from kerax.trainer import exclusive
 from kerax.trainer import inputs
 from kerax.trainer import steps_per_execution
 from kerax.trainer.executions import executions_for
@@ -38,6 +39,7 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
     1
     """
     model._require_compiled("fit")
+    exclusive.check(model, "fit")  # never replace the `fit_run` another thread runs
     if switches.max_epochs() is not None:
         epochs = min(epochs, switches.max_epochs())
     if switches.max_steps_per_epoch() is not None:
@@ -75,6 +77,11 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
 
 def run_fit(run):
     """Runs a prepared `FitRun`'s epochs; returns the model's `History`."""
+    with exclusive.guard(run.model, "fit"):
+        return _run_fit(run)
+
+
+def _run_fit(run):
     model, cbs, ex = run.model, run.callbacks, run.executions
     cbs.on_train_begin()
     # A callback (BackupAndRestore) may have restored a mid-training state: resume at its
