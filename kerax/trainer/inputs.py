@@ -138,6 +138,9 @@ def _check_targets(model, y, what, stream=False):
         return
     if stateless.custom_step(model, "train" if what == "fit" else "test"):
         return  # a custom step decides what it needs
+    for name in ("compute_loss", "compute_loss_value"):
+        if not getattr(type(model), name).__module__.startswith("kerax."):
+            return  # so does an overridden loss
     fix = ("make the dataset or generator yield `(x, y)` or `(x, y, sample_weight)` batches "
            "(it yielded `x` or `(x,)`)" if stream else f"pass the targets: `{what}(x, y)`")
     raise ValueError(
