@@ -37,6 +37,8 @@ class CallbackList(Callback):
         super().set_model(model)
         for c in self.callbacks:
             c.set_model(model)
+            if isinstance(c, History):  # as Keras: `fit` returns it even with no epoch
+                model.history = c
 
     def _dispatch(name):
         # As Keras' CallbackList, pass `logs` (a dict, never missing) positionally to epoch

@@ -60,7 +60,7 @@ def stop_on_nonfinite(model, pending, callbacks):
         model.stop_training = True
         return True
     raise NonFiniteLossError(
-        f"The loss became NaN or infinite at training step {bad_step}. Training stopped, "
+        f"The loss became NaN or infinite at training step {bad_step}.\nTraining stopped, "
         "and the model keeps the weights and optimizer state from before that step. "
         "Common causes: a learning rate that is too high, NaN or inf values in the data "
         "(check with `np.isfinite(x).all()`), or log(0) in a custom loss. To stop "

@@ -10,6 +10,7 @@ import numpy as np
 from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
 from kerax.trainer import epoch_loop
+from kerax.trainer import exclusive
 from kerax.trainer import inputs
 from kerax.trainer import steps as steps_lib
 from kerax.trainer import steps_per_execution
@@ -30,6 +31,13 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     ...                 return_dict=True))
     ['loss']
     """
+    with exclusive.guard(model, "evaluate"):
+        return _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                         return_dict, _callbacks)
+
+
+def _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+              return_dict, _callbacks):
     model._require_compiled("evaluate")
     adapter, _ = inputs.open_input(model, "evaluate", x, y, sample_weight, batch_size, steps)
     ex = executions_for(model, adapter)

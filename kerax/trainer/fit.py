@@ -5,10 +5,13 @@
 through the one epoch loop (`epoch_loop.train_epoch`), validating with `evaluate`.
 """
 
+import warnings
+
 from kerax.backend import switches
 from kerax.callbacks.callback_list import CallbackList
 from kerax.trainer import compile_cache
 from kerax.trainer import epoch_loop
+from kerax.trainer import exclusive
 from kerax.trainer import inputs
 from kerax.trainer import steps_per_execution
 from kerax.trainer.executions import executions_for
@@ -36,6 +39,7 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
     1
     """
     model._require_compiled("fit")
+    exclusive.check(model, "fit")  # never replace the `fit_run` another thread runs
     if switches.max_epochs() is not None:
         epochs = min(epochs, switches.max_epochs())
     if switches.max_steps_per_epoch() is not None:
@@ -59,6 +63,12 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
     if run.first_plan is not None:
         model._fit_steps_per_execution = k  # evaluate's K after a fit on arrays
     run.epochs, run.initial_epoch = epochs, initial_epoch
+    if initial_epoch > epochs:  # Keras trains nothing and says nothing
+        warnings.warn(
+            f"`initial_epoch={initial_epoch}` is greater than `epochs={epochs}`: `fit` trains "
+            "no epoch (as in Keras) and returns an empty history. `epochs` is the index of "
+            "the last epoch, not a count of more epochs: pass "
+            f"`epochs={initial_epoch + epochs}` to train {epochs} more.", stacklevel=3)
     run.validation, run.validation_freq = validation, validation_freq
     run.validation_steps = validation_steps
     run.validation_batch_size = validation_batch_size or batch_size
@@ -67,6 +77,11 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
 
 def run_fit(run):
     """Runs a prepared `FitRun`'s epochs; returns the model's `History`."""
+    with exclusive.guard(run.model, "fit"):
+        return _run_fit(run)
+
+
+def _run_fit(run):
     model, cbs, ex = run.model, run.callbacks, run.executions
     cbs.on_train_begin()
     # A callback (BackupAndRestore) may have restored a mid-training state: resume at its

@@ -37,7 +37,7 @@ def is_stream(x):
     """Whether `x` is a batch source rather than arrays."""
     if x is None or isinstance(x, (np.ndarray, jax.Array, list, tuple, dict)):
         return False
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
+    if hasattr(x, "shape") and hasattr(x, "dtype") or ada.is_pandas(x):
         return False
     from kerax.utils.py_dataset import PyDataset
 
