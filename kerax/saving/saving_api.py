@@ -2,7 +2,7 @@
 
 import os
 
-from kerax.saving import orbax_reader, saving_lib
+from kerax.saving import legacy_h5, orbax_reader, saving_lib
 
 
 def _check_overwrite(filepath, overwrite):
@@ -113,6 +113,18 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Loads weights from a `.weights.h5` file (Keras 3's layout), a `.keras` file, or
     an `OrbaxCheckpoint` directory (its latest step, or one `step_<N>` directory)."""
     filepath = os.fspath(filepath)
+    by_name = kwargs.pop("by_name", None)
+    if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
+        if model.variables is None:
+            raise ValueError(
+                f"Model '{model.name}' is not built yet: build it (call it on data or "
+                "`build(input_shape)`) before `load_weights`.")
+        return legacy_h5.load_weights(model, filepath, by_name=bool(by_name),
+                                      skip_mismatch=skip_mismatch)
+    if by_name is not None:
+        raise ValueError(
+            f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: "
+            f"{filepath}")
     if skip_mismatch:
         raise NotImplementedError("`skip_mismatch=True` is not supported by kerax yet.")
     if model.variables is None:
