@@ -2,7 +2,7 @@
 
 import os
 
-from kerax.saving import legacy_h5, orbax_reader, saving_lib
+from kerax.saving import legacy_h5, legacy_h5_model, orbax_reader, saving_lib
 
 
 def _check_overwrite(filepath, overwrite):
@@ -32,8 +32,12 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     >>> np.allclose(load_model(path).get_weights()[0], m.get_weights()[0])
     True
     """
+    include_optimizer = kwargs.pop("include_optimizer", True)
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {sorted(kwargs)}")
+    if str(os.fspath(filepath)).endswith((".h5", ".hdf5")) and zipped is not False:
+        _check_overwrite(os.fspath(filepath), overwrite)
+        return legacy_h5_model.save_model(model, os.fspath(filepath), include_optimizer)
     if zipped is False:
         raise ValueError("kerax saves `.keras` files zipped only; omit `zipped=False`.")
     filepath = os.fspath(filepath)
@@ -74,16 +78,15 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
         return orbax_reader.load_model_from_checkpoint(
             filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode,
             max_bytes=max_bytes)
-    if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
-        raise ValueError(
-            f"{filepath} is a legacy Keras 2 HDF5 model, which kerax does not read. Load it in "
-            "Keras and re-save it with `model.save('model.keras')`."
-        )
     if filepath.endswith(".weights.h5"):
         raise ValueError(
             f"{filepath} holds weights only. Build the model, then call "
             "`model.load_weights(filepath)`."
         )
+    if filepath.endswith((".h5", ".hdf5")):  # legacy Keras 2 model (`model.save("m.h5")`)
+        return legacy_h5_model.load_model(filepath, custom_objects=custom_objects,
+                                          compile=compile, safe_mode=safe_mode,
+                                          max_bytes=max_bytes)
     if not os.path.exists(filepath):
         raise ValueError(
             f"File not found: filepath={filepath}. Please ensure the file is an accessible "
