@@ -43,9 +43,10 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     filepath = os.fspath(filepath)
     if not str(filepath).endswith(".keras"):
         raise ValueError(
-            "Invalid filepath extension for saving. Please add a `.keras` extension for the "
-            "native Keras format (use `save_weights` with a `.weights.h5` path for weights "
-            f"only). Received: filepath={filepath}"
+            "Invalid filepath extension for saving. Please add either a `.keras` extension "
+            "for the native Keras format (recommended) or a `.h5` extension (use "
+            "`save_weights` with a `.weights.h5` path for weights only). Received: "
+            f"filepath={filepath}"
         )
     _check_overwrite(filepath, overwrite)
     saving_lib.save_model(model, filepath)

@@ -304,3 +304,11 @@ def test_model_file_config_is_bounded(tmp_path):
     with pytest.raises(ValueError, match="No model config found in the file"):
         kerax.models.load_model(path)
     assert os.path.exists(path)
+
+
+def test_missing_h5_files_are_named(tmp_path):
+    model = _dense_stack(kerax, ["a"], [3])
+    with pytest.raises(FileNotFoundError, match="No model file found at .*old.h5"):
+        kerax.models.load_model(str(tmp_path / "old.h5"))
+    with pytest.raises(FileNotFoundError, match="No weights file found at .*w.hdf5"):
+        model.load_weights(str(tmp_path / "w.hdf5"))
