@@ -106,8 +106,11 @@ def save_attributes(group, name, data):
 
 
 def _save_subset(group, names, values):
+    """Keras' `save_subset_weights_to_hdf5_group`, each dataset with its checksum (an
+    attribute Keras does not read), the group marked as checksummed."""
     names = [n.encode("utf8") for n in names]
     save_attributes(group, "weight_names", names)
+    group.attrs[h5_store.CHECKSUMS_MARK] = h5_store.CHECKSUMS_SCHEME
     for name, val in zip(names, values):
         val = np.asarray(val)
         ds = group.create_dataset(name, val.shape, dtype=val.dtype)
@@ -115,6 +118,7 @@ def _save_subset(group, names, values):
             ds[()] = val
         else:
             ds[:] = val
+        ds.attrs[h5_store.CHECKSUM_ATTR] = h5_store.array_digest(val)
 
 
 def save_weights_to_group(group, model, keras_version, backend="jax"):
@@ -202,10 +206,26 @@ class _Saved:
             raise UnsafeModelError(
                 f"Refusing to read {where}: dataset '{label}' has dtype {ds.dtype}, not a "
                 "numeric array type.")
-        self.ds, self.label, self.shape = ds, label, tuple(ds.shape)
+        self.ds, self.label, self.shape, self.where = ds, label, tuple(ds.shape), where
+        self.checksummed = h5_store.CHECKSUMS_MARK in group.attrs
 
     def read(self, dtype):
-        return np.asarray(self.ds[()], dtype=dtype)
+        """The value, checked against its checksum where kerax wrote one."""
+        value = np.asarray(self.ds[()])
+        expected = self.ds.attrs.get(h5_store.CHECKSUM_ATTR)
+        if isinstance(expected, bytes):
+            expected = expected.decode("utf-8", "replace")
+        if expected is None and self.checksummed:
+            raise CheckpointCorruptedError(
+                f"{self.where}: weight '{self.label}' has no checksum, but its group was "
+                "written with one per array: the file is corrupted. Restore it from a backup "
+                "or save the model again.")
+        if expected is not None and h5_store.array_digest(value) != expected:
+            raise CheckpointCorruptedError(
+                f"{self.where}: weight '{self.label}' does not match its checksum: the file "
+                "is corrupted (its bytes changed after it was written). Restore it from a "
+                "backup or save the model again.")
+        return np.asarray(value, dtype=dtype)
 
 
 def _subset(h5py, group, where):

@@ -312,3 +312,41 @@ def test_missing_h5_files_are_named(tmp_path):
         kerax.models.load_model(str(tmp_path / "old.h5"))
     with pytest.raises(FileNotFoundError, match="No weights file found at .*w.hdf5"):
         model.load_weights(str(tmp_path / "w.hdf5"))
+
+
+def test_kerax_written_arrays_carry_checksums(tmp_path):
+    model = _randomize(_dense_stack(kerax, ["a", "b"], [3, 2]))
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    with h5py.File(path, "r") as f:
+        group = f["model_weights/b"]
+        ds = group[group.attrs["weight_names"][0]]
+        offset = ds.id.get_offset()
+    data = bytearray(open(path, "rb").read())
+    data[offset] ^= 0x40  # one bit of one float: a silently wrong value without a checksum
+    with open(path, "wb") as f:
+        f.write(data)
+    target = _dense_stack(kerax, ["a", "b"], [3, 2])
+    before = target.get_weights()
+    with pytest.raises(CheckpointCorruptedError, match="does not match its checksum"):
+        target.load_weights(path)
+    _unchanged(target, before)
+    with pytest.raises(CheckpointCorruptedError, match="does not match its checksum"):
+        kerax.models.load_model(path)
+
+
+def test_names_split_over_several_attributes_are_read(tmp_path):
+    model = _dense_stack(kerax, ["a", "b"], [3, 2])
+    src = _randomize(_dense_stack(kerax, ["a", "b"], [3, 2]))
+    path = str(tmp_path / "w.h5")
+    src.save(path)
+    with h5py.File(path, "a") as f:  # as Keras writes lists above 64 KB
+        group = f["model_weights"]
+        names = list(group.attrs["layer_names"])
+        del group.attrs["layer_names"]
+        group.attrs["layer_names0"] = names[:1]
+        group.attrs["layer_names1"] = names[1:]
+        del f.attrs["model_config"]
+    model.load_weights(path)
+    for a, b in zip(model.get_weights(), src.get_weights()):
+        np.testing.assert_array_equal(a, b)
