@@ -14,7 +14,9 @@ def _check_overwrite(filepath, overwrite):
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
-    """Saves a model as a `.keras` zip (config, metadata, weights, optimizer state).
+    """Saves a model as a `.keras` zip (config, metadata, weights, optimizer state), or,
+    for a path ending in `.h5`/`.hdf5`, as a legacy Keras 2 HDF5 model file (as Keras 3;
+    `include_optimizer=False` leaves the compile arguments and optimizer state out).
 
     The file follows Keras 3's format, so `keras.saving.load_model` reads it too. The
     write is crash-safe: a temporary file is written, fsynced and renamed into place.
@@ -53,7 +55,8 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_bytes=None):
-    """Loads a `.keras` model written by kerax or by Keras 3, or an `OrbaxCheckpoint`.
+    """Loads a `.keras` model written by kerax or by Keras 3, a legacy Keras 2 HDF5 model
+    (`.h5`/`.hdf5`, as `model.save("m.h5")` writes), or an `OrbaxCheckpoint`.
 
     Args:
         filepath: path to a `.keras` file, or a directory `kerax.callbacks.OrbaxCheckpoint`
@@ -114,8 +117,11 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
 
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
-    """Loads weights from a `.weights.h5` file (Keras 3's layout), a `.keras` file, or
-    an `OrbaxCheckpoint` directory (its latest step, or one `step_<N>` directory)."""
+    """Loads weights from a `.weights.h5` file (Keras 3's layout), a `.keras` file, a
+    legacy Keras 2 HDF5 file (`.h5`/`.hdf5`, weights or full model: matched by layer
+    order, or by layer name with `by_name=True`; `skip_mismatch=True` skips weights of
+    another shape with a warning), or an `OrbaxCheckpoint` directory (its latest step, or
+    one `step_<N>` directory)."""
     filepath = os.fspath(filepath)
     by_name = kwargs.pop("by_name", None)
     if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
