@@ -42,7 +42,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     cbs.on_test_begin()  # before reading the variables: SwapEMAWeights swaps them here
     ts = model._make_test_state()
     try:
-        ts, logs, step = epoch_loop.evaluate_epoch(ts, ex.test(ts, plan, k), cbs)
+        ts, logs, step = epoch_loop.evaluate_epoch(ts, ex.test(ts, plan, k), cbs, k)
     finally:
         adapter.close()
     if ex.is_stream and step == 0:
@@ -81,9 +81,10 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
             out, state = program(params, state, *args)
             outs.append(placement.to_host(out))
             masks.append(np.asarray(mask).reshape(-1))
-            step += size
-            cbs.on_predict_batch_end(step - 1, {"outputs": steps_lib.real_rows(outs[-1],
-                                                                               mask)})
+            begin, step = step, step + size
+            cbs.set_steps_done(step)
+            cbs.on_predict_batch_end(epoch_loop.batch_end_index(begin, k), {
+                "outputs": steps_lib.real_rows(outs[-1], mask)})
     finally:
         adapter.close()
     # As Keras: the state a layer assigned in `call` stays (before `on_predict_end`, where

@@ -92,7 +92,7 @@ def run_fit(run):
             with compile_cache.track() as compiled:
                 logs, step = epoch_loop.train_epoch(
                     model, ts, ex.train(ts, plan, run.steps_per_execution, start_step), cbs,
-                    start_step)
+                    run.steps_per_execution, start_step)
                 if ex.is_stream and step == 0 and not logs:
                     raise ValueError(
                         "The training data is empty: the dataset or generator yielded no "
