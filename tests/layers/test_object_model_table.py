@@ -663,10 +663,6 @@ ROWS = [_dense, _dense_no_bias, _conv, _conv1d_transpose, _depthwise, _separable
 
 
 XFAIL = {
-    "fit_logs_of_attribute_metrics": "Keras' built-in train_step logs every metric of "
-    "model.metrics, so a metric held as an attribute and never updated shows in History "
-    "(['loss', 'tracked'], 'tracked' 0.0); kerax's compiled step logs only the compiled "
-    "metrics (['loss']): the logs are built in kerax/trainer (the engine's area)",
     "stateless_call_dropout_mask_advances": "Keras' Dropout keeps a seed_generator_state in "
     "non_trainable_variables, so a hand-written loop that threads them draws a new mask at "
     "each stateless_call; kerax's Dropout draws from the `rng` key only (DESIGN.md), and "
