@@ -18,9 +18,10 @@ from kerax.trainer.pytrees import concat_outputs, host_value
 
 
 def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-             steps=None, callbacks=None, return_dict=False, _callbacks=None):
+             steps=None, callbacks=None, return_dict=False, _callbacks=None, _adapter=None):
     """`model.evaluate(...)` (Keras 3's arguments); `_callbacks`: `fit`'s, when
-    validating.
+    validating; `_adapter`: the validation adapter `fit` keeps across epochs (a
+    generator's, which starts a new pass here).
 
     Example:
     >>> import numpy as np, kerax
@@ -31,7 +32,12 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     ['loss']
     """
     model._require_compiled("evaluate")
-    adapter, _ = inputs.open_input(model, "evaluate", x, y, sample_weight, batch_size, steps)
+    if _adapter is None:
+        adapter, _ = inputs.open_input(model, "evaluate", x, y, sample_weight, batch_size,
+                                       steps)
+    else:
+        adapter = _adapter
+        adapter.new_pass()
     ex = executions_for(model, adapter)
     verbose = 1 if verbose == "auto" else verbose
     cbs = _callbacks if _callbacks is not None else CallbackList(

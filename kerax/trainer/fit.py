@@ -11,6 +11,7 @@ from kerax.trainer import compile_cache
 from kerax.trainer import epoch_loop
 from kerax.trainer import inputs
 from kerax.trainer import steps_per_execution
+from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.executions import executions_for
 from kerax.trainer.fit_run import FitRun
 from kerax.trainer.pytrees import host_value
@@ -121,10 +122,17 @@ def _validate(run, epoch):
     if run.validation is None or not _should_validate(epoch, run.validation_freq):
         return {}
     x, y, sample_weight = run.validation
+    if (run.validation_adapter is None and hasattr(x, "__next__")
+            and not stream_data_adapter.is_grain(x)):  # a generator or iterator
+        # As Keras, one adapter for every validation of this `fit`: each pass replays the
+        # batches peeked at the first one, then reads on where the last pass stopped.
+        run.validation_adapter, _ = inputs.open_input(
+            run.model, "evaluate", x, batch_size=run.validation_batch_size,
+            steps=run.validation_steps)
     logs = run.model.evaluate(x, y, sample_weight=sample_weight,
                               batch_size=run.validation_batch_size,
                               steps=run.validation_steps, verbose=0, return_dict=True,
-                              _callbacks=run.callbacks)
+                              _callbacks=run.callbacks, _adapter=run.validation_adapter)
     return {"val_" + name: v for name, v in logs.items()}
 
 

@@ -56,6 +56,7 @@ class FitRun:
         self.epochs, self.initial_epoch = 1, 0
         self.validation = None
         self.validation_freq, self.validation_steps, self.validation_batch_size = 1, None, None
+        self.validation_adapter = None  # a generator's, kept across epochs (`fit._validate`)
         self.resume_point = None
         self.steps_done = 0
         if self.is_stream:  # an empty plan of the epoch's steps
