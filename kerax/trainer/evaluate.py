@@ -46,6 +46,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     plan = ex.epoch_plan()
     k = steps_per_execution.for_evaluation(model, adapter, cbs, "test", plan)
     cbs.on_test_begin()  # before reading the variables: SwapEMAWeights swaps them here
+    model._reset_attribute_metrics()  # as Keras' `reset_metrics()` here
     ts = model._make_test_state()
     try:
         ts, logs, step = epoch_loop.evaluate_epoch(ts, ex.test(ts, plan, k), cbs, k)

@@ -87,6 +87,7 @@ def run_fit(run):
                 run.epoch_plan = plan
             run.adapter.on_epoch_begin()
             cbs.on_epoch_begin(epoch)
+            model._reset_attribute_metrics()  # as Keras' `reset_metrics()` here
             ts = model._make_train_state()
             if start_step:
                 ts = ts._replace(metric_state=resume["metric_state"])

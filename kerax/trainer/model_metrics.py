@@ -122,7 +122,11 @@ class MetricsMixin:
         for m in [self._loss_tracker] + self._compile_metrics.all():
             m.state = _in_variable_order(m, metric_state["loss" if m is self._loss_tracker
                                                         else m.name])
-        for m in self._attribute_metrics():  # reset by `fit`/`evaluate`, as in Keras
+
+    def _reset_attribute_metrics(self):
+        """Resets the metrics held as attributes, as Keras' `reset_metrics()` at each
+        `fit` epoch and `evaluate` (the built-in steps never update them)."""
+        for m in self._attribute_metrics():
             m.reset_state()
 
     @property
