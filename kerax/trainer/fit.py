@@ -14,6 +14,7 @@ from kerax.trainer import epoch_loop
 from kerax.trainer import exclusive
 from kerax.trainer import inputs
 from kerax.trainer import steps_per_execution
+from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.executions import executions_for
 from kerax.trainer.fit_run import FitRun
 from kerax.trainer.pytrees import host_value
@@ -101,13 +102,14 @@ def _run_fit(run):
                 run.epoch_plan = plan
             run.adapter.on_epoch_begin()
             cbs.on_epoch_begin(epoch)
+            model._reset_attribute_metrics()  # as Keras' `reset_metrics()` here
             ts = model._make_train_state()
             if start_step:
                 ts = ts._replace(metric_state=resume["metric_state"])
             with compile_cache.track() as compiled:
                 logs, step = epoch_loop.train_epoch(
                     model, ts, ex.train(ts, plan, run.steps_per_execution, start_step), cbs,
-                    start_step)
+                    run.steps_per_execution, start_step)
                 if ex.is_stream and step == 0 and not logs:
                     raise ValueError(
                         "The training data is empty: the dataset or generator yielded no "
@@ -136,10 +138,17 @@ def _validate(run, epoch):
     if run.validation is None or not _should_validate(epoch, run.validation_freq):
         return {}
     x, y, sample_weight = run.validation
+    if (run.validation_adapter is None and hasattr(x, "__next__")
+            and not stream_data_adapter.is_grain(x)):  # a generator or iterator
+        # As Keras, one adapter for every validation of this `fit`: each pass replays the
+        # batches peeked at the first one, then reads on where the last pass stopped.
+        run.validation_adapter, _ = inputs.open_input(
+            run.model, "evaluate", x, batch_size=run.validation_batch_size,
+            steps=run.validation_steps)
     logs = run.model.evaluate(x, y, sample_weight=sample_weight,
                               batch_size=run.validation_batch_size,
                               steps=run.validation_steps, verbose=0, return_dict=True,
-                              _callbacks=run.callbacks)
+                              _callbacks=run.callbacks, _adapter=run.validation_adapter)
     return {"val_" + name: v for name, v in logs.items()}
 
 

@@ -175,7 +175,8 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
             steps_per_epoch, validation_steps, validation_batch_size, validation_freq)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False, _callbacks=None, **kwargs):
+                 steps=None, callbacks=None, return_dict=False, _callbacks=None,
+                 _adapter=None, **kwargs):
         """Returns the loss and metrics on the given data (Keras 3's arguments).
 
         Example:
@@ -187,7 +188,7 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         ['loss']
         """
         return evaluate_lib.evaluate(self, x, y, batch_size, verbose, sample_weight, steps,
-                                     callbacks, return_dict, _callbacks)
+                                     callbacks, return_dict, _callbacks, _adapter)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Generates outputs for the input samples, batch by batch (Keras 3's arguments).

@@ -247,6 +247,11 @@ class StreamDataAdapter:
                 "the dataset yields `(x, y, sample_weight)` batches.")
         return x, y, ada.class_weights_to_sample_weights(y, self.class_weight)
 
+    def new_pass(self):
+        """Starts the next epoch at a new pass (a generator's: the batches Keras peeked,
+        then what is left), as Keras' `EpochIterator.reset()` before each `evaluate`."""
+        self._iterator = None
+
     def on_epoch_begin(self):
         if self.is_py_dataset and hasattr(self.source, "on_epoch_begin"):
             self.source.on_epoch_begin()
