@@ -34,11 +34,11 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     """
     with exclusive.guard(model, "evaluate"):
         return _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
-                         return_dict, _callbacks)
+                         return_dict, _callbacks, _adapter)
 
 
 def _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
-              return_dict, _callbacks):
+              return_dict, _callbacks, _adapter):
     model._require_compiled("evaluate")
     if _adapter is None:
         adapter, _ = inputs.open_input(model, "evaluate", x, y, sample_weight, batch_size,
