@@ -11,6 +11,7 @@ sized abstractly before anything is allocated, and the weights are loaded all or
 nothing.
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -28,6 +29,18 @@ MAX_ATTR_BYTES = 64 << 20  # a model's JSON config is far smaller
 
 def _json_bytes(value):
     return json.dumps(value).encode("utf8")
+
+
+def _digest(text_bytes):
+    return hashlib.sha256(text_bytes).hexdigest()
+
+
+def _write_json_attr(f, name, value):
+    """The JSON attribute `name` plus its sha256 (`kerax_<name>_sha256`, an attribute
+    Keras ignores): a flipped byte in a config would otherwise load as another model."""
+    data = _json_bytes(value)
+    f.attrs[name] = data
+    f.attrs[f"kerax_{name}_sha256"] = _digest(data)
 
 
 def _training_config(model):
@@ -58,10 +71,10 @@ def save_model(model, filepath, include_optimizer=True):
         with h5py.File(tmp, "w") as f:
             f.attrs["keras_version"] = saving_lib.KERAS_VERSION
             f.attrs["backend"] = "jax"
-            f.attrs["model_config"] = _json_bytes(config)
+            _write_json_attr(f, "model_config", config)
             training = _training_config(model) if include_optimizer else None
             if training is not None:
-                f.attrs["training_config"] = _json_bytes(training)
+                _write_json_attr(f, "training_config", training)
             legacy_h5.save_weights_to_group(f.create_group("model_weights"), model,
                                             saving_lib.KERAS_VERSION)
             opt = getattr(model, "optimizer", None)
@@ -72,11 +85,16 @@ def save_model(model, filepath, include_optimizer=True):
                 group = f.create_group("optimizer_weights")
                 names = [f"{opt.name}/variable_{i}" for i in range(len(arrays))]
                 legacy_h5._save_subset(group, names, arrays)
+                # How many were written (Keras ignores it): a damaged group is then
+                # reported, not replaced by a fresh optimizer.
+                f.attrs["kerax_optimizer_variables"] = len(arrays)
 
 
 def _attr_text(f, name, where):
     value = f.attrs.get(name)
     if value is None:
+        if f.attrs.get(f"kerax_{name}_sha256") is not None:  # kerax wrote it: it was there
+            raise legacy_h5._corrupted(where, f"attribute '{name}' is missing")
         return None
     if isinstance(value, np.ndarray) and value.dtype.kind in "SUO" and value.shape == ():
         value = value.item()
@@ -87,6 +105,13 @@ def _attr_text(f, name, where):
     if len(value) > MAX_ATTR_BYTES:
         raise legacy_h5._corrupted(where, f"attribute '{name}' is larger than "
                                           f"{MAX_ATTR_BYTES} bytes")
+    expected = f.attrs.get(f"kerax_{name}_sha256")  # absent in files Keras wrote
+    if expected is not None:
+        if isinstance(expected, bytes):
+            expected = expected.decode("ascii", "replace")
+        if str(expected) != _digest(value.encode("utf-8", "surrogatepass")):
+            raise legacy_h5._corrupted(where, f"attribute '{name}' does not match its "
+                                              "checksum")
     return value
 
 
@@ -106,9 +131,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
             raise
         except (OSError, RuntimeError, KeyError) as e:  # from h5py
             raise legacy_h5._corrupted(filepath, f"reading the file failed: {e}") from e
+        except ValueError as e:
+            if _raised_in_h5py(e):  # a damaged header (a dtype, a shape)
+                raise legacy_h5._corrupted(filepath, f"reading the file failed: {e}") from e
+            raise
+
+
+def _raised_in_h5py(error):
+    tb = error.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return "h5py" in tb.tb_frame.f_code.co_filename
 
 
 def _load(h5py, f, filepath, custom_objects, compile, safe_mode, max_bytes):
+    # Reading every attribute name first: damaged attribute storage raises here (a
+    # RuntimeError, reported as corruption) instead of hiding attributes from `get`.
+    list(f.attrs.keys())
     raw = _attr_text(f, "model_config", filepath)
     if raw is None:
         raise ValueError(f"No model config found in the file at {filepath}.")
@@ -143,14 +182,25 @@ def _compile(h5py, f, model, filepath):
     config = dict(training)
     config["optimizer"] = config.pop("optimizer_config")
     model_config.compile_from_config(model, config)
+    written = f.attrs.get("kerax_optimizer_variables")  # absent in files Keras wrote
     if "optimizer_weights" not in f:
+        if written is not None:
+            raise legacy_h5._corrupted(filepath, "its 'optimizer_weights' group is missing")
         return
     group = legacy_h5._group(h5py, f, "optimizer_weights", filepath)
     saved = legacy_h5._subset(h5py, group, filepath)
+    if written is not None and int(np.asarray(written)) != len(saved):
+        raise legacy_h5._corrupted(filepath, f"'optimizer_weights' holds {len(saved)} "
+                                             f"variables where {int(np.asarray(written))} "
+                                             "were written")
     with load_guard.unchanged_on_error(model):
         optimizer_vars.ensure_built(model)
         shapes = optimizer_vars.expected_shapes(model)
-        if shapes is None or [tuple(s) for s in shapes] != [s.shape for s in saved]:
+        mismatch = shapes is None or [tuple(s) for s in shapes] != [s.shape for s in saved]
+        if mismatch and written is not None:  # kerax wrote them for this very model
+            raise legacy_h5._corrupted(filepath, "its optimizer variables' shapes do not "
+                                                 "match the model's optimizer")
+        if mismatch:
             warnings.warn(
                 f"{filepath}: Error in loading the saved optimizer state (the file has "
                 f"{len(saved)} optimizer variables that do not match optimizer "
