@@ -14,6 +14,7 @@ from kerax import optimizers as optimizers_module
 from kerax.distribution import placement
 from kerax.errors import NotCompiledError
 from kerax.metrics import Mean
+from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from kerax.trainer import epoch_loop
 from kerax.trainer import evaluate as evaluate_lib
 from kerax.trainer import fit as fit_lib
@@ -71,8 +72,6 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         self.optimizer = optimizers_module.get(optimizer)
         policy = getattr(self, "dtype_policy", None)
         if auto_scale_loss and policy is not None and policy.name == "mixed_float16":
-            from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
-
             if not isinstance(self.optimizer, LossScaleOptimizer):
                 self.optimizer = LossScaleOptimizer(self.optimizer)
         names = getattr(self, "output_names", None)
