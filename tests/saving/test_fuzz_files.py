@@ -102,18 +102,24 @@ def _load_weights(path):
     return load
 
 
-def _fuzz_h5(saved, tmp_path, n, seed):
+def _fuzz_h5_file(saved, tmp_path, n, seed, name, load):
+    """Mutates the HDF5 file `name` kerax saved; `load(path, what)` reads one back."""
     root, reference, _ = saved
-    original = (root / "m.weights.h5").read_bytes()
+    original = (root / name).read_bytes()
     ranges = _array_ranges(original, str(tmp_path / "scratch.h5"))
     rng = np.random.default_rng(seed)
     seen = set()
     for i in range(n):
         data, what = _mutate(original, rng, ranges)
-        path = str(tmp_path / f"{i}.weights.h5")
+        path = str(tmp_path / f"{i}.{name}")
         open(path, "wb").write(data)
-        seen.add(_check(_load_weights(path), reference, what))
+        seen.add(_check(lambda: load(path, what), reference, what))
     return seen
+
+
+def _fuzz_h5(saved, tmp_path, n, seed):
+    return _fuzz_h5_file(saved, tmp_path, n, seed, "m.weights.h5",
+                         lambda path, what: _load_weights(path)())
 
 
 def _fuzz_keras(saved, tmp_path, n, seed):
@@ -147,23 +153,14 @@ def _fuzz_keras(saved, tmp_path, n, seed):
 
 
 def _fuzz_legacy_h5(saved, tmp_path, n, seed):
-    root, reference, config = saved
-    original = (root / "m.h5").read_bytes()
-    ranges = _array_ranges(original, str(tmp_path / "scratch.h5"))
-    rng = np.random.default_rng(seed)
-    seen = set()
-    for i in range(n):
-        data, what = _mutate(original, rng, ranges)
-        path = str(tmp_path / f"{i}.h5")
-        open(path, "wb").write(data)
+    config = saved[2]
 
-        def load(path=path):
-            model = kerax.models.load_model(path)
-            assert model.get_config() == config, what
-            return model
+    def load(path, what):
+        model = kerax.models.load_model(path)
+        assert model.get_config() == config, what
+        return model
 
-        seen.add(_check(load, reference, what))
-    return seen
+    return _fuzz_h5_file(saved, tmp_path, n, seed, "m.h5", load)
 
 
 def _fuzz_orbax(saved, tmp_path, n, seed):
