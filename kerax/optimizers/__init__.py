@@ -8,7 +8,8 @@ from kerax.optimizers.adafactor import Adafactor
 from kerax.optimizers.adagrad import Adagrad
 from kerax.optimizers.adam import Adam, AdamW
 from kerax.optimizers.adamax import Adamax
-from kerax.optimizers.base_optimizer import OptaxOptimizer, Optimizer
+from kerax.optimizers.base_optimizer import Optimizer
+from kerax.optimizers.optax_optimizer import OptaxOptimizer
 from kerax.optimizers.ftrl import Ftrl
 from kerax.optimizers.lamb import Lamb
 from kerax.optimizers.lion import Lion
