@@ -1,6 +1,7 @@
 """`kerax.losses`: Keras 3's losses as pure functions plus thin config classes.
 
 CONTRACT (used by the engine):
+
 - `Loss.call(y_true, y_pred) -> per-sample values` (unreduced, pure, jit-able).
 - `Loss.__call__(y_true, y_pred, sample_weight=None, mask=None) -> scalar`, reduced as
   Keras 3 does (`reduce_weighted_values`). `mask` marks real rows: for

@@ -169,7 +169,7 @@ def get(identifier):
 
 
 def as_metric(identifier):
-    """Like `get`, but always returns a `Metric`: functions become `MeanMetricWrapper`s.
+    """Like `get`, but always returns a `Metric`: functions become a `MeanMetricWrapper`.
 
     Example:
     >>> as_metric(binary_accuracy).name
