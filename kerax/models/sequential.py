@@ -9,7 +9,7 @@ from kerax.layers import deserialize, serialize
 from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.layer import Layer
-from kerax.models import functional
+from kerax.models import functional, graph
 from kerax.models.model import Model
 from kerax.saving import model_config
 
@@ -164,7 +164,7 @@ class Sequential(Model):
         outputs = []
         for layer in self._stack:
             x_in, x = x, layer(x)
-            functional.record_symbolic_build_shapes(layer, (x_in,))
+            graph.record_symbolic_build_shapes(layer, (x_in,))
             outputs.append(x)
         self._graph = (inputs, x)
         self._graph_outputs = outputs
