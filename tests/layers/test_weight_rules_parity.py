@@ -27,6 +27,14 @@ def _cell(name):
     return lambda lib, rules: lib.layers.RNN(getattr(lib.layers, name)(2, **rules))
 
 
+def _stacked_cells(lib, rules):
+    return lib.layers.RNN([lib.layers.LSTMCell(2, **rules), lib.layers.GRUCell(2, **rules)])
+
+
+def _time_distributed(lib, rules):
+    return lib.layers.TimeDistributed(lib.layers.Dense(2, **rules))
+
+
 # (id, make(lib, rules) -> layer, input shape, prefixes, inputs: "float" | "int" | "pair")
 CASES = [
     ("Dense", _layer("Dense", units=3), (4, 3), KB, "float"),
@@ -70,6 +78,8 @@ CASES = [
     ("LSTMCell", _cell("LSTMCell"), SEQ, KR, "float"),
     ("GRUCell", _cell("GRUCell"), SEQ, KR, "float"),
     ("Bidirectional", _bidirectional, SEQ, KR, "float"),
+    ("StackedRNNCells", _stacked_cells, SEQ, KR, "float"),
+    ("TimeDistributed", _time_distributed, SEQ, KB, "float"),
     ("MultiHeadAttention", _layer("MultiHeadAttention", num_heads=2, key_dim=2), (2, 3, 4),
      KB, "pair"),
     ("MultiHeadAttention-gate", _layer("MultiHeadAttention", num_heads=2, key_dim=2,
