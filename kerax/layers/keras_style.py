@@ -41,8 +41,6 @@ class KerasStyle:
             sc.state[name] = generator._state
         return sc.params, sc.state
 
-    build_variables.creates_weights_in_build = True  # its weights' rules: `add_weight`'s
-
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
         """Maps inputs to `(outputs, state)`, purely.
 
@@ -161,6 +159,31 @@ class KerasStyle:
         weight_rules.declare(self, name, regularizer=regularizers.get(regularizer),
                              constraint=constraints.get(constraint))
         return self._view(coll, name)
+
+    def param_rules(self):
+        """`{param name: (regularizer, constraint)}` for the params this layer creates.
+
+        The trainer adds each regularizer's penalty to the loss and applies each
+        constraint after every update (see `kerax.layers.weight_rules`). The default is
+        what `add_weight(regularizer=..., constraint=...)` declared; a layer that creates
+        its params in `build_variables` returns its own table, built from its constructor
+        arguments (`Dense`: `{"kernel": (self.kernel_regularizer, self.kernel_constraint),
+        "bias": (self.bias_regularizer, self.bias_constraint)}`).
+
+        Example:
+        >>> import numpy as np
+        >>> from kerax.layers import Layer
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(2,), regularizer="l2", name="w")
+        ...     def call(self, x):
+        ...         return x * self.w
+        >>> layer = Scale()
+        >>> _ = layer(np.ones((1, 2)))
+        >>> {name: (type(reg).__name__, con) for name, (reg, con) in layer.param_rules().items()}
+        {'w': ('L2', None)}
+        """
+        return weight_rules.declared(self)
 
     def add_loss(self, loss):
         """Adds a scalar loss from inside `call` (Keras' `add_loss`); training adds it.
