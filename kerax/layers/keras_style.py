@@ -76,8 +76,26 @@ class KerasStyle:
         return type(self).call is not KerasStyle.call
 
     def call(self, *args, **kwargs):
-        """Keras-style forward computation; override it in custom layers."""
-        raise NotImplementedError
+        """Keras-style forward computation; override it in custom layers.
+
+        In a subclass of a built-in layer whose `call` is overridden, `super().call(x)`
+        runs the built-in layer's pure `forward` on the variables of the running call.
+        """
+        explicit = type(self).__dict__.get("_explicit_forward") or getattr(
+            type(self), "_explicit_forward", None)
+        sc = scope_lib.scope_for(self)
+        if explicit is None or sc is None:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} must implement `call` (Keras style) or "
+                "`build_variables` and `forward` (explicit style).")
+        kwargs = dict(kwargs)
+        training = kwargs.pop("training", None)
+        training = sc.training if training is None else training
+        rng = kwargs.pop("rng", None)
+        outputs, state = explicit(self, sc.params, sc.state, *args, training=training,
+                                  rng=sc.rng if rng is None else rng, **kwargs)
+        sc.state.update(state)
+        return outputs
 
     def _run_call(self, inputs, kwargs, training):
         sig = inspect.signature(self.call).parameters
@@ -93,10 +111,26 @@ class KerasStyle:
         last line of most hand-written Keras layers), it only marks the layer built.
         """
         if type(self).build is not KerasStyle.build:
+            self._build_explicit_weights(input_shape)
             self.built = True
             return
         shape = tuple(1 if d is None else d for d in input_shape)
         self.build_eagerly(jax.ShapeDtypeStruct(shape, self.dtype))
+
+    def _build_explicit_weights(self, input_shape):
+        """`super().build(shape)` in a subclass of a built-in layer: the built-in layer's
+        own weights (its `build_variables`), created in the running `init` (in Keras'
+        order, before the subclass's `add_weight`s); bound, not created, when `build`
+        runs inside `apply`."""
+        explicit = getattr(type(self), "_explicit_build_variables", None)
+        sc = scope_lib.scope_for(self)
+        if explicit is None or sc is None or not sc.initializing:
+            return
+        shape = tuple(1 if d is None else d for d in input_shape)
+        with jax.ensure_compile_time_eval():
+            params, state = explicit(self, sc.key, shape)
+        sc.params.update(params)
+        sc.state.update(state)
 
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
                    autocast=True, regularizer=None, constraint=None, aggregation="none",
