@@ -169,16 +169,18 @@ def _is_shape(s):
                                                 for d in s)
 
 
-def _shape_text(shape, top=True):
-    if _is_shape(shape) and (top or isinstance(shape, tuple)):
-        return "(" + ", ".join(str(d) for d in shape) + ")"
-    if isinstance(shape, dict):
-        return "{" + ", ".join(f"{k}: {_shape_text(v, False)}" for k, v in shape.items()) + "}"
-    items = [_shape_text(s, False) for s in shape]
-    if top and len(items) == 1:
-        return items[0]
-    return ("[" + ", ".join(items) + "]") if isinstance(shape, list) else \
-        ("(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")")
+def _flat_shapes(shape):
+    if _is_shape(shape):
+        return [shape]
+    items = shape.values() if isinstance(shape, dict) else shape
+    return [s for item in items for s in _flat_shapes(item)]
+
+
+def _shape_text(shape):
+    """Keras' text: one shape as `(None, 3)`; several outputs as the list of a node's
+    (flat) output tensors."""
+    texts = ["(" + ", ".join(str(d) for d in s) + ")" for s in _flat_shapes(shape)]
+    return texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
 
 
 def _totals(model):

@@ -125,3 +125,32 @@ def test_a_notebook_displays_an_html_table(monkeypatch):
     assert "cat (Concatenate)" in html and "a[0][0], b[0][0]" in html
     assert "Total params: 191" in html
     assert repr(obj).startswith('Model: "branchy"\n┏')  # the text, for plain front ends
+
+
+def _nested_two_outputs(lib):
+    ix = lib.Input((6,), name="ix")
+    inner = lib.Model(ix, [lib.layers.Dense(2, name="p")(ix), lib.layers.Dense(3, name="q")(ix)],
+                      name="inner")
+    x = lib.Input((6,), name="x")
+    p, q = inner(x)
+    y = lib.layers.Concatenate(name="cat")([p, q, lib.layers.Dense(1, name="r")(x)])
+    return lib.Model(x, {"out": lib.layers.Dense(1, name="o")(y), "aux": q}, name="outer")
+
+
+def _lstm_states(lib):
+    x = lib.Input((5, 3), name="x")
+    return lib.Model(x, lib.layers.LSTM(4, return_sequences=True, return_state=True,
+                                        name="lstm")(x), name="rnn")
+
+
+@pytest.mark.parametrize("build", [_nested_two_outputs, _lstm_states])
+def test_several_outputs_and_nested_node_indices_as_keras(keras, monkeypatch, build):
+    """Several outputs show as the list of the node's tensors; "Connected to" gives the
+    layer's own node index (a nested model's call is its node 0, as in Keras)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    texts = []
+    for lib in (kerax, keras):
+        calls = []
+        build(lib).summary(print_fn=calls.append, expand_nested=True, show_trainable=True)
+        texts.append(calls[0])
+    assert texts[0] == texts[1]
