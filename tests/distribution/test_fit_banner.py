@@ -2,7 +2,6 @@
 the mesh, and the global and per-device batch; nothing with verbose=0 or on one device."""
 
 import numpy as np
-import pytest
 
 from kerax import distribution as kd
 from kerax.distribution.fit_banner import fit_banner
