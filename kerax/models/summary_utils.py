@@ -126,14 +126,15 @@ def get_layer_index_bound_by_layer_name(layers, layer_range=None):
 
 
 # ------------------------------------------------------------------------ rows --
-def _layer_rows(layer, shape, connected, show_trainable, expand_nested, level):
+def _layer_rows(layer, shape, connected, show_trainable, expand_nested, level,
+                batch_none=False):
     prefix = "   " * level + "└ " if level else ""
     if isinstance(layer, InputLayer):  # built in Keras, with no weights
         params = "0"
     else:
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-    row = [f"{prefix}{layer.name} ({type(layer).__name__})", _format_shape(layer, shape),
-           params]
+    row = [f"{prefix}{layer.name} ({type(layer).__name__})",
+           _format_shape(layer, shape, batch_none), params]
     if connected is not None:
         row.append(connected)
     if show_trainable:
@@ -148,11 +149,12 @@ def _layer_rows(layer, shape, connected, show_trainable, expand_nested, level):
         for child in children:
             rows += _layer_rows(child, shapes.get(id(child)),
                                 None if connected is None else "-",
-                                show_trainable, expand_nested, level + 1)
+                                show_trainable, expand_nested, level + 1,
+                                _batch_is_none(shape) or batch_none)
     return rows
 
 
-def _format_shape(layer, shape):
+def _format_shape(layer, shape, batch_none=False):
     if shape is None:  # not in a graph: from the shapes the layer was built for, as Keras
         build_shapes = getattr(layer, "_build_shapes", None)
         if build_shapes is None:
@@ -161,7 +163,14 @@ def _format_shape(layer, shape):
             shape = layer.compute_output_shape(*build_shapes)
         except Exception:  # noqa: BLE001 (Keras shows "?" where no shape can be derived)
             return "?"
+        if batch_none:  # inside a model whose batch is None, kerax built it with 1 rows
+            shape = [(None,) + tuple(s[1:]) if s and s[0] == 1 else s
+                     for s in _flat_shapes(shape)]
     return _shape_text(shape)
+
+
+def _batch_is_none(shape):
+    return shape is not None and any(s and s[0] is None for s in _flat_shapes(shape))
 
 
 def _is_shape(s):

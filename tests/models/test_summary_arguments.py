@@ -143,10 +143,17 @@ def _lstm_states(lib):
                                         name="lstm")(x), name="rnn")
 
 
-@pytest.mark.parametrize("build", [_nested_two_outputs, _lstm_states])
-def test_several_outputs_and_nested_node_indices_as_keras(keras, monkeypatch, build):
+def _sequential_in_sequential(lib):
+    inner = lib.Sequential([lib.layers.Dense(3, name="i1"), lib.layers.Dense(2, name="i2")],
+                           name="inner")
+    return lib.Sequential([lib.Input((4,)), lib.layers.Dense(4, name="o1"), inner], name="outer")
+
+
+@pytest.mark.parametrize("build", [_nested_two_outputs, _lstm_states, _sequential_in_sequential])
+def test_several_outputs_and_nested_models_as_keras(keras, monkeypatch, build):
     """Several outputs show as the list of the node's tensors; "Connected to" gives the
-    layer's own node index (a nested model's call is its node 0, as in Keras)."""
+    layer's own node index (a nested model's call is its node 0, as in Keras); the layers
+    of a nested Sequential without an Input show a None batch, as in Keras."""
     monkeypatch.setenv("COLUMNS", "80")
     texts = []
     for lib in (kerax, keras):
