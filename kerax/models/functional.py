@@ -283,8 +283,9 @@ class Functional(Model):
                 continue
             nodes = [n for n in self._nodes if n.layer is layer]
             shape = jax.tree_util.tree_map(lambda t: t.shape, nodes[0].outputs, is_leaf=_is_kt)
-            refs = [self._tensor_ref(t) for n in nodes for t in graph.flat_tensors((n.args, n.kwargs))]
-            rows.append((layer, shape, ", ".join(f"{a}[{b}][{c}]" for a, b, c in refs)))
+            # Keras' `keras_history`: the layer's own node index (not the config's)
+            refs = [t._keras_history for n in nodes for t in graph.flat_tensors((n.args, n.kwargs))]
+            rows.append((layer, shape, ", ".join(f"{a.name}[{b}][{c}]" for a, b, c in refs)))
         if self._sequential_like():
             rows = [row[:2] for row in rows]
         return rows
@@ -298,8 +299,6 @@ class Functional(Model):
     def from_config(cls, config, custom_objects=None):
         """Rebuilds the graph from `get_config()` (Keras 3's format)."""
         return functional_config.from_config(cls, config, custom_objects)
-
-
 
 
 def adjust_input_rank(x, ref, path=""):
