@@ -46,5 +46,6 @@ from kerax.layers._catalog_color import *  # noqa: F401,F403
 from kerax.layers._catalog_wrappers import *  # noqa: F401,F403
 from kerax.layers._catalog_augment_more import *  # noqa: F401,F403
 from kerax.layers._catalog_audio import *  # noqa: F401,F403
+from kerax.layers._catalog_text import *  # noqa: F401,F403
 
 __all__ = _exports.public_names(globals())
