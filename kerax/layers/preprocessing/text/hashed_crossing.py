@@ -15,7 +15,7 @@ from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.category_encoding import encode
 from kerax.layers.preprocessing.hashing import fingerprint64
 from kerax.layers.preprocessing.text import string_ops
-from kerax.layers.preprocessing.text.index_lookup import refuse_traced
+from kerax.layers.preprocessing.text.index_lookup import HostSpec, int_dtype, refuse_traced
 
 _M = (1 << 64) - 1
 _MUL = 0xC6A4A7935BD1E995
@@ -112,6 +112,15 @@ class HashedCrossing(Layer):
         columns = [a.reshape(-1).tolist() for a in arrays]
         bins = [cross_hash(values, self.num_bins) for values in zip(*columns)]
         return np.asarray(bins, np.int64).reshape(arrays[0].shape)
+
+    def host_output_spec(self, inputs):
+        """The symbolic output for symbolic inputs (Keras' `compute_output_shape`)."""
+        shape = tuple(inputs[0].shape)
+        if self.output_mode == "int":
+            return HostSpec(shape, int_dtype() if self.dtype == "int64" else self.dtype)
+        if shape and shape[-1] == 1:
+            shape = shape[:-1]
+        return HostSpec(shape + (self.num_bins,), self.compute_dtype)
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         refuse_traced(self, inputs)

@@ -23,6 +23,29 @@ OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 _MASK_SENTINEL = np.iinfo(np.int64).max  # Keras' mask value outside "int" mode: dropped
 
 
+class HostSpec:
+    """The symbolic output of a host layer: a shape (None: unknown) and a dtype name."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), dtype
+
+    def __repr__(self):
+        return f"HostSpec({self.shape}, {self.dtype!r})"
+
+
+def int_dtype():
+    """The integer dtype host layers return (int64, or int32 without jax x64)."""
+    return jnp.dtype(jax.dtypes.canonicalize_dtype(np.int64)).name
+
+
+def encoded_shape(shape, output_mode, depth):
+    """Keras' `compute_output_shape` of an encoded (non-"int") lookup."""
+    shape = tuple(shape)
+    if output_mode == "one_hot":
+        return (shape[:-1] if len(shape) > 1 and shape[-1] == 1 else shape) + (depth,)
+    return shape[:-1] + (depth,)
+
+
 def refuse_traced(layer, inputs):
     """Host layers cannot see traced values: say where to call them instead."""
     if any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(inputs)):
@@ -368,6 +391,15 @@ class IndexLookup(Layer):
             out = jnp.asarray(out, jax.dtypes.canonicalize_dtype(out.dtype))
         return out, state
 
+    def host_output_spec(self, inputs):
+        """The symbolic output for a symbolic input (Keras' `compute_output_spec`)."""
+        if self.output_mode == "int":
+            dtype = "string" if self.invert and self.vocabulary_dtype == "string" else int_dtype()
+            return HostSpec(tuple(inputs.shape), dtype)
+        depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
+        dtype = "float32" if self.output_mode == "tf_idf" else int_dtype()
+        return HostSpec(encoded_shape(inputs.shape, self.output_mode, depth), dtype)
+
     # ------------------------------------------------------------------ saving --
     def get_config(self):
         config = {
@@ -406,6 +438,17 @@ class IndexLookup(Layer):
         """Keras' `save_own_variables`: the IDF weights in `"tf_idf"` mode."""
         if self.output_mode == "tf_idf":
             store["idf_weights"] = np.asarray(self._idf)
+
+    def own_variable_shapes(self):
+        """The shapes `load_own_variables` expects (checked before a file is read)."""
+        if self.output_mode != "tf_idf":
+            return {}
+        size = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
+        if size is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}': cannot load IDF weights "
+                             "before the vocabulary size is known (set `vocabulary` or "
+                             "`vocabulary_size`, or call `adapt`).")
+        return {"idf_weights": (size,)}
 
     def load_own_variables(self, store):
         if self.output_mode == "tf_idf":

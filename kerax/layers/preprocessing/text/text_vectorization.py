@@ -7,7 +7,8 @@ import numpy as np
 from kerax.errors import unknown_identifier
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.text import string_ops
-from kerax.layers.preprocessing.text.index_lookup import _is_stream, refuse_traced
+from kerax.layers.preprocessing.text.index_lookup import (
+    HostSpec, _is_stream, encoded_shape, int_dtype, refuse_traced)
 from kerax.layers.preprocessing.text.string_lookup import StringLookup
 from kerax.serialization import serialization_lib
 
@@ -197,6 +198,21 @@ class TextVectorization(Layer):
         pad = [(0, 0)] * (ids.ndim - 1) + [(0, length - ids.shape[-1])]
         return np.pad(ids, pad)
 
+    def host_output_spec(self, inputs):
+        """The symbolic output for a symbolic input (Keras' `compute_output_shape`)."""
+        shape = tuple(inputs.shape)
+        if self._output_mode == "int":
+            return HostSpec((shape[0] if shape else None, self._output_sequence_length),
+                            int_dtype())
+        if self._split is None:
+            shape = shape + (1,) if len(shape) <= 1 else shape
+        else:
+            shape = shape + (None,)
+        lookup = self._lookup_layer
+        depth = lookup.max_tokens if lookup.pad_to_max_tokens else lookup._frozen_vocab_size
+        return HostSpec(encoded_shape(shape, self._output_mode, depth),
+                        "float32" if self._output_mode == "tf_idf" else int_dtype())
+
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         refuse_traced(self, inputs)
         out = self.host_call(inputs)
@@ -266,6 +282,13 @@ class TextVectorization(Layer):
 
     def save_own_variables(self, store):
         self._lookup_layer.save_own_variables(store)
+
+    def _keras_saved_children(self):
+        """Keras' saver also visits the inner lookup layer (its assets and IDF)."""
+        return {"_lookup_layer": self._lookup_layer}
+
+    def own_variable_shapes(self):
+        return self._lookup_layer.own_variable_shapes()
 
     def load_own_variables(self, store):
         self._lookup_layer.load_own_variables(store)

@@ -13,7 +13,9 @@ list of batches given as a generator), optional `set_vocabulary`, then inputs; r
 the output (or the error type), its dtype, `get_vocabulary()`, `vocabulary_size()` and
 `get_config()`. Callables are named (`"@name"`); `CALLABLES` holds the TensorFlow version,
 the test holds the NumPy one. It also writes `int_lookup_model.keras` (an adapted
-IntegerLookup in a Sequential, saved by Keras) for the load-both-ways test.
+IntegerLookup model) and `text_model.keras` (TextVectorization and StringLookup on a
+string input), saved by Keras, for the load test; `check_kerax_files.py` loads the
+files kerax writes in Keras (the other direction).
 """
 
 import json
@@ -271,10 +273,28 @@ def save_model_file():
     return {"inputs": x.tolist(), "outputs": [_jsonable(np.asarray(o)) for o in model(x)]}
 
 
+MODEL_TEXT = ["The cat sat.", "A dog, a cat!", "dogs and cats"]
+
+
+def save_text_model_file():
+    tv = keras.layers.TextVectorization(output_mode="tf_idf", ngrams=2)
+    tv.adapt(MODEL_TEXT)
+    seq = keras.layers.TextVectorization(output_sequence_length=5, name="seq")
+    seq.adapt(MODEL_TEXT)
+    lookup = keras.layers.StringLookup(num_oov_indices=2, mask_token="")
+    lookup.adapt(np.array(["x", "y", "y", "z"]))
+    inputs = keras.Input(shape=(1,), dtype="string")
+    model = keras.Model(inputs, [tv(inputs), seq(inputs), lookup(inputs)])
+    model.save(os.path.join(HERE, "text_model.keras"))
+    x = np.array([["the cat"], ["y"], ["dogs, a cat sat"]])
+    return {"inputs": x.tolist(), "outputs": [_jsonable(np.asarray(o)) for o in model(x)]}
+
+
 def main():
     results = [run_case(c) for c in CASES]
     doc = {"keras_version": keras.__version__, "tensorflow_version": tf.__version__,
-           "cases": results, "model_file": save_model_file()}
+           "cases": results, "model_file": save_model_file(),
+           "text_model_file": save_text_model_file()}
     with open(os.path.join(HERE, "text_goldens.json"), "w") as f:
         json.dump(doc, f, indent=0, sort_keys=True)
     print(f"wrote {len(results)} cases")
