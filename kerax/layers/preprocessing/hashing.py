@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from kerax.errors import unknown_identifier
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.category_encoding import encode
+from kerax.layers.preprocessing.text.host import HostSpec, encoded_shape
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 _M = (1 << 64) - 1
@@ -287,6 +288,14 @@ class Hashing(Layer):
         if masked is not None:
             out = np.where(masked, 0, out + 1)
         return out
+
+    def host_output_spec(self, inputs):
+        """The symbolic output for a symbolic input (hashing cannot be traced)."""
+        if self.output_mode == "int":
+            return HostSpec(inputs.shape, jnp.dtype(jax.dtypes.canonicalize_dtype(
+                self.dtype)).name)
+        return HostSpec(encoded_shape(inputs.shape, self.output_mode, self.num_bins),
+                        self.dtype)
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         if isinstance(inputs, jax.core.Tracer):

@@ -116,3 +116,34 @@ def test_hashed_crossing_config_equals_keras(case):
     expected = dict(case["config"])
     config.pop("name"), expected.pop("name")
     assert config == expected
+
+
+def _symbolic_input(case):
+    value = _inputs(case)
+    if isinstance(value, list):
+        return [kerax.Input(shape=v.shape[1:], dtype="string" if v.dtype.kind in "US"
+                            else "int64") for v in value]
+    return kerax.Input(shape=value.shape[1:], dtype="string" if value.dtype.kind in "US"
+                       else "int64")
+
+
+_BATCHED = [c for c in CASES if "error" not in c and not isinstance(c["inputs"], str)
+            and len(c["output_shape"]) >= 1 and len(np.asarray(_inputs(c)[0] if c["layer"] ==
+                                                               "HashedCrossing" else
+                                                               _inputs(c)).shape) >= 1]
+
+
+@pytest.mark.parametrize("case", _BATCHED, ids=[c["id"] for c in _BATCHED])
+def test_symbolic_output_matches_the_eager_output(case):
+    """What a functional model is built with is what the host layer returns."""
+    layer = build(case)
+    eager = np.asarray(layer(_inputs(case)))
+    symbolic = layer(_symbolic_input(case))
+    batch_axis = np.asarray(_inputs(case)[0] if case["layer"] == "HashedCrossing"
+                            else _inputs(case)).ndim >= 1
+    assert len(symbolic.shape) == eager.ndim
+    for i, (s, e) in enumerate(zip(symbolic.shape, eager.shape)):
+        assert s is None or s == e, (symbolic.shape, eager.shape)
+        assert s is not None or i > 0 or batch_axis
+    kind = "U" if symbolic.dtype == "string" else np.dtype(symbolic.dtype).kind
+    assert kind == eager.dtype.kind

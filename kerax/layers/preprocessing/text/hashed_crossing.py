@@ -15,7 +15,7 @@ from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.category_encoding import encode
 from kerax.layers.preprocessing.hashing import fingerprint64
 from kerax.layers.preprocessing.text import string_ops
-from kerax.layers.preprocessing.text.index_lookup import HostSpec, int_dtype, refuse_traced
+from kerax.layers.preprocessing.text.host import HostSpec, int_dtype, refuse_traced
 
 _M = (1 << 64) - 1
 _MUL = 0xC6A4A7935BD1E995

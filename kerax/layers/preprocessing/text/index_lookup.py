@@ -17,43 +17,11 @@ from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.hashing import fingerprint64, siphash64
 from kerax.layers.preprocessing.text import vocabulary as vocab_lib
 from kerax.layers.preprocessing.text.encoding import encode_ids
+from kerax.layers.preprocessing.text.host import HostSpec, encoded_shape, int_dtype, refuse_traced
 from kerax.serialization import serialization_lib
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 _MASK_SENTINEL = np.iinfo(np.int64).max  # Keras' mask value outside "int" mode: dropped
-
-
-class HostSpec:
-    """The symbolic output of a host layer: a shape (None: unknown) and a dtype name."""
-
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype = tuple(shape), dtype
-
-    def __repr__(self):
-        return f"HostSpec({self.shape}, {self.dtype!r})"
-
-
-def int_dtype():
-    """The integer dtype host layers return (int64, or int32 without jax x64)."""
-    return jnp.dtype(jax.dtypes.canonicalize_dtype(np.int64)).name
-
-
-def encoded_shape(shape, output_mode, depth):
-    """Keras' `compute_output_shape` of an encoded (non-"int") lookup."""
-    shape = tuple(shape)
-    if output_mode == "one_hot":
-        return (shape[:-1] if len(shape) > 1 and shape[-1] == 1 else shape) + (depth,)
-    return shape[:-1] + (depth,)
-
-
-def refuse_traced(layer, inputs):
-    """Host layers cannot see traced values: say where to call them instead."""
-    if any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(inputs)):
-        raise TypeError(
-            f"{type(layer).__name__} '{layer.name}' runs on the host and cannot process "
-            "traced values (inside `jit`, `vmap` or `grad`). Call it on concrete arrays or "
-            "strings, e.g. in the input pipeline before the jitted step."
-        )
 
 
 def _listify(x):

@@ -7,8 +7,9 @@ import numpy as np
 from kerax.errors import unknown_identifier
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.text import string_ops
-from kerax.layers.preprocessing.text.index_lookup import (
-    HostSpec, _is_stream, encoded_shape, int_dtype, refuse_traced)
+from kerax.layers.preprocessing.text.host import (
+    HostSpec, encoded_shape, int_dtype, refuse_traced)
+from kerax.layers.preprocessing.text.index_lookup import _is_stream
 from kerax.layers.preprocessing.text.string_lookup import StringLookup
 from kerax.serialization import serialization_lib
 
@@ -201,9 +202,15 @@ class TextVectorization(Layer):
     def host_output_spec(self, inputs):
         """The symbolic output for a symbolic input (Keras' `compute_output_shape`)."""
         shape = tuple(inputs.shape)
+        if self._split is not None and len(shape) > 1:
+            shape = shape[:-1]  # the (batch, 1) strings' last axis goes away in the split
+        length = self._output_sequence_length
         if self._output_mode == "int":
-            return HostSpec((shape[0] if shape else None, self._output_sequence_length),
-                            int_dtype())
+            if self._split is None and shape:  # tokens along the last axis
+                last = shape[-1] if self._ngrams is None else None
+                return HostSpec(shape[:-1] + (last if length is None else length,),
+                                int_dtype())
+            return HostSpec(shape + (length,), int_dtype())
         if self._split is None:
             shape = shape + (1,) if len(shape) <= 1 else shape
         else:
