@@ -6,6 +6,7 @@ run on the host, before the compiled step. Index layout, as Keras: the mask toke
 in `"int"` mode) at 0, then `num_oov_indices` OOV slots, then the vocabulary.
 """
 
+import itertools
 import os
 
 import jax
@@ -240,9 +241,7 @@ class IndexLookup(Layer):
         """
         self.reset_state()
         if _is_stream(data):
-            for i, batch in enumerate(data):
-                if steps is not None and i >= steps:
-                    break
+            for batch in itertools.islice(data, steps):  # no batch read beyond `steps`
                 self.update_state(batch)
         else:
             keys = self._keys(data)

@@ -1,5 +1,7 @@
 """`TextVectorization`: standardize, split, n-grams, then a `StringLookup`, on the host."""
 
+import itertools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -231,9 +233,7 @@ class TextVectorization(Layer):
         string), or an iterable of batches (a generator, a dataset); `steps` limits it."""
         self.reset_state()
         if _is_stream(data):
-            for i, batch in enumerate(data):
-                if steps is not None and i >= steps:
-                    break
+            for batch in itertools.islice(data, steps):  # no batch read beyond `steps`
                 self.update_state(batch)
         else:
             arr = string_ops.as_str_array(data, self._encoding,
