@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from kerax.errors import unknown_identifier
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.category_encoding import encode
-from kerax.layers.preprocessing.text.host import HostSpec, encoded_shape
+from kerax.layers.preprocessing.text.host import HostSpec, applied_in_pipeline, encoded_shape
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 _M = (1 << 64) - 1
@@ -298,6 +298,8 @@ class Hashing(Layer):
                         self.dtype)
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        if applied_in_pipeline(self, inputs):
+            return inputs, state
         if isinstance(inputs, jax.core.Tracer):
             raise TypeError(
                 "Hashing runs on the host and cannot hash traced values (inside `jit`, "

@@ -15,7 +15,8 @@ from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.category_encoding import encode
 from kerax.layers.preprocessing.hashing import fingerprint64
 from kerax.layers.preprocessing.text import string_ops
-from kerax.layers.preprocessing.text.host import HostSpec, int_dtype, refuse_traced
+from kerax.layers.preprocessing.text.host import (
+    HostSpec, applied_in_pipeline, int_dtype, refuse_traced)
 
 _M = (1 << 64) - 1
 _MUL = 0xC6A4A7935BD1E995
@@ -123,6 +124,8 @@ class HashedCrossing(Layer):
         return HostSpec(shape + (self.num_bins,), self.compute_dtype)
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        if applied_in_pipeline(self, inputs):
+            return inputs, state
         refuse_traced(self, inputs)
         ids = self.host_call(inputs)
         if self.output_mode == "int":

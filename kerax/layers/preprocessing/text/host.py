@@ -38,3 +38,10 @@ def refuse_traced(layer, inputs):
             "traced values (inside `jit`, `vmap` or `grad`). Call it on concrete arrays or "
             "strings, e.g. in the input pipeline before the jitted step."
         )
+
+
+def applied_in_pipeline(layer, inputs):
+    """Whether the trainer already ran this layer in the input pipeline (`fit` with raw
+    strings): its traced inputs are then its own outputs, passed through."""
+    return layer.__dict__.get("_in_pipeline", False) and any(
+        isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(inputs))

@@ -18,7 +18,8 @@ from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.hashing import fingerprint64, siphash64
 from kerax.layers.preprocessing.text import vocabulary as vocab_lib
 from kerax.layers.preprocessing.text.encoding import encode_ids
-from kerax.layers.preprocessing.text.host import HostSpec, encoded_shape, int_dtype, refuse_traced
+from kerax.layers.preprocessing.text.host import (
+    HostSpec, applied_in_pipeline, encoded_shape, int_dtype, refuse_traced)
 from kerax.serialization import serialization_lib
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
@@ -352,6 +353,8 @@ class IndexLookup(Layer):
         return self.encode(self.lookup(self._keys(inputs)))
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        if applied_in_pipeline(self, inputs):
+            return inputs, state
         refuse_traced(self, inputs)
         out = self.host_call(inputs)
         if out.dtype.kind in "iuf":

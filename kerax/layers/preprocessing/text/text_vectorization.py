@@ -10,7 +10,7 @@ from kerax.errors import unknown_identifier
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.text import string_ops
 from kerax.layers.preprocessing.text.host import (
-    HostSpec, encoded_shape, int_dtype, refuse_traced)
+    HostSpec, applied_in_pipeline, encoded_shape, int_dtype, refuse_traced)
 from kerax.layers.preprocessing.text.index_lookup import _is_stream
 from kerax.layers.preprocessing.text.string_lookup import StringLookup
 from kerax.serialization import serialization_lib
@@ -223,6 +223,8 @@ class TextVectorization(Layer):
                         "float32" if self._output_mode == "tf_idf" else int_dtype())
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        if applied_in_pipeline(self, inputs):
+            return inputs, state
         refuse_traced(self, inputs)
         out = self.host_call(inputs)
         return jnp.asarray(out, jax.dtypes.canonicalize_dtype(out.dtype)), state

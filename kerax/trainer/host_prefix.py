@@ -1,0 +1,142 @@
+"""Raw strings in `fit` / `evaluate` / `predict`: the host-side prefix of a model.
+
+Host layers (`TextVectorization`, `StringLookup`, `IntegerLookup`, `Hashing`,
+`HashedCrossing`) run in NumPy and cannot be traced. When a model's first layers are
+host layers (the leading layers of a `Sequential`, or in a functional model the host
+layers fed directly by a model input they alone consume), the trainer runs them in the
+input pipeline: array data is transformed once on the host before batching, a stream
+batch by batch (in the stream adapter's prefetch thread), and inside the compiled step
+those layers pass their (already transformed) inputs through. Everything after them
+stays one XLA program.
+"""
+
+import contextlib
+
+import jax
+import numpy as np
+
+
+def _is_host(layer):
+    return hasattr(type(layer), "host_output_spec")
+
+
+def _is_class(model, name):
+    return any(c.__name__ == name for c in type(model).__mro__)
+
+
+def prefix(model):
+    """The model's host prefix: `("sequential", [layers])`, `("functional",
+    {input index: layer})`, or None when the model has no host layer in front."""
+    layers = list(getattr(model, "layers", []) or [])
+    if not any(_is_host(layer) for layer in layers):
+        return None
+    if _is_class(model, "Sequential"):
+        lead = []
+        for layer in layers:
+            if not _is_host(layer):
+                break
+            lead.append(layer)
+        return ("sequential", lead) if lead else None
+    if not _is_class(model, "Functional"):
+        return None
+    inputs = model.inputs
+    consumers = {i: [] for i in range(len(inputs))}
+    for layer in layers:
+        for node in layer.__dict__.get("_inbound_nodes", []):
+            leaves = jax.tree_util.tree_leaves((node.args, node.kwargs),
+                                               is_leaf=lambda t: hasattr(t, "_keras_history"))
+            for i, t in enumerate(inputs):
+                if any(leaf is t for leaf in leaves):
+                    consumers[i].append((layer, node))
+    found = {}
+    for i, users in consumers.items():
+        if len(users) == 1 and _is_host(users[0][0]):
+            layer, node = users[0]
+            if len(node.args) == 1 and node.args[0] is inputs[i] and \
+                    len(layer.__dict__.get("_inbound_nodes", [])) == 1:
+                found[i] = layer
+    return ("functional", found) if found else None
+
+
+def _is_stream(x):
+    return hasattr(x, "__iter__") and not isinstance(
+        x, (list, tuple, dict, np.ndarray, str, bytes, jax.Array))
+
+
+def _apply_x(model, plan, x):
+    kind, layers = plan
+    if kind == "sequential":
+        for layer in layers:
+            x = layer.host_call(x)
+        return x
+    names = [t._keras_history[0].name for t in model.inputs]
+    if isinstance(x, dict):
+        x = dict(x)
+        for i, layer in layers.items():
+            if names[i] in x:
+                x[names[i]] = layer.host_call(x[names[i]])
+        return x
+    if len(model.inputs) == 1:
+        return layers[0].host_call(x) if 0 in layers else x
+    x = list(x)
+    for i, layer in layers.items():
+        x[i] = layer.host_call(x[i])
+    return x
+
+
+def _apply_batch(model, plan, batch):
+    if isinstance(batch, tuple):
+        return (_apply_x(model, plan, batch[0]),) + batch[1:]
+    return _apply_x(model, plan, batch)
+
+
+def transform(model, x, plan=None):
+    """`x` with the host prefix applied (arrays at once; a stream batch by batch).
+
+    Example:
+    >>> import kerax, numpy as np
+    >>> lookup = kerax.layers.StringLookup(vocabulary=["a", "b"])
+    >>> model = kerax.Sequential([lookup])
+    >>> transform(model, np.array([["b"], ["q"]])).tolist()
+    [[2], [0]]
+    """
+    plan = plan or prefix(model)
+    if plan is None or x is None or _active(plan):  # (fit's validation: already applied)
+        return x
+    if _is_stream(x):
+        return (_apply_batch(model, plan, batch) for batch in x)
+    return _apply_x(model, plan, x)
+
+
+def transform_validation(model, validation_data, plan=None):
+    """`validation_data` (a tuple `(x, y[, sample_weight])` or a stream) transformed."""
+    plan = plan or prefix(model)
+    if plan is None or validation_data is None or _active(plan):
+        return validation_data
+    if isinstance(validation_data, (tuple, list)) and not _is_stream(validation_data[0]):
+        return (_apply_x(model, plan, validation_data[0]),) + tuple(validation_data[1:])
+    return transform(model, validation_data, plan)
+
+
+def _layers(plan):
+    return [] if plan is None else (plan[1] if plan[0] == "sequential"
+                                    else list(plan[1].values()))
+
+
+def _active(plan):
+    return any(layer.__dict__.get("_in_pipeline", False) for layer in _layers(plan))
+
+
+@contextlib.contextmanager
+def in_pipeline(model, plan=None):
+    """While active, the prefix layers pass traced inputs through (the pipeline has
+    already applied them); their eager calls are unchanged."""
+    layers = _layers(plan or prefix(model))
+    before = [layer.__dict__.get("_in_pipeline", False) for layer in layers]
+    for layer in layers:
+        layer.__dict__["_in_pipeline"] = True
+    try:
+        yield
+    finally:
+        for layer, was in zip(layers, before):
+            layer.__dict__["_in_pipeline"] = was
