@@ -14,7 +14,6 @@ from kerax.models.model import Model
 from kerax.saving import model_config
 
 
-@model_config.register_model_class
 def _next_spec(layer, variables, spec):
     """The spec a layer passes on; host layers (strings) say it without being traced."""
     host_spec = getattr(layer, "host_output_spec", None)
@@ -25,6 +24,7 @@ def _next_spec(layer, variables, spec):
                                 as_jax_dtype(out.dtype))
 
 
+@model_config.register_model_class
 class Sequential(Model):
     """A linear stack of layers: `Sequential([Input((64,)), Dense(10)])`.
 
