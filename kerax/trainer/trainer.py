@@ -227,9 +227,9 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         """
         self._require_compiled("train_on_batch")
         plan = host_prefix.prefix(self)
+        x = host_prefix.transform(self, x, plan)
         with host_prefix.in_pipeline(self, plan):
-            return self._train_on_batch(host_prefix.transform(self, x, plan), y,
-                                        sample_weight, class_weight, return_dict)
+            return self._train_on_batch(x, y, sample_weight, class_weight, return_dict)
 
     def _train_on_batch(self, x, y, sample_weight, class_weight, return_dict):
         x, y, sample_weight, _ = self._prepare_arrays(x, y, sample_weight, 1, "train_on_batch")
