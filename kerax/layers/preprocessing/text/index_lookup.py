@@ -95,7 +95,7 @@ class IndexLookup(Layer):
         self.input_vocabulary = vocabulary if not isinstance(vocabulary, str) else None
         self.input_idf_weights = idf_weights
         self._has_input_vocabulary = has_input_vocabulary
-        self._tokens, self._table, self._inverse = [], {}, {}
+        self._set_tokens([])
         self._idf = None
         if output_mode == "tf_idf":
             if has_input_vocabulary and idf_weights is None:
@@ -145,6 +145,8 @@ class IndexLookup(Layer):
         start = self._token_start_index()
         self._tokens = list(tokens)
         self._table = {t: i + start for i, t in enumerate(self._tokens)}
+        self._masked_table = self._table if self.mask_token is None else {
+            **self._table, self.mask_token: 0 if self.output_mode == "int" else _MASK_SENTINEL}
         self._inverse = {i + start: t for i, t in enumerate(self._tokens)}
 
     def _read_vocabulary_file(self, path):
@@ -297,11 +299,9 @@ class IndexLookup(Layer):
         """Indices (NumPy int64) of keys (a NumPy object array of keys, any shape)."""
         flat = keys.reshape(-1).tolist()
         default = self._oov_start_index() if self.num_oov_indices == 1 else -1
-        table = self._table
-        ids = np.fromiter((table.get(k, default) for k in flat), np.int64, len(flat))
-        if self.mask_token is not None:
-            masked = np.fromiter((k == self.mask_token for k in flat), bool, len(flat))
-            ids[masked] = 0 if self.output_mode == "int" else _MASK_SENTINEL
+        table = self._masked_table  # the mask's index comes with the same lookup
+        ids = np.asarray(list(map(table.get, flat, itertools.repeat(default, len(flat)))),
+                         np.int64)
         if self.num_oov_indices == 0 and (ids == -1).any():
             oov = [k for k, i in zip(flat, ids.tolist()) if i == -1]
             raise ValueError("When `num_oov_indices=0` all inputs should be in vocabulary, "

@@ -127,12 +127,9 @@ class TextVectorization(Layer):
 
     # ---------------------------------------------------------------- preprocessing --
     def _standardized(self, strings):
-        std = self._standardize
-        if std in ("lower", "lower_and_strip_punctuation"):
-            strings = [string_ops.lower(s) for s in strings]
-        if std in ("strip_punctuation", "lower_and_strip_punctuation"):
-            strings = [string_ops.strip_punctuation(s) for s in strings]
-        return strings
+        fn = {"lower": string_ops.lower, "strip_punctuation": string_ops.strip_punctuation,
+              "lower_and_strip_punctuation": string_ops.lower_and_strip_punctuation}
+        return list(map(fn[self._standardize], strings))
 
     def preprocess(self, inputs):
         """Standardized, split and n-grammed tokens: `(rows, batch_shape)` where `rows`
@@ -168,7 +165,7 @@ class TextVectorization(Layer):
         else:
             fn = string_ops.split_whitespace if self._split == "whitespace" \
                 else string_ops.split_characters
-            rows = [fn(s) for s in flat.tolist()]
+            rows = list(map(fn, flat.tolist()))
         if self._ngrams is not None:
             rows = [string_ops.ngrams(r, self._ngrams) for r in rows]
         return rows, arr.shape
@@ -185,7 +182,7 @@ class TextVectorization(Layer):
                 return lookup.encode(ids)
             return self._fit_length(ids)
         lengths = np.asarray([len(r) for r in tokens], np.int64)
-        flat = lookup.lookup(_object_array([t for r in tokens for t in r]))
+        flat = lookup.lookup(_object_array(list(itertools.chain.from_iterable(tokens))))
         if self._output_mode != "int":
             rows = np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []
             out = lookup.encode(rows)

@@ -6,6 +6,7 @@ Python `str` orders by code point, which is the same order as UTF-8 bytes).
 """
 
 import collections
+import itertools
 
 import numpy as np
 
@@ -27,8 +28,7 @@ class TokenCounts:
 
     def update(self, rows):
         """Counts the tokens of `rows` (a list of token lists: one document each)."""
-        for row in rows:
-            self.counts.update(row)
+        self.counts.update(itertools.chain.from_iterable(rows))
         if self.document_counts is not None:
             for row in rows:
                 self.document_counts.update(set(row))
