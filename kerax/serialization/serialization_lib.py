@@ -196,6 +196,8 @@ def _serialize_config(value):
         return type(value)(_serialize_config(v) for v in value)
     if hasattr(value, "get_config") and not isinstance(value, type):
         return serialize_keras_object(value)
+    if callable(value) and not isinstance(value, type) and hasattr(value, "__name__"):
+        return serialize_keras_object(value)  # a function (TextVectorization's standardize)
     return value
 
 

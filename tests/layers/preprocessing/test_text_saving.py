@@ -137,3 +137,24 @@ def test_adapted_layer_config_keeps_the_vocabulary_size_for_encoded_outputs():
     assert clone.get_config()["vocabulary_size"] == 1  # as Keras: the live size (no terms yet)
     x = kerax.Input(shape=(1,), dtype="string")
     assert clone(x).shape == (None, 4)
+
+
+@kerax.saving.register_keras_serializable(package="text_tests")
+def _no_breaks(x):
+    return np.char.lower(np.char.replace(x, "<br />", " "))
+
+
+def test_registered_standardize_function_travels_in_the_file(tmp_path):
+    tv = L.TextVectorization(standardize=_no_breaks, output_sequence_length=3)
+    tv.adapt(["A<br />b", "b c"])
+    x = kerax.Input(shape=(1,), dtype="string")
+    model = kerax.Model(x, tv(x))
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as z:
+        config = json.loads(z.read("config.json"))["config"]["layers"][1]["config"]
+    assert config["standardize"]["class_name"] == "function"
+    assert config["standardize"]["registered_name"] == "text_tests>_no_breaks"
+    loaded = kerax.saving.load_model(tmp_path / "m.keras")
+    data = np.array([["A<br />B c"]])
+    np.testing.assert_array_equal(np.asarray(loaded(data)), np.asarray(model(data)))
+    assert loaded.layers[1].get_vocabulary() == tv.get_vocabulary()
