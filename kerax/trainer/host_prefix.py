@@ -15,6 +15,8 @@ import contextlib
 import jax
 import numpy as np
 
+from kerax.utils.py_dataset import PyDataset
+
 
 def _is_host(layer):
     return hasattr(type(layer), "host_output_spec")
@@ -103,9 +105,45 @@ def transform(model, x, plan=None):
     plan = plan or prefix(model)
     if plan is None or x is None or _active(plan):  # (fit's validation: already applied)
         return x
+    if isinstance(x, PyDataset):
+        return _MappedPyDataset(x, lambda batch: _apply_batch(model, plan, batch))
     if _is_stream(x):
-        return (_apply_batch(model, plan, batch) for batch in x)
+        fn = lambda batch: _apply_batch(model, plan, batch)  # noqa: E731
+        # an iterator stays an iterator (read once); a re-iterable stays re-iterable
+        return map(fn, x) if iter(x) is x else _MappedStream(x, fn)
     return _apply_x(model, plan, x)
+
+
+class _MappedStream:
+    """A stream whose batches pass through `fn`; re-iterable when its source is."""
+
+    def __init__(self, source, fn):
+        self._source, self._fn = source, fn
+
+    def __iter__(self):
+        return map(self._fn, iter(self._source))
+
+
+class _MappedPyDataset(PyDataset):
+    """A `PyDataset` whose batches pass through `fn` (same length, order and epochs)."""
+
+    def __init__(self, source, fn):
+        super().__init__(workers=source.workers, use_multiprocessing=False,
+                         max_queue_size=source.max_queue_size)
+        self._source, self._fn = source, fn
+
+    @property
+    def num_batches(self):
+        return self._source.num_batches
+
+    def __getitem__(self, index):
+        return self._fn(self._source[index])
+
+    def on_epoch_begin(self):
+        self._source.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self._source.on_epoch_end()
 
 
 def transform_validation(model, validation_data, plan=None):

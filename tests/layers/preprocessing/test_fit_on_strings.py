@@ -94,3 +94,19 @@ def test_a_host_layer_deeper_in_the_model_says_where_to_run_it():
     model = kerax.Model(inputs, hashed)
     with pytest.raises(TypeError, match="runs on the host and cannot hash traced values"):
         model.predict(np.array([[1, 2]]), verbose=0)
+
+
+def test_text_dataset_from_directory_trains_a_string_model(tmp_path):
+    for label, texts in (("neg", ["bad movie", "awful film"]), ("pos", ["good movie",
+                                                                        "great film"])):
+        (tmp_path / label).mkdir()
+        for i, text in enumerate(texts * 3):
+            (tmp_path / label / f"{i}.txt").write_text(text)
+    dataset = kerax.utils.text_dataset_from_directory(tmp_path, batch_size=4, seed=1,
+                                                      verbose=False)
+    model, tv = _string_model()
+    seen_before = len(dataset)
+    history = model.fit(dataset, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and len(dataset) == seen_before
+    texts = np.array([["good movie"], ["awful film"]])
+    assert model.predict(texts, verbose=0).shape == (2, 1)
