@@ -258,14 +258,21 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Returns the loss (and metrics) on one batch, without training."""
-        logs = self.evaluate(x, y, batch_size=ada.num_samples(("x", ada.standardize("x", x))),
-                             sample_weight=sample_weight, verbose=0, return_dict=True)
+        plan = host_prefix.prefix(self)
+        x = host_prefix.transform(self, x, plan)
+        with host_prefix.in_pipeline(self, plan):
+            logs = self.evaluate(x, y, batch_size=ada.num_samples(
+                ("x", ada.standardize("x", x))), sample_weight=sample_weight, verbose=0,
+                return_dict=True)
         return _on_batch_result(logs, self, return_dict)
 
     def predict_on_batch(self, x):
         """Returns the outputs for one batch."""
-        n = ada.num_samples(("x", ada.standardize("x", x)))
-        return self.predict(x, batch_size=n, verbose=0)
+        plan = host_prefix.prefix(self)
+        x = host_prefix.transform(self, x, plan)
+        with host_prefix.in_pipeline(self, plan):
+            return self.predict(x, batch_size=ada.num_samples(
+                ("x", ada.standardize("x", x))), verbose=0)
 
 
 def _on_batch_result(logs, model, return_dict):

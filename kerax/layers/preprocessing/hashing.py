@@ -306,13 +306,17 @@ class Hashing(Layer):
                 "`vmap` or `grad`). Call it on concrete arrays, e.g. in the input "
                 "pipeline before the jitted step."
             )
+        return jnp.asarray(self.host_call(inputs)), state
+
+    def host_call(self, inputs):
+        """The layer on host values, as NumPy (what `__call__` returns, before JAX)."""
         ids = self.hash_to_bins(inputs)
         if self.output_mode == "int":
-            return jnp.asarray(ids, jax.dtypes.canonicalize_dtype(self.dtype)), state
+            return ids.astype(jax.dtypes.canonicalize_dtype(self.dtype))
         if self.output_mode == "one_hot" and ids.ndim and ids.shape[-1] == 1:
             ids = ids[..., 0]
-        return encode(jnp.asarray(ids, "int32"), self.output_mode, self.num_bins,
-                      self.dtype), state
+        return np.asarray(encode(jnp.asarray(ids, "int32"), self.output_mode, self.num_bins,
+                                 self.dtype))
 
     def get_config(self):
         return {**super().get_config(), "num_bins": self.num_bins, "salt": self.salt,

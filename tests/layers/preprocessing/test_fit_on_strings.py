@@ -82,10 +82,27 @@ def test_functional_model_with_a_string_input_and_a_numeric_input(tmp_path):
     np.testing.assert_allclose(loaded.predict([colours, values], verbose=0), out, rtol=1e-6)
 
 
-def test_train_on_batch_with_strings():
+def test_on_batch_methods_with_strings():
     model, _ = _string_model()
     loss, _ = model.train_on_batch(TEXTS[:4, None], LABELS[:4])
     assert np.isfinite(loss)
+    np.testing.assert_allclose(model.test_on_batch(TEXTS[:4, None], LABELS[:4]),
+                               model.evaluate(TEXTS[:4, None], LABELS[:4], verbose=0),
+                               rtol=1e-6)
+    np.testing.assert_allclose(model.predict_on_batch(TEXTS[:3, None]),
+                               np.asarray(model(TEXTS[:3, None])), rtol=1e-6)
+
+
+def test_hashing_in_front_of_a_dense_model_trains_on_strings():
+    model = kerax.Sequential([kerax.Input(shape=(1,), dtype="string"),
+                              L.Hashing(num_bins=8, output_mode="one_hot"),
+                              L.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    words = np.array([["cat"], ["dog"], ["emu"], ["cat"]])
+    history = model.fit(words, np.array([1.0, 0.0, 0.5, 1.0]), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    np.testing.assert_allclose(model.predict(words, verbose=0), np.asarray(model(words)),
+                               rtol=1e-6)
 
 
 def test_a_host_layer_deeper_in_the_model_says_where_to_run_it():
