@@ -40,7 +40,13 @@ def _kwargs(kwargs):
     return out
 
 
+def _hex(values):
+    return np.array([bytes.fromhex(v) for v in values], dtype=object)
+
+
 def _inputs(case):
+    if case.get("inputs_hex"):
+        return _hex(case["inputs_hex"])
     value = case["inputs"]
     if case["layer"] == "HashedCrossing":
         return [np.asarray(v) for v in value]
@@ -49,6 +55,8 @@ def _inputs(case):
 
 def build(case):
     layer = getattr(kerax.layers, case["layer"])(**_kwargs(case["kwargs"]))
+    if case.get("adapt_hex") is not None:
+        layer.adapt(_hex(case["adapt_hex"]))
     if case["adapt"] is not None:
         data = case["adapt"] if case["layer"] == "TextVectorization" else np.asarray(case["adapt"])
         layer.adapt(data)
@@ -121,9 +129,9 @@ def test_hashed_crossing_config_equals_keras(case):
 def _symbolic_input(case):
     value = _inputs(case)
     if isinstance(value, list):
-        return [kerax.Input(shape=v.shape[1:], dtype="string" if v.dtype.kind in "US"
+        return [kerax.Input(shape=v.shape[1:], dtype="string" if v.dtype.kind in "USO"
                             else "int64") for v in value]
-    return kerax.Input(shape=value.shape[1:], dtype="string" if value.dtype.kind in "US"
+    return kerax.Input(shape=value.shape[1:], dtype="string" if value.dtype.kind in "USO"
                        else "int64")
 
 

@@ -90,7 +90,15 @@ def split_whitespace(s):
 
 
 def split_characters(s):
-    """`tf.strings.unicode_split(s, "UTF-8")`: one token per code point."""
+    """`tf.strings.unicode_split(s, "UTF-8")`: one token per code point; each maximal
+    invalid UTF-8 byte sequence becomes one U+FFFD, as TensorFlow's `errors="replace"`.
+
+    Example:
+    >>> split_characters(b"a\\xe4\\xb8b".decode("utf-8", "surrogateescape"))
+    ['a', '\\ufffd', 'b']
+    """
+    if not s.isascii():
+        s = to_bytes(s).decode("utf-8", "replace")
     return list(s)
 
 
