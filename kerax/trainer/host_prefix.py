@@ -52,11 +52,19 @@ def prefix(model):
                     consumers[i].append((layer, node))
     found = {}
     for i, users in consumers.items():
-        if len(users) == 1 and _is_host(users[0][0]):
-            layer, node = users[0]
-            if len(node.args) == 1 and node.args[0] is inputs[i] and \
-                    len(layer.__dict__.get("_inbound_nodes", [])) == 1:
-                found[i] = layer
+        if len(users) != 1 or not _is_host(users[0][0]):
+            continue
+        layer, node = users[0]
+        if len(layer.__dict__.get("_inbound_nodes", [])) != 1 or len(node.args) != 1:
+            continue
+        arg = node.args[0]
+        if arg is inputs[i]:
+            found[i] = (layer, None)
+        elif isinstance(arg, (list, tuple)) and arg and arg[0] is inputs[i]:
+            # several inputs (HashedCrossing): each consumed by this layer alone
+            others = [next((j for j, t in enumerate(inputs) if t is a), None) for a in arg[1:]]
+            if None not in others and all(consumers[j] == users for j in others):
+                found[i] = (layer, others)
     return ("functional", found) if found else None
 
 
@@ -72,17 +80,19 @@ def _apply_x(model, plan, x):
             x = layer.host_call(x)
         return x
     names = [t._keras_history[0].name for t in model.inputs]
-    if isinstance(x, dict):
-        x = dict(x)
-        for i, layer in layers.items():
-            if names[i] in x:
-                x[names[i]] = layer.host_call(x[names[i]])
-        return x
-    if len(model.inputs) == 1:
-        return layers[0].host_call(x) if 0 in layers else x
-    x = list(x)
-    for i, layer in layers.items():
-        x[i] = layer.host_call(x[i])
+    if len(model.inputs) == 1 and not isinstance(x, dict):
+        return layers[0][0].host_call(x) if 0 in layers else x
+    keys = names if isinstance(x, dict) else range(len(model.inputs))
+    x = dict(x) if isinstance(x, dict) else list(x)
+    for i, (layer, others) in layers.items():
+        if others is None:
+            x[keys[i]] = layer.host_call(x[keys[i]])
+            continue
+        # the layer's output takes its first input's place; the others carry nothing
+        out = layer.host_call([x[keys[i]]] + [x[keys[j]] for j in others])
+        for j in others:
+            x[keys[j]] = np.zeros(len(out), np.int32)
+        x[keys[i]] = out
     return x
 
 
@@ -158,7 +168,7 @@ def transform_validation(model, validation_data, plan=None):
 
 def _layers(plan):
     return [] if plan is None else (plan[1] if plan[0] == "sequential"
-                                    else list(plan[1].values()))
+                                    else [layer for layer, _ in plan[1].values()])
 
 
 def _active(plan):
@@ -169,12 +179,28 @@ def _active(plan):
 def in_pipeline(model, plan=None):
     """While active, the prefix layers pass traced inputs through (the pipeline has
     already applied them); their eager calls are unchanged."""
-    layers = _layers(plan or prefix(model))
-    before = [layer.__dict__.get("_in_pipeline", False) for layer in layers]
-    for layer in layers:
-        layer.__dict__["_in_pipeline"] = True
+    plan = plan or prefix(model)
+    layers = _layers(plan)
+    fed = _fed_inputs(model, plan)  # their data is the prefix's output: no rank check
+    before = [obj.__dict__.get(flag, False) for obj, flag in
+              [(layer, "_in_pipeline") for layer in layers] + [(t, "_host_fed") for t in fed]]
+    for obj, flag in [(layer, "_in_pipeline") for layer in layers] + \
+            [(t, "_host_fed") for t in fed]:
+        obj.__dict__[flag] = True
     try:
         yield
     finally:
-        for layer, was in zip(layers, before):
-            layer.__dict__["_in_pipeline"] = was
+        for (obj, flag), was in zip([(layer, "_in_pipeline") for layer in layers]
+                                    + [(t, "_host_fed") for t in fed], before):
+            obj.__dict__[flag] = was
+
+
+def _fed_inputs(model, plan):
+    """The model's input tensors whose data the host prefix replaces."""
+    if plan is None:
+        return []
+    if plan[0] == "sequential":
+        graph = model.__dict__.get("_graph")
+        return [graph[0]] if graph is not None else []
+    inputs = model.inputs
+    return [inputs[k] for i, (_, others) in plan[1].items() for k in [i] + (others or [])]

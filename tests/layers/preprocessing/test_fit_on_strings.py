@@ -127,3 +127,28 @@ def test_text_dataset_from_directory_trains_a_string_model(tmp_path):
     assert len(history.history["loss"]) == 2 and len(dataset) == seen_before
     texts = np.array([["good movie"], ["awful film"]])
     assert model.predict(texts, verbose=0).shape == (2, 1)
+
+
+def test_hashed_crossing_of_two_inputs_in_a_functional_model():
+    colour = kerax.Input(shape=(), dtype="string", name="colour")
+    size = kerax.Input(shape=(), dtype="int64", name="size")
+    crossed = L.HashedCrossing(num_bins=6, output_mode="one_hot")([colour, size])
+    model = kerax.Model({"colour": colour, "size": size}, L.Dense(1)(crossed))
+    model.compile(optimizer="sgd", loss="mse")
+    data = {"colour": np.array(["red", "blue", "red", "green"]), "size": np.array([1, 2, 2, 1])}
+    history = model.fit(data, np.array([1.0, 0.0, 1.0, 0.5]), batch_size=2, epochs=2,
+                        verbose=0)
+    assert len(history.history["loss"]) == 2
+    np.testing.assert_allclose(model.predict(data, verbose=0), np.asarray(model(data)),
+                               rtol=1e-6)
+
+
+def test_scalar_string_input_feeds_a_sequence_model():
+    tv = L.TextVectorization(max_tokens=16, output_sequence_length=4)
+    tv.adapt(TEXTS)
+    model = kerax.Sequential([kerax.Input(shape=(), dtype="string"), tv,
+                              L.Embedding(16, 4), L.GlobalAveragePooling1D(), L.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(TEXTS, LABELS, batch_size=8, epochs=1, verbose=0)
+    np.testing.assert_allclose(model.predict(TEXTS[:3], verbose=0),
+                               np.asarray(model(TEXTS[:3])), rtol=1e-6)

@@ -107,12 +107,20 @@ class HashedCrossing(Layer):
         return [string_ops.as_str_array(a) if a.dtype.kind in "USO" else a.astype(np.int64)
                 for a in arrays]
 
-    def host_call(self, inputs):
+    def hash_to_bins(self, inputs):
         """Bin ids (NumPy int64) of host inputs, before output encoding."""
         arrays = self._check(inputs)
         columns = [a.reshape(-1).tolist() for a in arrays]
         bins = [cross_hash(values, self.num_bins) for values in zip(*columns)]
         return np.asarray(bins, np.int64).reshape(arrays[0].shape)
+
+    def host_call(self, inputs):
+        """The layer on host values, as NumPy (what `__call__` returns, before JAX)."""
+        ids = self.hash_to_bins(inputs)
+        if self.output_mode == "int":
+            return ids.astype(jax.dtypes.canonicalize_dtype(self.dtype))
+        return np.asarray(encode(jnp.asarray(ids, "int32"), "one_hot", self.num_bins,
+                                 self.compute_dtype))
 
     def host_output_spec(self, inputs):
         """The symbolic output for symbolic inputs (Keras' `compute_output_shape`)."""
@@ -124,14 +132,10 @@ class HashedCrossing(Layer):
         return HostSpec(shape + (self.num_bins,), self.compute_dtype)
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
-        if applied_in_pipeline(self, inputs):
-            return inputs, state
+        if applied_in_pipeline(self, inputs):  # the pipeline put the bins in the first slot
+            return inputs[0], state
         refuse_traced(self, inputs)
-        ids = self.host_call(inputs)
-        if self.output_mode == "int":
-            return jnp.asarray(ids, jax.dtypes.canonicalize_dtype(self.dtype)), state
-        return encode(jnp.asarray(ids, "int32"), "one_hot", self.num_bins,
-                      self.compute_dtype), state
+        return jnp.asarray(self.host_call(inputs)), state
 
     def get_config(self):
         return {"num_bins": self.num_bins, "output_mode": self.output_mode,
