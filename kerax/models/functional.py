@@ -311,8 +311,8 @@ def adjust_input_rank(x, ref, path=""):
     >>> adjust_input_rank(np.ones((2, 28, 28)), kerax.Input((28, 28, 1))).shape
     (2, 28, 28, 1)
     """
-    if x is None or not hasattr(x, "shape"):
-        return x
+    if x is None or not hasattr(x, "shape") or ref.__dict__.get("_host_fed", False):
+        return x  # (an input the trainer's host prefix already turned into its output)
     rank, ref_shape = len(x.shape), tuple(ref.shape)
     if rank == len(ref_shape):
         return x
