@@ -127,6 +127,8 @@ class RandomGaussianBlur(_RandomImageLayer):
     9.0
     """
 
+    _keras_draws = 3  # seeds Keras' layer draws per call
+
     def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255),
                  data_format=None, seed=None, **kwargs):
         self.factor = _factor("RandomGaussianBlur", "factor", factor, (0, 1))
@@ -191,6 +193,8 @@ class RandomErasing(_RandomImageLayer):
     >>> y.ravel().tolist()
     [7.0, 7.0, 7.0, 7.0]
     """
+
+    _keras_draws = 6  # seeds Keras' layer draws per call
 
     def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255),
                  seed=None, data_format=None, **kwargs):
@@ -271,6 +275,8 @@ class RandomShear(_RandomImageLayer):
     True
     """
 
+    _keras_draws = 3  # seeds Keras' layer draws per call
+
     def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear",
                  fill_mode="reflect", fill_value=0.0, data_format=None, seed=None, **kwargs):
         self.x_factor = _shear_range("x_factor", x_factor)
@@ -338,6 +344,10 @@ class RandomColorJitter(_RandomImageLayer):
         self._jitters = [cls(factor=f, value_range=value_range, data_format="channels_last")
                          for cls, f in parts if f is not None]
         self._rgb = saturation_factor is not None or hue_factor is not None
+
+    @property
+    def _keras_draws(self):
+        return 1 if self._jitters else 0  # Keras' jitter itself draws nothing
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         if self._rgb:

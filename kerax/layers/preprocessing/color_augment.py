@@ -134,6 +134,8 @@ class RandomInvert(_RandomImageLayer):
     [255.0, 200.0]
     """
 
+    _keras_draws = 2  # seeds Keras' layer draws per call
+
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None,
                  **kwargs):
         self.factor = _factor("RandomInvert", "factor", factor, (0, 1))
@@ -177,6 +179,8 @@ class Solarization(_RandomImageLayer):
     >>> np.round(y, 4).ravel().tolist()
     [0.75, 0.0]
     """
+
+    _keras_draws = 2  # seeds Keras' layer draws per call
 
     def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255),
                  seed=None, data_format=None, **kwargs):

@@ -150,6 +150,8 @@ class RandomHue(_ColorJitter):
     [0.0, 1.0, 1.0]
     """
 
+    _keras_draws = 2  # seeds Keras' layer draws per call
+
     _RGB = True
 
     def _augment(self, x, rng):
