@@ -111,6 +111,7 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
         if isinstance(value, SeedGenerator):
             # Keras tracks a layer's SeedGenerators: their state lives in its state pytree.
             self.__dict__.setdefault("_seed_generators", {})[name] = value
+            value._attach(self, name)
         elif name in self.__dict__.get("_seed_generators", {}):
             del self._seed_generators[name]
         if not name.startswith("_") and _holds_layers(value):
