@@ -51,6 +51,19 @@ def implicit_rng(active=True):
         _IMPLICIT.reset(token)
 
 
+def initial(layer):
+    """The initial seed states of `layer`'s `SeedGenerator` attributes, for the state its
+    `build_variables` returns (`{"seed_generator": uint32[seed, 0]}`, or `{}`).
+
+    Example:
+    >>> from kerax.layers import Attention
+    >>> initial(Attention(dropout=0.1, seed=3))["seed_generator"].tolist()
+    [3, 0]
+    """
+    return {name: jnp.asarray(g._state, jnp.uint32)
+            for name, g in layer.__dict__.get("_seed_generators", {}).items()}
+
+
 def draw(layer, state, rng, name="seed_generator", count=1):
     """`(key, state)` for one random draw of `layer` in training mode (see the module).
 

@@ -196,3 +196,64 @@ def test_seed_generator_attribute_is_the_state_variable():
     a = np.asarray(layer(X, training=True))
     state.assign(np.array([11, 0], "uint32"))
     np.testing.assert_array_equal(a, np.asarray(layer(X, training=True)))
+
+
+ATTENTION = {
+    "Attention": lambda L: L.Attention(dropout=0.5, seed=1),
+    "AdditiveAttention": lambda L: L.AdditiveAttention(use_scale=False, dropout=0.4, seed=2),
+    "Attention_no_dropout": lambda L: L.Attention(seed=1),
+}
+
+
+@pytest.mark.parametrize("name", ATTENTION)
+def test_attention_dropout_seed_state_matches_keras(keras, name):
+    q, v = X[:, :2], X[:, 1:]
+
+    def row(lib):
+        layer = ATTENTION[name](lib.layers)
+        outs = [np.asarray(layer([q, v], training=True)) for _ in range(2)]
+        return _describe(lib, layer), outs
+
+    kerax.utils.clear_session(free_memory=False)
+    mine, mine_outs = row(kerax)
+    keras.utils.clear_session(free_memory=False)
+    theirs, their_outs = row(keras)
+    assert mine == theirs
+    for a, b in zip(mine_outs, their_outs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+RECURRENT = {
+    "SimpleRNN": (lambda L: L.SimpleRNN(2, seed=1), X),
+    "LSTM": (lambda L: L.LSTM(2, seed=1), X),
+    "GRU": (lambda L: L.GRU(2, seed=1), X),
+    "Bidirectional": (lambda L: L.Bidirectional(L.LSTM(2, seed=1)), X),
+    "ConvLSTM1D": (lambda L: L.ConvLSTM1D(2, 3, seed=1), np.ones((2, 3, 5, 4), "float32")),
+}
+
+
+@pytest.mark.parametrize("name", RECURRENT)
+def test_recurrent_cells_own_a_seed_state_as_keras(keras, name):
+    """Keras' cells always own a SeedGenerator (its state is listed after the cell's
+    weights); the counter of a training call with dropout is kerax's own (rnn.py)."""
+    make, x = RECURRENT[name]
+
+    def row(lib):
+        layer = make(lib.layers)
+        layer(x)
+        return _describe(lib, layer)
+
+    kerax.utils.clear_session(free_memory=False)
+    mine = row(kerax)
+    keras.utils.clear_session(free_memory=False)
+    assert mine == row(keras)
+
+
+def test_recurrent_dropout_draws_from_the_cell_seed_state():
+    layer = kerax.layers.LSTM(3, dropout=0.5, recurrent_dropout=0.5, seed=4)
+    first = np.asarray(layer(X, training=True))
+    second = np.asarray(layer(X, training=True))
+    assert not np.array_equal(first, second)
+    assert np.asarray(layer.cell.seed_generator.state).tolist() == [4, 4]
+    layer.cell.seed_generator.state.assign(np.array([4, 0], "uint32"))
+    np.testing.assert_array_equal(first, np.asarray(layer(X, training=True)))

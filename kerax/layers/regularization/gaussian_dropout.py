@@ -3,8 +3,8 @@ import math
 import jax
 import jax.numpy as jnp
 
-from kerax.layers.layer import Layer
 from kerax.layers import seed_state
+from kerax.layers.layer import Layer
 from kerax.layers.regularization import _noise
 from kerax.random.seed_generator import SeedGenerator
 

@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 
+from kerax.layers import seed_state
 from kerax.layers.rnn.cell_base import BaseCell, as_list
 from kerax.layers.rnn.rnn import CellRNN
 
@@ -39,7 +40,7 @@ class SimpleRNNCell(BaseCell):
         self.state_size = units
 
     def build_variables(self, key, input_shape, *unused):
-        return self._kernels(key, input_shape[-1], 1, (self.units,)), {}
+        return self._kernels(key, input_shape[-1], 1, (self.units,)), seed_state.initial(self)
 
     def forward(self, params, state, inputs, states, training=False, rng=None, **kwargs):
         states, was_list = as_list(states)
