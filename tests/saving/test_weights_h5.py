@@ -67,8 +67,10 @@ def test_seed_states_are_not_in_weight_files_as_keras(keras, tmp_path, src, fmt)
         np.testing.assert_array_equal(wa, wb)
     x = np.random.default_rng(5).random((2, 3, 5)).astype("float32")
     np.testing.assert_allclose(np.asarray(a(x)), np.asarray(b(x)), rtol=1e-5, atol=1e-6)
+    # `a`'s seed states moved in its training call; `b`'s come from its own seeds (Keras'
+    # LSTM also draws in an inference call: only its seed word is compared).
     seeds = [np.asarray(v).tolist() for v in b.non_trainable_variables]
-    assert seeds == [[3, 0], [1, 0], seeds[2]] and seeds[2][1] == 0
+    assert len(seeds) == 3 and seeds[0][0] == 3 and seeds[1] == [1, 0] and seeds[2][1] == 0
     if fmt == "weights.h5":
         other = _random_layers(libs[dst])
         other.set_weights(b.get_weights())
