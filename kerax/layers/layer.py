@@ -171,7 +171,8 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
             variables: `{"params": ..., "state": ...}` as returned by `init`.
             *inputs: the inputs.
             training: whether to run in training mode (Dropout, BatchNormalization).
-            rng: a `jax.random.PRNGKey`; required by random layers in training mode.
+            rng: a `jax.random.PRNGKey` for random layers in training mode; without one
+                they draw from their seed state in `variables["state"]` (Keras' way).
         """
         if self.input_spec is not None and inputs:
             assert_input_compatibility(self, self.input_spec, inputs[0])

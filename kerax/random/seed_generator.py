@@ -3,6 +3,11 @@
 As in Keras 3 (JAX backend), an integer seed `s` is the raw key `uint32[s, 0]`, and each
 draw from a generator returns its state and then adds 1 to the second word: kerax and
 Keras give the same numbers for the same seeds.
+
+A generator stored as a layer attribute (`self.seed_generator = SeedGenerator(1337)`, as
+Keras' Dropout, noise, augmentation and recurrent layers do) keeps its state in that
+layer's `variables["state"][attribute]`: a non-trainable variable, not a weight (see
+`kerax.layers.seed_state`).
 """
 
 import random as python_random

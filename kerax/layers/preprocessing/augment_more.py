@@ -46,7 +46,8 @@ class RandomColorDegeneration(_RandomImageLayer):
             `(min, max)` pair; `(0.5, 0.5)` always blends half way.
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Input shape: `(batch, height, width, channels)` or one image, with 1 or 3 channels.
 
@@ -116,7 +117,8 @@ class RandomGaussianBlur(_RandomImageLayer):
             (default 1.0).
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Example:
     >>> import jax, numpy as np
@@ -182,7 +184,8 @@ class RandomErasing(_RandomImageLayer):
             axis before the square root (default `(0.02, 0.33)`).
         fill_value: None (noise, the default), a number, or three numbers (per channel).
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Example:
@@ -265,7 +268,8 @@ class RandomShear(_RandomImageLayer):
         fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
         fill_value: the value outside the image for `fill_mode="constant"`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Example:
     >>> import jax, numpy as np
@@ -317,7 +321,8 @@ class RandomColorJitter(_RandomImageLayer):
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         brightness_factor, contrast_factor, saturation_factor, hue_factor: the `factor`
             of the corresponding layer, or None (default) to skip it.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Input shape: `(batch, height, width, 3)` or one image when saturation or hue is set.

@@ -39,7 +39,8 @@ class RandomCrop(TrainingByDefault, Layer):
     Args:
         height: the output height.
         width: the output width.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Input shape: `(batch, height, width, channels)` or one image (rank 3).

@@ -82,7 +82,8 @@ class RandomFlip(_RandomImageLayer):
 
     Args:
         mode: `"horizontal"`, `"vertical"` or `"horizontal_and_vertical"` (default).
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Example:
     >>> import jax, numpy as np

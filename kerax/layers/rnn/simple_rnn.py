@@ -19,8 +19,9 @@ class SimpleRNNCell(BaseCell):
         kernel_regularizer, recurrent_regularizer, bias_regularizer: optional penalties.
         kernel_constraint, recurrent_constraint, bias_constraint: optional constraints.
         dropout, recurrent_dropout: fractions of the inputs / states dropped in training
-            (masks are drawn from the `rng` key).
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+            (masks are drawn from the `rng` key, or without one from the seed state).
+        seed: the initial seed state of `cell.seed_generator` (random when None), drawn
+            from in training when `apply` gets no `rng`.
 
     Call arguments: `inputs` `(batch, features)`, `states` (a list holding one
     `(batch, units)` array). Returns `(output, [new_state])`.
