@@ -160,8 +160,10 @@ class ApplyScope:
         rng = kwargs.pop("rng", None)
         if rng is None and self.rng is not None:
             rng = name_key(self.rng, name)
-        if name not in self.params and name not in self.state:
-            if not self.initializing and _has_variables(child, args):
+        if name not in self.params and not self.initializing:
+            # A state alone (a Dropout's seed state) does not make the params optional.
+            wanted = ("params",) if name in self.state else ("params", "state")
+            if _has_variables(child, args, wanted):
                 raise ValueError(
                     f"No variables for sub-layer '{name}' of '{self.owner.name}': the "
                     "variables passed to `apply` do not match this model. Create them with "
@@ -190,9 +192,9 @@ def _collect_paths(layer, prefix, out):
             _collect_paths(child, prefix + (name,), out)
 
 
-def _has_variables(layer, args):
-    """Whether `layer`, called on `args`, has variables: a variable-less child such as
-    Dropout has no entry in its parent's pytree. A child that was never built (its parent
+def _has_variables(layer, args, collections=("params", "state")):
+    """Whether `layer`, called on `args`, has variables in `collections`: a variable-less
+    child such as `Dropout(0.0)` has no entry in its parent's pytree. A child that was never built (its parent
     was made with `from_config` and given another instance's variables) is initialized
     abstractly to find out, so `apply` does not depend on an earlier `init`."""
     if layer.__dict__.get("_init_empty"):  # its `init` made no variables
@@ -201,7 +203,7 @@ def _has_variables(layer, args):
     if v is None:
         v = jax.eval_shape(lambda *xs: type(layer).init(layer, jax.random.PRNGKey(0), *xs),
                            *args)
-    return bool(jax.tree_util.tree_leaves(v))
+    return bool(jax.tree_util.tree_leaves([v[c] for c in collections]))
 
 
 def any_symbolic(tree):

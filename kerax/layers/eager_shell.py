@@ -13,7 +13,7 @@ import jax
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.backend import random_state
-from kerax.layers import keras_mask
+from kerax.layers import keras_mask, seed_state
 
 
 class EagerShell:
@@ -25,10 +25,11 @@ class EagerShell:
         rng = kwargs.pop("rng", None)
         if self._variables is None:
             self.build_eagerly(*args)
-        if rng is None and training:
+        implicit = rng is None and training  # seed-state layers draw from their state
+        if implicit:
             rng = random_state.next_key()
         kwargs, mask = keras_mask.eager_input_mask(self, args, kwargs)  # Keras' `_keras_mask`
-        with scope_lib.record_forward() as record:
+        with scope_lib.record_forward() as record, seed_state.implicit_rng(implicit):
             outputs, state = self.apply(self._variables, *args, training=training, rng=rng,
                                         **kwargs)
         self.__dict__["_eager_losses"] = record.losses

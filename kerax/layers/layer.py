@@ -111,6 +111,7 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
         if isinstance(value, SeedGenerator):
             # Keras tracks a layer's SeedGenerators: their state lives in its state pytree.
             self.__dict__.setdefault("_seed_generators", {})[name] = value
+            value._attach(self, name)
         elif name in self.__dict__.get("_seed_generators", {}):
             del self._seed_generators[name]
         if not name.startswith("_") and _holds_layers(value):
@@ -174,7 +175,8 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
             variables: `{"params": ..., "state": ...}` as returned by `init`.
             *inputs: the inputs.
             training: whether to run in training mode (Dropout, BatchNormalization).
-            rng: a `jax.random.PRNGKey`; required by random layers in training mode.
+            rng: a `jax.random.PRNGKey` for random layers in training mode; without one
+                they draw from their seed state in `variables["state"]` (Keras' way).
         """
         if self.input_spec is not None and inputs:
             assert_input_compatibility(self, self.input_spec, inputs[0])

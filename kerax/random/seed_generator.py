@@ -3,9 +3,15 @@
 As in Keras 3 (JAX backend), an integer seed `s` is the raw key `uint32[s, 0]`, and each
 draw from a generator returns its state and then adds 1 to the second word: kerax and
 Keras give the same numbers for the same seeds.
+
+A generator stored as a layer attribute (`self.seed_generator = SeedGenerator(1337)`, as
+Keras' Dropout, noise, augmentation and recurrent layers do) keeps its state in that
+layer's `variables["state"][attribute]`: a non-trainable variable, not a weight (see
+`kerax.layers.seed_state`).
 """
 
 import random as python_random
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -76,8 +82,13 @@ class SeedGenerator:
 
     @state.setter
     def state(self, value):
-        self._state = jnp.asarray(value.value if isinstance(value, ArrayView) else value,
-                                  jnp.uint32)
+        self._state_view._write(jnp.asarray(
+            value.value if isinstance(value, ArrayView) else value, jnp.uint32))
+
+    def _attach(self, layer, name):
+        """Records the layer that holds this generator as `layer.<name>`: outside a trace
+        its state is that layer's stored `state[name]` (one source of truth)."""
+        self._owner = (weakref.ref(layer), name)
 
     def _slot(self):
         owned = scope_lib.seed_state_slot(self)
@@ -85,12 +96,22 @@ class SeedGenerator:
             return owned
         return None
 
+    def _stored(self):
+        """`(layer, name)` when the owning layer is built and stores this state, else None."""
+        owner = self.__dict__.get("_owner")
+        layer = owner[0]() if owner is not None else None
+        if layer is None:
+            return None
+        tree = layer._own_variables_tree("state")
+        return (layer, owner[1]) if tree is not None and owner[1] in tree else None
+
     def next(self, ordered=True):
         """Returns the current seed and advances the state.
 
         Inside a layer's `apply`, a generator stored as an attribute of that layer reads
         and advances its state in the layer's state pytree (pure, as in Keras'
-        stateless scope); elsewhere it updates `self.state`.
+        stateless scope); elsewhere it updates `self.state` (for a generator held by a
+        built layer, that layer's stored state).
         """
         owned = self._slot()
         if owned is not None:
@@ -99,7 +120,7 @@ class SeedGenerator:
                 return jnp.asarray(sc.state[name], jnp.uint32)
             seed, sc.state[name] = next_seed(sc.state[name])
             return seed
-        seed, state = next_seed(self._state)
+        seed, state = next_seed(self._state_view.value)
         if isinstance(state, jax.core.Tracer):
             raise ValueError(
                 f"SeedGenerator '{self.name}' was drawn from inside a traced function (jit, "
@@ -109,7 +130,7 @@ class SeedGenerator:
                 "keras.random.SeedGenerator(1337)` in `__init__`), or pass an explicit seed "
                 "tensor, e.g. `seed=jax.random.PRNGKey(0)`, threaded through your state."
             )
-        self._state = state
+        self._state_view._write(state)
         return seed
 
     def get_config(self):
@@ -142,12 +163,18 @@ class _SeedState(ArrayView):
         owned = self._generator._slot()
         if owned is not None:
             return owned[0].state[owned[1]]
+        stored = self._generator._stored()
+        if stored is not None:
+            return stored[0]._own_variables_tree("state")[stored[1]]
         return self._generator._state
 
     def _write(self, value):
         owned = self._generator._slot()
+        stored = self._generator._stored()
         if owned is not None:
             owned[0].state[owned[1]] = value
+        elif stored is not None:  # the layer's stored state (it updates `_state` too)
+            stored[0]._assign_own("state", stored[1], jnp.asarray(value, jnp.uint32))
         else:
             self._generator._state = value
 

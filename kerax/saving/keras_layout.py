@@ -77,9 +77,11 @@ def _own_leaves(layer, variables, prefix):
     if hook is not None:
         return hook(variables, prefix)
     leaves = []
+    seeds = layer.__dict__.get("_seed_generators", {})  # Keras saves no seed state
     for coll, names in zip(("params", "state"), layer._weight_names):
         tree = _at(variables.get(coll, {}), prefix)
-        own = [k for k, v in tree.items() if not isinstance(v, dict)]
+        own = [k for k, v in tree.items() if not isinstance(v, dict)
+               and not (coll == "state" and k in seeds)]
         ordered = [n for n in names if n in own] + [k for k in own if k not in names]
         leaves += [(coll, prefix + (k,)) for k in ordered]
     return leaves

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax.backend import apply_scope as scope_lib
+from kerax.layers import seed_state
 from kerax.layers.variable_view import VariableView
 from kerax.layers import weight_rules as regularization
 
@@ -126,9 +127,13 @@ class StatelessMixin:
         variables = lists_to_variables(self, trainable_variables, non_trainable_variables)
         if training is None and _call_default_training(self):
             training = True  # else None reaches `call` as "not given", as in Keras
+        # Outside `fit`, random layers draw from their seed states (passed in
+        # `non_trainable_variables` and returned advanced), as in Keras; a layer without
+        # one gets `PRNGKey(0)`.
+        implicit = rng is None and _STEP_RNG.get() is None
         if rng is None and training is not False:
-            rng = jax.random.PRNGKey(0) if _STEP_RNG.get() is None else _STEP_RNG.get()
-        with scope_lib.record_forward() as record:
+            rng = jax.random.PRNGKey(0) if implicit else _STEP_RNG.get()
+        with scope_lib.record_forward() as record, seed_state.implicit_rng(implicit):
             outputs, state = self.apply(variables, *args, training=training, rng=rng, **kwargs)
         losses = regularization.weight_regularization_losses(self, variables["params"])
         losses += list(record.losses)

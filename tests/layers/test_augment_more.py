@@ -258,5 +258,5 @@ def test_wrong_channel_count_is_named(layer):
 
 
 def test_training_without_key_says_how_to_call():
-    with pytest.raises(ValueError, match=r"RandomErasing .* needs a key.*rng=jax.random"):
+    with pytest.raises(ValueError, match=r"RandomErasing .* needs a random key.*rng=jax.random"):
         kl.RandomErasing().apply({}, np.zeros((1, 4, 4, 3), "float32"), training=True)

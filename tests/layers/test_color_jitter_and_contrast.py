@@ -179,6 +179,6 @@ def test_hue_and_saturation_need_rgb(name):
 
 def test_random_jitter_in_training_needs_a_key():
     layer = L.RandomSharpness(0.3)
-    with pytest.raises(ValueError, match=r"RandomSharpness '.*' is random in training mode "
-                                         r"and needs a key"):
+    with pytest.raises(ValueError, match=r"RandomSharpness '.*' needs a random key in "
+                                         r"training mode"):
         layer.apply({}, _img(), training=True)

@@ -50,8 +50,12 @@ def test_dropout_needs_rng_and_changes_training_output():
     layer = ConvLSTM1D(2, 3, dropout=0.5, recurrent_dropout=0.5)
     x = X[:, :, 0]
     v = layer.init(jax.random.PRNGKey(0), x)
-    with pytest.raises(ValueError, match="needs a random key"):
-        layer.apply(v, x, training=True)
+    with pytest.raises(ValueError, match="needs a random key"):  # no key, no seed state
+        layer.apply({"params": v["params"], "state": {}}, x, training=True)
+    seeded, state = layer.apply(v, x, training=True)  # the cell's seed state, as Keras
+    assert not jnp.allclose(seeded, layer.apply(v, x)[0])
+    assert (state["cell"]["seed_generator"] - v["state"]["cell"]["seed_generator"]).tolist() \
+        == [0, 2]
     y_train, _ = layer.apply(v, x, training=True, rng=jax.random.PRNGKey(3))
     y_eval, _ = layer.apply(v, x)
     assert not jnp.allclose(y_train, y_eval)

@@ -662,13 +662,7 @@ ROWS = [_dense, _dense_no_bias, _conv, _conv1d_transpose, _depthwise, _separable
         *OPTIMIZER_ROWS]
 
 
-XFAIL = {
-    "stateless_call_dropout_mask_advances": "Keras' Dropout keeps a seed_generator_state in "
-    "non_trainable_variables, so a hand-written loop that threads them draws a new mask at "
-    "each stateless_call; kerax's Dropout draws from the `rng` key only (DESIGN.md), and "
-    "stateless_call without `rng` outside fit uses PRNGKey(0): the same mask at every step. "
-    "A fix needs a seed state in the model's non-trainable variables (a DESIGN decision)",
-}
+XFAIL = {}
 
 
 def _param(row):

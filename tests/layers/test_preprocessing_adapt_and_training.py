@@ -68,7 +68,7 @@ def test_random_layers_in_training(layer):
     assert not np.array_equal(a, c)
     assert float(a.min()) >= -1e-3 and float(a.max()) <= 255 + 1e-3
     np.testing.assert_array_equal(layer.apply({}, IMG)[0], IMG)
-    with pytest.raises(ValueError, match="needs a key"):
+    with pytest.raises(ValueError, match="needs a random key in training mode"):
         layer.apply({}, IMG, training=True)
 
 

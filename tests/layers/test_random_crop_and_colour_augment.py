@@ -114,8 +114,8 @@ def test_random_crop_errors():
                                          r"Received: width=2.5"):
         L.RandomCrop(3, 2.5)
     layer = L.RandomCrop(2, 2)
-    with pytest.raises(ValueError, match=r"RandomCrop '.*' is random in training mode and "
-                                         r"needs a key"):
+    with pytest.raises(ValueError, match=r"RandomCrop '.*' needs a random key in training "
+                                         r"mode"):
         layer.apply({}, IMG, training=True)
     with pytest.raises(ValueError, match=r"RandomCrop '.*': expected rank >= 3 and rank <= 4, "
                                          r"received input of shape \(6, 5\)"):
@@ -172,7 +172,7 @@ def test_random_colour_layers_in_training(layer):
     assert len({y.tobytes() for y in outs}) == len(outs)
     assert not np.array_equal(outs[0], BATCH)
     np.testing.assert_array_equal(layer.apply({}, BATCH)[0], BATCH)
-    with pytest.raises(ValueError, match="needs a key"):
+    with pytest.raises(ValueError, match="needs a random key in training mode"):
         layer.apply({}, BATCH, training=True)
 
 

@@ -92,7 +92,11 @@ def test_dropout_is_deterministic_per_key_and_off_at_inference():
     assert not np.allclose(a, c)
     np.testing.assert_allclose(layer.apply(v, X)[0], plain.apply(v, X)[0], rtol=1e-6)
     with pytest.raises(ValueError, match="needs a random key in training mode"):
-        layer.apply(v, X, training=True)
+        layer.apply({"params": v["params"], "state": {}}, X, training=True)  # no seed state
+    seeded, state = layer.apply(v, X, training=True)  # drawn from the cell's seed state
+    np.testing.assert_array_equal(seeded, layer.apply(v, X, training=True)[0])
+    assert not np.allclose(seeded, a)
+    assert state["cell"]["seed_generator"][1] == v["state"]["cell"]["seed_generator"][1] + 2
 
 
 def test_masked_steps_keep_state():

@@ -28,6 +28,57 @@ def test_sequential_weights_both_ways(keras, tmp_path, src):
     np.testing.assert_array_equal(np.asarray(a(X)), np.asarray(b(X)))
 
 
+def _random_layers(lib):
+    return lib.Sequential([lib.Input((3, 5)), lib.layers.LSTM(4, dropout=0.2, seed=3,
+                                                             return_sequences=True),
+                           lib.layers.Dropout(0.5, seed=1), lib.layers.GaussianNoise(0.1),
+                           lib.layers.Flatten(), lib.layers.Dense(2)])
+
+
+def _h5_datasets(path):
+    import h5py
+
+    names = []
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("fmt", ["weights.h5", "keras"])
+@pytest.mark.parametrize("src", ["keras", "kerax"])
+def test_seed_states_are_not_in_weight_files_as_keras(keras, tmp_path, src, fmt):
+    """Keras saves no `seed_generator_state`: files with Dropout/noise/RNN seed states load
+    both ways, and a loaded model keeps its own seed states (from its `seed`)."""
+    libs = {"keras": keras, "kerax": kerax}
+    dst = "kerax" if src == "keras" else "keras"
+    a = _random_layers(libs[src])
+    a.set_weights([np.random.default_rng(i).random(w.shape).astype("float32")
+                   for i, w in enumerate(a.get_weights())])
+    a(np.ones((1, 3, 5), "float32"), training=True)  # moves the seed states
+    path = str(tmp_path / f"m.{fmt}")
+    if fmt == "keras":
+        a.save(path)
+        b = libs[dst].models.load_model(path)
+    else:
+        a.save_weights(path)
+        b = _random_layers(libs[dst])
+        b.load_weights(path)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    x = np.random.default_rng(5).random((2, 3, 5)).astype("float32")
+    np.testing.assert_allclose(np.asarray(a(x)), np.asarray(b(x)), rtol=1e-5, atol=1e-6)
+    # `a`'s seed states moved in its training call; `b`'s come from its own seeds (Keras'
+    # LSTM also draws in an inference call: only its seed word is compared).
+    seeds = [np.asarray(v).tolist() for v in b.non_trainable_variables]
+    assert len(seeds) == 3 and seeds[0][0] == 3 and seeds[1] == [1, 0] and seeds[2][1] == 0
+    if fmt == "weights.h5":
+        other = _random_layers(libs[dst])
+        other.set_weights(b.get_weights())
+        other_path = str(tmp_path / "other.weights.h5")
+        other.save_weights(other_path)
+        assert _h5_datasets(other_path) == _h5_datasets(path)
+
+
 def _attention(lib):
     inp = lib.Input((2, 5))
     out = lib.layers.MultiHeadAttention(num_heads=2, key_dim=3)(inp, inp)

@@ -1,6 +1,7 @@
 import jax.numpy as jnp
 
 from kerax import initializers
+from kerax.layers import seed_state
 from kerax.layers.attention.attention import Attention, _as_list
 
 
@@ -9,7 +10,8 @@ class AdditiveAttention(Attention):
 
     Args:
         use_scale: whether to learn a per-feature `scale` vector (glorot-uniform init).
-        dropout: dropout rate on the attention weights (needs `rng` in training).
+        dropout: dropout rate on the attention weights (drawn from `rng`, or without one
+            from the layer's seed state, as `Attention`).
 
     Call arguments: as `Attention`.
 
@@ -29,9 +31,10 @@ class AdditiveAttention(Attention):
     def build_variables(self, key, *input_shapes):
         shapes = _as_list(self, input_shapes)
         if not self.use_scale:
-            return {}, {}
+            return {}, seed_state.initial(self)
         dim = shapes[0][-1]
-        return {"scale": initializers.GlorotUniform()((dim,), self.dtype, key=key)}, {}
+        return ({"scale": initializers.GlorotUniform()((dim,), self.dtype, key=key)},
+                seed_state.initial(self))
 
     def _scores(self, params, query, key):
         scale = params.get("scale", 1.0)

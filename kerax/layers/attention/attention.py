@@ -2,8 +2,9 @@ import jax
 import jax.numpy as jnp
 
 from kerax.backend.keras_tensor import KerasTensor
+from kerax.layers import seed_state
 from kerax.layers.layer import Layer
-from kerax.layers.regularization import _noise
+from kerax.random.seed_generator import SeedGenerator
 
 
 def _as_list(layer, inputs):
@@ -33,8 +34,10 @@ class Attention(Layer):
     Args:
         use_scale: whether to learn a scalar `scale` for the scores.
         score_mode: `"dot"` or `"concat"`.
-        dropout: dropout rate on the attention weights (needs `rng` in training).
-        seed: optional int for eager dropout.
+        dropout: dropout rate on the attention weights. With `dropout > 0` the layer owns a
+            `SeedGenerator` as Keras' does: the mask comes from `rng`, or without one from
+            its seed state (see `kerax.layers.seed_state`).
+        seed: optional int, the initial seed state of the dropout (random when None).
 
     Call arguments: `inputs` (list), `mask=[query_mask, value_mask]`, `training`,
     `return_attention_scores`, `use_causal_mask`. The output mask is the query mask.
@@ -56,6 +59,8 @@ class Attention(Layer):
             )
         self.use_scale, self.score_mode = use_scale, score_mode
         self.dropout, self.seed = dropout, seed
+        if dropout > 0:  # as Keras: the dropout's seed state (see `seed_state`)
+            self.seed_generator = SeedGenerator(seed)
         self.supports_masking = True
 
     def build_variables(self, key, *input_shapes):
@@ -65,7 +70,7 @@ class Attention(Layer):
             params["scale"] = jnp.ones((), self.dtype)
         if self.score_mode == "concat":
             params["concat_score_weight"] = jnp.ones((), self.dtype)
-        return params, {}
+        return params, seed_state.initial(self)
 
     def _scores(self, params, query, key):
         scale = params.get("scale")
@@ -95,7 +100,7 @@ class Attention(Layer):
         weights = jax.nn.softmax(scores, axis=-1)
         used = weights
         if training and self.dropout > 0:
-            _noise.require_rng(self, rng)
+            rng, state = seed_state.draw(self, state, rng)
             drop = jax.random.bernoulli(rng, 1.0 - self.dropout, weights.shape)
             used = jnp.where(drop, weights / (1.0 - self.dropout), 0.0).astype(weights.dtype)
         out = jnp.matmul(used, v)

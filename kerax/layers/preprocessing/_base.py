@@ -22,14 +22,6 @@ def hw_axes(x, fmt):
     return (x.ndim - 2, x.ndim - 1) if fmt == "channels_first" else (x.ndim - 3, x.ndim - 2)
 
 
-def needs_rng(layer, rng):
-    if rng is None:
-        raise ValueError(
-            f"{type(layer).__name__} '{layer.name}' is random in training mode and needs a "
-            "key: call `apply(variables, x, training=True, rng=jax.random.PRNGKey(0))`."
-        )
-
-
 def as_float(layer, x):
     x = jnp.asarray(x)
     return x.astype(layer.dtype) if x.dtype != layer.dtype else x

@@ -46,7 +46,8 @@ class RandomColorDegeneration(_RandomImageLayer):
             `(min, max)` pair; `(0.5, 0.5)` always blends half way.
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Input shape: `(batch, height, width, channels)` or one image, with 1 or 3 channels.
 
@@ -116,7 +117,8 @@ class RandomGaussianBlur(_RandomImageLayer):
             (default 1.0).
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Example:
     >>> import jax, numpy as np
@@ -126,6 +128,8 @@ class RandomGaussianBlur(_RandomImageLayer):
     >>> round(float(y[0, 2, 2, 0]), 4)
     9.0
     """
+
+    _keras_draws = 3  # seeds Keras' layer draws per call
 
     def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255),
                  data_format=None, seed=None, **kwargs):
@@ -180,7 +184,8 @@ class RandomErasing(_RandomImageLayer):
             axis before the square root (default `(0.02, 0.33)`).
         fill_value: None (noise, the default), a number, or three numbers (per channel).
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Example:
@@ -191,6 +196,8 @@ class RandomErasing(_RandomImageLayer):
     >>> y.ravel().tolist()
     [7.0, 7.0, 7.0, 7.0]
     """
+
+    _keras_draws = 6  # seeds Keras' layer draws per call
 
     def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255),
                  seed=None, data_format=None, **kwargs):
@@ -261,7 +268,8 @@ class RandomShear(_RandomImageLayer):
         fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
         fill_value: the value outside the image for `fill_mode="constant"`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Example:
     >>> import jax, numpy as np
@@ -270,6 +278,8 @@ class RandomShear(_RandomImageLayer):
     >>> bool(np.allclose(y, x))
     True
     """
+
+    _keras_draws = 3  # seeds Keras' layer draws per call
 
     def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear",
                  fill_mode="reflect", fill_value=0.0, data_format=None, seed=None, **kwargs):
@@ -311,7 +321,8 @@ class RandomColorJitter(_RandomImageLayer):
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         brightness_factor, contrast_factor, saturation_factor, hue_factor: the `factor`
             of the corresponding layer, or None (default) to skip it.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Input shape: `(batch, height, width, 3)` or one image when saturation or hue is set.
@@ -338,6 +349,10 @@ class RandomColorJitter(_RandomImageLayer):
         self._jitters = [cls(factor=f, value_range=value_range, data_format="channels_last")
                          for cls, f in parts if f is not None]
         self._rgb = saturation_factor is not None or hue_factor is not None
+
+    @property
+    def _keras_draws(self):
+        return 1 if self._jitters else 0  # Keras' jitter itself draws nothing
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         if self._rgb:

@@ -46,7 +46,8 @@ class RandomGrayscale(_RandomImageLayer):
     Args:
         factor: the probability, in `[0, 1]`, of converting each image (default 0.5).
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Input shape: `(batch, height, width, channels)` or one image, with 1 or 3 channels.
 
@@ -122,7 +123,8 @@ class RandomInvert(_RandomImageLayer):
             `[0, 1]` (default 1.0, i.e. `(0, 1)`: half the images on average).
             `(1.0, 1.0)` inverts every image.
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Example:
@@ -133,6 +135,8 @@ class RandomInvert(_RandomImageLayer):
     >>> y.ravel().tolist()
     [255.0, 200.0]
     """
+
+    _keras_draws = 2  # seeds Keras' layer draws per call
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None,
                  **kwargs):
@@ -166,7 +170,8 @@ class Solarization(_RandomImageLayer):
         addition_factor: a number `f` for `(0, f)`, or a pair, in `[0, 1]` (default 0).
         threshold_factor: a number `f` for `(0, f)`, or a pair, in `[0, 1]` (default 0).
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Example:
@@ -177,6 +182,8 @@ class Solarization(_RandomImageLayer):
     >>> np.round(y, 4).ravel().tolist()
     [0.75, 0.0]
     """
+
+    _keras_draws = 2  # seeds Keras' layer draws per call
 
     def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255),
                  seed=None, data_format=None, **kwargs):
@@ -213,7 +220,8 @@ class RandomPosterization(_RandomImageLayer):
             `(min, max)` pair; `(4, 4)` always keeps 4 bits.
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Example:
     >>> import jax, numpy as np

@@ -67,7 +67,8 @@ class RandomSharpness(_ColorJitter):
             `(0.5, 0.5)` is the identity.
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Example:
     >>> import jax, numpy as np
@@ -103,7 +104,8 @@ class RandomSaturation(_ColorJitter):
             (nearly) the identity.
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Input shape: `(batch, height, width, 3)` or one image.
 
@@ -137,7 +139,8 @@ class RandomHue(_ColorJitter):
         factor: a number `f` in `[0, 1]` for `U(0, f)`, or a `(min, max)` pair.
         value_range: the `(min, max)` of the input pixels (default `(0, 255)`).
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Input shape: `(batch, height, width, 3)` or one image.
 
@@ -149,6 +152,8 @@ class RandomHue(_ColorJitter):
     >>> np.round(y, 4).ravel().tolist()
     [0.0, 1.0, 1.0]
     """
+
+    _keras_draws = 2  # seeds Keras' layer draws per call
 
     _RGB = True
 

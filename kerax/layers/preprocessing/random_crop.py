@@ -2,6 +2,7 @@
 
 import jax
 
+from kerax.layers import seed_state
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing._base import (
@@ -9,9 +10,9 @@ from kerax.layers.preprocessing._base import (
     as_float,
     data_format,
     hw_axes,
-    needs_rng,
 )
 from kerax.layers.preprocessing.resizing import resize
+from kerax.random.seed_generator import SeedGenerator
 
 
 def _positive_int(layer_name, name, value):
@@ -27,8 +28,9 @@ class RandomCrop(TrainingByDefault, Layer):
     """Crops images to `(height, width)` at a random location (training only).
 
     In training, when the images are at least `height` x `width`, one window of that
-    size is drawn from `rng` for the whole batch, as Keras does. Otherwise (inference,
-    or images smaller than the target) the largest centered window with the target's
+    size is drawn for the whole batch, as Keras does, from `rng` (or, without one, from
+    the layer's seed state `generator`). Otherwise (inference, or images smaller than
+    the target) the largest centered window with the target's
     aspect ratio is cropped and resized (bilinear) to `(height, width)`, as Keras
     documents; Keras 3.15 itself returns the input unchanged at inference
     (keras-team/keras#21868), so a kerax model's output shape does not depend on
@@ -37,7 +39,8 @@ class RandomCrop(TrainingByDefault, Layer):
     Args:
         height: the output height.
         width: the output width.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Input shape: `(batch, height, width, channels)` or one image (rank 3).
@@ -60,6 +63,7 @@ class RandomCrop(TrainingByDefault, Layer):
         self.height = _positive_int("RandomCrop", "height", height)
         self.width = _positive_int("RandomCrop", "width", width)
         self.seed = seed
+        self.generator = SeedGenerator(seed)  # Keras' seed state (see `seed_state`)
         self.data_format = _data_format(data_format)
         self.input_spec = InputSpec(min_ndim=3, max_ndim=4)
 
@@ -70,7 +74,7 @@ class RandomCrop(TrainingByDefault, Layer):
         if not (training and h >= self.height and w >= self.width):
             return resize(x, self.height, self.width, self.data_format,
                           crop_to_aspect_ratio=True), state
-        needs_rng(self, rng)
+        rng, state = seed_state.draw(self, state, rng, "generator", count=2)  # Keras: 2
         k_top, k_left = jax.random.split(rng)
         top = jax.random.randint(k_top, (), 0, h - self.height + 1)
         left = jax.random.randint(k_left, (), 0, w - self.width + 1)

@@ -1,7 +1,8 @@
-"""Random image augmentations: identity at inference, random (from `rng`) in training.
+"""Random image augmentations: identity at inference, random in training.
 
-Each draws its parameters per image from the `rng` key passed to `apply`, so it runs
-inside the compiled training step; with `training=False` the input is returned as float.
+Each draws its parameters per image from the `rng` key passed to `apply` (or, without
+one, from its seed state), so it runs inside the compiled training step; with
+`training=False` the input is returned as float.
 """
 
 import math
@@ -11,6 +12,7 @@ import jax.numpy as jnp
 from jax.scipy import ndimage
 
 from kerax.errors import unknown_identifier
+from kerax.layers import seed_state
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing._base import (
@@ -18,8 +20,8 @@ from kerax.layers.preprocessing._base import (
     as_float,
     data_format,
     hw_axes,
-    needs_rng,
 )
+from kerax.random.seed_generator import SeedGenerator
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
@@ -36,11 +38,20 @@ def _range(factor, name, symmetric=True):
 
 class _RandomImageLayer(TrainingByDefault, Layer):
     """Identity at inference; `_augment(x, rng)` on a batch of images in training (the
-    default of an eager call, as in Keras)."""
+    default of an eager call, as in Keras).
+
+    As Keras' image preprocessing layers, it owns a `SeedGenerator` (`layer.generator`),
+    whose state is in `variables["state"]["generator"]`: the key of a training call is
+    `apply`'s `rng`, or without one the seed state (see `kerax.layers.seed_state`). The
+    counter advances by `_keras_draws`, the seeds Keras' layer draws per call.
+    """
+
+    _keras_draws = 1
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
+        self.generator = SeedGenerator(seed)
         self.data_format = _data_format(data_format)
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=3, max_ndim=4)
@@ -49,7 +60,7 @@ class _RandomImageLayer(TrainingByDefault, Layer):
         x = as_float(self, inputs)
         if not training:
             return x, state
-        needs_rng(self, rng)
+        rng, state = seed_state.draw(self, state, rng, "generator", self._keras_draws)
         single = x.ndim == 3
         x = x[None] if single else x
         if self.data_format == "channels_first":
@@ -71,7 +82,8 @@ class RandomFlip(_RandomImageLayer):
 
     Args:
         mode: `"horizontal"`, `"vertical"` or `"horizontal_and_vertical"` (default).
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
 
     Example:
     >>> import jax, numpy as np
@@ -224,6 +236,8 @@ class RandomTranslation(_RandomAffine):
     >>> RandomTranslation(0.1, 0.1)(np.ones((1, 4, 4, 1))).shape
     (1, 4, 4, 1)
     """
+
+    _keras_draws = 2  # seeds Keras' layer draws per call
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect",
                  interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,

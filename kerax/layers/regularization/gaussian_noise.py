@@ -1,18 +1,21 @@
 import jax
 import jax.numpy as jnp
 
+from kerax.layers import seed_state
 from kerax.layers.layer import Layer
 from kerax.layers.regularization import _noise
+from kerax.random.seed_generator import SeedGenerator
 
 
 class GaussianNoise(Layer):
     """Adds zero-centered Gaussian noise of standard deviation `stddev` in training.
 
-    Identity at inference. Randomness comes only from the `rng` key.
+    Identity at inference. The noise comes from the `rng` key, or without one from the
+    layer's seed state (see `Dropout`).
 
     Args:
         stddev: float in [0, 1], the standard deviation of the noise.
-        seed: optional int (used by eager calls without an `rng`).
+        seed: optional int, the initial seed state (a random one when None).
 
     Example:
     >>> import jax, jax.numpy as jnp
@@ -29,12 +32,14 @@ class GaussianNoise(Layer):
         super().__init__(**kwargs)
         _noise.check_rate(stddev, "stddev")
         self.stddev, self.seed = stddev, seed
+        if stddev > 0:
+            self.seed_generator = SeedGenerator(seed)
         self.supports_masking = True
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         if not training or self.stddev == 0:
             return inputs, state
-        _noise.require_rng(self, rng)
+        rng, state = seed_state.draw(self, state, rng)
         noise = self.stddev * jax.random.normal(rng, inputs.shape, jnp.dtype(self.dtype))
         return inputs + noise, state
 

@@ -4,11 +4,15 @@ import jax.numpy as jnp
 from kerax.backend import config as _config
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
+from kerax.layers import seed_state
 from kerax.layers.regularization import _noise
+from kerax.random.seed_generator import SeedGenerator
 
 
 class _SpatialDropout(Layer):
-    """Drops whole feature maps: one keep/drop draw per (example, channel)."""
+    """Drops whole feature maps: one keep/drop draw per (example, channel).
+
+    Owns a `SeedGenerator` (`rate > 0`) and draws as `Dropout` does."""
 
     _rank = None
 
@@ -16,6 +20,8 @@ class _SpatialDropout(Layer):
         super().__init__(**kwargs)
         _noise.check_rate(rate)
         self.rate, self.seed = rate, seed
+        if rate > 0:
+            self.seed_generator = SeedGenerator(seed)
         self.data_format = _config.standardize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self._rank)
         self.supports_masking = True
@@ -29,9 +35,9 @@ class _SpatialDropout(Layer):
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         if not training or self.rate == 0:
             return inputs, state
-        _noise.require_rng(self, rng)
-        if self.rate == 1:
+        if self.rate == 1:  # Keras draws nothing: its seed state stays
             return jnp.zeros_like(inputs), state
+        rng, state = seed_state.draw(self, state, rng)
         keep = jax.random.bernoulli(rng, 1.0 - self.rate, self._noise_shape(inputs.shape))
         out = jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros((), inputs.dtype))
         return out.astype(inputs.dtype), state
@@ -45,11 +51,12 @@ class SpatialDropout1D(_SpatialDropout):
     """Spatial 1D dropout: drops entire channels of `(batch, steps, channels)` inputs.
 
     Identity at inference; in training each channel of each example is kept with
-    probability `1 - rate` and scaled by `1 / (1 - rate)`. Randomness comes only from `rng`.
+    probability `1 - rate` and scaled by `1 / (1 - rate)`. The mask comes from the `rng`
+    key, or without one from the layer's seed state (as `Dropout`).
 
     Args:
         rate: float in [0, 1], the fraction of channels to drop.
-        seed: optional int (used by eager calls without an `rng`).
+        seed: optional int, the initial seed state (a random one when None).
 
     Example:
     >>> import jax, jax.numpy as jnp
@@ -76,7 +83,7 @@ class SpatialDropout2D(_SpatialDropout):
     Args:
         rate: float in [0, 1], the fraction of feature maps to drop.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: optional int.
+        seed: optional int, the initial seed state (a random one when None).
 
     Example:
     >>> import jax, jax.numpy as jnp
@@ -96,7 +103,7 @@ class SpatialDropout3D(_SpatialDropout):
     Args:
         rate: float in [0, 1], the fraction of feature volumes to drop.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: optional int.
+        seed: optional int, the initial seed state (a random one when None).
 
     Example:
     >>> import jax.numpy as jnp

@@ -3,6 +3,9 @@
 A cell is a layer whose `forward(params, state, inputs, states, training, rng)` maps one
 time step to `((output, new_states), state)`. Dropout masks are drawn from `rng`; the
 `RNN` layer hands every step the same key, so each step sees the same mask, as in Keras.
+As in Keras, every built-in cell owns a `SeedGenerator` (`cell.seed_generator`): its
+state is in the cell's `state`, and `RNN` draws the key of a training call from it when
+`apply` has no `rng` (see `kerax.layers.seed_state`).
 """
 
 import jax
@@ -12,6 +15,7 @@ from kerax import activations, constraints, initializers, regularizers
 from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
+from kerax.random.seed_generator import SeedGenerator
 from kerax.serialization import serialization_lib
 
 
@@ -68,6 +72,7 @@ class BaseCell(Layer):
         self.dropout = min(1.0, max(0.0, dropout))
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
         self.seed = seed
+        self.seed_generator = SeedGenerator(seed)  # Keras' dropout seed state (always)
         self.output_size = units
         self.input_spec = InputSpec(ndim=2)
 

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from kerax import activations, constraints, initializers, regularizers
 from kerax.backend import config as _config
 from kerax.backend import host_prng
+from kerax.layers import seed_state
 from kerax.layers.convolutional.argument_validation import (
     dimension_numbers,
     standardize_padding,
@@ -23,6 +24,7 @@ from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.layers.rnn.cell_base import dropout_masks, per_gate
 from kerax.layers.rnn.rnn import _LAYER_ARGS, _RNN_ARGS, RNN
+from kerax.random.seed_generator import SeedGenerator
 from kerax.serialization import serialization_lib
 
 _REGS = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
@@ -85,6 +87,7 @@ class ConvLSTMCell(Layer):
         self.dropout = min(1.0, max(0.0, dropout))
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
         self.seed = seed
+        self.seed_generator = SeedGenerator(seed)  # Keras' dropout seed state
         self.state_size = [filters, filters]
         self.input_spec = InputSpec(ndim=rank + 2)
 
@@ -123,7 +126,7 @@ class ConvLSTMCell(Layer):
                 params["bias"] = self.bias_initializer((4 * f,), self.dtype, key=k3)
         self.input_spec = InputSpec(ndim=self.rank + 2,
                                     axes={self._channel_axis(): channels})
-        return params, {}
+        return params, seed_state.initial(self)
 
     def _conv(self, x, kernel, strides, padding, dilation):
         return jax.lax.conv_general_dilated(

@@ -3,6 +3,7 @@
 import jax.numpy as jnp
 
 from kerax import activations
+from kerax.layers import seed_state
 from kerax.layers.rnn.cell_base import BaseCell, as_list, per_gate
 from kerax.layers.rnn.rnn import CellRNN
 
@@ -42,7 +43,7 @@ class GRUCell(BaseCell):
 
     def build_variables(self, key, input_shape, *unused):
         bias_shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-        return self._kernels(key, input_shape[-1], 3, bias_shape), {}
+        return self._kernels(key, input_shape[-1], 3, bias_shape), seed_state.initial(self)
 
     def forward(self, params, state, inputs, states, training=False, rng=None, **kwargs):
         states, was_list = as_list(states)

@@ -4,6 +4,7 @@ import jax.numpy as jnp
 
 from kerax import activations
 from kerax.backend import host_prng
+from kerax.layers import seed_state
 from kerax.layers.rnn.cell_base import BaseCell, per_gate
 from kerax.layers.rnn.rnn import CellRNN
 
@@ -53,7 +54,7 @@ class LSTMCell(BaseCell):
                 self.bias_initializer((u,), self.dtype, key=k),
                 jnp.ones((u,), self.dtype),
                 self.bias_initializer((2 * u,), self.dtype, key=k)])
-        return params, {}
+        return params, seed_state.initial(self)
 
     def forward(self, params, state, inputs, states, training=False, rng=None, **kwargs):
         h_prev, c_prev = states[0], states[1]

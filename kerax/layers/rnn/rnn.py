@@ -12,6 +12,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from kerax import layers as layers_lib  # the namespace (its `deserialize`)
+from kerax.layers import seed_state
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 from kerax.layers.rnn.stacked_rnn_cells import StackedRNNCells
@@ -25,6 +26,12 @@ _LAYER_ARGS = ("name", "trainable", "dtype", "autocast", "activity_regularizer",
 
 def _keep(mask_t, like):
     return jnp.reshape(mask_t, mask_t.shape + (1,) * (like.ndim - mask_t.ndim))
+
+
+def _keras_draws(cell):
+    """How far the cell's seed counter advances per training call: one per kind of dropout
+    used (Keras' own count depends on its cell implementation; it is not matched)."""
+    return int(getattr(cell, "dropout", 0) > 0) + int(getattr(cell, "recurrent_dropout", 0) > 0)
 
 
 def _is_nested(x):
@@ -171,6 +178,10 @@ class RNN(Layer):
                     "for the new batch size (or pass `initial_state`)."
                 )
         states = jax.tree_util.tree_map(lambda s: jnp.asarray(s, self.dtype), states)
+        draws = _keras_draws(self.cell) if training else 0
+        if draws and "seed_generator" in state.get("cell", {}):  # the cell's seed state
+            rng, cell_state = seed_state.draw(self.cell, state["cell"], rng, count=draws)
+            state = {**state, "cell": cell_state}
         step = self._step_fn(params, state, training, rng)
         xs = jnp.swapaxes(x, 0, 1)
         ms = None if mask is None else jnp.swapaxes(jnp.asarray(mask, bool), 0, 1)

@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 
+from kerax.layers import seed_state
 from kerax.layers.rnn.cell_base import BaseCell, as_list
 from kerax.layers.rnn.rnn import CellRNN
 
@@ -18,8 +19,9 @@ class SimpleRNNCell(BaseCell):
         kernel_regularizer, recurrent_regularizer, bias_regularizer: optional penalties.
         kernel_constraint, recurrent_constraint, bias_constraint: optional constraints.
         dropout, recurrent_dropout: fractions of the inputs / states dropped in training
-            (masks are drawn from the `rng` key).
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+            (masks are drawn from the `rng` key, or without one from the seed state).
+        seed: the initial seed state of `cell.seed_generator` (random when None), drawn
+            from in training when `apply` gets no `rng`.
 
     Call arguments: `inputs` `(batch, features)`, `states` (a list holding one
     `(batch, units)` array). Returns `(output, [new_state])`.
@@ -39,7 +41,7 @@ class SimpleRNNCell(BaseCell):
         self.state_size = units
 
     def build_variables(self, key, input_shape, *unused):
-        return self._kernels(key, input_shape[-1], 1, (self.units,)), {}
+        return self._kernels(key, input_shape[-1], 1, (self.units,)), seed_state.initial(self)
 
     def forward(self, params, state, inputs, states, training=False, rng=None, **kwargs):
         states, was_list = as_list(states)
