@@ -15,6 +15,9 @@ import kerax
 FAST = [
     ("MobileNetV3Small", (32, 32, 3), {"alpha": 0.75}),
     ("MobileNetV2", (32, 32, 3), {"alpha": 0.35}),
+    ("ConvNeXtTiny", (32, 32, 3), {}),
+    ("EfficientNetV2B0", (32, 32, 3), {}),
+    ("NASNetMobile", (32, 32, 3), {}),
 ]
 SLOW = [
     ("MobileNetV3Small", (48, 40, 3), {"minimalistic": True, "include_top": False,
@@ -50,6 +53,22 @@ SLOW = [
     ("InceptionV3", (75, 75, 3), {}),
     ("InceptionV3", (80, 96, 3), {"include_top": False, "pooling": "max"}),
     ("InceptionResNetV2", (75, 75, 3), {}),
+    ("ConvNeXtTiny", (40, 36, 3), {"include_top": False, "pooling": "avg",
+                                   "include_preprocessing": False}),
+    ("ConvNeXtSmall", (32, 32, 3), {"include_top": False}),
+    ("ConvNeXtBase", (32, 32, 3), {"include_top": False, "pooling": "max"}),
+    ("ConvNeXtLarge", (32, 32, 3), {"include_top": False, "pooling": "avg"}),
+    ("ConvNeXtXLarge", (32, 32, 3), {"include_top": False, "pooling": "avg"}),
+    ("EfficientNetV2B0", (36, 40, 3), {"include_top": False, "pooling": "avg",
+                                       "include_preprocessing": False}),
+    ("EfficientNetV2B1", (32, 32, 3), {"include_top": False, "pooling": "max"}),
+    ("EfficientNetV2B2", (32, 32, 3), {"include_top": False}),
+    ("EfficientNetV2B3", (32, 32, 3), {"classes": 5}),
+    ("EfficientNetV2S", (32, 32, 3), {"include_top": False, "pooling": "max"}),
+    ("EfficientNetV2M", (32, 32, 3), {"include_top": False, "pooling": "avg"}),
+    ("EfficientNetV2L", (32, 32, 3), {"include_top": False}),
+    ("NASNetMobile", (48, 40, 3), {"include_top": False, "pooling": "max"}),
+    ("NASNetLarge", (32, 32, 3), {"include_top": False, "pooling": "avg"}),
 ]
 
 
