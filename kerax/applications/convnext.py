@@ -193,13 +193,9 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
     else:
         x = _common.pool(x, pooling)
         x = layers.LayerNormalization(epsilon=1e-6)(x)
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        file_name = name + (".h5" if include_top else "_notop.h5")
-        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-        return _common.load_weights(model, weights, file_name,
-                                    BASE_WEIGHTS_PATH + file_name, file_hash)
-    return _common.load_weights(model, weights)
+    return _common.finish(img_input, input_tensor, x, name, weights, lambda: _common.weight_file(
+        BASE_WEIGHTS_PATH + name + (".h5" if include_top else "_notop.h5"),
+        WEIGHTS_HASHES[weights_name][0 if include_top else 1]))
 
 
 def _check_imagenet_config(depths, projection_dims, name, weights_name):
@@ -249,11 +245,4 @@ ConvNeXtLarge = _constructor("large", "Large")
 ConvNeXtXLarge = _constructor("xlarge", "XLarge")
 
 
-def preprocess_input(x, data_format=None):
-    """A pass-through: ConvNeXt models normalize their inputs themselves."""
-    return x
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing(None)

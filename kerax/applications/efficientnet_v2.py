@@ -216,22 +216,12 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
     x = _conv(filters(1280), 1, "top_conv", use_bias=False)(x)
     x = _bn(bn_momentum, "top_bn")(x)
     x = layers.Activation(activation, name="top_activation")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        if dropout_rate > 0:
-            x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation,
-                         kernel_initializer=DENSE_KERNEL_INITIALIZER, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling, "avg_pool", "max_pool")
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        file_name = name + (".h5" if include_top else "_notop.h5")
-        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-        return _common.load_weights(model, weights, file_name,
-                                    BASE_WEIGHTS_PATH + file_name, file_hash)
-    return _common.load_weights(model, weights)
+    x = _common.head(x, include_top, pooling, classes, classifier_activation, weights,
+                     ("avg_pool", "avg_pool", "max_pool"), dropout_rate,
+                     kernel_initializer=DENSE_KERNEL_INITIALIZER)
+    return _common.finish(img_input, input_tensor, x, name, weights, lambda: _common.weight_file(
+        BASE_WEIGHTS_PATH + name + (".h5" if include_top else "_notop.h5"),
+        WEIGHTS_HASHES[weights_name][0 if include_top else 1]))
 
 
 def _constructor(suffix, width, depth, size):
@@ -264,11 +254,4 @@ EfficientNetV2M = _constructor("m", 1.0, 1.0, 480)
 EfficientNetV2L = _constructor("l", 1.0, 1.0, 480)
 
 
-def preprocess_input(x, data_format=None):
-    """A pass-through: EfficientNetV2 models rescale their inputs themselves."""
-    return x
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing(None)

@@ -85,20 +85,15 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
                                   block_id=f"{stage * num_blocks + bool(stage) + i}")
     x = layers.Activation("relu")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling)
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        if default_size not in WEIGHTS:
-            raise ValueError(
-                "ImageNet weights can only be loaded with NASNetLarge or NASNetMobile")
-        file_name, origin, file_hash = WEIGHTS[default_size][0 if include_top else 1]
-        return _common.load_weights(model, weights, file_name, origin, file_hash)
-    return _common.load_weights(model, weights)
+    x = _common.head(x, include_top, pooling, classes, classifier_activation, weights)
+    return _common.finish(img_input, input_tensor, x, name, weights,
+                          lambda: _imagenet_file(default_size, include_top))
+
+
+def _imagenet_file(default_size, include_top):
+    if default_size not in WEIGHTS:
+        raise ValueError("ImageNet weights can only be loaded with NASNetLarge or NASNetMobile")
+    return WEIGHTS[default_size][0 if include_top else 1]
 
 
 def NASNetMobile(input_shape=None, include_top=True, weights="imagenet", input_tensor=None,
@@ -232,11 +227,4 @@ def _reduction_a_cell(ip, p, filters, block_id=None):
     return x, ip
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `tf` mode (scales to [-1, 1])."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("tf")
