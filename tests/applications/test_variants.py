@@ -60,3 +60,45 @@ def test_family_tables_match_keras(keras):
             == src.efficientnet_v2.DEFAULT_BLOCKS_ARGS)
     assert (kerax.applications.efficientnet_v2.WEIGHTS_HASHES
             == src.efficientnet_v2.WEIGHTS_HASHES)
+
+
+def test_convnext_with_stochastic_depth_matches_keras(keras):
+    # A tiny ConvNeXt with drop_path_rate > 0: StochasticDepth layers where the published
+    # variants have identities (Keras' names, inference-mode identity, same predictions).
+    import numpy as np
+
+    kwargs = {"depths": [1, 1, 2, 1], "projection_dims": [8, 8, 16, 16],
+              "drop_path_rate": 0.3, "name": "convnext_mini", "weights": None,
+              "input_shape": (32, 32, 3), "classes": 3, "classifier_activation": None}
+    keras.utils.set_random_seed(0)
+    ref = keras.src.applications.convnext.ConvNeXt(**kwargs)
+    model = kerax.applications.convnext.ConvNeXt(**kwargs)
+    names = [layer.name for layer in model.layers]
+    assert [layer.name for layer in ref.layers if "stochastic" in layer.name] == [
+        n for n in names if "stochastic" in n] == [  # the first block's rate is 0
+        "convnext_mini_stage_1_block_0_stochastic_depth",
+        "convnext_mini_stage_2_block_0_stochastic_depth",
+        "convnext_mini_stage_2_block_1_stochastic_depth",
+        "convnext_mini_stage_3_block_0_stochastic_depth"]
+    assert [layer.drop_path_rate for layer in model.layers if "stochastic" in layer.name] \
+        == [layer.drop_path_rate for layer in ref.layers if "stochastic" in layer.name]
+    model.set_weights(ref.get_weights())
+    x = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(model.predict(x, verbose=0)),
+                               np.asarray(ref.predict(x, verbose=0)), rtol=1e-4, atol=1e-4)
+
+
+def test_stochastic_depth_drops_whole_samples_in_training():
+    import jax
+    import numpy as np
+
+    layer = kerax.applications.convnext.StochasticDepth(0.5)
+    x = np.ones((64, 3, 2), "float32")
+    variables = layer.init(jax.random.PRNGKey(0), x)
+    y, _ = layer.apply(variables, x, training=True, rng=jax.random.PRNGKey(1))
+    per_sample = np.asarray(y).reshape(64, -1)
+    assert set(np.unique(per_sample)) == {0.0, 2.0}  # kept ones scaled by 1 / keep_prob
+    assert (per_sample == per_sample[:, :1]).all()  # one decision per sample
+    np.testing.assert_array_equal(layer.apply(variables, x)[0], x)  # identity at inference
+    with pytest.raises(ValueError, match="StochasticDepth '.*' needs a random key"):
+        layer.apply(variables, x, training=True)
