@@ -125,6 +125,20 @@ def test_legacy_h5_path_for_another_architecture_gets_a_clear_error(tmp_path):
 BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 
+def _requested(monkeypatch, build):
+    """The `get_file` calls `build()` makes (the first one stops it)."""
+    calls = []
+
+    def get_file(fname, origin, cache_subdir, file_hash):
+        calls.append((fname, origin, cache_subdir, file_hash))
+        raise RuntimeError("no download in tests")
+
+    monkeypatch.setattr(_common.file_utils, "get_file", get_file)
+    with pytest.raises(RuntimeError, match="no download"):
+        build()
+    return calls
+
+
 @pytest.mark.parametrize("build,url,file_hash", [
     (lambda: kerax.applications.ResNet50(include_top=False, input_shape=SHAPE),
      BASE + "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
@@ -168,16 +182,8 @@ BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
         marks=pytest.mark.slow),
 ])
 def test_imagenet_weights_use_keras_urls_and_hashes(monkeypatch, build, url, file_hash):
-    calls = []
-
-    def get_file(fname, origin, cache_subdir, file_hash):
-        calls.append((fname, origin, cache_subdir, file_hash))
-        raise RuntimeError("no download in tests")
-
-    monkeypatch.setattr(_common.file_utils, "get_file", get_file)
-    with pytest.raises(RuntimeError, match="no download"):
-        build()
-    assert calls == [(url.rpartition("/")[2], url, "models", file_hash)]
+    assert _requested(monkeypatch, build) == [
+        (url.rpartition("/")[2], url, "models", file_hash)]
 
 
 @pytest.mark.parametrize("build,file_name,url,file_hash", [
@@ -191,16 +197,7 @@ def test_imagenet_weights_use_keras_urls_and_hashes(monkeypatch, build, url, fil
 ])
 def test_nasnet_weights_use_keras_file_names(monkeypatch, build, file_name, url,
                                              file_hash):
-    calls = []
-
-    def get_file(fname, origin, cache_subdir, file_hash):
-        calls.append((fname, origin, cache_subdir, file_hash))
-        raise RuntimeError("no download in tests")
-
-    monkeypatch.setattr(_common.file_utils, "get_file", get_file)
-    with pytest.raises(RuntimeError, match="no download"):
-        build()
-    assert calls == [(file_name, url, "models", file_hash)]
+    assert _requested(monkeypatch, build) == [(file_name, url, "models", file_hash)]
 
 
 def test_input_tensor_is_used_as_the_model_input():
