@@ -5,11 +5,11 @@ weights; and each family module's `preprocess_input` and `decode_predictions`.
 Example:
 >>> import kerax
 >>> from kerax.applications import _common
->>> inputs = kerax.Input((4, 4, 3))
+>>> inputs = kerax.Input((4, 4, 3), name="image")
 >>> x = _common.head(inputs, True, None, 10, "softmax", None, ("avg_pool", None, None))
 >>> model = _common.finish(inputs, None, x, "tiny", None)
 >>> [layer.name for layer in model.layers]
-['input_layer', 'avg_pool', 'predictions']
+['image', 'avg_pool', 'predictions']
 """
 
 import os
