@@ -17,13 +17,7 @@ KNOWN_MISSING = {
         "Variable", "distillation", "legacy", "preprocessing",
         "quantizers", "visualization", "wrappers",
     },
-    "applications": {
-        "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge",
-        "EfficientNetV2B0", "EfficientNetV2B1",
-        "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2L", "EfficientNetV2M",
-        "EfficientNetV2S", "NASNetLarge",
-        "NASNetMobile", "convnext", "efficientnet_v2", "nasnet",
-    },
+    "applications": set(),
     "utils": {
         "FeatureSpace", "audio_dataset_from_directory", "bounding_boxes", "legacy",
     },

@@ -1,9 +1,21 @@
 """What every application constructor does around its architecture: check `weights`,
-make or adopt the input, add the pooling head, build the `Model`, load the weights."""
+make or adopt the input, add the classifier or pooling head, build the `Model`, load the
+weights; and each family module's `preprocess_input` and `decode_predictions`.
+
+Example:
+>>> import kerax
+>>> from kerax.applications import _common
+>>> inputs = kerax.Input((4, 4, 3), name="image")
+>>> x = _common.head(inputs, True, None, 10, "softmax", None, ("avg_pool", None, None))
+>>> model = _common.finish(inputs, None, x, "tiny", None)
+>>> [layer.name for layer in model.layers]
+['image', 'avg_pool', 'predictions']
+"""
 
 import os
 
 from kerax import layers
+from kerax.applications import imagenet_utils
 from kerax.models import Model
 from kerax.utils import file_utils
 from kerax.utils import operation_utils
@@ -43,6 +55,63 @@ def pool(x, pooling, avg_name=None, max_name=None):
     if pooling == "max":
         return layers.GlobalMaxPooling2D(name=max_name)(x)
     return x
+
+
+def head(x, include_top, pooling, classes, classifier_activation, weights,
+         names=(None, None, None), dropout_rate=0.0, **dense_kwargs):
+    """Keras' usual ending. With `include_top`: global average pooling (named
+    `names[0]`), a `top_dropout` Dropout if `dropout_rate > 0`, and the `predictions`
+    Dense (`dense_kwargs` go to it); otherwise the `pooling` head, its layers named
+    `names[1]` (avg) and `names[2]` (max)."""
+    if not include_top:
+        return pool(x, pooling, names[1], names[2])
+    x = layers.GlobalAveragePooling2D(name=names[0])(x)
+    if dropout_rate > 0:
+        x = layers.Dropout(dropout_rate, name="top_dropout")(x)
+    imagenet_utils.validate_activation(classifier_activation, weights)
+    return layers.Dense(classes, activation=classifier_activation, name="predictions",
+                        **dense_kwargs)(x)
+
+
+def weight_file(origin, file_hash=None):
+    """`(file_name, origin, file_hash)` of a published file named as its URL ends."""
+    return origin.rpartition("/")[2], origin, file_hash
+
+
+def finish(img_input, input_tensor, outputs, name, weights, imagenet_file=None):
+    """Builds the `Model` and loads `weights`. For `"imagenet"`, `imagenet_file()` gives
+    Keras' published file as `(file_name, origin, file_hash)`, or `None` where Keras
+    publishes none (the model then keeps its initial weights, as in Keras)."""
+    model = build_model(img_input, input_tensor, outputs, name)
+    if weights != "imagenet":
+        return load_weights(model, weights)
+    published = imagenet_file()
+    return model if published is None else load_weights(model, weights, *published)
+
+
+def preprocessing(mode):
+    """A family module's `(preprocess_input, decode_predictions)`: `preprocess_input` is
+    `imagenet_utils.preprocess_input` in `mode` (`"tf"`, `"caffe"` or `"torch"`), or a
+    pass-through where `mode` is None (the model preprocesses its inputs itself)."""
+    if mode is None:
+        def preprocess_input(x, data_format=None):
+            """A pass-through: the model preprocesses its inputs itself (values in
+            [0, 255])."""
+            return x
+    else:
+        def preprocess_input(x, data_format=None):
+            return imagenet_utils.preprocess_input(x, data_format=data_format, mode=mode)
+        preprocess_input.__doc__ = (f"`imagenet_utils.preprocess_input` in `{mode}` mode "
+                                    f"({_MODES[mode]}).")
+
+    def decode_predictions(preds, top=5):
+        """`imagenet_utils.decode_predictions`."""
+        return imagenet_utils.decode_predictions(preds, top=top)
+    return preprocess_input, decode_predictions
+
+
+_MODES = {"tf": "scales to [-1, 1]", "caffe": "RGB -> BGR, minus ImageNet's means",
+          "torch": "scales to [0, 1], then ImageNet's mean and standard deviation"}
 
 
 def build_model(img_input, input_tensor, outputs, name):

@@ -80,22 +80,18 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None,
             x = transition_block(x, 0.5, name=f"pool{i + 2}")
     x = _bn("bn")(x)
     x = layers.Activation("relu", name="relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling, "avg_pool", "max_pool")
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        if tuple(blocks) not in WEIGHTS_HASHES:
-            raise ValueError("weights_path undefined")
-        stem, top_hash, notop_hash = WEIGHTS_HASHES[tuple(blocks)]
-        file_name = (f"{stem}_weights_tf_dim_ordering_tf_kernels"
-                     f"{'' if include_top else '_notop'}.h5")
-        return _common.load_weights(model, weights, file_name, BASE_WEIGHTS_PATH + file_name,
-                                    top_hash if include_top else notop_hash)
-    return _common.load_weights(model, weights)
+    x = _common.head(x, include_top, pooling, classes, classifier_activation, weights,
+                     ("avg_pool", "avg_pool", "max_pool"))
+    return _common.finish(img_input, input_tensor, x, name, weights,
+                          lambda: _imagenet_file(blocks, include_top))
+
+
+def _imagenet_file(blocks, include_top):
+    if tuple(blocks) not in WEIGHTS_HASHES:
+        raise ValueError("weights_path undefined")
+    stem, top_hash, notop_hash = WEIGHTS_HASHES[tuple(blocks)]
+    file_name = f"{stem}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    return file_name, BASE_WEIGHTS_PATH + file_name, top_hash if include_top else notop_hash
 
 
 def DenseNet121(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
@@ -125,11 +121,4 @@ def DenseNet201(include_top=True, weights="imagenet", input_tensor=None, input_s
                     pooling, classes, classifier_activation, name=name)
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `torch` mode."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="torch")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("torch")

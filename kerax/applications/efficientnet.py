@@ -111,22 +111,12 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
                       kernel_initializer=CONV_KERNEL_INITIALIZER, name="top_conv")(x)
     x = layers.BatchNormalization(axis=bn_axis, name="top_bn")(x)
     x = layers.Activation(activation, name="top_activation")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        if dropout_rate > 0:
-            x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation,
-                         kernel_initializer=DENSE_KERNEL_INITIALIZER, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling, "avg_pool", "max_pool")
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        file_name = name + (".h5" if include_top else "_notop.h5")
-        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-        return _common.load_weights(model, weights, file_name,
-                                    BASE_WEIGHTS_PATH + file_name, file_hash)
-    return _common.load_weights(model, weights)
+    x = _common.head(x, include_top, pooling, classes, classifier_activation, weights,
+                     ("avg_pool", "avg_pool", "max_pool"), dropout_rate,
+                     kernel_initializer=DENSE_KERNEL_INITIALIZER)
+    return _common.finish(img_input, input_tensor, x, name, weights, lambda: _common.weight_file(
+        BASE_WEIGHTS_PATH + name + (".h5" if include_top else "_notop.h5"),
+        WEIGHTS_HASHES[weights_name][0 if include_top else 1]))
 
 
 def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, filters_out=16,
@@ -205,11 +195,4 @@ EfficientNetB6 = _constructor("b6", 1.8, 2.6, 528, 0.5)
 EfficientNetB7 = _constructor("b7", 2.0, 3.1, 600, 0.5)
 
 
-def preprocess_input(x, data_format=None):
-    """A pass-through: EfficientNet models rescale their inputs themselves."""
-    return x
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing(None)

@@ -124,26 +124,12 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None,
                                block_idx=10)
     x = conv2d_bn(x, 1536, 1, name="conv_7b")
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling)
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        suffix = "" if include_top else "_notop"
-        fname = f"inception_resnet_v2_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        return _common.load_weights(model, weights, fname, BASE_WEIGHT_URL + fname,
-                                    WEIGHTS_HASHES[0 if include_top else 1])
-    return _common.load_weights(model, weights)
+    x = _common.head(x, include_top, pooling, classes, classifier_activation, weights,
+                     ("avg_pool", None, None))
+    suffix = "" if include_top else "_notop"
+    return _common.finish(img_input, input_tensor, x, name, weights, lambda: _common.weight_file(
+        f"{BASE_WEIGHT_URL}inception_resnet_v2_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
+        WEIGHTS_HASHES[0 if include_top else 1]))
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `tf` mode (scales to [-1, 1])."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("tf")

@@ -75,12 +75,9 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3,
         x = _common.pool(x, pooling)
     if name is None:
         name = f"mobilenet_{alpha:0.2f}_{rows}"
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        suffix = "" if include_top else "_no_top"
-        file_name = f"mobilenet_{_ALPHA_TEXT[alpha]}_{rows}_tf{suffix}.h5"
-        return _common.load_weights(model, weights, file_name, BASE_WEIGHT_PATH + file_name)
-    return _common.load_weights(model, weights)
+    suffix = "" if include_top else "_no_top"
+    return _common.finish(img_input, input_tensor, x, name, weights, lambda: _common.weight_file(
+        f"{BASE_WEIGHT_PATH}mobilenet_{_ALPHA_TEXT[alpha]}_{rows}_tf{suffix}.h5"))
 
 
 def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):
@@ -108,11 +105,4 @@ def _depthwise_conv_block(inputs, pointwise_conv_filters, alpha, depth_multiplie
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `tf` mode (scales to [-1, 1])."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("tf")

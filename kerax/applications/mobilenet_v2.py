@@ -86,21 +86,13 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     x = layers.Conv2D(last_block_filters, kernel_size=1, use_bias=False, name="Conv_1")(x)
     x = _bn(channel_axis, "Conv_1_bn")(x)
     x = layers.ReLU(6.0, name="out_relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling)
+    x = _common.head(x, include_top, pooling, classes, classifier_activation, weights)
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        suffix = "" if include_top else "_no_top"
-        file_name = (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_"
-                     f"{rows}{suffix}.h5")
-        return _common.load_weights(model, weights, file_name, BASE_WEIGHT_PATH + file_name)
-    return _common.load_weights(model, weights)
+    suffix = "" if include_top else "_no_top"
+    return _common.finish(img_input, input_tensor, x, name, weights, lambda: _common.weight_file(
+        f"{BASE_WEIGHT_PATH}mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_"
+        f"{rows}{suffix}.h5"))
 
 
 def _bn(axis, name):
@@ -145,11 +137,4 @@ def _make_divisible(v, divisor, min_value=None):
     return new_v
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `tf` mode (scales to [-1, 1])."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("tf")

@@ -104,19 +104,11 @@ def MobileNetV3(stack_fn, last_point_ch, input_shape=None, alpha=1.0, model_type
         x = layers.Activation(activation=classifier_activation, name="predictions")(x)
     else:
         x = _common.pool(x, pooling, "avg_pool", "max_pool")
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        model_name = "{}{}_224_{}_float".format(
-            model_type, "_minimalistic" if minimalistic else "", str(alpha))
-        if include_top:
-            file_name, file_hash = (f"weights_mobilenet_v3_{model_name}.h5",
-                                    WEIGHTS_HASHES[model_name][0])
-        else:
-            file_name, file_hash = (f"weights_mobilenet_v3_{model_name}_no_top_v2.h5",
-                                    WEIGHTS_HASHES[model_name][1])
-        return _common.load_weights(model, weights, file_name, BASE_WEIGHT_PATH + file_name,
-                                    file_hash)
-    return _common.load_weights(model, weights)
+    model_name = f"{model_type}{'_minimalistic' if minimalistic else ''}_224_{alpha}_float"
+    suffix = "" if include_top else "_no_top_v2"
+    return _common.finish(img_input, input_tensor, x, name, weights, lambda: _common.weight_file(
+        f"{BASE_WEIGHT_PATH}weights_mobilenet_v3_{model_name}{suffix}.h5",
+        WEIGHTS_HASHES[model_name][0 if include_top else 1]))
 
 
 def MobileNetV3Small(input_shape=None, alpha=1.0, minimalistic=False, include_top=True,
@@ -246,11 +238,4 @@ def _inverted_res_block(x, expansion, filters, kernel_size, stride, se_ratio, ac
     return x
 
 
-def preprocess_input(x, data_format=None):
-    """A pass-through: MobileNetV3 models rescale their inputs themselves."""
-    return x
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing(None)

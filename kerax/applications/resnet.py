@@ -55,22 +55,19 @@ def ResNet(stack_fn, preact, use_bias, include_top=True, weights="imagenet",
     if preact:
         x = _bn("post_bn")(x)
         x = layers.Activation("relu", name="post_relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling, "avg_pool", "max_pool")
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet" and weights_name not in WEIGHTS_HASHES:
-        return model  # as in Keras: no published file for this variant
-    if weights == "imagenet":
-        suffix = "" if include_top else "_notop"
-        file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-        return _common.load_weights(model, weights, file_name,
-                                    BASE_WEIGHTS_PATH + file_name, file_hash)
-    return _common.load_weights(model, weights)
+    x = _common.head(x, include_top, pooling, classes, classifier_activation, weights,
+                     ("avg_pool", "avg_pool", "max_pool"))
+    return _common.finish(img_input, input_tensor, x, name, weights,
+                          lambda: _imagenet_file(weights_name, include_top))
+
+
+def _imagenet_file(weights_name, include_top):
+    if weights_name not in WEIGHTS_HASHES:
+        return None  # as in Keras: no published file for this variant
+    suffix = "" if include_top else "_notop"
+    return _common.weight_file(
+        f"{BASE_WEIGHTS_PATH}{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
+        WEIGHTS_HASHES[weights_name][0 if include_top else 1])
 
 
 def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
@@ -162,11 +159,4 @@ def ResNet152(include_top=True, weights="imagenet", input_tensor=None, input_sha
                   input_shape, pooling, classes, classifier_activation, name, "resnet152")
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `caffe` mode (RGB -> BGR, minus the means)."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("caffe")

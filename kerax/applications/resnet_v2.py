@@ -8,7 +8,7 @@ Example:
 (None, 1, 1, 2048)
 """
 
-from kerax.applications import imagenet_utils
+from kerax.applications import _common
 from kerax.applications import resnet
 
 
@@ -49,11 +49,4 @@ def ResNet152V2(include_top=True, weights="imagenet", input_tensor=None, input_s
                          classifier_activation, name, "resnet152v2")
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `tf` mode (scales to [-1, 1])."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("tf")

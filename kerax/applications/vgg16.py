@@ -43,12 +43,8 @@ def build_vgg(convs_per_block, include_top, weights, input_tensor, input_shape, 
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = _common.pool(x, pooling)
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        origin = origins[0 if include_top else 1]
-        return _common.load_weights(model, weights, origin.rpartition("/")[2], origin,
-                                    hashes[0 if include_top else 1])
-    return _common.load_weights(model, weights)
+    return _common.finish(img_input, input_tensor, x, name, weights, lambda: _common.weight_file(
+        origins[0 if include_top else 1], hashes[0 if include_top else 1]))
 
 
 def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
@@ -62,11 +58,4 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
                      (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP), WEIGHTS_HASHES)
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `caffe` mode."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("caffe")

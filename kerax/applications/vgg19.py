@@ -8,7 +8,7 @@ Example:
 (None, 1, 1, 512)
 """
 
-from kerax.applications import imagenet_utils
+from kerax.applications import _common
 from kerax.applications import vgg16
 
 WEIGHTS_PATH = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
@@ -26,11 +26,4 @@ def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
                            (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP), WEIGHTS_HASHES)
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `caffe` mode."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("caffe")

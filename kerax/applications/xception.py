@@ -80,25 +80,11 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
         x = _sep_bn(x, filters, f"block14_sepconv{i}", axis)
         x = layers.Activation("relu", name=f"block14_sepconv{i}_act")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.pool(x, pooling)
-    model = _common.build_model(img_input, input_tensor, x, name)
-    if weights == "imagenet":
-        origin = WEIGHTS_PATH if include_top else WEIGHTS_PATH_NO_TOP
-        return _common.load_weights(model, weights, origin.rpartition("/")[2], origin,
-                                    WEIGHTS_HASHES[0 if include_top else 1])
-    return _common.load_weights(model, weights)
+    x = _common.head(x, include_top, pooling, classes, classifier_activation, weights,
+                     ("avg_pool", None, None))
+    return _common.finish(img_input, input_tensor, x, name, weights, lambda: _common.weight_file(
+        WEIGHTS_PATH if include_top else WEIGHTS_PATH_NO_TOP,
+        WEIGHTS_HASHES[0 if include_top else 1]))
 
 
-def preprocess_input(x, data_format=None):
-    """`imagenet_utils.preprocess_input` in `tf` mode (scales to [-1, 1])."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds, top=5):
-    """`imagenet_utils.decode_predictions`."""
-    return imagenet_utils.decode_predictions(preds, top=top)
+preprocess_input, decode_predictions = _common.preprocessing("tf")

@@ -3,6 +3,7 @@
 files given by path, and Keras' argument errors."""
 
 import hashlib
+import re
 
 import h5py
 import numpy as np
@@ -10,7 +11,10 @@ import pytest
 
 import kerax
 from kerax.applications import _common
+from kerax.applications import convnext
+from kerax.applications import efficientnet_v2
 from kerax.applications import mobilenet_v3
+from kerax.applications import nasnet
 
 SHAPE = (32, 32, 3)
 
@@ -25,13 +29,13 @@ def _legacy_h5(path):
     return path
 
 
-def _keras_legacy_weights(keras, path, **kwargs):
-    """Keras 3 writes a `weights=None` MobileNetV3Small's weights in the legacy Keras 2
-    layout of its published ImageNet files; returns the Keras model."""
+def _keras_legacy_weights(keras, path, name="MobileNetV3Small", **kwargs):
+    """Keras 3 writes a `weights=None` application's weights in the legacy Keras 2 layout
+    of its published ImageNet files; returns the Keras model."""
     from keras.src.legacy.saving import legacy_h5_format
 
     keras.utils.set_random_seed(0)
-    ref = keras.applications.MobileNetV3Small(weights=None, **kwargs)
+    ref = getattr(keras.applications, name)(weights=None, **kwargs)
     rng = np.random.default_rng(1)
     ref.set_weights([np.abs(w + 0.2 * rng.standard_normal(w.shape).astype(w.dtype))
                      if w.ndim == 1 else w for w in ref.get_weights()])
@@ -73,6 +77,33 @@ def test_legacy_h5_path_loads_keras_written_weights(keras, tmp_path):
                                rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
+def test_convnext_imagenet_weights_are_checked_with_keras_sha256(keras, tmp_path,
+                                                                monkeypatch):
+    # ConvNeXt's published hashes are sha256 (the others md5); its nested Sequential
+    # stem and LayerScale weights come through the legacy layout too.
+    name = "convnext_tiny_notop.h5"
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    source = origin / name
+    ref = _keras_legacy_weights(keras, source, "ConvNeXtTiny", include_top=False,
+                                input_shape=SHAPE)
+    monkeypatch.setenv("KERAX_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(convnext, "BASE_WEIGHTS_PATH", origin.as_uri() + "/")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    monkeypatch.setitem(convnext.WEIGHTS_HASHES, "convnext_tiny", ("unused", digest))
+    model = kerax.applications.ConvNeXtTiny(include_top=False, input_shape=SHAPE)
+    assert (tmp_path / "cache" / "models" / name).read_bytes() == source.read_bytes()
+    x = np.random.default_rng(0).uniform(0, 255, (2,) + SHAPE).astype("float32")
+    expected = np.asarray(ref.predict(x, verbose=0))
+    np.testing.assert_allclose(np.asarray(model.predict(x, verbose=0)), expected,
+                               rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+    monkeypatch.setitem(convnext.WEIGHTS_HASHES, "convnext_tiny", ("unused", "0" * 64))
+    (tmp_path / "cache" / "models" / name).unlink()
+    with pytest.raises(ValueError, match="hash"):
+        kerax.applications.ConvNeXtTiny(include_top=False, input_shape=SHAPE)
+
+
 def test_imagenet_weights_with_the_wrong_hash_are_refused(tmp_path, monkeypatch):
     name = "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"
     origin = tmp_path / "origin"
@@ -92,6 +123,20 @@ def test_legacy_h5_path_for_another_architecture_gets_a_clear_error(tmp_path):
 
 
 BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
+def _requested(monkeypatch, build):
+    """The `get_file` calls `build()` makes (the first one stops it)."""
+    calls = []
+
+    def get_file(fname, origin, cache_subdir, file_hash):
+        calls.append((fname, origin, cache_subdir, file_hash))
+        raise RuntimeError("no download in tests")
+
+    monkeypatch.setattr(_common.file_utils, "get_file", get_file)
+    with pytest.raises(RuntimeError, match="no download"):
+        build()
+    return calls
 
 
 @pytest.mark.parametrize("build,url,file_hash", [
@@ -120,18 +165,39 @@ BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
     (lambda: kerax.applications.MobileNetV3Large(input_shape=(224, 224, 3), alpha=0.75),
      BASE + "mobilenet_v3/weights_mobilenet_v3_large_224_0.75_float.h5",
      "765b44a33ad4005b3ac83185abf1d0eb"),
+    (lambda: kerax.applications.ConvNeXtTiny(include_top=False, input_shape=SHAPE),
+     BASE + "convnext/convnext_tiny_notop.h5",
+     "d547c096cabd03329d7be5562c5e14798aa39ed24b474157cef5e85ab9e49ef1"),
+    pytest.param(
+        lambda: kerax.applications.ConvNeXtXLarge(input_shape=(224, 224, 3)),
+        BASE + "convnext/convnext_xlarge.h5",
+        "c1f5ccab661354fc3a79a10fa99af82f0fbf10ec65cb894a3ae0815f17a889ee",
+        marks=pytest.mark.slow),
+    (lambda: kerax.applications.EfficientNetV2B0(include_top=False, input_shape=SHAPE),
+     BASE + "efficientnet_v2/efficientnetv2-b0_notop.h5",
+     "893217f2bb855e2983157299931e43ff"),
+    pytest.param(
+        lambda: kerax.applications.EfficientNetV2S(input_shape=(384, 384, 3)),
+        BASE + "efficientnet_v2/efficientnetv2-s.h5", "e1d88a8495beba45748fedd0cecbe016",
+        marks=pytest.mark.slow),
 ])
 def test_imagenet_weights_use_keras_urls_and_hashes(monkeypatch, build, url, file_hash):
-    calls = []
+    assert _requested(monkeypatch, build) == [
+        (url.rpartition("/")[2], url, "models", file_hash)]
 
-    def get_file(fname, origin, cache_subdir, file_hash):
-        calls.append((fname, origin, cache_subdir, file_hash))
-        raise RuntimeError("no download in tests")
 
-    monkeypatch.setattr(_common.file_utils, "get_file", get_file)
-    with pytest.raises(RuntimeError, match="no download"):
-        build()
-    assert calls == [(url.rpartition("/")[2], url, "models", file_hash)]
+@pytest.mark.parametrize("build,file_name,url,file_hash", [
+    (lambda: kerax.applications.NASNetMobile(include_top=False, input_shape=SHAPE),
+     "nasnet_mobile_no_top.h5", BASE + "nasnet/NASNet-mobile-no-top.h5",
+     "1ed92395b5b598bdda52abe5c0dbfd63"),
+    pytest.param(
+        lambda: kerax.applications.NASNetLarge(), "nasnet_large.h5",
+        BASE + "nasnet/NASNet-large.h5", "11577c9a518f0070763c2b964a382f17",
+        marks=pytest.mark.slow),
+])
+def test_nasnet_weights_use_keras_file_names(monkeypatch, build, file_name, url,
+                                             file_hash):
+    assert _requested(monkeypatch, build) == [(file_name, url, "models", file_hash)]
 
 
 def test_input_tensor_is_used_as_the_model_input():
@@ -169,8 +235,30 @@ def test_input_tensor_is_used_as_the_model_input():
     (lambda: kerax.applications.ResNet50(weights=None, input_tensor=np.ones((1, 32, 32, 3)),
                                          include_top=False),
      "`input_tensor` must be a symbolic tensor"),
+    (lambda: kerax.applications.ConvNeXtTiny(name="mynet", include_top=False,
+                                             input_shape=SHAPE),
+     'Model name "mynet" does not match weights variant "convnext_tiny". When using '
+     'imagenet weights, model name must contain the weights variant (e.g., '
+     '"convnext_tiny").'),
+    (lambda: convnext.ConvNeXt([1, 1, 1, 1], [8, 8, 8, 8], name="convnext_tiny",
+                               weights="imagenet", include_top=False, input_shape=SHAPE,
+                               weights_name="convnext_tiny"),
+     "Architecture configuration does not match convnext_tiny variant."),
+    (lambda: kerax.applications.NASNetMobile(input_shape=(None, None, 3),
+                                             include_top=False),
+     "When specifying the input shape of a NASNet and loading `ImageNet` weights, the "
+     "input_shape argument must be static (no None entries). Got: "
+     "`input_shape=(None, None, 3)`."),
+    (lambda: nasnet.NASNet(input_shape=SHAPE, penultimate_filters=100, weights=None,
+                           include_top=False),
+     "For NASNet-A models, the `penultimate_filters` must be a multiple of 24 * "
+     "(`filter_multiplier` ** 2). Current value: 100"),
+    (lambda: efficientnet_v2.EfficientNetV2(
+        1.0, 1.0, 224, weights=None, input_shape=SHAPE, blocks_args=[dict(
+            kernel_size=3, num_repeat=0, input_filters=32, output_filters=16,
+            expand_ratio=1, se_ratio=0, strides=1, conv_type=1)]),
+     "The number of repeats in `EfficientNetV2` must be > 0. Received: num_repeat=0"),
 ])
 def test_argument_errors(build, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")
-                       .replace(".", r"\.")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         build()
