@@ -21,10 +21,12 @@ FAST = [
     ("MobileNetV3Small", (32, 32, 3), {"alpha": 0.75}),
     ("MobileNetV2", (32, 32, 3), {"alpha": 0.35}),
     ("ConvNeXtTiny", (32, 32, 3), {}),
+]
+# Building EfficientNetV2B0 and NASNetMobile on both libraries costs ~15 s each on 2 cores:
+# slow tier (tests/applications/test_variants.py checks their constructors cheaply).
+SLOW = [
     ("EfficientNetV2B0", (32, 32, 3), {}),
     ("NASNetMobile", (32, 32, 3), {}),
-]
-SLOW = [
     ("MobileNetV3Small", (48, 40, 3), {"minimalistic": True, "include_top": False,
                                        "pooling": "max"}),
     ("MobileNetV2", (96, 96, 3), {"alpha": 1.3, "include_top": False, "pooling": "avg"}),
