@@ -40,7 +40,8 @@ def test_image_round_trip_matches_keras(keras, tmp_path):
     got = ours.img_to_array(ours.load_img(tmp_path / "a.png", target_size=(4, 4)))
     want = theirs.img_to_array(theirs.load_img(tmp_path / "a.png", target_size=(4, 4)))
     np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(np.asarray(ours.array_to_img(x)), np.asarray(theirs.array_to_img(x)))
+    np.testing.assert_array_equal(np.asarray(ours.array_to_img(x)),
+                                  np.asarray(theirs.array_to_img(x)))
 
 
 @pytest.mark.parametrize("shape,size,kw", [
@@ -71,7 +72,8 @@ def test_smart_resize_integer_and_jax_inputs_as_keras(keras):
 @pytest.mark.parametrize("call,error,match", [
     (lambda f: f(np.zeros((5, 7, 3)), (3,)), ValueError, r"tuple of 2 integers, but got: \(3,\)"),
     (lambda f: f(np.zeros((5, 7)), (3, 3)), ValueError, r"incorrect rank, of shape \(5, 7\)"),
-    (lambda f: f(np.zeros((5, 7, 3)), (3, 3), foo=1), TypeError, r"unexpected keyword arguments: \['foo'\]"),
+    (lambda f: f(np.zeros((5, 7, 3)), (3, 3), foo=1), TypeError,
+     r"unexpected keyword arguments: \['foo'\]"),
 ])
 def test_smart_resize_errors_as_keras(keras, call, error, match):
     for f in (kerax.preprocessing.image.smart_resize, keras.preprocessing.image.smart_resize):
