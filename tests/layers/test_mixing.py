@@ -171,3 +171,18 @@ def test_cutmix_mask_on_integral_box_edges_as_keras(keras):
     kmasks, kweight = keras.layers.CutMix()._generate_batch_mask(images.shape, box)
     np.testing.assert_array_equal(np.broadcast_to(masks, images.shape), kmasks)
     np.testing.assert_allclose(weight, np.asarray(kweight))
+
+
+def test_keras_files_both_ways(keras, tmp_path):
+    x = np.random.default_rng(1).uniform(0, 1, (2, 5, 6, 3)).astype("float32")
+    theirs = keras.Sequential([keras.Input((5, 6, 3)), keras.layers.MixUp(alpha=0.3),
+                               keras.layers.CutMix(factor=0.5), keras.layers.Flatten(),
+                               keras.layers.Dense(2)])
+    theirs.save(tmp_path / "k.keras")
+    ours = kerax.saving.load_model(tmp_path / "k.keras")
+    assert [type(layer).__name__ for layer in ours.layers[:2]] == ["MixUp", "CutMix"]
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    ours.save(tmp_path / "x.keras")
+    back = keras.saving.load_model(tmp_path / "x.keras")
+    assert back.layers[1].get_config() == theirs.layers[1].get_config()
