@@ -31,6 +31,7 @@ from kerax import mixed_precision  # noqa: F401
 from kerax import models  # noqa: F401
 from kerax import ops  # noqa: F401
 from kerax import optimizers  # noqa: F401
+from kerax import preprocessing  # noqa: F401
 from kerax import random  # noqa: F401
 from kerax import regularizers  # noqa: F401
 from kerax import saving  # noqa: F401
@@ -61,6 +62,6 @@ __all__ = [
     "activations", "applications", "backend", "callbacks", "checkpoint", "config",
     "constraints", "datasets", "device", "distribution", "dtype_policies", "errors", "export",
     "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "name_scope",
-    "ops", "optimizers", "random", "regularizers", "remat", "saving", "tree", "utils",
-    "version",
+    "ops", "optimizers", "preprocessing", "random", "regularizers", "remat", "saving", "tree",
+    "utils", "version",
 ]

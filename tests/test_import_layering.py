@@ -53,7 +53,7 @@ LEVELS = [
     ("kerax.utils",),
     ("kerax.ops", "kerax.random", "kerax.dtype_policies", "kerax.initializers",
      "kerax.activations", "kerax.regularizers", "kerax.constraints"),
-    ("kerax.layers",),
+    ("kerax.layers", "kerax.preprocessing"),
     ("kerax.losses", "kerax.metrics", "kerax.optimizers", "kerax.distribution"),
     ("kerax.checkpoint",),
     ("kerax.callbacks",),

@@ -20,7 +20,8 @@ NAMESPACES = [
     "", "activations", "applications", "backend", "callbacks", "checkpoint", "config", "constraints",
     "datasets", "distribution", "dtype_policies", "export", "initializers", "layers", "losses",
     "metrics", "mixed_precision", "models", "ops", "ops.image", "ops.linalg", "ops.nn",
-    "ops.numpy", "optimizers", "optimizers.schedules", "random", "regularizers", "saving",
+    "ops.numpy", "optimizers", "optimizers.schedules", "preprocessing",
+    "preprocessing.image", "preprocessing.sequence", "random", "regularizers", "saving",
     "serialization", "tree", "utils",
 ]
 NOT_IN_KERAS = {"checkpoint", "serialization"}  # kerax's own namespaces

@@ -14,7 +14,7 @@ import kerax
 KNOWN_MISSING = {
     "": {
         "Function", "Operation", "Quantizer", "StatelessScope", "SymbolicScope",
-        "Variable", "distillation", "legacy", "preprocessing",
+        "Variable", "distillation", "legacy",
         "quantizers", "visualization", "wrappers",
     },
     "applications": set(),
