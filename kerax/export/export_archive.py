@@ -18,6 +18,7 @@ from jax import export as jax_export
 
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.export import artifact
+from kerax.export.verify import RESERVED_NAMES
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
 
@@ -96,9 +97,11 @@ class ExportArchive:
             raise ValueError(f"ExportArchive.add_endpoint: the name must be a Python "
                              f"identifier not starting with '_' (it becomes a method), "
                              f"received {name!r}.")
-        if name in self._endpoints:
-            raise ValueError(f"ExportArchive.add_endpoint: an endpoint named '{name}' "
-                             "already exists. Use another name.")
+        if name in self._endpoints or name in self._collections or name in RESERVED_NAMES:
+            raise ValueError(f"ExportArchive.add_endpoint: the name '{name}' is already "
+                             "taken by an endpoint, a variable collection or an attribute "
+                             f"of the reloaded export ({sorted(RESERVED_NAMES)}). Use "
+                             "another name.")
         owner = fn if isinstance(fn, Layer) else getattr(fn, "__self__", None)
         if isinstance(owner, Layer):
             self.track(owner)
@@ -129,6 +132,10 @@ class ExportArchive:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
             raise ValueError("ExportArchive.add_variable_collection: the name must be a "
                              f"Python identifier not starting with '_', received {name!r}.")
+        if name in self._endpoints or name in RESERVED_NAMES:
+            raise ValueError(f"ExportArchive.add_variable_collection: the name '{name}' is "
+                             "taken by an endpoint or an attribute of the reloaded export "
+                             f"({sorted(RESERVED_NAMES)}). Use another name.")
         if not isinstance(variables, (list, tuple, set)):
             raise ValueError("ExportArchive.add_variable_collection: expected a list, tuple "
                              f"or set of variables, received {type(variables).__name__}.")
