@@ -103,3 +103,17 @@ def test_a_validation_frame_with_the_wrong_columns_fails_before_training():
                   validation_data=(FRAME[["a", "b"]], LABELS))
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("what", ["fit", "evaluate"])
+def test_a_sample_weight_of_the_wrong_shape_names_the_users_shapes_before_training(what):
+    # Keras 3: "Incompatible shapes for broadcasting: shapes=[(8,), (8, 4)]" mid-step.
+    model = _binary(kerax)
+    before = [w.copy() for w in model.get_weights()]
+    weights = pd.DataFrame(np.ones((12, 4)))
+    with pytest.raises(ValueError, match=r"`sample_weight` of shape \(12, 4\) does not fit "
+                                         r"the per-sample losses of shape \(12,\)\. Pass one "
+                                         r"weight per sample"):
+        getattr(model, what)(FRAME, LABELS, sample_weight=weights, batch_size=32, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
