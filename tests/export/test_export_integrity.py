@@ -186,3 +186,9 @@ def test_names_that_would_shadow_the_reloaded_attributes_are_refused_at_export()
     archive.add_endpoint("serve", model)
     with pytest.raises(ValueError, match=r"the name 'serve' is taken by an endpoint"):
         archive.add_variable_collection("serve", [np.zeros(2)])
+
+
+def test_load_model_on_an_export_directory_says_to_use_export_load(export_dir):
+    with pytest.raises(ValueError, match=r"is a `model.export\(..., format=\"jax\"\)` "
+                                         r"artifact .*Reload it with `kerax.export.load"):
+        kerax.models.load_model(export_dir)
