@@ -224,8 +224,8 @@ def load(filepath):
 
     Raises:
         ExportCorruptedError: (a `ValueError`) a file is missing, modified, truncated,
-            or not what kerax's export writes.
-        ValueError: the directory is not an export, or of another format version.
+            or not what kerax's export writes (or of another format version).
+        ValueError: the directory is not an export.
 
     Example:
     >>> import numpy as np, kerax, tempfile, os
@@ -244,9 +244,12 @@ def load(filepath):
                                           "the manifest is corrupt")
     signature = verify.read_json(dirpath, SIGNATURE_FILE)
     if signature.get("format") != FORMAT_NAME or signature.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
-            f"Export '{dirpath}': expected format {FORMAT_NAME!r} version {FORMAT_VERSION}, "
-            f"received {signature.get('format')!r} version {signature.get('format_version')}.")
+        raise verify.corrupt(
+            dirpath, f"'{SIGNATURE_FILE}' gives format {str(signature.get('format'))[:50]!r} "
+                     f"version {str(signature.get('format_version'))[:20]}, expected "
+                     f"{FORMAT_NAME!r} version {FORMAT_VERSION}: it is damaged, or written by "
+                     "a kerax version that this one cannot read",
+            fix="Export the model again with this kerax version")
     with verify.reading(dirpath, SIGNATURE_FILE):
         verify.check_names(dirpath, signature)
         weight_names = [str(n) for n in signature["weights"]]

@@ -21,6 +21,7 @@ from kerax.export import artifact
 from kerax.export.verify import RESERVED_NAMES
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
+from kerax.saving import saving_lib
 
 PLATFORMS = ("cpu", "cuda", "tpu")
 
@@ -167,8 +168,11 @@ class ExportArchive:
                      "weights": list(arrays)[:len(weights)], "weight_paths": names,
                      "variable_collections": collections, "endpoints": {}}
         parent = os.path.dirname(os.path.abspath(filepath))
+        base = os.path.basename(os.path.abspath(filepath))
         os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
+        saving_lib.remove_stale_temporaries(parent, base)  # of killed writes
+        tmp = tempfile.mkdtemp(prefix=saving_lib.temporary_prefix(base), suffix=".tmp",
+                               dir=parent)
         try:
             w_specs = [jax.ShapeDtypeStruct(w.shape, w.dtype) for w in weights]
             for ename, (pure, specs, platforms) in self._endpoints.items():
@@ -186,9 +190,7 @@ class ExportArchive:
             files = {n: artifact.sha256_of(os.path.join(tmp, n)) for n in sorted(os.listdir(tmp))}
             with open(os.path.join(tmp, artifact.CHECKSUMS_FILE), "w") as f:
                 json.dump({"algorithm": "sha256", "files": files}, f, indent=1)
-            if os.path.isdir(filepath):
-                shutil.rmtree(filepath)
-            os.replace(tmp, filepath)
+            _swap_in(tmp, filepath, parent, base)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -213,6 +215,24 @@ class ExportArchive:
 
     def _pure(self, fn, owner):
         return inference_function(fn, owner, list(self._tracked))
+
+
+def _swap_in(tmp, filepath, parent, base):
+    """Renames the written directory `tmp` to `filepath`; a previous export there is moved
+    aside first and deleted last, so a failure (or a kill) never loses both."""
+    if not os.path.isdir(filepath):
+        os.replace(tmp, filepath)
+        return
+    old = tempfile.mkdtemp(prefix=saving_lib.temporary_prefix(base), suffix=".tmp",
+                           dir=parent)
+    os.replace(filepath, os.path.join(old, "previous"))
+    try:
+        os.replace(tmp, filepath)
+    except BaseException:
+        os.replace(os.path.join(old, "previous"), filepath)
+        os.rmdir(old)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def inference_function(fn, owner, tracked):

@@ -189,4 +189,4 @@ def check_custom_calls(dirpath, where, exported):
                                f"(custom call targets {unknown or 'that cannot be read'}; "
                                "jax.export only writes the stable ones, and running it "
                                "could execute code named by the file)",
-                      fix="Do not load this file; export the model again from its source")
+                      fix="Do not load this file. Export the model again from its source")

@@ -109,7 +109,7 @@ def test_a_program_calling_a_python_callback_is_refused_before_it_runs(copy):
 
 @pytest.mark.parametrize("edit, match", [
     (lambda s: s["endpoints"]["serve"]["inputs"][0].update(shape=[None, 5]),
-     r"gives the input 'input_layer' shape \[None, 5\] .* the program has \[None, 3\]"),
+     r"gives the input 'input_layer\w*' shape \[None, 5\] .* the program has \[None, 3\]"),
     (lambda s: s["weights"].reverse(),
      r"the weight 'w1' has shape \(3, 2\).*the exported program expects \(2,\)"),
     (lambda s: s["weights"].pop(),
@@ -124,6 +124,9 @@ def test_a_program_calling_a_python_callback_is_refused_before_it_runs(copy):
      r"input 0 is .*; expected an object with a \"name\""),
     (lambda s: s.pop("weights"), r"'signature.json' is damaged .*KeyError: 'weights'"),
     (lambda s: s["endpoints"].clear(), r"signature.json lists no endpoint"),
+    (lambda s: s.update(format_version=2), r"'signature.json' gives format 'kerax-jax-export' "
+                                           r"version 2, expected .* version 1: it is damaged,"
+                                           r" or written by a kerax version"),
 ])
 def test_a_resealed_signature_that_disagrees_with_the_files_is_refused(copy, edit, match):
     _edit_signature(copy, edit)
@@ -192,3 +195,33 @@ def test_load_model_on_an_export_directory_says_to_use_export_load(export_dir):
     with pytest.raises(ValueError, match=r"is a `model.export\(..., format=\"jax\"\)` "
                                          r"artifact .*Reload it with `kerax.export.load"):
         kerax.models.load_model(export_dir)
+
+
+def test_a_failed_rewrite_keeps_the_previous_export_and_stale_temporaries_go(tmp_path,
+                                                                            monkeypatch):
+    from kerax.export import export_archive
+    model = kerax.Sequential([kerax.Input((3,)), layers.Dense(2)])
+    model.export(tmp_path / "m", verbose=False)
+    x = np.ones((1, 3), "float32")
+    before = np.asarray(kerax.export.load(tmp_path / "m").serve(x))
+    real, failed = os.replace, []
+
+    def fail_on_swap(src, dst):  # the new directory's rename fails, once
+        if os.fspath(dst) == os.fspath(tmp_path / "m") and not failed:
+            failed.append(src)
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(export_archive.os, "replace", fail_on_swap)
+    model.layers[0].set_weights([w + 1 for w in model.layers[0].get_weights()])
+    with pytest.raises(OSError, match="disk full"):
+        model.export(tmp_path / "m", verbose=False)
+    monkeypatch.setattr(export_archive.os, "replace", real)
+    np.testing.assert_array_equal(kerax.export.load(tmp_path / "m").serve(x), before)
+    assert sorted(os.listdir(tmp_path)) == ["m"]  # nothing left behind
+    dead = tmp_path / ".m.{}-999999999.abcd1234.tmp".format(export_archive.saving_lib._HOST)
+    dead.mkdir()
+    (dead / "variables.npz").write_bytes(b"half written")
+    model.export(tmp_path / "m", verbose=False)
+    assert sorted(os.listdir(tmp_path)) == ["m"]
+    assert not np.array_equal(kerax.export.load(tmp_path / "m").serve(x), before)
