@@ -155,6 +155,10 @@ def _check_validation(model, val, x):
         return
     xv = ada.standardize("validation_data x", val[0])
     yv = ada.standardize("validation_data y", val[1])
+    if any(a.shape[0] == 0 for a in jax.tree_util.tree_leaves((xv, yv))):
+        raise ValueError("`validation_data` is empty (0 samples), found before training "
+                         "starts. Pass at least one validation example, or leave "
+                         "`validation_data` out (Keras 3 then trains without validation).")
     exact = getattr(model, "_exact_last_batch", False)
     try:
         model._validate_against_model(xv, yv, None)

@@ -117,3 +117,15 @@ def test_a_sample_weight_of_the_wrong_shape_names_the_users_shapes_before_traini
         getattr(model, what)(FRAME, LABELS, sample_weight=weights, batch_size=32, verbose=0)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_empty_validation_frames_are_refused_before_training():
+    # Keras 3 trains and skips validation; kerax trained an epoch, then said "The input
+    # data is empty" without naming validation_data.
+    model = _binary(kerax)
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=r"`validation_data` is empty \(0 samples\), found "
+                                         r"before training starts"):
+        model.fit(FRAME, LABELS, verbose=0, validation_data=(FRAME[:0], LABELS[:0]))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
