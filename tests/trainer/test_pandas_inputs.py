@@ -129,3 +129,21 @@ def test_empty_validation_frames_are_refused_before_training():
         model.fit(FRAME, LABELS, verbose=0, validation_data=(FRAME[:0], LABELS[:0]))
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_sequential_model_takes_a_dict_keyed_by_its_input_name_as_keras(keras):
+    # kerax failed with numpy's "entry not a 2- or 3- tuple" for either dict.
+    def build(lib):
+        model = lib.Sequential([lib.Input((3,), name="x"), lib.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    ref, model = _pair(keras, build)
+    kwargs = dict(batch_size=4, epochs=1, shuffle=False, verbose=0)
+    _assert_history_close(ref.fit({"x": FRAME}, LABELS, **kwargs),
+                          model.fit({"x": FRAME}, LABELS, **kwargs))
+    np.testing.assert_allclose(model.predict({"x": FRAME}, verbose=0),
+                               ref.predict({"x": FRAME}, verbose=0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"Missing data for input 'x' of model '.*'\. You "
+                                         r"passed a data dictionary with keys \['a'\]"):
+        model.fit({"a": FRAME}, LABELS, verbose=0)
