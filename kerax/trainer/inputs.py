@@ -168,7 +168,7 @@ def _check_validation(model, val, x):
     """`validation_data` arrays are checked against the model before the first epoch."""
     if val is None or stream_data_adapter.is_stream(val[0]):
         return
-    xv = ada.standardize("validation_data x", val[0])
+    xv = ada.standardize("validation_data x", _check_structure(model, val[0], "fit"))
     yv = ada.standardize("validation_data y", val[1])
     if any(a.shape[0] == 0 for a in jax.tree_util.tree_leaves((xv, yv))):
         raise ValueError("`validation_data` is empty (0 samples), found before training "

@@ -140,6 +140,7 @@ def test_a_sequential_model_takes_a_dict_keyed_by_its_input_name_as_keras(keras)
 
     ref, model = _pair(keras, build)
     kwargs = dict(batch_size=4, epochs=1, shuffle=False, verbose=0)
+    kwargs["validation_data"] = ({"x": FRAME}, LABELS)
     _assert_history_close(ref.fit({"x": FRAME}, LABELS, **kwargs),
                           model.fit({"x": FRAME}, LABELS, **kwargs))
     np.testing.assert_allclose(model.predict({"x": FRAME}, verbose=0),
