@@ -36,6 +36,13 @@ class CheckpointCorruptedError(KeraxError, OSError):
     """A checkpoint or saved file is truncated or does not match its checksums."""
 
 
+class ExportCorruptedError(CheckpointCorruptedError, ValueError):
+    """An exported artifact is damaged, incomplete, or not one kerax's export wrote.
+
+    Also a `ValueError`, as `kerax.export.load` raised for these before.
+    """
+
+
 class WeightsMismatchError(KeraxError, ValueError):
     """A weights file is intact but holds arrays for another architecture."""
 

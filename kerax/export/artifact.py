@@ -1,8 +1,8 @@
 """Reading a `format="jax"` export directory: checksums, signature, weights, endpoints.
 
-This module needs only the standard library, numpy and jax (no kerax model code, no
-pickle, nothing from the directory is executed as Python), so it can be copied next to
-an artifact and used on its own.
+This module needs only the standard library, numpy, jax and `kerax.errors` (no kerax
+model code, no pickle, nothing from the directory is executed as Python; see `verify`
+for the checks made before anything runs).
 
 The directory holds:
 
@@ -15,11 +15,12 @@ The directory holds:
 """
 
 import hashlib
-import json
 import os
 
 import numpy as np
 from jax import export as jax_export
+
+from kerax.export import verify
 
 SIGNATURE_FILE = "signature.json"
 CHECKSUMS_FILE = "checksums.json"
@@ -47,29 +48,33 @@ def verify_checksums(dirpath):
     """Checks every file listed in `checksums.json`; returns the listing.
 
     Raises:
-        ValueError: a file is missing, or its sha256 differs from the recorded one.
+        ExportCorruptedError: (a `ValueError`) the manifest is unreadable, or a file is
+            missing, or its sha256 differs from the recorded one.
     """
     manifest_path = os.path.join(dirpath, CHECKSUMS_FILE)
     if not os.path.isfile(manifest_path):
         raise ValueError(
             f"'{dirpath}' is not a kerax jax export: it has no '{CHECKSUMS_FILE}'. Write "
             "one with `model.export(path, format=\"jax\")` or `ExportArchive.write_out`.")
-    with open(manifest_path) as f:
-        files = json.load(f)["files"]
+    files = verify.read_json(dirpath, CHECKSUMS_FILE).get("files")
+    if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise verify.corrupt(dirpath, f"'{CHECKSUMS_FILE}' has no \"files\" object mapping "
+                                      "file names to sha256 digests")
     for name, expected in files.items():
         path = os.path.join(dirpath, name)
-        if os.path.basename(name) != name:
-            raise ValueError(f"'{manifest_path}' lists '{name}', which is not a plain file "
-                             "name inside the export directory; the manifest is corrupt.")
+        if os.path.basename(name) != name or name in (".", ".."):
+            raise verify.corrupt(dirpath, f"'{manifest_path}' lists '{name}', which is not a "
+                                          "plain file name inside the export directory; the "
+                                          "manifest is corrupt")
         if not os.path.isfile(path):
-            raise ValueError(f"Export '{dirpath}': the file '{name}' listed in "
-                             f"'{CHECKSUMS_FILE}' is missing.")
+            raise verify.corrupt(dirpath, f"the file '{name}' listed in '{CHECKSUMS_FILE}' "
+                                          "is missing")
         actual = sha256_of(path)
         if actual != expected:
-            raise ValueError(
-                f"Export '{dirpath}': the file '{name}' has sha256 {actual}, expected "
-                f"{expected} (from '{CHECKSUMS_FILE}'); it was modified or replaced after "
-                "export. Export the model again.")
+            raise verify.corrupt(
+                dirpath, f"the file '{name}' has sha256 {actual}, expected {expected} (from "
+                         f"'{CHECKSUMS_FILE}'); it was modified or replaced after export")
     return files
 
 
@@ -107,7 +112,8 @@ def check_input(spec, value, endpoint):
 
     Raises:
         TypeError: the value cannot be converted safely to the input's dtype.
-        ValueError: its rank or a fixed dimension differs from the input's shape.
+        ValueError: its rank or a fixed dimension differs from the input's shape, or
+            integers do not fit the input's integer dtype.
     """
     name, shape, dtype = spec["name"], spec["shape"], np.dtype(spec["dtype"])
     try:
@@ -127,6 +133,12 @@ def check_input(spec, value, endpoint):
         raise ValueError(
             f"Endpoint '{endpoint}', input '{name}': expected shape {shape_str(shape)} "
             f"(None = any size), received {tuple(array.shape)}.")
+    if dtype.kind in "iu" and array.dtype.kind in "iu" and array.size and (
+            array.min() < np.iinfo(dtype).min or array.max() > np.iinfo(dtype).max):
+        raise ValueError(
+            f"Endpoint '{endpoint}', input '{name}': the values range from {array.min()} to "
+            f"{array.max()}, outside {dtype.name}'s {np.iinfo(dtype).min} to "
+            f"{np.iinfo(dtype).max}; they would wrap around. Pass values that fit.")
     return array.astype(dtype, copy=False)
 
 
@@ -138,8 +150,8 @@ def shape_str(shape):
 class Endpoint:
     """One exported function: call it with the inputs as the model was called."""
 
-    def __init__(self, name, exported, signature, weights):
-        self.name = name
+    def __init__(self, name, exported, signature, weights, path=""):
+        self.name, self.path = name, path
         self.exported = exported
         self.signature = signature
         self._weights = weights
@@ -162,9 +174,22 @@ class Endpoint:
         return self.call_flat(arrays)
 
     def call_flat(self, arrays):
-        """Runs on already checked inputs (in `inputs` order); returns the output tree."""
+        """Runs on already checked inputs (in `inputs` order); returns the output tree.
+
+        Raises:
+            ExportCorruptedError: the program fails to lower for these (valid) input
+                shapes, which a program kerax's export wrote never does.
+        """
         args = _rebuild(self.signature["input_structure"], arrays)
-        return self.exported.call(self._weights, *args)
+        try:
+            return self.exported.call(self._weights, *args)
+        except (ValueError, TypeError) as e:  # lowering/refinement of a damaged program
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
+            raise verify.corrupt(
+                self.path, f"endpoint '{self.name}' ('{self.signature['file']}') does not "
+                           f"lower for valid inputs of shapes {shapes} ({type(e).__name__}: "
+                           f"{str(e).strip().splitlines()[0][:200]}); the program is damaged "
+                           "or not written by kerax's export") from e
 
 
 class LoadedExport:
@@ -186,8 +211,10 @@ class LoadedExport:
 def load(filepath):
     """Reloads a directory written by `model.export(path, format="jax")`.
 
-    Every file's sha256 is checked first; the endpoints run the serialized StableHLO
-    with the stored weights (only jax and numpy are needed; nothing is unpickled).
+    Every file's sha256 is checked first, then that the files agree with each other
+    (see `kerax.export.verify`); the endpoints run the serialized StableHLO with the
+    stored weights. Nothing is unpickled and no Python code from the files runs; a
+    program calling native code other than jax's stable custom calls is refused.
 
     Args:
         filepath: the export directory.
@@ -196,7 +223,9 @@ def load(filepath):
         A `LoadedExport` whose endpoints are methods: `.serve(x)` for `model.export`.
 
     Raises:
-        ValueError: a file is missing or was modified, or the directory is not an export.
+        ExportCorruptedError: (a `ValueError`) a file is missing, modified, truncated,
+            or not what kerax's export writes (or of another format version).
+        ValueError: the directory is not an export.
 
     Example:
     >>> import numpy as np, kerax, tempfile, os
@@ -209,30 +238,49 @@ def load(filepath):
     """
     dirpath = os.fspath(filepath)
     files = verify_checksums(dirpath)
-    if SIGNATURE_FILE not in files:
-        raise ValueError(f"Export '{dirpath}': '{SIGNATURE_FILE}' is not covered by "
-                         f"'{CHECKSUMS_FILE}'; the manifest is corrupt. Export again.")
-    with open(os.path.join(dirpath, SIGNATURE_FILE)) as f:
-        signature = json.load(f)
-    if signature.get("format") != FORMAT_NAME or signature.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
-            f"Export '{dirpath}': expected format {FORMAT_NAME!r} version {FORMAT_VERSION}, "
-            f"received {signature.get('format')!r} version {signature.get('format_version')}.")
-    for name in [VARIABLES_FILE] + [e["file"] for e in signature["endpoints"].values()]:
+    for name in (SIGNATURE_FILE, VARIABLES_FILE):
         if name not in files:
-            raise ValueError(f"Export '{dirpath}': '{name}' is not covered by "
-                             f"'{CHECKSUMS_FILE}'; the manifest is corrupt. Export again.")
-    with np.load(os.path.join(dirpath, VARIABLES_FILE), allow_pickle=False) as npz:
-        weights = [npz[n] for n in signature["weights"]]
-        collections = {c: [npz[n] for n in names]
+            raise verify.corrupt(dirpath, f"'{name}' is not covered by '{CHECKSUMS_FILE}'; "
+                                          "the manifest is corrupt")
+    signature = verify.read_json(dirpath, SIGNATURE_FILE)
+    if signature.get("format") != FORMAT_NAME or signature.get("format_version") != FORMAT_VERSION:
+        raise verify.corrupt(
+            dirpath, f"'{SIGNATURE_FILE}' gives format {str(signature.get('format'))[:50]!r} "
+                     f"version {str(signature.get('format_version'))[:20]}, expected "
+                     f"{FORMAT_NAME!r} version {FORMAT_VERSION}: it is damaged, or written by "
+                     "a kerax version that this one cannot read",
+            fix="Export the model again with this kerax version")
+    with verify.reading(dirpath, SIGNATURE_FILE):
+        verify.check_names(dirpath, signature)
+        weight_names = [str(n) for n in signature["weights"]]
+        collections = {c: [str(n) for n in names]
                        for c, names in signature["variable_collections"].items()}
-    endpoints = {}
-    for name, sig in signature["endpoints"].items():
-        with open(os.path.join(dirpath, sig["file"]), "rb") as f:
-            data = bytearray(f.read())
-        try:
-            exported = jax_export.deserialize(data)
-        except ImportError as e:
-            raise needs_flatbuffers(e) from e
-        endpoints[name] = Endpoint(name, exported, sig, weights)
-    return LoadedExport(dirpath, signature, endpoints, collections)
+        specs = {name: (sig, sig["file"], _rebuild(sig["input_structure"],
+                                                   list(range(len(sig["inputs"])))))
+                 for name, sig in signature["endpoints"].items()}
+    programs, avals = {}, None
+    for name, (sig, file, args) in specs.items():
+        if file not in files:
+            raise verify.corrupt(dirpath, f"'{file}' is not covered by '{CHECKSUMS_FILE}'; "
+                                          "the manifest is corrupt")
+        with verify.reading(dirpath, file):
+            with open(os.path.join(dirpath, file), "rb") as f:
+                data = bytearray(f.read())
+            try:
+                exported = jax_export.deserialize(data)
+            except ImportError as e:
+                raise needs_flatbuffers(e) from e
+            mine = verify.weight_avals(dirpath, name, exported, len(weight_names))
+            if avals not in (None, mine):
+                raise verify.corrupt(dirpath, f"endpoints '{name}' and '{next(iter(specs))}'"
+                                              " take different weights")
+            avals = mine
+            verify.check_endpoint(dirpath, name, sig, exported, len(weight_names), args)
+        programs[name] = exported
+    names = weight_names + [n for c in collections.values() for n in c]
+    arrays = verify.read_arrays(dirpath, VARIABLES_FILE, names, dict(zip(weight_names, avals)))
+    weights = [arrays[n] for n in weight_names]
+    endpoints = {name: Endpoint(name, exported, specs[name][0], weights, dirpath)
+                 for name, exported in programs.items()}
+    return LoadedExport(dirpath, signature, endpoints,
+                        {c: [arrays[n] for n in ns] for c, ns in collections.items()})

@@ -18,8 +18,10 @@ from jax import export as jax_export
 
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.export import artifact
+from kerax.export.verify import RESERVED_NAMES
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
+from kerax.saving import saving_lib
 
 PLATFORMS = ("cpu", "cuda", "tpu")
 
@@ -96,9 +98,11 @@ class ExportArchive:
             raise ValueError(f"ExportArchive.add_endpoint: the name must be a Python "
                              f"identifier not starting with '_' (it becomes a method), "
                              f"received {name!r}.")
-        if name in self._endpoints:
-            raise ValueError(f"ExportArchive.add_endpoint: an endpoint named '{name}' "
-                             "already exists. Use another name.")
+        if name in self._endpoints or name in self._collections or name in RESERVED_NAMES:
+            raise ValueError(f"ExportArchive.add_endpoint: the name '{name}' is already "
+                             "taken by an endpoint, a variable collection or an attribute "
+                             f"of the reloaded export ({sorted(RESERVED_NAMES)}). Use "
+                             "another name.")
         owner = fn if isinstance(fn, Layer) else getattr(fn, "__self__", None)
         if isinstance(owner, Layer):
             self.track(owner)
@@ -129,6 +133,10 @@ class ExportArchive:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
             raise ValueError("ExportArchive.add_variable_collection: the name must be a "
                              f"Python identifier not starting with '_', received {name!r}.")
+        if name in self._endpoints or name in RESERVED_NAMES:
+            raise ValueError(f"ExportArchive.add_variable_collection: the name '{name}' is "
+                             "taken by an endpoint or an attribute of the reloaded export "
+                             f"({sorted(RESERVED_NAMES)}). Use another name.")
         if not isinstance(variables, (list, tuple, set)):
             raise ValueError("ExportArchive.add_variable_collection: expected a list, tuple "
                              f"or set of variables, received {type(variables).__name__}.")
@@ -160,8 +168,11 @@ class ExportArchive:
                      "weights": list(arrays)[:len(weights)], "weight_paths": names,
                      "variable_collections": collections, "endpoints": {}}
         parent = os.path.dirname(os.path.abspath(filepath))
+        base = os.path.basename(os.path.abspath(filepath))
         os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
+        saving_lib.remove_stale_temporaries(parent, base)  # of killed writes
+        tmp = tempfile.mkdtemp(prefix=saving_lib.temporary_prefix(base), suffix=".tmp",
+                               dir=parent)
         try:
             w_specs = [jax.ShapeDtypeStruct(w.shape, w.dtype) for w in weights]
             for ename, (pure, specs, platforms) in self._endpoints.items():
@@ -179,9 +190,7 @@ class ExportArchive:
             files = {n: artifact.sha256_of(os.path.join(tmp, n)) for n in sorted(os.listdir(tmp))}
             with open(os.path.join(tmp, artifact.CHECKSUMS_FILE), "w") as f:
                 json.dump({"algorithm": "sha256", "files": files}, f, indent=1)
-            if os.path.isdir(filepath):
-                shutil.rmtree(filepath)
-            os.replace(tmp, filepath)
+            _swap_in(tmp, filepath, parent, base)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -206,6 +215,24 @@ class ExportArchive:
 
     def _pure(self, fn, owner):
         return inference_function(fn, owner, list(self._tracked))
+
+
+def _swap_in(tmp, filepath, parent, base):
+    """Renames the written directory `tmp` to `filepath`; a previous export there is moved
+    aside first and deleted last, so a failure (or a kill) never loses both."""
+    if not os.path.isdir(filepath):
+        os.replace(tmp, filepath)
+        return
+    old = tempfile.mkdtemp(prefix=saving_lib.temporary_prefix(base), suffix=".tmp",
+                           dir=parent)
+    os.replace(filepath, os.path.join(old, "previous"))
+    try:
+        os.replace(tmp, filepath)
+    except BaseException:
+        os.replace(os.path.join(old, "previous"), filepath)
+        os.rmdir(old)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def inference_function(fn, owner, tracked):

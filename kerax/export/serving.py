@@ -257,6 +257,10 @@ class ModelServer:
 
     def _endpoint(self, signature_name):
         endpoints = self.loaded.endpoints
+        if signature_name is not None and not isinstance(signature_name, str):
+            raise BadRequest(f"\"signature_name\" must be a string, received "
+                             f"{type(signature_name).__name__}; this model has "
+                             f"{sorted(endpoints)} (or \"serving_default\").")
         if signature_name in (None, "", "serving_default"):
             return next(iter(endpoints.values()))
         if signature_name not in endpoints:
@@ -366,7 +370,7 @@ def _handler(server):
             try:
                 try:
                     body = json.loads(raw)
-                except (ValueError, UnicodeDecodeError) as e:
+                except (ValueError, UnicodeDecodeError, RecursionError) as e:
                     raise BadRequest(f"The body is not valid JSON: {e}.") from None
                 self._reply(200, server.predict(body))
             except BadRequest as e:
@@ -392,9 +396,14 @@ def main(argv=None):
     parser.add_argument("--idle-timeout", type=float, default=None,
                         help="exit after this many seconds without a request")
     args = parser.parse_args(argv)
-    server = ModelServer(args.path, name=args.name, host=args.host, port=args.port,
-                         max_batch_size=args.max_batch_size,
-                         max_body_bytes=args.max_body_bytes, idle_timeout_s=args.idle_timeout)
+    try:
+        server = ModelServer(args.path, name=args.name, host=args.host, port=args.port,
+                             max_batch_size=args.max_batch_size,
+                             max_body_bytes=args.max_body_bytes,
+                             idle_timeout_s=args.idle_timeout)
+    except (ValueError, OSError) as e:  # a damaged or missing export, a port in use
+        print(f"kerax.serve: cannot serve '{args.path}': {e}", file=sys.stderr)
+        return 2
     print(f"Serving '{server.name}' on http://{args.host}:{server.port}/v1/models/"
           f"{server.name}", flush=True)
     sys.stdout.flush()

@@ -51,6 +51,13 @@ def _locate(path):
             f"{path} is an empty directory, not a checkpoint. Pass the directory an "
             "`OrbaxCheckpoint` callback saved into (or one of its `step_<N>` directories)."
         )
+    if {"signature.json", "checksums.json"} <= set(names):
+        raise ValueError(
+            f"{path} is a `model.export(..., format=\"jax\")` artifact (inference only: "
+            "no config, no optimizer), not a saved model. Reload it with "
+            "`kerax.export.load(path)`; for a model to train, save it with "
+            "`model.save('model.keras')`."
+        )
     if any(n.isdigit() for n in names):
         raise ValueError(
             f"{path} looks like a checkpoint written by Keras' `OrbaxCheckpoint` (step "

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import tempfile
 import zipfile
@@ -49,8 +50,7 @@ def atomic_write(filepath):
     directory = os.path.dirname(os.path.abspath(filepath))
     name = os.path.basename(filepath)
     remove_stale_temporaries(directory, name)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.{_HOST}-{os.getpid()}.",
-                               suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=temporary_prefix(name), suffix=".tmp")
     os.close(fd)
     try:
         yield tmp
@@ -72,6 +72,11 @@ def atomic_write(filepath):
 _HOST = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "host"
 
 
+def temporary_prefix(name):
+    """`.<name>.<host>-<pid>.`: how this process names its temporaries for `name`."""
+    return f".{name}.{_HOST}-{os.getpid()}."
+
+
 def _pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -85,9 +90,10 @@ def _pid_alive(pid):
 def remove_stale_temporaries(directory, name):
     """Removes the temporary files of saves to `name` that were killed before finishing.
 
-    Only files named as `atomic_write` names them (`.<name>.<host>-<pid>.<random>.tmp`),
-    written on this host by a process that no longer runs, are removed: a save still in
-    progress (this or another process) keeps its file, and no other file is touched.
+    Only files (and, for `ExportArchive.write_out`, directories) named as `atomic_write`
+    names them (`.<name>.<host>-<pid>.<random>.tmp`), written on this host by a process
+    that no longer runs, are removed: a save still in progress (this or another process)
+    keeps its file, and no other file is touched.
     """
     pattern = re.compile(rf"^\.{re.escape(name)}\.(?P<host>.+)-(?P<pid>\d+)\.[a-z0-9_]+\.tmp$")
     try:
@@ -99,9 +105,13 @@ def remove_stale_temporaries(directory, name):
         if m is None or m.group("host") != _HOST or _pid_alive(int(m.group("pid"))):
             continue
         path = os.path.join(directory, entry)
-        if os.path.isfile(path) and not os.path.islink(path):
+        if os.path.islink(path):
+            continue
+        if os.path.isfile(path):
             with contextlib.suppress(OSError):
                 os.remove(path)
+        elif os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------- .keras --

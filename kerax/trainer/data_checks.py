@@ -65,18 +65,19 @@ class DataChecksMixin:
         rows = n if rows is None else min(int(rows), n)
         # The abstract traces are cached per shapes: a repeated `fit(epochs=1)` on the
         # same shapes traces nothing (they were most of its fixed cost).
-        key = (rows, shapes(x), shapes(y), shapes(self.variables), self._compile_loss,
-               placement.program_key())
+        key = (rows, shapes(x), shapes(y), shapes(sample_weight), shapes(self.variables),
+               self._compile_loss, placement.program_key())
         cache = self.__dict__.setdefault("_validation_cache", {})
         if key not in cache:
-            cache[key] = self._trace_against_model(x, y, rows)
+            cache[key] = self._trace_against_model(x, y, rows, sample_weight)
         out, self._exact_last_batch = cache[key]
         if y is not None and self._compile_loss is not None:
             self._check_label_range(y, out)
         return out
 
-    def _trace_against_model(self, x, y, rows):
-        """`(output spec, exact_last_batch)`; raises the shape errors of the model/loss."""
+    def _trace_against_model(self, x, y, rows, sample_weight=None):
+        """`(output spec, exact_last_batch)`; raises the shape errors of the model/loss
+        (and of `sample_weight`, at the user's batch size rather than a padded one)."""
         spec = lambda a: jax.ShapeDtypeStruct((rows,) + tuple(a.shape[1:]), a.dtype)  # noqa
         x_spec = jax.tree_util.tree_map(spec, x)
         with scope_lib.record_forward() as record:
@@ -86,7 +87,9 @@ class DataChecksMixin:
         exact = record.row_dependent and placement.current() is None
         if y is not None and self._compile_loss is not None:
             y_spec = jax.tree_util.tree_map(spec, y)
-            jax.eval_shape(lambda a, b: self._compile_loss(a, b), y_spec, out)
+            w_spec = jax.tree_util.tree_map(spec, sample_weight)
+            jax.eval_shape(lambda a, b, w: self._compile_loss(a, b, sample_weight=w),
+                           y_spec, out, w_spec)
         return out, exact
 
     def _check_label_range(self, y, out):

@@ -50,7 +50,7 @@ def open_input(model, what, x, y=None, sample_weight=None, batch_size=None, step
         validation_split = 0.0  # Keras: validation_data takes precedence
     x, y, sample_weight, batch_size = model._prepare_arrays(x, y, sample_weight, batch_size,
                                                             what)
-    _check_structure(model, x, what)
+    x = _check_structure(model, x, what)
     if what != "predict":
         _check_targets(model, y, what)
     val = _unpack_validation(validation_data)
@@ -107,11 +107,25 @@ def _expected_inputs(model):
 
 def _check_structure(model, x, what):
     """Keras' warning for extra dict keys; an error for several arrays given to a model
-    that has one input (Keras would train on the wrong thing)."""
+    that has one input (Keras would train on the wrong thing). Returns `x`, with a dict
+    keyed by a single-input model's input name replaced by its array (as Keras feeds it)."""
     expected = _expected_inputs(model)
     if expected is None:
-        return
+        return x
     struct, names = expected
+    if isinstance(x, dict) and not isinstance(struct, (list, tuple, dict)):
+        if names[0] not in x:
+            raise ValueError(
+                f"Missing data for input '{names[0]}' of model '{model.name}'. You passed a "
+                f"data dictionary with keys {sorted(map(str, x))}. Expected the following "
+                f"keys: {names[:1]}. Key the array by the input's name, or pass it alone.")
+        if len(x) > 1:
+            warnings.warn(
+                "The structure of `inputs` doesn't match the expected structure.\n"
+                f"Expected: keys {names[:1]}\nReceived: keys {sorted(map(str, x))}\n"
+                f"The extra keys of `x` in `{what}()` are ignored; check their spelling "
+                "against the model's input names.", stacklevel=4)
+        return x[names[0]]
     if isinstance(x, dict):
         keys = list(struct) if isinstance(struct, dict) else names
         extra = sorted(str(k) for k in x if k not in keys)
@@ -121,7 +135,7 @@ def _check_structure(model, x, what):
                 f"Expected: keys {keys}\nReceived: keys {sorted(map(str, x))}\n"
                 f"The extra keys {extra} of `x` in `{what}()` are ignored; check their "
                 "spelling against the model's input names.", stacklevel=4)
-        return
+        return x
     if (not isinstance(struct, (list, tuple, dict)) and isinstance(x, (list, tuple))
             and len(x) > 1):
         shapes = [tuple(getattr(a, "shape", ())) for a in x]
@@ -130,6 +144,7 @@ def _check_structure(model, x, what):
             f"{len(x)} input arrays (shapes {shapes}).\n"
             "This is about the inputs `x`, not the labels: pass a single array as `x`, or "
             f"build the model with {len(x)} `keras.Input`s to take {len(x)} inputs.")
+    return x
 
 
 def _check_targets(model, y, what, stream=False):
@@ -153,8 +168,12 @@ def _check_validation(model, val, x):
     """`validation_data` arrays are checked against the model before the first epoch."""
     if val is None or stream_data_adapter.is_stream(val[0]):
         return
-    xv = ada.standardize("validation_data x", val[0])
+    xv = ada.standardize("validation_data x", _check_structure(model, val[0], "fit"))
     yv = ada.standardize("validation_data y", val[1])
+    if any(a.shape[0] == 0 for a in jax.tree_util.tree_leaves((xv, yv))):
+        raise ValueError("`validation_data` is empty (0 samples), found before training "
+                         "starts. Pass at least one validation example, or leave "
+                         "`validation_data` out (Keras 3 then trains without validation).")
     exact = getattr(model, "_exact_last_batch", False)
     try:
         model._validate_against_model(xv, yv, None)

@@ -22,7 +22,7 @@ import pytest
 
 import kerax
 from kerax import layers
-from kerax.export.serving import MicroBatcher, ModelServer
+from kerax.export.serving import MicroBatcher, ModelServer, main
 
 ATOL = 1e-6
 
@@ -117,6 +117,11 @@ def test_status_and_metadata(served):
     ({"rows": [[1.0, 2.0, 3.0]]}, r"exactly one of \"instances\""),
     ([1, 2], r"must be a JSON object"),
     ({"inputs": [[1.0, 2.0, 3.0]], "signature_name": "nope"}, r"Unknown signature_name"),
+    ({"inputs": [[1.0, 2.0, 3.0]], "signature_name": ["serve"]},
+     r"\"signature_name\" must be a string, received list"),
+    ({"inputs": [[1.0, 2.0, 3.0]], "signature_name": {"a": 1}}, r"must be a string"),
+    ({"instances": [[1.0, None, 3.0]]}, r"expected dtype float32, received object"),
+    ({"instances": [[[1.0, 2.0, 3.0]]]}, r"expected shape \(None, 3\).*received \(1, 1, 3\)"),
 ])
 def test_bad_requests_get_400_and_the_server_keeps_serving(single, body, match):
     server, _ = single
@@ -138,6 +143,23 @@ def test_malformed_json_oversized_body_and_unknown_model(served):
     assert code == 400 and "Missing input 'b'" in reply["error"]
     rows = [{"a": [0.1, 0.2, 0.3], "b": [0.4, 0.5]}]
     assert _post(server, {"instances": rows})[0] == 200
+
+
+def test_deeply_nested_json_gets_400_and_the_server_keeps_serving(single):
+    server, _ = single
+    code, reply = _post(server, None, raw=b"[" * 100_000 + b"]" * 100_000)
+    assert code == 400 and "not valid JSON" in reply["error"], reply
+    assert _post(server, {"instances": [[1.0, 2.0, 3.0]]})[0] == 200
+
+
+def test_command_line_refuses_a_damaged_export_with_its_reason(tmp_path, capsys):
+    model = kerax.Sequential([kerax.Input((3,)), layers.Dense(2)])
+    model.export(tmp_path / "m", verbose=False)
+    (tmp_path / "m" / "variables.npz").write_bytes(b"damaged")
+    assert main([str(tmp_path / "m"), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"kerax.serve: cannot serve .*the file 'variables.npz' has sha256 .*"
+                     r"Export the model again", err), err
 
 
 def test_concurrent_requests_are_batched_and_answered_in_order(single):

@@ -4,9 +4,14 @@ Each mutated file either fails to load with a kerax error that says what is wron
 loads exactly the saved numbers (the flip hit bytes nothing reads). Never a silent wrong
 value. Kinds: `.weights.h5`, `.keras` (also with the inner weights file changed and the
 zip CRC recomputed, so only kerax's own checksums can notice), and `OrbaxCheckpoint`
-steps, and legacy Keras 2 `.h5` models (`model.save("m.h5")`).
+steps, and legacy Keras 2 `.h5` models (`model.save("m.h5")`), and `format="jax"` export
+directories (`model.export`): there every mutation without a rewritten `checksums.json`
+must be refused; with the manifest recomputed over the damage (what a tool or an attacker
+could do: sha256 is no signature) each one must still be refused with an
+`ExportCorruptedError` or run to outputs of the right shapes, never crash or run code.
 """
 
+import json
 import os
 import shutil
 import zipfile
@@ -16,7 +21,8 @@ import numpy as np
 import pytest
 
 import kerax
-from kerax.errors import KeraxError
+from kerax.errors import ExportCorruptedError, KeraxError
+from kerax.export import artifact
 
 X = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
 Y = X.sum(1, keepdims=True)
@@ -191,18 +197,69 @@ def _fuzz_orbax(saved, tmp_path, n, seed):
     return seen
 
 
+@pytest.fixture(scope="module")
+def exported(saved):
+    root = saved[0]
+    kerax.utils.set_random_seed(0)
+    _model().export(str(root / "export"), verbose=False)
+    return root / "export", np.asarray(kerax.export.load(str(root / "export")).serve(X))
+
+
+def reseal(dirpath):
+    """Recomputes `checksums.json` over the directory's files as they are now."""
+    files = {n: artifact.sha256_of(os.path.join(dirpath, n))
+             for n in sorted(os.listdir(dirpath)) if n != artifact.CHECKSUMS_FILE}
+    with open(os.path.join(dirpath, artifact.CHECKSUMS_FILE), "w") as f:
+        json.dump({"algorithm": "sha256", "files": files}, f)
+
+
+def _fuzz_export(saved, tmp_path, n, seed, exported=None):
+    source, reference = exported
+    names = sorted(os.listdir(source))
+    rng = np.random.default_rng(seed)
+    seen = set()
+    for i in range(n):
+        target = tmp_path / f"export{i}"
+        shutil.copytree(source, target)
+        name = names[int(rng.integers(len(names)))]
+        data, what = _mutate((target / name).read_bytes(), rng, [])
+        (target / name).write_bytes(data)
+        resealed = name != artifact.CHECKSUMS_FILE and rng.random() < 0.5
+        if resealed:
+            reseal(target)
+        what = f"{name}: {what}{' (manifest recomputed)' if resealed else ''}"
+        try:
+            loaded = kerax.export.load(str(target))
+            (endpoint,) = loaded.endpoints.values()  # a resealed flip may rename it
+            out = np.asarray(endpoint(X))
+        except ExportCorruptedError as e:
+            assert f"Export '{target}': " in str(e) and "Export the model again" in str(e), e
+            seen.add("refused")
+        else:
+            assert out.shape == reference.shape and out.dtype == reference.dtype, what
+            if resealed and out.tobytes() != reference.tobytes():
+                seen.add("resealed changed")  # a rewritten manifest vouches for anything
+            else:
+                assert out.tobytes() == reference.tobytes(), what
+                seen.add("harmless")
+        shutil.rmtree(target)
+    return seen
+
+
 FUZZERS = {"weights.h5": _fuzz_h5, "keras": _fuzz_keras, "orbax": _fuzz_orbax,
-           "legacy.h5": _fuzz_legacy_h5}
+           "legacy.h5": _fuzz_legacy_h5, "export": _fuzz_export}
 
 
 @pytest.mark.parametrize("kind", sorted(FUZZERS))
-def test_mutations_are_refused_or_harmless(saved, tmp_path, kind):
-    seen = FUZZERS[kind](saved, tmp_path, FAST, seed=0)
+def test_mutations_are_refused_or_harmless(saved, tmp_path, kind, request):
+    extra = {"exported": request.getfixturevalue("exported")} if kind == "export" else {}
+    seen = FUZZERS[kind](saved, tmp_path, FAST, seed=0, **extra)
     assert "refused" in seen  # the fuzz reaches the checks
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(FUZZERS))
-def test_mutations_are_refused_or_harmless_many(saved, tmp_path, kind):
+def test_mutations_are_refused_or_harmless_many(saved, tmp_path, kind, request):
+    extra = {"exported": request.getfixturevalue("exported")} if kind == "export" else {}
     for seed in (1, 2):
-        FUZZERS[kind](saved, tmp_path, SLOW // 2, seed=seed)
+        FUZZERS[kind](saved, tmp_path, SLOW // 2, seed=seed, **extra)
