@@ -156,8 +156,9 @@ def test_errors():
     with pytest.raises(LayerShapeError, match=r"CutMix 'cut_mix.*' expects images .*but "
                                               r"received input of shape \(2, 3\)"):
         kl.CutMix().apply({}, {"images": np.zeros((2, 3))}, training=True, rng=KEY)
-    with pytest.raises(ValueError, match=r"MixUp 'mix_up.*' is random in training mode and "
-                                         r"needs a key"):
+    with pytest.raises(ValueError, match=r"MixUp 'mix_up.*' needs a random key in training "
+                                         r"mode: `apply` received no `rng` and the layer's "
+                                         r"state has no seed state 'generator'"):
         kl.MixUp().apply({}, x, training=True)
     with pytest.raises(ValueError, match=r"CutMix: `factor` must be a number .*\[0, 1\]. "
                                          r"Received: factor=1.5"):
@@ -186,3 +187,22 @@ def test_keras_files_both_ways(keras, tmp_path):
     ours.save(tmp_path / "x.keras")
     back = keras.saving.load_model(tmp_path / "x.keras")
     assert back.layers[1].get_config() == theirs.layers[1].get_config()
+
+
+@pytest.mark.parametrize("name,draws", [("MixUp", 2), ("CutMix", 5)])
+def test_seed_state_as_keras(keras, name, draws):
+    """Keras' `generator` seed state: listed as a non-trainable variable, advanced by Keras'
+    number of draws per training call; without `rng` the layer draws from it."""
+    x = np.random.default_rng(0).random((4, 6, 6, 3)).astype("float32")
+    k_layer = getattr(keras.layers, name)(seed=3)
+    k_layer(x, training=True)
+    layer = getattr(kl, name)(seed=3)
+    variables = layer.init(KEY, x)
+    assert variables["state"]["generator"].tolist() == [3, 0]
+    out, state = layer.apply(variables, x, training=True)
+    assert state["generator"].tolist() == np.asarray(k_layer.generator.state.value).tolist()
+    assert state["generator"].tolist() == [3, draws]
+    again, _ = layer.apply(variables, x, training=True)
+    np.testing.assert_array_equal(out, again)  # the same seed state, the same draw
+    nxt, _ = layer.apply({"params": {}, "state": state}, x, training=True)
+    assert not np.array_equal(nxt, out)

@@ -14,8 +14,10 @@ import jax.numpy as jnp
 
 from kerax.errors import LayerShapeError
 from kerax.layers.layer import Layer
-from kerax.layers.preprocessing._base import TrainingByDefault, as_float, data_format, needs_rng
+from kerax.layers import seed_state
+from kerax.layers.preprocessing._base import TrainingByDefault, as_float, data_format
 from kerax.layers.preprocessing.color_jitter import _keras_factor
+from kerax.random.seed_generator import SeedGenerator
 
 
 class _MixingLayer(TrainingByDefault, Layer):
@@ -23,9 +25,12 @@ class _MixingLayer(TrainingByDefault, Layer):
 
     _KEYS = ("images", "labels")
 
+    _keras_draws = 1  # seeds Keras' layer draws per training call (its counter's step)
+
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
+        self.generator = SeedGenerator(seed)  # Keras' `generator` and its seed state
         self.data_format = _data_format(data_format)
 
     def _split(self, inputs):
@@ -56,7 +61,7 @@ class _MixingLayer(TrainingByDefault, Layer):
         if not training or images.ndim == 3:
             out = self._unmixed(data, training)
         else:
-            needs_rng(self, rng)
+            rng, state = seed_state.draw(self, state, rng, "generator", self._keras_draws)
             out = self._mix(data, self._draw(images, rng))
         return (out if isinstance(inputs, dict) else out["images"]), state
 
@@ -92,7 +97,8 @@ class MixUp(_MixingLayer):
         alpha: the Beta distribution's concentration (default 0.2): small values mix
             little, larger values mix more.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn
+            from when `apply` gets no `rng` (an eager call, `stateless_call`).
 
     Example:
     >>> import jax, numpy as np
@@ -103,6 +109,8 @@ class MixUp(_MixingLayer):
     >>> bool(np.allclose(out["labels"].sum(axis=1), 1.0)), out["images"].shape
     (True, (2, 2, 2, 1))
     """
+
+    _keras_draws = 2
 
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -152,7 +160,8 @@ class CutMix(_MixingLayer):
         factor: a number `f` in `[0, 1]` for `U(0, f)`, or a `(min, max)` pair
             (default 1.0): the range of the Beta concentration.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: kept for Keras compatibility; randomness comes from `rng`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn
+            from when `apply` gets no `rng` (an eager call, `stateless_call`).
 
     Example:
     >>> import jax, numpy as np
@@ -164,6 +173,8 @@ class CutMix(_MixingLayer):
     """
 
     _KEYS = ("images", "labels", "segmentation_masks")
+
+    _keras_draws = 5
 
     def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
