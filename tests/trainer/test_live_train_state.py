@@ -28,8 +28,8 @@ def _assert_same(a, b):
 
 
 def test_storing_an_execution_replaces_one_reference_and_layers_read_it_lazily():
-    model = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(4),
-                              kerax.layers.Dense(2)])
+    model = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(4, name="a"),
+                              kerax.layers.Dense(2, name="b")])
     model.compile(optimizer="sgd", loss="mse")
     model.fit(X, Y, **FIT)
     ts = model._make_train_state()
@@ -39,12 +39,10 @@ def test_storing_an_execution_replaces_one_reference_and_layers_read_it_lazily()
     for layer, seen in zip(model.layers, before):  # no layer was written
         assert layer.__dict__.keys() == seen.keys()
         assert all(layer.__dict__[k] is v for k, v in seen.items())
-    expected = [np.asarray(w) + 1 for w in jax.tree_util.tree_leaves(
-        [ts.params["dense"]["kernel"], ts.params["dense"]["bias"],
-         ts.params["dense_1"]["kernel"], ts.params["dense_1"]["bias"]])]
+    expected = [np.asarray(ts.params[n][w]) + 1 for n in "ab" for w in ("kernel", "bias")]
     _assert_same(_weights(model), expected)
     _assert_same([model.layers[1].kernel.numpy()], expected[2:3])
-    _assert_same([model.variables["params"]["dense"]["bias"]], expected[1:2])
+    _assert_same([model.variables["params"]["a"]["bias"]], expected[1:2])
 
 
 def _writer(lib, how):
