@@ -88,14 +88,16 @@ def read_all(layer):
 
 
 def claim(layer, variables):
-    """Sets `layer`'s variables and its sub-layers': they are written into the tree
-    `layer` is linked to (a new one if none), and every sub-layer is linked to its part.
+    """Sets `layer`'s variables and its sub-layers': a layer inside another's tree writes
+    its part of that tree; otherwise they make a new tree. Every sub-layer is linked to
+    its part.
 
     A walk over the layers (what a layer's `_variables = ...` does); `store` is the O(1)
-    form for a model whose links were checked.
+    form for a model whose links were checked. A layer no longer in the model (popped)
+    keeps reading the tree it was linked to.
     """
     link = layer.__dict__.get("_live")
-    tree, path = link if link is not None else (LiveTree(), ())
+    tree, path = link if link is not None and link[1] else (LiveTree(), ())
     seeds = []
     value = _claim(layer, variables, tree, path, (), seeds)
     tree.variables = value if not path else _replace(tree.variables, path, value)

@@ -128,3 +128,19 @@ def test_a_seed_generator_a_layer_owns_reads_the_state_fit_advanced_as_in_keras(
         model.fit(X, Y, **FIT)
         states.append(np.asarray(noise.seed_generator.state).tolist())
     assert states[1] == states[0]
+
+
+def test_a_layer_popped_after_fit_keeps_its_weights_while_the_model_trains_on_as_in_keras():
+    seen, start = [], None
+    for lib in (keras, kerax):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2), lib.layers.Dense(2)])
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
+        if start is None:
+            start = _weights(model)
+        model.set_weights(start)
+        model.fit(X, Y, **FIT)
+        popped = model.pop()
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")  # Keras needs it
+        model.fit(X, Y, **FIT)
+        seen.append(_weights(model) + _weights(popped) + [np.asarray(popped(X[:, :2]))])
+    _assert_same(seen[1], seen[0])
