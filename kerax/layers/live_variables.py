@@ -19,17 +19,19 @@ Example:
 [[1.0], [1.0]]
 """
 
+import weakref
+
 import jax
 
 
 class LiveTree:
-    """The `{"params": ..., "state": ...}` of one outermost layer, read by every layer
-    linked to it."""
+    """The `{"params": ..., "state": ...}` of one outermost layer (`root`, held weakly),
+    read by every layer linked to it."""
 
-    __slots__ = ("_variables", "writes")
+    __slots__ = ("_variables", "writes", "root")
 
-    def __init__(self):
-        self._variables, self.writes = None, 0
+    def __init__(self, root):
+        self._variables, self.writes, self.root = None, 0, weakref.ref(root)
 
     @property
     def variables(self):
@@ -97,7 +99,9 @@ def claim(layer, variables):
     keeps reading the tree it was linked to.
     """
     link = layer.__dict__.get("_live")
-    tree, path = link if link is not None and link[1] else (LiveTree(), ())
+    if link is None or not link[1] or link[0].root() is None:
+        link = (LiveTree(layer), ())  # a layer whose model is gone frees that model's tree
+    tree, path = link
     seeds = []
     value = _claim(layer, variables, tree, path, (), seeds)
     tree.variables = value if not path else _replace(tree.variables, path, value)
@@ -131,10 +135,11 @@ def check(layer):
     if link is None:
         return
     seeds = []
-    if _linked(layer, link[0], link[1], (), seeds):
+    alive = not link[1] or link[0].root() is not None  # else its model is gone: claim
+    if alive and _linked(layer, link[0], link[1], (), seeds):
         layer.__dict__["_live_checked"] = (link[0], link[1], _relinks[0], seeds)
         return
-    variables = layer._variables  # a sub-layer was added or set through another model
+    variables = layer._variables  # a sub-layer added, or set through another model
     if variables is not None:
         claim(layer, variables)
 

@@ -4,6 +4,9 @@ no layer, every layer reads its numbers through its link, and what a callback wr
 between executions is trained on from the next batch, as in Keras 3. Shared layers, nested
 models and layers taken out of a model read the same numbers as in Keras."""
 
+import gc
+import weakref
+
 import jax
 import keras
 import numpy as np
@@ -144,3 +147,18 @@ def test_a_layer_popped_after_fit_keeps_its_weights_while_the_model_trains_on_as
         model.fit(X, Y, **FIT)
         seen.append(_weights(model) + _weights(popped) + [np.asarray(popped(X[:, :2]))])
     _assert_same(seen[1], seen[0])
+
+
+def test_a_layer_used_alone_after_its_model_is_gone_frees_the_models_other_weights():
+    model = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2),
+                              kerax.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(X, Y, **FIT)
+    first, other = model.layers[0], weakref.ref(model.layers[1].kernel.value)
+    kernel = first.kernel.numpy()
+    del model
+    gc.collect()
+    np.testing.assert_allclose(np.asarray(first(X)), X @ kernel + first.bias.numpy(),
+                               rtol=1e-5, atol=1e-6)
+    gc.collect()
+    assert other() is None
