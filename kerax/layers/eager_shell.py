@@ -2,18 +2,20 @@
 
 Called on concrete arrays outside any `apply`, a layer builds itself on the first call,
 keeps its variables on the object, runs its pure `apply`, and stores the state `apply`
-returned (DESIGN.md, "Eager use"). Variables live in the layers that own them: a
-container's `_variables` is assembled from its own weights and its children's, and
-writing it writes them back, so a layer reads the same weights used alone or through any
-model that holds it. The functional-graph views (`layer.input`, `layer.output`) are here
-too: they read the nodes recorded when the layer was called on symbolic inputs.
+returned (DESIGN.md, "Eager use"). A layer's variables live in the tree of the model they
+were last set through, read through a link (`live_variables`): a container's
+`_variables` is assembled from its own weights and its children's, and writing it writes
+that tree and links the children to it, so a layer reads the same weights used alone or
+through any model that holds it, and `fit` replaces a model's numbers in one step. The
+functional-graph views (`layer.input`, `layer.output`) are here too: they read the nodes
+recorded when the layer was called on symbolic inputs.
 """
 
 import jax
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.backend import random_state
-from kerax.layers import keras_mask, seed_state
+from kerax.layers import keras_mask, live_variables, seed_state
 
 
 class EagerShell:
@@ -52,12 +54,14 @@ class EagerShell:
 
     @property
     def _variables(self):
-        own = self.__dict__.get("_own_variables")
+        stored = live_variables.read_all(self)
         children = self._children()
         if not children:
-            return own
-        params = dict(own["params"]) if own else {}
-        state = dict(own["state"]) if own else {}
+            return stored
+        params, state = {}, {}
+        if stored is not None:
+            params = {k: v for k, v in stored["params"].items() if k not in children}
+            state = {k: v for k, v in stored["state"].items() if k not in children}
         for name, child in children.items():
             v = child._variables
             if v is None:
@@ -71,18 +75,9 @@ class EagerShell:
     @_variables.setter
     def _variables(self, value):
         if value is None:
-            self.__dict__["_own_variables"] = None
-            return
-        children = self._children()
-        params, state = value.get("params", {}), value.get("state", {})
-        for name, generator in self.__dict__.get("_seed_generators", {}).items():
-            if name in state and not isinstance(state[name], jax.core.Tracer):
-                generator._state = state[name]  # eager calls and `fit` advance the seed
-        self.__dict__["_own_variables"] = {
-            "params": {k: v for k, v in params.items() if k not in children},
-            "state": {k: v for k, v in state.items() if k not in children}}
-        for name, child in children.items():
-            child._variables = {"params": params.get(name, {}), "state": state.get(name, {})}
+            live_variables.unlink(self)
+        else:
+            live_variables.claim(self, value)
 
     @property
     def variables(self):
@@ -95,20 +90,21 @@ class EagerShell:
 
     def _own_variables_tree(self, collection):
         """This layer's own stored `collection` dict (not its children's), or None."""
-        own = self.__dict__.get("_own_variables")
-        return None if own is None else own[collection]
+        tree = live_variables.read(self, collection)
+        children = self._children() if tree else None
+        if not children:
+            return tree
+        return {k: v for k, v in tree.items() if k not in children}
 
     def _assign_own(self, collection, name, value):
         """Writes one of this layer's own stored variables (a view's eager `assign`)."""
-        own = self.__dict__.get("_own_variables")
-        if own is None or name not in own[collection]:
+        own = self._own_variables_tree(collection)
+        if own is None or name not in own:
             raise ValueError(
                 f"Layer '{self.name}' has no built variable '{name}' to assign. Build the "
                 "layer (call it on an input) before assigning its variables."
             )
-        own = dict(own)
-        own[collection] = {**own[collection], name: value}
-        self.__dict__["_own_variables"] = own
+        live_variables.write(self, collection, name, value)
         if collection == "state" and name in self.__dict__.get("_seed_generators", {}):
             self._seed_generators[name]._state = value
 

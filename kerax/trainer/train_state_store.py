@@ -2,8 +2,11 @@
 
 `fit` assembles a `TrainState` from the model (variables, the optimizer's state, the RNG
 key, the step) before an epoch and stores it back after every execution, so callbacks,
-checkpoints and `model.variables` see the current numbers. `train_rng` /
-`set_train_rng` are the API other kerax packages (checkpoints) use for the RNG key.
+checkpoints and `model.variables` see the current numbers. Storing the variables replaces
+one reference (`live_variables.store`): every layer reads its part of them through its
+link, lazily, and a weight a callback writes between executions is read back into the
+train state for the next one. `train_rng` / `set_train_rng` are the API other kerax
+packages (checkpoints) use for the RNG key.
 """
 
 import jax
@@ -11,6 +14,7 @@ import numpy as np
 
 from kerax.backend import random_state
 from kerax.distribution import placement
+from kerax.layers import live_variables
 from kerax.trainer import custom_steps
 from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
@@ -55,7 +59,9 @@ class TrainStateMixin:
         return self._mask_cache[1]
 
     def _make_train_state(self):
+        live_variables.check(self)  # once per epoch: the stores after executions are O(1)
         ts = self._base_train_state()._replace(metric_state=self._fresh_metric_state())
+        self._stored_variables = live_variables.version(self)
         return placement.place_train_state(self, unalias(ts))
 
     def _make_test_state(self):
@@ -98,7 +104,8 @@ class TrainStateMixin:
         return cached[1]
 
     def _store_train_state(self, ts):
-        self._variables = {"params": ts.params, "state": ts.state}
+        live_variables.store(self, {"params": ts.params, "state": ts.state})
+        self._stored_variables = live_variables.version(self)
         custom = custom_steps.custom_steps(self, "train")
         if isinstance(custom, custom_steps.PureSteps):
             self._pure_opt_state, self._pure_step = ts.opt_state, ts.step
@@ -127,12 +134,20 @@ class TrainStateMixin:
             self.optimizer.state = opt_state
 
     def _with_callback_changes(self, ts):
-        """`ts` with the optimizer state a callback replaced (a new learning rate), so the
-        change applies from the next batch on, as in Keras."""
+        """`ts` with the optimizer state a callback replaced (a new learning rate) and the
+        variables it wrote (`assign`, `set_weights`), so the change applies from the next
+        batch on, as in Keras."""
         current = self._train_opt_state()
-        if current is ts.opt_state or current is None:
+        changed = {}
+        if current is not ts.opt_state and current is not None:
+            changed["opt_state"] = current
+        if live_variables.changed_since(self, self.__dict__.get("_stored_variables")):
+            variables = self.variables
+            changed.update(params=variables["params"], state=variables["state"])
+            self._stored_variables = live_variables.version(self)
+        if not changed:
             return ts
-        return placement.place_train_state(self, unalias(ts._replace(opt_state=current)))
+        return placement.place_train_state(self, unalias(ts._replace(**changed)))
 
 
 __all__ = ["TrainStateMixin", "train_rng", "set_train_rng"]
