@@ -13,7 +13,7 @@ import jax
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.backend import random_state
-from kerax.layers import keras_mask
+from kerax.layers import build_record, keras_mask
 
 
 class EagerShell:
@@ -43,7 +43,9 @@ class EagerShell:
         """Initializes the layer's own variables for inputs like `inputs` (eager shell)."""
         key = random_state.next_key() if key is None else key
         # `type(self).init`: a Keras-style layer may use `self.init` for its own data.
-        self._variables = type(self).init(self, key, *inputs)
+        with build_record.recording():
+            variables = type(self).init(self, key, *inputs)
+        self._variables = variables
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None

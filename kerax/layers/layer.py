@@ -25,7 +25,7 @@ import numpy as np
 
 from kerax import regularizers
 from kerax.backend import apply_scope as scope_lib
-from kerax.layers import layer_config, policies, symbolic_call, weight_rules
+from kerax.layers import build_record, layer_config, policies, symbolic_call, weight_rules
 from kerax.layers.eager_shell import EagerShell
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.keras_style import KerasStyle
@@ -135,6 +135,10 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
     def init(self, key, *inputs, **kwargs):
         """Creates the layer's variables `{"params": ..., "state": ...}` (pure).
 
+        The layer object is left as it was: Keras' build record (`built`, the weight order,
+        the build shapes) is written by the stateful shell that builds the layer (an eager
+        call, `build()`, a symbolic call), see `kerax.layers.build_record`.
+
         Args:
             key: a `jax.random.PRNGKey`.
             *inputs: sample inputs (arrays or `jax.ShapeDtypeStruct`s); only their shapes
@@ -143,24 +147,25 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
         Returns:
             A dict with the `"params"` and `"state"` pytrees.
         """
-        specs = jax.tree_util.tree_map(_spec, inputs, is_leaf=_is_array_like)
-        shapes = jax.tree_util.tree_map(shape_of, specs, is_leaf=_is_array_like)
-        if self.input_spec is not None:
-            assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
-        self._init_specs = specs
-        _BUILD_PATH.append(self.name)
-        try:
-            self.__dict__["_path_prefix"] = "/".join(_BUILD_PATH)
-            params, state = self.build_variables(key, *shapes)
-        finally:
-            _BUILD_PATH.pop()
-        self.__dict__["_init_empty"] = not jax.tree_util.tree_leaves((params, state))
-        seeds = self.__dict__.get("_seed_generators", {})
-        self._weight_names = (tuple(params), tuple(n for n in state if n not in seeds))
-        self._build_shapes = shapes
-        self.built = True
-        if self.input_spec is not None:
-            assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
+        with build_record.transaction(self):  # the shell, not `init`, keeps the record
+            specs = jax.tree_util.tree_map(_spec, inputs, is_leaf=_is_array_like)
+            shapes = jax.tree_util.tree_map(shape_of, specs, is_leaf=_is_array_like)
+            if self.input_spec is not None:
+                assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
+            self._init_specs = specs
+            _BUILD_PATH.append(self.name)
+            try:
+                self.__dict__["_path_prefix"] = "/".join(_BUILD_PATH)
+                params, state = self.build_variables(key, *shapes)
+            finally:
+                _BUILD_PATH.pop()
+            self.__dict__["_init_empty"] = not jax.tree_util.tree_leaves((params, state))
+            seeds = self.__dict__.get("_seed_generators", {})
+            self._weight_names = (tuple(params), tuple(n for n in state if n not in seeds))
+            self._build_shapes = shapes
+            self.built = True
+            if self.input_spec is not None:
+                assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
         return {"params": params, "state": state}
 
     def apply(self, variables, *inputs, training=False, rng=None, **kwargs):

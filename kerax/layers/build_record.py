@@ -1,0 +1,121 @@
+"""Keras' build record, written by the stateful shell and never by the pure `init`.
+
+Keras' `build` marks a layer built and records what its object model reads later: the
+build shapes (`get_build_config`), the weight order (`layer.weights`), the variable paths,
+an input spec narrowed to the built shape, sub-layers created in `build`. `init` is a
+pure function, so it runs as a transaction: whatever building writes on the layer (or on
+its sub-layers) is taken back when `init` returns, and handed, as a record, to the shell
+that asked for it (an eager build, `build()`, a symbolic call, model construction) through
+`recording()`, which writes it where Keras writes it. `init` called on its own leaves the
+layer exactly as it was.
+
+Example:
+>>> import jax, jax.numpy as jnp
+>>> from kerax.layers import Dense
+>>> layer = Dense(3)
+>>> _ = layer.init(jax.random.PRNGKey(0), jnp.ones((2, 4)))
+>>> layer.built
+False
+>>> with recording():
+...     _ = layer.init(jax.random.PRNGKey(0), jnp.ones((2, 4)))
+>>> layer.built
+True
+"""
+
+import contextlib
+
+_RECORDERS = []  # one list of `(layer, changes)` per open `recording()`
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def recording():
+    """Writes the build record of every `init` run inside it, when it exits normally."""
+    records = []
+    _RECORDERS.append(records)
+    try:
+        yield records
+    finally:
+        _RECORDERS.pop()
+    for layer, changes in records:
+        for name, value in changes.items():
+            if value is _MISSING:
+                layer.__dict__.pop(name, None)
+            else:
+                layer.__dict__[name] = value
+
+
+@contextlib.contextmanager
+def transaction(layer):
+    """Runs `init`'s body on `layer`; on exit, takes back what it wrote on `layer` and its
+    sub-layers, and passes it to the innermost open `recording()` (if any)."""
+    before = {id(l): (l, _snapshot(l.__dict__)) for l in _tree(layer)}
+    try:
+        yield
+    except BaseException:
+        for l, snap in before.values():
+            _restore(l, snap)
+        raise
+    records = []
+    for l, snap in before.values():
+        changes = _changes(snap, l.__dict__)
+        if changes:
+            records.append((l, changes))
+        _restore(l, snap)
+    if _RECORDERS:
+        _RECORDERS[-1].extend(records)
+
+
+def _tree(layer, seen=None):
+    seen = {} if seen is None else seen
+    if id(layer) not in seen:
+        seen[id(layer)] = layer
+        for child in layer._children().values():
+            _tree(child, seen)
+    return list(seen.values())
+
+
+def _copy(value):
+    # One level deep: building adds entries to a layer's own dicts (`_sublayers`, `_views`).
+    if type(value) in (dict, list, set):
+        return type(value)(value)
+    return value
+
+
+def _snapshot(d):
+    return {k: (v, _copy(v)) for k, v in d.items()}
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    if type(a) is not type(b) or type(a) not in (dict, list, set):
+        return False
+    if isinstance(a, set):
+        return a == b
+    if len(a) != len(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(a[k] is b[k] for k in a)
+    return all(x is y for x, y in zip(a, b))
+
+
+def _changes(snap, d):
+    changes = {k: _MISSING for k in snap if k not in d}
+    for k, v in d.items():
+        if k not in snap:
+            changes[k] = v
+        else:
+            obj, content = snap[k]
+            if v is not obj or not _same(v, content):
+                changes[k] = _copy(v)
+    return changes
+
+
+def _restore(layer, snap):
+    layer.__dict__.clear()
+    for k, (obj, content) in snap.items():
+        if type(obj) in (dict, list, set) and not _same(obj, content):
+            obj.clear()
+            (obj.update if not isinstance(obj, list) else obj.extend)(content)
+        layer.__dict__[k] = obj
