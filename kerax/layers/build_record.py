@@ -45,17 +45,32 @@ def recording():
                 layer.__dict__[name] = value
 
 
+_OPEN = []  # the snapshots of the outermost running `init`: {id: (layer, snapshot)}
+
+
 @contextlib.contextmanager
 def transaction(layer):
-    """Runs `init`'s body on `layer`; on exit, takes back what it wrote on `layer` and its
-    sub-layers, and passes it to the innermost open `recording()` (if any)."""
-    before = {id(l): (l, _snapshot(l.__dict__)) for l in _tree(layer)}
+    """Runs `init`'s body on `layer`; when the outermost `init` returns, takes back what
+    building wrote on every layer it reached, and passes it to the innermost open
+    `recording()` (if any). Inside, a sub-layer's record stays visible to its parent's
+    build (a Keras-style layer built by `init` is not built again by `apply`)."""
+    outermost = not _OPEN
+    if outermost:
+        _OPEN.append({})
+    before = _OPEN[0]
+    for l in _tree(layer):  # a layer reached for the first time: as it was before
+        before.setdefault(id(l), (l, _snapshot(l.__dict__)))
     try:
         yield
     except BaseException:
-        for l, snap in before.values():
-            _restore(l, snap)
+        if outermost:
+            _OPEN.pop()
+            for l, snap in before.values():
+                _restore(l, snap)
         raise
+    if not outermost:
+        return
+    _OPEN.pop()
     records = []
     for l, snap in before.values():
         changes = _changes(snap, l.__dict__)

@@ -23,8 +23,8 @@ from kerax.layers import weight_rules
 class KerasStyle:
     """Mixin of `Layer`: Keras' `build` / `add_weight` / `call` / `add_loss` / `losses`."""
 
-    def build_variables(self, key, *input_shapes):
-        """Creates `(params, state)` for inputs of the given shapes.
+    def build_variables(self, key, *inputs):
+        """Creates `(params, state)` for inputs like `inputs` (`jax.ShapeDtypeStruct`s).
 
         Built-in layers override this. The default runs the Keras-style path: the user's
         `build()` (whose `add_weight` calls create the arrays), then one abstract pass of
@@ -33,10 +33,10 @@ class KerasStyle:
         sc = scope_lib.ApplyScope(self, {}, {}, key=key, initializing=True)
         with sc:
             if type(self).build is not KerasStyle.build:
-                self.build(*input_shapes)
+                self.build(*jax.tree_util.tree_map(
+                    lambda x: tuple(x.shape), inputs, is_leaf=_is_array_like))
             if self._has_call() and self._children():
-                specs = self._init_specs  # the sample inputs of the running `init`
-                jax.eval_shape(lambda *xs: self._run_call(xs, {}, False), *specs)
+                jax.eval_shape(lambda *xs: self._run_call(xs, {}, False), *inputs)
         for name, generator in self.__dict__.get("_seed_generators", {}).items():
             sc.state[name] = generator._state
         return sc.params, sc.state

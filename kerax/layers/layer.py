@@ -5,8 +5,8 @@ Every layer offers the DESIGN.md contract::
     variables = layer.init(key, *sample_inputs)   # {"params": tree, "state": tree}
     outputs, state = layer.apply(variables, *inputs, training=False, rng=None)
 
-Built-in layers are written in the explicit style: `build_variables(key, *input_shapes)`
-returns `(params, state)` and `forward(params, state, *inputs, training, rng)` returns
+Built-in layers are written in the explicit style: `build_variables(key, *input_specs)` (the
+inputs' `jax.ShapeDtypeStruct`s) returns `(params, state)` and `forward(params, state, *inputs, training, rng)` returns
 `(outputs, state)`. `__call__` dispatches on its context: symbolic inputs record a
 functional node, a call inside a parent's `apply` uses the parent's pytree (see
 `kerax.backend.apply_scope`), and a call on concrete arrays runs eagerly and keeps the
@@ -43,6 +43,20 @@ _BUILD_PATH = []
 def shape_of(x):
     """The static shape of an array, a ShapeDtypeStruct or a KerasTensor."""
     return tuple(x.shape)
+
+
+def shapes_of(tree):
+    """The static shapes in a pytree of arrays / `jax.ShapeDtypeStruct`s (tuples).
+
+    `build_variables` receives `jax.ShapeDtypeStruct`s; a layer that needs only the shapes
+    reads them with this.
+
+    Example:
+    >>> import jax, jax.numpy as jnp
+    >>> shapes_of([jax.ShapeDtypeStruct((2, 3), jnp.float32), jnp.ones((4,))])
+    [(2, 3), (4,)]
+    """
+    return jax.tree_util.tree_map(shape_of, tree, is_leaf=_is_array_like)
 
 
 def _spec(x):
@@ -90,7 +104,6 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
         self.input_spec = None
         self._variables = None
         self._build_shapes = None
-        self._weight_names = ((), ())
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._batch_input_shape = layer_config.batch_input_shape(kwargs)
         self._initial_weights = kwargs.get("weights")
@@ -156,7 +169,7 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
             _BUILD_PATH.append(self.name)
             try:
                 self.__dict__["_path_prefix"] = "/".join(_BUILD_PATH)
-                params, state = self.build_variables(key, *shapes)
+                params, state = self.build_variables(key, *specs)
             finally:
                 _BUILD_PATH.pop()
             self.__dict__["_init_empty"] = not jax.tree_util.tree_leaves((params, state))

@@ -101,7 +101,7 @@ def _walk(layer, params, suffix, visit, attrs_from=None):
     children = layer._children() if attrs_from is None else {}
     out = {}
     # Keras' order: the layer's own weights as created, then its sub-layers'.
-    created = {n: i for i, n in enumerate(layer.__dict__.get("_weight_names", ((),))[0])}
+    created = {n: i for i, n in enumerate(getattr(layer, "_weight_names", ((),))[0])}
     for name, value in sorted(params.items(), key=lambda kv: created.get(kv[0], len(created))):
         if isinstance(value, dict):
             if name in children:

@@ -2,6 +2,7 @@ import jax.numpy as jnp
 
 from kerax import initializers
 from kerax.layers.attention.attention import Attention, _as_list
+from kerax.layers.layer import shapes_of
 
 
 class AdditiveAttention(Attention):
@@ -26,7 +27,8 @@ class AdditiveAttention(Attention):
         kwargs.pop("score_mode", None)
         super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         shapes = _as_list(self, input_shapes)
         if not self.use_scale:
             return {}, {}

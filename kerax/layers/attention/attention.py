@@ -2,7 +2,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax.backend.keras_tensor import KerasTensor
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.layers.regularization import _noise
 
 
@@ -58,7 +58,8 @@ class Attention(Layer):
         self.dropout, self.seed = dropout, seed
         self.supports_masking = True
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         _as_list(self, input_shapes)
         params = {}
         if self.use_scale:

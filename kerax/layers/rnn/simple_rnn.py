@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 
+from kerax.layers.layer import shapes_of
 from kerax.layers.rnn.cell_base import BaseCell, as_list
 from kerax.layers.rnn.rnn import CellRNN
 
@@ -38,7 +39,8 @@ class SimpleRNNCell(BaseCell):
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.state_size = units
 
-    def build_variables(self, key, input_shape, *unused):
+    def build_variables(self, key, inputs, *unused):
+        input_shape = shapes_of(inputs)
         return self._kernels(key, input_shape[-1], 1, (self.units,)), {}
 
     def forward(self, params, state, inputs, states, training=False, rng=None, **kwargs):
