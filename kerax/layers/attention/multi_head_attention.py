@@ -207,14 +207,14 @@ class MultiHeadAttention(Layer):
                 value_mask=None, key_mask=None, attention_mask=None,
                 return_attention_scores=False, training=False, rng=None,
                 use_causal_mask=False, **kwargs):
+        kernel = params.get("query", {}).get("kernel")
+        if kernel is not None and not self.built:  # else `apply` checked `input_spec`
+            assert_input_compatibility(self, self._query_spec(kernel.shape[0]), query)
         if value is None:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' needs `query` and `value` inputs: "
                 "call it as `apply(variables, query, value)` (and optionally `key=`)."
             )
-        kernel = params.get("query", {}).get("kernel")
-        if kernel is not None and not self.built:  # else `apply` checked `input_spec`
-            assert_input_compatibility(self, self._query_spec(kernel.shape[0]), query)
         key = value if key is None else key
         mask = _core.combine_masks(query, value, query_mask, value_mask, key_mask,
                                    attention_mask, use_causal_mask, self.sliding_window)
