@@ -252,8 +252,10 @@ def _check_built_for(layer, variables, inputs):
         ) from e
     got = jax.tree_util.tree_map(jnp.shape, variables.get("params", {}))
     want = jax.tree_util.tree_map(lambda a: tuple(a.shape), expected["params"])
-    if jax.tree_util.tree_structure(got) == jax.tree_util.tree_structure(want) and got == want:
-        return
+    same_tree = (jax.tree_util.tree_structure(variables.get("params", {}))
+                 == jax.tree_util.tree_structure(expected["params"]))
+    if not same_tree or got == want:
+        return  # other variables (a missing sub-layer): `forward` names what is missing
     raise LayerShapeError(
         f"{type(layer).__name__} '{layer.name}': its variables were created for inputs of "
         f"another shape (params {got}), but it received input of shape "

@@ -4,8 +4,10 @@ import json
 
 import jax
 import numpy as np
+import pytest
 
 import kerax
+from kerax.errors import LayerShapeError
 from tests.layers.test_conformance import _state_of
 
 X = np.ones((2, 4), np.float32)
@@ -54,3 +56,12 @@ def test_pure_init_then_the_shell_builds_as_if_init_never_ran(keras):
     klayer(X)
     assert [w.path for w in layer.weights] == [w.path for w in klayer.weights]
     assert _json(layer.get_build_config()) == _json(klayer.get_build_config())
+
+
+def test_a_never_built_layer_checks_inputs_against_its_variables():
+    layer = kerax.layers.PReLU()
+    variables = layer.init(jax.random.PRNGKey(0), X)
+    with pytest.raises(LayerShapeError, match=r"PReLU '.*': its variables were created for "
+                                              r"inputs of another shape.*received input of "
+                                              r"shape \(2, 5\)"):
+        layer.apply(variables, np.ones((2, 5), np.float32))
