@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import kerax
 import kerax.layers as L
 from kerax import ops
 
