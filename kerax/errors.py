@@ -54,6 +54,6 @@ def unknown_identifier(kind, identifier, known):
     close = difflib.get_close_matches(str(identifier), known, n=3, cutoff=0.5)
     hint = f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
     return UnknownIdentifierError(
-        f"Unknown {kind} identifier: {identifier!r}.{hint} "
+        f"Unknown {kind} identifier: {identifier!r}.{hint}\n"
         f"Known {kind} identifiers: {', '.join(known)}."
     )

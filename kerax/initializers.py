@@ -295,8 +295,7 @@ class RandomNormal(RandomInitializer):
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None, key=None):
-        sample = jax.random.normal(self._key(key), shape, _dtype(dtype))
-        return sample * self.stddev + self.mean
+        return host_prng.normal(self._key(key), shape, _dtype(dtype), self.mean, self.stddev)
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -315,8 +314,8 @@ class TruncatedNormal(RandomInitializer):
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None, key=None):
-        sample = jax.random.truncated_normal(self._key(key), -2.0, 2.0, shape, _dtype(dtype))
-        return sample * self.stddev + self.mean
+        return host_prng.truncated_normal(self._key(key), shape, _dtype(dtype), self.mean,
+                                          self.stddev)
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -389,9 +388,9 @@ class VarianceScaling(RandomInitializer):
         scale = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
             stddev = math.sqrt(scale) / 0.87962566103423978  # std of N(0,1) cut at +-2
-            return jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype) * stddev + 0.0
+            return host_prng.truncated_normal(key, shape, dtype, 0.0, stddev)
         if self.distribution == "untruncated_normal":
-            return jax.random.normal(key, shape, dtype) * math.sqrt(scale) + 0.0
+            return host_prng.normal(key, shape, dtype, 0.0, math.sqrt(scale))
         limit = math.sqrt(3.0 * scale)
         return host_prng.uniform(key, shape, dtype, minval=-limit, maxval=limit)
 

@@ -77,7 +77,7 @@ ALLOWED_UPWARD = {}
 
 # At most this many function-level `kerax` import statements (each one a dependency
 # found only when its code path runs). Lower it as they go; never raise it.
-MAX_FUNCTION_LEVEL_IMPORTS = 6
+MAX_FUNCTION_LEVEL_IMPORTS = 2
 
 
 def _modules():

@@ -5,9 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import kerax
 from kerax import errors
 from kerax import initializers as I
-from kerax.backend import random_state
+from kerax.backend import host_prng, random_state
 
 SHAPES = [(3, 5), (2, 3, 4)]  # rows < cols and rows > cols (Orthogonal)
 
@@ -130,6 +131,45 @@ def test_compute_fans_equals_keras(shape, axes):
     assert I.compute_fans(shape, **axes) == compute_fans(shape, **axes)
 
 
+NORMALS = [
+    ("RandomNormal", {"mean": 1.0, "stddev": 2.0}),
+    ("TruncatedNormal", {"mean": -1.0, "stddev": 0.5}),
+    ("VarianceScaling", {"mode": "fan_avg", "distribution": "untruncated_normal"}),
+    ("GlorotNormal", {}),
+    ("HeNormal", {}),
+    ("LecunNormal", {}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", NORMALS, ids=_ids(NORMALS))
+@pytest.mark.parametrize("shape,dtype", [((3, 3, 7, 33), "float32"), ((257, 257), "float32"),
+                                         ((5, 1, 9), "bfloat16"), ((4, 11), "float16")])
+def test_seeded_normals_equal_keras_at_any_size_and_float_dtype(keras, name, kwargs, shape,
+                                                                   dtype):
+    # Normal draws are made at power-of-two sizes (host_prng): 257 * 257 is past the first.
+    expected = np.asarray(getattr(keras.initializers, name)(seed=3, **kwargs)(shape, dtype))
+    got = np.asarray(getattr(I, name)(seed=3, **kwargs)(shape, dtype))
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+def test_normal_initializers_compile_two_programs_for_any_number_of_shapes(caplog):
+    host_prng._bucketed_draw.cache_clear()
+    shapes = [(3, 3, 3, 32), (1, 1, 32, 8), (3, 3, 1, 96), (5, 5, 1, 144), (11,), (7, 13)]
+    inits = [I.HeNormal(), I.GlorotNormal(seed=2), I.LecunNormal(), I.TruncatedNormal(),
+             I.RandomNormal(mean=0.5),
+             I.VarianceScaling(distribution="untruncated_normal", mode="fan_out")]
+    with jax.log_compiles(True):
+        for init in inits:
+            for shape in shapes:
+                init(shape, key=host_prng.prng_key(1))
+    compiled = [r.getMessage().split(" ")[4] for r in caplog.records
+                if r.getMessage().startswith("Finished XLA compilation of ")]
+    # One draw program per distribution (all these sizes share one size bucket); the
+    # `* stddev + mean` runs on the host.
+    assert sorted(compiled) == ["jit(normal_draw)", "jit(truncated_normal_draw)"]
+
+
 STAT_SHAPE = (400, 125)  # 50,000 draws
 
 
@@ -212,7 +252,11 @@ def test_get_custom_object_by_name():
         def __call__(self, shape, dtype=None, key=None):
             return 2 * jnp.ones(shape)
 
-    assert isinstance(I.deserialize("Twos", custom_objects={"Twos": Twos}), Twos)
+    # As Keras 3: `deserialize` of a bare name hands back the custom object itself, and
+    # `get` instantiates a class it finds.
+    assert I.deserialize("Twos", custom_objects={"Twos": Twos}) is Twos
+    with kerax.saving.custom_object_scope({"Twos": Twos}):
+        assert isinstance(I.get("Twos"), Twos)
 
 
 @pytest.mark.parametrize(

@@ -176,7 +176,7 @@ def test_unknown_names_name_the_identifier_the_kind_and_the_fix(module):
     for call in (lambda: mod.get("nope_name"), lambda: mod.deserialize("nope_name"),
                  lambda: mod.deserialize({"class_name": "nope_name", "config": {}})):
         with pytest.raises(errors.UnknownIdentifierError,
-                           match=rf"Unknown {kind} identifier: 'nope_name'\..*Known {kind} "
+                           match=rf"(?s)Unknown {kind} identifier: 'nope_name'\..*Known {kind} "
                                  r"identifiers: .*register_keras_serializable"):
             call()
 

@@ -8,15 +8,6 @@ from kerax.models import Model
 from kerax.utils import file_utils
 from kerax.utils import operation_utils
 
-_LEGACY_H5 = (
-    "{path} is a legacy Keras 2 HDF5 weights file (`.h5`, weights matched through "
-    "`layer_names`/`weight_names` attributes), the format of Keras' published ImageNet "
-    "weights; kerax cannot read that format yet. Load a Keras 3 `.weights.h5` file "
-    "instead (in Keras 3: `model.save_weights('x.weights.h5')`), or build the model with "
-    "`weights=None`."
-)
-
-
 def check_weights(weights, include_top, classes, quote="'"):
     """Keras' two checks on `weights` and `classes` (`quote` is how the family's message
     quotes `imagenet`)."""
@@ -63,20 +54,13 @@ def build_model(img_input, input_tensor, outputs, name):
 
 def load_weights(model, weights, file_name=None, origin=None, file_hash=None):
     """Loads `weights`: `"imagenet"` downloads `origin` into the `models` cache with
-    `kerax.utils.get_file` (checking `file_hash`); a path is loaded as it is."""
+    `kerax.utils.get_file` (checking `file_hash`); a path is loaded as it is (Keras'
+    published files are legacy Keras 2 `.h5` files, matched layer by layer)."""
     if weights is None:
         return model
     if weights == "imagenet":
         weights = file_utils.get_file(file_name, origin, cache_subdir="models",
                                       file_hash=file_hash)
-    path = os.fspath(weights)
-    if path.endswith(".h5") and not path.endswith(".weights.h5"):
-        try:
-            model.load_weights(path)
-        except ValueError as e:  # the format is refused, not a mismatch inside it
-            if "not supported" not in str(e):
-                raise
-            raise ValueError(_LEGACY_H5.format(path=path)) from e
-        return model
-    model.load_weights(path)
+    # A legacy Keras 2 `.h5` (Keras' published files), a `.weights.h5` or a `.keras`.
+    model.load_weights(os.fspath(weights))
     return model

@@ -123,7 +123,7 @@ class BackupAndRestore(Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if isinstance(self.save_freq, int) and not isinstance(self.save_freq, bool):
-            done = batch + 1
+            done = self.model.fit_run.steps_done  # `batch` passes it after a short execution
             steps = self.model.fit_run.steps_in_epoch
             global_step = self._epoch * steps + done
             last = self._last_saved or 0

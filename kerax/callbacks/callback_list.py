@@ -28,6 +28,14 @@ class CallbackList(Callback):
     def append(self, callback):
         self.callbacks.append(callback)
 
+    def set_steps_done(self, steps):
+        """Tells the progress bars how many steps of the loop ran: a batch hook's index
+        (Keras' `begin + steps_per_execution - 1`) passes it after a short last
+        execution."""
+        for c in self.callbacks:
+            if isinstance(c, ProgbarLogger):
+                c.steps_done = steps
+
     def set_params(self, params):
         super().set_params(params)
         for c in self.callbacks:
@@ -37,6 +45,8 @@ class CallbackList(Callback):
         super().set_model(model)
         for c in self.callbacks:
             c.set_model(model)
+            if isinstance(c, History):  # as Keras: `fit` returns it even with no epoch
+                model.history = c
 
     def _dispatch(name):
         # As Keras' CallbackList, pass `logs` (a dict, never missing) positionally to epoch

@@ -16,6 +16,11 @@ class ProgbarLogger(Callback):
         self.target = None
         self.progbar = None
         self._step = 0
+        self.steps_done = None  # set by the loop (`CallbackList.set_steps_done`)
+
+    def _done(self, batch):
+        """The steps that ran: the loop's count, else `batch + 1` (Keras' reckoning)."""
+        return batch + 1 if self.steps_done is None else self.steps_done
 
     def set_params(self, params):
         super().set_params(params)
@@ -27,6 +32,7 @@ class ProgbarLogger(Callback):
         self.progbar = Progbar(target if target is not None else self.target,
                                verbose=self.verbose)
         self._step = 0
+        self.steps_done = None
 
     def on_train_begin(self, logs=None):
         self._train = True
@@ -37,7 +43,7 @@ class ProgbarLogger(Callback):
             print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
 
     def on_train_batch_end(self, batch, logs=None):
-        self._step = batch + 1
+        self._step = self._done(batch)
         self.progbar.update(self._step, list((logs or {}).items()), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -49,7 +55,7 @@ class ProgbarLogger(Callback):
 
     def on_test_batch_end(self, batch, logs=None):
         if self.params and self.params.get("mode") == "test":
-            self._step = batch + 1
+            self._step = self._done(batch)
             self.progbar.update(self._step, list((logs or {}).items()), finalize=False)
 
     def on_test_end(self, logs=None):
@@ -60,7 +66,7 @@ class ProgbarLogger(Callback):
         self._reset(self.params.get("steps") if self.params else None)
 
     def on_predict_batch_end(self, batch, logs=None):
-        self._step = batch + 1
+        self._step = self._done(batch)
         self.progbar.update(self._step, finalize=False)
 
     def on_predict_end(self, logs=None):

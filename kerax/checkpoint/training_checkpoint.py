@@ -83,7 +83,7 @@ def capture(model, epoch, step_in_epoch):
         "steps_per_epoch": run.steps_in_epoch,
         "iterations": int(model.optimizer.iterations),
         "data": adapter.get_position() if _is_stream(adapter) else {
-            "rng_state": adapter._rng.bit_generator.state,
+            "rng_state": adapter.rng_state(),
             "pass_pos": int(adapter._pass_pos),
             "has_pass_plan": adapter._pass_plan is not None,
             "num_samples": int(adapter.num_samples),
@@ -167,11 +167,11 @@ def restore(model, tree, metadata):
         if mid_epoch:
             plan = (np.asarray(data["plan_idx"]), np.asarray(data["plan_mask"]))
         pass_pos = int(data_meta["pass_pos"])
-        saved_rng = adapter._rng.bit_generator.state
+        saved_rng = adapter.rng_state()
         try:
-            adapter._rng.bit_generator.state = data_meta["rng_state"]
+            adapter.set_rng_state(data_meta["rng_state"])
         except (TypeError, ValueError, KeyError) as e:
-            adapter._rng.bit_generator.state = saved_rng
+            adapter.set_rng_state(saved_rng)
             raise ValueError(
                 f"The checkpoint's data-order RNG state cannot be restored ({e}): it was "
                 "not written by this kind of `fit`. Start from an empty backup directory."

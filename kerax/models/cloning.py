@@ -5,6 +5,7 @@ import json
 from kerax.models.functional import Functional
 from kerax.models.model import Model
 from kerax.models.sequential import Sequential
+from kerax.saving import load_limits
 from kerax.serialization import serialization_lib
 
 
@@ -22,11 +23,43 @@ def model_from_json(json_string, custom_objects=None):
     >>> clone = kerax.models.model_from_json(model.to_json())
     >>> [w.shape for w in clone.weights] == [w.shape for w in model.weights]
     True
+
+    A string that is not one model's JSON raises a `ValueError` saying what is wrong:
+    >>> kerax.models.model_from_json("[1, 2]")
+    Traceback (most recent call last):
+    ...
+    ValueError: model_from_json expects a JSON object with a 'class_name' and a 'config'...
     """
-    config = json.loads(json_string)
+    config = _parse(json_string)
     objects = {**_model_objects(), **(custom_objects or {})}
     return serialization_lib.deserialize_keras_object(config, module_objects=objects,
                                                       custom_objects=custom_objects)
+
+
+def _parse(json_string):
+    fix = "Pass the string `model.to_json()` returned."
+    try:
+        config = json.loads(json_string)
+    except RecursionError:
+        raise ValueError(f"model_from_json: the JSON is nested deeper than Python can "
+                         f"parse; no model config nests so deep. {fix}") from None
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"model_from_json: the string is not valid JSON ({e}). {fix}") from e
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        kind = type(config).__name__ if not isinstance(config, dict) else "object without "\
+            "a string 'class_name'"
+        raise ValueError(f"model_from_json expects a JSON object with a 'class_name' and a "
+                         f"'config', as `model.to_json()` writes; it received a JSON {kind}. "
+                         f"{fix}")
+    depth_error = None
+    try:
+        load_limits.check_depth(config, "model_from_json", "the JSON")
+    except Exception as e:  # CheckpointCorruptedError: reworded for a string
+        depth_error = e
+    if depth_error is not None:
+        raise ValueError(f"model_from_json: the JSON nests lists and objects deeper than "
+                         f"{load_limits.MAX_DEPTH} levels; no model config does. {fix}")
+    return config
 
 
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None,

@@ -2,7 +2,7 @@
 
 import os
 
-from kerax.saving import orbax_reader, saving_lib
+from kerax.saving import legacy_h5, legacy_h5_model, orbax_reader, saving_lib
 
 
 def _check_overwrite(filepath, overwrite):
@@ -14,7 +14,9 @@ def _check_overwrite(filepath, overwrite):
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
-    """Saves a model as a `.keras` zip (config, metadata, weights, optimizer state).
+    """Saves a model as a `.keras` zip (config, metadata, weights, optimizer state), or,
+    for a path ending in `.h5`/`.hdf5`, as a legacy Keras 2 HDF5 model file (as Keras 3;
+    `include_optimizer=False` leaves the compile arguments and optimizer state out).
 
     The file follows Keras 3's format, so `keras.saving.load_model` reads it too. The
     write is crash-safe: a temporary file is written, fsynced and renamed into place.
@@ -32,23 +34,29 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     >>> np.allclose(load_model(path).get_weights()[0], m.get_weights()[0])
     True
     """
+    include_optimizer = kwargs.pop("include_optimizer", True)
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {sorted(kwargs)}")
+    if str(os.fspath(filepath)).endswith((".h5", ".hdf5")) and zipped is not False:
+        _check_overwrite(os.fspath(filepath), overwrite)
+        return legacy_h5_model.save_model(model, os.fspath(filepath), include_optimizer)
     if zipped is False:
         raise ValueError("kerax saves `.keras` files zipped only; omit `zipped=False`.")
     filepath = os.fspath(filepath)
     if not str(filepath).endswith(".keras"):
         raise ValueError(
-            "Invalid filepath extension for saving. Please add a `.keras` extension for the "
-            "native Keras format (use `save_weights` with a `.weights.h5` path for weights "
-            f"only). Received: filepath={filepath}"
+            "Invalid filepath extension for saving. Please add either a `.keras` extension "
+            "for the native Keras format (recommended) or a `.h5` extension (use "
+            "`save_weights` with a `.weights.h5` path for weights only). Received: "
+            f"filepath={filepath}"
         )
     _check_overwrite(filepath, overwrite)
     saving_lib.save_model(model, filepath)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_bytes=None):
-    """Loads a `.keras` model written by kerax or by Keras 3, or an `OrbaxCheckpoint`.
+    """Loads a `.keras` model written by kerax or by Keras 3, a legacy Keras 2 HDF5 model
+    (`.h5`/`.hdf5`, as `model.save("m.h5")` writes), or an `OrbaxCheckpoint`.
 
     Args:
         filepath: path to a `.keras` file, or a directory `kerax.callbacks.OrbaxCheckpoint`
@@ -74,16 +82,15 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
         return orbax_reader.load_model_from_checkpoint(
             filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode,
             max_bytes=max_bytes)
-    if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
-        raise ValueError(
-            f"{filepath} is a legacy Keras 2 HDF5 model, which kerax does not read. Load it in "
-            "Keras and re-save it with `model.save('model.keras')`."
-        )
     if filepath.endswith(".weights.h5"):
         raise ValueError(
             f"{filepath} holds weights only. Build the model, then call "
             "`model.load_weights(filepath)`."
         )
+    if filepath.endswith((".h5", ".hdf5")):  # legacy Keras 2 model (`model.save("m.h5")`)
+        return legacy_h5_model.load_model(filepath, custom_objects=custom_objects,
+                                          compile=compile, safe_mode=safe_mode,
+                                          max_bytes=max_bytes)
     if not os.path.exists(filepath):
         raise ValueError(
             f"File not found: filepath={filepath}. Please ensure the file is an accessible "
@@ -110,9 +117,24 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
 
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
-    """Loads weights from a `.weights.h5` file (Keras 3's layout), a `.keras` file, or
-    an `OrbaxCheckpoint` directory (its latest step, or one `step_<N>` directory)."""
+    """Loads weights from a `.weights.h5` file (Keras 3's layout), a `.keras` file, a
+    legacy Keras 2 HDF5 file (`.h5`/`.hdf5`, weights or full model: matched by layer
+    order, or by layer name with `by_name=True`; `skip_mismatch=True` skips weights of
+    another shape with a warning), or an `OrbaxCheckpoint` directory (its latest step, or
+    one `step_<N>` directory)."""
     filepath = os.fspath(filepath)
+    by_name = kwargs.pop("by_name", None)
+    if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
+        if model.variables is None:
+            raise ValueError(
+                f"Model '{model.name}' is not built yet: build it (call it on data or "
+                "`build(input_shape)`) before `load_weights`.")
+        return legacy_h5.load_weights(model, filepath, by_name=bool(by_name),
+                                      skip_mismatch=skip_mismatch)
+    if by_name is not None:
+        raise ValueError(
+            f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: "
+            f"{filepath}")
     if skip_mismatch:
         raise NotImplementedError("`skip_mismatch=True` is not supported by kerax yet.")
     if model.variables is None:

@@ -148,8 +148,8 @@ class ObjectRegistry:
         close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
         return UnknownIdentifierError(
-            f"Unknown {self.kind} identifier: {name!r}.{hint} Known {self.kind} "
-            f"identifiers: {', '.join(known)}. For a custom {self.kind}, pass the object "
+            f"Unknown {self.kind} identifier: {name!r}.{hint}\nKnown {self.kind} "
+            f"identifiers: {', '.join(known)}.\nFor a custom {self.kind}, pass the object "
             "itself, or decorate it with `@kerax.saving.register_keras_serializable()` "
             "(or pass it in `custom_objects`) and use its registered name."
         )

@@ -12,14 +12,16 @@ from kerax.errors import NonFiniteLossError
 from kerax.trainer import steps as steps_lib
 
 
-def train_epoch(model, ts, executions, callbacks, start=0):
-    """Runs one epoch of training executions from step `start`.
+def train_epoch(model, ts, executions, callbacks, k, start=0):
+    """Runs one epoch of training executions of `k` steps each from step `start`.
 
     After each execution the model holds the new train state (callbacks and checkpoints
     read it), the batch hooks fire with its logs, and an optimizer state a callback
     replaced (a new learning rate) is used from the next execution on. A non-finite loss
     raises (or, with `TerminateOnNaN`, stops) one execution late, without a host sync
-    per execution.
+    per execution. As Keras, `on_train_batch_end` gets `begin + k - 1` even when the
+    last execution runs fewer steps (see `batch_end_index`); `model.fit_run.steps_done`
+    and the progress bar count the steps that ran.
 
     Returns:
         `(logs, steps)`: the last execution's logs and the step reached.
@@ -35,8 +37,9 @@ def train_epoch(model, ts, executions, callbacks, start=0):
         if pending is not None and stop_on_nonfinite(model, pending, callbacks):
             return logs, step
         pending = flag
-        step += size
-        callbacks.on_train_batch_end(step - 1, logs)
+        begin, step = step, step + size
+        _note_steps_done(model, callbacks, step)
+        callbacks.on_train_batch_end(batch_end_index(begin, k), logs)
         ts = model._with_callback_changes(ts)
         if model.stop_training:
             break
@@ -60,7 +63,7 @@ def stop_on_nonfinite(model, pending, callbacks):
         model.stop_training = True
         return True
     raise NonFiniteLossError(
-        f"The loss became NaN or infinite at training step {bad_step}. Training stopped, "
+        f"The loss became NaN or infinite at training step {bad_step}.\nTraining stopped, "
         "and the model keeps the weights and optimizer state from before that step. "
         "Common causes: a learning rate that is too high, NaN or inf values in the data "
         "(check with `np.isfinite(x).all()`), or log(0) in a custom loss. To stop "
@@ -68,17 +71,39 @@ def stop_on_nonfinite(model, pending, callbacks):
     )
 
 
-def evaluate_epoch(ts, executions, callbacks):
-    """Runs one pass of evaluation executions; returns `(ts, logs, steps)`."""
+def batch_end_index(begin, k):
+    """The batch index Keras passes to `on_*_batch_end` for an execution of `k` steps
+    from `begin`: `begin + k - 1`, also when the epoch's last execution runs fewer.
+
+    Example:
+    >>> batch_end_index(2, 2)  # a 3-batch epoch with steps_per_execution=2
+    3
+    """
+    return begin + k - 1
+
+
+def _note_steps_done(model, callbacks, steps):
+    """Tells the progress bar and the `FitRun` (`model` None: not training) how many
+    steps of the epoch ran."""
+    if hasattr(callbacks, "set_steps_done"):
+        callbacks.set_steps_done(steps)
+    if model is not None and getattr(model, "fit_run", None) is not None:
+        model.fit_run.steps_done = steps
+
+
+def evaluate_epoch(ts, executions, callbacks, k):
+    """Runs one pass of evaluation executions of `k` steps each; returns
+    `(ts, logs, steps)`."""
     logs, step = {}, 0
     for program, args, size in executions:
         callbacks.on_test_batch_begin(step)
         ts, logs = program(ts, *args)
         logs = steps_lib.flatten_logs(
             {k: v for k, v in logs.items() if k != steps_lib.FIRST_BAD_STEP})
-        step += size
-        callbacks.on_test_batch_end(step - 1, logs)
+        begin, step = step, step + size
+        _note_steps_done(None, callbacks, step)
+        callbacks.on_test_batch_end(batch_end_index(begin, k), logs)
     return ts, logs, step
 
 
-__all__ = ["train_epoch", "evaluate_epoch", "stop_on_nonfinite"]
+__all__ = ["train_epoch", "evaluate_epoch", "stop_on_nonfinite", "batch_end_index"]

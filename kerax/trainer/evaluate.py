@@ -10,6 +10,7 @@ import numpy as np
 from kerax.callbacks.callback_list import CallbackList
 from kerax.distribution import placement
 from kerax.trainer import epoch_loop
+from kerax.trainer import exclusive
 from kerax.trainer import inputs
 from kerax.trainer import steps as steps_lib
 from kerax.trainer import steps_per_execution
@@ -18,9 +19,10 @@ from kerax.trainer.pytrees import concat_outputs, host_value
 
 
 def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-             steps=None, callbacks=None, return_dict=False, _callbacks=None):
+             steps=None, callbacks=None, return_dict=False, _callbacks=None, _adapter=None):
     """`model.evaluate(...)` (Keras 3's arguments); `_callbacks`: `fit`'s, when
-    validating.
+    validating; `_adapter`: the validation adapter `fit` keeps across epochs (a
+    generator's, which starts a new pass here).
 
     Example:
     >>> import numpy as np, kerax
@@ -30,8 +32,20 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     ...                 return_dict=True))
     ['loss']
     """
+    with exclusive.guard(model, "evaluate"):
+        return _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                         return_dict, _callbacks, _adapter)
+
+
+def _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+              return_dict, _callbacks, _adapter):
     model._require_compiled("evaluate")
-    adapter, _ = inputs.open_input(model, "evaluate", x, y, sample_weight, batch_size, steps)
+    if _adapter is None:
+        adapter, _ = inputs.open_input(model, "evaluate", x, y, sample_weight, batch_size,
+                                       steps)
+    else:
+        adapter = _adapter
+        adapter.new_pass()
     ex = executions_for(model, adapter)
     verbose = 1 if verbose == "auto" else verbose
     cbs = _callbacks if _callbacks is not None else CallbackList(
@@ -40,9 +54,10 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     plan = ex.epoch_plan()
     k = steps_per_execution.for_evaluation(model, adapter, cbs, "test", plan)
     cbs.on_test_begin()  # before reading the variables: SwapEMAWeights swaps them here
+    model._reset_attribute_metrics()  # as Keras' `reset_metrics()` here
     ts = model._make_test_state()
     try:
-        ts, logs, step = epoch_loop.evaluate_epoch(ts, ex.test(ts, plan, k), cbs)
+        ts, logs, step = epoch_loop.evaluate_epoch(ts, ex.test(ts, plan, k), cbs, k)
     finally:
         adapter.close()
     if ex.is_stream and step == 0:
@@ -81,9 +96,10 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
             out, state = program(params, state, *args)
             outs.append(placement.to_host(out))
             masks.append(np.asarray(mask).reshape(-1))
-            step += size
-            cbs.on_predict_batch_end(step - 1, {"outputs": steps_lib.real_rows(outs[-1],
-                                                                               mask)})
+            begin, step = step, step + size
+            cbs.set_steps_done(step)
+            cbs.on_predict_batch_end(epoch_loop.batch_end_index(begin, k), {
+                "outputs": steps_lib.real_rows(outs[-1], mask)})
     finally:
         adapter.close()
     # As Keras: the state a layer assigned in `call` stays (before `on_predict_end`, where

@@ -5,12 +5,16 @@
 through the one epoch loop (`epoch_loop.train_epoch`), validating with `evaluate`.
 """
 
+import warnings
+
 from kerax.backend import switches
 from kerax.callbacks.callback_list import CallbackList
 from kerax.trainer import compile_cache
 from kerax.trainer import epoch_loop
+from kerax.trainer import exclusive
 from kerax.trainer import inputs
 from kerax.trainer import steps_per_execution
+from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.executions import executions_for
 from kerax.trainer.fit_run import FitRun
 from kerax.trainer.pytrees import host_value
@@ -36,6 +40,7 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
     1
     """
     model._require_compiled("fit")
+    exclusive.check(model, "fit")  # never replace the `fit_run` another thread runs
     if switches.max_epochs() is not None:
         epochs = min(epochs, switches.max_epochs())
     if switches.max_steps_per_epoch() is not None:
@@ -59,6 +64,12 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
     if run.first_plan is not None:
         model._fit_steps_per_execution = k  # evaluate's K after a fit on arrays
     run.epochs, run.initial_epoch = epochs, initial_epoch
+    if initial_epoch > epochs:  # Keras trains nothing and says nothing
+        warnings.warn(
+            f"`initial_epoch={initial_epoch}` is greater than `epochs={epochs}`: `fit` trains "
+            "no epoch (as in Keras) and returns an empty history. `epochs` is the index of "
+            "the last epoch, not a count of more epochs: pass "
+            f"`epochs={initial_epoch + epochs}` to train {epochs} more.", stacklevel=3)
     run.validation, run.validation_freq = validation, validation_freq
     run.validation_steps = validation_steps
     run.validation_batch_size = validation_batch_size or batch_size
@@ -67,6 +78,11 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
 
 def run_fit(run):
     """Runs a prepared `FitRun`'s epochs; returns the model's `History`."""
+    with exclusive.guard(run.model, "fit"):
+        return _run_fit(run)
+
+
+def _run_fit(run):
     model, cbs, ex = run.model, run.callbacks, run.executions
     cbs.on_train_begin()
     # A callback (BackupAndRestore) may have restored a mid-training state: resume at its
@@ -86,13 +102,14 @@ def run_fit(run):
                 run.epoch_plan = plan
             run.adapter.on_epoch_begin()
             cbs.on_epoch_begin(epoch)
+            model._reset_attribute_metrics()  # as Keras' `reset_metrics()` here
             ts = model._make_train_state()
             if start_step:
                 ts = ts._replace(metric_state=resume["metric_state"])
             with compile_cache.track() as compiled:
                 logs, step = epoch_loop.train_epoch(
                     model, ts, ex.train(ts, plan, run.steps_per_execution, start_step), cbs,
-                    start_step)
+                    run.steps_per_execution, start_step)
                 if ex.is_stream and step == 0 and not logs:
                     raise ValueError(
                         "The training data is empty: the dataset or generator yielded no "
@@ -121,10 +138,17 @@ def _validate(run, epoch):
     if run.validation is None or not _should_validate(epoch, run.validation_freq):
         return {}
     x, y, sample_weight = run.validation
+    if (run.validation_adapter is None and hasattr(x, "__next__")
+            and not stream_data_adapter.is_grain(x)):  # a generator or iterator
+        # As Keras, one adapter for every validation of this `fit`: each pass replays the
+        # batches peeked at the first one, then reads on where the last pass stopped.
+        run.validation_adapter, _ = inputs.open_input(
+            run.model, "evaluate", x, batch_size=run.validation_batch_size,
+            steps=run.validation_steps)
     logs = run.model.evaluate(x, y, sample_weight=sample_weight,
                               batch_size=run.validation_batch_size,
                               steps=run.validation_steps, verbose=0, return_dict=True,
-                              _callbacks=run.callbacks)
+                              _callbacks=run.callbacks, _adapter=run.validation_adapter)
     return {"val_" + name: v for name, v in logs.items()}
 
 

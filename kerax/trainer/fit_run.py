@@ -30,6 +30,8 @@ class FitRun:
         epochs, initial_epoch: `fit`'s arguments.
         validation: `(x_val, y_val, sample_weight_val)` or None, with
             `validation_freq`, `validation_steps`, `validation_batch_size`.
+        steps_done: the steps of the current epoch that ran (batch hooks get Keras'
+            index, `begin + K - 1`, which a short last execution passes).
         resume_point: set by a checkpoint restore (`{"epoch", "step", "plan",
             "metric_state"}`) before the first epoch; `fit` resumes there.
 
@@ -54,7 +56,9 @@ class FitRun:
         self.epochs, self.initial_epoch = 1, 0
         self.validation = None
         self.validation_freq, self.validation_steps, self.validation_batch_size = 1, None, None
+        self.validation_adapter = None  # a generator's, kept across epochs (`fit._validate`)
         self.resume_point = None
+        self.steps_done = 0
         if self.is_stream:  # an empty plan of the epoch's steps
             steps = adapter.steps_per_epoch or UNKNOWN_EPOCH_STEPS
             self.epoch_plan = (np.zeros((steps, 0), np.int32), np.zeros((steps, 0), bool))

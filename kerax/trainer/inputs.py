@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from kerax.backend import random_state
+from kerax.trainer import stateless
 from kerax.trainer.data_adapters import array_data_adapter as ada
 from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.data_adapters.stream_data_adapter import StreamDataAdapter
@@ -31,10 +32,15 @@ def open_input(model, what, x, y=None, sample_weight=None, batch_size=None, step
         if shuffle and what == "fit" and adapter.is_py_dataset:
             adapter.shuffle_with(_shuffle_seed(x))
         first = adapter.peek()
+        _check_structure(model, first[0], what)
+        if what != "predict":
+            _check_targets(model, first[1], what, stream=True)
         _validate_stream(model, adapter, first, what)
         if what != "predict":
             model._build_metrics(first)
-        return adapter, _unpack_validation(validation_data)
+        val = _unpack_validation(validation_data)
+        _check_validation(model, val, first[0])
+        return adapter, val
     if what == "fit" and not 0.0 <= validation_split < 1.0:
         raise ValueError(
             "`validation_split` must be a float in [0, 1). Received: "
@@ -44,6 +50,9 @@ def open_input(model, what, x, y=None, sample_weight=None, batch_size=None, step
         validation_split = 0.0  # Keras: validation_data takes precedence
     x, y, sample_weight, batch_size = model._prepare_arrays(x, y, sample_weight, batch_size,
                                                             what)
+    _check_structure(model, x, what)
+    if what != "predict":
+        _check_targets(model, y, what)
     val = _unpack_validation(validation_data)
     if validation_split:
         n = ada.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
@@ -57,16 +66,108 @@ def open_input(model, what, x, y=None, sample_weight=None, batch_size=None, step
                 "You cannot `class_weight` and `sample_weight` at the same time (as in "
                 "Keras): multiply the class weights into `sample_weight` instead.")
         sample_weight = ada.class_weights_to_sample_weights(y, class_weight)
+    keras_builds = what == "fit" and _keras_would_build(model)
     model._ensure_built(x)
     model._validate_against_model(x, y, sample_weight, batch_size)
-    seed = host_seed(random_state.next_key()) if what == "fit" else 0
+    _check_validation(model, val, x)
     model._batch_bytes = ada.batch_bytes((x, y, sample_weight), batch_size)
     adapter = ada.ArrayDataAdapter(x, y, sample_weight, batch_size, steps,
-                                   shuffle if what == "fit" else False, seed)
+                                   shuffle if what == "fit" else False)
+    if keras_builds:
+        adapter.draw_for_build()
     if what != "predict":
         model._check_exact_batches(adapter)
         model._build_metrics(adapter.data, adapter.batch_size)
     return adapter, val
+
+
+def _keras_would_build(model):
+    """Whether Keras' `fit` would build the model, metrics or optimizer from a first batch
+    (`_symbolic_build`: the first `fit` after `compile`)."""
+    metrics = model._compile_metrics
+    return (model.variables is None or getattr(model.optimizer, "state", 0) is None
+            or (metrics is not None and not metrics.built))
+
+
+def _expected_inputs(model):
+    """`(structure, names)` of a Functional/Sequential model's inputs; None when unknown
+    (a subclassed model takes whatever its `call` takes)."""
+    struct = getattr(model, "_inputs_struct", None)
+    try:
+        names = model.input_names if struct is not None else None
+        tensors = model.inputs if struct is None else None
+    except (AttributeError, ValueError):
+        return None
+    if struct is not None:
+        return struct, names
+    if isinstance(tensors, (list, tuple)) and len(tensors) == 1:  # a built Sequential
+        return tensors[0], [getattr(tensors[0], "name", "input")]
+    return None
+
+
+def _check_structure(model, x, what):
+    """Keras' warning for extra dict keys; an error for several arrays given to a model
+    that has one input (Keras would train on the wrong thing)."""
+    expected = _expected_inputs(model)
+    if expected is None:
+        return
+    struct, names = expected
+    if isinstance(x, dict):
+        keys = list(struct) if isinstance(struct, dict) else names
+        extra = sorted(str(k) for k in x if k not in keys)
+        if extra and all(k in x for k in keys):
+            warnings.warn(
+                "The structure of `inputs` doesn't match the expected structure.\n"
+                f"Expected: keys {keys}\nReceived: keys {sorted(map(str, x))}\n"
+                f"The extra keys {extra} of `x` in `{what}()` are ignored; check their "
+                "spelling against the model's input names.", stacklevel=4)
+        return
+    if (not isinstance(struct, (list, tuple, dict)) and isinstance(x, (list, tuple))
+            and len(x) > 1):
+        shapes = [tuple(getattr(a, "shape", ())) for a in x]
+        raise ValueError(
+            f"Model '{model.name}' has one input, but `x` in `{what}()` is a list of "
+            f"{len(x)} input arrays (shapes {shapes}).\n"
+            "This is about the inputs `x`, not the labels: pass a single array as `x`, or "
+            f"build the model with {len(x)} `keras.Input`s to take {len(x)} inputs.")
+
+
+def _check_targets(model, y, what, stream=False):
+    """A compiled loss needs targets: say so before anything is traced."""
+    if y is not None or model._compile_loss is None:
+        return
+    if stateless.custom_step(model, "train" if what == "fit" else "test"):
+        return  # a custom step decides what it needs
+    for name in ("compute_loss", "compute_loss_value"):
+        if not getattr(type(model), name).__module__.startswith("kerax."):
+            return  # so does an overridden loss
+    fix = ("make the dataset or generator yield `(x, y)` or `(x, y, sample_weight)` batches "
+           "(it yielded `x` or `(x,)`)" if stream else f"pass the targets: `{what}(x, y)`")
+    raise ValueError(
+        f"`{what}()` received no targets `y`, but the model was compiled with a loss that "
+        f"needs them.\nTo fix: {fix}, or compile without a `loss` if the model adds its "
+        "own losses with `add_loss`.")
+
+
+def _check_validation(model, val, x):
+    """`validation_data` arrays are checked against the model before the first epoch."""
+    if val is None or stream_data_adapter.is_stream(val[0]):
+        return
+    xv = ada.standardize("validation_data x", val[0])
+    yv = ada.standardize("validation_data y", val[1])
+    exact = getattr(model, "_exact_last_batch", False)
+    try:
+        model._validate_against_model(xv, yv, None)
+    except Exception as e:
+        per_sample = lambda t: jax.tree_util.tree_map(  # noqa: E731
+            lambda a: (None,) + tuple(a.shape[1:]), t)
+        raise ValueError(
+            "`validation_data` does not fit the model (checked before training starts).\n"
+            f"Expected x shapes (as the training data): {per_sample(x)}\n"
+            f"Received validation x shapes: {per_sample(xv)}, y shapes: "
+            f"{per_sample(yv)}\n{type(e).__name__}: {e}") from e
+    finally:
+        model._exact_last_batch = exact
 
 
 def _check_stream_args(what, y, sample_weight, validation_split=0.0):

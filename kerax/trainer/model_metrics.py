@@ -38,7 +38,19 @@ class MetricsMixin:
             return custom.logs(metric_state)
         logs = {"loss": self._loss_tracker.result(metric_state["loss"])}
         logs.update(self._compile_metrics.result(metric_state))
+        # As Keras' built-in steps (`get_metrics_result`): every metric of `model.metrics`,
+        # a metric held as an attribute too; the built-in step never updates it, and `fit`
+        # and `evaluate` reset it, so it logs its reset value (a `Mean`: 0.0).
+        for m in self._attribute_metrics():
+            logs[m.name] = m.result(m.init())
         return dict(sorted(logs.items()))
+
+    def _attribute_metrics(self):
+        """The metrics of `self.metrics` the model holds as attributes (after the
+        compiled ones)."""
+        compiled = [self._loss_tracker, self._compile_metrics]
+        compiled += [m for _, m in self._compile_metrics.loss_trackers]
+        return attribute_metrics(self, skip=compiled)
 
     def _init_metric_state(self, kind="train"):
         custom = custom_steps.custom_steps(self, kind)
@@ -82,7 +94,7 @@ class MetricsMixin:
         if self.__dict__.get("_has_compile_metrics", True):
             metrics.append(self._compile_metrics)
         metrics += [m for _, m in self._compile_metrics.loss_trackers]
-        return metrics + attribute_metrics(self, skip=metrics + [self._compile_metrics])
+        return metrics + self._attribute_metrics()
 
     def get_metrics_result(self):
         """Keras' `get_metrics_result`: `{name: value}` of `self.metrics`, a container's
@@ -110,6 +122,12 @@ class MetricsMixin:
         for m in [self._loss_tracker] + self._compile_metrics.all():
             m.state = _in_variable_order(m, metric_state["loss" if m is self._loss_tracker
                                                         else m.name])
+
+    def _reset_attribute_metrics(self):
+        """Resets the metrics held as attributes, as Keras' `reset_metrics()` at each
+        `fit` epoch and `evaluate` (the built-in steps never update them)."""
+        for m in self._attribute_metrics():
+            m.reset_state()
 
     @property
     def metrics_names(self):

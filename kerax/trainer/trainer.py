@@ -14,6 +14,7 @@ from kerax import optimizers as optimizers_module
 from kerax.distribution import placement
 from kerax.errors import NotCompiledError
 from kerax.metrics import Mean
+from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from kerax.trainer import epoch_loop
 from kerax.trainer import evaluate as evaluate_lib
 from kerax.trainer import fit as fit_lib
@@ -71,8 +72,6 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         self.optimizer = optimizers_module.get(optimizer)
         policy = getattr(self, "dtype_policy", None)
         if auto_scale_loss and policy is not None and policy.name == "mixed_float16":
-            from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
-
             if not isinstance(self.optimizer, LossScaleOptimizer):
                 self.optimizer = LossScaleOptimizer(self.optimizer)
         names = getattr(self, "output_names", None)
@@ -175,7 +174,8 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
             steps_per_epoch, validation_steps, validation_batch_size, validation_freq)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False, _callbacks=None, **kwargs):
+                 steps=None, callbacks=None, return_dict=False, _callbacks=None,
+                 _adapter=None, **kwargs):
         """Returns the loss and metrics on the given data (Keras 3's arguments).
 
         Example:
@@ -187,7 +187,7 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         ['loss']
         """
         return evaluate_lib.evaluate(self, x, y, batch_size, verbose, sample_weight, steps,
-                                     callbacks, return_dict, _callbacks)
+                                     callbacks, return_dict, _callbacks, _adapter)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Generates outputs for the input samples, batch by batch (Keras 3's arguments).

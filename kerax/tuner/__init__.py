@@ -1,8 +1,6 @@
 """`kerax.tuner`: hyperparameter search with keras-tuner 1.4's API, for kerax models.
 
-Use it as keras-tuner is used::
-
-    import kerax.tuner as kt
+Use it as keras-tuner is used (with `kt` being `kerax.tuner`)::
 
     def build(hp):
         model = kerax.Sequential([...hp.Int("units", 32, 128, step=32)...])

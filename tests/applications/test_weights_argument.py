@@ -19,25 +19,58 @@ def _legacy_h5(path):
     """A file laid out as Keras 2 wrote weights (`layer_names` at the root)."""
     with h5py.File(path, "w") as f:
         f.attrs["layer_names"] = np.array([b"conv"])
-        f.create_group("conv").attrs["weight_names"] = np.array([b"conv/kernel:0"])
+        group = f.create_group("conv")
+        group.attrs["weight_names"] = np.array([b"conv/kernel:0"])
+        group.create_dataset("conv/kernel:0", data=np.zeros((3, 3, 3, 8), "float32"))
     return path
 
 
-def test_imagenet_weights_come_from_keras_url_through_get_file(tmp_path, monkeypatch):
+def _keras_legacy_weights(keras, path, **kwargs):
+    """Keras 3 writes a `weights=None` MobileNetV3Small's weights in the legacy Keras 2
+    layout of its published ImageNet files; returns the Keras model."""
+    from keras.src.legacy.saving import legacy_h5_format
+
+    keras.utils.set_random_seed(0)
+    ref = keras.applications.MobileNetV3Small(weights=None, **kwargs)
+    rng = np.random.default_rng(1)
+    ref.set_weights([np.abs(w + 0.2 * rng.standard_normal(w.shape).astype(w.dtype))
+                     if w.ndim == 1 else w for w in ref.get_weights()])
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, ref)
+    return ref
+
+
+def test_imagenet_weights_come_from_keras_url_through_get_file(keras, tmp_path, monkeypatch):
     name = "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"
     origin = tmp_path / "origin"
     origin.mkdir()
-    source = _legacy_h5(origin / name)
+    source = origin / name
+    ref = _keras_legacy_weights(keras, source, include_top=False, input_shape=SHAPE)
     monkeypatch.setenv("KERAX_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(mobilenet_v3, "BASE_WEIGHT_PATH", origin.as_uri() + "/")
     digest = hashlib.md5(source.read_bytes()).hexdigest()
     monkeypatch.setitem(mobilenet_v3.WEIGHTS_HASHES, "small_224_1.0_float",
                         ("unused", digest))
-    with pytest.warns(UserWarning, match="Weights for input shape"), \
-            pytest.raises(ValueError, match="legacy Keras 2 HDF5 weights file"):
-        kerax.applications.MobileNetV3Small(include_top=False, input_shape=SHAPE)
-    # Downloaded (hash checked) into the `models` cache before the format was refused.
+    with pytest.warns(UserWarning, match="Weights for input shape"):
+        model = kerax.applications.MobileNetV3Small(include_top=False, input_shape=SHAPE)
+    # Downloaded (hash checked) into the `models` cache, then loaded layer by layer.
     assert (tmp_path / "cache" / "models" / name).read_bytes() == source.read_bytes()
+    x = np.random.default_rng(0).uniform(0, 255, (2,) + SHAPE).astype("float32")
+    expected = np.asarray(ref.predict(x, verbose=0))
+    np.testing.assert_allclose(np.asarray(model.predict(x, verbose=0)), expected,
+                               rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_legacy_h5_path_loads_keras_written_weights(keras, tmp_path):
+    path = str(tmp_path / "mnv3.h5")
+    ref = _keras_legacy_weights(keras, path, alpha=0.75, input_shape=SHAPE,
+                                classifier_activation=None)
+    model = kerax.applications.MobileNetV3Small(weights=path, alpha=0.75, input_shape=SHAPE,
+                                                classifier_activation=None)
+    x = np.random.default_rng(0).uniform(0, 255, (2,) + SHAPE).astype("float32")
+    expected = np.asarray(ref.predict(x, verbose=0))
+    np.testing.assert_allclose(np.asarray(model.predict(x, verbose=0)), expected,
+                               rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
 def test_imagenet_weights_with_the_wrong_hash_are_refused(tmp_path, monkeypatch):
@@ -52,9 +85,9 @@ def test_imagenet_weights_with_the_wrong_hash_are_refused(tmp_path, monkeypatch)
     assert not (tmp_path / "cache" / "models" / name).exists()
 
 
-def test_legacy_h5_path_gets_a_clear_error(tmp_path):
+def test_legacy_h5_path_for_another_architecture_gets_a_clear_error(tmp_path):
     path = str(_legacy_h5(tmp_path / "old.h5"))
-    with pytest.raises(ValueError, match=r"old\.h5 is a legacy Keras 2 HDF5 weights file"):
+    with pytest.raises(ValueError, match="Layer count mismatch when loading weights"):
         kerax.applications.MobileNetV2(weights=path, input_shape=SHAPE, alpha=0.35)
 
 

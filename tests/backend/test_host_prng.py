@@ -135,3 +135,98 @@ def test_non_partitionable_threefry_falls_back_to_jax():
         assert _same(host_prng.uniform(key, (4, 5)), jax.random.uniform(key, (4, 5)))
     finally:
         jax.config.update("jax_threefry_partitionable", before)
+
+
+def _jax_scaled(kind, key, shape, dtype, mean, stddev):
+    if kind == "normal":
+        return jax.random.normal(key, shape, dtype) * stddev + mean
+    return jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype) * stddev + mean
+
+
+def _same_bits(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return (a.shape == b.shape and a.dtype == b.dtype
+            and np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8)))
+
+
+NORMAL_CASES = [  # shape, mean, stddev: a scalar, empty, odd sizes, a second size bucket
+    ((), 0.0, 1.0), ((0, 4), 0.0, 1.0), ((3,), 1.0, 2.0), ((5, 7), -0.3, 0.05),
+    ((3, 3, 3, 17), 0.0, 0.27216552697590868), ((257, 257), 0, 3)]
+
+
+@pytest.mark.parametrize("kind", ["normal", "truncated_normal"])
+@pytest.mark.parametrize("key", KEYS[1:3], ids=["jax", "numpy"])
+def test_normal_draws_bitwise(kind, key):
+    for shape, mean, stddev in NORMAL_CASES:
+        got = getattr(host_prng, kind)(key, shape, jnp.float32, mean, stddev)
+        assert isinstance(got, jax.Array)
+        assert _same_bits(got, _jax_scaled(kind, key, shape, jnp.float32, mean, stddev)), shape
+
+
+@pytest.mark.parametrize("kind", ["normal", "truncated_normal"])
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+def test_normal_draws_bitwise_16_bit(kind, dtype):
+    key = KEYS[3]
+    for shape, mean, stddev in [((5, 7), 0.0, 0.1234567), ((260, 3, 101), 1.0, 0.7)]:
+        got = getattr(host_prng, kind)(key, shape, dtype, mean, stddev)
+        assert _same_bits(got, _jax_scaled(kind, key, shape, dtype, mean, stddev)), shape
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float16])
+def test_normal_draws_bitwise_many_shapes(dtype):
+    # Bucket edges (65536 and 65537 values), model kernels, and a draw of a million values.
+    shapes = [(1,), (65536,), (65537,), (3, 3, 1, 1152), (1, 1, 320, 1280), (1000, 1001)]
+    for kind in ("normal", "truncated_normal"):
+        for shape in shapes:
+            got = getattr(host_prng, kind)(KEYS[2], shape, dtype, 0.0, 0.0625)
+            assert _same_bits(got, _jax_scaled(kind, KEYS[2], shape, dtype, 0.0, 0.0625))
+
+
+def test_normal_draws_compile_once_per_size_bucket(monkeypatch):
+    monkeypatch.setattr(host_prng, "_BUCKET_MIN", 64)
+    host_prng._bucketed_draw.cache_clear()
+    key = KEYS[0]
+    shapes = [(3, 3, 2, 5), (7,), (64,), (8, 8), (1, 1, 9, 7), (2, 33), (65,), (128,)]
+    with jax.log_compiles(True), _count_compiles() as compiles:
+        for shape in shapes:
+            host_prng.truncated_normal(key, shape, stddev=0.1)
+            host_prng.normal(key, shape, mean=1.0, stddev=0.5)
+    # Sizes 90, 7, 64 and 64, 63, 66, 65, 128 fall in the buckets 64 and 128: four programs
+    # (two sizes, two distributions), and the scaling compiles nothing.
+    assert sorted(compiles) == ["jit(normal_draw)"] * 2 + ["jit(truncated_normal_draw)"] * 2
+    for shape in shapes[:3]:  # a small bucket gives the same values as the default one
+        assert _same_bits(host_prng.normal(key, shape, mean=1.0, stddev=0.5),
+                          _jax_scaled("normal", key, shape, jnp.float32, 1.0, 0.5))
+    host_prng._bucketed_draw.cache_clear()
+
+
+def test_normal_draws_go_to_jax_when_not_reproducible(monkeypatch):
+    key = KEYS[2]
+    traced = jax.jit(lambda k: host_prng.truncated_normal(k, (2, 3), stddev=0.5))(key)
+    assert _same_bits(traced, host_prng.truncated_normal(key, (2, 3), stddev=0.5))
+    # A concrete key inside a trace stays in the trace (no host round trip of a tracer).
+    inside = jax.jit(lambda: host_prng.normal(np.array([7, 0], np.uint32), (3,)))()
+    assert _same_bits(inside, host_prng.normal(np.array([7, 0], np.uint32), (3,)))
+    # NumPy-scalar scales promote as JAX promotes them, and are left to it.
+    stddev = np.float32(0.5)
+    assert _same_bits(host_prng.normal(key, (4,), jnp.bfloat16, 0.0, stddev),
+                      jax.random.normal(key, (4,), jnp.bfloat16) * stddev + 0.0)
+    monkeypatch.setattr(host_prng, "HOST_MAX_ELEMENTS", 10)
+    monkeypatch.setattr(host_prng, "_bucketed_draw", None)  # would fail if used
+    assert _same_bits(host_prng.normal(key, (3, 4)), _jax_scaled("normal", key, (3, 4),
+                                                                 jnp.float32, 0.0, 1.0))
+
+
+def test_non_partitionable_threefry_normal_draws_are_per_shape():
+    key, before = KEYS[1], jax.config.jax_threefry_partitionable
+    jax.config.update("jax_threefry_partitionable", False)
+    try:
+        # In this mode a longer draw does not start with a shorter one: no buckets, and
+        # the draw is jax.random's own.
+        assert not np.array_equal(jax.random.normal(key, (64,))[:5], jax.random.normal(key, (5,)))
+        for kind in ("normal", "truncated_normal"):
+            assert _same_bits(getattr(host_prng, kind)(key, (5,), jnp.float32, 0.0, 0.1),
+                              _jax_scaled(kind, key, (5,), jnp.float32, 0.0, 0.1))
+    finally:
+        jax.config.update("jax_threefry_partitionable", before)

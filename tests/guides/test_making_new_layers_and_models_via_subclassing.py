@@ -10,13 +10,6 @@ import pytest
 
 from tests.guides.harness import Cell, GuideRun, cell_params, check, slow_selected
 
-RECOMPILE_DROPS_LOSS = (
-    "hist.history['loss'][0]: 0.17196 != keras 0.16466: both compute mse + add_loss right; "
-    "the second fit's data differ: Keras' fit(shuffle=True) on arrays draws its epoch order "
-    "with np.random.permutation (the global NumPy RNG, keras/src/trainers/data_adapters/"
-    "array_data_adapter.py), so the cell's next np.random.random(...) gets other numbers; "
-    "kerax shuffles with its own generator (kerax/trainer/data_adapters/"
-    "array_data_adapter.py, the engine's area) and leaves np.random untouched")
 UNSEEDED_RANDOM_IN_FIT = (
     "kerax ran a cell that raises ('ValueError', 'SeedGenerator') on Keras: a model whose "
     "call draws keras.random.normal(shape) without a seed trains on kerax, Keras on JAX "
@@ -198,7 +191,7 @@ net.fit(np.random.random((3, 4)), np.random.random((3, 4)), verbose=0)
 # without one, the add_loss term alone is minimized
 net.compile(optimizer="adam")
 hist = net.fit(np.random.random((3, 4)), np.random.random((3, 4)), verbose=0)
-""", exact=True, sync_fit=True, xfail=RECOMPILE_DROPS_LOSS),
+""", exact=True, sync_fit=True),
     # ports making_new_layers_and_models_via_subclassing, cell 14
     Cell("""
 class Affine(keras.layers.Layer):

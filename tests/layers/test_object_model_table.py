@@ -662,24 +662,12 @@ ROWS = [_dense, _dense_no_bias, _conv, _conv1d_transpose, _depthwise, _separable
         *OPTIMIZER_ROWS]
 
 
-_LAST_SHORT_EXECUTION = (
-    "Keras reports a short last execution's batch index as begin + steps_per_execution - 1 "
-    "(3 for a 3-batch epoch with steps_per_execution=2, though only batch 2 ran); kerax "
-    "reports the batch that ran (2). The index comes from kerax/trainer/epoch_loop.py "
-    "(the engine's area)")
 XFAIL = {
-    "fit_logs_of_attribute_metrics": "Keras' built-in train_step logs every metric of "
-    "model.metrics, so a metric held as an attribute and never updated shows in History "
-    "(['loss', 'tracked'], 'tracked' 0.0); kerax's compiled step logs only the compiled "
-    "metrics (['loss']): the logs are built in kerax/trainer (the engine's area)",
     "stateless_call_dropout_mask_advances": "Keras' Dropout keeps a seed_generator_state in "
     "non_trainable_variables, so a hand-written loop that threads them draws a new mask at "
     "each stateless_call; kerax's Dropout draws from the `rng` key only (DESIGN.md), and "
     "stateless_call without `rng` outside fit uses PRNGKey(0): the same mask at every step. "
     "A fix needs a seed state in the model's non-trainable variables (a DESIGN decision)",
-    "train_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
-    "test_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
-    "predict_batch_hooks_spe_2": _LAST_SHORT_EXECUTION,
 }
 
 

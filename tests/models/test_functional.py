@@ -292,3 +292,16 @@ def test_dict_inputs_written_out_of_sorted_order_match_keras(keras):
     assert [t.name for t in xm.inputs] == [t.name for t in km.inputs]
     np.testing.assert_allclose(xm.predict(x, verbose=0), km.predict(x, verbose=0), atol=1e-6)
     np.testing.assert_allclose(xm(x), km(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("text,match", [
+    ("[1, 2]", r"expects a JSON object with a 'class_name'.*received a JSON list"),
+    ('{"config": {}}', r"received a JSON object without a string 'class_name'"),
+    ("{not json", r"the string is not valid JSON"),
+    ("[" * 200_000 + "]" * 200_000, r"nested deeper than Python can parse"),
+    ('{"class_name": "Sequential", "config": ' + "[" * 300 + "]" * 300 + "}",
+     r"deeper than 256 levels"),
+])
+def test_model_from_json_names_what_is_wrong(text, match):
+    with pytest.raises(ValueError, match=match):
+        kerax.models.model_from_json(text)

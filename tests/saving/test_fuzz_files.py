@@ -4,7 +4,7 @@ Each mutated file either fails to load with a kerax error that says what is wron
 loads exactly the saved numbers (the flip hit bytes nothing reads). Never a silent wrong
 value. Kinds: `.weights.h5`, `.keras` (also with the inner weights file changed and the
 zip CRC recomputed, so only kerax's own checksums can notice), and `OrbaxCheckpoint`
-steps. (kerax writes no legacy `.h5` models and has no file-writing export yet.)
+steps, and legacy Keras 2 `.h5` models (`model.save("m.h5")`).
 """
 
 import os
@@ -46,6 +46,7 @@ def saved(tmp_path_factory):
     m.fit(X, Y, batch_size=4, epochs=1, verbose=0, callbacks=[ckpt])
     m.save_weights(str(root / "m.weights.h5"))
     m.save(str(root / "m.keras"))
+    m.save(str(root / "m.h5"))
     return root, _numbers(m), m.get_config()
 
 
@@ -101,18 +102,24 @@ def _load_weights(path):
     return load
 
 
-def _fuzz_h5(saved, tmp_path, n, seed):
+def _fuzz_h5_file(saved, tmp_path, n, seed, name, load):
+    """Mutates the HDF5 file `name` kerax saved; `load(path, what)` reads one back."""
     root, reference, _ = saved
-    original = (root / "m.weights.h5").read_bytes()
+    original = (root / name).read_bytes()
     ranges = _array_ranges(original, str(tmp_path / "scratch.h5"))
     rng = np.random.default_rng(seed)
     seen = set()
     for i in range(n):
         data, what = _mutate(original, rng, ranges)
-        path = str(tmp_path / f"{i}.weights.h5")
+        path = str(tmp_path / f"{i}.{name}")
         open(path, "wb").write(data)
-        seen.add(_check(_load_weights(path), reference, what))
+        seen.add(_check(lambda: load(path, what), reference, what))
     return seen
+
+
+def _fuzz_h5(saved, tmp_path, n, seed):
+    return _fuzz_h5_file(saved, tmp_path, n, seed, "m.weights.h5",
+                         lambda path, what: _load_weights(path)())
 
 
 def _fuzz_keras(saved, tmp_path, n, seed):
@@ -145,6 +152,17 @@ def _fuzz_keras(saved, tmp_path, n, seed):
     return seen
 
 
+def _fuzz_legacy_h5(saved, tmp_path, n, seed):
+    config = saved[2]
+
+    def load(path, what):
+        model = kerax.models.load_model(path)
+        assert model.get_config() == config, what
+        return model
+
+    return _fuzz_h5_file(saved, tmp_path, n, seed, "m.h5", load)
+
+
 def _fuzz_orbax(saved, tmp_path, n, seed):
     pytest.importorskip("orbax.checkpoint")
     root, reference, config = saved
@@ -173,7 +191,8 @@ def _fuzz_orbax(saved, tmp_path, n, seed):
     return seen
 
 
-FUZZERS = {"weights.h5": _fuzz_h5, "keras": _fuzz_keras, "orbax": _fuzz_orbax}
+FUZZERS = {"weights.h5": _fuzz_h5, "keras": _fuzz_keras, "orbax": _fuzz_orbax,
+           "legacy.h5": _fuzz_legacy_h5}
 
 
 @pytest.mark.parametrize("kind", sorted(FUZZERS))

@@ -6,6 +6,7 @@ the last short batch is padded with index 0 and masked, so every step has the sa
 """
 
 import math
+import sys
 import warnings
 
 import jax
@@ -24,6 +25,13 @@ def _describe(path):
     return "".join(str(p) for p in path) or "the input"
 
 
+def is_pandas(x):
+    """Whether `x` is a pandas DataFrame or Series (pandas is never imported: only checked
+    when the program already imported it)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(x, (pd.DataFrame, pd.Series))
+
+
 def standardize(name, data):
     """Converts a (nested) array structure to NumPy arrays, with clear errors."""
     if data is None:
@@ -33,8 +41,8 @@ def standardize(name, data):
         where = f"`{name}`" + (f" at {_describe(path)}" if path else "")
         if isinstance(a, (str, bytes)):
             raise TypeError(f"{where} is a string; kerax trains on numeric arrays only.")
-        if not hasattr(a, "shape") or not hasattr(a, "dtype"):
-            a = np.asarray(a)
+        if not hasattr(a, "shape") or not hasattr(a, "dtype") or is_pandas(a):
+            a = np.asarray(a)  # a DataFrame/Series: its values, as Keras slices them
         if a.dtype == object or a.dtype.kind in "USO":
             raise TypeError(
                 f"{where} has dtype {a.dtype}, which kerax cannot train on. Convert it to a "
@@ -97,14 +105,31 @@ def batch_bytes(arrays, batch_size):
 
 
 def class_weights_to_sample_weights(y, class_weight):
-    """Per-sample weights from a `{class_index: weight}` dict (Keras' `class_weight`)."""
+    """Per-sample weights from a `{class_index: weight}` dict (Keras' `class_weight`).
+
+    As in Keras, a class of `y` missing from `class_weight` gets weight 1.0 and a key that
+    is no class of `y` is unused; kerax warns about both (Keras says nothing).
+    """
     y = np.asarray(y)
-    labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(y.shape[0], -1)[:, 0]
-    labels = labels.astype(np.int64)
-    table = np.ones(max(int(labels.max()) + 1, max(class_weight) + 1), np.float32)
+    if y.ndim > 1:
+        y = y.argmax(-1) if y.shape[-1] != 1 else y.squeeze(-1)
+    labels = np.round(y.reshape(y.shape[0], -1)[:, 0]).astype(np.int64)
+    present = sorted(int(c) for c in np.unique(labels))
+    unknown = sorted(int(k) for k in class_weight if int(k) not in present)
+    missing = [c for c in present if c not in class_weight]
+    if unknown:
+        warnings.warn(
+            f"`class_weight` names classes {unknown} that do not occur in `y` (its classes: "
+            f"{present}); their weights are unused. Check the class indices.", stacklevel=4)
+    if missing:
+        warnings.warn(
+            f"`class_weight` has no weight for classes {missing} of `y`: their samples get "
+            "weight 1.0 (as in Keras). Add them to `class_weight` to choose their weight.",
+            stacklevel=4)
+    weights = np.ones(labels.shape[0], np.float32)
     for k, w in class_weight.items():
-        table[int(k)] = w
-    return table[labels]
+        weights[labels == int(k)] = w
+    return weights
 
 
 class ArrayDataAdapter:
@@ -114,12 +139,12 @@ class ArrayDataAdapter:
         x, y, sample_weight: arrays or nested structures of arrays (same length).
         batch_size: examples per step.
         steps: steps per epoch (default: one pass over the data).
-        shuffle: True (every epoch), False, or "batch".
-        seed: the shuffling seed.
+        shuffle: True (every epoch), False, or "batch" (drawn from the global NumPy RNG,
+            as in Keras).
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, steps=None,
-                 shuffle=False, seed=0):
+                 shuffle=False):
         self.num_samples = num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
         # Under a multi-process distribution each process walks its own block of the data
         # with its share of the (global) batch.
@@ -132,7 +157,6 @@ class ArrayDataAdapter:
         self.batches_per_pass = math.ceil(self.num_samples / self.batch_size)
         self.steps_per_epoch = int(steps) if steps is not None else self.batches_per_pass
         self.shuffle = shuffle
-        self._rng = np.random.default_rng(seed)
         self._pass_plan = None
         self._pass_pos = 0
         data = (x, y, sample_weight)
@@ -152,15 +176,43 @@ class ArrayDataAdapter:
     def close(self):
         pass
 
+    def rng_state(self):
+        """The global NumPy RNG state later passes' orders come from, JSON-able (None when
+        not shuffled): a `BackupAndRestore` checkpoint saves it for an exact resume."""
+        if not self.shuffle:
+            return None
+        name, keys, pos, has_gauss, gauss = np.random.get_state()
+        return {"bit_generator": name, "keys": [int(k) for k in keys], "pos": int(pos),
+                "has_gauss": int(has_gauss), "cached_gaussian": float(gauss)}
+
+    def set_rng_state(self, state):
+        """Restores `rng_state()`'s state (KeyError/ValueError if it is not one)."""
+        if state is None:
+            return
+        np.random.set_state((state["bit_generator"], np.asarray(state["keys"], np.uint32),
+                             int(state["pos"]), int(state["has_gauss"]),
+                             float(state["cached_gaussian"])))
+
+    def draw_for_build(self):
+        """Advances the NumPy RNG as Keras' first `fit` after `compile` does: it builds the
+        model, metrics and optimizer from a first batch of a shuffled pass it drops."""
+        if self.shuffle == "batch":
+            np.random.permutation(min(self.batch_size, self.num_samples))
+        elif self.shuffle:
+            np.random.permutation(self.num_samples)
+
     def _new_pass(self):
+        # As Keras' array adapter (`_get_iterator`): the order comes from the global NumPy
+        # RNG, one `np.random.permutation(n)` per pass (shuffle=True) or one
+        # `np.random.permutation(rows) + start` per batch ("batch"), so a program seeded
+        # with `keras.utils.set_random_seed` trains on the same order on both.
         n, b = self.num_samples, self.batch_size
         order = np.arange(n)
         if self.shuffle == "batch":
-            blocks = np.arange(self.batches_per_pass)
-            self._rng.shuffle(blocks)
-            order = np.concatenate([order[i * b:(i + 1) * b] for i in blocks])
+            order = np.concatenate([np.random.permutation(min(b, n - s)) + s
+                                    for s in range(0, n, b)])
         elif self.shuffle:
-            order = self._rng.permutation(n)
+            order = np.random.permutation(n)
         pad = self.batches_per_pass * b - n
         idx = np.concatenate([order, np.zeros(pad, np.int64)]).reshape(-1, b)
         mask = np.concatenate([np.ones(n, bool), np.zeros(pad, bool)]).reshape(-1, b)

@@ -30,17 +30,17 @@ from concurrent.futures import ThreadPoolExecutor
 import jax
 import numpy as np
 
+from kerax.distribution import placement
 from kerax.trainer.data_adapters import array_data_adapter as ada
+from kerax.utils.py_dataset import PyDataset
 
 
 def is_stream(x):
     """Whether `x` is a batch source rather than arrays."""
     if x is None or isinstance(x, (np.ndarray, jax.Array, list, tuple, dict)):
         return False
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
+    if hasattr(x, "shape") and hasattr(x, "dtype") or ada.is_pandas(x):
         return False
-    from kerax.utils.py_dataset import PyDataset
-
     return isinstance(x, PyDataset) or hasattr(x, "__iter__") or hasattr(x, "__next__")
 
 
@@ -58,8 +58,6 @@ def _process_shards():
     """`(process_count, process_index)` when stream batches are split across processes."""
     if jax.process_count() == 1:
         return None
-    from kerax.distribution import placement
-
     dist = placement.current()
     if dist is None or not getattr(dist, "auto_shard_dataset", True):
         return None
@@ -116,8 +114,6 @@ class StreamDataAdapter:
     exact_rows = False
 
     def __init__(self, source, steps=None, shuffle_seed=None, class_weight=None):
-        from kerax.utils.py_dataset import PyDataset
-
         self.source = source
         self.is_py_dataset = isinstance(source, PyDataset)
         if self.is_py_dataset:
@@ -246,6 +242,11 @@ class StreamDataAdapter:
                 "You cannot specify `class_weight` and `sample_weight` at the same time: "
                 "the dataset yields `(x, y, sample_weight)` batches.")
         return x, y, ada.class_weights_to_sample_weights(y, self.class_weight)
+
+    def new_pass(self):
+        """Starts the next epoch at a new pass (a generator's: the batches Keras peeked,
+        then what is left), as Keras' `EpochIterator.reset()` before each `evaluate`."""
+        self._iterator = None
 
     def on_epoch_begin(self):
         if self.is_py_dataset and hasattr(self.source, "on_epoch_begin"):
