@@ -24,19 +24,28 @@ True
 
 import contextlib
 
+import jax
+import jax.numpy as jnp
+
+from kerax.errors import LayerShapeError
+from kerax.layers.input_spec import assert_input_compatibility
+
 _RECORDERS = []  # one list of `(layer, changes)` per open `recording()`
 _MISSING = object()
 
 
 @contextlib.contextmanager
-def recording():
-    """Writes the build record of every `init` run inside it, when it exits normally."""
+def recording(write=True):
+    """Writes the build record of every `init` run inside it, when it exits normally
+    (with `write=False`, only collects it: the `(layer, changes)` pairs it yields)."""
     records = []
     _RECORDERS.append(records)
     try:
         yield records
     finally:
         _RECORDERS.pop()
+    if not write:
+        return
     for layer, changes in records:
         for name, value in changes.items():
             if value is _MISSING:
@@ -134,3 +143,75 @@ def _restore(layer, snap):
             obj.clear()
             (obj.update if not isinstance(obj, list) else obj.extend)(content)
         layer.__dict__[k] = obj
+
+
+# ------------------------------------------------- inputs of a never-built layer --
+def check_inputs(layer, variables, inputs):
+    """Checks `inputs` against the variables a never-built `layer` was given.
+
+    A built layer's input spec is narrowed to the shape it was built for (Keras' record,
+    written by the shell); a layer that only ran the pure `init` has no such record, so its
+    variables tell: inputs for which `init` would make variables of other shapes get the
+    error the built layer's input spec gives (found by rebuilding, abstractly, for the first
+    input with one axis resized to a size of the variables), or one naming both shapes.
+    """
+    got = jax.tree_util.tree_map(jnp.shape, variables.get("params", {}))
+    try:
+        want, _ = _abstract_build(layer, inputs)
+    except (TypeError, jax.errors.JAXTypeError, jax.errors.UnexpectedTracerError):
+        return  # built from more than these inputs, or not abstractly: `forward` checks
+    except (ValueError, IndexError) as e:  # these inputs cannot build the layer at all
+        _raise_built_spec_error(layer, got, inputs)
+        raise LayerShapeError(
+            f"{type(layer).__name__} '{layer.name}' received input of shape "
+            f"{tuple(jnp.shape(inputs[0]))}, which does not fit the variables it was given: "
+            f"{e}"
+        ) from e
+    same_tree = (jax.tree_util.tree_structure(got) == jax.tree_util.tree_structure(want))
+    if not same_tree or got == want:
+        return  # other variables (a missing sub-layer): `forward` names what is missing
+    _raise_built_spec_error(layer, got, inputs)
+    raise LayerShapeError(
+        f"{type(layer).__name__} '{layer.name}': its variables were created for inputs of "
+        f"another shape (params {got}), but it received input of shape "
+        f"{tuple(jnp.shape(inputs[0]))} (which needs params {want}). Pass inputs shaped "
+        "like those given to `init`, or `init` the layer for this input shape."
+    )
+
+
+def _abstract_build(layer, inputs):
+    """The param shapes and the input spec `init` gives `layer` for `inputs` (abstractly;
+    nothing is written on the layer)."""
+    with recording(write=False) as records:
+        # `type(layer).init`: a Keras-style layer may use `self.init` for its own data.
+        out = jax.eval_shape(lambda *xs: type(layer).init(layer, jax.random.PRNGKey(0), *xs),
+                             *inputs)
+    spec = next((c["input_spec"] for l, c in records if l is layer and "input_spec" in c),
+                None)
+    return jax.tree_util.tree_map(lambda a: tuple(a.shape), out["params"]), spec
+
+
+def _raise_built_spec_error(layer, got, inputs):
+    """Raises the built layer's input-spec error if the first input, with one axis resized
+    to a size found in the variables, is what they were built for."""
+    first = inputs[0]
+    if not (hasattr(first, "shape") and hasattr(first, "dtype")):
+        return
+    shape = tuple(first.shape)
+    sizes = sorted({d for s in jax.tree_util.tree_leaves(got, is_leaf=_is_shape) for d in s})
+    for axis in range(len(shape)):
+        for size in sizes:
+            if size == shape[axis]:
+                continue
+            resized = shape[:axis] + (size,) + shape[axis + 1:]
+            candidate = (jax.ShapeDtypeStruct(resized, first.dtype),) + tuple(inputs[1:])
+            try:
+                want, spec = _abstract_build(layer, candidate)
+            except (ValueError, IndexError, TypeError, jax.errors.JAXTypeError):
+                continue  # not a shape this layer builds for
+            if want == got and spec is not None:
+                assert_input_compatibility(layer, spec, first)
+
+
+def _is_shape(x):
+    return isinstance(x, tuple) and all(isinstance(d, int) for d in x)

@@ -25,6 +25,7 @@ class EagerShell:
         rng = kwargs.pop("rng", None)
         if self._variables is None:
             self.build_eagerly(*args)
+        built = self.built
         if rng is None and training:
             rng = random_state.next_key()
         kwargs, mask = keras_mask.eager_input_mask(self, args, kwargs)  # Keras' `_keras_mask`
@@ -36,6 +37,8 @@ class EagerShell:
             if not isinstance(value, jax.core.Tracer):
                 layer._assign_own("params", name, value)
         self._variables = {"params": self._variables["params"], "state": state}
+        if not built:  # given variables from a pure `init`: Keras builds on the first call
+            self.write_build_record(*args)
         keras_mask.set_output_mask(self, args, outputs, mask, record.output_mask(self))
         return outputs
 
@@ -50,6 +53,16 @@ class EagerShell:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
         return self._variables
+
+    def write_build_record(self, *inputs):
+        """Marks a layer that holds variables from a pure `init` (which writes no record)
+        built for inputs like `inputs`, as the shell that built it would have: `built`, the
+        weight order (a jitted `init` returns its dicts sorted), the build shapes."""
+        variables = self._variables
+        with build_record.recording():
+            jax.eval_shape(lambda *xs: type(self).init(self, jax.random.PRNGKey(0), *xs),
+                           *inputs)
+        self._variables = variables  # sub-layers made by `build` take their share
 
     @property
     def _variables(self):

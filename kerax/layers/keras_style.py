@@ -33,8 +33,7 @@ class KerasStyle:
         sc = scope_lib.ApplyScope(self, {}, {}, key=key, initializing=True)
         with sc:
             if type(self).build is not KerasStyle.build:
-                self.build(*jax.tree_util.tree_map(
-                    lambda x: tuple(x.shape), inputs, is_leaf=_is_array_like))
+                self.build(*_build_shapes(self.build, inputs))
             if self._has_call() and self._children():
                 jax.eval_shape(lambda *xs: self._run_call(xs, {}, False), *inputs)
         for name, generator in self.__dict__.get("_seed_generators", {}).items():
@@ -68,7 +67,7 @@ class KerasStyle:
         sc.rebuilt_names = []
         try:
             with jax.ensure_compile_time_eval():  # what `build` computes stays concrete
-                self.build(*jax.tree_util.tree_map(lambda x: tuple(jnp.shape(x)), inputs))
+                self.build(*_build_shapes(self.build, inputs))
         finally:
             sc.rebuilt_names = None
         sc.__dict__.pop("_paths", None)  # `build` may have created sub-layers
@@ -154,8 +153,8 @@ class KerasStyle:
             variables = self._variables or {"params": {}, "state": {}}
             variables = {c: dict(v) for c, v in variables.items()}
             variables[coll][name] = init(shape, dtype, key=random_state.next_key())
+            pn, sn = self._weight_names  # read before the new weight is stored
             self._variables = variables
-            pn, sn = self._weight_names
             self._weight_names = (pn + (name,), sn) if trainable else (pn, sn + (name,))
             self.built = True
         weight_rules.declare(self, name, regularizer=regularizers.get(regularizer),
@@ -198,6 +197,17 @@ class KerasStyle:
             return own
         return own + weight_rules.weight_regularization_losses(
             self, self._variables["params"])
+
+
+def _build_shapes(build, inputs):
+    """The shapes `build` receives for a call on `inputs`, as Keras aligns them: a `build`
+    with one argument gets the first input's shape (an RNN cell's `build(input_shape)`,
+    called with `(inputs, states)`), otherwise one shape per input."""
+    shapes = jax.tree_util.tree_map(lambda x: tuple(jnp.shape(x)), inputs,
+                                    is_leaf=_is_array_like)
+    named = [p for p in inspect.signature(build).parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return shapes[:1] if len(named) == 1 else shapes
 
 
 def _is_array_like(x):

@@ -24,7 +24,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerax import regularizers
-from kerax.errors import LayerShapeError
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers import build_record, layer_config, policies, symbolic_call, weight_rules
 from kerax.layers.eager_shell import EagerShell
@@ -194,7 +193,7 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
         if self.input_spec is not None and inputs:
             assert_input_compatibility(self, self.input_spec, inputs[0])
         if not self.built and variables and inputs:
-            _check_built_for(self, variables, inputs)
+            build_record.check_inputs(self, variables, inputs)
         params = variables.get("params", {}) if variables else {}
         state = variables.get("state", {}) if variables else {}
         if not self._is_container():  # the dtype policy wraps leaf layers' pure forward
@@ -233,35 +232,6 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def _check_built_for(layer, variables, inputs):
-    """A never-built layer has no input spec narrowed to the shape it was built for (the
-    shell writes that record): its variables tell. Inputs for which `init` would create
-    variables of other shapes get the error the built layer's input spec would give."""
-    try:
-        expected = jax.eval_shape(lambda *xs: type(layer).init(layer, jax.random.PRNGKey(0),
-                                                                *xs), *inputs)
-    except (TypeError, jax.errors.JAXTypeError, jax.errors.UnexpectedTracerError):
-        return  # built from more than these inputs, or not abstractly: `forward` checks
-    except (ValueError, IndexError) as e:  # these inputs cannot build the layer at all
-        raise LayerShapeError(
-            f"{type(layer).__name__} '{layer.name}' received input of shape "
-            f"{tuple(jnp.shape(inputs[0]))}, which does not fit the variables it was given: "
-            f"{e}"
-        ) from e
-    got = jax.tree_util.tree_map(jnp.shape, variables.get("params", {}))
-    want = jax.tree_util.tree_map(lambda a: tuple(a.shape), expected["params"])
-    same_tree = (jax.tree_util.tree_structure(variables.get("params", {}))
-                 == jax.tree_util.tree_structure(expected["params"]))
-    if not same_tree or got == want:
-        return  # other variables (a missing sub-layer): `forward` names what is missing
-    raise LayerShapeError(
-        f"{type(layer).__name__} '{layer.name}': its variables were created for inputs of "
-        f"another shape (params {got}), but it received input of shape "
-        f"{tuple(jnp.shape(inputs[0]))} (which needs params {want}). Pass inputs shaped "
-        "like those given to `init`, or `init` the layer for this input shape."
-    )
 
 
 def _is_shape(x):

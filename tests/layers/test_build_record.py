@@ -59,9 +59,60 @@ def test_pure_init_then_the_shell_builds_as_if_init_never_ran(keras):
 
 
 def test_a_never_built_layer_checks_inputs_against_its_variables():
-    layer = kerax.layers.PReLU()
+    layer = kerax.layers.PReLU(name="p")
     variables = layer.init(jax.random.PRNGKey(0), X)
-    with pytest.raises(LayerShapeError, match=r"PReLU '.*': its variables were created for "
-                                              r"inputs of another shape.*received input of "
-                                              r"shape \(2, 5\)"):
+    # the error the built layer's input spec gives (the same for an eagerly built layer)
+    message = r"PReLU 'p': expected rank 2 and input axis 1 to be 4 \(set at init\), " \
+              r"received input of shape \(2, 5\)"
+    with pytest.raises(LayerShapeError, match=message):
         layer.apply(variables, np.ones((2, 5), np.float32))
+    layer(X)
+    with pytest.raises(LayerShapeError, match=message):
+        layer(np.ones((2, 5), np.float32))
+
+
+def test_variables_for_another_shape_name_both_shapes():
+    layer = kerax.layers.LayerNormalization(axis=[-2, -1], name="ln")
+    variables = layer.init(jax.random.PRNGKey(0), np.ones((2, 3, 4), np.float32))
+    with pytest.raises(LayerShapeError, match=r"LayerNormalization 'ln': its variables were "
+                                              r"created for inputs of another shape \(params "
+                                              r".*\(3, 4\).*received input of shape "
+                                              r"\(2, 5, 6\) \(which needs params .*\(5, 6\)"):
+        layer.apply(variables, np.ones((2, 5, 6), np.float32))
+
+
+def _dense_bn(k):
+    return k.Sequential([k.layers.Dense(3, name="d"), k.layers.BatchNormalization(name="bn")],
+                        name="m")
+
+
+def _paths(model):
+    return [w.path for w in model.weights]
+
+
+def test_variables_from_a_jitted_init_take_keras_weight_order_at_the_first_call(keras):
+    kmodel = _dense_bn(keras)
+    kmodel(X)
+    model = _dense_bn(kerax)
+    model.variables = jax.jit(model.init)(jax.random.PRNGKey(0), X)  # dicts come back sorted
+    model(X)
+    assert model.built and _paths(model) == _paths(kmodel)
+    layer = kerax.layers.Dense(3, name="d")
+    layer.variables = jax.jit(layer.init)(jax.random.PRNGKey(0), X)
+    np.testing.assert_array_equal(layer(X), X @ layer.variables["params"]["kernel"])
+    assert [w.path for w in layer.weights] == ["d/kernel", "d/bias"]
+
+
+def test_fit_builds_a_model_given_jitted_variables_or_a_distribution_in_keras_order(keras):
+    kmodel = _dense_bn(keras)
+    kmodel.compile("sgd", "mse")
+    kmodel.fit(X, np.ones((2, 3)), verbose=0)
+    given = _dense_bn(kerax)
+    given.variables = jax.jit(given.init)(jax.random.PRNGKey(0), X)
+    distributed = _dense_bn(kerax)
+    with kerax.distribution.DataParallel().scope():  # a jitted init into the shardings
+        for model in (given, distributed):
+            model.compile("sgd", "mse")
+            model.fit(X, np.ones((2, 3)), verbose=0)
+            assert model.built and _paths(model) == _paths(kmodel)
+            assert [w.shape for w in model.weights] == [tuple(w.shape) for w in kmodel.weights]
