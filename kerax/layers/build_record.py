@@ -155,9 +155,10 @@ def check_inputs(layer, variables, inputs):
     error the built layer's input spec gives (found by rebuilding, abstractly, for the first
     input with one axis resized to a size of the variables), or one naming both shapes.
     """
-    got = jax.tree_util.tree_map(jnp.shape, variables.get("params", {}))
+    params = variables.get("params", {})
+    got = jax.tree_util.tree_map(lambda a: tuple(jnp.shape(a)), params)
     try:
-        want, _ = _abstract_build(layer, inputs)
+        want, _, structure = _abstract_build(layer, inputs)
     except (TypeError, jax.errors.JAXTypeError, jax.errors.UnexpectedTracerError):
         return  # built from more than these inputs, or not abstractly: `forward` checks
     except (ValueError, IndexError) as e:  # these inputs cannot build the layer at all
@@ -167,8 +168,7 @@ def check_inputs(layer, variables, inputs):
             f"{tuple(jnp.shape(inputs[0]))}, which does not fit the variables it was given: "
             f"{e}"
         ) from e
-    same_tree = (jax.tree_util.tree_structure(got) == jax.tree_util.tree_structure(want))
-    if not same_tree or got == want:
+    if jax.tree_util.tree_structure(params) != structure or got == want:
         return  # other variables (a missing sub-layer): `forward` names what is missing
     _raise_built_spec_error(layer, got, inputs)
     raise LayerShapeError(
@@ -180,15 +180,16 @@ def check_inputs(layer, variables, inputs):
 
 
 def _abstract_build(layer, inputs):
-    """The param shapes and the input spec `init` gives `layer` for `inputs` (abstractly;
-    nothing is written on the layer)."""
+    """The param shapes, the input spec and the params' tree structure `init` gives `layer`
+    for `inputs` (abstractly; nothing is written on the layer)."""
     with recording(write=False) as records:
         # `type(layer).init`: a Keras-style layer may use `self.init` for its own data.
         out = jax.eval_shape(lambda *xs: type(layer).init(layer, jax.random.PRNGKey(0), *xs),
                              *inputs)
     spec = next((c["input_spec"] for l, c in records if l is layer and "input_spec" in c),
                 None)
-    return jax.tree_util.tree_map(lambda a: tuple(a.shape), out["params"]), spec
+    shapes = jax.tree_util.tree_map(lambda a: tuple(a.shape), out["params"])
+    return shapes, spec, jax.tree_util.tree_structure(out["params"])
 
 
 def _raise_built_spec_error(layer, got, inputs):
@@ -206,7 +207,7 @@ def _raise_built_spec_error(layer, got, inputs):
             resized = shape[:axis] + (size,) + shape[axis + 1:]
             candidate = (jax.ShapeDtypeStruct(resized, first.dtype),) + tuple(inputs[1:])
             try:
-                want, spec = _abstract_build(layer, candidate)
+                want, spec, _ = _abstract_build(layer, candidate)
             except (ValueError, IndexError, TypeError, jax.errors.JAXTypeError):
                 continue  # not a shape this layer builds for
             if want == got and spec is not None:
