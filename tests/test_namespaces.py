@@ -1,7 +1,7 @@
 """Every public namespace has a generated `__all__` that is exactly what it exports.
 
-`__all__` is computed by `kerax._exports.public_names` from the names each namespace binds
-(never a hand-kept list). These tests fail when `__all__` names something missing, misses
+`__all__` is a literal written by `python -m kerax._exports` from the names each namespace
+binds (never a hand-kept list); `test_generated_all_is_current` fails when one is stale. These tests fail when `__all__` names something missing, misses
 a public object the namespace holds, or misses a Keras name kerax has. The Keras names
 kerax lacks are reported (printed, and recorded as a test property), not failed on;
 tests/test_public_namespaces.py pins that list so it only shrinks.
@@ -51,6 +51,31 @@ def test_all_is_exactly_the_public_objects(namespace):
               if not n.startswith("_") and not inspect.ismodule(v)}
     unlisted = sorted(public - set(names))
     assert not unlisted, f"kerax.{namespace} exports names __all__ misses: {unlisted}"
+
+
+@pytest.mark.parametrize("module_name", _exports.generated_modules())
+def test_generated_all_is_current(module_name):
+    module = importlib.import_module(module_name)
+    assert module.__all__ == _exports.public_names(vars(module)), (
+        f"{module_name}.__all__ is stale: run `python -m kerax._exports` and commit the result")
+
+
+def test_generated_modules_cover_the_namespaces():
+    generated = set(_exports.generated_modules())
+    lacking = [n for n in NAMESPACES if n not in OWN_FUNCTIONS_ONLY
+               and (f"kerax.{n}" if n else "kerax") not in generated]
+    assert not lacking, f"namespaces without a generated __all__: {lacking}"
+
+
+def test_write_replaces_a_stale_list(tmp_path, monkeypatch):
+    pkg = tmp_path / "stalepkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "def f():\n    pass\n\n\n" + _exports.render(["g"]), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _exports.write("stalepkg")
+    assert _exports.render(["f"]) in (pkg / "__init__.py").read_text(encoding="utf-8")
+    assert not _exports.write("stalepkg")
 
 
 @pytest.mark.parametrize("namespace", sorted(set(NAMESPACES) - NOT_IN_KERAS))

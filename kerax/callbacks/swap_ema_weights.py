@@ -3,7 +3,7 @@
 import jax
 
 from kerax.callbacks.callback import Callback
-from kerax.optimizers.base_optimizer import find_hyper_state, replace_hyper_state
+from kerax.optimizers.optax_state import find_hyper_state, replace_hyper_state
 
 
 def _partition(params, mask):

@@ -124,7 +124,7 @@ class DeviceMesh:
     Args:
         shape: the mesh shape, e.g. `(8,)` for data parallel or `(2, 4)`.
         axis_names: one name per mesh axis, e.g. `("batch", "model")`.
-        devices: devices (`"cpu:0"` strings or `jax.Device`s); all devices by default.
+        devices: devices (`"cpu:0"` strings or `jax.Device` objects); all devices by default.
 
     Example:
     >>> import kerax

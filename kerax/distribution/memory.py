@@ -18,14 +18,13 @@ def memory_report(model, x, y=None, batch_size=32):
     """Per-device bytes of a compiled training step under the current distribution.
 
     Compiles one training step for a batch of `batch_size` rows like `x`/`y` (no step
-    runs) and reads XLA's `compiled.memory_analysis()`. The model must be compiled.
+    runs) and reads XLA's `compiled.memory_analysis()`. The model must be compiled. It
+    prepares a `fit` (`model.prepare_fit`, which sets `model.fit_run`) on one row of
+    `x`/`y` and compiles the run's first execution.
 
     Args:
         model: a compiled kerax model.
         x, y: sample inputs and targets (only shapes and dtypes are used).
-
-    It prepares a `fit` (`model.prepare_fit`, which sets `model.fit_run`) on one row of
-    `x`/`y` and compiles the run's first execution.
         batch_size: the global batch size to plan for.
 
     Returns:

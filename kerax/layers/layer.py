@@ -154,7 +154,7 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
 
         Args:
             key: a `jax.random.PRNGKey`.
-            *inputs: sample inputs (arrays or `jax.ShapeDtypeStruct`s); only their shapes
+            *inputs: sample inputs (arrays or `jax.ShapeDtypeStruct` objects); only their shapes
                 and dtypes are used.
 
         Returns:

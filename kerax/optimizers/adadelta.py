@@ -1,7 +1,8 @@
 import jax.numpy as jnp
 
 from kerax.backend import host_constants
-from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import Optimizer
+from kerax.optimizers.optax_state import SLOTS, simple_transform
 
 
 class Adadelta(Optimizer):

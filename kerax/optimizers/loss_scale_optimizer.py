@@ -5,7 +5,8 @@ import optax
 from kerax import optimizers as optimizers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_constants
 from kerax.optimizers import optimizer_variables as ov
-from kerax.optimizers.base_optimizer import SCHEDULE_NOT_SETTABLE, Optimizer
+from kerax.optimizers.base_optimizer import Optimizer
+from kerax.optimizers.optimizer_shell import SCHEDULE_NOT_SETTABLE
 from kerax.serialization import serialization_lib
 
 _BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,

@@ -8,7 +8,8 @@ import optax
 from kerax import optimizers as optimizers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_constants
 from kerax.optimizers import optimizer_variables as ov
-from kerax.optimizers.base_optimizer import Optimizer, path_str
+from kerax.optimizers.base_optimizer import Optimizer
+from kerax.optimizers.optax_state import path_str
 from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from kerax.serialization import serialization_lib
 

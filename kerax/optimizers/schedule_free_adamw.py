@@ -1,6 +1,7 @@
 import jax.numpy as jnp
 
-from kerax.optimizers.base_optimizer import SLOTS, Optimizer, simple_transform
+from kerax.optimizers.base_optimizer import Optimizer
+from kerax.optimizers.optax_state import SLOTS, simple_transform
 
 
 class ScheduleFreeAdamW(Optimizer):

@@ -20,8 +20,10 @@ Two runners share the cells, the namespaces and the comparisons:
   tables. `sync` names models whose Keras weights are copied into kerax's before the cell;
   `sync_fit` starts each kerax model's first `fit` of the cell from the weights the Keras
   model had at its first `fit`. A cell that fails on Keras itself (`keras_raises`) must
-  fail on kerax with the same error type and message words. Cells run in order whatever
-  order their tests run in.
+  fail on kerax with the same error type and message words, unless Keras' failure is a
+  limitation of Keras on JAX that the guide does not mean (`keras_fails`: the guide's text
+  runs on Keras' other backends); then kerax must run the cell (and pass `kerax_check`).
+  Cells run in order whatever order their tests run in.
 - `run_guide` (a cell is a list of parts): a cell is split only where the harness acts
   between statements (`Sync("model")`: copy Keras' current weights into kerax's object
   of that name) or replaces a data-loading / pretrained-weights statement (`StandIn`);
@@ -65,7 +67,8 @@ class Cell:
     `Sync` and `StandIn` for `run_guide`), and how it is run and compared.
 
     `GuideRun` options: `exact`, `sync`, `skip`, `xfail`, `ignore`, `slow`, `sync_fit`,
-    `stdout`, `summary`, `keras_raises` (error type name, words in Keras' message).
+    `stdout`, `summary`, `keras_raises` (error type name, words in Keras' message),
+    `keras_fails` + `kerax_check(x)` (Keras on JAX cannot run the guide's text; kerax must).
     `run_guide` options: `check(k, x)`, `keras_fails` (text of the error Keras 3 itself
     raises), `kerax_check(x)` (where Keras cannot run), `keras_reference` ({part index:
     source}: the variant Keras runs where the part fails with `keras_fails`).
@@ -259,9 +262,13 @@ class GuideRun:
             with _fit_hook(keras.Model if cell.sync_fit else None, starts.append):
                 self._exec(code, keras_ns, self.dirs[0], i)
         except Exception as e:  # noqa: BLE001
+            if cell.keras_fails and cell.keras_fails in f"{type(e).__name__}: {e}":
+                return self._expect_kerax_runs(code, cell, i)
             if not _matches(e, cell.keras_raises):
                 return f"the cell failed on Keras itself: {type(e).__name__}: {e}"
             return self._expect_kerax_raises(code, cell.keras_raises, i)
+        if cell.keras_fails:
+            return f"Keras ran the cell; the test expected {cell.keras_fails!r}"
         if cell.keras_raises:
             return f"Keras did not raise {cell.keras_raises} (the test expected it to)"
         starts.reverse()
@@ -285,6 +292,19 @@ class GuideRun:
                 continue
             problems += compare(keras_ns[n], kerax_ns[n], cell.exact, n)
         return "; ".join(problems[:5]) if problems else "ok"
+
+    def _expect_kerax_runs(self, code, cell, i):
+        """A cell Keras on JAX cannot run (a Keras limitation) must run on kerax."""
+        try:
+            self._exec(code, self.ns[1], self.dirs[1], i)
+        except Exception as e:  # noqa: BLE001
+            return f"kerax raised {type(e).__name__}: {e} (Keras fails with {cell.keras_fails!r})"
+        try:
+            if cell.kerax_check:
+                cell.kerax_check(self.ns[1])
+        except AssertionError as e:
+            return f"kerax ran the cell, but its check failed: {e}"
+        return "ok"
 
     def _expect_kerax_raises(self, code, error, i):
         """A cell that fails on Keras 3 itself must fail on kerax with the same error."""

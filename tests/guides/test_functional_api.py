@@ -13,8 +13,6 @@ import pytest
 from tests.guides.harness import Cell, GuideRun, cell_params, check, slow_selected
 
 NO_PYDOT = "plot_model needs pydot and graphviz (not installed); it only draws a picture"
-NO_APPLICATIONS = "kerax raised AttributeError: module 'kerax' has no attribute 'applications'"
-AFTER_NO_APPLICATIONS = "kerax raised NameError: name 'backbone' is not defined (no kerax.applications)"
 
 CELLS = [
     # ports functional_api, cell 0
@@ -249,16 +247,16 @@ right_vec = word_vectors(right_ids)  # same weights as left_vec
     # ports functional_api, cell 25
     Cell("""
 backbone = keras.applications.VGG19(weights=None)  # [data] no weight download
-""", xfail=NO_APPLICATIONS, slow=True),
+""", slow=True),
     # ports functional_api, cell 26
     Cell("""
 every_output = [layer.output for layer in backbone.layers]
-""", xfail=AFTER_NO_APPLICATIONS, slow=True),
+""", slow=True),
     # ports functional_api, cell 27
     Cell("""
 probe = keras.Model(inputs=backbone.input, outputs=every_output)
 activations = probe(np.random.random((1, 224, 224, 3)).astype("float32"))
-""", xfail=AFTER_NO_APPLICATIONS, slow=True),
+""", slow=True),
     # ports functional_api, cell 28
     Cell("""
 class MyLinear(layers.Layer):

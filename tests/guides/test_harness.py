@@ -50,6 +50,27 @@ history = model.fit(np.ones((4, 3)), np.zeros((4, 2)), batch_size=4, epochs=2, v
     run.close()
 
 
+def test_a_guide_run_cell_keras_on_jax_cannot_run_must_run_on_kerax(keras, tmp_path_factory):
+    src = "import keras\nif keras.__name__ == 'keras': raise ValueError('old jax')\nv = 2"
+
+    def is_two(x):
+        assert x["v"] == 2, x["v"]
+
+    def is_three(x):
+        assert x["v"] == 3, x["v"]
+
+    cells = [Cell(src, keras_fails="old jax", kerax_check=is_two),
+             Cell(src, keras_fails="old jax", kerax_check=is_three),
+             Cell("import keras\nraise ValueError('old jax')", keras_fails="old jax"),
+             Cell("v = 1", keras_fails="old jax")]
+    run = GuideRun(cells, tmp_path_factory, "harness_keras_fails")
+    assert run.outcome(0) == "ok"
+    assert run.outcome(1).startswith("kerax ran the cell, but its check failed: 2")
+    assert run.outcome(2).startswith("kerax raised ValueError: old jax")
+    assert run.outcome(3) == "Keras ran the cell; the test expected 'old jax'"
+    run.close()
+
+
 @pytest.mark.parametrize("source", ["raise ValueError('boom')"])
 def test_a_cell_failing_on_keras_is_reported(keras, tmp_path_factory, source):
     run = GuideRun([Cell(source)], tmp_path_factory, "harness_raise")

@@ -18,7 +18,7 @@ class Pipeline(TrainingByDefault, Layer):
     augmentations are on), as Keras' `Pipeline` does.
 
     Args:
-        layers: a list of `kerax.layers.Layer`s.
+        layers: a list of `kerax.layers.Layer` objects.
         name: the layer's name.
 
     Raises:

@@ -246,8 +246,8 @@ _DOC = """{rank}D convolutional LSTM: an LSTM whose transforms are {rank}D convo
         activation: for the cell and output (default `"tanh"`).
         recurrent_activation: for the gates (default `"sigmoid"`).
         use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
-        unit_forget_bias, regularizers, constraints, dropout, recurrent_dropout, seed:
-            as in `LSTM`.
+            unit_forget_bias, regularizers, constraints, dropout, recurrent_dropout,
+            seed: as in `LSTM`.
         return_sequences, return_state, go_backwards, stateful: as in `RNN`.
 
     Call with `(batch, time, *spatial, channels)` (channels last) and optionally
