@@ -5,12 +5,12 @@ Every layer offers the DESIGN.md contract::
     variables = layer.init(key, *sample_inputs)   # {"params": tree, "state": tree}
     outputs, state = layer.apply(variables, *inputs, training=False, rng=None)
 
-Built-in layers are written in the explicit style: `build_variables(key, *input_specs)` (the
-inputs' `jax.ShapeDtypeStruct`s) returns `(params, state)` and `forward(params, state, *inputs, training, rng)` returns
-`(outputs, state)`. `__call__` dispatches on its context: symbolic inputs record a
-functional node, a call inside a parent's `apply` uses the parent's pytree (see
-`kerax.backend.apply_scope`), and a call on concrete arrays runs eagerly and keeps the
-layer's variables on the object, as Keras does.
+Built-in layers are written in the explicit style: `build_variables(key, *input_specs)`
+(the inputs' `jax.ShapeDtypeStruct`s) returns `(params, state)` and
+`forward(params, state, *inputs, training, rng)` returns `(outputs, state)`. `__call__`
+dispatches on its context: symbolic inputs record a functional node, a call inside a
+parent's `apply` uses the parent's pytree (see `kerax.backend.apply_scope`), and a call on
+concrete arrays runs eagerly and keeps the layer's variables on the object, as Keras does.
 
 This module is the contract; each other concern of Keras' `Layer` is a mixin in its own
 module: `keras_style` (`build`/`add_weight`/`call`), `weight_order` (Keras' weight lists
