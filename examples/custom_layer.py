@@ -8,8 +8,8 @@ The recommended way is a layer as configuration plus two pure functions:
 
 Nothing is stored on `self` after `__init__`: `apply` works on any copy made from the
 config (`from_config(get_config())`), under `jit`, `grad` and `vmap`. A regularizer or
-constraint is a constructor argument named as in Keras (`kernel_regularizer` applies to
-`params["kernel"]`).
+constraint is a constructor argument named as in Keras (`kernel_regularizer`), declared
+for the param it applies to by `param_rules()` (`{"kernel": (regularizer, constraint)}`).
 
 The Keras way (`build` + `add_weight` + `call`) runs unchanged, on kerax and on Keras 3.
 
@@ -39,6 +39,9 @@ class Affine(keras.layers.Layer):
 
     def forward(self, params, state, x, training=False, rng=None):
         return self.activation(x @ params["kernel"] + params["bias"]), state
+
+    def param_rules(self):  # each param's (regularizer, constraint)
+        return {"kernel": (self.kernel_regularizer, None)}
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,

@@ -26,7 +26,6 @@ KNOWN_MISSING = {
     },
     "utils": {
         "FeatureSpace", "audio_dataset_from_directory", "bounding_boxes", "legacy",
-        "model_to_dot", "plot_model",
     },
     "backend": set(),
     "saving": {"KerasFileEditor"},

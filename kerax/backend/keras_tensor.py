@@ -11,6 +11,30 @@ from kerax.backend import config as _config
 UNKNOWN_SIZE = 64
 
 
+_STRING_DTYPES = ("string", "str", "bytes", "object")
+
+
+def dtype_name(dtype):
+    """A dtype's name; Keras' `"string"` (str, bytes, object arrays) stays `"string"`.
+
+    Strings never enter XLA: a `"string"` tensor feeds host layers (`TextVectorization`,
+    `StringLookup`), whose abstract form is an object-dtype `jax.ShapeDtypeStruct`.
+
+    Example:
+    >>> dtype_name("string"), dtype_name(str), dtype_name("int64")
+    ('string', 'string', 'int64')
+    """
+    if dtype in (str, bytes, object) or (isinstance(dtype, str) and dtype in _STRING_DTYPES):
+        return "string"
+    dtype = jnp.dtype(dtype)
+    return "string" if dtype.kind in "USO" else dtype.name
+
+
+def as_jax_dtype(name):
+    """The dtype of a `jax.ShapeDtypeStruct` for a dtype name (`"string"`: object)."""
+    return jnp.dtype(object) if name == "string" else jnp.dtype(name)
+
+
 class KerasTensor:
     """A symbolic tensor: what `kerax.Input` returns and layers return on symbolic inputs.
 
@@ -26,7 +50,7 @@ class KerasTensor:
 
     def __init__(self, shape, dtype=None, name=None, history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = jnp.dtype(dtype or _config.floatx()).name
+        self.dtype = dtype_name(dtype or _config.floatx())
         self.name = name
         self._keras_history = history  # (layer, node_index, tensor_index)
 
@@ -37,7 +61,7 @@ class KerasTensor:
     def spec(self, batch_size=1):
         """A `jax.ShapeDtypeStruct` with unknown dimensions set to `batch_size`."""
         return jax.ShapeDtypeStruct(
-            tuple(batch_size if d is None else d for d in self.shape), jnp.dtype(self.dtype)
+            tuple(batch_size if d is None else d for d in self.shape), as_jax_dtype(self.dtype)
         )
 
     def build_spec(self):
@@ -46,7 +70,7 @@ class KerasTensor:
         of 1 is too short for `Cropping1D(1)` or a valid 3-wide convolution)."""
         return jax.ShapeDtypeStruct(
             tuple((1 if i == 0 else UNKNOWN_SIZE) if d is None else d
-                  for i, d in enumerate(self.shape)), jnp.dtype(self.dtype))
+                  for i, d in enumerate(self.shape)), as_jax_dtype(self.dtype))
 
     def __iter__(self):
         raise NotImplementedError(

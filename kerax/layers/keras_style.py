@@ -40,8 +40,6 @@ class KerasStyle:
             sc.state[name] = generator._state
         return sc.params, sc.state
 
-    build_variables.creates_weights_in_build = True  # its weights' rules: `add_weight`'s
-
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):
         """Maps inputs to `(outputs, state)`, purely.
 
@@ -77,8 +75,26 @@ class KerasStyle:
         return type(self).call is not KerasStyle.call
 
     def call(self, *args, **kwargs):
-        """Keras-style forward computation; override it in custom layers."""
-        raise NotImplementedError
+        """Keras-style forward computation; override it in custom layers.
+
+        In a subclass of a built-in layer whose `call` is overridden, `super().call(x)`
+        runs the built-in layer's pure `forward` on the variables of the running call.
+        """
+        explicit = type(self).__dict__.get("_explicit_forward") or getattr(
+            type(self), "_explicit_forward", None)
+        sc = scope_lib.scope_for(self)
+        if explicit is None or sc is None:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} must implement `call` (Keras style) or "
+                "`build_variables` and `forward` (explicit style).")
+        kwargs = dict(kwargs)
+        training = kwargs.pop("training", None)
+        training = sc.training if training is None else training
+        rng = kwargs.pop("rng", None)
+        outputs, state = explicit(self, sc.params, sc.state, *args, training=training,
+                                  rng=sc.rng if rng is None else rng, **kwargs)
+        sc.state.update(state)
+        return outputs
 
     def _run_call(self, inputs, kwargs, training):
         sig = inspect.signature(self.call).parameters
@@ -94,10 +110,27 @@ class KerasStyle:
         last line of most hand-written Keras layers), it only marks the layer built.
         """
         if type(self).build is not KerasStyle.build:
+            self._build_explicit_weights(input_shape)
             self.built = True
             return
         shape = tuple(1 if d is None else d for d in input_shape)
         self.build_eagerly(jax.ShapeDtypeStruct(shape, self.dtype))
+
+    def _build_explicit_weights(self, input_shape):
+        """`super().build(shape)` in a subclass of a built-in layer: the built-in layer's
+        own weights (its `build_variables`), created in the running `init` (in Keras'
+        order, before the subclass's `add_weight`s); bound, not created, when `build`
+        runs inside `apply`."""
+        explicit = getattr(type(self), "_explicit_build_variables", None)
+        sc = scope_lib.scope_for(self)
+        if explicit is None or sc is None or not sc.initializing:
+            return
+        spec = jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in input_shape),
+                                    self.dtype)
+        with jax.ensure_compile_time_eval():
+            params, state = explicit(self, sc.key, spec)
+        sc.params.update(params)
+        sc.state.update(state)
 
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
                    autocast=True, regularizer=None, constraint=None, aggregation="none",
@@ -160,6 +193,31 @@ class KerasStyle:
         weight_rules.declare(self, name, regularizer=regularizers.get(regularizer),
                              constraint=constraints.get(constraint))
         return self._view(coll, name)
+
+    def param_rules(self):
+        """`{param name: (regularizer, constraint)}` for the params this layer creates.
+
+        The trainer adds each regularizer's penalty to the loss and applies each
+        constraint after every update (see `kerax.layers.weight_rules`). The default is
+        what `add_weight(regularizer=..., constraint=...)` declared; a layer that creates
+        its params in `build_variables` returns its own table, built from its constructor
+        arguments (`Dense`: `{"kernel": (self.kernel_regularizer, self.kernel_constraint),
+        "bias": (self.bias_regularizer, self.bias_constraint)}`).
+
+        Example:
+        >>> import numpy as np
+        >>> from kerax.layers import Layer
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(2,), regularizer="l2", name="w")
+        ...     def call(self, x):
+        ...         return x * self.w
+        >>> layer = Scale()
+        >>> _ = layer(np.ones((1, 2)))
+        >>> {name: (type(reg).__name__, con) for name, (reg, con) in layer.param_rules().items()}
+        {'w': ('L2', None)}
+        """
+        return weight_rules.declared(self)
 
     def add_loss(self, loss):
         """Adds a scalar loss from inside `call` (Keras' `add_loss`); training adds it.

@@ -132,6 +132,10 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
             del self._sublayers[name]
         object.__setattr__(self, name, value)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _dispatch_overrides(cls)
+
     def _children(self):
         """Sub-layers keyed by the name their variables are stored under."""
         out = {}
@@ -232,6 +236,30 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _defining(cls, name):
+    """The position in `cls.__mro__` of the class that defines `name` (KerasStyle's
+    defaults excluded), or None."""
+    for i, klass in enumerate(cls.__mro__):
+        if name in klass.__dict__ and klass is not KerasStyle:
+            return i
+    return None
+
+
+def _dispatch_overrides(cls):
+    """A subclass of a built-in (explicit-style) layer that overrides `call` or `build`
+    runs them, as Python does in Keras: its `forward` becomes the Keras-style `call` path
+    (and `build_variables` the `build` path), while `super().call(x)` / `super().build(s)`
+    reach the built-in layer's own `forward` / `build_variables`."""
+    forward, call = _defining(cls, "forward"), _defining(cls, "call")
+    if forward is not None and call is not None and call < forward:
+        cls._explicit_forward = cls.__mro__[forward].__dict__["forward"]
+        cls.forward = KerasStyle.forward
+    variables, build = _defining(cls, "build_variables"), _defining(cls, "build")
+    if variables is not None and build is not None and build < variables:
+        cls._explicit_build_variables = cls.__mro__[variables].__dict__["build_variables"]
+        cls.build_variables = KerasStyle.build_variables
 
 
 def _is_shape(x):

@@ -58,7 +58,9 @@ def call_symbolic(layer, args, kwargs):
 
     # Unknown sizes are traced at two real sizes first: a placeholder size of 1 is not a
     # valid input to every layer (Cropping1D(1) on a sequence of unknown length).
-    out = _unknown_inner_dims(shapes, args, kw, is_kt)
+    host_spec = getattr(layer, "host_output_spec", None)  # host layers cannot be traced
+    out = (host_spec(*args), None) if host_spec is not None else \
+        _unknown_inner_dims(shapes, args, kw, is_kt)
     if out is None:
         out = shapes(specs, kw_specs)
     out, out_mask = out

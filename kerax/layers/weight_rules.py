@@ -2,19 +2,20 @@
 
 Keras adds three kinds of layer losses to the training loss, and so does kerax:
 
-- **weight regularizers**: in a built-in (explicit-style) layer, the constructor argument
-  `<prefix>_regularizer` (Keras' names) penalizes the param of
-  the same prefix (`kernel_regularizer` -> `params["kernel"]`, `embeddings_regularizer`
-  -> `params["embeddings"]`, `recurrent_regularizer` -> `params["recurrent_kernel"]`,
-  `depthwise_regularizer` -> the depthwise kernel), and `add_weight(regularizer=...)`
-  penalizes that weight (`declare` records it for that weight when it is created). Only
-  trainable weights count, as in Keras.
+- **weight regularizers**: a layer declares, for each param it creates, its regularizer
+  and constraint with `param_rules()`, a dict `{param name: (regularizer, constraint)}`.
+  A built-in layer builds it from its constructor arguments, named as in Keras (`Dense`:
+  `{"kernel": (kernel_regularizer, kernel_constraint), "bias": (bias_regularizer,
+  bias_constraint)}`); a Keras-style layer declares them in `add_weight(regularizer=...,
+  constraint=...)` (which calls `declare`; the default `param_rules()` returns those).
+  A nested dict in the table holds the rules of a sub-dict of params that belongs to no
+  sub-layer (MultiHeadAttention's projections). Only trainable weights count, as in Keras.
 - **activity regularizers** (`activity_regularizer=` on any layer, `ActivityRegularization`)
   and **`self.add_loss(value)`** inside `call`: these come out of the forward pass through
   `kerax.backend.apply_scope.record_forward` (see `apply_with_losses`).
 
-Keras sums them all into the loss before the loss tracker sees it. Constraints
-(`<prefix>_constraint`, `add_weight(constraint=...)`) are applied to the new params after
+Keras sums them all into the loss before the loss tracker sees it. Constraints (the
+second entry of each rule) are applied to the new params after
 every optimizer update (`apply_constraints`).
 
 The training engine calls `regularization_loss`, `apply_constraints` and
@@ -26,13 +27,13 @@ import jax.numpy as jnp
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers import batch_mask
 
-# Prefixes whose param is not simply named `<prefix>` or `<prefix>_kernel`.
-_ALIASES = {"depthwise": ("depthwise_kernel", "kernel"), "recurrent": ("recurrent_kernel",)}
+_INDEX = {"regularizer": 0, "constraint": 1}
 
 
 def declare(layer, name, regularizer=None, constraint=None):
     """Declares the regularizer and constraint of `layer`'s own weight `name` (resolved
-    objects or None), as `add_weight(regularizer=..., constraint=...)` does.
+    objects or None), as `add_weight(regularizer=..., constraint=...)` does; the default
+    `Layer.param_rules()` returns these declarations.
 
     Example:
     >>> import jax.numpy as jnp
@@ -43,77 +44,74 @@ def declare(layer, name, regularizer=None, constraint=None):
     >>> [float(x) for x in weight_regularization_losses(layer, {"w": jnp.ones(2)})]
     [1.0]
     """
-    for suffix, fn in (("regularizer", regularizer), ("constraint", constraint)):
-        rules = layer.__dict__.setdefault(f"_weight_{suffix}s", {})
-        if fn is not None:
-            rules[name] = fn
-        else:
-            rules.pop(name, None)
-
-
-def _attribute_rules(layer, suffix):
-    """`{prefix: value}` for the layer's non-None `<prefix>_<suffix>` attributes."""
-    out = {}
-    for attr, value in vars(layer).items():
-        if value is None or not attr.endswith("_" + suffix) or attr.startswith("_"):
-            continue
-        prefix = attr[: -len(suffix) - 1]
-        if prefix != "activity":
-            out[prefix] = value
-    return out
-
-
-def _rules(layer, params, suffix):
-    """`{param_name: fn}` for the params of `layer` that carry a regularizer/constraint."""
-    rules = {}
-    # A Keras-style layer declares its weights' rules in `add_weight` only (as in Keras,
-    # where a `kernel_regularizer` attribute alone regularizes nothing); an explicit-style
-    # layer declares them with its constructor arguments, named as in Keras.
-    keras_style = getattr(type(layer).build_variables, "creates_weights_in_build", False)
-    attrs = {} if keras_style else _attribute_rules(layer, suffix)
-    for prefix, fn in attrs.items():
-        for name in _ALIASES.get(prefix, (prefix, prefix + "_kernel")):
-            if name in params and not isinstance(params[name], dict):
-                if name == "kernel" and prefix != "kernel" and "kernel" in attrs:
-                    continue
-                rules.setdefault(name, fn)
-                break
-    own = layer.__dict__.get(f"_weight_{suffix}s", {})
-    for name, fn in own.items():
-        if name in params and not isinstance(params[name], dict):
-            rules[name] = fn
-    frozen = getattr(type(layer), "_frozen_params", None)  # LoRA's frozen base weight
-    for name in frozen(layer, params) if frozen is not None else ():
+    rules = layer.__dict__.setdefault("_declared_rules", {})
+    if regularizer is None and constraint is None:
         rules.pop(name, None)
-    return rules, attrs
+    else:
+        rules[name] = (regularizer, constraint)
 
 
-def _walk(layer, params, suffix, visit, attrs_from=None):
+def declared(layer):
+    """`{name: (regularizer, constraint)}` as `declare` recorded them for `layer`.
+
+    Example:
+    >>> from kerax.layers import Layer
+    >>> layer = Layer()
+    >>> declare(layer, "w", constraint=abs)
+    >>> declared(layer)
+    {'w': (None, <built-in function abs>)}
+    """
+    return dict(layer.__dict__.get("_declared_rules", {}))
+
+
+def _select(table, params, suffix):
+    """`{name: fn}` for the entries of a `param_rules()` table with a `suffix` rule, and
+    `{name: sub-table}` for its nested tables (a sub-dict of params owned by no child)."""
+    rules = {}
+    for name, rule in table.items():
+        value = params.get(name)
+        if isinstance(rule, dict):
+            if isinstance(value, dict):
+                rules[name] = rule
+        elif value is not None and not isinstance(value, dict):
+            fn = rule[_INDEX[suffix]]
+            if fn is not None:
+                rules[name] = fn
+    return rules
+
+
+def _walk(layer, params, suffix, visit):
     """Calls `visit(fn, leaf)` for each regularized/constrained param; returns new params.
 
-    A sub-dict of `params` that belongs to no registered child (a layer's internal
-    projections, e.g. MultiHeadAttention's) follows the rules of the layer that owns it.
+    The rules of a layer's own params are its `param_rules()`; a sub-dict belongs to the
+    child layer of that name, or else follows the owner's nested table for it (a layer's
+    internal projections, e.g. MultiHeadAttention's `query`).
     """
     if not getattr(layer, "trainable", True):
         return params
-    rules, attrs = _rules(layer, params, suffix) if attrs_from is None else (
-        _rules(attrs_from, params, suffix))
-    children = layer._children() if attrs_from is None else {}
-    out = {}
+    rules = _select(layer.param_rules(), params, suffix)
+    frozen = getattr(type(layer), "_frozen_params", None)  # LoRA's frozen base weight
+    for name in frozen(layer, params) if frozen is not None else ():
+        rules.pop(name, None)
+    children = layer._children()
     # Keras' order: the layer's own weights as created, then its sub-layers'.
     created = {n: i for i, n in enumerate(getattr(layer, "_weight_names", ((),))[0])}
+    out = {}
     for name, value in sorted(params.items(), key=lambda kv: created.get(kv[0], len(created))):
-        if isinstance(value, dict):
-            if name in children:
-                out[name] = _walk(children[name], value, suffix, visit)
-            else:
-                out[name] = _walk(layer, value, suffix, visit,
-                                  attrs_from=layer if attrs_from is None else attrs_from)
-        elif name in rules:
-            out[name] = visit(rules[name], value)
+        if isinstance(value, dict) and name in children:
+            out[name] = _walk(children[name], value, suffix, visit)
         else:
-            out[name] = value
+            out[name] = _visit(rules.get(name), value, suffix, visit)
     return out
+
+
+def _visit(rule, value, suffix, visit):
+    if rule is None:
+        return value
+    if isinstance(rule, dict):
+        rules = _select(rule, value, suffix)
+        return {k: _visit(rules.get(k), v, suffix, visit) for k, v in value.items()}
+    return visit(rule, value)
 
 
 def weight_regularization_losses(model, params):
@@ -215,5 +213,5 @@ def activity_penalty(regularizer, output):
     return regularizer(jnp.where(keep, x, jnp.zeros((), x.dtype))) / count
 
 
-__all__ = ["declare", "activity_penalty", "weight_regularization_losses", "regularization_loss", "apply_constraints",
-           "apply_with_losses", "has_weight_rules"]
+__all__ = ["declare", "declared", "activity_penalty", "weight_regularization_losses",
+           "regularization_loss", "apply_constraints", "apply_with_losses", "has_weight_rules"]

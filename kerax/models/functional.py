@@ -16,10 +16,10 @@ import jax.numpy as jnp
 from kerax.backend import host_prng, random_state
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.backend import apply_scope as scope_lib
-from kerax.layers import deserialize, serialize
-from kerax.layers.core import masking, op_layer
+from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.input_spec import relax_input_spec
+from kerax.models import functional_config, graph
 from kerax.models.model import Model
 from kerax.saving import model_config
 
@@ -30,106 +30,6 @@ _is_kt = lambda x: isinstance(x, KerasTensor)  # noqa: E731
 _TRAINING_UNSET = contextvars.ContextVar("kerax_functional_training_unset", default=False)
 
 
-def _flat(tree):
-    return [t for t in jax.tree_util.tree_leaves(tree, is_leaf=_is_kt) if _is_kt(t)]
-
-
-def _node_of(kt):
-    layer, node_index, _ = kt._keras_history
-    if isinstance(layer, InputLayer):
-        return layer
-    return layer._inbound_nodes[node_index]
-
-
-def _tensor_name(kt):
-    layer = kt._keras_history[0]
-    return f"'{kt.name or layer.name}' (shape {kt.shape}, from layer '{layer.name}')"
-
-
-def map_graph(inputs, outputs):
-    """Orders the graph between `inputs` and `outputs` as Keras does.
-
-    Returns `(nodes, layers)`: the layer-call nodes in execution order, and the layers in
-    Keras' order (by depth from the inputs, then by first traversal), which fixes the
-    order of `model.layers` and of `get_weights()`.
-
-    Example:
-    >>> import kerax
-    >>> x = kerax.Input((4,), name="x")
-    >>> nodes, layers = map_graph([x], [kerax.layers.Dense(2, name="d")(x)])
-    >>> [l.name for l in layers]
-    ['x', 'd']
-    """
-    nodes, layers, _ = _map_graph(inputs, outputs)
-    return nodes, layers
-
-
-def _map_graph(inputs, outputs):
-    """`map_graph`, plus the number of input tensors of each node at each depth
-    (`{depth: [count, ...]}`, model inputs counting 0), as Keras' `_nodes_by_depth`."""
-    input_ids = {id(t) for t in inputs}
-    finished, in_progress, order, first_seen = set(), set(), [], {}
-
-    def visit(kt):
-        if id(kt) in input_ids:
-            graph_node, parents = ("input", id(kt)), []
-            layer = kt._keras_history[0]
-        else:
-            graph_node = _node_of(kt)
-            if isinstance(graph_node, InputLayer):
-                raise ValueError(
-                    f"Graph disconnected: an output depends on the input {_tensor_name(kt)}, "
-                    f"which is not one of the model's inputs "
-                    f"{[_tensor_name(t) for t in inputs]}. Pass every `Input` the outputs use "
-                    "in `inputs`, e.g. `kerax.Model(inputs=[a, b], outputs=y)`."
-                )
-            layer, parents = graph_node.layer, _flat((graph_node.args, graph_node.kwargs))
-        key = id(graph_node) if not isinstance(graph_node, tuple) else graph_node
-        if key in finished:
-            return key
-        first_seen.setdefault(id(layer), (len(first_seen), layer))
-        in_progress.add(key)
-        parent_keys = [visit(p) for p in parents]
-        in_progress.discard(key)
-        finished.add(key)
-        order.append((key, layer, graph_node, parent_keys))
-        return key
-
-    for out in outputs:
-        if not _is_kt(out):
-            raise ValueError(
-                "All `outputs` of a functional model must be symbolic tensors (the result of "
-                f"calling layers on `kerax.Input`). Received: {out!r}"
-            )
-        visit(out)
-    # Depths, as Keras computes them: a node is deeper than every node it feeds.
-    depth, layer_depth = {}, {}
-    for key, layer, _, parents in reversed(order):
-        d = max(depth.get(key, 0), layer_depth.get(id(layer), 0))
-        depth[key] = layer_depth[id(layer)] = d
-        for p in parents:
-            depth[p] = max(depth.get(p, 0), d + 1)
-    for t in inputs:
-        layer = t._keras_history[0]
-        if id(layer) not in layer_depth:
-            layer_depth[id(layer)] = 0
-            first_seen[id(layer)] = (-1, layer)
-    layers = sorted((l for _, l in first_seen.values()),
-                    key=lambda l: (-layer_depth[id(l)], first_seen[id(l)][0]))
-    nodes = [n for _, _, n, _ in order if not isinstance(n, tuple)]
-    arity_by_depth = {}
-    for key, _, graph_node, _ in order:
-        arity = 0 if isinstance(graph_node, tuple) else len(
-            _flat((graph_node.args, graph_node.kwargs)))
-        arity_by_depth.setdefault(depth[key], []).append(arity)
-    names = [l.name for l in layers]
-    for name in names:
-        if names.count(name) > 1:
-            raise ValueError(
-                f'The name "{name}" is used {names.count(name)} times in the model. All '
-                "layer names should be unique: pass distinct `name=` arguments."
-            )
-    return nodes, layers, arity_by_depth
 
 
 @model_config.register_model_class
@@ -159,13 +59,14 @@ class Functional(Model):
             outputs = list(outputs)
         self._inputs_struct = inputs
         self._outputs_struct = outputs
-        self._input_tensors = _flat_or_raise(inputs, "inputs")
+        self._input_tensors = graph.flat_or_raise(inputs, "inputs")
         self._output_tensors = jax.tree_util.tree_leaves(outputs, is_leaf=_is_kt)
-        nodes, layers, arity_by_depth = _map_graph(self._input_tensors, self._output_tensors)
+        nodes, layers, arity_by_depth = graph.map_graph_by_depth(self._input_tensors,
+                                                                 self._output_tensors)
         self._nodes = nodes
         for node in reversed(nodes):
             if not isinstance(node.layer, InputLayer):
-                record_symbolic_build_shapes(node.layer, node.args)
+                graph.record_symbolic_build_shapes(node.layer, node.args)
         self._arity_by_depth = arity_by_depth
         self._graph_layers = layers
         self.__dict__["_graph_children"] = {
@@ -382,8 +283,9 @@ class Functional(Model):
                 continue
             nodes = [n for n in self._nodes if n.layer is layer]
             shape = jax.tree_util.tree_map(lambda t: t.shape, nodes[0].outputs, is_leaf=_is_kt)
-            refs = [self._tensor_ref(t) for n in nodes for t in _flat((n.args, n.kwargs))]
-            rows.append((layer, shape, ", ".join(f"{a}[{b}][{c}]" for a, b, c in refs)))
+            # Keras' `keras_history`: the layer's own node index (not the config's)
+            refs = [t._keras_history for n in nodes for t in graph.flat_tensors((n.args, n.kwargs))]
+            rows.append((layer, shape, ", ".join(f"{a.name}[{b}][{c}]" for a, b, c in refs)))
         if self._sequential_like():
             rows = [row[:2] for row in rows]
         return rows
@@ -391,80 +293,12 @@ class Functional(Model):
     # ------------------------------------------------------------ serialization --
     def get_config(self):
         """Keras 3's functional config: layers with `inbound_nodes`, input/output refs."""
-        def ser_tensor(t):
-            if not _is_kt(t):
-                return t
-            return {"class_name": "__keras_tensor__",
-                    "config": {"shape": list(t.shape), "dtype": t.dtype,
-                               "keras_history": self._tensor_ref(t)}}
-
-        layers = []
-        for layer in self._graph_layers:
-            config = serialize(layer)
-            config["name"] = layer.name
-            inbound = []
-            for node in self._nodes:
-                if node.layer is layer:
-                    args = jax.tree_util.tree_map(ser_tensor, node.args, is_leaf=_is_kt)
-                    kw = jax.tree_util.tree_map(ser_tensor, node.kwargs, is_leaf=_is_kt)
-                    inbound.append({"args": _lists(args), "kwargs": _lists(kw)})
-            config["inbound_nodes"] = inbound
-            layers.append(config)
-        refs = lambda s: _lists(jax.tree_util.tree_map(self._tensor_ref, s, is_leaf=_is_kt))  # noqa
-        return {"name": self.name, "trainable": self.trainable, "layers": layers,
-                "input_layers": refs(self._inputs_struct),
-                "output_layers": refs(self._outputs_struct)}
+        return functional_config.get_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuilds the graph from `get_config()` (Keras 3's format)."""
-        objects = {"Functional": Functional, "Sequential": model_config.model_class("Sequential"),
-                   **(custom_objects or {})}
-        created, outputs_of, pending = {}, {}, []
-        for lc in config["layers"]:
-            lc = {k: v for k, v in lc.items() if k not in ("name", "inbound_nodes")}
-            lc.pop("build_config", None)
-            layer = op_layer.from_layer_config(lc)  # a `kerax.ops` call (kerax's or Keras')
-            if layer is None:
-                layer = deserialize(lc, custom_objects=objects)
-            name = config["layers"][len(created)]["name"]
-            created[name] = layer
-            offset = 1 if isinstance(layer, Functional) else 0
-            outputs_of[name] = [None] * offset
-            if isinstance(layer, InputLayer):
-                outputs_of[name] = [[layer.output]]
-            for node in config["layers"][len(created) - 1]["inbound_nodes"]:
-                pending.append((name, node))
-
-        def ready(data):
-            refs = [d for d in _config_leaves(data) if _is_ref(d)]
-            return all(_resolve(d, outputs_of, check=True) for d in refs)
-
-        while pending:
-            progress = False
-            for item in list(pending):
-                name, node = item
-                if pending.index(item) != _first_of(pending, name):
-                    continue
-                if not ready(node):
-                    continue
-                args = _rebuild(node.get("args", []), outputs_of)
-                kwargs = _rebuild(node.get("kwargs", {}), outputs_of)
-                out = created[name](*args, **kwargs)
-                outputs_of[name].append(jax.tree_util.tree_leaves(out, is_leaf=_is_kt))
-                pending.remove(item)
-                progress = True
-            if not progress:
-                raise ValueError(
-                    "Cannot rebuild the functional model from its config: the nodes of "
-                    f"layers {sorted({n for n, _ in pending})} refer to tensors that no "
-                    "layer produces. The config is inconsistent."
-                )
-        ref = lambda r: outputs_of[r[0]][r[1]][r[2]]  # noqa: E731
-        inputs = _map_refs(config["input_layers"], ref)
-        outputs = _map_refs(config["output_layers"], ref)
-        return cls(inputs, outputs, name=config.get("name"),
-                   trainable=config.get("trainable", True))
+        return functional_config.from_config(cls, config, custom_objects)
 
 
 def adjust_input_rank(x, ref, path=""):
@@ -477,8 +311,8 @@ def adjust_input_rank(x, ref, path=""):
     >>> adjust_input_rank(np.ones((2, 28, 28)), kerax.Input((28, 28, 1))).shape
     (2, 28, 28, 1)
     """
-    if x is None or not hasattr(x, "shape"):
-        return x
+    if x is None or not hasattr(x, "shape") or ref.__dict__.get("_host_fed", False):
+        return x  # (an input the trainer's host prefix already turned into its output)
     rank, ref_shape = len(x.shape), tuple(ref.shape)
     if rank == len(ref_shape):
         return x
@@ -515,109 +349,20 @@ def _node_masks(layer, node, masks):
 
     out = {}
     for j, arg in enumerate(node.args):
-        m = mask_of(arg) if _flat(arg) else None
+        m = mask_of(arg) if graph.flat_tensors(arg) else None
         if m is not None:
             out[names[j] if j < len(names) else f"arg{j}"] = m
     for k, v in node.kwargs.items():
-        m = mask_of(v) if _flat(v) else None
+        m = mask_of(v) if graph.flat_tensors(v) else None
         if m is not None:
             out[k] = m
     return out
 
 
-def _is_ref(d):
-    return isinstance(d, dict) and d.get("class_name") == "__keras_tensor__"
 
 
-def _config_leaves(data):
-    if _is_ref(data):
-        yield data
-    elif isinstance(data, (list, tuple)):
-        for d in data:
-            yield from _config_leaves(d)
-    elif isinstance(data, dict):
-        for d in data.values():
-            yield from _config_leaves(d)
 
 
-def _resolve(d, outputs_of, check=False):
-    name, node_index, tensor_index = d["config"]["keras_history"]
-    produced = outputs_of.get(name, [])
-    if check:
-        return node_index < len(produced) and produced[node_index] is not None
-    return produced[node_index][tensor_index]
 
 
-def _rebuild(data, outputs_of):
-    if _is_ref(data):
-        return _resolve(data, outputs_of)
-    if isinstance(data, (list, tuple)):
-        return [_rebuild(d, outputs_of) for d in data]
-    if isinstance(data, dict):
-        return {k: _rebuild(v, outputs_of) for k, v in data.items()}
-    return data
-
-
-def _first_of(pending, name):
-    return next(i for i, (n, _) in enumerate(pending) if n == name)
-
-
-def _is_ref_triple(x):
-    return (isinstance(x, (list, tuple)) and len(x) == 3 and isinstance(x[0], str)
-            and isinstance(x[1], int) and isinstance(x[2], int))
-
-
-def _map_refs(struct, fn):
-    if _is_ref_triple(struct):
-        return fn(struct)
-    if isinstance(struct, (list, tuple)):
-        return [_map_refs(s, fn) for s in struct]
-    if isinstance(struct, dict):
-        return {k: _map_refs(v, fn) for k, v in struct.items()}
-    raise ValueError(f"Invalid tensor reference in a functional config: {struct!r}")
-
-
-def _flat_or_raise(inputs, what):
-    flat = jax.tree_util.tree_leaves(inputs, is_leaf=_is_kt)
-    bad = [x for x in flat if not _is_kt(x)]
-    if bad or not flat:
-        raise ValueError(
-            f"All `{what}` of a functional model must be symbolic tensors from "
-            f"`kerax.Input(...)` (or layer calls on them). Received: {bad or inputs!r}"
-        )
-    return flat
-
-
-def _lists(tree):
-    if isinstance(tree, (list, tuple)):
-        return [_lists(t) for t in tree]
-    if isinstance(tree, dict):
-        return {k: _lists(v) for k, v in tree.items()}
-    return tree
-
-
-__all__ = ["Functional", "adjust_input_rank", "map_graph"]
-
-
-def record_symbolic_build_shapes(layer, args):
-    """Keras' `build_config` records the symbolic shapes a layer was built with (an unknown
-    size stays None): replaces the probe shapes of a layer built by a symbolic call (on
-    `args`); a layer built earlier on concrete arrays keeps their shapes, as in Keras."""
-    if _fits(layer._build_shapes, args):
-        layer._build_shapes = jax.tree_util.tree_map(lambda t: tuple(t.shape), tuple(args),
-                                                     is_leaf=_is_kt)
-
-
-def _fits(shapes, args):
-    """Whether build shapes are those a layer got from its symbolic `args` (a probe batch
-    of 1, other unknown sizes filled), not those of an earlier call on concrete arrays."""
-    sym = jax.tree_util.tree_leaves(args, is_leaf=_is_kt)
-    if shapes is None or not all(_is_kt(t) for t in sym):
-        return False
-    got = jax.tree_util.tree_leaves(shapes, is_leaf=lambda s: isinstance(s, tuple) and all(
-        isinstance(d, (int, type(None))) for d in s))
-    return len(got) == len(sym) and all(
-        len(g) == len(t.shape) and all(
-            (e == 1 if i == 0 else True) if d is None else d == e
-            for i, (d, e) in enumerate(zip(t.shape, g)))
-        for g, t in zip(got, sym))
+__all__ = ["Functional", "adjust_input_rank"]

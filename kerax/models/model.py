@@ -115,9 +115,21 @@ class Model(StatelessMixin, Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Prints Keras' summary table: layers, output shapes, parameter counts."""
-        summary_utils.print_summary(self, line_length=line_length, print_fn=print_fn,
-                                    show_trainable=show_trainable)
+        """Prints Keras' summary table: layers, output shapes, parameter counts.
+
+        Args:
+            line_length: total width of the table (default: 88, or 108 with "Connected
+                to", capped at the terminal width minus 4).
+            positions: column ends, as fractions of `line_length` (or absolute).
+            print_fn: called once with the whole text (default: print it; a notebook shows
+                an HTML table).
+            expand_nested: also list the layers of nested models.
+            show_trainable: add a "Trainable" column (Y, N, or - for no weights).
+            layer_range: two layer names or regexes: the first and last rows to show.
+        """
+        summary_utils.print_summary(self, line_length=line_length, positions=positions,
+                                    print_fn=print_fn, expand_nested=expand_nested,
+                                    show_trainable=show_trainable, layer_range=layer_range)
 
     def summary_rows(self):
         """`(layer, output_shape)` per direct sub-layer (None where not derivable)."""

@@ -3,15 +3,25 @@
 import jax
 
 from kerax.backend import host_prng
-from kerax.backend.keras_tensor import KerasTensor
+from kerax.backend.keras_tensor import UNKNOWN_SIZE, KerasTensor, as_jax_dtype
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers import deserialize, serialize
 from kerax.layers.core import masking
 from kerax.layers.core.input_layer import InputLayer
 from kerax.layers.layer import Layer
-from kerax.models import functional
+from kerax.models import functional, graph
 from kerax.models.model import Model
 from kerax.saving import model_config
+
+
+def _next_spec(layer, variables, spec):
+    """The spec a layer passes on; host layers (strings) say it without being traced."""
+    host_spec = getattr(layer, "host_output_spec", None)
+    if host_spec is None:
+        return jax.eval_shape(lambda vv, x: layer.apply(vv, x)[0], variables, spec)
+    out = host_spec(spec)
+    return jax.ShapeDtypeStruct(tuple(UNKNOWN_SIZE if d is None else d for d in out.shape),
+                                as_jax_dtype(out.dtype))
 
 
 @model_config.register_model_class
@@ -164,7 +174,7 @@ class Sequential(Model):
         outputs = []
         for layer in self._stack:
             x_in, x = x, layer(x)
-            functional.record_symbolic_build_shapes(layer, (x_in,))
+            graph.record_symbolic_build_shapes(layer, (x_in,))
             outputs.append(x)
         self._graph = (inputs, x)
         self._graph_outputs = outputs
@@ -211,7 +221,7 @@ class Sequential(Model):
                 params[layer.name] = v["params"]
             if v["state"]:
                 state[layer.name] = v["state"]
-            spec = jax.eval_shape(lambda vv, x: layer.apply(vv, x)[0], v, spec)
+            spec = _next_spec(layer, v, spec)
         return params, state
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):

@@ -40,11 +40,20 @@ def h5py_module():
 
 
 # ----------------------------------------------------------------------------- write --
-def _write_group(f, path, name, arrays):
+def _own_store_layer(entry):
+    """The layer of `entry` if it saves arrays that are not in the variables pytree
+    (Keras' `save_own_variables`/`load_own_variables`, e.g. `StringLookup`'s IDF)."""
+    layer = entry.layer
+    if entry.leaves or not hasattr(type(layer), "save_own_variables"):
+        return None
+    return layer
+
+
+def _write_group(f, path, name, arrays, names=None):
     group = f.create_group(f"{path}/vars" if path else "vars")
     if name is not None:
         group.attrs["name"] = name
-    for i, a in enumerate(arrays):
+    for i, a in zip(names or range(len(arrays)), arrays):
         a = np.asarray(a)
         if a.dtype.name == "bfloat16":
             ds = group.create_dataset(str(i), data=a.view(np.uint16))
@@ -77,6 +86,12 @@ def _write_arrays(f, model, include_optimizer):
     variables = model.variables or {}
     f.attrs[CHECKSUMS_MARK] = CHECKSUMS_SCHEME
     for entry in keras_layout.weight_layout(model):
+        layer = _own_store_layer(entry)
+        if layer is not None:  # host layers keep arrays outside the pytree (IDF weights)
+            store = {}
+            layer.save_own_variables(store)
+            _write_group(f, entry.path, entry.name, list(store.values()), names=list(store))
+            continue
         arrays = [np.asarray(a) for a in entry.values(variables)]
         _write_group(f, entry.path, entry.name, arrays)
     opt = getattr(model, "optimizer", None)
@@ -243,7 +258,12 @@ def _read_model(h5py, f, model, where, load_optimizer):
         _check_structure(f, where)
     variables = model.variables
     new = jax.tree_util.tree_map(lambda x: x, variables)
+    own_stores = []
     for entry in keras_layout.weight_layout(model):
+        layer = _own_store_layer(entry)
+        if layer is not None:
+            own_stores.append((layer, _read_own_store(h5py, f, entry, layer, where)))
+            continue
         if not entry.leaves and _vars_group(h5py, f, entry.path, where) is None:
             continue
         olds = [_get(variables[c], p) for c, p in entry.leaves]
@@ -258,10 +278,27 @@ def _read_model(h5py, f, model, where, load_optimizer):
     if load_optimizer and opt is not None:
         assign_optimizer = _read_optimizer(h5py, f, model, where)
     model._variables = new
+    for layer, store in own_stores:
+        layer.load_own_variables(store)
     if assign_optimizer is None:
         return False
     assign_optimizer()
     return True
+
+
+def _read_own_store(h5py, f, entry, layer, where):
+    """The named arrays of a `save_own_variables` layer, each checked against the shape
+    the layer expects (`own_variable_shapes()`) before it is read."""
+    expected = layer.own_variable_shapes()
+    group = _vars_group(h5py, f, entry.path, where)
+    found = set(group.keys()) if group is not None else set()
+    if found != set(expected):
+        raise WeightsMismatchError(
+            f"{where}: layer '{entry.name}' expects the arrays {sorted(expected)} at "
+            f"'{entry.path}/vars', but the file has {sorted(found)}. The file was saved from "
+            "a different architecture.")
+    return {k: _checked_dataset(h5py, group, k, shape, None, where, f"{entry.path}/vars/{k}")
+            for k, shape in expected.items()}
 
 
 def _read_optimizer(h5py, f, model, where):

@@ -141,6 +141,8 @@ def _keras_children(layer):
                       else kv[0])
     names = _KERAS_CHILD_NAMES.get(type(layer).__name__, {})
     items = [(names.get(k, k), child) for k, child in layer._children().items()]
+    # Layers Keras saves that hold no variables here (TextVectorization's `_lookup_layer`).
+    items += list(getattr(layer, "_keras_saved_children", dict)().items())
     return sorted(items, key=lambda kv: "~" + kv[0] if kv[0].startswith("_") else kv[0])
 
 

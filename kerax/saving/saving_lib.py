@@ -18,12 +18,13 @@ import tempfile
 import zipfile
 
 from kerax.errors import CheckpointCorruptedError, KeraxError, UnsafeModelError
-from kerax.saving import (h5_store, load_limits, model_config, object_registration,
-                          serialization_lib)
+from kerax.saving import (h5_store, keras_layout, load_limits, model_config,
+                          object_registration, serialization_lib)
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
 WEIGHTS_FILENAME = "model.weights.h5"
+ASSETS_DIRNAME = "assets"
 KERAS_VERSION = "3.15.1"  # the Keras 3 format version these files follow
 MAX_JSON_BYTES = 64 << 20
 MAX_MEMBERS = 10_000
@@ -118,6 +119,45 @@ def save_model(model, filepath):
             zf.writestr(METADATA_FILENAME, json.dumps(metadata))
             zf.writestr(CONFIG_FILENAME, json.dumps(config))
             zf.writestr(WEIGHTS_FILENAME, buffer.getvalue())
+            _write_assets(zf, model)
+
+
+def _asset_layers(model):
+    """`(archive folder, layer)` for the layers with Keras assets (vocabularies)."""
+    return [(f"{ASSETS_DIRNAME}/{e.path}" if e.path else ASSETS_DIRNAME, e.layer)
+            for e in keras_layout.weight_layout(model)
+            if hasattr(type(e.layer), "save_assets")]
+
+
+def _write_assets(zf, model):
+    """Keras' `save_assets`: each layer writes files into its own folder of `assets/`."""
+    for folder, layer in _asset_layers(model):
+        with tempfile.TemporaryDirectory() as tmp:
+            layer.save_assets(tmp)
+            for name in sorted(os.listdir(tmp)):
+                zf.write(os.path.join(tmp, name), f"{folder}/{name}")
+
+
+def _read_assets(archive, members, model, filepath):
+    """`[(layer, {file name: bytes})]`: each asset layer's files in its folder of `assets/`."""
+    out = []
+    for folder, layer in _asset_layers(model):
+        names = [n for n in members if n.startswith(folder + "/")
+                 and "/" not in n[len(folder) + 1:] and not n.endswith("/")]
+        if names:
+            out.append((layer, {n[len(folder) + 1:]: _read_member(
+                archive, members[n], MAX_JSON_BYTES, filepath) for n in names}))
+    return out
+
+
+def _load_assets(assets):
+    """Keras' `load_assets`: each layer reads its files from a folder."""
+    for layer, files in assets:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, data in files.items():
+                with open(os.path.join(tmp, name), "wb") as f:
+                    f.write(data)
+            layer.load_assets(tmp)
 
 
 def _corrupted(filepath, detail):
@@ -189,12 +229,15 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
                 model = model_config.model_from_config(config, custom_objects=custom_objects)
                 if compile:
                     model_config.compile_from_config(model, config.get("compile_config"))
+        assets = _read_assets(archive, members, model, filepath)
         if model.variables is None:
+            _load_assets(assets)
             return model
         weights = _read_member(archive, members[WEIGHTS_FILENAME],
                                h5_store.expected_nbytes(model), filepath)
     _load_h5_bytes(weights, model, f"{filepath} ({WEIGHTS_FILENAME})",
                    load_optimizer=compile)
+    _load_assets(assets)  # after the weights, as Keras (a TF-IDF vocabulary needs its IDF)
     return model
 
 

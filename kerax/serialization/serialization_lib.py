@@ -43,6 +43,22 @@ def in_safe_mode():
     return not _UNSAFE_GLOBAL[0]
 
 
+def loading_in_safe_mode():
+    """Whether a safe-mode load is running (Keras' `in_safe_mode()` inside `load_model`).
+
+    Keras refuses some file reads a config asks for (a vocabulary file outside the
+    archive) only while loading in safe mode, not in user code.
+
+    Example:
+    >>> loading_in_safe_mode()
+    False
+    >>> with SafeModeScope(True):
+    ...     loading_in_safe_mode()
+    True
+    """
+    return bool(_SAFE_MODE_STACK) and _SAFE_MODE_STACK[-1]
+
+
 class SafeModeScope:
     """`with SafeModeScope(False):` allows `Lambda` bytecode while loading a trusted file.
 
@@ -180,6 +196,8 @@ def _serialize_config(value):
         return type(value)(_serialize_config(v) for v in value)
     if hasattr(value, "get_config") and not isinstance(value, type):
         return serialize_keras_object(value)
+    if callable(value) and not isinstance(value, type) and hasattr(value, "__name__"):
+        return serialize_keras_object(value)  # a function (TextVectorization's standardize)
     return value
 
 

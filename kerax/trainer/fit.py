@@ -9,6 +9,7 @@ import warnings
 
 from kerax.backend import switches
 from kerax.callbacks.callback_list import CallbackList
+from kerax.distribution.fit_banner import fit_banner
 from kerax.trainer import compile_cache
 from kerax.trainer import epoch_loop
 from kerax.trainer import exclusive
@@ -18,6 +19,7 @@ from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.trainer.executions import executions_for
 from kerax.trainer.fit_run import FitRun
 from kerax.trainer.pytrees import host_value
+from kerax.utils import io_utils
 
 
 def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto",
@@ -50,6 +52,9 @@ def prepare_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto"
         model, "fit", x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight,
         validation_split, validation_data)
     verbose = 1 if verbose == "auto" else verbose
+    banner = fit_banner(getattr(adapter, "batch_size", None)) if verbose else None
+    if banner:
+        io_utils.print_msg(banner)
     cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
         callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
         epochs=epochs, steps=adapter.steps_per_epoch)

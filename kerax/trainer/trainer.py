@@ -18,6 +18,7 @@ from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from kerax.trainer import epoch_loop
 from kerax.trainer import evaluate as evaluate_lib
 from kerax.trainer import fit as fit_lib
+from kerax.trainer import host_prefix
 from kerax.layers import weight_rules as regularization
 from kerax.trainer import steps as steps_lib
 from kerax.trainer.compile_metrics import CompileMetrics
@@ -144,10 +145,14 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         >>> len(history.history["loss"])
         2
         """
-        return fit_lib.run_fit(self.prepare_fit(
-            x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
-            shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
-            validation_steps, validation_batch_size, validation_freq))
+        plan = host_prefix.prefix(self)  # host layers in front run in the input pipeline
+        x = host_prefix.transform(self, x, plan)
+        validation_data = host_prefix.transform_validation(self, validation_data, plan)
+        with host_prefix.in_pipeline(self, plan):
+            return fit_lib.run_fit(self.prepare_fit(
+                x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                steps_per_epoch, validation_steps, validation_batch_size, validation_freq))
 
     def prepare_fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto",
                     callbacks=None, validation_split=0.0, validation_data=None, shuffle=True,
@@ -186,8 +191,11 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         ...                       return_dict=True))
         ['loss']
         """
-        return evaluate_lib.evaluate(self, x, y, batch_size, verbose, sample_weight, steps,
-                                     callbacks, return_dict, _callbacks, _adapter)
+        plan = host_prefix.prefix(self) if _adapter is None else None
+        x = host_prefix.transform(self, x, plan)
+        with host_prefix.in_pipeline(self, plan):
+            return evaluate_lib.evaluate(self, x, y, batch_size, verbose, sample_weight,
+                                         steps, callbacks, return_dict, _callbacks, _adapter)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Generates outputs for the input samples, batch by batch (Keras 3's arguments).
@@ -198,7 +206,10 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         >>> model.predict(np.ones((5, 4)), verbose=0).shape
         (5, 2)
         """
-        return evaluate_lib.predict(self, x, batch_size, verbose, steps, callbacks)
+        plan = host_prefix.prefix(self)
+        x = host_prefix.transform(self, x, plan)
+        with host_prefix.in_pipeline(self, plan):
+            return evaluate_lib.predict(self, x, batch_size, verbose, steps, callbacks)
 
     def _stop_on_nonfinite(self, pending, callbacks):
         return epoch_loop.stop_on_nonfinite(self, pending, callbacks)
@@ -215,6 +226,12 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         >>> loss = model.train_on_batch(np.ones((8, 4)), np.ones((8, 1)))
         """
         self._require_compiled("train_on_batch")
+        plan = host_prefix.prefix(self)
+        x = host_prefix.transform(self, x, plan)
+        with host_prefix.in_pipeline(self, plan):
+            return self._train_on_batch(x, y, sample_weight, class_weight, return_dict)
+
+    def _train_on_batch(self, x, y, sample_weight, class_weight, return_dict):
         x, y, sample_weight, _ = self._prepare_arrays(x, y, sample_weight, 1, "train_on_batch")
         if class_weight is not None:
             if sample_weight is not None:  # Keras' error
@@ -241,14 +258,21 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Returns the loss (and metrics) on one batch, without training."""
-        logs = self.evaluate(x, y, batch_size=ada.num_samples(("x", ada.standardize("x", x))),
-                             sample_weight=sample_weight, verbose=0, return_dict=True)
+        plan = host_prefix.prefix(self)
+        x = host_prefix.transform(self, x, plan)
+        with host_prefix.in_pipeline(self, plan):
+            logs = self.evaluate(x, y, batch_size=ada.num_samples(
+                ("x", ada.standardize("x", x))), sample_weight=sample_weight, verbose=0,
+                return_dict=True)
         return _on_batch_result(logs, self, return_dict)
 
     def predict_on_batch(self, x):
         """Returns the outputs for one batch."""
-        n = ada.num_samples(("x", ada.standardize("x", x)))
-        return self.predict(x, batch_size=n, verbose=0)
+        plan = host_prefix.prefix(self)
+        x = host_prefix.transform(self, x, plan)
+        with host_prefix.in_pipeline(self, plan):
+            return self.predict(x, batch_size=ada.num_samples(
+                ("x", ada.standardize("x", x))), verbose=0)
 
 
 def _on_batch_result(logs, model, return_dict):

@@ -27,6 +27,8 @@ from kerax.utils.image_utils import save_img  # noqa: F401
 from kerax.utils.io_utils import disable_interactive_logging  # noqa: F401
 from kerax.utils.io_utils import enable_interactive_logging  # noqa: F401
 from kerax.utils.io_utils import is_interactive_logging_enabled  # noqa: F401
+from kerax.utils.model_visualization import model_to_dot  # noqa: F401
+from kerax.utils.model_visualization import plot_model  # noqa: F401
 from kerax.utils.numerical_utils import normalize  # noqa: F401
 from kerax.utils.numerical_utils import to_categorical  # noqa: F401
 from kerax.utils.operation_utils import get_source_inputs  # noqa: F401
@@ -46,8 +48,9 @@ __all__ = [
     "disable_interactive_logging", "enable_interactive_logging", "get_custom_objects",
     "get_file", "get_registered_name", "get_registered_object", "get_source_inputs",
     "image_dataset_from_directory", "img_to_array", "is_interactive_logging_enabled",
-    "is_keras_tensor", "load_img", "normalize", "pack_x_y_sample_weight", "pad_sequences",
-    "register_keras_serializable", "save_img", "serialize_keras_object", "set_random_seed",
-    "split_dataset", "standardize_dtype", "text_dataset_from_directory",
-    "timeseries_dataset_from_array", "to_categorical", "unpack_x_y_sample_weight",
+    "is_keras_tensor", "load_img", "model_to_dot", "normalize", "pack_x_y_sample_weight",
+    "pad_sequences", "plot_model", "register_keras_serializable", "save_img",
+    "serialize_keras_object", "set_random_seed", "split_dataset", "standardize_dtype",
+    "text_dataset_from_directory", "timeseries_dataset_from_array", "to_categorical",
+    "unpack_x_y_sample_weight",
 ]

@@ -2,12 +2,16 @@
 
 import math
 import os
+import re
+import shutil
 import sys
 import time
 
 from kerax.backend import switches
 
 import numpy as np
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def is_interactive():
@@ -25,6 +29,14 @@ def _fmt_value(v):
     return f"{v:.4f}" if abs(v) > 1e-3 else f"{v:.4e}"
 
 
+def _fmt_eta(eta):
+    if eta > 3600:
+        return "%d:%02d:%02d" % (eta // 3600, (eta % 3600) // 60, eta % 60)
+    if eta > 60:
+        return "%d:%02d" % (eta // 60, eta % 60)
+    return "%ds" % eta
+
+
 def _fmt_time(seconds):
     if seconds >= 1 or seconds == 0:
         return f"{seconds:.0f}s/step"
@@ -36,9 +48,12 @@ def _fmt_time(seconds):
 class Progbar:
     """Displays a progress bar, as `keras.utils.Progbar`.
 
-    On a terminal (or notebook) the bar redraws in place; otherwise only the final line of
-    each bar is written, with no carriage returns, backspaces or escape codes. Values are
-    read (a device-to-host copy) only when a line is drawn.
+    On a terminal (or notebook) the bar redraws in place; on a terminal the line is cut to
+    the terminal's width (the bar shrinks first, to half), so a redraw never wraps and scrolls.
+    Otherwise (a log file, a pipe) a plain line is written every `log_interval` seconds
+    during a long bar and at its end, with no carriage returns, backspaces or escape codes
+    (Keras writes every redraw there, with backspaces). Values are read (a device-to-host
+    copy) only when a line is drawn.
 
     Args:
         target: total number of steps expected, or None if unknown.
@@ -47,6 +62,8 @@ class Progbar:
         interval: minimum seconds between redraws.
         stateful_metrics: names of values displayed as given (not averaged).
         unit_name: display name for a step.
+        interactive: redraw in place (default: when stdout is a terminal or a notebook).
+        log_interval: seconds between the lines written when not interactive (verbose=1).
 
     Example:
     >>> bar = Progbar(2, verbose=0)
@@ -55,12 +72,14 @@ class Progbar:
     """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
-                 unit_name="step", interactive=None):
+                 unit_name="step", interactive=None, log_interval=30.0):
         self.target, self.width, self.verbose = target, width, verbose
         self.interval = interval
         self.stateful_metrics = set(stateful_metrics or [])
         self.unit_name = unit_name
         self.interactive = is_interactive() if interactive is None else interactive
+        self.log_interval = log_interval
+        self._last_log = None
         self._values = {}
         self._start = time.time()
         self._last_update = 0.0
@@ -80,16 +99,46 @@ class Progbar:
         if self.verbose == 1 and self.interactive:
             if now - self._last_update < self.interval and not finalize:
                 return
-            line = self._line(current, now, finalize, color=True)
-            visible = len(line)
+            line, visible = self._fitted_line(current, now, finalize)
             pad = " " * max(0, self._prev_width - visible)
             sys.stdout.write("\r" + line + pad + ("\n" if finalize else ""))
             sys.stdout.flush()
             self._prev_width = visible
             self._last_update = now
-        elif finalize:
-            sys.stdout.write(self._line(current, now, True, color=False) + "\n")
+        elif finalize or self._log_due(now):
+            sys.stdout.write(self._line(current, now, finalize, color=False) + "\n")
             sys.stdout.flush()
+
+    def _log_due(self, now):
+        """Whether a log line is due: `log_interval` seconds after the last (verbose=1)."""
+        if self.verbose != 1 or self.log_interval is None:
+            return False
+        if now - (self._last_log or self._start) < self.log_interval:
+            return False
+        self._last_log = now
+        return True
+
+    def _fitted_line(self, current, now, finalize):
+        """The colored line and its visible width, at most the terminal's width - 1 on a
+        terminal (a notebook wraps nothing, so it is left whole)."""
+        line = self._line(current, now, finalize, color=True)
+        visible = len(_ANSI.sub("", line))
+        if finalize or "ipykernel" in sys.modules:  # the last line is kept whole
+            return line, visible
+        columns = shutil.get_terminal_size().columns - 1
+        if visible <= columns:
+            return line, visible
+        bar_width = self.width
+        # a shorter bar first (to half its width), then the line is cut
+        self.width = max(min(self.width, 10), self.width - (visible - columns))
+        try:
+            line = self._line(current, now, finalize, color=True)
+        finally:
+            self.width = bar_width
+        plain = _ANSI.sub("", line)
+        if len(plain) <= columns:
+            return line, len(plain)
+        return plain[:max(columns - 1, 0)] + "…", columns
 
     def add(self, n, values=None):
         self.update(self._seen + n, values)
@@ -115,7 +164,7 @@ class Progbar:
         per_step = elapsed / max(current, 1)
         if self.target and not finalize:
             eta = per_step * (self.target - current)
-            parts.append(bold(f"{eta:.0f}s") if eta < 60 else bold("%d:%02d" % (eta // 60, eta % 60)))
+            parts.append(bold(_fmt_eta(eta)))
         else:
             parts.append(bold(f"{elapsed:.0f}s"))
         if self.verbose == 2:

@@ -101,6 +101,8 @@ def test_jit_vmap_grad(case):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_abstract_init_and_dtype(case):
+    if "abstract_init" in case.skip:
+        pytest.skip("host layer: no abstract init")
     layer, inputs, variables = _setup(case)
     specs = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in inputs]
     abstract = jax.eval_shape(layer.init, jax.random.PRNGKey(0), *specs)

@@ -1,7 +1,8 @@
-"""Regularizers and constraints are declared where a weight is created, as in Keras 3:
-`add_weight(regularizer=..., constraint=...)` in a Keras-style layer, the constructor
-arguments (`kernel_regularizer`, ...) in a built-in layer. A Keras-style layer's
-`kernel_regularizer` attribute alone regularizes nothing (Keras ignores it too)."""
+"""Regularizers and constraints are declared per weight, as in Keras 3:
+`add_weight(regularizer=..., constraint=...)` in a Keras-style layer, `param_rules()` (from
+the constructor arguments, `kernel_regularizer`, ...) in a built-in or explicit-style layer.
+An attribute alone (`self.kernel_regularizer`) regularizes nothing (Keras ignores it too).
+`test_weight_rules_parity.py` checks every built-in layer's arguments against Keras 3."""
 
 import jax
 import jax.numpy as jnp
@@ -84,3 +85,79 @@ def test_apply_with_losses_counts_weight_and_activity_terms():
     kernel = np.asarray(variables["params"]["kernel"])
     np.testing.assert_allclose(float(losses[0]), 0.5 * np.sum(kernel ** 2), rtol=1e-6)
     np.testing.assert_allclose(float(losses[1]), 0.01 * np.sum(np.abs(y)), rtol=1e-6)
+
+
+class _Affine(kerax.layers.Layer):
+    """An explicit-style layer whose kernel regularizer is an attribute; it declares it
+    in `param_rules()` only when `declare` is set."""
+
+    def __init__(self, declare, **kwargs):
+        super().__init__(**kwargs)
+        self.declare = declare
+        self.kernel_regularizer = kerax.regularizers.L1(1.0)
+        self.kernel_constraint = kerax.constraints.NonNeg()
+
+    def build_variables(self, key, input_shape):
+        return {"kernel": -jnp.ones((input_shape[-1], 2)), "bias": -jnp.ones(2)}, {}
+
+    def forward(self, params, state, x, training=False, rng=None):
+        return x @ params["kernel"] + params["bias"], state
+
+    def param_rules(self):
+        if not self.declare:
+            return super().param_rules()
+        return {"kernel": (self.kernel_regularizer, self.kernel_constraint)}
+
+
+def test_an_explicit_layer_declares_its_rules_in_param_rules():
+    x = jnp.ones((1, 3))
+    for declare, expected in ((False, []), (True, [6.0])):
+        layer = _Affine(declare)
+        params = layer.init(jax.random.PRNGKey(0), x)["params"]
+        losses = weight_rules.weight_regularization_losses(layer, params)
+        assert [float(v) for v in losses] == expected
+        new = weight_rules.apply_constraints(layer, params)
+        assert float(new["kernel"].min()) == (0.0 if declare else -1.0)
+        assert float(new["bias"].min()) == -1.0
+
+
+class _TwoHeads(kerax.layers.Layer):
+    """Params in sub-dicts that no sub-layer owns; a nested table declares their rules."""
+
+    def build_variables(self, key, input_shape):
+        head = {"kernel": -jnp.ones((input_shape[-1], 2)), "bias": -jnp.ones(2)}
+        return {"left": head, "right": dict(head)}, {}
+
+    def forward(self, params, state, x, training=False, rng=None):
+        return x @ params["left"]["kernel"] + x @ params["right"]["kernel"], state
+
+    def param_rules(self):
+        return {"left": {"kernel": (kerax.regularizers.L1(1.0), kerax.constraints.NonNeg())}}
+
+
+def test_a_nested_table_declares_the_rules_of_a_sub_dict_of_params():
+    layer = _TwoHeads()
+    params = layer.init(jax.random.PRNGKey(0), jnp.ones((1, 3)))["params"]
+    assert [float(v) for v in weight_rules.weight_regularization_losses(layer, params)] == [6.0]
+    new = weight_rules.apply_constraints(layer, params)
+    assert float(new["left"]["kernel"].min()) == 0.0
+    for path in (("left", "bias"), ("right", "kernel"), ("right", "bias")):
+        assert float(new[path[0]][path[1]].min()) == -1.0
+
+
+def test_a_never_built_multi_head_attention_copy_regularizes_its_projections():
+    mha = kerax.layers.MultiHeadAttention(2, 2, kernel_regularizer=kerax.regularizers.L2(0.1),
+                                          bias_constraint="non_neg")
+    x = jnp.ones((1, 3, 4))
+    params = mha.init(jax.random.PRNGKey(0), x, x)["params"]
+    params = jax.tree_util.tree_map(lambda p: p - 1.0, params)
+    copy = kerax.layers.MultiHeadAttention.from_config(mha.get_config())
+    expected = [0.1 * float(jnp.sum(params[n]["kernel"] ** 2))
+                for n in ("query", "key", "value", "attention_output")]
+    for layer in (mha, copy):
+        losses = weight_rules.weight_regularization_losses(layer, params)
+        np.testing.assert_allclose(sorted(float(v) for v in losses), sorted(expected),
+                                   rtol=1e-6)
+        new = weight_rules.apply_constraints(layer, params)
+        assert all(float(new[n]["bias"].min()) == 0.0 for n in new)
+        assert all(float(new[n]["kernel"].min()) < 0.0 for n in new)

@@ -85,9 +85,10 @@ def test_shapes_follow_unknown_dims():
     assert (x + 1).shape == (None, None, 3)
 
 
-def test_summary_and_config_round_trip(pair, data, tmp_path, capsys):
+def test_summary_and_config_round_trip(pair, data, tmp_path, capsys, monkeypatch):
     kx, _ = pair
     xs, _ = data
+    monkeypatch.setenv("COLUMNS", "200")  # else, as in Keras, long names wrap in the cell
     kx.summary()
     text = capsys.readouterr().out
     assert re.search(r"concatenate(_\d+)? \(OpLayer\)", text) and "get_item" in text

@@ -63,6 +63,10 @@ class PReLU(Layer):
     def alpha(self):
         return self._built_view("params", "alpha")
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"alpha": (self.alpha_regularizer, self.alpha_constraint)}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         return {**super().get_config(),

@@ -256,6 +256,14 @@ class MultiHeadAttention(Layer):
     def output_dense(self):
         return self._dense.get("attention_output")
 
+    def param_rules(self):
+        """The rules of each projection's params (`params["query"]["kernel"]`, ...): the
+        constructor's kernel and bias arguments, as Keras passes them to every projection."""
+        projection = {"kernel": (self.kernel_regularizer, self.kernel_constraint),
+                      "bias": (self.bias_regularizer, self.bias_constraint)}
+        return {name: projection for name in ("query", "key", "gate", "value",
+                                              "attention_output")}
+
     def _common_config(self):
         ser = serialization_lib.serialize_keras_object
         return {

@@ -92,6 +92,10 @@ class ConvArgs(Layer):
     def bias(self):
         return self._built_view("params", "bias") if self.use_bias else None
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"bias": (self.bias_regularizer, self.bias_constraint)}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         return {
@@ -193,6 +197,11 @@ class BaseConv(lora.LoraMixin, ConvArgs):
     def kernel(self):
         """The kernel's variable; under LoRA, the merged kernel (an array), as in Keras."""
         return self._lora_merged_value()
+
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"kernel": (self.kernel_regularizer, self.kernel_constraint),
+                **super().param_rules(), **self._lora_rules()}
 
     def get_config(self):
         ser = serialization_lib.serialize_keras_object

@@ -99,6 +99,11 @@ class BaseConvTranspose(ConvArgs):
             transpose_kernel=True)
         return self._finish(y, params), state
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"kernel": (self.kernel_regularizer, self.kernel_constraint),
+                **super().param_rules()}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         return {

@@ -63,6 +63,11 @@ class BaseDepthwiseConv(ConvArgs):
                        groups=kernel.shape[-2])
         return self._finish(y, params), state
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"kernel": (self.depthwise_regularizer, self.depthwise_constraint),
+                **super().param_rules()}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         return {

@@ -80,6 +80,12 @@ class BaseSeparableConv(ConvArgs):
     def pointwise_kernel(self):
         return self._built_view("params", "pointwise_kernel")
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"depthwise_kernel": (self.depthwise_regularizer, self.depthwise_constraint),
+                "pointwise_kernel": (self.pointwise_regularizer, self.pointwise_constraint),
+                **super().param_rules()}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         return {

@@ -99,6 +99,12 @@ class Dense(lora.LoraMixin, Layer):
     def bias(self):
         return self._built_view("params", "bias") if self.use_bias else None
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"kernel": (self.kernel_regularizer, self.kernel_constraint),
+                "bias": (self.bias_regularizer, self.bias_constraint),
+                **self._lora_rules()}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         config = {

@@ -181,6 +181,12 @@ class EinsumDense(lora.LoraMixin, Layer):
         has_bias = "bias" in (self._own_variables_tree("params") or {})
         return self._built_view("params", "bias") if has_bias else None
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"kernel": (self.kernel_regularizer, self.kernel_constraint),
+                "bias": (self.bias_regularizer, self.bias_constraint),
+                **self._lora_rules()}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         config = {

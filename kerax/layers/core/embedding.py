@@ -107,6 +107,11 @@ class Embedding(lora.LoraMixin, Layer):
         self._require_built("embeddings")
         return self._lora_merged_value()
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"embeddings": (self.embeddings_regularizer, self.embeddings_constraint),
+                **self._lora_rules()}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         config = {

@@ -1,6 +1,4 @@
-import jax.numpy as jnp
-
-from kerax.backend.keras_tensor import KerasTensor
+from kerax.backend.keras_tensor import KerasTensor, dtype_name
 from kerax.layers import unsupported
 from kerax.layers.layer import Layer
 
@@ -42,7 +40,7 @@ class InputLayer(Layer):
                 shape = (shape,)
             batch_shape = (batch_size,) + tuple(shape)
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
-        self._input_dtype = jnp.dtype(dtype).name if dtype is not None else None
+        self._input_dtype = dtype_name(dtype) if dtype is not None else None
         self.sparse, self.ragged, self.optional = False, False, optional
         self.output = KerasTensor(self.batch_shape, self.input_dtype, name=self.name,
                                   history=(self, 0, 0))

@@ -98,8 +98,9 @@ class LoraMixin:
     """LoRA for a layer whose class sets `_lora_target` (see the module docstring).
 
     The layer calls `self._lora_init(lora_rank, lora_alpha)` in its constructor, adds
-    `self._lora_factors(key, weight_shape)` to the params it builds, and starts its `forward`
-    with `params = self._lora_params(params)`.
+    `self._lora_factors(key, weight_shape)` to the params it builds, starts its `forward`
+    with `params = self._lora_params(params)`, and adds `self._lora_rules()` to its
+    `param_rules()`.
     """
 
     _lora_target = None
@@ -107,11 +108,13 @@ class LoraMixin:
     def _lora_init(self, lora_rank, lora_alpha):
         self.lora_rank = lora_rank
         self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+
+    def _lora_rules(self):
+        """The factors' entries of `param_rules()`: as Keras' `enable_lora`, they share
+        the base weight's regularizer and have no constraint."""
         target = self._lora_target
-        regularizer = getattr(self, target.regularizer)
-        if regularizer is not None:  # as Keras: the factors share the base's regularizer
-            rules = self.__dict__.setdefault("_weight_regularizers", {})
-            rules[target.a] = rules[target.b] = regularizer
+        rule = (getattr(self, target.regularizer), None)
+        return {target.a: rule, target.b: rule}
 
     def _lora_factors(self, key, base_shape):
         """The factors to build with the layer's weights (none unless `lora_rank`);

@@ -30,6 +30,13 @@ def set_affine(layer, beta_initializer, gamma_initializer, beta_regularizer,
     layer.gamma_constraint = constraints.get(gamma_constraint)
 
 
+def affine_rules(layer):
+    """The normalization layer's `param_rules()`: `gamma`'s and `beta`'s
+    `(regularizer, constraint)`, from the constructor arguments."""
+    return {"gamma": (layer.gamma_regularizer, layer.gamma_constraint),
+            "beta": (layer.beta_regularizer, layer.beta_constraint)}
+
+
 def check_axes(layer, axes, shape):
     """Normalizes `axes` to sorted non-negative ints, with a clear error when out of range."""
     ndim = len(shape)

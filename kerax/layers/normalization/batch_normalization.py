@@ -143,6 +143,9 @@ class BatchNormalization(Layer):
         """Passes the mask through unchanged."""
         return previous_mask
 
+    def param_rules(self):
+        return _common.affine_rules(self)
+
     def get_config(self):
         return {
             **super().get_config(),

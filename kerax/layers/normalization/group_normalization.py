@@ -93,6 +93,9 @@ class GroupNormalization(Layer):
         """Passes the mask through unchanged."""
         return previous_mask
 
+    def param_rules(self):
+        return _common.affine_rules(self)
+
     def get_config(self):
         groups = self.groups
         if self._build_shapes is not None:  # Keras reports the resolved `groups=-1`

@@ -90,6 +90,9 @@ class LayerNormalization(Layer):
         """Passes the mask through unchanged."""
         return previous_mask
 
+    def param_rules(self):
+        return _common.affine_rules(self)
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from kerax.errors import unknown_identifier
 from kerax.layers.layer import Layer
 from kerax.layers.preprocessing.category_encoding import encode
+from kerax.layers.preprocessing.text.host import HostSpec, applied_in_pipeline, encoded_shape
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 _M = (1 << 64) - 1
@@ -288,20 +289,34 @@ class Hashing(Layer):
             out = np.where(masked, 0, out + 1)
         return out
 
+    def host_output_spec(self, inputs):
+        """The symbolic output for a symbolic input (hashing cannot be traced)."""
+        if self.output_mode == "int":
+            return HostSpec(inputs.shape, jnp.dtype(jax.dtypes.canonicalize_dtype(
+                self.dtype)).name)
+        return HostSpec(encoded_shape(inputs.shape, self.output_mode, self.num_bins),
+                        self.dtype)
+
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        if applied_in_pipeline(self, inputs):
+            return inputs, state
         if isinstance(inputs, jax.core.Tracer):
             raise TypeError(
                 "Hashing runs on the host and cannot hash traced values (inside `jit`, "
                 "`vmap` or `grad`). Call it on concrete arrays, e.g. in the input "
                 "pipeline before the jitted step."
             )
+        return jnp.asarray(self.host_call(inputs)), state
+
+    def host_call(self, inputs):
+        """The layer on host values, as NumPy (what `__call__` returns, before JAX)."""
         ids = self.hash_to_bins(inputs)
         if self.output_mode == "int":
-            return jnp.asarray(ids, jax.dtypes.canonicalize_dtype(self.dtype)), state
+            return ids.astype(jax.dtypes.canonicalize_dtype(self.dtype))
         if self.output_mode == "one_hot" and ids.ndim and ids.shape[-1] == 1:
             ids = ids[..., 0]
-        return encode(jnp.asarray(ids, "int32"), self.output_mode, self.num_bins,
-                      self.dtype), state
+        return np.asarray(encode(jnp.asarray(ids, "int32"), self.output_mode, self.num_bins,
+                                 self.dtype))
 
     def get_config(self):
         return {**super().get_config(), "num_bins": self.num_bins, "salt": self.salt,

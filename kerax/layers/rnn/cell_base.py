@@ -97,6 +97,12 @@ class BaseCell(Layer):
         sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
         return [jnp.zeros((batch_size, d), self.dtype) for d in sizes]
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"kernel": (self.kernel_regularizer, self.kernel_constraint),
+                "recurrent_kernel": (self.recurrent_regularizer, self.recurrent_constraint),
+                "bias": (self.bias_regularizer, self.bias_constraint)}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         return {

@@ -161,6 +161,12 @@ class ConvLSTMCell(Layer):
         h = o * self.activation(c)
         return (h, [h, c]), state
 
+    def param_rules(self):
+        """Each param's `(regularizer, constraint)`, from the constructor arguments."""
+        return {"kernel": (self.kernel_regularizer, self.kernel_constraint),
+                "recurrent_kernel": (self.recurrent_regularizer, self.recurrent_constraint),
+                "bias": (self.bias_regularizer, self.bias_constraint)}
+
     def get_config(self):
         ser = serialization_lib.serialize_keras_object
         config = {

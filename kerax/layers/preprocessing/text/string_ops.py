@@ -1,0 +1,116 @@
+"""TensorFlow's string ops as Keras' text layers use them, in plain Python.
+
+`tf.strings.lower` lowercases ASCII letters only, the punctuation regex removes ASCII
+punctuation only, `tf.strings.split` splits on ASCII whitespace (space, tab, newline,
+carriage return, vertical tab, form feed) and `tf.strings.ngrams` joins windows width by
+width. Ragged data is a list of rows, each a list of tokens.
+"""
+
+import re
+import string
+
+import numpy as np
+
+_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
+_LOWER_NO_PUNCTUATION = str.maketrans(string.ascii_uppercase, string.ascii_lowercase,
+                                      string.punctuation)
+
+
+def as_str_array(values, encoding="utf-8", what="strings"):
+    """Host values (str, bytes, lists, NumPy or JAX arrays) as a NumPy object array of str.
+
+    Bytes are decoded with `encoding`; undecodable bytes are kept (surrogate escapes), so
+    they hash and compare as TensorFlow's byte strings do.
+
+    Example:
+    >>> as_str_array([b"a", "b"]).tolist()
+    ['a', 'b']
+    """
+    arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if arr.dtype.kind not in "USO":
+        raise TypeError(
+            f"Expected {what} (str or bytes values), received values of dtype {arr.dtype}. "
+            "Pass a NumPy array of str, a list of str, or bytes."
+        )
+    out = np.empty(arr.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, v in enumerate(arr.reshape(-1).tolist()):
+        if isinstance(v, bytes):
+            v = v.decode(encoding, "surrogateescape")
+        elif not isinstance(v, str):
+            raise TypeError(
+                f"Expected {what}, received the value {v!r} of type {type(v).__name__}. "
+                "Pass str or bytes values."
+            )
+        flat[i] = v
+    return out
+
+
+def to_bytes(token):
+    """The UTF-8 bytes TensorFlow holds for a token (undecodable bytes kept)."""
+    return token.encode("utf-8", "surrogateescape")
+
+
+def lower(s):
+    """`tf.strings.lower` (ASCII letters only).
+
+    Example:
+    >>> lower("ÄB École")
+    'Äb École'
+    """
+    return s.translate(_LOWER)
+
+
+def lower_and_strip_punctuation(s):
+    """`lower` then `strip_punctuation`, in one pass."""
+    return s.translate(_LOWER_NO_PUNCTUATION)
+
+
+def strip_punctuation(s):
+    """Keras' punctuation regex: removes the ASCII punctuation characters."""
+    return s.translate(_NO_PUNCTUATION)
+
+
+# What Python's `str.split()` splits on besides ASCII whitespace (TensorFlow does not).
+_NOT_TF_SPACE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
+                           "\u205f\u3000]")
+
+
+def split_whitespace(s):
+    """`tf.strings.split(s)`: on runs of ASCII whitespace, no empty tokens.
+
+    Example:
+    >>> split_whitespace(" a\\tb\\u00a0c  ")
+    ['a', 'b\\xa0c']
+    """
+    if _NOT_TF_SPACE.search(s) is None:
+        return s.split()  # the same split, at C speed
+    return [t.decode("utf-8", "surrogateescape") for t in to_bytes(s).split()]
+
+
+def split_characters(s):
+    """`tf.strings.unicode_split(s, "UTF-8")`: one token per code point; each maximal
+    invalid UTF-8 byte sequence becomes one U+FFFD, as TensorFlow's `errors="replace"`.
+
+    Example:
+    >>> split_characters(b"a\\xe4\\xb8b".decode("utf-8", "surrogateescape"))
+    ['a', '\\ufffd', 'b']
+    """
+    if not s.isascii():
+        s = to_bytes(s).decode("utf-8", "replace")
+    return list(s)
+
+
+def ngrams(tokens, widths, separator=" "):
+    """`tf.strings.ngrams(tokens, widths, separator)` for one row: every width in order,
+    windows shorter than a width give nothing.
+
+    Example:
+    >>> ngrams(["a", "b", "c"], (1, 2))
+    ['a', 'b', 'c', 'a b', 'b c']
+    """
+    out = []
+    for w in widths:
+        out.extend(separator.join(tokens[i:i + w]) for i in range(len(tokens) - w + 1))
+    return out
