@@ -2,8 +2,8 @@
 
 The recommended way is a layer as configuration plus two pure functions:
 
-- `build_variables(key, input_shape) -> (params, state)` creates the numbers from a key
-  and the input shape (the input size is found here, as in Keras);
+- `build_variables(key, x) -> (params, state)` creates the numbers from a key and the
+  input's `jax.ShapeDtypeStruct` `x` (the input size is found here, as in Keras);
 - `forward(params, state, x, training=False, rng=None) -> (outputs, state)` computes.
 
 Nothing is stored on `self` after `__init__`: `apply` works on any copy made from the
@@ -33,8 +33,8 @@ class Affine(keras.layers.Layer):
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.kernel_initializer = keras.initializers.GlorotUniform()
 
-    def build_variables(self, key, input_shape):
-        kernel = self.kernel_initializer((input_shape[-1], self.units), self.dtype, key=key)
+    def build_variables(self, key, x):  # `x`: the input's `jax.ShapeDtypeStruct`
+        kernel = self.kernel_initializer((x.shape[-1], self.units), self.dtype, key=key)
         return {"kernel": kernel, "bias": jnp.zeros((self.units,), self.dtype)}, {}
 
     def forward(self, params, state, x, training=False, rng=None):
@@ -61,8 +61,8 @@ class ScaledDense(keras.layers.Layer):
         self.units = units
         self.dense = keras.layers.Dense(units, name="dense")
 
-    def build_variables(self, key, input_shape):
-        dense = self.dense.init(key, jax.ShapeDtypeStruct(input_shape, self.dtype))
+    def build_variables(self, key, x):
+        dense = self.dense.init(key, x)
         return {"scale": jnp.ones((self.units,), self.dtype), "dense": dense["params"]}, {}
 
     def forward(self, params, state, x, training=False, rng=None):

@@ -24,6 +24,7 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from kerax.distribution import distribution_lib
+from kerax.layers import build_record
 
 # A parameter at least this large left replicated under ModelParallel gets a warning.
 LARGE_PARAMETER_BYTES = 64 * 1024**2
@@ -137,10 +138,14 @@ def _check_layout(dist, path, leaf, layout):
 
 
 def init_variables(model, spec, key):
-    """Initializes `model` directly into its shardings (no full copy on one device)."""
+    """Initializes `model` directly into its shardings (no full copy on one device).
+
+    This builds the model (the shell): Keras' build record, its weight order included, is
+    written from the abstract pass, since a jitted `init` returns its dicts sorted."""
     dist = current()
     init = lambda k: model.init(k, spec)  # noqa: E731
-    abstract = jax.eval_shape(init, key)
+    with build_record.recording():
+        abstract = jax.eval_shape(init, key)
     shardings = variable_shardings(model, abstract, dist)
     model._distribution_checked = id(dist)
     return jax.jit(init, out_shardings=shardings)(key)

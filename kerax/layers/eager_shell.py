@@ -15,7 +15,7 @@ import jax
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.backend import random_state
-from kerax.layers import keras_mask, live_variables, seed_state
+from kerax.layers import build_record, keras_mask, live_variables, seed_state
 
 
 class EagerShell:
@@ -27,6 +27,7 @@ class EagerShell:
         rng = kwargs.pop("rng", None)
         if self._variables is None:
             self.build_eagerly(*args)
+        built = self.built
         implicit = rng is None and training  # seed-state layers draw from their state
         if implicit:
             rng = random_state.next_key()
@@ -39,6 +40,8 @@ class EagerShell:
             if not isinstance(value, jax.core.Tracer):
                 layer._assign_own("params", name, value)
         self._variables = {"params": self._variables["params"], "state": state}
+        if not built:  # given variables from a pure `init`: Keras builds on the first call
+            self.write_build_record(*args)
         keras_mask.set_output_mask(self, args, outputs, mask, record.output_mask(self))
         return outputs
 
@@ -46,11 +49,23 @@ class EagerShell:
         """Initializes the layer's own variables for inputs like `inputs` (eager shell)."""
         key = random_state.next_key() if key is None else key
         # `type(self).init`: a Keras-style layer may use `self.init` for its own data.
-        self._variables = type(self).init(self, key, *inputs)
+        with build_record.recording():
+            variables = type(self).init(self, key, *inputs)
+        self._variables = variables
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
         return self._variables
+
+    def write_build_record(self, *inputs):
+        """Marks a layer that holds variables from a pure `init` (which writes no record)
+        built for inputs like `inputs`, as the shell that built it would have: `built`, the
+        weight order (a jitted `init` returns its dicts sorted), the build shapes."""
+        variables = self._variables
+        with build_record.recording():
+            jax.eval_shape(lambda *xs: type(self).init(self, jax.random.PRNGKey(0), *xs),
+                           *inputs)
+        self._variables = variables  # sub-layers made by `build` take their share
 
     @property
     def _variables(self):

@@ -23,8 +23,8 @@ from kerax.layers import weight_rules
 class KerasStyle:
     """Mixin of `Layer`: Keras' `build` / `add_weight` / `call` / `add_loss` / `losses`."""
 
-    def build_variables(self, key, *input_shapes):
-        """Creates `(params, state)` for inputs of the given shapes.
+    def build_variables(self, key, *inputs):
+        """Creates `(params, state)` for inputs like `inputs` (`jax.ShapeDtypeStruct`s).
 
         Built-in layers override this. The default runs the Keras-style path: the user's
         `build()` (whose `add_weight` calls create the arrays), then one abstract pass of
@@ -33,10 +33,9 @@ class KerasStyle:
         sc = scope_lib.ApplyScope(self, {}, {}, key=key, initializing=True)
         with sc:
             if type(self).build is not KerasStyle.build:
-                self.build(*input_shapes)
+                self.build(*_build_shapes(self.build, inputs))
             if self._has_call() and self._children():
-                specs = self._init_specs  # the sample inputs of the running `init`
-                jax.eval_shape(lambda *xs: self._run_call(xs, {}, False), *specs)
+                jax.eval_shape(lambda *xs: self._run_call(xs, {}, False), *inputs)
         for name, generator in self.__dict__.get("_seed_generators", {}).items():
             sc.state[name] = generator._state
         return sc.params, sc.state
@@ -66,7 +65,7 @@ class KerasStyle:
         sc.rebuilt_names = []
         try:
             with jax.ensure_compile_time_eval():  # what `build` computes stays concrete
-                self.build(*jax.tree_util.tree_map(lambda x: tuple(jnp.shape(x)), inputs))
+                self.build(*_build_shapes(self.build, inputs))
         finally:
             sc.rebuilt_names = None
         sc.__dict__.pop("_paths", None)  # `build` may have created sub-layers
@@ -126,9 +125,10 @@ class KerasStyle:
         sc = scope_lib.scope_for(self)
         if explicit is None or sc is None or not sc.initializing:
             return
-        shape = tuple(1 if d is None else d for d in input_shape)
+        spec = jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in input_shape),
+                                    self.dtype)
         with jax.ensure_compile_time_eval():
-            params, state = explicit(self, sc.key, shape)
+            params, state = explicit(self, sc.key, spec)
         sc.params.update(params)
         sc.state.update(state)
 
@@ -186,8 +186,8 @@ class KerasStyle:
             variables = self._variables or {"params": {}, "state": {}}
             variables = {c: dict(v) for c, v in variables.items()}
             variables[coll][name] = init(shape, dtype, key=random_state.next_key())
+            pn, sn = self._weight_names  # read before the new weight is stored
             self._variables = variables
-            pn, sn = self._weight_names
             self._weight_names = (pn + (name,), sn) if trainable else (pn, sn + (name,))
             self.built = True
         weight_rules.declare(self, name, regularizer=regularizers.get(regularizer),
@@ -255,6 +255,17 @@ class KerasStyle:
             return own
         return own + weight_rules.weight_regularization_losses(
             self, self._variables["params"])
+
+
+def _build_shapes(build, inputs):
+    """The shapes `build` receives for a call on `inputs`, as Keras aligns them: a `build`
+    with one argument gets the first input's shape (an RNN cell's `build(input_shape)`,
+    called with `(inputs, states)`), otherwise one shape per input."""
+    shapes = jax.tree_util.tree_map(lambda x: tuple(jnp.shape(x)), inputs,
+                                    is_leaf=_is_array_like)
+    named = [p for p in inspect.signature(build).parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return shapes[:1] if len(named) == 1 else shapes
 
 
 def _is_array_like(x):

@@ -5,12 +5,12 @@ Every layer offers the DESIGN.md contract::
     variables = layer.init(key, *sample_inputs)   # {"params": tree, "state": tree}
     outputs, state = layer.apply(variables, *inputs, training=False, rng=None)
 
-Built-in layers are written in the explicit style: `build_variables(key, *input_shapes)`
-returns `(params, state)` and `forward(params, state, *inputs, training, rng)` returns
-`(outputs, state)`. `__call__` dispatches on its context: symbolic inputs record a
-functional node, a call inside a parent's `apply` uses the parent's pytree (see
-`kerax.backend.apply_scope`), and a call on concrete arrays runs eagerly and keeps the
-layer's variables on the object, as Keras does.
+Built-in layers are written in the explicit style: `build_variables(key, *input_specs)`
+(the inputs' `jax.ShapeDtypeStruct`s) returns `(params, state)` and
+`forward(params, state, *inputs, training, rng)` returns `(outputs, state)`. `__call__`
+dispatches on its context: symbolic inputs record a functional node, a call inside a
+parent's `apply` uses the parent's pytree (see `kerax.backend.apply_scope`), and a call on
+concrete arrays runs eagerly and keeps the layer's variables on the object, as Keras does.
 
 This module is the contract; each other concern of Keras' `Layer` is a mixin in its own
 module: `keras_style` (`build`/`add_weight`/`call`), `weight_order` (Keras' weight lists
@@ -25,7 +25,7 @@ import numpy as np
 
 from kerax import regularizers
 from kerax.backend import apply_scope as scope_lib
-from kerax.layers import layer_config, policies, symbolic_call, weight_rules
+from kerax.layers import build_record, layer_config, policies, symbolic_call, weight_rules
 from kerax.layers.eager_shell import EagerShell
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.keras_style import KerasStyle
@@ -43,6 +43,20 @@ _BUILD_PATH = []
 def shape_of(x):
     """The static shape of an array, a ShapeDtypeStruct or a KerasTensor."""
     return tuple(x.shape)
+
+
+def shapes_of(tree):
+    """The static shapes in a pytree of arrays / `jax.ShapeDtypeStruct`s (tuples).
+
+    `build_variables` receives `jax.ShapeDtypeStruct`s; a layer that needs only the shapes
+    reads them with this.
+
+    Example:
+    >>> import jax, jax.numpy as jnp
+    >>> shapes_of([jax.ShapeDtypeStruct((2, 3), jnp.float32), jnp.ones((4,))])
+    [(2, 3), (4,)]
+    """
+    return jax.tree_util.tree_map(shape_of, tree, is_leaf=_is_array_like)
 
 
 def _spec(x):
@@ -90,7 +104,6 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
         self.input_spec = None
         self._variables = None
         self._build_shapes = None
-        self._weight_names = ((), ())
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._batch_input_shape = layer_config.batch_input_shape(kwargs)
         self._initial_weights = kwargs.get("weights")
@@ -140,6 +153,10 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
     def init(self, key, *inputs, **kwargs):
         """Creates the layer's variables `{"params": ..., "state": ...}` (pure).
 
+        The layer object is left as it was: Keras' build record (`built`, the weight order,
+        the build shapes) is written by the stateful shell that builds the layer (an eager
+        call, `build()`, a symbolic call), see `kerax.layers.build_record`.
+
         Args:
             key: a `jax.random.PRNGKey`.
             *inputs: sample inputs (arrays or `jax.ShapeDtypeStruct` objects); only their shapes
@@ -148,24 +165,25 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
         Returns:
             A dict with the `"params"` and `"state"` pytrees.
         """
-        specs = jax.tree_util.tree_map(_spec, inputs, is_leaf=_is_array_like)
-        shapes = jax.tree_util.tree_map(shape_of, specs, is_leaf=_is_array_like)
-        if self.input_spec is not None:
-            assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
-        self._init_specs = specs
-        _BUILD_PATH.append(self.name)
-        try:
-            self.__dict__["_path_prefix"] = "/".join(_BUILD_PATH)
-            params, state = self.build_variables(key, *shapes)
-        finally:
-            _BUILD_PATH.pop()
-        self.__dict__["_init_empty"] = not jax.tree_util.tree_leaves((params, state))
-        seeds = self.__dict__.get("_seed_generators", {})
-        self._weight_names = (tuple(params), tuple(n for n in state if n not in seeds))
-        self._build_shapes = shapes
-        self.built = True
-        if self.input_spec is not None:
-            assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
+        with build_record.transaction(self):  # the shell, not `init`, keeps the record
+            specs = jax.tree_util.tree_map(_spec, inputs, is_leaf=_is_array_like)
+            shapes = jax.tree_util.tree_map(shape_of, specs, is_leaf=_is_array_like)
+            if self.input_spec is not None:
+                assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
+            self._init_specs = specs
+            _BUILD_PATH.append(self.name)
+            try:
+                self.__dict__["_path_prefix"] = "/".join(_BUILD_PATH)
+                params, state = self.build_variables(key, *specs)
+            finally:
+                _BUILD_PATH.pop()
+            self.__dict__["_init_empty"] = not jax.tree_util.tree_leaves((params, state))
+            seeds = self.__dict__.get("_seed_generators", {})
+            self._weight_names = (tuple(params), tuple(n for n in state if n not in seeds))
+            self._build_shapes = shapes
+            self.built = True
+            if self.input_spec is not None:
+                assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
         return {"params": params, "state": state}
 
     def apply(self, variables, *inputs, training=False, rng=None, **kwargs):
@@ -180,6 +198,8 @@ class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
         """
         if self.input_spec is not None and inputs:
             assert_input_compatibility(self, self.input_spec, inputs[0])
+        if not self.built and variables and inputs:
+            build_record.check_inputs(self, variables, inputs)
         params = variables.get("params", {}) if variables else {}
         state = variables.get("state", {}) if variables else {}
         if not self._is_container():  # the dtype policy wraps leaf layers' pure forward

@@ -53,10 +53,32 @@ class WeightOrder:
             )
         return self._view(collection, name)
 
+    @property
+    def _weight_names(self):
+        """The names of the layer's own params and state in creation order (Keras' weight
+        order): recorded by the shell that built the layer; for a layer given variables
+        from a pure `init` (never built), the order of those variables' dicts."""
+        recorded = self.__dict__.get("_recorded_weight_names")
+        own = self.__dict__.get("_own_variables")
+        if recorded is not None or self.built or not own:
+            return recorded or ((), ())
+        skip = set(self._children()) | set(self.__dict__.get("_seed_generators", {}))
+        return (tuple(n for n in own["params"] if n not in skip),
+                tuple(n for n in own["state"] if n not in skip))
+
+    @_weight_names.setter
+    def _weight_names(self, value):
+        self.__dict__["_recorded_weight_names"] = value
+
     def _own_leaves(self, params, state, seeds=False):
         pnames, snames = self._weight_names
-        leaves = [("params", (n,)) for n in pnames if n in params and is_leaf(params[n])]
-        leaves += [("state", (n,)) for n in snames if n in state and is_leaf(state[n])]
+        # A never-built layer lists nested dicts too (MultiHeadAttention's projections,
+        # which its `build` makes into sub-layers), in creation order: Keras' order.
+        nested = not self.built
+        leaves = [("params", p) for n in pnames if n in params
+                  for p in _paths(params[n], (n,), nested)]
+        leaves += [("state", p) for n in snames if n in state
+                   for p in _paths(state[n], (n,), nested)]
         if seeds:
             leaves += [("state", (n,)) for n in self.__dict__.get("_seed_generators", {})
                        if n in state]
@@ -210,3 +232,11 @@ def _set_path(tree, path, value):
     for p in path[:-1]:
         tree = tree[p]
     tree[path[-1]] = value
+
+
+def _paths(tree, path, nested):
+    if is_leaf(tree):
+        return [path]
+    if not nested or not isinstance(tree, dict):
+        return []
+    return [p for k, v in tree.items() for p in _paths(v, path + (k,), nested)]

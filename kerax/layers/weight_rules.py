@@ -95,7 +95,7 @@ def _walk(layer, params, suffix, visit):
         rules.pop(name, None)
     children = layer._children()
     # Keras' order: the layer's own weights as created, then its sub-layers'.
-    created = {n: i for i, n in enumerate(layer.__dict__.get("_weight_names", ((),))[0])}
+    created = {n: i for i, n in enumerate(getattr(layer, "_weight_names", ((),))[0])}
     out = {}
     for name, value in sorted(params.items(), key=lambda kv: created.get(kv[0], len(created))):
         if isinstance(value, dict) and name in children:

@@ -118,7 +118,7 @@ class Functional(Model):
         return jax.tree_util.tree_map(lambda t: t.shape, self._inputs_struct, is_leaf=_is_kt)
 
     # ------------------------------------------------------------ pure functions --
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
         params, state = {}, {}
         seen = set()
         for node in self._nodes:

@@ -210,10 +210,10 @@ class Sequential(Model):
         return shapes[0] if len(shapes) == 1 else shapes
 
     # ---------------------------------------------------------------- pure functions --
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
         if not self._stack:
             raise ValueError(f"Sequential model '{self.name}' has no layers to build.")
-        spec = self._init_specs[0]
+        spec = inputs
         params, state = {}, {}
         for i, layer in enumerate(self._stack):
             v = layer.init(host_prng.fold_in(key, i), spec)

@@ -42,10 +42,12 @@ class DataChecksMixin:
 
     def _ensure_built(self, x):
         compile_cache.ensure_configured()  # before kerax compiles anything
-        if self.variables is not None:
-            return
         spec = jax.tree_util.tree_map(
             lambda a: jax.ShapeDtypeStruct((1,) + tuple(a.shape[1:]), a.dtype), x)
+        if self.variables is not None:
+            if not self.built:  # given variables from a pure `init`
+                self.write_build_record(spec)
+            return
         if placement.current() is not None and getattr(self, "_initial_weights", None) is None:
             # Under a distribution: initialize straight into the parameters' shardings.
             self.variables = placement.init_variables(self, spec, random_state.next_key())

@@ -66,6 +66,11 @@ def test_weight_layout_and_order():
     layer.variables = layer.init(jax.random.PRNGKey(0), Q, V)
     shapes = [w.shape for w in layer.get_weights()]
     assert shapes == [(6, 2, 3), (2, 3), (6, 2, 3), (2, 3), (6, 2, 4), (2, 4), (2, 4, 6), (6,)]
+    # The projection sub-layers are Keras' build record: the shell that builds writes them
+    # (a pure `init` leaves the layer unchanged).
+    layer = MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4)
+    layer(Q, V)
+    assert [w.shape for w in layer.get_weights()] == shapes
     assert layer.query_dense.name == "query" and layer.output_dense.name == "attention_output"
 
 

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import kerax
 import kerax.layers as L
 from kerax import ops
 
@@ -156,7 +157,8 @@ def test_rnn_argument_errors():
     with pytest.raises(ValueError, match="must have a `state_size`"):
         L.StackedRNNCells([L.Dense(3)])
     with pytest.raises(ValueError, match="the batch size must be static"):
-        L.LSTM(3, stateful=True).build_variables(jax.random.PRNGKey(0), (None, 5, 3))
+        L.LSTM(3, stateful=True).build_variables(
+            jax.random.PRNGKey(0), kerax.KerasTensor((None, 5, 3)))
 
 
 def test_time_distributed_mask_shape_error():

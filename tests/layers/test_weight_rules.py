@@ -97,8 +97,8 @@ class _Affine(kerax.layers.Layer):
         self.kernel_regularizer = kerax.regularizers.L1(1.0)
         self.kernel_constraint = kerax.constraints.NonNeg()
 
-    def build_variables(self, key, input_shape):
-        return {"kernel": -jnp.ones((input_shape[-1], 2)), "bias": -jnp.ones(2)}, {}
+    def build_variables(self, key, x):  # x: the input's jax.ShapeDtypeStruct
+        return {"kernel": -jnp.ones((x.shape[-1], 2)), "bias": -jnp.ones(2)}, {}
 
     def forward(self, params, state, x, training=False, rng=None):
         return x @ params["kernel"] + params["bias"], state
@@ -124,8 +124,8 @@ def test_an_explicit_layer_declares_its_rules_in_param_rules():
 class _TwoHeads(kerax.layers.Layer):
     """Params in sub-dicts that no sub-layer owns; a nested table declares their rules."""
 
-    def build_variables(self, key, input_shape):
-        head = {"kernel": -jnp.ones((input_shape[-1], 2)), "bias": -jnp.ones(2)}
+    def build_variables(self, key, x):  # x: the input's jax.ShapeDtypeStruct
+        head = {"kernel": -jnp.ones((x.shape[-1], 2)), "bias": -jnp.ones(2)}
         return {"left": head, "right": dict(head)}, {}
 
     def forward(self, params, state, x, training=False, rng=None):

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 
 from kerax import constraints, initializers, regularizers
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -39,7 +39,8 @@ class PReLU(Layer):
         else:
             self.shared_axes = [shared_axes]
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         shape = list(input_shape[1:])
         for axis in self.shared_axes or ():
             if not 1 <= axis < len(input_shape):

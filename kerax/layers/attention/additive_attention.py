@@ -3,6 +3,7 @@ import jax.numpy as jnp
 from kerax import initializers
 from kerax.layers import seed_state
 from kerax.layers.attention.attention import Attention, _as_list
+from kerax.layers.layer import shapes_of
 
 
 class AdditiveAttention(Attention):
@@ -28,7 +29,8 @@ class AdditiveAttention(Attention):
         kwargs.pop("score_mode", None)
         super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         shapes = _as_list(self, input_shapes)
         if not self.use_scale:
             return {}, seed_state.initial(self)

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 
 from kerax.backend.keras_tensor import KerasTensor
 from kerax.layers import seed_state
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.random.seed_generator import SeedGenerator
 
 
@@ -63,7 +63,8 @@ class Attention(Layer):
             self.seed_generator = SeedGenerator(seed)
         self.supports_masking = True
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         _as_list(self, input_shapes)
         params = {}
         if self.use_scale:

@@ -2,6 +2,7 @@ import jax.numpy as jnp
 
 from kerax.layers.attention.multi_head_attention import MultiHeadAttention
 from kerax.layers.input_spec import InputSpec
+from kerax.layers.layer import shapes_of
 
 
 class GroupedQueryAttention(MultiHeadAttention):
@@ -74,16 +75,19 @@ class GroupedQueryAttention(MultiHeadAttention):
             (1, 1, q_heads, h))
         return layers
 
-    def build_variables(self, key, query_shape, value_shape, key_shape=None):
+    def build_variables(self, key, query, value, key_input=None):
+        query_shape, value_shape = shapes_of(query), shapes_of(value)
         if query_shape[-1] != value_shape[-1]:
             raise ValueError(
                 "The last dimension of `query_shape` and `value_shape` must be equal, but "
                 f"are {query_shape[-1]}, {value_shape[-1]}. Received: "
                 f"query_shape={tuple(query_shape)}, value_shape={tuple(value_shape)}"
             )
-        params, state = super().build_variables(key, query_shape, value_shape, key_shape)
-        self.input_spec = InputSpec(ndim=3, axes={-1: query_shape[-1]})
+        params, state = super().build_variables(key, query, value, key_input)
         return params, state
+
+    def _query_spec(self, dim):
+        return InputSpec(ndim=3, axes={-1: dim})
 
     def _equations(self, query_rank):
         return (1,), "bkuh,bquh->buqk", "buqk,bkuh->bquh"

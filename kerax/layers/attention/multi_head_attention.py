@@ -8,8 +8,8 @@ from kerax.backend import host_prng
 from kerax.layers import unsupported
 from kerax.layers.attention import _core
 from kerax.layers.core.einsum_dense import EinsumDense
-from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.input_spec import InputSpec, assert_input_compatibility
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -164,8 +164,9 @@ class MultiHeadAttention(Layer):
             "attention_output", eq, heads(out_rank, out_dims), bias), proj_shape)
         return layers
 
-    def build_variables(self, key, query_shape, value_shape, key_shape=None):
-        key_shape = value_shape if key_shape is None else key_shape
+    def build_variables(self, key, query, value, key_input=None):
+        query_shape, value_shape = shapes_of(query), shapes_of(value)
+        key_shape = value_shape if key_input is None else shapes_of(key_input)
         if tuple(value_shape[1:-1]) != tuple(key_shape[1:-1]):
             raise ValueError(
                 "All dimensions of `value` and `key`, except the last one, must be equal. "
@@ -178,8 +179,12 @@ class MultiHeadAttention(Layer):
             params[name] = layer.init(host_prng.fold_in(key, len(params)), spec)["params"]
         # Keras' projection sub-layers (`mha.query_dense`); `forward` does not need them.
         self._dense = {name: layer for name, (layer, _) in layers.items()}
-        self.input_spec = InputSpec(min_ndim=3, axes={-1: query_shape[-1]})
+        self.input_spec = self._query_spec(query_shape[-1])
         return params, {}
+
+    def _query_spec(self, dim):
+        """The input spec Keras' `build` sets: the query's feature size is fixed."""
+        return InputSpec(min_ndim=3, axes={-1: dim})
 
     def _is_container(self):
         return True  # the projections autocast as sub-layers do: never at this level
@@ -202,6 +207,9 @@ class MultiHeadAttention(Layer):
                 value_mask=None, key_mask=None, attention_mask=None,
                 return_attention_scores=False, training=False, rng=None,
                 use_causal_mask=False, **kwargs):
+        kernel = params.get("query", {}).get("kernel")
+        if kernel is not None and not self.built:  # else `apply` checked `input_spec`
+            assert_input_compatibility(self, self._query_spec(kernel.shape[0]), query)
         if value is None:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' needs `query` and `value` inputs: "

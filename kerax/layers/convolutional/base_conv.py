@@ -13,7 +13,7 @@ from kerax.layers.convolutional.argument_validation import (
 )
 from kerax.layers.core import lora
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -163,7 +163,8 @@ class BaseConv(lora.LoraMixin, ConvArgs):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self._lora_init(lora_rank, lora_alpha)
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         channels = self._input_channels(input_shape)
         if channels % self.groups:
             raise ValueError(

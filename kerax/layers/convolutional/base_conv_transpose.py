@@ -10,6 +10,7 @@ from kerax.layers.convolutional.argument_validation import (
     standardize_tuple,
 )
 from kerax.layers.convolutional.base_conv import ConvArgs
+from kerax.layers.layer import shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -76,7 +77,8 @@ class BaseConvTranspose(ConvArgs):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         channels = self._input_channels(input_shape)
         k_kernel, k_bias = host_prng.split(key)
         shape = self.kernel_size + (self.filters, channels)

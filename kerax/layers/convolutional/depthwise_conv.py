@@ -5,6 +5,7 @@ import jax.numpy as jnp
 from kerax import constraints, initializers, regularizers
 from kerax.backend import host_prng
 from kerax.layers.convolutional.base_conv import ConvArgs
+from kerax.layers.layer import shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -44,7 +45,8 @@ class BaseDepthwiseConv(ConvArgs):
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.depthwise_constraint = constraints.get(depthwise_constraint)
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         channels = self._input_channels(input_shape)
         k_kernel, k_bias = host_prng.split(key)
         shape = self.kernel_size + (channels, self.depth_multiplier)

@@ -6,6 +6,7 @@ from kerax import constraints, initializers, regularizers
 from kerax.backend import host_prng
 from kerax.layers.convolutional.base_conv import ConvArgs
 from kerax.layers.convolutional.depthwise_conv import depthwise_kernel_as_grouped
+from kerax.layers.layer import shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -49,7 +50,8 @@ class BaseSeparableConv(ConvArgs):
         self.depthwise_constraint = constraints.get(depthwise_constraint)
         self.pointwise_constraint = constraints.get(pointwise_constraint)
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         channels = self._input_channels(input_shape)
         k_depth, k_point, k_bias = host_prng.split(key, 3)
         depth_shape = self.kernel_size + (channels, self.depth_multiplier)

@@ -5,7 +5,7 @@ from kerax.backend import host_prng
 from kerax.layers import unsupported
 from kerax.layers.core import lora
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -68,7 +68,8 @@ class Dense(lora.LoraMixin, Layer):
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         in_dim = input_shape[-1]
         k_kernel, k_bias = host_prng.split(key)
         params = {"kernel": self.kernel_initializer((in_dim, self.units), self.dtype, key=k_kernel)}

@@ -7,7 +7,7 @@ from kerax.backend import host_prng
 from kerax.layers import unsupported
 from kerax.layers.core import lora
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -148,7 +148,8 @@ class EinsumDense(lora.LoraMixin, Layer):
                 seed=init.seed, input_axes=input_axes, output_axes=output_axes)
         return init
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         kernel_shape, bias_shape, _, in_axes, out_axes = analyze_equation(
             self.equation, self.bias_axes, input_shape, self.partial_output_shape)
         k_kernel, k_bias = host_prng.split(key)

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 from kerax import constraints, initializers, ops, regularizers
 from kerax.layers import unsupported
 from kerax.layers.core import lora
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -73,7 +73,8 @@ class Embedding(lora.LoraMixin, Layer):
         # Keras 3.15's `build` calls `enable_lora(lora_rank)`, which resets the alpha.
         self._lora_init(lora_rank, lora_rank if lora_rank else lora_alpha)
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         shape = (self.input_dim, self.output_dim)
         params = {"embeddings": self.embeddings_initializer(shape, self.dtype, key=key)}
         params.update(self._lora_factors(key, shape))

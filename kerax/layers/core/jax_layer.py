@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerax.layers.core import lambda_layer
-from kerax.layers.layer import Layer, _is_shape
+from kerax.layers.layer import Layer, _is_shape, shapes_of
 from kerax.random.seed_generator import SeedGenerator, next_seed
 from kerax.backend.naming import key_path_str
 from kerax.serialization import serialization_lib
@@ -225,7 +225,8 @@ class JaxLayer(Layer):
     def _needs_init_fn(self):
         return self._given is None and (self.call_fn_has_params or self.call_fn_has_state)
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         if self._needs_init_fn():
             params, state = self._run_init_fn(key, input_shapes)
             flat_p, flat_s, _ = self._split(params, state)

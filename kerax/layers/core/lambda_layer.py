@@ -8,7 +8,7 @@ import types
 import jax
 
 from kerax.errors import UnsafeModelError
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -70,7 +70,8 @@ class Lambda(Layer):
             params = {}
         self._fn_expects_training_arg = "training" in params
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         return {}, {}
 
     def forward(self, params, state, *inputs, training=False, rng=None, **kwargs):

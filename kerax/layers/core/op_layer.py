@@ -12,7 +12,7 @@ import numpy as np
 from kerax.backend import apply_scope as scope_lib
 from kerax.backend import naming
 from kerax.backend.keras_tensor import KerasTensor
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.ops import symbolic
 
 
@@ -157,7 +157,8 @@ class OpLayer(Layer):
             _refine_shapes(self, tensors, outputs)
         return outputs
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         return {}, {}
 
     def forward(self, params, state, *tensors, training=False, rng=None, **kwargs):

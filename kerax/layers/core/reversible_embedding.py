@@ -5,6 +5,7 @@ import jax.numpy as jnp
 
 from kerax.errors import LayerShapeError
 from kerax.layers.core.embedding import Embedding
+from kerax.layers.layer import shapes_of
 
 
 class ReversibleEmbedding(Embedding):
@@ -59,9 +60,10 @@ class ReversibleEmbedding(Embedding):
         self.reverse_dtype = reverse_dtype
         self.logit_soft_cap = logit_soft_cap
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         emb_key, rev_key = jax.random.split(key)
-        params, state = super().build_variables(emb_key, *input_shapes)
+        params, state = super().build_variables(emb_key, *inputs)
         if not self.tie_weights:
             shape = (self.output_dim, self.input_dim)
             params["reverse_embeddings"] = self.embeddings_initializer(shape, self.dtype,

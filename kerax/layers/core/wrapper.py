@@ -44,11 +44,8 @@ class Wrapper(Layer):
         super().__init__(**kwargs)
         self.layer = layer
 
-    def build_variables(self, key, *input_shapes):
-        specs = getattr(self, "_init_specs", None)
-        if specs is None or [tuple(s.shape) for s in specs] != [tuple(s) for s in input_shapes]:
-            specs = [jax.ShapeDtypeStruct(tuple(s), self.dtype) for s in input_shapes]
-        v = self.layer.init(key, *specs)
+    def build_variables(self, key, *inputs):
+        v = self.layer.init(key, *inputs)
         params = {"layer": v["params"]} if v["params"] else {}
         state = {"layer": v["state"]} if v["state"] else {}
         return params, state

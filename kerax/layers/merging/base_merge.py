@@ -2,7 +2,7 @@
 
 import jax.numpy as jnp
 
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 
 
 def _as_list(inputs):
@@ -32,7 +32,8 @@ class Merge(Layer):
                 f"{self.min_inputs} inputs. Received {len(shapes)} input(s)."
             )
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         shapes = input_shapes[0] if len(input_shapes) == 1 and not _is_shape(
             input_shapes[0]) else list(input_shapes)
         self._check([tuple(s) for s in shapes])

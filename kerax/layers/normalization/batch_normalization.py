@@ -4,7 +4,7 @@ import jax.numpy as jnp
 from kerax import initializers
 from kerax.layers import batch_mask
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.layers.normalization import _common
 
 
@@ -72,7 +72,8 @@ class BatchNormalization(Layer):
         self.synchronized = synchronized
         self.supports_masking = True
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         ndim = len(input_shape)
         axis = _common.check_axes(self, [self.axis], input_shape)[0]
         shape = (input_shape[axis],)

@@ -2,7 +2,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.layers.normalization import _common
 
 
@@ -43,7 +43,8 @@ class GroupNormalization(Layer):
                            gamma_regularizer, beta_constraint, gamma_constraint)
         self.supports_masking = True
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         ndim = len(input_shape)
         dim = input_shape[_common.check_axes(self, [self.axis], input_shape)[0]]
         groups = self._groups_for(dim)

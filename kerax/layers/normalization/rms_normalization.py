@@ -1,7 +1,7 @@
 import jax
 import jax.numpy as jnp
 
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.layers.normalization import _common
 
 
@@ -31,7 +31,8 @@ class RMSNormalization(Layer):
         axes = list(self.axis) if isinstance(self.axis, (list, tuple)) else [self.axis]
         return _common.check_axes(self, axes, shape)
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         axes = self._axes(input_shape)
         shape = tuple(input_shape[a] for a in axes)
         self.input_spec = _common.axes_spec(self, axes, input_shape)

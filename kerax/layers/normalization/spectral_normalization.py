@@ -8,6 +8,7 @@ from kerax.backend import config as _config
 from kerax.backend import host_prng
 from kerax.layers.core.wrapper import Wrapper
 from kerax.layers.input_spec import InputSpec
+from kerax.layers.layer import shapes_of
 
 _KERNEL_NAMES = ("kernel", "embeddings")
 
@@ -85,8 +86,9 @@ class SpectralNormalization(Wrapper):
             "or an Embedding."
         )
 
-    def build_variables(self, key, input_shape, *more):
-        params, state = super().build_variables(host_prng.fold_in(key, 0), input_shape, *more)
+    def build_variables(self, key, inputs, *more):
+        input_shape = shapes_of(inputs)
+        params, state = super().build_variables(host_prng.fold_in(key, 0), inputs, *more)
         kernel = params.get("layer", {})
         kernel = kernel[self._kernel_name(kernel)]
         u = initializers.TruncatedNormal(stddev=0.02)(

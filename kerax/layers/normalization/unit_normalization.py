@@ -1,7 +1,7 @@
 import jax
 import jax.numpy as jnp
 
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.layers.normalization import _common
 
 
@@ -31,7 +31,8 @@ class UnitNormalization(Layer):
         self.axis = axis
         self.supports_masking = True
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         axes = self.axis if isinstance(self.axis, list) else [self.axis]
         _common.check_axes(self, axes, input_shape)
         return {}, {}

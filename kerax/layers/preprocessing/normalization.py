@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 
 _EPSILON = 1e-7  # Keras' backend.epsilon()
 
@@ -56,7 +56,8 @@ class Normalization(Layer):
             )
         return kept
 
-    def build_variables(self, key, input_shape, *unused):
+    def build_variables(self, key, inputs, *unused):
+        input_shape = shapes_of(inputs)
         kept = self._kept(len(input_shape))
         shape = tuple(input_shape[a] for a in kept)
         if self.input_mean is not None:

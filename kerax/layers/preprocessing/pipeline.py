@@ -50,8 +50,8 @@ class Pipeline(TrainingByDefault, Layer):
     def _children(self):
         return {layer.name: layer for layer in self._pipeline_layers}
 
-    def build_variables(self, key, *input_shapes):
-        spec = self._init_specs[0]
+    def build_variables(self, key, inputs, *unused):
+        spec = inputs
         params, state = {}, {}
         for i, layer in enumerate(self._pipeline_layers):
             v = layer.init(host_prng.fold_in(key, i), spec)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from kerax import initializers
 from kerax.errors import unknown_identifier
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.layers.preprocessing._base import data_format as _data_format
 from kerax.ops import math as ops_math
 
@@ -107,7 +107,8 @@ class STFTSpectrogram(Layer):
         self._fft_length = fft_length or 2 ** math.ceil(math.log2(frame_length))
         self.input_spec = InputSpec(ndim=3)
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         shape = (self.frame_length, 1, self._fft_length // 2 + 1)
         params = {}
         if self.mode != "imag":
@@ -268,7 +269,8 @@ class MelSpectrogram(Layer):
         self.min_power, self.ref_power = min_power, ref_power
         self.input_spec = InputSpec(min_ndim=1, max_ndim=2)
 
-    def build_variables(self, key, *input_shapes):
+    def build_variables(self, key, *inputs):
+        input_shapes = shapes_of(inputs)
         return {}, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):

@@ -3,7 +3,7 @@ import math
 import jax.numpy as jnp
 
 from kerax.errors import LayerShapeError
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 
 
 class Reshape(Layer):
@@ -41,7 +41,8 @@ class Reshape(Layer):
             )
         return target
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
+        input_shape = shapes_of(inputs)
         self._resolve(input_shape)
         return {}, {}
 

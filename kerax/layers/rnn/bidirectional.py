@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_prng
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -102,7 +102,8 @@ class Bidirectional(Layer):
     def _children(self):
         return {"forward_layer": self.forward_layer, "backward_layer": self.backward_layer}
 
-    def build_variables(self, key, sequences_shape, *unused):
+    def build_variables(self, key, sequences, *unused):
+        sequences_shape = shapes_of(sequences)
         spec = jax.ShapeDtypeStruct(tuple(sequences_shape), self.dtype)
         params, state = {}, {}
         for i, (name, sub) in enumerate(self._children().items()):

@@ -21,7 +21,7 @@ from kerax.layers.convolutional.argument_validation import (
     standardize_tuple,
 )
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.layers.rnn.cell_base import dropout_masks, per_gate
 from kerax.layers.rnn.rnn import _LAYER_ARGS, _RNN_ARGS, RNN
 from kerax.random.seed_generator import SeedGenerator
@@ -106,7 +106,8 @@ class ConvLSTMCell(Layer):
             return (input_shape[0],) + out + (self.filters,)
         return (input_shape[0], self.filters) + out
 
-    def build_variables(self, key, input_shape, *unused):
+    def build_variables(self, key, inputs, *unused):
+        input_shape = shapes_of(inputs)
         channels = input_shape[self._channel_axis()]
         k1, k2, k3 = host_prng.split(key, 3)
         f = self.filters
@@ -209,8 +210,9 @@ class ConvLSTM(RNN):
         super().__init__(cell, **own)
         self.input_spec = InputSpec(ndim=self.rank + 3)
 
-    def build_variables(self, key, sequences_shape, *unused):
-        out = super().build_variables(key, sequences_shape)
+    def build_variables(self, key, sequences, *unused):
+        sequences_shape = shapes_of(sequences)
+        out = super().build_variables(key, sequences)
         # Keras checks each step against the cell's `(None,) + step_shape[1:]`: the
         # sequence length stays free, the image size and channels are fixed.
         self.input_spec = InputSpec(ndim=self.rank + 3,

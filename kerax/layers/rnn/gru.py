@@ -4,6 +4,7 @@ import jax.numpy as jnp
 
 from kerax import activations
 from kerax.layers import seed_state
+from kerax.layers.layer import shapes_of
 from kerax.layers.rnn.cell_base import BaseCell, as_list, per_gate
 from kerax.layers.rnn.rnn import CellRNN
 
@@ -41,7 +42,8 @@ class GRUCell(BaseCell):
         self.reset_after = reset_after
         self.state_size = units
 
-    def build_variables(self, key, input_shape, *unused):
+    def build_variables(self, key, inputs, *unused):
+        input_shape = shapes_of(inputs)
         bias_shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
         return self._kernels(key, input_shape[-1], 3, bias_shape), seed_state.initial(self)
 

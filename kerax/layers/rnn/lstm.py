@@ -5,6 +5,7 @@ import jax.numpy as jnp
 from kerax import activations
 from kerax.backend import host_prng
 from kerax.layers import seed_state
+from kerax.layers.layer import shapes_of
 from kerax.layers.rnn.cell_base import BaseCell, per_gate
 from kerax.layers.rnn.rnn import CellRNN
 
@@ -46,7 +47,8 @@ class LSTMCell(BaseCell):
         self.unit_forget_bias = unit_forget_bias
         self.state_size = [units, units]
 
-    def build_variables(self, key, input_shape, *unused):
+    def build_variables(self, key, inputs, *unused):
+        input_shape = shapes_of(inputs)
         params = self._kernels(key, input_shape[-1], 4, (4 * self.units,))
         if self.use_bias and self.unit_forget_bias:
             u, k = self.units, host_prng.fold_in(key, 7)

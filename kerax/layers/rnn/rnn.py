@@ -14,7 +14,7 @@ from jax import lax
 from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.layers import seed_state
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from kerax.serialization import serialization_lib
 
@@ -102,7 +102,8 @@ class RNN(Layer):
         return [size] if isinstance(size, int) else list(size)
 
     # ------------------------------------------------------------------ variables --
-    def build_variables(self, key, sequences_shape, *unused):
+    def build_variables(self, key, sequences, *unused):
+        sequences_shape = shapes_of(sequences)
         if self.stateful and sequences_shape[0] is None:
             raise ValueError(
                 "When using `stateful=True` in a RNN, the batch size must be static. Found "
@@ -296,8 +297,9 @@ class CellRNN(RNN):
         super().__init__(cell, **own)
         self.input_spec = InputSpec(ndim=3)
 
-    def build_variables(self, key, sequences_shape, *unused):
-        out = super().build_variables(key, sequences_shape)
+    def build_variables(self, key, sequences, *unused):
+        sequences_shape = shapes_of(sequences)
+        out = super().build_variables(key, sequences)
         self.input_spec = InputSpec(ndim=3, axes={-1: sequences_shape[-1]})
         return out
 

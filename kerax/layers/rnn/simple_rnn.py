@@ -3,6 +3,7 @@
 import jax.numpy as jnp
 
 from kerax.layers import seed_state
+from kerax.layers.layer import shapes_of
 from kerax.layers.rnn.cell_base import BaseCell, as_list
 from kerax.layers.rnn.rnn import CellRNN
 
@@ -40,7 +41,8 @@ class SimpleRNNCell(BaseCell):
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.state_size = units
 
-    def build_variables(self, key, input_shape, *unused):
+    def build_variables(self, key, inputs, *unused):
+        input_shape = shapes_of(inputs)
         return self._kernels(key, input_shape[-1], 1, (self.units,)), seed_state.initial(self)
 
     def forward(self, params, state, inputs, states, training=False, rng=None, **kwargs):

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 
 from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_prng
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -66,7 +66,8 @@ class StackedRNNCells(Layer):
                 states.append([jnp.zeros((batch_size, d), self.dtype) for d in cell.state_size])
         return states
 
-    def build_variables(self, key, input_shape, *unused):
+    def build_variables(self, key, inputs, *unused):
+        input_shape = shapes_of(inputs)
         params, state = {}, {}
         for i, cell in enumerate(self.cells):
             spec = jax.ShapeDtypeStruct(tuple(input_shape), self.dtype)

@@ -7,7 +7,7 @@ from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_prng
 from kerax.layers.core.masking import _call_parameters
 from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
+from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
@@ -43,7 +43,8 @@ class TimeDistributed(Layer):
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=3)
 
-    def build_variables(self, key, input_shape, *unused):
+    def build_variables(self, key, inputs, *unused):
+        input_shape = shapes_of(inputs)
         step = (input_shape[0],) + tuple(input_shape[2:])
         v = self.layer.init(key, jax.ShapeDtypeStruct(step, self.dtype))
         params = {"layer": v["params"]} if v["params"] else {}
