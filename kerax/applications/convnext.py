@@ -102,7 +102,7 @@ class LayerScale(layers.Layer):
         self.init_values = init_values
         self.projection_dim = projection_dim
 
-    def build_variables(self, key, input_shape):
+    def build_variables(self, key, inputs):
         gamma = initializers.Constant(self.init_values)((self.projection_dim,), self.dtype,
                                                          key=key)
         return {"gamma": gamma}, {}
