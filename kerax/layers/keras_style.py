@@ -24,7 +24,7 @@ class KerasStyle:
     """Mixin of `Layer`: Keras' `build` / `add_weight` / `call` / `add_loss` / `losses`."""
 
     def build_variables(self, key, *inputs):
-        """Creates `(params, state)` for inputs like `inputs` (`jax.ShapeDtypeStruct`s).
+        """Creates `(params, state)` for inputs like `inputs` (`jax.ShapeDtypeStruct` objects).
 
         Built-in layers override this. The default runs the Keras-style path: the user's
         `build()` (whose `add_weight` calls create the arrays), then one abstract pass of

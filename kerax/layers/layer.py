@@ -6,7 +6,7 @@ Every layer offers the DESIGN.md contract::
     outputs, state = layer.apply(variables, *inputs, training=False, rng=None)
 
 Built-in layers are written in the explicit style: `build_variables(key, *input_specs)`
-(the inputs' `jax.ShapeDtypeStruct`s) returns `(params, state)` and
+(the inputs as `jax.ShapeDtypeStruct` objects) returns `(params, state)` and
 `forward(params, state, *inputs, training, rng)` returns `(outputs, state)`. `__call__`
 dispatches on its context: symbolic inputs record a functional node, a call inside a
 parent's `apply` uses the parent's pytree (see `kerax.backend.apply_scope`), and a call on
@@ -46,9 +46,9 @@ def shape_of(x):
 
 
 def shapes_of(tree):
-    """The static shapes in a pytree of arrays / `jax.ShapeDtypeStruct`s (tuples).
+    """The static shapes in a pytree of arrays / `jax.ShapeDtypeStruct` objects (tuples).
 
-    `build_variables` receives `jax.ShapeDtypeStruct`s; a layer that needs only the shapes
+    `build_variables` receives `jax.ShapeDtypeStruct` objects; a layer that needs only the shapes
     reads them with this.
 
     Example:
