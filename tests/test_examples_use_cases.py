@@ -27,3 +27,9 @@ def _run(script, *args):
 def test_timeseries_lstm():
     out = _run("timeseries_lstm.py")
     assert "test MAE:" in out
+
+
+@pytest.mark.slow
+def test_autoencoder():
+    out = _run("autoencoder.py")
+    assert "of the noise removed" in out
