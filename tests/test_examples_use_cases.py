@@ -33,3 +33,9 @@ def test_timeseries_lstm():
 def test_autoencoder():
     out = _run("autoencoder.py")
     assert "of the noise removed" in out
+
+
+@pytest.mark.slow
+def test_vae():
+    out = _run("vae.py")
+    assert "test negative ELBO:" in out
