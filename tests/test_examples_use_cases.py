@@ -39,3 +39,8 @@ def test_autoencoder():
 def test_vae():
     out = _run("vae.py")
     assert "test negative ELBO:" in out
+
+
+def test_text_classification():
+    out = _run("text_classification.py")
+    assert "test accuracy:" in out
