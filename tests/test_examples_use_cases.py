@@ -44,3 +44,9 @@ def test_vae():
 def test_text_classification():
     out = _run("text_classification.py")
     assert "test accuracy:" in out
+
+
+@pytest.mark.slow
+def test_resume_training():
+    out = _run("resume_training.py")
+    assert "the resumed weights equal the uninterrupted run's" in out
