@@ -2,14 +2,25 @@
 trains, prints its final metric and asserts that the metric is reasonable, so a non-zero
 exit code means an example broke (an API it uses changed, or it stopped learning)."""
 
+import importlib.util
 import os
 import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import kerax
+
 _ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _module(script):
+    spec = importlib.util.spec_from_file_location(script[:-3], _ROOT / "examples" / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _run(script, *args):
@@ -50,3 +61,51 @@ def test_text_classification():
 def test_resume_training():
     out = _run("resume_training.py")
     assert "the resumed weights equal the uninterrupted run's" in out
+
+
+# The `--data mnist` / `--data imdb` paths call the real kerax.datasets loaders (which
+# download); here the loaders are replaced by small fakes of the same format, to check
+# that each example turns their output into what its model expects.
+
+def _fake_mnist():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(12, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, size=12, dtype=np.uint8)
+    return (x[:8], y[:8]), (x[8:], y[8:])
+
+
+@pytest.mark.parametrize("script", ["autoencoder.py", "vae.py", "resume_training.py"])
+def test_mnist_flag_feeds_the_model(script, monkeypatch):
+    monkeypatch.setattr(kerax.datasets.mnist, "load_data", _fake_mnist)
+    example = _module(script)
+    if script == "resume_training.py":
+        x, y = example.load_data("mnist")
+        assert x.shape == (8, 784) and y.shape == (8,)
+    else:
+        x = example.load_images("mnist")
+        expected = (12, 32, 32, 1) if script == "autoencoder.py" else (12, 784)
+        assert x.shape == expected
+    assert x.dtype == np.float32 and 0.0 <= x.min() and x.max() <= 1.0
+    if script == "autoencoder.py":
+        assert example.build_autoencoder(x.shape[1:]).output_shape == (None, 32, 32, 1)
+
+
+def test_imdb_flag_decodes_reviews_to_strings(monkeypatch):
+    index = {"good": 1, "movie": 2, "bad": 3}
+    # Keras' format: 1 starts a review, 2 is an out-of-vocabulary word, a word is its
+    # index + 3.
+    data = np.array([[1, 5, 4], [1, 6, 2, 5]], dtype=object)
+    monkeypatch.setattr(kerax.datasets.imdb, "load_data",
+                        lambda num_words=None: ((data, np.array([1, 0])),
+                                                (data[:1], np.array([1]))))
+    monkeypatch.setattr(kerax.datasets.imdb, "get_word_index", lambda: index)
+    texts, labels = _module("text_classification.py").imdb_reviews()
+    assert texts.tolist() == ["movie good", "bad movie", "movie good"]
+    assert labels.tolist() == [1.0, 0.0, 1.0]
+
+
+def test_timeseries_csv_flag_reads_one_column(tmp_path):
+    path = tmp_path / "series.csv"
+    path.write_text("time,value\n0,1.5\n1,2.5\n2,-1.0\n")
+    series = _module("timeseries_lstm.py").csv_series(str(path), 1)
+    assert series.dtype == np.float32 and series.tolist() == [1.5, 2.5, -1.0]
