@@ -109,3 +109,28 @@ def test_timeseries_csv_flag_reads_one_column(tmp_path):
     path.write_text("time,value\n0,1.5\n1,2.5\n2,-1.0\n")
     series = _module("timeseries_lstm.py").csv_series(str(path), 1)
     assert series.dtype == np.float32 and series.tolist() == [1.5, 2.5, -1.0]
+
+
+@pytest.mark.slow
+def test_image_classification():
+    out = _run("image_classification.py")
+    assert "test accuracy:" in out
+
+
+def test_image_classification_dataset_flags_feed_the_model(monkeypatch):
+    rng = np.random.default_rng(0)
+    fake_cifar = lambda: ((rng.integers(0, 256, (4, 32, 32, 3), np.uint8),
+                           rng.integers(0, 10, (4, 1), np.uint8)),
+                          (rng.integers(0, 256, (2, 32, 32, 3), np.uint8),
+                           rng.integers(0, 10, (2, 1), np.uint8)))
+    monkeypatch.setattr(kerax.datasets.mnist, "load_data", _fake_mnist)
+    monkeypatch.setattr(kerax.datasets.cifar10, "load_data", fake_cifar)
+    example = _module("image_classification.py")
+    for data, shape in (("mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)),
+                        ("digits", (16, 16, 1))):
+        (x_train, y_train), (x_test, y_test) = example.load_images(data)
+        assert x_train.shape[1:] == x_test.shape[1:] == shape, data
+        assert y_train.ndim == y_test.ndim == 1 and x_train.dtype == np.float32
+        assert 0 <= x_train.min() and x_train.max() <= 255
+        model = example.build_model(shape, 10, filters=4)
+        assert model.predict(x_test[:2], verbose=0).shape == (2, 10)
