@@ -134,3 +134,8 @@ def test_image_classification_dataset_flags_feed_the_model(monkeypatch):
         assert 0 <= x_train.min() and x_train.max() <= 255
         model = example.build_model(shape, 10, filters=4)
         assert model.predict(x_test[:2], verbose=0).shape == (2, 10)
+
+
+def test_custom_training_loop():
+    out = _run("custom_training_loop.py")
+    assert "test accuracy:" in out
