@@ -24,7 +24,10 @@ def _module(script):
 
 
 def _run(script, *args):
-    env = dict(os.environ, KERAS_BACKEND="jax")
+    # PYTHONPATH: the script imports this checkout's kerax, not another installed copy
+    # (a script's own folder, not the repository root, is first on its sys.path).
+    path = os.pathsep.join(p for p in (str(_ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=path)
     result = subprocess.run(
         [sys.executable, str(_ROOT / "examples" / script), "--quick", *args],
         cwd=_ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -139,3 +142,9 @@ def test_image_classification_dataset_flags_feed_the_model(monkeypatch):
 def test_custom_training_loop():
     out = _run("custom_training_loop.py")
     assert "test accuracy:" in out
+
+
+@pytest.mark.slow
+def test_distributed_training():
+    out = _run("distributed_training.py")
+    assert "the three runs end with the same weights" in out
