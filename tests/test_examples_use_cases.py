@@ -148,3 +148,8 @@ def test_custom_training_loop():
 def test_distributed_training():
     out = _run("distributed_training.py")
     assert "the three runs end with the same weights" in out
+
+
+def test_export_and_serve():
+    out = _run("export_and_serve.py")
+    assert "equal to model.predict" in out
