@@ -153,3 +153,8 @@ def test_distributed_training():
 def test_export_and_serve():
     out = _run("export_and_serve.py")
     assert "equal to model.predict" in out
+
+
+def test_text_transformer():
+    out = _run("text_transformer.py")
+    assert "test accuracy:" in out
