@@ -158,3 +158,8 @@ def test_export_and_serve():
 def test_text_transformer():
     out = _run("text_transformer.py")
     assert "test accuracy:" in out
+
+
+def test_hyperparameter_search():
+    out = _run("hyperparameter_search.py")
+    assert "best model's test accuracy:" in out
