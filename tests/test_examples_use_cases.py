@@ -163,3 +163,9 @@ def test_text_transformer():
 def test_hyperparameter_search():
     out = _run("hyperparameter_search.py")
     assert "best model's test accuracy:" in out
+
+
+def test_tensorboard_logging():
+    pytest.importorskip("tensorboardX")
+    out = _run("tensorboard_logging.py")
+    assert "logged epoch_loss:" in out
