@@ -150,16 +150,19 @@ def test_distributed_training():
     assert "the three runs end with the same weights" in out
 
 
+@pytest.mark.slow
 def test_export_and_serve():
     out = _run("export_and_serve.py")
     assert "equal to model.predict" in out
 
 
+@pytest.mark.slow
 def test_text_transformer():
     out = _run("text_transformer.py")
     assert "test accuracy:" in out
 
 
+@pytest.mark.slow
 def test_hyperparameter_search():
     out = _run("hyperparameter_search.py")
     assert "best model's test accuracy:" in out
