@@ -29,6 +29,7 @@ from kerax.layers import build_record, layer_config, policies, symbolic_call, we
 from kerax.layers.eager_shell import EagerShell
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.keras_style import KerasStyle
+from kerax.layers.stateless_call import StatelessCall
 from kerax.layers.layer_config import LayerConfig
 from kerax.layers.policies import DTypePolicyMixin
 from kerax.layers.weight_order import WeightOrder
@@ -72,7 +73,8 @@ def _is_array_like(x):
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
-class Layer(KerasStyle, WeightOrder, EagerShell, DTypePolicyMixin, LayerConfig):
+class Layer(KerasStyle, WeightOrder, EagerShell, StatelessCall, DTypePolicyMixin,
+            LayerConfig):
     """Base class of all layers: configuration plus pure `init` / `apply`.
 
     Args:

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from kerax.layers import stateless_call as layer_stateless
 from kerax.trainer import stateless
 from kerax.trainer import steps as steps_lib
 from kerax.trainer.train_state import TrainState
@@ -89,7 +90,7 @@ class _OptimizerLists:
     def __init__(self, model, params, mask):
         self.template, _ = steps_lib.partition(params, mask)
         self.treedef = jax.tree_util.tree_structure(self.template)
-        train, _ = stateless._layout(model)
+        train, _ = model._keras_variable_layout()
         self.paths = [path for _, path in train]
 
     def _is_params(self, node):
@@ -105,11 +106,11 @@ class _OptimizerLists:
 
     def to_lists(self, opt_state):
         return jax.tree_util.tree_map(
-            lambda n: [stateless._get(n, p) for p in self.paths] if self._is_params(n) else n,
+            lambda n: [layer_stateless.leaf_at(n, p) for p in self.paths] if self._is_params(n) else n,
             opt_state, is_leaf=self._is_params)
 
     def _from_list(self, values):
-        out = stateless._copy(self.template)
+        out = layer_stateless.copy_tree(self.template)
         for path, value in zip(self.paths, values):
             node = out
             for p in path[:-1]:

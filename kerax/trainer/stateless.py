@@ -28,7 +28,7 @@ import jax.numpy as jnp
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers import seed_state
-from kerax.layers.variable_view import VariableView
+from kerax.layers import stateless_call as layer_stateless
 from kerax.layers import weight_rules as regularization
 
 _LOSSES = contextvars.ContextVar("kerax_stateless_losses", default=())
@@ -50,56 +50,8 @@ def custom_step(model, kind):
 
 
 # --------------------------------------------------------------- Keras' flat lists --
-def _layout(model):
-    """`(trainable_leaves, non_trainable_leaves)`: `(collection, path)` in Keras' order.
-
-    As in Keras, the non-trainable list holds SeedGenerator states too, so the random
-    state of Keras-style layers travels through `stateless_call`.
-    """
-    return model._keras_variable_layout()
-
-
-def _get(tree, path):
-    for p in path:
-        tree = tree[p]
-    return tree
-
-
-def _with_leaves(variables, leaves, values):
-    out = {c: _copy(v) for c, v in variables.items()}
-    for (coll, path), value in zip(leaves, values):
-        node = out[coll]
-        for p in path[:-1]:
-            node = node[p]
-        node[path[-1]] = value
-    return out
-
-
-def _copy(tree):
-    return {k: _copy(v) for k, v in tree.items()} if isinstance(tree, dict) else tree
-
-
-def variables_to_lists(model, variables):
-    """`(trainable_variables, non_trainable_variables)` lists from a variables pytree."""
-    train, other = _layout(model)
-    return ([_get(variables[c], p) for c, p in train], [_get(variables[c], p) for c, p in other])
-
-
-def lists_to_variables(model, trainable_variables, non_trainable_variables, base=None):
-    """The variables pytree for Keras-ordered lists (inverse of `variables_to_lists`),
-    over `base` (default: the model's variables)."""
-    train, other = _layout(model)
-    for what, given, want in (("trainable_variables", trainable_variables, train),
-                              ("non_trainable_variables", non_trainable_variables, other)):
-        if len(given) != len(want):
-            raise ValueError(
-                f"Model '{model.name}': `{what}` has {len(given)} arrays, but the model has "
-                f"{len(want)}. Pass the lists from the `state` that `train_step` received, "
-                "in the same order."
-            )
-    values = [v.value if isinstance(v, VariableView) else v  # `model.trainable_variables`
-              for v in list(trainable_variables) + list(non_trainable_variables)]
-    return _with_leaves(model.variables if base is None else base, train + other, values)
+variables_to_lists = layer_stateless.variables_to_lists
+lists_to_variables = layer_stateless.lists_to_variables
 
 
 def _unpack(data):

@@ -223,6 +223,58 @@ def test_attention_dropout_seed_state_matches_keras(keras, name):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+MHA = {
+    "MultiHeadAttention": lambda L: L.MultiHeadAttention(2, 2, dropout=0.5, seed=4),
+    "MultiHeadAttention_gate": lambda L: L.MultiHeadAttention(2, 2, dropout=0.5, seed=4,
+                                                              use_gate=True),
+    "GroupQueryAttention": lambda L: getattr(
+        L, "GroupQueryAttention", getattr(L, "GroupedQueryAttention", None))(
+        2, 4, 2, dropout=0.5, seed=4),
+    "MultiHeadAttention_no_dropout": lambda L: L.MultiHeadAttention(2, 2),
+}
+
+
+@pytest.mark.parametrize("name", MHA)
+def test_multi_head_attention_dropout_seed_state_as_keras(keras, name):
+    """The inner Dropout's seed state: between `value` and `attention_output` in Keras'
+    `variables`, the one non-trainable variable, advanced once per training call."""
+    x = X[:, :3]
+
+    def row(lib):
+        layer = MHA[name](lib.layers)
+        layer(x, x)
+        before = [np.asarray(v).tolist() for v in layer.non_trainable_variables]
+        layer(x, x, training=True)
+        after = [np.asarray(v).tolist() for v in layer.non_trainable_variables]
+        return ([v.path.split("/")[-2:] for v in _variables(lib, layer)], before, after,
+                len(layer.weights), layer.count_params())
+
+    kerax.utils.clear_session(free_memory=False)
+    mine = row(kerax)
+    keras.utils.clear_session(free_memory=False)
+    theirs = row(keras)
+    # kerax names the generator with the layer's prefix and a global count, as Keras'
+    # name scope does; compare the last two path parts with the counter dropped.
+    strip = lambda rows: [[p.rsplit("_", 1)[0] if p.startswith("seed_generator_") else p  # noqa
+                           for p in parts] for parts in rows]
+    assert strip(mine[0]) == strip(theirs[0])
+    assert mine[1:] == theirs[1:]
+
+
+def test_multi_head_attention_stateless_loop_draws_a_new_mask_each_step():
+    layer = kerax.layers.MultiHeadAttention(2, 2, dropout=0.5, seed=4)
+    x = X[:, :3]
+    layer(x, x)
+    trainable = [v.value for v in layer.trainable_variables]
+    non_trainable = [v.value for v in layer.non_trainable_variables]
+    outs = []
+    for _ in range(2):
+        y, non_trainable = layer.stateless_call(trainable, non_trainable, x, x, training=True)
+        outs.append(np.asarray(y))
+    assert not np.allclose(outs[0], outs[1])
+    assert np.asarray(non_trainable[0]).tolist() == [4, 2]
+
+
 RECURRENT = {
     "SimpleRNN": (lambda L: L.SimpleRNN(2, seed=1), X),
     "LSTM": (lambda L: L.LSTM(2, seed=1), X),
@@ -257,3 +309,33 @@ def test_recurrent_dropout_draws_from_the_cell_seed_state():
     assert np.asarray(layer.cell.seed_generator.state).tolist() == [4, 4]
     layer.cell.seed_generator.state.assign(np.array([4, 0], "uint32"))
     np.testing.assert_array_equal(first, np.asarray(layer(X, training=True)))
+
+
+def test_layer_stateless_call_matches_keras(keras):
+    """`Layer.stateless_call` (not only Model's): the same outputs and advanced seed state
+    as Keras for a Dropout, and a Dense's outputs from the given lists."""
+    x = np.ones((2, 6), "float32")
+    results = []
+    for lib in (keras, kerax):
+        drop = lib.layers.Dropout(0.5, seed=3)
+        drop(x)
+        ntv = [np.asarray(v.value) for v in drop.non_trainable_variables]
+        outs = []
+        for _ in range(2):
+            y, ntv = drop.stateless_call([], ntv, x, training=True)
+            outs.append(np.asarray(y))
+        dense = lib.layers.Dense(2, kernel_initializer="ones")
+        dense(x)
+        y, _ = dense.stateless_call([np.full((6, 2), 2.0, "float32"), np.ones(2, "float32")],
+                                    [], x)
+        results.append((outs, [np.asarray(v).tolist() for v in ntv], np.asarray(y)))
+    (k_outs, k_ntv, k_y), (x_outs, x_ntv, x_y) = results
+    assert x_ntv == k_ntv
+    for a, b in zip(x_outs, k_outs):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    np.testing.assert_allclose(x_y, k_y)
+    with pytest.raises(ValueError, match=r"Dense '.*': `trainable_variables` has 1 arrays, "
+                                         r"but the layer has 2"):
+        built = kerax.layers.Dense(2)
+        built(x)
+        built.stateless_call([np.ones((6, 2))], [], x)

@@ -5,11 +5,13 @@ import jax
 
 from kerax import constraints, initializers, regularizers
 from kerax.backend import host_prng
-from kerax.layers import unsupported
+from kerax.backend import naming
+from kerax.layers import seed_state, unsupported
 from kerax.layers.attention import _core
 from kerax.layers.core.einsum_dense import EinsumDense
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.layer import Layer, shapes_of
+from kerax.random.seed_generator import SeedGenerator
 from kerax.serialization import serialization_lib
 
 
@@ -44,7 +46,8 @@ class MultiHeadAttention(Layer):
     Args:
         num_heads, key_dim: number of heads and size of each query/key head.
         value_dim: size of each value head (default `key_dim`).
-        dropout: dropout rate on the attention weights (needs `rng` in training).
+        dropout: dropout rate on the attention weights; in training the key is `apply`'s
+            `rng`, or without one the layer's seed state (`layer.seed_generator`).
         use_bias: whether the projections have biases.
         output_shape: the output's last axes (default: the query's last axis).
         attention_axes: axes attention is taken over (default: all but batch, heads and
@@ -55,7 +58,7 @@ class MultiHeadAttention(Layer):
             kernel_constraint, bias_constraint: for the projections.
         activity_regularizer: must be None (not implemented: raises NotImplementedError).
         use_gate: adds a sigmoid gate `gate` on the attention output (Keras 3.9+).
-        seed: optional int for eager dropout.
+        seed: the initial seed state of the dropout (random when None).
 
     Call arguments: `query`, `value`, `key=None`, `query_mask`, `value_mask`, `key_mask`
     (bool `(B, T)` / `(B, S)`), `attention_mask` (bool `(B, T, S)`),
@@ -111,6 +114,9 @@ class MultiHeadAttention(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
+        if dropout > 0:  # Keras' inner Dropout owns a seed state (see `seed_state`)
+            self.seed_generator = SeedGenerator(
+                seed, name=f"{self.name}/{naming.auto_name('seed_generator')}")
         self._dense = {}
 
     def _children(self):
@@ -180,7 +186,19 @@ class MultiHeadAttention(Layer):
         # Keras' projection sub-layers (`mha.query_dense`); `forward` does not need them.
         self._dense = {name: layer for name, (layer, _) in layers.items()}
         self.input_spec = self._query_spec(query_shape[-1])
-        return params, {}
+        return params, seed_state.initial(self)
+
+    def _variable_leaves(self, variables):
+        """Keras' `variables` order: the dropout's seed state sits between the `value` and
+        `attention_output` projections (Keras builds its Dropout there)."""
+        leaves = super()._variable_leaves(variables)
+        seed = ("state", ("seed_generator",))
+        if seed not in leaves:
+            return leaves
+        leaves = [leaf for leaf in leaves if leaf != seed]
+        at = next((i for i, (_, path) in enumerate(leaves) if path[0] == "attention_output"),
+                  len(leaves))
+        return leaves[:at] + [seed] + leaves[at:]
 
     def _query_spec(self, dim):
         """The input spec Keras' `build` sets: the query's feature size is fixed."""
@@ -224,6 +242,8 @@ class MultiHeadAttention(Layer):
         q, k, v = project("query", query), project("key", key), project("value", value)
         k, v = self._expand_kv(k), self._expand_kv(v)
         axes, dot_eq, combine_eq = self._equations(query.ndim)
+        if training and self.dropout > 0:
+            rng, state = seed_state.draw(self, state, rng)
         out, scores = _core.attend(
             self, q, k, v, mask, scale=1.0 / math.sqrt(float(self._head_dim())),
             n_attn_axes=len(axes), dot_eq=dot_eq, combine_eq=combine_eq,
