@@ -59,12 +59,14 @@ class WeightOrder:
         order): recorded by the shell that built the layer; for a layer given variables
         from a pure `init` (never built), the order of those variables' dicts."""
         recorded = self.__dict__.get("_recorded_weight_names")
-        own = self.__dict__.get("_own_variables")
-        if recorded is not None or self.built or not own:
+        if recorded is not None or self.built:
             return recorded or ((), ())
-        skip = set(self._children()) | set(self.__dict__.get("_seed_generators", {}))
-        return (tuple(n for n in own["params"] if n not in skip),
-                tuple(n for n in own["state"] if n not in skip))
+        params, state = self._own_variables_tree("params"), self._own_variables_tree("state")
+        if params is None and state is None:
+            return ((), ())
+        skip = set(self.__dict__.get("_seed_generators", {}))
+        return (tuple(n for n in params or {} if n not in skip),
+                tuple(n for n in state or {} if n not in skip))
 
     @_weight_names.setter
     def _weight_names(self, value):
