@@ -48,10 +48,11 @@ def lists_to_variables(layer, trainable_variables, non_trainable_variables, base
     for what, given, want in (("trainable_variables", trainable_variables, train),
                               ("non_trainable_variables", non_trainable_variables, other)):
         if len(given) != len(want):
+            kind = "model" if hasattr(layer, "compile") else "layer"
             raise ValueError(
                 f"{type(layer).__name__} '{layer.name}': `{what}` has {len(given)} arrays, "
-                f"but the layer has {len(want)}. Pass lists like "
-                f"`layer.{what}` (the values, in the same order)."
+                f"but the {kind} has {len(want)}. Pass lists like `{kind}.{what}` (the "
+                "values, in the same order; in `train_step`, the lists of its `state`)."
             )
     values = [v.value if isinstance(v, VariableView) else v
               for v in list(trainable_variables) + list(non_trainable_variables)]

@@ -91,11 +91,14 @@ def test_attention_masks_match_keras(keras):
         np.testing.assert_array_equal(layer.compute_mask([q, v], [q_mask, v_mask]), q_mask)
 
 
-def test_dropout_without_rng_says_how_to_call():
-    layer = MultiHeadAttention(num_heads=1, key_dim=2, dropout=0.5)
+def test_dropout_without_rng_draws_from_the_seed_state_or_says_how_to_call():
+    layer = MultiHeadAttention(num_heads=1, key_dim=2, dropout=0.5, seed=2)
     variables = layer.init(jax.random.PRNGKey(0), Q, V)
+    _, state = layer.apply(variables, Q, V, training=True)  # Keras: the seed state draws
+    assert state["seed_generator"].tolist() == [2, 1]
+    no_seed = {"params": variables["params"], "state": {}}
     with pytest.raises(ValueError, match="needs a random key in training mode"):
-        layer.apply(variables, Q, V, training=True)
+        layer.apply(no_seed, Q, V, training=True)
     out, _ = layer.apply(variables, Q, V, training=True, rng=jax.random.PRNGKey(1))
     assert out.shape == Q.shape
 

@@ -5,6 +5,7 @@ import contextlib
 import io
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -71,7 +72,9 @@ def test_random_search_stores_trials_as_keras_tuner_and_reloads_the_best_epoch(t
     ref_oracle.reload()
     assert ([(t.trial_id, t.score, t.best_step) for t in ref_oracle.get_best_trials(2)]
             == [(t.trial_id, t.score, t.best_step) for t in tuner.oracle.get_best_trials(2)])
-    assert ref_oracle.get_state()["tried_so_far"] == tuner.oracle.get_state()["tried_so_far"]
+    # `tried_so_far` is a set written as a list: its order is the set's, not meaningful.
+    assert (sorted(ref_oracle.get_state()["tried_so_far"])
+            == sorted(tuner.oracle.get_state()["tried_so_far"]))
 
     best = tuner.oracle.get_best_trials(1)[0]
     assert best.score == max(t.score for t in tuner.oracle.trials.values())
@@ -256,7 +259,8 @@ def test_progress_lines_as_keras_tuner(tmp_path):
     assert "Search: Running Trial #1" in text
     assert "Value             |Best Value So Far |Hyperparameter" in text
     # As keras-tuner, "best so far" falls back to the running trial itself.
-    assert "4                 |4                 |units" in text
+    # (the value is drawn at random: the line repeats whichever value the trial ran)
+    assert re.search(r"^(\d+) +\|\1 +\|units$", text, re.M), text
     assert "Trial 1 Complete [" in text and "Best loss So Far: " in text
 
 
