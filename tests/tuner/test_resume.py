@@ -49,7 +49,8 @@ def test_overwrite_false_resumes_without_rerunning_finished_trials(tmp_path):
     assert sorted(fresh.oracle.trials) == ["0"]
 
 
-@pytest.mark.parametrize("tuner_class", [kt.RandomSearch, kt.GridSearch])
+@pytest.mark.parametrize("tuner_class", [
+    kt.RandomSearch, pytest.param(kt.GridSearch, marks=pytest.mark.slow)])
 def test_a_trial_killed_midway_restarts_cleanly(tmp_path, tuner_class):
     calls = []
     # calls: [declare-space build, trial 0, trial 1 (killed while building)]
@@ -121,6 +122,7 @@ def test_a_killed_process_resumes(tmp_path):
     assert resumed.get_best_models(1)[0] is not None
 
 
+@pytest.mark.slow  # ~25 s on 2 cores; the other resume tests cover the mechanism
 def test_hyperband_resumes_its_brackets(tmp_path):
     def run(path, calls, kill_at=None):
         def extra(hp):

@@ -146,6 +146,7 @@ def test_hypermodel_fit_override_and_default_objective(tmp_path):
     assert tuner.oracle.get_best_trials(1)[0].score == scores[0]
 
 
+@pytest.mark.slow  # ~20 s on 2 cores
 def test_hyperband_continues_promoted_trials_from_their_checkpoint(tmp_path):
     x, y = data()
 
