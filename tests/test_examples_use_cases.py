@@ -37,33 +37,33 @@ def _run(script, *args):
     return result.stdout
 
 
-@pytest.mark.slow
-def test_timeseries_lstm():
-    out = _run("timeseries_lstm.py")
-    assert "test MAE:" in out
+# (script, what its last lines print, an optional package it needs); the slow ones take
+# more than ~15 s on 2 cores.
+_SLOW = pytest.mark.slow
+SCRIPTS = [
+    pytest.param("timeseries_lstm.py", "test MAE:", None, marks=_SLOW),
+    pytest.param("autoencoder.py", "of the noise removed", None, marks=_SLOW),
+    pytest.param("vae.py", "test negative ELBO:", None, marks=_SLOW),
+    pytest.param("text_classification.py", "test accuracy:", None),
+    pytest.param("resume_training.py", "the resumed weights equal the uninterrupted run's",
+                 None, marks=_SLOW),
+    pytest.param("image_classification.py", "test accuracy:", None, marks=_SLOW),
+    pytest.param("custom_training_loop.py", "test accuracy:", None),
+    pytest.param("distributed_training.py", "the three runs end with the same weights", None,
+                 marks=_SLOW),
+    pytest.param("export_and_serve.py", "equal to model.predict", None, marks=_SLOW),
+    pytest.param("text_transformer.py", "test accuracy:", None, marks=_SLOW),
+    pytest.param("hyperparameter_search.py", "best model's test accuracy:", None, marks=_SLOW),
+    pytest.param("tensorboard_logging.py", "logged epoch_loss:", "tensorboardX"),
+]
 
 
-@pytest.mark.slow
-def test_autoencoder():
-    out = _run("autoencoder.py")
-    assert "of the noise removed" in out
-
-
-@pytest.mark.slow
-def test_vae():
-    out = _run("vae.py")
-    assert "test negative ELBO:" in out
-
-
-def test_text_classification():
-    out = _run("text_classification.py")
-    assert "test accuracy:" in out
-
-
-@pytest.mark.slow
-def test_resume_training():
-    out = _run("resume_training.py")
-    assert "the resumed weights equal the uninterrupted run's" in out
+@pytest.mark.parametrize("script,prints,needs", SCRIPTS,
+                         ids=[p.values[0][:-3] for p in SCRIPTS])
+def test_example_runs_and_reports_its_metric(script, prints, needs):
+    if needs:
+        pytest.importorskip(needs)
+    assert prints in _run(script)
 
 
 # The `--data mnist` / `--data imdb` paths call the real kerax.datasets loaders (which
@@ -114,12 +114,6 @@ def test_timeseries_csv_flag_reads_one_column(tmp_path):
     assert series.dtype == np.float32 and series.tolist() == [1.5, 2.5, -1.0]
 
 
-@pytest.mark.slow
-def test_image_classification():
-    out = _run("image_classification.py")
-    assert "test accuracy:" in out
-
-
 def test_image_classification_dataset_flags_feed_the_model(monkeypatch):
     rng = np.random.default_rng(0)
     fake_cifar = lambda: ((rng.integers(0, 256, (4, 32, 32, 3), np.uint8),
@@ -139,36 +133,3 @@ def test_image_classification_dataset_flags_feed_the_model(monkeypatch):
         assert model.predict(x_test[:2], verbose=0).shape == (2, 10)
 
 
-def test_custom_training_loop():
-    out = _run("custom_training_loop.py")
-    assert "test accuracy:" in out
-
-
-@pytest.mark.slow
-def test_distributed_training():
-    out = _run("distributed_training.py")
-    assert "the three runs end with the same weights" in out
-
-
-@pytest.mark.slow
-def test_export_and_serve():
-    out = _run("export_and_serve.py")
-    assert "equal to model.predict" in out
-
-
-@pytest.mark.slow
-def test_text_transformer():
-    out = _run("text_transformer.py")
-    assert "test accuracy:" in out
-
-
-@pytest.mark.slow
-def test_hyperparameter_search():
-    out = _run("hyperparameter_search.py")
-    assert "best model's test accuracy:" in out
-
-
-def test_tensorboard_logging():
-    pytest.importorskip("tensorboardX")
-    out = _run("tensorboard_logging.py")
-    assert "logged epoch_loss:" in out
