@@ -32,7 +32,10 @@ def open_input(model, what, x, y=None, sample_weight=None, batch_size=None, step
         if shuffle and what == "fit" and adapter.is_py_dataset:
             adapter.shuffle_with(_shuffle_seed(x))
         first = adapter.peek()
-        _check_structure(model, first[0], what)
+        checked = _check_structure(model, first[0], what)
+        if checked is not first[0]:  # a dict keyed by the input's name: every batch, as Keras
+            adapter.x_transform = lambda x: _check_structure(model, x, what)
+            first = adapter._peeked = (checked,) + tuple(first[1:])
         if what != "predict":
             _check_targets(model, first[1], what, stream=True)
         _validate_stream(model, adapter, first, what)

@@ -199,3 +199,23 @@ def test_validation_data_may_be_a_dataset():
     with pytest.raises(ValueError, match=r"`validation_data` must be a tuple .*or a dataset\. "
                                          r"Received a dict"):
         _model().fit(x, y, validation_data={"x": x}, verbose=0)
+
+
+def test_generator_of_dicts_keyed_by_the_input_name_feeds_a_sequential_model(keras):
+    """Keras feeds a single-input model a dict keyed by its input name, batch by batch."""
+    rng = np.random.default_rng(0)
+    batches = [({"feat": rng.standard_normal((4, 3)).astype("float32")},
+                rng.standard_normal((4, 1)).astype("float32")) for _ in range(3)]
+    losses, preds = [], []
+    for lib in (keras, kerax):
+        model = lib.Sequential([lib.Input((3,), name="feat"), lib.layers.Dense(1)])
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
+        if lib is kerax:
+            model.set_weights(weights)
+        weights = model.get_weights()
+        losses.append(model.fit((b for b in batches), epochs=1, verbose=0,
+                                steps_per_epoch=3).history["loss"])
+        preds.append(model.predict((({"feat": b[0]["feat"]},) for b in batches[:2]),
+                                   verbose=0))
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+    np.testing.assert_allclose(preds[1], preds[0], rtol=1e-5, atol=1e-6)

@@ -232,9 +232,15 @@ class StreamDataAdapter:
             self.position += 1
             yield f.result()
 
+    # A function applied to every batch's `x` (e.g. a dict keyed by a single-input
+    # model's input name -> its array), set by the trainer after checking the first batch.
+    x_transform = None
+
     def _unpack(self, batch):
         """`unpack`, then Keras' `class_weight` as the batch's sample weights."""
         x, y, sample_weight = unpack(batch)
+        if self.x_transform is not None:
+            x = self.x_transform(x)
         if self.class_weight is None:
             return x, y, sample_weight
         if sample_weight is not None:
