@@ -10,19 +10,7 @@ import pytest
 
 import kerax
 from kerax.utils import model_visualization as mv
-
-
-def _seq(lib):
-    return lib.Sequential([lib.Input((8,)), lib.layers.Dense(16, activation="relu", name="d1"),
-                           lib.layers.Dropout(0.1, name="drop"), lib.layers.Dense(4, name="d2")],
-                          name="seq")
-
-
-def _branches(lib):
-    x = lib.Input((8,), name="x")
-    a, b = lib.layers.Dense(6, name="a")(x), lib.layers.Dense(5, name="b")(x)
-    c = lib.layers.BatchNormalization(name="bn")(lib.layers.Concatenate(name="cat")([a, b]))
-    return lib.Model(x, lib.layers.Dense(4, name="out")(c), name="branchy")
+from tests.models.test_summary_arguments import _branches, _seq  # the same models
 
 
 def _nested(lib):
