@@ -18,7 +18,8 @@ import socket
 import tempfile
 import zipfile
 
-from kerax.errors import CheckpointCorruptedError, KeraxError, UnsafeModelError
+from kerax.errors import (CheckpointCorruptedError, KeraxError, LayerShapeError, UnsafeModelError,
+                          WeightsMismatchError)
 from kerax.saving import (h5_store, keras_layout, load_limits, model_config,
                           object_registration, serialization_lib)
 
@@ -234,9 +235,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
         with serialization_lib.SafeModeScope(safe_mode):
             serialization_lib.check_config_safety(config, where=filepath)
             with object_registration.CustomObjectScope(custom_objects or {}):
-                load_limits.check_variable_bytes(config, custom_objects, max_bytes,
-                                                 os.path.getsize(filepath), filepath)
-                model = model_config.model_from_config(config, custom_objects=custom_objects)
+                model = _build_from_file_config(config, custom_objects, max_bytes, filepath)
                 if compile:
                     model_config.compile_from_config(model, config.get("compile_config"))
         assets = _read_assets(archive, members, model, filepath)
@@ -245,10 +244,29 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
             return model
         weights = _read_member(archive, members[WEIGHTS_FILENAME],
                                h5_store.expected_nbytes(model), filepath)
-    _load_h5_bytes(weights, model, f"{filepath} ({WEIGHTS_FILENAME})",
-                   load_optimizer=compile)
+    try:
+        _load_h5_bytes(weights, model, f"{filepath} ({WEIGHTS_FILENAME})",
+                       load_optimizer=compile)
+    except WeightsMismatchError as e:
+        raise WeightsMismatchError(
+            f"{filepath}: the file's config and its weights disagree (was config.json edited, "
+            f"or the archive assembled from two models?). {e}") from e
     _load_assets(assets)  # after the weights, as Keras (a TF-IDF vocabulary needs its IDF)
     return model
+
+
+def _build_from_file_config(config, custom_objects, max_bytes, filepath):
+    """The model a `.keras` file's config describes (its size checked first, abstractly); a
+    config whose layers cannot be built together (shapes that disagree: an edited file) is a
+    damaged file, not a user error."""
+    try:
+        load_limits.check_variable_bytes(config, custom_objects, max_bytes,
+                                         os.path.getsize(filepath), filepath)
+        return model_config.model_from_config(config, custom_objects=custom_objects)
+    except LayerShapeError as e:
+        raise CheckpointCorruptedError(
+            f"{filepath}: the model's config is inconsistent, so the model cannot be built "
+            f"(its layers' shapes disagree; was config.json edited?). {e}") from e
 
 
 def load_weights_from_archive(model, filepath):

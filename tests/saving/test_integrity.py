@@ -433,3 +433,31 @@ def test_size_check_does_not_move_a_seeded_programs_draws(tmp_path):
     layer = kerax.layers.Dense(4)
     layer.build((None, 3))
     np.testing.assert_array_equal(first, np.asarray(layer.kernel))
+
+
+# --------------------------------------------------- config and weights disagree --
+def _edited_units(tmp_path, layer_index):
+    import json
+
+    good = str(tmp_path / "good.keras")
+    kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(3), kerax.layers.Dense(2)]).save(good)
+    members = _keras_members(good)
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][layer_index]["config"]["units"] = 5
+    members["config.json"] = json.dumps(config).encode()
+    return _write_keras(tmp_path / "edited.keras", members)
+
+
+def test_edited_units_of_the_last_layer_say_config_and_weights_disagree(tmp_path):
+    path = _edited_units(tmp_path, layer_index=-1)
+    with pytest.raises(WeightsMismatchError, match=r"config and its weights disagree.*"
+                                                   r"shape \(3, 2\) in the file.*expects \(3, 5\)"):
+        kerax.models.load_model(path)
+
+
+def test_edited_units_that_break_the_next_layers_build_is_a_damaged_file(tmp_path):
+    # The next layer's recorded build shape still says 3 inputs: the config contradicts itself.
+    path = _edited_units(tmp_path, layer_index=1)
+    with pytest.raises(CheckpointCorruptedError, match=r"edited\.keras: the model's config is "
+                                                       r"inconsistent.*Dense .*axis to be 3"):
+        kerax.models.load_model(path)
