@@ -148,3 +148,35 @@ def test_a_sequential_model_takes_a_dict_keyed_by_its_input_name_as_keras(keras)
     with pytest.raises(ValueError, match=r"Missing data for input 'x' of model '.*'\. You "
                                          r"passed a data dictionary with keys \['a'\]"):
         model.fit({"a": FRAME}, LABELS, verbose=0)
+
+
+def test_nullable_columns_without_missing_values_train_as_their_numpy_dtype():
+    # Keras 3 refuses these dtypes ("Invalid dtype: Float64"); kerax converts them.
+    nullable = FRAME.astype({"a": "Float64", "b": "Float64"}).assign(c=FRAME["c"])
+    ints = pd.Series(Y.astype("int64"), dtype="Int64")
+    kerax.utils.set_random_seed(0)
+    plain = _binary(kerax).fit(FRAME, LABELS, epochs=2, batch_size=4, verbose=0, shuffle=False)
+    kerax.utils.set_random_seed(0)
+    typed = _binary(kerax).fit(nullable, ints, epochs=2, batch_size=4, verbose=0, shuffle=False)
+    np.testing.assert_allclose(typed.history["loss"], plain.history["loss"], rtol=1e-6)
+
+
+def _with_a_missing_value():
+    frame = FRAME.astype({"b": "Float64"})
+    frame.loc[3, "b"] = pd.NA
+    return frame
+
+
+@pytest.mark.parametrize("where, frame, labels", [
+    ("`x`", _with_a_missing_value(), LABELS),
+    ("`y`", FRAME, pd.Series(pd.array([1, None] + [0] * 10, dtype="Int64"), name="y")),
+])
+def test_missing_values_in_nullable_columns_are_named_before_training(where, frame, labels):
+    model = _binary(kerax)
+    before = [w.copy() for w in model.get_weights()]
+    column = r"\['b'\]" if where == "`x`" else r"\['y'\]"
+    with pytest.raises(ValueError, match=rf"{where} has missing values \(pd.NA\) in column\(s\) "
+                                         rf"{column}.*fillna"):
+        model.fit(frame, labels, epochs=1, verbose=0)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)

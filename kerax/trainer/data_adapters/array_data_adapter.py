@@ -32,6 +32,23 @@ def is_pandas(x):
     return pd is not None and isinstance(x, (pd.DataFrame, pd.Series))
 
 
+def _pandas_values(where, frame):
+    """A DataFrame's/Series' values as one NumPy array. Nullable columns (`Int64`,
+    `Float64`, `boolean`) convert to their NumPy dtype; a missing value (`pd.NA`) in one is
+    refused here, naming the columns, instead of failing later as an object array."""
+    columns = frame if frame.ndim == 2 else frame.to_frame()
+    nullable = [c for c, d in columns.dtypes.items() if hasattr(d, "numpy_dtype")]
+    if not nullable:
+        return frame.to_numpy()
+    missing = [c for c in nullable if columns[c].isna().any()]
+    if missing:
+        raise ValueError(
+            f"{where} has missing values (pd.NA) in column(s) {missing}. Fill or drop them "
+            f"before training, e.g. `df.fillna(0)` or `df.dropna()`.")
+    dtype = np.result_type(*[getattr(d, "numpy_dtype", d) for d in columns.dtypes])
+    return frame.to_numpy(dtype=dtype)
+
+
 def standardize(name, data):
     """Converts a (nested) array structure to NumPy arrays, with clear errors."""
     if data is None:
@@ -41,8 +58,10 @@ def standardize(name, data):
         where = f"`{name}`" + (f" at {_describe(path)}" if path else "")
         if isinstance(a, (str, bytes)):
             raise TypeError(f"{where} is a string; kerax trains on numeric arrays only.")
-        if not hasattr(a, "shape") or not hasattr(a, "dtype") or is_pandas(a):
-            a = np.asarray(a)  # a DataFrame/Series: its values, as Keras slices them
+        if is_pandas(a):
+            a = _pandas_values(where, a)  # its values, as Keras slices them
+        elif not hasattr(a, "shape") or not hasattr(a, "dtype"):
+            a = np.asarray(a)
         if a.dtype == object or a.dtype.kind in "USO":
             raise TypeError(
                 f"{where} has dtype {a.dtype}, which kerax cannot train on. Convert it to a "
