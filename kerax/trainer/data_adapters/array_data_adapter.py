@@ -36,10 +36,12 @@ def _pandas_values(where, frame):
     """A DataFrame's/Series' values as one NumPy array. Nullable columns (`Int64`,
     `Float64`, `boolean`) convert to their NumPy dtype; a missing value (`pd.NA`) in one is
     refused here, naming the columns, instead of failing later as an object array."""
-    columns = frame if frame.ndim == 2 else frame.to_frame()
-    nullable = [c for c, d in columns.dtypes.items() if hasattr(d, "numpy_dtype")]
+    columns = frame.to_frame() if hasattr(frame, "to_frame") else frame  # a Series
+    dtypes = getattr(columns, "dtypes", None)
+    nullable = [] if dtypes is None else [c for c, d in dtypes.items()
+                                          if hasattr(d, "numpy_dtype")]
     if not nullable:
-        return frame.to_numpy()
+        return np.asarray(frame)
     missing = [c for c in nullable if columns[c].isna().any()]
     if missing:
         raise ValueError(
