@@ -14,6 +14,7 @@ The directory holds:
 - `checksums.json`: the sha256 of every other file, checked by `load`.
 """
 
+import glob
 import hashlib
 import os
 
@@ -44,6 +45,19 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
+def _moved_aside_hint(dirpath):
+    """Where an export killed while replacing `dirpath` left the previous export, if it did
+    (`ExportArchive.write_out` moves it aside, renames the new one in, then deletes it)."""
+    parent, base = os.path.split(os.path.abspath(dirpath))
+    aside = glob.glob(os.path.join(glob.escape(parent), f".{glob.escape(base)}.*.tmp",
+                                   "previous"))
+    if not aside:
+        return ""
+    return (f" An export to this path was interrupted while replacing it; the previous export "
+            f"is intact at '{sorted(aside)[-1]}'. Export again to the same path (the previous "
+            f"export is put back first), or move that directory back to '{dirpath}'.")
+
+
 def verify_checksums(dirpath):
     """Checks every file listed in `checksums.json`; returns the listing.
 
@@ -52,6 +66,8 @@ def verify_checksums(dirpath):
             missing, or its sha256 differs from the recorded one.
     """
     manifest_path = os.path.join(dirpath, CHECKSUMS_FILE)
+    if not os.path.exists(dirpath):
+        raise FileNotFoundError(f"No export at '{dirpath}'.{_moved_aside_hint(dirpath)}")
     if not os.path.isfile(manifest_path):
         raise ValueError(
             f"'{dirpath}' is not a kerax jax export: it has no '{CHECKSUMS_FILE}'. Write "

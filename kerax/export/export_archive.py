@@ -170,6 +170,7 @@ class ExportArchive:
         parent = os.path.dirname(os.path.abspath(filepath))
         base = os.path.basename(os.path.abspath(filepath))
         os.makedirs(parent, exist_ok=True)
+        _put_back_previous(filepath, parent, base)
         saving_lib.remove_stale_temporaries(parent, base)  # of killed writes
         tmp = tempfile.mkdtemp(prefix=saving_lib.temporary_prefix(base), suffix=".tmp",
                                dir=parent)
@@ -215,6 +216,19 @@ class ExportArchive:
 
     def _pure(self, fn, owner):
         return inference_function(fn, owner, list(self._tracked))
+
+
+def _put_back_previous(filepath, parent, base):
+    """After an export killed inside `_swap_in` (the previous export moved aside, the new one
+    not yet renamed in), puts the previous export back at `filepath`, before the killed
+    export's temporaries are removed."""
+    if os.path.lexists(filepath):
+        return
+    for stale in reversed(saving_lib.stale_temporaries(parent, base)):
+        previous = os.path.join(stale, "previous")
+        if os.path.isdir(previous) and not os.path.islink(previous):
+            os.replace(previous, filepath)
+            return
 
 
 def _swap_in(tmp, filepath, parent, base):

@@ -88,26 +88,34 @@ def _pid_alive(pid):
     return True
 
 
-def remove_stale_temporaries(directory, name):
-    """Removes the temporary files of saves to `name` that were killed before finishing.
-
-    Only files (and, for `ExportArchive.write_out`, directories) named as `atomic_write`
-    names them (`.<name>.<host>-<pid>.<random>.tmp`), written on this host by a process
-    that no longer runs, are removed: a save still in progress (this or another process)
-    keeps its file, and no other file is touched.
-    """
+def stale_temporaries(directory, name):
+    """The paths of temporaries for `name` in `directory` left by killed saves: named as
+    `atomic_write` names them (`.<name>.<host>-<pid>.<random>.tmp`), written on this host by
+    a process that no longer runs. Links are never listed."""
     pattern = re.compile(rf"^\.{re.escape(name)}\.(?P<host>.+)-(?P<pid>\d+)\.[a-z0-9_]+\.tmp$")
     try:
-        entries = os.listdir(directory)
+        entries = sorted(os.listdir(directory))
     except OSError:
-        return
+        return []
+    found = []
     for entry in entries:
         m = pattern.match(entry)
         if m is None or m.group("host") != _HOST or _pid_alive(int(m.group("pid"))):
             continue
         path = os.path.join(directory, entry)
-        if os.path.islink(path):
-            continue
+        if not os.path.islink(path):
+            found.append(path)
+    return found
+
+
+def remove_stale_temporaries(directory, name):
+    """Removes the temporary files of saves to `name` that were killed before finishing.
+
+    Only files (and, for `ExportArchive.write_out`, directories) listed by
+    `stale_temporaries` are removed: a save still in progress (this or another process)
+    keeps its file, and no other file is touched.
+    """
+    for path in stale_temporaries(directory, name):
         if os.path.isfile(path):
             with contextlib.suppress(OSError):
                 os.remove(path)

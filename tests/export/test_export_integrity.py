@@ -225,3 +225,55 @@ def test_a_failed_rewrite_keeps_the_previous_export_and_stale_temporaries_go(tmp
     model.export(tmp_path / "m", verbose=False)
     assert sorted(os.listdir(tmp_path)) == ["m"]
     assert not np.array_equal(kerax.export.load(tmp_path / "m").serve(x), before)
+
+
+_KILLED_BETWEEN_RENAMES = """
+import os, signal, sys
+import numpy as np
+import kerax
+from kerax.export import export_archive
+model = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
+model.layers[0].set_weights([np.full((3, 2), 7.0, "float32"), np.zeros(2, "float32")])
+real = os.replace
+def replace(src, dst):  # killed after the previous export moved aside, before the new one
+    if os.fspath(dst) == sys.argv[1]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(src, dst)
+export_archive.os.replace = replace
+model.export(sys.argv[1], verbose=False)
+"""
+
+
+def test_an_export_killed_between_its_renames_loses_nothing(tmp_path, monkeypatch):
+    from kerax.export import export_archive
+    import subprocess
+    import sys
+    path = str(tmp_path / "m")
+    model = kerax.Sequential([kerax.Input((3,)), layers.Dense(2)])
+    model.export(path, verbose=False)
+    x = np.ones((1, 3), "float32")
+    before = np.asarray(kerax.export.load(path).serve(x))
+    run = subprocess.run([sys.executable, "-c", _KILLED_BETWEEN_RENAMES, path],
+                         capture_output=True, text=True)
+    assert run.returncode == -9, run.stderr
+    assert not os.path.exists(path)  # the state a kill there leaves
+    with pytest.raises(FileNotFoundError, match=r"interrupted while replacing it; the previous "
+                                                r"export is intact at '.*\.m\..*\.tmp/previous'"):
+        kerax.export.load(path)
+
+    def fail(*args):
+        raise RuntimeError("lowering failed")
+
+    monkeypatch.setattr(export_archive, "_lower", fail)
+    with pytest.raises(RuntimeError, match="lowering failed"):
+        model.export(path, verbose=False)  # the previous export is put back first
+    np.testing.assert_array_equal(kerax.export.load(path).serve(x), before)
+    monkeypatch.undo()
+    model.export(path, verbose=False)
+    assert sorted(os.listdir(tmp_path)) == ["m"]
+    np.testing.assert_array_equal(kerax.export.load(path).serve(x), before)
+
+
+def test_a_missing_export_directory_is_named():
+    with pytest.raises(FileNotFoundError, match=r"No export at '/nonexistent/m'\.$"):
+        kerax.export.load("/nonexistent/m")
