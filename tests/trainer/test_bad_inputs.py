@@ -164,16 +164,30 @@ def test_a_generator_yielding_only_x_for_a_supervised_loss_says_so():
         _classifier(kerax).fit(batches(), steps_per_epoch=2, verbose=0)
 
 
-def test_an_empty_py_dataset_says_the_data_is_empty():
+@pytest.mark.parametrize("method", ["fit", "evaluate", "predict"])
+@pytest.mark.parametrize("getitem", ["returns", "raises"])
+def test_an_empty_py_dataset_says_the_data_is_empty(method, getitem):
     class Empty(kerax.utils.PyDataset):
         def __len__(self):
             return 0
 
         def __getitem__(self, i):
+            if getitem == "raises":  # a list-backed dataset: there is no batch 0
+                raise IndexError(i)
             return X, Y
 
-    with pytest.raises(ValueError, match=r"The training data is empty.*Check its length"):
-        _classifier(kerax).fit(Empty(), verbose=0)
+    with pytest.raises(ValueError, match=r"data is empty.*Check its length"):
+        getattr(_classifier(kerax), method)(Empty(), verbose=0)
+
+
+def test_an_empty_iterable_says_the_data_is_empty():
+    class Batches:  # re-iterable, as a data loader object
+        def __iter__(self):
+            return iter(())
+
+    with pytest.raises(ValueError, match=r"data is empty: the Batches passed to a kerax model "
+                                         r"yields no batches"):
+        _classifier(kerax).fit(Batches(), verbose=0)
 
 
 def test_validation_data_of_the_wrong_shape_fails_before_the_first_epoch():

@@ -451,6 +451,10 @@ class StreamDataAdapter:
 
     def _peek(self):
         if self.is_py_dataset:
+            if self.source.num_batches == 0:
+                raise ValueError(
+                    f"The data is empty: the {type(self.source).__name__} passed to a kerax "
+                    f"model has no batches (its `__len__` returns 0). Check its length.")
             return self._unpack(self.source[0])
         if self.kind == "generator":
             # Keras reads the first `_PEEKED_BATCHES` batches for the model's input spec.
@@ -463,7 +467,10 @@ class StreamDataAdapter:
             return self._unpack(self._replay[0])
         src = self.source
         it = iter(src.as_numpy_iterator()) if hasattr(src, "as_numpy_iterator") else iter(src)
-        return self._unpack(next(it))
+        for first in it:
+            return self._unpack(first)
+        raise ValueError(f"The data is empty: the {type(src).__name__} passed to a kerax model "
+                         f"yields no batches. Give it at least one batch.")
 
     def close(self):
         if self._pool is not None:
