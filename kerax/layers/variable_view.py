@@ -53,6 +53,25 @@ class VariableView(ArrayView):
         return frozen is None or self._path[0] not in frozen(self._layer, params)
 
     @property
+    def regularizer(self):
+        """The regularizer the owning layer applies to this variable (Keras'
+        `Variable.regularizer`), or `None`."""
+        return self._rule()[0]
+
+    @property
+    def constraint(self):
+        """The constraint the owning layer applies to this variable after each update
+        (Keras' `Variable.constraint`), or `None`."""
+        return self._rule()[1]
+
+    def _rule(self):
+        if self._collection != "params":
+            return None, None
+        rules = getattr(self._layer, "param_rules", None)
+        rule = rules().get(self._path[0]) if rules is not None else None
+        return rule if isinstance(rule, tuple) else (None, None)
+
+    @property
     def value(self):
         tree = scope_lib.variables_for(self._layer, self._collection)
         if tree is None or self._path[0] not in tree:

@@ -33,6 +33,25 @@ def _dense_no_bias(k):
     return layer.bias is None, _attrs(layer, "kernel")
 
 
+def _variable_rules(k):
+    """`variable.regularizer` / `.constraint`: from constructor arguments and `add_weight`."""
+    dense = k.layers.Dense(3, kernel_regularizer=k.regularizers.L2(0.3), bias_constraint="non_neg")
+    dense(X)
+
+    class Scale(k.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(4,), regularizer="l1", constraint="max_norm")
+
+        def call(self, x):
+            return x * self.w
+
+    scale = Scale()
+    scale(X)
+    name = lambda obj: obj if obj is None else type(obj).__name__  # noqa: E731
+    return ([(name(v.regularizer), name(v.constraint)) for v in dense.weights + scale.weights],
+            dense.kernel.regularizer.get_config())
+
+
 def _conv(k):
     layer = k.layers.Conv2D(2, 3, name="c")
     layer(IMG)
@@ -645,7 +664,7 @@ CALLBACK_ROWS = [
     for spe in (None, 2)]
 
 
-ROWS = [_dense, _dense_no_bias, _conv, _conv1d_transpose, _depthwise, _separable, _batchnorm,
+ROWS = [_dense, _dense_no_bias, _variable_rules, _conv, _conv1d_transpose, _depthwise, _separable, _batchnorm,
         _normalization, _embedding, _lstm_cell, _bidirectional_paths, _gru_cell, _layernorm, _prelu, _mha_sublayers,
         _identity, _model_identity, _sequential_paths, _subclass_paths, _assign_outside,
         _assign_add_sub, _assign_then_predict, _array_behaviour, _ops_on_variables,
