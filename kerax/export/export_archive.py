@@ -176,7 +176,7 @@ class ExportArchive:
         try:
             w_specs = [jax.ShapeDtypeStruct(w.shape, w.dtype) for w in weights]
             for ename, (pure, specs, platforms) in self._endpoints.items():
-                exported, sig = _lower(ename, pure, w_specs, specs, platforms)
+                exported, sig = lower_endpoint(ename, pure, w_specs, specs, platforms)
                 try:
                     data = exported.serialize()
                 except ImportError as e:
@@ -290,7 +290,7 @@ def get_input_signature(model):
     return [jax.tree_util.tree_map(spec, s) for s in specs]
 
 
-def _lower(name, pure, w_specs, input_signature, platforms):
+def lower_endpoint(name, pure, w_specs, input_signature, platforms):
     """Exports `pure` with symbolic None dims; returns `(Exported, signature dict)`."""
     scope = jax_export.SymbolicScope()
     leaves, treedef = jax.tree_util.tree_flatten(

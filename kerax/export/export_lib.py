@@ -1,6 +1,7 @@
 """`model.export(filepath, format=...)`: Keras 3's one-call export (no TensorFlow)."""
 
 from kerax.export.export_archive import ExportArchive, get_input_signature
+from kerax.export.litert import export_litert
 from kerax.export.onnx import export_onnx
 
 
@@ -10,12 +11,15 @@ def export_model(model, filepath, format="jax", verbose=None, input_signature=No
     if format == "onnx":
         return export_onnx(model, filepath, verbose=verbose, input_signature=input_signature,
                            **kwargs)
+    if format == "litert":
+        return export_litert(model, filepath, verbose=verbose,
+                             input_signature=input_signature, **kwargs)
     if format != "jax":
         hint = (" kerax writes no SavedModel (it needs TensorFlow); the jax artifact is "
                 "served by `python -m kerax.serve` over TF Serving's REST API."
                 if format == "tf_saved_model" else "")
-        raise ValueError(f"Unsupported export format {format!r}; expected \"jax\" or "
-                         f"\"onnx\".{hint}")
+        raise ValueError(f"Unsupported export format {format!r}; expected \"jax\", "
+                         f"\"onnx\" or \"litert\".{hint}")
     archive = ExportArchive()
     archive.track(model)
     if input_signature is None:
