@@ -242,7 +242,7 @@ class ModelServer:
         else:
             values = _columns(body["inputs"], specs)
         try:
-            arrays = [artifact.check_input(s, v, endpoint.name) for s, v in zip(specs, values)]
+            arrays = endpoint.prepare(values)  # host layers (strings) run here, per request
         except (TypeError, ValueError) as e:
             raise BadRequest(str(e)) from None
         outs = self.batcher.run(endpoint, arrays)
