@@ -306,6 +306,9 @@ def _columns_from_rows(instances, specs):
 def _handler(server):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body are two writes: with Nagle's algorithm, a keep-alive client's
+        # delayed ACK held every answer ~40 ms
+        disable_nagle_algorithm = True
 
         def log_message(self, format, *args):  # quiet by default, like TF Serving
             pass
