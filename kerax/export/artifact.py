@@ -21,6 +21,7 @@ The directory holds:
 import hashlib
 import os
 
+import jax
 import numpy as np
 from jax import export as jax_export
 
@@ -164,6 +165,8 @@ class Endpoint:
         self.signature = signature
         self._weights = weights
         self.host = host
+        # compiled once per input shape: `exported.call` alone re-traces on every call
+        self._call = jax.jit(exported.call)
 
     @property
     def inputs(self):
@@ -200,7 +203,7 @@ class Endpoint:
         """
         args = _rebuild(self.signature["input_structure"], arrays)
         try:
-            return self.exported.call(self._weights, *args)
+            return self._call(self._weights, *args)
         except (ValueError, TypeError) as e:  # lowering/refinement of a damaged program
             shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
             raise verify.corrupt(
@@ -297,7 +300,7 @@ def load(filepath):
         programs[name] = exported
     names = weight_names + [n for c in collections.values() for n in c]
     arrays = verify.read_arrays(dirpath, VARIABLES_FILE, names, dict(zip(weight_names, avals)))
-    weights = [arrays[n] for n in weight_names]
+    weights = [jax.device_put(arrays[n]) for n in weight_names]  # moved once, not per call
     endpoints = {}
     for name, exported in programs.items():
         sig = specs[name][0]
