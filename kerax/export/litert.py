@@ -86,9 +86,11 @@ def export_litert(model, filepath, verbose=None, input_signature=None, **kwargs)
     except Exception as e:  # the converter's own message, where it gives one
         detail = str(e).strip().rstrip(":") or type(e).__name__
         raise ValueError(
-            f"The LiteRT converter could not convert model '{model.name}' ({detail}; "
-            "litert-converter 0.5 fails this way, without naming the op, on recurrent "
-            "layers). Export it with format=\"jax\" or \"onnx\" instead.") from e
+            f"The LiteRT converter could not convert model '{model.name}' ({detail}). "
+            "litert-converter 0.5 fails this way, without naming the op, on loops (a "
+            "recurrent layer, `lax.scan`) and on unrolled recurrent layers with a dynamic "
+            "batch: build recurrent layers with `unroll=True` and pass an `input_signature` "
+            "with a fixed batch size, or export with format=\"jax\" or \"onnx\".") from e
     with open(filepath, "wb") as f:
         f.write(flatbuffer)
     if verbose is None or verbose:

@@ -107,11 +107,27 @@ def test_without_litert_converter_the_error_says_how_to_install(tmp_path):
 
 @needs_litert
 def test_a_model_the_converter_refuses_gets_a_clear_error(tmp_path):
-    # litert-converter 0.5.0 fails on the flatbuffer export of recurrent layers (rolled
-    # or unrolled) without naming the op; when a release converts it, this test fails
-    # and the LSTM joins the checked models above.
-    model = kerax.Sequential([kerax.Input((5, 2)), L.LSTM(3)])
-    with pytest.raises(ValueError, match=r"LiteRT converter could not convert model "
-                                         r"'sequential.*'.*Export it with format=\"jax\""):
-        model.export(tmp_path / "rnn.tflite", format="litert")
-    assert not (tmp_path / "rnn.tflite").exists()
+    # litert-converter 0.5.0 fails on the flatbuffer export of loops (tfl.while), and of
+    # unrolled recurrent layers with a dynamic batch, without naming the op; when a
+    # release converts them, this test fails and the case joins the checked ones.
+    for unroll in (False, True):
+        model = kerax.Sequential([kerax.Input((5, 2)), L.LSTM(3, unroll=unroll)])
+        with pytest.raises(ValueError, match=r"LiteRT converter could not convert model "
+                                             r"'sequential.*'.*`unroll=True` and pass an "
+                                             r"`input_signature` with a fixed batch size"):
+            model.export(tmp_path / "rnn.tflite", format="litert")
+        assert not (tmp_path / "rnn.tflite").exists()
+
+
+@needs_litert
+@pytest.mark.parametrize("make", [lambda: L.LSTM(3, unroll=True),
+                                  lambda: L.Bidirectional(L.GRU(3, unroll=True))],
+                         ids=["lstm", "bidirectional_gru"])
+def test_unrolled_recurrent_layers_with_a_fixed_batch(tmp_path, make):
+    model = kerax.Sequential([kerax.Input((5, 2)), make()])
+    spec = kerax.InputSpec(shape=(3, 5, 2), dtype="float32", name="steps")
+    model.export(tmp_path / "rnn.tflite", format="litert", input_signature=[spec],
+                 verbose=False)
+    x = np.random.default_rng(2).normal(size=(3, 5, 2)).astype("float32")
+    got = _run(tmp_path / "rnn.tflite", {"steps": x})["output"]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=ATOL, rtol=ATOL)
