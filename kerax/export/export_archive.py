@@ -86,6 +86,9 @@ class ExportArchive:
                 a structure (list/dict) of `kerax.InputSpec`, `jax.ShapeDtypeStruct`,
                 `KerasTensor` or array. `None` dimensions become symbolic (any size).
                 Defaults to the model's own inputs when `fn` is a tracked model's call.
+                For a model whose first layers run on the host (`TextVectorization`,
+                `StringLookup`, ...), leave it `None`: those layers are saved beside the
+                program and applied to the raw inputs when the endpoint is called.
             **kwargs: `platforms` (default `("cpu", "cuda", "tpu")`).
 
         Returns:
