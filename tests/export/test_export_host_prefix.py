@@ -144,3 +144,25 @@ def test_a_host_file_replaced_by_another_layer_is_refused(tmp_path):
     with pytest.raises(ExportCorruptedError, match=r"'serve.host_0.keras' holds a Dense, "
                                                    r"not a host layer"):
         kerax.export.load(tmp_path / "m")
+
+
+@pytest.mark.parametrize("entry", [
+    [], {"inputs": [], "steps": []},
+    {"inputs": [{"name": "text", "shape": [None, 1], "dtype": "string"}],
+     "steps": [{"file": "elsewhere.keras", "inputs": [0], "output": 0}]},
+    {"inputs": [{"name": "text", "shape": [None, 1], "dtype": "string"}],
+     "steps": [{"file": "serve.host_0.keras", "inputs": [3], "output": 3}]},
+], ids=["not_an_object", "no_input", "file_not_covered", "index_out_of_range"])
+def test_a_malformed_host_prefix_entry_is_refused(tmp_path, entry):
+    _text_model().export(tmp_path / "m", verbose=False)
+    sig_path = tmp_path / "m" / "signature.json"
+    signature = json.loads(sig_path.read_text())
+    signature["endpoints"]["serve"]["host_prefix"] = entry
+    sig_path.write_text(json.dumps(signature))
+    manifest = json.loads((tmp_path / "m" / "checksums.json").read_text())
+    manifest["files"]["signature.json"] = artifact.sha256_of(str(sig_path))
+    (tmp_path / "m" / "checksums.json").write_text(json.dumps(manifest))
+    with pytest.raises(ExportCorruptedError, match=r"endpoint 'serve': signature.json's "
+                                                   r"\"host_prefix\" (is not an object|has "
+                                                   r"the step)"):
+        kerax.export.load(tmp_path / "m")
