@@ -1,8 +1,10 @@
 """Export for serving without TensorFlow: `ExportArchive`, `load` (see docs/export.md).
 
-`model.export(path, format="jax")` writes a `jax.export` artifact, `load(path)` reloads
-it, `python -m kerax.serve path` serves it over TF Serving's REST API, and
-`format="onnx"` writes ONNX through jax2onnx (an optional extra).
+`model.export(path, format="jax")` writes a `jax.export` artifact (carrying a model's
+host-side string layers, if it starts with any), `load(path)` reloads it,
+`python -m kerax.serve path` serves it over TF Serving's REST API, `format="onnx"` writes
+ONNX through jax2onnx and `format="litert"` a `.tflite` file through litert-converter
+(optional extras).
 """
 
 from kerax.export.artifact import LoadedExport, load  # noqa: F401

@@ -2,7 +2,9 @@
 
 This module needs only the standard library, numpy, jax and `kerax.errors` (no kerax
 model code, no pickle, nothing from the directory is executed as Python; see `verify`
-for the checks made before anything runs).
+for the checks made before anything runs), except for a model whose first layers run on
+the host: those are rebuilt from their `.keras` files with kerax's built-in host layers
+(`kerax.export.host_prefix`).
 
 The directory holds:
 
@@ -11,17 +13,20 @@ The directory holds:
 - `variables.npz`: the weights (`weights` below) and variable collections, as arrays;
 - `signature.json`: endpoint names, input/output names, shapes (`null` = any size),
   dtypes, structures, the weight names, and the kerax/jax versions;
-- `checksums.json`: the sha256 of every other file, checked by `load`.
+- `checksums.json`: the sha256 of every other file, checked by `load`;
+- `<endpoint>.host_<i>.keras` for a model whose first layers run on the host (strings):
+  those layers, applied in NumPy before the program (see `host_prefix`).
 """
 
 import glob
 import hashlib
 import os
 
+import jax
 import numpy as np
 from jax import export as jax_export
 
-from kerax.export import verify
+from kerax.export import host_prefix, verify
 
 SIGNATURE_FILE = "signature.json"
 CHECKSUMS_FILE = "checksums.json"
@@ -164,17 +169,27 @@ def shape_str(shape):
 
 
 class Endpoint:
-    """One exported function: call it with the inputs as the model was called."""
+    """One exported function: call it with the inputs as the model was called.
 
-    def __init__(self, name, exported, signature, weights, path=""):
+    For a model whose first layers run on the host (`TextVectorization`, ...), the
+    endpoint takes the raw inputs (strings) and applies those layers in NumPy first.
+    """
+
+    def __init__(self, name, exported, signature, weights, path="", host=None):
         self.name, self.path = name, path
         self.exported = exported
         self.signature = signature
         self._weights = weights
+        self.host = host
+        # compiled once per input shape: `exported.call` alone re-traces on every call
+        self._call = jax.jit(exported.call)
 
     @property
     def inputs(self):
-        """The input specs: dicts with `name`, `shape` (None = any size), `dtype`."""
+        """The input specs (before any host layers: dtype `string` for text): dicts
+        with `name`, `shape` (None = any size), `dtype`."""
+        if self.host is not None:
+            return self.signature["host_prefix"]["inputs"]
         return self.signature["inputs"]
 
     @property
@@ -186,8 +201,14 @@ class Endpoint:
         flat = [None] * len(self.inputs)
         _flatten(self.signature["input_structure"], list(args),
                  f"Endpoint '{self.name}' arguments", flat)
-        arrays = [check_input(s, v, self.name) for s, v in zip(self.inputs, flat)]
-        return self.call_flat(arrays)
+        return self.call_flat(self.prepare(flat))
+
+    def prepare(self, flat):
+        """The flat inputs (in `inputs` order) as the program's checked arrays: host
+        layers applied, then dtypes and shapes checked (see `check_input`)."""
+        if self.host is not None:
+            flat = self.host(flat, self.name)
+        return [check_input(s, v, self.name) for s, v in zip(self.signature["inputs"], flat)]
 
     def call_flat(self, arrays):
         """Runs on already checked inputs (in `inputs` order); returns the output tree.
@@ -198,7 +219,7 @@ class Endpoint:
         """
         args = _rebuild(self.signature["input_structure"], arrays)
         try:
-            return self.exported.call(self._weights, *args)
+            return self._call(self._weights, *args)
         except (ValueError, TypeError) as e:  # lowering/refinement of a damaged program
             shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
             raise verify.corrupt(
@@ -295,8 +316,12 @@ def load(filepath):
         programs[name] = exported
     names = weight_names + [n for c in collections.values() for n in c]
     arrays = verify.read_arrays(dirpath, VARIABLES_FILE, names, dict(zip(weight_names, avals)))
-    weights = [arrays[n] for n in weight_names]
-    endpoints = {name: Endpoint(name, exported, specs[name][0], weights, dirpath)
-                 for name, exported in programs.items()}
+    weights = [jax.device_put(arrays[n]) for n in weight_names]  # moved once, not per call
+    endpoints = {}
+    for name, exported in programs.items():
+        sig = specs[name][0]
+        host = (host_prefix.read(dirpath, name, sig["host_prefix"], files, len(sig["inputs"]))
+                if "host_prefix" in sig else None)
+        endpoints[name] = Endpoint(name, exported, sig, weights, dirpath, host)
     return LoadedExport(dirpath, signature, endpoints,
                         {c: [arrays[n] for n in ns] for c, ns in collections.items()})

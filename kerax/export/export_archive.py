@@ -17,7 +17,7 @@ import numpy as np
 from jax import export as jax_export
 
 from kerax.backend.keras_tensor import KerasTensor
-from kerax.export import artifact
+from kerax.export import artifact, host_prefix
 from kerax.export.verify import RESERVED_NAMES
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer
@@ -54,6 +54,7 @@ class ExportArchive:
         self._tracked = []
         self._endpoints = {}
         self._collections = {}
+        self._host = {}  # endpoint -> (model, HostPrefix): layers run on the host first
 
     # ----------------------------------------------------------------- Keras' API --
     def track(self, resource):
@@ -85,6 +86,9 @@ class ExportArchive:
                 a structure (list/dict) of `kerax.InputSpec`, `jax.ShapeDtypeStruct`,
                 `KerasTensor` or array. `None` dimensions become symbolic (any size).
                 Defaults to the model's own inputs when `fn` is a tracked model's call.
+                For a model whose first layers run on the host (`TextVectorization`,
+                `StringLookup`, ...), leave it `None`: those layers are saved beside the
+                program and applied to the raw inputs when the endpoint is called.
             **kwargs: `platforms` (default `("cpu", "cuda", "tpu")`).
 
         Returns:
@@ -109,6 +113,10 @@ class ExportArchive:
         if not self._tracked:
             raise ValueError("ExportArchive.add_endpoint: no layer or model is tracked. "
                              "Call `archive.track(model)` first.")
+        direct = isinstance(owner, Layer) and (fn is owner or getattr(fn, "__func__", None)
+                                               in (type(owner).call, type(owner).__call__))
+        host, input_signature = (host_prefix.of_model(owner, input_signature) if direct
+                                 else (None, input_signature))
         if input_signature is None:
             if not isinstance(owner, Layer):
                 raise ValueError(
@@ -121,6 +129,8 @@ class ExportArchive:
                              "be a list with one entry per positional argument of `fn`, "
                              f"received {type(input_signature).__name__}.")
         self._endpoints[name] = (self._pure(fn, owner), list(input_signature), platforms)
+        if host is not None:
+            self._host[name] = (owner, host)
         return self._endpoints[name][0]
 
     def track_and_add_endpoint(self, name, resource, input_signature, **kwargs):
@@ -177,7 +187,11 @@ class ExportArchive:
         try:
             w_specs = [jax.ShapeDtypeStruct(w.shape, w.dtype) for w in weights]
             for ename, (pure, specs, platforms) in self._endpoints.items():
-                exported, sig = _lower(ename, pure, w_specs, specs, platforms)
+                model, host = self._host.get(ename, (None, None))
+                with host_prefix.running_on_host(model):
+                    exported, sig = lower_endpoint(ename, pure, w_specs, specs, platforms)
+                if host is not None:
+                    sig["host_prefix"] = host_prefix.write(host, tmp, ename)
                 try:
                     data = exported.serialize()
                 except ImportError as e:
@@ -198,10 +212,12 @@ class ExportArchive:
         if verbose:
             for ename, sig in signature["endpoints"].items():
                 ins = ", ".join(f"{s['name']}: {s['dtype']}{artifact.shape_str(s['shape'])}"
-                                for s in sig["inputs"])
+                                for s in sig.get("host_prefix", sig)["inputs"])
                 outs = ", ".join(f"{s['name']}: {s['dtype']}{artifact.shape_str(s['shape'])}"
                                  for s in sig["outputs"])
-                print(f"Endpoint '{ename}': ({ins}) -> ({outs})")
+                host = "".join(f", then {step['class_name']} '{step['layer']}' on the host"
+                               for step in sig.get("host_prefix", {}).get("steps", []))
+                print(f"Endpoint '{ename}': ({ins}) -> ({outs}){host}")
             print(f"Saved the artifact at '{filepath}' ({len(weights)} weight arrays).")
 
     # ---------------------------------------------------------------- internals --
@@ -304,7 +320,7 @@ def get_input_signature(model):
     return [jax.tree_util.tree_map(spec, s) for s in specs]
 
 
-def _lower(name, pure, w_specs, input_signature, platforms):
+def lower_endpoint(name, pure, w_specs, input_signature, platforms):
     """Exports `pure` with symbolic None dims; returns `(Exported, signature dict)`."""
     scope = jax_export.SymbolicScope()
     leaves, treedef = jax.tree_util.tree_flatten(

@@ -1,0 +1,176 @@
+"""Inference latency: kerax's ways to run a trained model, beside Keras 3's `predict`.
+
+    python -m bench.inference                 # W1's MLP (784-512-512-10), one process
+    python -m bench.inference --calls 100 --rounds 5
+
+On one model with the same weights in kerax and Keras 3 (W1: 784-512-512-10), the median
+milliseconds of one call on a batch of 1 and of 64, for: `predict`, `predict_on_batch`,
+`model(x)` (kerax and Keras 3); a hand-written `jax.jit` of the same math; the reloaded
+`format="jax"` artifact (`kerax.export.load(path).serve`); onnxruntime on the
+`format="onnx"` file (when jax2onnx and onnxruntime are installed); and the REST server
+(`kerax.export.serving.ModelServer`, bound to 127.0.0.1, stopped at the end): requests/s
+and p50/p99 latency of one-row requests from 1 client and from 8 concurrent clients.
+Ways are interleaved round by round; every way's output is checked against `predict`.
+"""
+
+import argparse
+import concurrent.futures
+import http.client
+import json
+import os
+import statistics
+import tempfile
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench import workloads as W  # noqa: E402
+
+BATCHES = (1, 64)
+
+
+def _models():
+    import keras
+
+    import kerax
+
+    spec = W.WORKLOADS["W1"]
+    ours, theirs = W.build_model(kerax, spec), W.build_model(keras, spec)
+    theirs.set_weights(ours.get_weights())
+    return kerax, spec, ours, theirs
+
+
+def _onnx_session(model, dirpath):
+    try:
+        import onnxruntime
+    except ImportError:
+        return None, "onnxruntime is not installed"
+    try:
+        model.export(os.path.join(dirpath, "m.onnx"), format="onnx", verbose=False)
+    except ImportError as e:
+        return None, str(e).split(" (")[0]
+    options = onnxruntime.SessionOptions()
+    session = onnxruntime.InferenceSession(os.path.join(dirpath, "m.onnx"), options)
+    name = session.get_inputs()[0].name
+    return (lambda x: session.run(None, {name: x})[0]), None
+
+
+def _ways(kerax, spec, ours, theirs, dirpath):
+    ours.export(os.path.join(dirpath, "jax"), verbose=False)
+    reloaded = kerax.export.load(os.path.join(dirpath, "jax"))
+    weights = ours.get_weights()
+    params = [{"kernel": jax.numpy.asarray(k), "bias": jax.numpy.asarray(b)}
+              for k, b in zip(weights[::2], weights[1::2])]
+    hand = jax.jit(lambda p, x: W.forward(spec, p, x))
+    ways = {
+        "kerax predict": lambda x: ours.predict(x, batch_size=len(x), verbose=0),
+        "Keras 3 predict": lambda x: theirs.predict(x, batch_size=len(x), verbose=0),
+        "kerax predict_on_batch": ours.predict_on_batch,
+        "Keras 3 predict_on_batch": theirs.predict_on_batch,
+        "kerax model(x)": lambda x: np.asarray(ours(x)),
+        "Keras 3 model(x)": lambda x: np.asarray(theirs(x)),
+        "hand jax.jit(forward)": lambda x: np.asarray(hand(params, x)),
+        "reloaded jax artifact .serve": lambda x: np.asarray(reloaded.serve(x)),
+    }
+    run_onnx, why = _onnx_session(ours, dirpath)
+    if run_onnx is not None:
+        ways["onnxruntime (format=\"onnx\")"] = run_onnx
+    return ways, why
+
+
+def _latencies(ways, xs, calls, rounds):
+    """`{(way, batch): [seconds per call]}`, ways interleaved within each round."""
+    times = {(k, b): [] for k in ways for b in xs}
+    for k, fn in ways.items():  # warm-up (compiles), and every way agrees with predict
+        for b, x in xs.items():
+            want = ways["kerax predict"](x)
+            np.testing.assert_allclose(np.asarray(fn(x)), want, atol=1e-4, rtol=1e-4,
+                                       err_msg=k)
+    for _ in range(rounds):
+        for k, fn in ways.items():
+            for b, x in xs.items():
+                for _ in range(calls):
+                    t = time.perf_counter()
+                    fn(x)
+                    times[(k, b)].append(time.perf_counter() - t)
+    return times
+
+
+def _serve(kerax, dirpath, x, requests, clients):
+    """REST on loopback: one-row `:predict` requests, `clients` concurrent keep-alive
+    connections; returns (requests/s, p50 ms, p99 ms)."""
+    from kerax.export.serving import ModelServer
+
+    server = ModelServer(os.path.join(dirpath, "jax"), name="w1", host="127.0.0.1", port=0,
+                         idle_timeout_s=600).start()
+    body = json.dumps({"instances": x[:1].tolist()}).encode()
+    headers = {"Content-Type": "application/json"}
+
+    def client(n):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        out = []
+        for _ in range(n):
+            t = time.perf_counter()
+            conn.request("POST", "/v1/models/w1:predict", body, headers)
+            reply = conn.getresponse()
+            data = reply.read()
+            out.append(time.perf_counter() - t)
+            assert reply.status == 200, data
+        conn.close()
+        return out
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+            for f in [pool.submit(client, 20) for _ in range(clients)]:
+                f.result()  # warm-up: compiles the batch sizes the batcher pads to
+            start = time.perf_counter()
+            lat = [t for f in [pool.submit(client, requests // clients)
+                               for _ in range(clients)] for t in f.result()]
+            wall = time.perf_counter() - start
+    finally:
+        server.stop()
+    lat.sort()
+    return len(lat) / wall, lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99)] * 1e3
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m bench.inference",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=40, help="calls per way per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=400, help="REST requests per run")
+    args = parser.parse_args()
+    kerax, spec, ours, theirs = _models()
+    rng = np.random.default_rng(0)
+    xs = {b: rng.standard_normal((b, spec["d"])).astype("float32") for b in BATCHES}
+    with tempfile.TemporaryDirectory() as dirpath:
+        ways, onnx_missing = _ways(kerax, spec, ours, theirs, dirpath)
+        times = _latencies(ways, xs, args.calls, args.rounds)
+        rest = {c: _serve(kerax, dirpath, xs[1], args.requests, c) for c in (1, 8)}
+    ms = {key: statistics.median(v) * 1e3 for key, v in times.items()}
+    print(f"\n### Inference, W1 MLP 784-512-512-10: median ms per call ({args.rounds} "
+          f"rounds x {args.calls} calls, interleaved)\n")
+    print("| way | batch 1 ms | batch 64 ms | speed vs Keras 3 predict, b1 | b64 |")
+    print("|---|---:|---:|---:|---:|")
+    for k in ways:
+        a, b = ms[(k, 1)], ms[(k, 64)]
+        r1, r64 = ms[("Keras 3 predict", 1)] / a, ms[("Keras 3 predict", 64)] / b
+        print(f"| {k} | {a:.3f} | {b:.3f} | {r1:.1f}x | {r64:.1f}x |")
+    if onnx_missing:
+        print(f"| onnxruntime (format=\"onnx\") | not run: {onnx_missing} | | | |")
+    print("\n| REST `python -m kerax.serve`, 1-row requests on loopback | requests/s | "
+          "p50 ms | p99 ms |")
+    print("|---|---:|---:|---:|")
+    for c, (rate, p50, p99) in rest.items():
+        print(f"| {c} client{'s' if c > 1 else ''} (keep-alive) | {rate:,.0f} | {p50:.2f} | "
+              f"{p99:.2f} |")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"\njax {jax.__version__}, {os.cpu_count()} CPUs, load average {load}")
+
+
+if __name__ == "__main__":
+    main()
