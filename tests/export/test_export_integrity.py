@@ -264,7 +264,7 @@ def test_an_export_killed_between_its_renames_loses_nothing(tmp_path, monkeypatc
     def fail(*args):
         raise RuntimeError("lowering failed")
 
-    monkeypatch.setattr(export_archive, "_lower", fail)
+    monkeypatch.setattr(export_archive, "lower_endpoint", fail)
     with pytest.raises(RuntimeError, match="lowering failed"):
         model.export(path, verbose=False)  # the previous export is put back first
     np.testing.assert_array_equal(kerax.export.load(path).serve(x), before)
