@@ -51,3 +51,60 @@ def test_every_public_namespace_has_an_api_page():
                if not (_DOCS / "api" / f"kerax_{name}.md").exists()
                or not re.search(rf"^kerax_{name}$", index, re.M)]
     assert not missing, f"add docs/api/kerax_<name>.md and list it in docs/api/index.md: {missing}"
+
+
+# docs/coming_from_keras.md's "Not implemented yet" table, checked against the code: when
+# one of these lands, the test fails until the page says so.
+_ABSENT = ["Model.quantize", "quantizers", "Quantizer", "utils.FeatureSpace",
+           "layers.AugMix", "layers.RandAugment", "layers.RandomElasticTransform",
+           "layers.RandomPerspective", "layers.ContrastLimitedAdaptiveHistogramEqualization",
+           "layers.MaxNumBoundingBoxes", "utils.bounding_boxes", "visualization",
+           "layers.FlaxLayer", "layers.TorchModuleWrapper", "layers.TFSMLayer", "wrappers",
+           "distillation", "legacy", "optimizers.legacy", "saving.KerasFileEditor",
+           "callbacks.RemoteMonitor", "utils.audio_dataset_from_directory", "Variable",
+           "Operation", "Function", "StatelessScope", "SymbolicScope"]
+
+
+def _page(name):
+    return (_DOCS / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("dotted", _ABSENT)
+def test_names_listed_as_missing_are_missing(dotted):
+    owner = kerax
+    *parents, name = dotted.split(".")
+    for parent in parents:
+        owner = getattr(owner, parent)
+    assert f"`keras.{dotted}`" in _page("coming_from_keras.md") or f"`{name}`" in _page(
+        "coming_from_keras.md"), f"{dotted} is not in docs/coming_from_keras.md"
+    assert not hasattr(owner, name), (
+        f"kerax now has {dotted}: update the 'Not implemented yet' table of "
+        f"docs/coming_from_keras.md and _ABSENT here")
+
+
+def _small_model():
+    return kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
+
+
+_REFUSED = {
+    "int8_from_float32": (NotImplementedError,
+                          lambda: kerax.dtype_policies.DTypePolicy("int8_from_float32")),
+    "quantization_config=": (NotImplementedError, lambda: kerax.layers.Dense(
+        2, quantization_config={"mode": "int8"})),
+    '"litert"': (ValueError, lambda: _small_model().export("unused", format="litert")),
+    "renorm=True": (NotImplementedError,
+                    lambda: kerax.layers.BatchNormalization(renorm=True)),
+    "skip_mismatch=True": (NotImplementedError, lambda: _small_model().load_weights(
+        "unused.weights.h5", skip_mismatch=True)),
+    "input_tensors=": (NotImplementedError, lambda: kerax.models.clone_model(
+        _small_model(), input_tensors=[kerax.Input((3,))])),
+    "tensor=": (NotImplementedError, lambda: kerax.Input(tensor=1)),
+}
+
+
+@pytest.mark.parametrize("argument", _REFUSED)
+def test_arguments_listed_as_refused_are_refused(argument):
+    assert argument in _page("coming_from_keras.md")
+    error, call = _REFUSED[argument]
+    with pytest.raises(error, match="not supported|not implement|does not support|Unsupported"):
+        call()
