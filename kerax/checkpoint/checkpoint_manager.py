@@ -372,7 +372,7 @@ class CheckpointManager:
             like: a pytree with the expected structure, shapes and dtypes (e.g. the live
                 model's); the result has its structure. Without it, a flat
                 `{path: array}` dict is returned.
-            shardings: a pytree like `like` of `jax.sharding.Sharding`s (or None
+            shardings: a pytree like `like` of `jax.sharding.Sharding` objects (or None
                 leaves): each saved device array is read straight onto its sharding,
                 each process reading only its shards. Without one, device arrays come
                 back on this process's first local device. Arrays saved from the host
