@@ -91,7 +91,6 @@ _REFUSED = {
                           lambda: kerax.dtype_policies.DTypePolicy("int8_from_float32")),
     "quantization_config=": (NotImplementedError, lambda: kerax.layers.Dense(
         2, quantization_config={"mode": "int8"})),
-    '"litert"': (ValueError, lambda: _small_model().export("unused", format="litert")),
     "renorm=True": (NotImplementedError,
                     lambda: kerax.layers.BatchNormalization(renorm=True)),
     "skip_mismatch=True": (NotImplementedError, lambda: _small_model().load_weights(
