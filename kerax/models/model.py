@@ -143,9 +143,11 @@ class Model(StatelessMixin, Trainer, Layer):
     def export(self, filepath, format="jax", verbose=None, input_signature=None, **kwargs):
         """Writes the inference call for serving without TensorFlow (`format="jax"`).
 
-        A `jax.export` artifact with a symbolic batch; reload it with
-        `kerax.export.load(filepath).serve(x)` or serve it with `python -m kerax.serve`.
-        See `kerax.export.ExportArchive` and docs/export.md.
+        `format`: `"jax"` (default), a `jax.export` artifact with a symbolic batch; reload
+        it with `kerax.export.load(filepath).serve(x)` or serve it with
+        `python -m kerax.serve`. `"onnx"` (through jax2onnx, `pip install kerax[onnx]`) or
+        `"litert"` (a `.tflite` file through litert-converter, `pip install kerax[litert]`;
+        no TensorFlow). See `kerax.export.ExportArchive` and docs/export.md.
         """
         return _EXPORTER[0](self, filepath, format=format, verbose=verbose,
                             input_signature=input_signature, **kwargs)
