@@ -101,6 +101,8 @@ class TensorBoard(Callback):
 
     def set_model(self, model):
         super().set_model(model)
+        for writer in self._writers.values():
+            writer.close()
         self._writers = {}
         if self.write_graph and type(model).__name__ in ("Functional", "Sequential"):
             self._writer("train")._get_file_writer().add_summary(
@@ -137,14 +139,15 @@ class TensorBoard(Callback):
             self._batch_trace.__enter__()
 
     def _steps_per_execution(self):
-        run = getattr(self.model, "fit_run", None)
-        return getattr(run, "steps_per_execution", None) or 1
+        k = getattr(getattr(self.model, "fit_run", None), "steps_per_execution", None)
+        return k if isinstance(k, int) and k > 0 else 1
 
-    def _end_batch_trace(self):
+    def _end_batch_trace(self, logs=None):
         if self._batch_trace is not None:
             self._batch_trace.__exit__(None, None, None)
             self._batch_trace = None
         if self._tracing and self._global_train_batch >= self.profile_range[1]:
+            jax.block_until_ready(logs)  # the last profiled execution ends inside the trace
             self._stop_trace()
 
     def _stop_trace(self):
@@ -158,7 +161,7 @@ class TensorBoard(Callback):
     # -------------------------------------------------------------------- scalars --
     def on_train_batch_end(self, batch, logs=None):
         self._global_train_batch = self._epoch_base + batch + 1
-        self._end_batch_trace()
+        self._end_batch_trace(logs)
         if self.update_freq == "epoch" or not isinstance(logs, dict):
             return
         if self._global_train_batch - self._last_logged_batch >= self.update_freq:

@@ -170,7 +170,7 @@ import sys
 import numpy as np
 import kerax
 model = kerax.Sequential([kerax.Input((2,)), kerax.layers.Dense(1)])
-model.compile("sgd", "mse", steps_per_execution=1)
+model.compile("sgd", "mse", steps_per_execution=int(sys.argv[2]))
 x = np.ones((8, 2), "float32")
 model.fit(x, x[:, :1], batch_size=2, epochs=2, verbose=0,
           callbacks=[kerax.callbacks.TensorBoard(sys.argv[1], profile_batch=(3, 6))])
@@ -179,14 +179,20 @@ print("done")
 """
 
 
-def test_profile_batch_writes_a_jax_trace_with_named_steps(tmp_path):
+@pytest.mark.parametrize("k, steps, batches", [
+    # Batches 3..6 of the fit (counted from 1): epoch 0's batches 2, 3, epoch 1's 0, 1.
+    (1, [2, 3, 4, 5], [0, 1, 2, 3]),
+    # Two steps per execution: the executions of batches 3-4 and 5-6.
+    (2, [2, 4], [0, 2]),
+])
+def test_profile_batch_writes_a_jax_trace_with_named_steps(tmp_path, k, steps, batches):
     # Keras 3 turns JAX profiling off below Python 3.12 after a segfault report: run it in
     # a subprocess, so that a crash fails this test only.
     script = tmp_path / "fit.py"
     script.write_text(textwrap.dedent(PROFILED_FIT))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     done = subprocess.run([sys.executable, "-X", "faulthandler", str(script),
-                           str(tmp_path / "logs")], capture_output=True, text=True, env=env,
+                           str(tmp_path / "logs"), str(k)], capture_output=True, text=True, env=env,
                           timeout=600)
     assert done.returncode == 0 and "done" in done.stdout, done.stderr[-3000:]
     runs = glob.glob(str(tmp_path / "logs" / "train" / "plugins" / "profile" / "*"))
@@ -194,9 +200,7 @@ def test_profile_batch_writes_a_jax_trace_with_named_steps(tmp_path):
     assert glob.glob(os.path.join(runs[0], "*.xplane.pb"))
     (trace,) = glob.glob(os.path.join(runs[0], "*.trace.json.gz"))
     events = json.load(gzip.open(trace))["traceEvents"]
-    steps = sorted(int(e["args"]["step_num"]) for e in events if e.get("name") == "train")
-    batches = sorted(e["name"] for e in events if e.get("name", "").startswith("Profiled"))
-    # Batches 3..6 of the fit (counted from 1): epoch 0's batches 2, 3, epoch 1's 0, 1.
-    assert steps == [2, 3, 4, 5]
-    assert batches == ["Profiled batch 0", "Profiled batch 1", "Profiled batch 2",
-                       "Profiled batch 3"]
+    assert sorted(int(e["args"]["step_num"]) for e in events
+                  if e.get("name") == "train") == steps
+    assert sorted(e["name"] for e in events if e.get("name", "").startswith("Profiled")) == [
+        f"Profiled batch {b}" for b in batches]
