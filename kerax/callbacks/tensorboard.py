@@ -46,7 +46,8 @@ class TensorBoard(Callback):
             TensorBoard's "conceptual graph" of the layers, from the model's JSON).
         write_images: with `histogram_freq`, also draw each weight as an image, as Keras
             (a kernel transposed to be wide, a bias as one row; needs `pillow`).
-        write_steps_per_second: also log `steps_per_second` per epoch.
+        write_steps_per_second: also log `steps_per_second` per epoch (and per logged
+            batch with `update_freq`, as Keras' `batch_steps_per_second`).
         update_freq: `"epoch"`, `"batch"` or an integer: log `batch_<name>` scalars every
             that many batches. With `steps_per_execution > 1`, batch logs exist only at
             execution boundaries.
@@ -127,6 +128,7 @@ class TensorBoard(Callback):
 
     # ------------------------------------------------------------------ profiling --
     def on_train_batch_begin(self, batch, logs=None):
+        self._batch_start = (time.time(), self._epoch_base + batch)
         if self.profile_range is None:
             return
         first = self._epoch_base + batch + 1  # Keras counts the fit's batches from 1
@@ -165,10 +167,15 @@ class TensorBoard(Callback):
         if self.update_freq == "epoch" or not isinstance(logs, dict):
             return
         if self._global_train_batch - self._last_logged_batch >= self.update_freq:
-            self._last_logged_batch = self._global_train_batch
             writer = self._writer("train")
-            for name, value in logs.items():
-                writer.add_scalar(f"batch_{name}", float(value), self._global_train_batch)
+            values = {name: float(value) for name, value in logs.items()}  # waits for them
+            if self.write_steps_per_second:  # this execution's steps per second, as Keras
+                t0, first = self._batch_start
+                values["steps_per_second"] = (self._global_train_batch - first) / max(
+                    time.time() - t0, 1e-9)
+            self._last_logged_batch = self._global_train_batch
+            for name, value in values.items():
+                writer.add_scalar(f"batch_{name}", value, self._global_train_batch)
 
     def on_test_end(self, logs=None):
         if self.model.optimizer is None or not logs:

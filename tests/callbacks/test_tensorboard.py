@@ -204,3 +204,19 @@ def test_profile_batch_writes_a_jax_trace_with_named_steps(tmp_path, k, steps, b
                   if e.get("name") == "train") == steps
     assert sorted(e["name"] for e in events if e.get("name", "").startswith("Profiled")) == [
         f"Profiled batch {b}" for b in batches]
+
+
+def test_batch_scalars_and_steps_per_second_as_keras(tmp_path):
+    # Keras logs `batch_<name>` and, with `write_steps_per_second`, `batch_steps_per_second`
+    # at every `update_freq`-th batch of the fit (counted from 1), and epoch scalars.
+    model = _sequential(kerax)
+    model.compile("sgd", "mse", steps_per_execution=1)
+    h = model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[
+        TensorBoard(tmp_path, update_freq=3, write_steps_per_second=True, write_graph=False)])
+    acc = _accumulator(tmp_path / "train")
+    assert [e.step for e in acc.Scalars("batch_loss")] == [3, 6]
+    assert [e.step for e in acc.Scalars("batch_steps_per_second")] == [3, 6]
+    assert all(e.value > 0 for e in acc.Scalars("batch_steps_per_second"))
+    np.testing.assert_allclose([e.value for e in acc.Scalars("epoch_loss")], h.history["loss"],
+                               rtol=1e-6)
+    assert [e.step for e in acc.Scalars("epoch_steps_per_second")] == [0, 1]
