@@ -98,6 +98,7 @@ class TensorBoard(Callback):
         self._global_train_batch = 0
         self._last_logged_batch = 0
         self._tracing = False
+        self._profiled = False
         self._batch_trace = None
 
     def set_model(self, model):
@@ -120,6 +121,7 @@ class TensorBoard(Callback):
         self._global_train_batch = 0
         self._last_logged_batch = 0
         self._epoch_base = 0
+        self._profiled = False  # each `fit` profiles its range, as Keras
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_base = self._global_train_batch
@@ -129,7 +131,7 @@ class TensorBoard(Callback):
     # ------------------------------------------------------------------ profiling --
     def on_train_batch_begin(self, batch, logs=None):
         self._batch_start = (time.time(), self._epoch_base + batch)
-        if self.profile_range is None:
+        if self.profile_range is None or (self._profiled and not self._tracing):
             return
         first = self._epoch_base + batch + 1  # Keras counts the fit's batches from 1
         last = first + self._steps_per_execution() - 1
@@ -153,8 +155,7 @@ class TensorBoard(Callback):
             self._stop_trace()
 
     def _stop_trace(self):
-        self._tracing = False
-        self.profile_range = None  # profile once per callback, as Keras
+        self._tracing, self._profiled = False, True
         try:
             jax.profiler.stop_trace()
         except Exception as e:  # noqa: BLE001 (as Keras: profiler errors are not fatal)
