@@ -13,6 +13,7 @@ in Keras 3's layout: `log_dir/train` and `log_dir/validation`, tags `epoch_<name
 import logging
 import os
 import time
+import warnings
 
 import jax
 import numpy as np
@@ -107,8 +108,13 @@ class TensorBoard(Callback):
             writer.close()
         self._writers = {}
         if self.write_graph and type(model).__name__ in ("Functional", "Sequential"):
-            self._writer("train")._get_file_writer().add_summary(
-                summaries.keras_model_summary(model), 0)
+            try:
+                graph = summaries.keras_model_summary(model)
+            except Exception as e:  # noqa: BLE001 (as Keras: a graph never breaks `fit`)
+                warnings.warn(f"Model failed to serialize as JSON. Ignoring... {e}",
+                              stacklevel=2)
+            else:
+                self._writer("train")._get_file_writer().add_summary(graph, 0)
         if self.embeddings_freq:
             self._embeddings = self._embedding_layers()
 

@@ -220,3 +220,16 @@ def test_batch_scalars_and_steps_per_second_as_keras(tmp_path):
     np.testing.assert_allclose([e.value for e in acc.Scalars("epoch_loss")], h.history["loss"],
                                rtol=1e-6)
     assert [e.step for e in acc.Scalars("epoch_steps_per_second")] == [0, 1]
+
+
+def test_a_model_that_cannot_be_serialized_still_trains(tmp_path, monkeypatch):
+    model = _sequential(kerax)
+    model.compile("sgd", "mse")
+
+    def fail():
+        raise TypeError("not serializable")
+
+    monkeypatch.setattr(model, "to_json", fail)
+    with pytest.warns(UserWarning, match="Model failed to serialize as JSON. Ignoring... not"):
+        model.fit(x, y, verbose=0, callbacks=[TensorBoard(tmp_path)])
+    assert "keras" not in _accumulator(tmp_path / "train").Tags()["tensors"]
