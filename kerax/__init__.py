@@ -37,6 +37,7 @@ from kerax import regularizers  # noqa: F401
 from kerax import saving  # noqa: F401
 from kerax import tree  # noqa: F401
 from kerax import utils  # noqa: F401
+from kerax import visualization  # noqa: F401
 from kerax.backend.device_scope import device  # noqa: F401
 from kerax.backend.keras_tensor import KerasTensor  # noqa: F401
 from kerax.backend.name_scope import name_scope  # noqa: F401
@@ -63,5 +64,5 @@ __all__ = [
     "constraints", "datasets", "device", "distribution", "dtype_policies", "errors", "export",
     "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "name_scope",
     "ops", "optimizers", "preprocessing", "random", "regularizers", "remat", "saving", "tree",
-    "utils", "version",
+    "utils", "version", "visualization",
 ]

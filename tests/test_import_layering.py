@@ -50,7 +50,7 @@ KERAX = ROOT / "kerax"
 LEVELS = [
     ("kerax.errors", "kerax.tree", "kerax.serialization", "kerax._exports"),
     ("kerax.backend",),
-    ("kerax.utils",),
+    ("kerax.utils", "kerax.visualization"),
     ("kerax.ops", "kerax.random", "kerax.dtype_policies", "kerax.initializers",
      "kerax.activations", "kerax.regularizers", "kerax.constraints"),
     ("kerax.layers", "kerax.preprocessing"),

@@ -22,7 +22,7 @@ NAMESPACES = [
     "metrics", "mixed_precision", "models", "ops", "ops.image", "ops.linalg", "ops.nn",
     "ops.numpy", "optimizers", "optimizers.schedules", "preprocessing",
     "preprocessing.image", "preprocessing.sequence", "random", "regularizers", "saving",
-    "serialization", "tree", "utils",
+    "serialization", "tree", "utils", "visualization",
 ]
 NOT_IN_KERAS = {"checkpoint", "serialization"}  # kerax's own namespaces
 # Implementation modules that are also Keras namespaces: their `__all__` is their own

@@ -115,6 +115,8 @@ class KerasStyle:
             return
         shape = tuple(1 if d is None else d for d in input_shape)
         self.build_eagerly(jax.ShapeDtypeStruct(shape, self.dtype))
+        if input_shape and input_shape[0] is None:  # built on a probe batch of 1
+            self._summary_batch = None
 
     def _build_explicit_weights(self, input_shape):
         """`super().build(shape)` in a subclass of a built-in layer: the built-in layer's

@@ -76,7 +76,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
     lo, hi = get_layer_index_bound_by_layer_name([r[0] for r in rows], layer_range)
     for row in rows[lo:hi]:
         cells += _layer_rows(row[0], row[1], None if sequential_like else row[2],
-                             show_trainable, expand_nested, 0)
+                             show_trainable, expand_nested, 0,
+                             model.__dict__.get("_summary_batch", _KEEP))
     table = _render_table(header, align, widths, line_length, cells)
     width = _console_width()
     title = f'Model: "{model.name}"'
@@ -126,15 +127,18 @@ def get_layer_index_bound_by_layer_name(layers, layer_range=None):
 
 
 # ------------------------------------------------------------------------ rows --
-def _layer_rows(layer, shape, connected, show_trainable, expand_nested, level,
-                batch_none=False):
+_KEEP = object()  # a layer's build shapes as they are (not built on a probe batch)
+
+
+def _layer_rows(layer, shape, connected, show_trainable, expand_nested, level, batch=_KEEP):
     prefix = "   " * level + "└ " if level else ""
+    batch = layer.__dict__.get("_summary_batch", batch)  # built by `build((None, ...))`
     if isinstance(layer, InputLayer):  # built in Keras, with no weights
         params = "0"
     else:
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
     row = [f"{prefix}{layer.name} ({type(layer).__name__})",
-           _format_shape(layer, shape, batch_none), params]
+           _format_shape(layer, shape, batch), params]
     if connected is not None:
         row.append(connected)
     if show_trainable:
@@ -150,11 +154,11 @@ def _layer_rows(layer, shape, connected, show_trainable, expand_nested, level,
             rows += _layer_rows(child, shapes.get(id(child)),
                                 None if connected is None else "-",
                                 show_trainable, expand_nested, level + 1,
-                                _batch_is_none(shape) or batch_none)
+                                None if _batch_is_none(shape) else batch)
     return rows
 
 
-def _format_shape(layer, shape, batch_none=False):
+def _format_shape(layer, shape, batch=_KEEP):
     if shape is None:  # not in a graph: from the shapes the layer was built for, as Keras
         build_shapes = getattr(layer, "_build_shapes", None)
         if build_shapes is None:
@@ -163,8 +167,8 @@ def _format_shape(layer, shape, batch_none=False):
             shape = layer.compute_output_shape(*build_shapes)
         except Exception:  # noqa: BLE001 (Keras shows "?" where no shape can be derived)
             return "?"
-        if batch_none:  # inside a model whose batch is None, kerax built it with 1 rows
-            shape = [(None,) + tuple(s[1:]) if s and s[0] == 1 else s
+        if batch is not _KEEP:  # kerax built it on a probe batch of 1; Keras on `batch`
+            shape = [(batch,) + tuple(s[1:]) if s and s[0] == 1 else s
                      for s in _flat_shapes(shape)]
     return _shape_text(shape)
 

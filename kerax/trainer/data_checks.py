@@ -40,8 +40,15 @@ class DataChecksMixin:
         ada.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
         return x, y, sample_weight, int(batch_size)
 
-    def _ensure_built(self, x):
+    def _ensure_built(self, x, rows=None):
+        """Builds the model (if not yet) on a probe batch of 1 row like `x`.
+
+        `rows` is the size of the first batch (default: `x`'s); `summary()` shows it as the
+        batch of the sub-layers' output shapes, as Keras, which builds on that batch."""
         compile_cache.ensure_configured()  # before kerax compiles anything
+        if not self.built and self.variables is None:
+            leaves = jax.tree_util.tree_leaves(x)
+            self._summary_batch = int(leaves[0].shape[0]) if rows is None else int(rows)
         spec = jax.tree_util.tree_map(
             lambda a: jax.ShapeDtypeStruct((1,) + tuple(a.shape[1:]), a.dtype), x)
         if self.variables is not None:

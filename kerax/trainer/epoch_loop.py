@@ -5,14 +5,18 @@ prefetched batches) and every step kind (built-in, Keras' `train_step`, kerax's
 `pure_train_step`) comes here as the same thing: an iterator of `(program, args, steps)`,
 a compiled execution, its arguments after the train state, and how many real batches it
 runs. Callbacks, the non-finite guard, `stop_training` and the train state are handled
-here once.
+here once. Each execution runs inside a `jax.profiler.StepTraceAnnotation` ("train",
+"test", with the global step), so a profile (`TensorBoard(profile_batch=...)`,
+`jax.profiler.trace`) shows one named event per compiled execution.
 """
+
+import jax
 
 from kerax.errors import NonFiniteLossError
 from kerax.trainer import steps as steps_lib
 
 
-def train_epoch(model, ts, executions, callbacks, k, start=0):
+def train_epoch(model, ts, executions, callbacks, k, start=0, first_step=0):
     """Runs one epoch of training executions of `k` steps each from step `start`.
 
     After each execution the model holds the new train state (callbacks and checkpoints
@@ -21,7 +25,8 @@ def train_epoch(model, ts, executions, callbacks, k, start=0):
     raises (or, with `TerminateOnNaN`, stops) one execution late, without a host sync
     per execution. As Keras, `on_train_batch_end` gets `begin + k - 1` even when the
     last execution runs fewer steps (see `batch_end_index`); `model.fit_run.steps_done`
-    and the progress bar count the steps that ran.
+    and the progress bar count the steps that ran. `first_step` (the steps of earlier
+    epochs) numbers the profiler's step annotations across epochs.
 
     Returns:
         `(logs, steps)`: the last execution's logs and the step reached.
@@ -29,7 +34,8 @@ def train_epoch(model, ts, executions, callbacks, k, start=0):
     logs, step, pending = {}, start, None
     for program, args, size in executions:
         callbacks.on_train_batch_begin(step)
-        ts, logs = program(model._with_callback_changes(ts), *args)
+        with jax.profiler.StepTraceAnnotation("train", step_num=first_step + step):
+            ts, logs = program(model._with_callback_changes(ts), *args)
         logs = dict(logs)
         flag = logs.pop(steps_lib.FIRST_BAD_STEP)
         logs = steps_lib.flatten_logs(logs)
@@ -97,7 +103,8 @@ def evaluate_epoch(ts, executions, callbacks, k):
     logs, step = {}, 0
     for program, args, size in executions:
         callbacks.on_test_batch_begin(step)
-        ts, logs = program(ts, *args)
+        with jax.profiler.StepTraceAnnotation("test", step_num=step):
+            ts, logs = program(ts, *args)
         logs = steps_lib.flatten_logs(
             {k: v for k, v in logs.items() if k != steps_lib.FIRST_BAD_STEP})
         begin, step = step, step + size

@@ -5,6 +5,7 @@ predict step, built-in or custom; `evaluate` through the one epoch loop
 (`epoch_loop.evaluate_epoch`).
 """
 
+import jax
 import numpy as np
 
 from kerax.callbacks.callback_list import CallbackList
@@ -93,7 +94,8 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     try:
         for program, args, size, mask in ex.predict(plan, k):
             cbs.on_predict_batch_begin(step)
-            out, state = program(params, state, *args)
+            with jax.profiler.StepTraceAnnotation("predict", step_num=step):
+                out, state = program(params, state, *args)
             outs.append(placement.to_host(out))
             masks.append(np.asarray(mask).reshape(-1))
             begin, step = step, step + size

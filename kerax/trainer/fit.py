@@ -98,7 +98,7 @@ def _run_fit(run):
         initial_epoch, start_step = resume["epoch"], resume["step"]
         if not ex.is_stream:
             plan = resume["plan"] if resume["plan"] is not None else ex.epoch_plan()
-    logs, ahead = {}, run.compiled_ahead
+    logs, ahead, steps_trained = {}, run.compiled_ahead, 0
     try:
         for epoch in range(initial_epoch, run.epochs):
             if epoch > initial_epoch:
@@ -114,7 +114,8 @@ def _run_fit(run):
             with compile_cache.track() as compiled:
                 logs, step = epoch_loop.train_epoch(
                     model, ts, ex.train(ts, plan, run.steps_per_execution, start_step), cbs,
-                    run.steps_per_execution, start_step)
+                    run.steps_per_execution, start_step, first_step=steps_trained)
+                steps_trained += step
                 if ex.is_stream and step == 0 and not logs:
                     raise ValueError(
                         "The training data is empty: the dataset or generator yielded no "

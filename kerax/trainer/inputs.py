@@ -70,7 +70,7 @@ def open_input(model, what, x, y=None, sample_weight=None, batch_size=None, step
                 "Keras): multiply the class weights into `sample_weight` instead.")
         sample_weight = ada.class_weights_to_sample_weights(y, class_weight)
     keras_builds = what == "fit" and _keras_would_build(model)
-    model._ensure_built(x)
+    model._ensure_built(x, rows=min(batch_size, len(jax.tree_util.tree_leaves(x)[0])))
     model._validate_against_model(x, y, sample_weight, batch_size)
     _check_validation(model, val, x)
     model._batch_bytes = ada.batch_bytes((x, y, sample_weight), batch_size)

@@ -19,6 +19,7 @@ from kerax.utils.dataset_utils import pack_x_y_sample_weight  # noqa: F401
 from kerax.utils.dataset_utils import split_dataset  # noqa: F401
 from kerax.utils.dataset_utils import unpack_x_y_sample_weight  # noqa: F401
 from kerax.utils.file_utils import get_file  # noqa: F401
+from kerax.utils.history_plot import plot_history  # noqa: F401
 from kerax.utils.image_dataset_utils import image_dataset_from_directory  # noqa: F401
 from kerax.utils.image_utils import array_to_img  # noqa: F401
 from kerax.utils.image_utils import img_to_array  # noqa: F401
@@ -49,7 +50,7 @@ __all__ = [
     "get_file", "get_registered_name", "get_registered_object", "get_source_inputs",
     "image_dataset_from_directory", "img_to_array", "is_interactive_logging_enabled",
     "is_keras_tensor", "load_img", "model_to_dot", "normalize", "pack_x_y_sample_weight",
-    "pad_sequences", "plot_model", "register_keras_serializable", "save_img",
+    "pad_sequences", "plot_history", "plot_model", "register_keras_serializable", "save_img",
     "serialize_keras_object", "set_random_seed", "split_dataset", "standardize_dtype",
     "text_dataset_from_directory", "timeseries_dataset_from_array", "to_categorical",
     "unpack_x_y_sample_weight",
