@@ -58,7 +58,7 @@ def test_every_public_namespace_has_an_api_page():
 _ABSENT = ["Model.quantize", "quantizers", "Quantizer", "utils.FeatureSpace",
            "layers.AugMix", "layers.RandAugment", "layers.RandomElasticTransform",
            "layers.RandomPerspective", "layers.ContrastLimitedAdaptiveHistogramEqualization",
-           "layers.MaxNumBoundingBoxes", "utils.bounding_boxes", "visualization",
+           "layers.MaxNumBoundingBoxes", "utils.bounding_boxes",
            "layers.FlaxLayer", "layers.TorchModuleWrapper", "layers.TFSMLayer", "wrappers",
            "distillation", "legacy", "optimizers.legacy", "saving.KerasFileEditor",
            "callbacks.RemoteMonitor", "utils.audio_dataset_from_directory", "Variable",
