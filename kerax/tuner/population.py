@@ -59,13 +59,15 @@ class Member:
     def prepare(self, fit_kwargs):
         model = self.model
         model._require_compiled("fit")
-        self.np_before = np.random.get_state()
         k = fit_kwargs
         self.adapter, self.validation = inputs.open_input(
             model, "fit", k.get("x"), k.get("y"), k.get("sample_weight"), k.get("batch_size"),
             k.get("steps_per_epoch"), k.get("shuffle", True), k.get("class_weight"),
             k.get("validation_split", 0.0), k.get("validation_data"))
         model._make_train_state()  # draws the train RNG key as `fit` does here
+        # (The first call may draw from NumPy too, e.g. after `load_weights`; a second
+        # one does not: a fit alone (`np_before`) starts from the state after it.)
+        self.np_before = np.random.get_state()
         self.plan = self.adapter.epoch_plan()
         self.np_after = np.random.get_state()
 
