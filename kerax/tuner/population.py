@@ -121,7 +121,8 @@ def group_key(model):
 
     Example:
     >>> import kerax
-    >>> def build(lr, rate):
+    >>> def build(lr, rate):  # as a tuner builds: layer names count from zero again
+    ...     kerax.utils.clear_session()
     ...     m = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2),
     ...                           kerax.layers.Dropout(rate)], name="m")
     ...     m.compile(kerax.optimizers.Adam(lr), "mse")
