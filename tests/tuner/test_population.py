@@ -219,3 +219,22 @@ def test_population_needs_the_builtin_fit_loop_and_arrays(tmp_path):
                      population=2)
     with pytest.raises(TypeError, match="has no argument `epoch`"):
         tuner.search(x, y, epoch=1, population=2)
+
+
+@pytest.mark.slow
+def test_under_a_distribution_each_trial_trains_alone_as_seeded(tmp_path):
+    from kerax import distribution
+
+    x, y = data(60)
+    hp = kt.HyperParameters()
+    hp.Fixed("units", 8)
+    distribution.set_distribution(distribution.DataParallel())
+    try:
+        tuner = _search(RecordingSearch, tmp_path, x, y, population=2, max_trials=2, seed=1,
+                        hyperparameters=hp)
+        assert not tuner._population_programs  # no group: one fit per trial
+        for trial in tuner.oracle.trials.values():
+            history, _ = _alone(tuner, trial, x, y, **FIT)
+            _assert_same_history(tuner.logs[trial.trial_id], history)
+    finally:
+        distribution.set_distribution(None)
