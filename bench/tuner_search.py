@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 LEARNING_RATES = [3e-4, 1e-3, 3e-3, 1e-2]
-DROPOUTS = [0.0, 0.1, 0.25, 0.5]
+DROPOUTS = [0.05, 0.1, 0.25, 0.5]
 
 
 def combinations():

@@ -18,7 +18,6 @@ with equal keys share a program.
 import json
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from kerax.backend import switches
@@ -198,17 +197,16 @@ class _Traced:
         self.optimizer.weight_decay = self.saved[1]
 
 
+# The members' states are stacked and split on the host (NumPy): a jitted stack or split
+# of a whole train state is one more program to compile per group size, and on a CPU it
+# takes longer to compile (seconds, for 16 members) than the copies it saves.
 def _stack(trees):
-    return jax.tree_util.tree_map(lambda *a: jnp.stack(a), *trees)
+    return jax.tree_util.tree_map(lambda *a: np.stack([np.asarray(x) for x in a]), *trees)
 
 
-_stack_jit = jax.jit(_stack)
-
-
-@jax.jit
-def _unstack(tree):
-    n = jax.tree_util.tree_leaves(tree)[0].shape[0]
-    return [jax.tree_util.tree_map(lambda a: a[i], tree) for i in range(n)]
+def _unstack(tree, n):
+    host = jax.device_get(tree)
+    return [jax.tree_util.tree_map(lambda a: np.array(a[i]), host) for i in range(n)]
 
 
 class GroupPrograms:
@@ -263,7 +261,7 @@ def train_group(members, programs, fit_kwargs):
     """
     template = programs.template
     n = len(members)
-    values = _stack_jit([tunables(m.model) for m in members])
+    values = _stack([tunables(m.model) for m in members])
     first = min(m.initial_epoch for m in members)
     last = max(m.epochs for m in members)
     for m in members:
@@ -291,16 +289,16 @@ def train_group(members, programs, fit_kwargs):
         shape = next(p[0].shape for p in plans if p is not None)
         plans = [p if p is not None else (np.zeros(shape, np.int32), np.zeros(shape, bool))
                  for p in plans]
-        ts = _stack_jit([m.model._make_train_state() for m in members])
+        ts = _stack([m.model._make_train_state() for m in members])
         idx = np.stack([p[0] for p in plans])
         mask = np.stack([p[1] for p in plans])
         ts, logs = programs.get("train", shape[0])(ts, values, data, idx, mask)
         logs = jax.device_get(logs)
-        states = _unstack(ts)
+        states = _unstack(ts, n)  # before validating, which donates `ts`'s arrays
         val_logs = None
         if validation is not None and _should_validate(epoch, fit_kwargs.get(
                 "validation_freq", 1)):
-            val_logs, val_states = _validate(programs, ts, values, validation)
+            val_logs, val_states = _validate(programs, ts, values, validation, n)
             states = [s._replace(state=v) for s, v in zip(states, val_states)]
         for i, m in enumerate(members):
             if m not in running:
@@ -345,17 +343,13 @@ def _open_validation(member, fit_kwargs):
     return adapter.data, plan, metric_state
 
 
-def _validate(programs, ts, values, validation):
+def _validate(programs, ts, values, validation, n):
     data, (idx, mask), metric_state = validation
-    n = jax.tree_util.tree_leaves(ts.params)[0].shape[0]
-    fresh = _stack_jit([metric_state] * n)
-    test_ts = TrainState(ts.params, ts.state, None, fresh, None, jnp.zeros((n,), jnp.int32))
-    # Donation would take `ts.params`, which the train state still holds: copy them.
-    test_ts = jax.tree_util.tree_map(jnp.copy, test_ts)
+    fresh = _stack([metric_state] * n)
+    test_ts = TrainState(ts.params, ts.state, None, fresh, None, np.zeros((n,), np.int32))
     test_ts, logs = programs.get("test", idx.shape[0])(test_ts, values, data, idx, mask)
     logs = jax.device_get({k: v for k, v in logs.items() if k != _FLAG})
-    return logs, [s for s in _unstack(test_ts.state)] if jax.tree_util.tree_leaves(
-        test_ts.state) else [test_ts.state] * n
+    return logs, _unstack(test_ts.state, n)
 
 
 __all__ = ["Member", "GroupPrograms", "group_key", "tunables", "train_group"]

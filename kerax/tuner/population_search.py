@@ -9,6 +9,7 @@ alone with `fit`. Each trial is then reported, saved and checkpointed as `run_tr
 """
 
 import collections
+import gc
 import traceback
 import zlib
 
@@ -141,6 +142,7 @@ class _TrialRun:
 def run_trials(tuner, trials, population, kwargs):
     """Builds, groups and trains the executions of `trials`; reports each trial."""
     runs = []
+    gc.collect()  # once for the batch (`clear_session` does it for every build otherwise)
     for trial in trials:
         run = _TrialRun(trial, tuner_utils.SaveBestEpoch(
             objective=tuner.oracle.objective,
@@ -179,7 +181,7 @@ def run_trials(tuner, trials, population, kwargs):
 def _member(tuner, run, execution, trial_kwargs):
     trial = run.trial
     random_state.set_random_seed(tuner.trial_seed(trial, execution))
-    model = tuner._try_build(trial.hyperparameters)
+    model = tuner._try_build(trial.hyperparameters, free_memory=False)
     callbacks = tuner._deepcopy_callbacks(trial_kwargs.get("callbacks") or [])
     callbacks += [tuner_utils.TunerCallback(tuner, trial), run.checkpoint]
     member = pop.Member(model, callbacks, epochs=trial_kwargs.get("epochs", 1),
@@ -188,12 +190,11 @@ def _member(tuner, run, execution, trial_kwargs):
     member.fit_kwargs = {k: v for k, v in trial_kwargs.items()
                          if k not in ("callbacks", "epochs", "initial_epoch", "verbose")}
     member.all_kwargs = trial_kwargs
-    if distribution.distribution() is not None:
-        # Not yet: the trial axis sharded over the distribution's devices.
-        member.key, member.np_before = None, np.random.get_state()
-        return member
     member.prepare(member.fit_kwargs)
-    member.key = pop.group_key(model)
+    # Under a distribution every fit trains alone (not yet: the trial axis sharded over
+    # the distribution's devices).
+    alone = distribution.distribution() is not None
+    member.key = None if alone else pop.group_key(model)
     return member
 
 

@@ -68,11 +68,11 @@ class Tuner(BaseTuner):
         self._override_compile_args(model)
         return model
 
-    def _try_build(self, hp):
+    def _try_build(self, hp, free_memory=True):
         # As keras-tuner, each trial starts from a clear session (names count from zero
         # again), but the distribution the user set survives it.
         current = distribution.distribution()
-        backend.clear_session()
+        backend.clear_session(free_memory=free_memory)
         distribution.set_distribution(current)
         model = self._build_hypermodel(hp)
         if not isinstance(model, Model):
