@@ -238,3 +238,24 @@ def test_under_a_distribution_each_trial_trains_alone_as_seeded(tmp_path):
             _assert_same_history(tuner.logs[trial.trial_id], history)
     finally:
         distribution.set_distribution(None)
+
+
+@pytest.mark.slow
+def test_executions_per_trial_are_members_seeded_apart_and_averaged(tmp_path):
+    x, y = data(60)
+    hp = kt.HyperParameters()
+    hp.Fixed("units", 8)
+    fit = {**FIT, "epochs": 2}
+    tuner = kt.RandomSearch(build, objective="val_loss", max_trials=1, seed=3,
+                            executions_per_trial=2, hyperparameters=hp,
+                            directory=str(tmp_path))
+    tuner.search(x, y, population=2, **fit)
+    assert len(tuner._population_programs) == 1  # the two executions in one program
+    trial = tuner.oracle.trials["0"]
+    best = []
+    for execution in range(2):
+        kerax.utils.set_random_seed(tuner.trial_seed(trial, execution))
+        model = tuner._try_build(trial.hyperparameters.copy())
+        best.append(min(model.fit(x, y, **fit).history["val_loss"]))
+    assert best[0] != best[1]
+    np.testing.assert_allclose(trial.score, np.mean(best), rtol=1e-5)
