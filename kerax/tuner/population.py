@@ -15,13 +15,17 @@ dtypes, loss, metrics, the other optimizer arguments) is in `group_key`, and onl
 with equal keys share a program.
 """
 
+import contextlib
 import json
+import math
 
 import jax
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from kerax.backend import switches
 from kerax.callbacks.callback_list import CallbackList
+from kerax.distribution import distribution_lib
 from kerax.layers import Dropout
 from kerax.optimizers.base_optimizer import Optimizer as BaseOptimizer
 from kerax.saving.model_config import get_compile_config
@@ -241,6 +245,34 @@ class GroupPrograms:
         return cache[num_steps]
 
 
+@contextlib.contextmanager
+def _without_distribution():
+    """The group's programs are traced as on one device (no batch constraints); the
+    trial axis, not the batch, is what a distribution shards (`_layout`)."""
+    current = distribution_lib.distribution()
+    distribution_lib.set_distribution(None)
+    try:
+        yield
+    finally:
+        distribution_lib.set_distribution(current)
+
+
+def _layout(n):
+    """`(per_trial, replicated)` shardings over the current distribution's devices (as
+    many as divide `n`), or None without a distribution: each device trains whole trials,
+    so a trial's numbers are those of one device."""
+    dist = distribution_lib.distribution()
+    if dist is None:
+        return None
+    devices = np.asarray(dist.device_mesh.backend_mesh.devices).reshape(-1)
+    mesh = Mesh(devices[:math.gcd(n, len(devices))], ("trials",))
+    return NamedSharding(mesh, PartitionSpec("trials")), NamedSharding(mesh, PartitionSpec())
+
+
+def _put(tree, sharding):
+    return tree if sharding is None else jax.device_put(tree, sharding)
+
+
 def _host_logs(logs, i):
     return steps_lib.flatten_logs({k: float(np.asarray(v)[i]) for k, v in logs.items()})
 
@@ -271,8 +303,13 @@ def train_group(members, programs, fit_kwargs):
         m.model.stop_training = False
         m.logs = {}
         m.callbacks.on_train_begin()
-    validation = _open_validation(members[0], fit_kwargs)
+    layout = _layout(n)
+    per_trial, replicated = layout if layout is not None else (None, None)
+    values = _put(values, per_trial)
+    validation = _open_validation(members[0], fit_kwargs, replicated)
     data = members[0].adapter.data
+    if layout is not None:
+        data = jax.device_put(jax.device_get(data), replicated)
     for epoch in range(first, last):
         running = [m for m in members
                    if m.active and m.initial_epoch <= epoch < m.epochs and m.error is None]
@@ -289,16 +326,18 @@ def train_group(members, programs, fit_kwargs):
         shape = next(p[0].shape for p in plans if p is not None)
         plans = [p if p is not None else (np.zeros(shape, np.int32), np.zeros(shape, bool))
                  for p in plans]
-        ts = _stack([m.model._make_train_state() for m in members])
-        idx = np.stack([p[0] for p in plans])
-        mask = np.stack([p[1] for p in plans])
-        ts, logs = programs.get("train", shape[0])(ts, values, data, idx, mask)
+        ts = _put(_stack([m.model._make_train_state() for m in members]), per_trial)
+        idx = _put(np.stack([p[0] for p in plans]), per_trial)
+        mask = _put(np.stack([p[1] for p in plans]), per_trial)
+        with _without_distribution():
+            ts, logs = programs.get("train", shape[0])(ts, values, data, idx, mask)
         logs = jax.device_get(logs)
         states = _unstack(ts, n)  # before validating, which donates `ts`'s arrays
         val_logs = None
         if validation is not None and _should_validate(epoch, fit_kwargs.get(
                 "validation_freq", 1)):
-            val_logs, val_states = _validate(programs, ts, values, validation, n)
+            val_logs, val_states = _validate(programs, ts, values, validation, n,
+                                             per_trial)
             states = [s._replace(state=v) for s, v in zip(states, val_states)]
         for i, m in enumerate(members):
             if m not in running:
@@ -330,7 +369,7 @@ def _end_epoch(member, epoch, ts, logs, val_logs, i):
         member.active = False
 
 
-def _open_validation(member, fit_kwargs):
+def _open_validation(member, fit_kwargs, replicated=None):
     if member.validation is None:
         return None
     model = member.model
@@ -340,14 +379,18 @@ def _open_validation(member, fit_kwargs):
                                    fit_kwargs.get("validation_steps"))
     plan = adapter.epoch_plan()
     metric_state = model._init_metric_state("test")
-    return adapter.data, plan, metric_state
+    data = adapter.data
+    if replicated is not None:
+        data, plan = jax.device_put((jax.device_get(data), plan), replicated)
+    return data, plan, metric_state
 
 
-def _validate(programs, ts, values, validation, n):
+def _validate(programs, ts, values, validation, n, per_trial):
     data, (idx, mask), metric_state = validation
-    fresh = _stack([metric_state] * n)
-    test_ts = TrainState(ts.params, ts.state, None, fresh, None, np.zeros((n,), np.int32))
-    test_ts, logs = programs.get("test", idx.shape[0])(test_ts, values, data, idx, mask)
+    fresh = _put((_stack([metric_state] * n), np.zeros((n,), np.int32)), per_trial)
+    test_ts = TrainState(ts.params, ts.state, None, fresh[0], None, fresh[1])
+    with _without_distribution():
+        test_ts, logs = programs.get("test", idx.shape[0])(test_ts, values, data, idx, mask)
     logs = jax.device_get({k: v for k, v in logs.items() if k != _FLAG})
     return logs, _unstack(test_ts.state, n)
 

@@ -15,7 +15,6 @@ import zlib
 
 import numpy as np
 
-from kerax import distribution
 from kerax.backend import random_state
 from kerax.trainer.data_adapters import stream_data_adapter
 from kerax.tuner import errors
@@ -191,10 +190,7 @@ def _member(tuner, run, execution, trial_kwargs):
                          if k not in ("callbacks", "epochs", "initial_epoch", "verbose")}
     member.all_kwargs = trial_kwargs
     member.prepare(member.fit_kwargs)
-    # Under a distribution every fit trains alone (not yet: the trial axis sharded over
-    # the distribution's devices).
-    alone = distribution.distribution() is not None
-    member.key = None if alone else pop.group_key(model)
+    member.key = pop.group_key(model)
     return member
 
 

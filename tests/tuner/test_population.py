@@ -3,6 +3,8 @@ results of training it alone (`set_random_seed(tuner.trial_seed(trial))`, build,
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -221,23 +223,56 @@ def test_population_needs_the_builtin_fit_loop_and_arrays(tmp_path):
         tuner.search(x, y, epoch=1, population=2)
 
 
-@pytest.mark.slow
-def test_under_a_distribution_each_trial_trains_alone_as_seeded(tmp_path):
+def _sharded_search(tmp_path, population, max_trials):
+    """A population search under `DataParallel`, each trial compared with its fit alone
+    (without a distribution); returns the device counts the trial axis was laid on."""
     from kerax import distribution
+    from kerax.tuner import population as pop
 
-    x, y = data(60)
+    x, y = data(64)
     hp = kt.HyperParameters()
     hp.Fixed("units", 8)
+    laid_out = []
+    put = pop._put
+
+    def spy(tree, sharding):
+        if sharding is not None:
+            laid_out.append(len(sharding.mesh.devices.flat))
+        return put(tree, sharding)
+
+    pop._put = spy
     distribution.set_distribution(distribution.DataParallel())
     try:
-        tuner = _search(RecordingSearch, tmp_path, x, y, population=2, max_trials=2, seed=1,
-                        hyperparameters=hp)
-        assert not tuner._population_programs  # no group: one fit per trial
-        for trial in tuner.oracle.trials.values():
-            history, _ = _alone(tuner, trial, x, y, **FIT)
-            _assert_same_history(tuner.logs[trial.trial_id], history)
+        tuner = _search(RecordingSearch, tmp_path, x, y, population=population,
+                        max_trials=max_trials, seed=1, hyperparameters=hp)
     finally:
         distribution.set_distribution(None)
+        pop._put = put
+    assert len(tuner._population_programs) == 1
+    for trial in tuner.oracle.trials.values():
+        history, _ = _alone(tuner, trial, x, y, **FIT)
+        _assert_same_history(tuner.logs[trial.trial_id], history)
+    return set(laid_out)
+
+
+@pytest.mark.slow
+def test_under_a_distribution_the_trial_axis_is_laid_on_its_devices(tmp_path):
+    import jax
+
+    assert _sharded_search(tmp_path, 2, 2) == {min(2, jax.device_count())}
+
+
+@pytest.mark.slow
+def test_the_trial_axis_is_sharded_over_8_simulated_devices(tmp_path):
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
+               KERAS_BACKEND="jax")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = ("import sys, pathlib; from tests.tuner import test_population as t; "
+            "print('LAID OUT', t._sharded_search(pathlib.Path(sys.argv[1]), 4, 4))")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert "LAID OUT {4}" in result.stdout  # four trials, one per device
 
 
 @pytest.mark.slow
