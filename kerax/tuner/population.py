@@ -12,7 +12,8 @@ weights, the optimizer state, the RNG key, the epoch plan (each member shuffles 
 `fit` would), the rate of each `Dropout` layer and the optimizer's `weight_decay` (set to
 the member's traced value while the step is traced). Everything else (layers, shapes,
 dtypes, loss, metrics, the other optimizer arguments) is in `group_key`, and only models
-with equal keys share a program.
+with equal keys share a program. Under a distribution the trial axis is sharded over its
+devices (`_layout`).
 """
 
 import contextlib
