@@ -292,7 +292,6 @@ def train_group(members, programs, fit_kwargs):
     whose model sets `stop_training` (EarlyStopping), or whose epochs are done, sits out
     the later epochs: its steps are masked and its state is not read again.
     """
-    template = programs.template
     n = len(members)
     values = _stack([tunables(m.model) for m in members])
     first = min(m.initial_epoch for m in members)
@@ -324,14 +323,12 @@ def train_group(members, programs, fit_kwargs):
                 m.model._reset_attribute_metrics()
             else:
                 plans.append(None)
-        shape = next(p[0].shape for p in plans if p is not None)
-        plans = [p if p is not None else (np.zeros(shape, np.int32), np.zeros(shape, bool))
-                 for p in plans]
+        plans = _padded(plans)
         ts = _put(_stack([m.model._make_train_state() for m in members]), per_trial)
         idx = _put(np.stack([p[0] for p in plans]), per_trial)
         mask = _put(np.stack([p[1] for p in plans]), per_trial)
         with _without_distribution():
-            ts, logs = programs.get("train", shape[0])(ts, values, data, idx, mask)
+            ts, logs = programs.get("train", idx.shape[1])(ts, values, data, idx, mask)
         logs = jax.device_get(logs)
         states = _unstack(ts, n)  # before validating, which donates `ts`'s arrays
         val_logs = None
@@ -350,16 +347,35 @@ def train_group(members, programs, fit_kwargs):
             m.history = m.model.history
 
 
+def _padded(plans):
+    """The members' plans as one `(members, steps, batch)` pair: a member that sits the
+    epoch out, or whose epoch is shorter (the end of a pass with `steps_per_epoch`), gets
+    steps without rows, which the step skips (its RNG key still advances: such a
+    member's later dropout masks differ from its fit alone)."""
+    real = [p for p in plans if p is not None]
+    steps = max(p[0].shape[0] for p in real)
+    batch = real[0][0].shape[1]
+    out = []
+    for p in plans:
+        idx, mask = (np.zeros((0, batch), np.int32), np.zeros((0, batch), bool)) \
+            if p is None else p
+        pad = ((0, steps - idx.shape[0]), (0, 0))
+        out.append((np.pad(idx, pad), np.pad(mask, pad)))
+    return out
+
+
 def _end_epoch(member, epoch, ts, logs, val_logs, i):
-    model, cbs = member.model, member.callbacks
-    model._store_train_state(ts)
-    flag = int(np.asarray(logs[_FLAG])[i])
     try:
-        if epoch_loop.stop_on_nonfinite(model, flag, cbs):
-            member.active = False
+        _report_epoch(member, epoch, ts, logs, val_logs, i)
     except Exception as e:  # noqa: BLE001 - the member's fit alone raises it
         member.error = e
-        return
+
+
+def _report_epoch(member, epoch, ts, logs, val_logs, i):
+    model, cbs = member.model, member.callbacks
+    model._store_train_state(ts)
+    if epoch_loop.stop_on_nonfinite(model, int(np.asarray(logs[_FLAG])[i]), cbs):
+        member.active = False  # TerminateOnNaN: the epoch still ends, as in `fit`
     out = _host_logs({k: v for k, v in logs.items() if k != _FLAG}, i)
     if val_logs is not None:
         out.update({"val_" + k: v for k, v in _host_logs(val_logs, i).items()})
