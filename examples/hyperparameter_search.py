@@ -1,11 +1,16 @@
 """Hyperparameter search with `kerax.tuner` (keras-tuner's API, for kerax models).
 
-A `build(hp)` function defines the search space (`hp.Int`, `hp.Choice`, `hp.Float`) and
-returns a compiled model; `RandomSearch` tries `max_trials` points of it, each trained by
-`fit` with the arguments given to `search`, and keeps the best by the objective. Results
-are stored as keras-tuner stores them, so a search started again with `overwrite=False`
-resumes where it stopped. (`search(..., population=N)`, training several trials together
-in one compiled program, is not implemented yet.)
+A `build(hp)` function defines the search space (`hp.Choice`, `hp.Float`) and returns a
+compiled model; `RandomSearch` tries `max_trials` points of it, each trained by `fit` with
+the arguments given to `search`, and keeps the best by the objective. Results are stored
+as keras-tuner stores them, so a search started again with `overwrite=False` resumes
+where it stopped.
+
+`search(..., population=8)` hands out 8 trials at a time and trains those whose models
+have the same shapes (here: the same width) together, in one compiled program: their
+learning rates and dropout rates differ per trial, everything else is shared. Each trial
+gets the results it would get trained alone after
+`keras.utils.set_random_seed(tuner.trial_seed(trial))`.
 
 By default the data are scikit-learn's bundled digits (offline); `--data mnist` uses
 `keras.datasets.mnist`.
@@ -37,16 +42,16 @@ def load_data(data):
 
 
 def make_build(input_dim):
-    """`build(hp)` for `input_dim` features; the search space: width, depth, dropout and
-    learning rate."""
+    """`build(hp)` for `input_dim` features; the search space: width (which decides the
+    shapes, hence the groups), dropout and learning rate (which vary inside a group)."""
 
     def build(hp):
-        model = keras.Sequential([keras.Input(shape=(input_dim,))])
-        for i in range(hp.Int("layers", 1, 2)):
-            model.add(keras.layers.Dense(hp.Int(f"units_{i}", 16, 128, step=16),
-                                         activation="relu"))
-        model.add(keras.layers.Dropout(hp.Choice("dropout", [0.0, 0.2])))
-        model.add(keras.layers.Dense(10, activation="softmax"))
+        model = keras.Sequential([
+            keras.Input(shape=(input_dim,)),
+            keras.layers.Dense(hp.Choice("units", [64, 128]), activation="relu"),
+            keras.layers.Dropout(hp.Float("dropout", 0.1, 0.5, step=0.1)),
+            keras.layers.Dense(10, activation="softmax"),
+        ])
         model.compile(optimizer=keras.optimizers.Adam(
                           hp.Float("learning_rate", 1e-3, 1e-2, sampling="log")),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -60,17 +65,19 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="few trials, few epochs")
     parser.add_argument("--data", choices=["digits", "mnist"], default="digits")
     parser.add_argument("--trials", type=int, default=None)
+    parser.add_argument("--population", type=int, default=8,
+                        help="trials handed out (and trained together) at a time")
     args = parser.parse_args(argv)
     keras.utils.set_random_seed(0)
 
     (x_train, y_train), (x_test, y_test) = load_data(args.data)
     with tempfile.TemporaryDirectory() as directory:
         tuner = kt.RandomSearch(make_build(x_train.shape[1]), objective="val_accuracy",
-                                max_trials=args.trials or (3 if args.quick else 20),
+                                max_trials=args.trials or (4 if args.quick else 24),
                                 seed=0, directory=directory, project_name="digits")
         tuner.search_space_summary()
         tuner.search(x_train, y_train, epochs=5 if args.quick else 30,
-                     validation_split=0.2, verbose=0)
+                     validation_split=0.2, verbose=0, population=args.population)
         tuner.results_summary(num_trials=3)
         best_hp = tuner.get_best_hyperparameters(1)[0]
         best = tuner.get_best_models(1)[0]

@@ -12,6 +12,7 @@ import traceback
 from kerax.tuner import errors
 from kerax.tuner import hypermodel as hm_module
 from kerax.tuner import oracle as oracle_module
+from kerax.tuner import population_search
 from kerax.tuner import trial as trial_module
 from kerax.tuner import tuner_utils
 
@@ -85,14 +86,13 @@ class BaseTuner:
         """Run trials until the oracle stops; arguments go to each trial's `fit`.
 
         Args:
-            population: not implemented yet (trials trained together in one compiled
-                program); pass `None`.
+            population: None (the default) to run trials one at a time, or N >= 1 to run
+                up to N trials at a time, those whose models have the same shapes trained
+                together in one compiled program (see `docs/tuner.md`; a `Tuner` only).
         """
+        population = population_search.check_population(population)
         if population is not None:
-            raise NotImplementedError(
-                f"`search(..., population={population!r})` (training several trials "
-                f"together in one compiled program) is not implemented yet; call `search` "
-                f"without `population` to run trials one at a time.")
+            return self._search_population(population, fit_args, fit_kwargs)
         if "verbose" in fit_kwargs:
             self.oracle.verbose = fit_kwargs["verbose"]
         self.on_search_begin()
@@ -107,6 +107,13 @@ class BaseTuner:
             self._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
             self.on_trial_end(trial)
         self.on_search_end()
+
+    def _search_population(self, population, fit_args, fit_kwargs):
+        raise ValueError(
+            f"`search(..., population={population})` trains kerax models together, so it "
+            f"needs a `Tuner` (`RandomSearch`, `GridSearch`, `Hyperband`, "
+            f"`BayesianOptimization`, or a `Tuner` subclass); `{type(self).__name__}` is a "
+            f"`BaseTuner` whose `run_trial` is its own. Leave `population` out.")
 
     def _run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
         results = self.run_trial(trial, *fit_args, **fit_kwargs)

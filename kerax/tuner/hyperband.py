@@ -164,12 +164,12 @@ class Hyperband(Tuner):
             max_consecutive_failed_trials=max_consecutive_failed_trials)
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
 
-    def run_trial(self, trial, *fit_args, **fit_kwargs):
+    def _trial_fit_kwargs(self, trial, fit_kwargs):
         hp = trial.hyperparameters
         if "tuner/epochs" in hp.values:
-            fit_kwargs["epochs"] = hp.values["tuner/epochs"]
-            fit_kwargs["initial_epoch"] = hp.values["tuner/initial_epoch"]
-        return super().run_trial(trial, *fit_args, **fit_kwargs)
+            fit_kwargs = {**fit_kwargs, "epochs": hp.values["tuner/epochs"],
+                          "initial_epoch": hp.values["tuner/initial_epoch"]}
+        return fit_kwargs
 
     def _build_hypermodel(self, hp):
         model = super()._build_hypermodel(hp)

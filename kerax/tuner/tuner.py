@@ -7,6 +7,7 @@ import os
 from kerax import backend, distribution, optimizers
 from kerax.models import Model
 from kerax.tuner import errors
+from kerax.tuner import population_search
 from kerax.tuner import tuner_utils
 from kerax.tuner import trial as trial_module
 from kerax.tuner.base_tuner import BaseTuner
@@ -60,17 +61,18 @@ class Tuner(BaseTuner):
         self.distribution_strategy = None
         self.executions_per_trial = executions_per_trial
         self.tuner_id = tuner_id or self.tuner_id
+        self._population_programs = {}  # `search(population=N)`'s programs per group key
 
     def _build_hypermodel(self, hp):
         model = self.hypermodel.build(hp)
         self._override_compile_args(model)
         return model
 
-    def _try_build(self, hp):
+    def _try_build(self, hp, free_memory=True):
         # As keras-tuner, each trial starts from a clear session (names count from zero
         # again), but the distribution the user set survives it.
         current = distribution.distribution()
-        backend.clear_session()
+        backend.clear_session(free_memory=free_memory)
         distribution.set_distribution(current)
         model = self._build_hypermodel(hp)
         if not isinstance(model, Model):
@@ -106,6 +108,7 @@ class Tuner(BaseTuner):
         checkpoint = tuner_utils.SaveBestEpoch(
             objective=self.oracle.objective,
             filepath=self._get_checkpoint_fname(trial.trial_id))
+        kwargs = self._trial_fit_kwargs(trial, kwargs)
         original_callbacks = kwargs.pop("callbacks", [])
         histories = []
         for _ in range(self.executions_per_trial):
@@ -116,6 +119,20 @@ class Tuner(BaseTuner):
             copied["callbacks"] = callbacks
             histories.append(self._build_and_fit_model(trial, *args, **copied))
         return histories
+
+    def _search_population(self, population, fit_args, fit_kwargs):
+        population_search.check_tuner(self, Tuner.run_trial)
+        population_search.search(self, population, fit_args, fit_kwargs)
+
+    def trial_seed(self, trial, execution=0):
+        """The seed of `trial`'s `execution` under `search(..., population=N)`: it is
+        built and trained as after `kerax.utils.set_random_seed(seed)`, so training it
+        alone after that call gives the same results."""
+        return population_search.trial_seed(self.oracle.seed, trial.trial_id, execution)
+
+    def _trial_fit_kwargs(self, trial, fit_kwargs):
+        """The `fit` arguments of `trial` (Hyperband sets `epochs` and `initial_epoch`)."""
+        return fit_kwargs
 
     def load_model(self, trial):
         """The trial's model with the weights of its best epoch."""

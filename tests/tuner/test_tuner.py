@@ -174,13 +174,6 @@ def test_hyperband_continues_promoted_trials_from_their_checkpoint(tmp_path):
         np.testing.assert_array_equal(got, want)
 
 
-def test_population_is_not_implemented_yet(tmp_path):
-    tuner = kt.RandomSearch(make_build(kerax), objective="loss", max_trials=1,
-                            directory=str(tmp_path))
-    with pytest.raises(NotImplementedError, match="population=4"):
-        tuner.search(*data(), epochs=1, population=4)
-
-
 def test_bad_hypermodels_and_results_stop_the_search(tmp_path):
     with pytest.raises(kt.FatalValueError, match="should be either a callable"):
         kt.RandomSearch(hypermodel=3, objective="loss", directory=str(tmp_path))

@@ -48,9 +48,12 @@ class Dropout(Layer):
         self.supports_masking = True
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
-        if not training or self.rate == 0:
+        # `rate` may be a traced scalar in (0, 1) (a tuner training several trials with
+        # different rates in one program, `kerax.tuner`'s `population`).
+        static = isinstance(self.rate, (int, float))
+        if not training or (static and self.rate == 0):
             return inputs, state
-        if self.rate == 1:  # Keras draws nothing: its seed state stays
+        if static and self.rate == 1:  # Keras draws nothing: its seed state stays
             return jnp.zeros_like(inputs), state
         rng, state = seed_state.draw(self, state, rng)
         shape = inputs.shape
