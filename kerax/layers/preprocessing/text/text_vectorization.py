@@ -192,6 +192,11 @@ class TextVectorization(Layer):
         lookup = self._lookup_layer
         if self._output_mode != "int":
             lookup._depth()
+        flat_path = self._flat_tokens(inputs)
+        if flat_path is not None:  # one split for the whole batch
+            tokens, lengths, batch_shape = flat_path
+            flat = lookup.lookup(tokens)
+            return self._rows_out(lookup, flat, lengths, batch_shape)
         tokens, batch_shape = self.preprocess(inputs)
         if batch_shape is None and not isinstance(tokens, list):  # no split: dense tokens
             ids = lookup.lookup(tokens)
@@ -200,6 +205,26 @@ class TextVectorization(Layer):
             return self._fit_length(ids)
         lengths = np.asarray([len(r) for r in tokens], np.int64)
         flat = lookup.lookup(list(itertools.chain.from_iterable(tokens)))
+        return self._rows_out(lookup, flat, lengths, batch_shape)
+
+    def _flat_tokens(self, inputs):
+        """`(tokens, lengths, batch_shape)` for the built-in standardizations, the
+        `"whitespace"` split and no n-grams (None otherwise, or when a string needs the
+        row-by-row path)."""
+        if self._split != "whitespace" or callable(self._standardize) or self._ngrams:
+            return None
+        arr = string_ops.as_str_array(inputs, self._encoding,
+                                      what=f"strings for TextVectorization '{self.name}'")
+        if arr.ndim > 1 and arr.shape[-1] == 1:
+            arr = arr[..., 0]
+        if arr.ndim > 1:
+            return None  # (the row-by-row path raises Keras' rank error)
+        found = string_ops.standardize_and_split_flat(arr.reshape(-1).tolist(),
+                                                      self._standardize)
+        return None if found is None else (found[0], found[1], arr.shape)
+
+    def _rows_out(self, lookup, flat, lengths, batch_shape):
+        """Ragged ids (flat, with row lengths) padded (`"int"`) or encoded."""
         if self._output_mode != "int":
             rows = np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []
             out = lookup.encode(rows)
