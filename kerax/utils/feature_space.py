@@ -16,7 +16,8 @@ from kerax.backend.naming import auto_name
 from kerax.layers import (CategoryEncoding, Discretization, HashedCrossing, Hashing, Input,
                           IntegerLookup, Layer, Normalization, Rescaling, StringLookup,
                           TextVectorization)
-from kerax.layers.preprocessing.text.host import HostSpec, applied_in_pipeline, refuse_traced
+from kerax.layers.preprocessing.text.host import (HostSpec, applied_in_pipeline, int_dtype,
+                                                  refuse_traced)
 from kerax.saving import saving_lib
 from kerax.serialization import serialization_lib
 from kerax.utils.feature_space_data import adapt_batches, as_columns
@@ -313,7 +314,9 @@ class FeatureSpace(Layer):
     def _cardinality(self, name, spec):
         layer = self.preprocessors.get(name) or self.crossers.get(name)
         if isinstance(layer, (IntegerLookup, StringLookup)):
-            return layer.vocabulary_size()
+            # (a loaded lookup knows its size from its config before its vocabulary file)
+            frozen = layer._frozen_vocab_size
+            return layer.vocabulary_size() if frozen is None else frozen
         if isinstance(layer, CategoryEncoding):
             return layer.num_tokens
         if isinstance(layer, Discretization):
@@ -409,8 +412,33 @@ class FeatureSpace(Layer):
         out = self.host_call(inputs)
         return jax.tree_util.tree_map(jnp.asarray, out), state
 
+    def _output_spec(self, name):
+        """`(width, dtype)` of one encoded output, from the layers' configuration (a
+        loaded FeatureSpace knows it before its vocabularies are read), or None."""
+        spec = self.features.get(name) or self.crosses_by_name[name]
+        layer = self.preprocessors.get(name) or self.crossers.get(name)
+        if spec.output_mode == "one_hot":
+            depth = self._cardinality(name, spec)
+            return None if depth is None else (depth, "float32")
+        if isinstance(layer, (TFDIdentity, Normalization, Rescaling)):
+            return 1, "float32"
+        if isinstance(layer, Discretization):
+            return 1, "int32"
+        if isinstance(layer, (IntegerLookup, StringLookup, HashedCrossing, Hashing)):
+            return 1, int_dtype()
+        return None
+
     def host_output_spec(self, inputs):
         """The symbolic output: the encoded features of symbolic `(batch, 1)` inputs."""
+        names = self._output_names()
+        specs = {n: self._output_spec(n) for n in names}
+        if any(v is None for v in specs.values()):  # a custom preprocessor: run a sample
+            return self._sampled_output_spec()
+        if self.output_mode == "concat":
+            return HostSpec((None, sum(w for w, _ in specs.values())), "float32")
+        return {n: HostSpec((None, w), d) for n, (w, d) in specs.items()}
+
+    def _sampled_output_spec(self):
         sample = {n: np.zeros((1, 1), np.float32 if f.dtype.startswith("float") else
                               (np.int64 if f.dtype.startswith("int") else object))
                   for n, f in self.features.items()}
@@ -420,6 +448,19 @@ class FeatureSpace(Layer):
         out = self.host_call(sample)
         spec = lambda x: HostSpec((None,) + x.shape[1:], x.dtype.name)  # noqa: E731
         return {k: spec(v) for k, v in out.items()} if isinstance(out, dict) else spec(out)
+
+    def build_variables(self, key, *inputs):
+        """The sub-layers' variables (a `Normalization`'s statistics), each built for
+        `(batch, 1)` inputs if it is not yet (a FeatureSpace loaded inside a model)."""
+        params, state = {}, {}
+        for name, layer in self._children().items():
+            if layer.variables is None:
+                layer.build((None, 1))
+            if layer.variables["params"]:
+                params[name] = layer.variables["params"]
+            if layer.variables["state"]:
+                state[name] = layer.variables["state"]
+        return params, state
 
     def get_inputs(self):
         """The dict of symbolic `Input`s, one `(batch, 1)` input per feature."""
@@ -460,6 +501,17 @@ class FeatureSpace(Layer):
                 layer.build((None, 1))
         self._is_adapted = True  # the one-hot encoders follow on the first call, as in
         # Keras, once the vocabularies (assets, read after this) are known
+
+    def save_own_variables(self, store):
+        """Keras' FeatureSpace saves no arrays of its own (its sub-layers do)."""
+
+    def own_variable_shapes(self):
+        return {}
+
+    def load_own_variables(self, store):
+        """Read from a file: the FeatureSpace counts as adapted (its sub-layers' weights
+        and vocabularies come with it), also inside a loaded model."""
+        self._is_adapted = True
 
     def save(self, filepath):
         """Saves the FeatureSpace to a `.keras` file (reload with

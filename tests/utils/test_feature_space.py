@@ -153,3 +153,32 @@ def test_unencoded_features_cannot_be_concatenated():
     with pytest.raises(ValueError, match="should return an integer dtype. Instead it returns "
                                          "a float32 dtype"):
         encoded({"x": [1]})
+
+
+class _Batches(kerax.utils.PyDataset):
+    def __init__(self, x, y, size):
+        super().__init__()
+        self.x, self.y, self.size = x, y, size
+
+    def __len__(self):
+        return len(self.y) // self.size
+
+    def __getitem__(self, i):
+        cut = slice(i * self.size, (i + 1) * self.size)
+        return {k: v[cut] for k, v in self.x.items()}, self.y[cut]
+
+
+def test_model_on_raw_dict_streams_saves_and_loads(tmp_path):
+    x, y = _heart()
+    fs = _heart_space()
+    fs.adapt(x)
+    out = kerax.layers.Dense(1, activation="sigmoid")(fs.get_encoded_features())
+    model = kerax.Model(fs.get_inputs(), out)
+    model.compile("adam", "binary_crossentropy")
+    history = model.fit(_Batches(x, y, 16), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert model.predict(_Batches(x, y, 16), verbose=0).shape == (48, 1)
+    model.save(tmp_path / "m.keras")
+    loaded = kerax.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
