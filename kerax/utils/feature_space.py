@@ -121,6 +121,13 @@ class FeatureSpace(Layer):
     or a dict of encoded features (`"dict"`). `adapt` takes a dict of columns, a pandas
     DataFrame, or an iterable of dict batches (a generator, a `PyDataset`-like stream).
 
+    Keras' tutorial preprocesses a `tf.data` pipeline with
+    `ds.map(lambda x, y: (feature_space(x), y))`; with NumPy data the same is
+    `[(feature_space(x), y) for x, y in batches]` (a list: re-iterable, so it trains for
+    several epochs), or, without a preprocessed copy, a model built on
+    `get_inputs()` / `get_encoded_features()` trained on the raw dicts: `fit` runs the
+    FeatureSpace in its input pipeline, on the host, and the rest as one XLA program.
+
     Args:
         features: a dict from feature name to its type name (`"float"`,
             `"float_rescaled"`, `"float_normalized"`, `"float_discretized"`,

@@ -67,7 +67,8 @@ def adapt_batches(data, names):
     """The adapt data as a list of `{name: (batch, ...) array}` batches.
 
     `data`: a dict of columns, a pandas DataFrame, or an iterable of dict batches (a
-    batch of scalars is one example; a batch of `(b,)` columns gets a last axis).
+    batch of `(b,)` columns gets a last axis; a stream of single examples, dicts of
+    scalars, is batched by 32 as Keras batches an unbatched dataset).
 
     Example:
     >>> [b["x"].shape for b in adapt_batches({"x": np.arange(40.0)}, ["x"])]
@@ -85,7 +86,7 @@ def adapt_batches(data, names):
         raise ValueError("`adapt()` can only be called on a dict of arrays/lists, a pandas "
                          "DataFrame, or an iterable of dict batches. "
                          f"Received instead: {data} (of type {type(data)})")
-    batches = []
+    batches, examples = [], []
     for batch in data:
         if isinstance(batch, tuple) and batch and isinstance(batch[0], dict):
             batch = batch[0]  # (x, y) batches: the features are x
@@ -93,8 +94,12 @@ def adapt_batches(data, names):
             raise ValueError("FeatureSpace.adapt: each batch of the stream must be a dict "
                              f"of columns. Received a batch of type {type(batch).__name__}.")
         cols = {n: as_column(batch[n]) for n in names}
-        batches.append({n: c.reshape(1, 1) if c.ndim == 0 else _expand(c)
-                        for n, c in cols.items()})
+        if cols and all(c.ndim == 0 for c in cols.values()):
+            examples.append(cols)  # an unbatched stream: Keras batches it by 32
+            continue
+        batches.append({n: _expand(c) for n, c in cols.items()})
+    if examples:
+        batches += _dict_batches({n: np.stack([e[n] for e in examples]) for n in names}, names)
     if not batches:
         raise ValueError("FeatureSpace.adapt received an empty stream (no batches).")
     return batches

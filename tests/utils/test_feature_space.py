@@ -182,3 +182,14 @@ def test_model_on_raw_dict_streams_saves_and_loads(tmp_path):
     loaded = kerax.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-6)
+
+
+def test_adapt_on_a_stream_of_single_examples_batches_them_by_32():
+    """Keras batches an unbatched dataset by 32 before adapting (the quantiles of
+    `float_discretized` depend on the batches)."""
+    case = next(c for c in CASES if c["id"] == "all_types_concat")
+    rows = [{k: v[i] for k, v in case["adapt"].items()} for i in range(8)]
+    fs = FS(features={k: v for k, v in build(case).features.items()},
+            crosses=[tuple(c) for c in case["crosses"]], **case["kwargs"])
+    fs.adapt(iter(rows))
+    np.testing.assert_allclose(fs(inputs(case)), build(case)(inputs(case)), rtol=1e-6)

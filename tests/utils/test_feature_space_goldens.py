@@ -25,6 +25,9 @@ FS = kerax.utils.FeatureSpace
 
 
 def _feature(value):
+    if isinstance(value, list) and value[0] == "@text_tfidf":
+        return FS.feature(dtype="string", output_mode="float",
+                          preprocessor=kerax.layers.TextVectorization(output_mode="tf_idf"))
     if isinstance(value, list):
         return getattr(FS, value[0][1:])(**value[1])
     return value

@@ -98,6 +98,12 @@ CASES = [
     C("no_adapt_needed", {"sh": ["@string_hashed", {"num_bins": 4}], "f": "float",
                           "fr": ["@float_rescaled", {"scale": 0.5}]},
       {"sh": ["a", "b", "c"], "f": [1.0, 2.0, 3.0], "fr": [4.0, 5.0, 6.0]}),
+    # Keras' docstring example: your own preprocessing layer (TF-IDF text); in "concat"
+    # mode Keras fails on it (its (batch, 1, vocabulary) output), so "dict" here
+    C("custom_text_tfidf", {"text": ["@text_tfidf", {}], "n": "float"},
+      {"text": ["1st string", "2nd string here", "new words"], "n": [1.0, 2.0, 3.0]},
+      adapt={"text": ["1st string", "2nd string", "3rd string", "2nd again"],
+             "n": [0.0, 1.0, 2.0, 3.0]}, output_mode="dict"),
     # Discretization with given boundaries still has `adapt`: Keras asks for it
     C("discretized_boundaries_unadapted", {
         "fd": ["@float_discretized", {"num_bins": None, "bin_boundaries": [0.2, 0.5]}]},
@@ -106,6 +112,9 @@ CASES = [
 
 
 def _feature(value):
+    if isinstance(value, list) and value[0] == "@text_tfidf":
+        return FS.feature(dtype="string", output_mode="float",
+                          preprocessor=keras.layers.TextVectorization(output_mode="tf_idf"))
     if isinstance(value, list):
         return getattr(FS, value[0][1:])(**value[1])
     return value
