@@ -368,6 +368,11 @@ class FeatureSpace(Layer):
             raise ValueError(f"FeatureSpace '{self.name}' received unknown features "
                              f"{unknown}; it has {list(self.features)}. Pass only the "
                              "features (e.g. drop the label column).")
+        missing = [k for k in self.features if k not in data]
+        if missing:
+            raise ValueError(f"FeatureSpace '{self.name}' is missing the features {missing} "
+                             f"in its input; it needs a column for each of "
+                             f"{list(self.features)}.")
         return as_columns(data)
 
     def host_call(self, data):
@@ -380,8 +385,6 @@ class FeatureSpace(Layer):
         merged = {**pre, **crossed}
         out = {}
         for name in self._output_names():
-            if name not in merged:
-                continue
             x = merged[name]
             spec = self.features.get(name) or self.crosses_by_name[name]
             if spec.output_mode == "one_hot" and x.dtype.kind not in "iu":

@@ -139,6 +139,8 @@ def test_bad_data_says_what_is_wrong():
         fs(np.zeros(2))
     with pytest.raises(ValueError, match=r"received unknown features \['label'\]"):
         fs({"x": [1.0], "c": ["a"], "label": [1]})
+    with pytest.raises(ValueError, match=r"is missing the features \['c'\] in its input"):
+        fs({"x": [1.0]})
 
 
 def test_unencoded_features_cannot_be_concatenated():
