@@ -74,6 +74,7 @@ NODE_OF_MODULE = {
     # FeatureSpace is made of layers and saves `.keras` files; `kerax.utils` serves it
     # through a module `__getattr__` that reads the module kerax/__init__.py imported.
     "kerax.utils.feature_space": "kerax.utils:feature_space",
+    "kerax.utils.feature_space_features": "kerax.utils:feature_space",
 }
 
 # Permanent exceptions: (importing module, imported module) -> why. Keep this short.

@@ -19,77 +19,9 @@ from kerax.layers import (CategoryEncoding, Discretization, HashedCrossing, Hash
 from kerax.layers.preprocessing.text.host import (HostSpec, applied_in_pipeline, int_dtype,
                                                   refuse_traced)
 from kerax.saving import saving_lib
-from kerax.serialization import serialization_lib
+from kerax.utils.feature_space_features import (Cross, Feature, TFDIdentity, deserialize,
+                                                 serialize)
 from kerax.utils.feature_space_data import adapt_batches, as_columns
-
-_KERAS_MODULE = "keras.src.layers.preprocessing.feature_space"
-
-
-def _serialize(obj):
-    """Keras' dict for a FeatureSpace-private object (`Feature`, `Cross`, `TFDIdentity`)."""
-    out = serialization_lib.serialize_keras_object(obj)
-    return {**out, "module": _KERAS_MODULE, "registered_name": type(obj).__name__}
-
-
-def _deserialize(config):
-    return serialization_lib.deserialize_keras_object(config, module_objects=_OBJECTS)
-
-
-class Cross:
-    """A cross of features hashed into `crossing_dim` bins (`FeatureSpace.cross`)."""
-
-    def __init__(self, feature_names, crossing_dim, output_mode="one_hot"):
-        if output_mode not in {"int", "one_hot"}:
-            raise ValueError("Invalid value for argument `output_mode`. Expected one of "
-                             f"{{'int', 'one_hot'}}. Received: output_mode={output_mode}")
-        self.feature_names = tuple(feature_names)
-        self.crossing_dim, self.output_mode = crossing_dim, output_mode
-
-    @property
-    def name(self):
-        return "_X_".join(self.feature_names)
-
-    def get_config(self):
-        return {"feature_names": self.feature_names, "crossing_dim": self.crossing_dim,
-                "output_mode": self.output_mode}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class Feature:
-    """A feature: its input dtype, its preprocessing layer and how it is encoded."""
-
-    def __init__(self, dtype, preprocessor, output_mode):
-        if output_mode not in {"int", "one_hot", "float"}:
-            raise ValueError("Invalid value for argument `output_mode`. Expected one of "
-                             f"{{'int', 'one_hot', 'float'}}. Received: "
-                             f"output_mode={output_mode}")
-        self.dtype = dtype
-        self.preprocessor = _deserialize(preprocessor) if isinstance(preprocessor, dict) \
-            else preprocessor
-        self.output_mode = output_mode
-
-    def get_config(self):
-        pre = self.preprocessor
-        return {"dtype": self.dtype, "output_mode": self.output_mode,
-                "preprocessor": _serialize(pre) if isinstance(pre, TFDIdentity)
-                else serialization_lib.serialize_keras_object(pre)}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class TFDIdentity(Layer):
-    """The preprocessor of a plain `"float"` feature: returns its input."""
-
-    def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
-        return jnp.asarray(inputs, self.compute_dtype), state
-
-
-_OBJECTS = {"Feature": Feature, "Cross": Cross, "TFDIdentity": TFDIdentity}
 
 
 def _one_hot(ids, depth):
@@ -249,7 +181,7 @@ class FeatureSpace(Layer):
         if isinstance(feature, Feature):
             return feature
         if isinstance(feature, dict):
-            return _deserialize(feature)
+            return deserialize(feature)
         simple = {"float": self.float, "float_normalized": self.float_normalized,
                   "float_rescaled": self.float_rescaled,
                   "integer_categorical": self.integer_categorical,
@@ -262,12 +194,13 @@ class FeatureSpace(Layer):
             return self.integer_hashed(self.hashing_dim, name=name)
         if feature == "string_hashed":
             return self.string_hashed(self.hashing_dim, name=name)
+        kinds = sorted(simple) + ["float_discretized", "integer_hashed", "string_hashed"]
         raise ValueError(f"Invalid feature type: {feature}. Expected a `FeatureSpace` feature "
-                         f"or one of {sorted(simple) + ['float_discretized', 'integer_hashed', 'string_hashed']}.")
+                         f"or one of {kinds}.")
 
     def _standardize_cross(self, cross, names):
         if isinstance(cross, dict):
-            cross = _deserialize(cross)
+            cross = deserialize(cross)
         if isinstance(cross, Cross):
             return cross
         if not self.crossing_dim:
@@ -487,9 +420,9 @@ class FeatureSpace(Layer):
     # ---------------------------------------------------------------------- saving --
     def get_config(self):
         return {
-            "features": {n: _serialize(f) for n, f in self.features.items()},
+            "features": {n: serialize(f) for n, f in self.features.items()},
             "output_mode": self.output_mode,
-            "crosses": [_serialize(c) for c in self.crosses],
+            "crosses": [serialize(c) for c in self.crosses],
             "crossing_dim": self.crossing_dim, "hashing_dim": self.hashing_dim,
             "num_discretization_bins": self.num_discretization_bins,
         }
