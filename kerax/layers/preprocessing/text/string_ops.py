@@ -188,7 +188,10 @@ def standardize_and_split_flat(strings, standardize):
     data = np.frombuffer(joined.encode("utf-8", "surrogateescape"), np.uint8)
     breaks = data == 0
     space = _ASCII_SPACE[data] | breaks
-    starts = ~space
-    starts[1:] &= space[:-1]
-    lengths = np.bincount(np.cumsum(breaks)[starts], minlength=len(strings))
+    first = ~space
+    first[1:] &= space[:-1]
+    # tokens before each row's end (its NUL, or the end of the data), then per row
+    ends = np.append(np.flatnonzero(breaks), len(data))
+    before = np.searchsorted(np.flatnonzero(first), ends)
+    lengths = np.diff(before, prepend=0) if len(strings) else np.zeros(0, np.int64)
     return joined.replace(_ROW, " ").split(), lengths
