@@ -260,8 +260,11 @@ class IndexLookup(Layer):
             rows = data  # ragged rows (TextVectorization)
         else:
             keys = self._keys(data)
-            keys = keys.reshape(1, -1) if keys.ndim <= 1 else keys
-            rows = [r.reshape(-1).tolist() for r in keys]
+            if self._counts.document_counts is None:  # counts only: one flat row
+                rows = [keys.reshape(-1).tolist()]
+            else:
+                keys = keys.reshape(1, -1) if keys.ndim <= 1 else keys
+                rows = [r.reshape(-1).tolist() for r in keys]
         self._counts.update(rows)
 
     def finalize_state(self):
