@@ -196,3 +196,22 @@ def test_adapt_on_a_stream_of_single_examples_batches_them_by_32():
             crosses=[tuple(c) for c in case["crosses"]], **case["kwargs"])
     fs.adapt(iter(rows))
     np.testing.assert_allclose(fs(inputs(case)), build(case)(inputs(case)), rtol=1e-6)
+
+
+def test_dict_mode_in_a_model_trains_in_the_pipeline():
+    """Keras' "dict" pattern: each encoded feature used on its own (an int feature through
+    an Embedding); `fit` runs the FeatureSpace in the input pipeline."""
+    x, y = _heart()
+    fs = FS({"age": "float_normalized", "thal": FS.string_categorical(output_mode="int")},
+            output_mode="dict")
+    fs.adapt(x)
+    enc = fs.get_encoded_features()
+    emb = kerax.layers.Flatten()(kerax.layers.Embedding(10, 4)(enc["thal"]))
+    out = kerax.layers.Dense(1)(kerax.layers.concatenate([enc["age"], emb]))
+    model = kerax.Model(fs.get_inputs(), out)
+    model.compile("adam", "mse")
+    data = {k: x[k] for k in ("age", "thal")}
+    assert len(model.fit(data, y, batch_size=16, epochs=2, verbose=0).history["loss"]) == 2
+    rest = kerax.Model(enc, out)  # the layers after the FeatureSpace, on its outputs
+    np.testing.assert_allclose(model.predict(data, verbose=0),
+                               rest.predict(fs(data), verbose=0), rtol=1e-5, atol=1e-6)
