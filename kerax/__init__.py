@@ -50,6 +50,7 @@ from kerax.metrics import Metric  # noqa: F401
 from kerax.models import Model, Sequential  # noqa: F401
 from kerax.optimizers import Optimizer  # noqa: F401
 from kerax.regularizers import Regularizer  # noqa: F401
+from kerax.utils import feature_space as _feature_space  # noqa: F401  (utils.FeatureSpace)
 
 
 def version():

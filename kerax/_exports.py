@@ -38,7 +38,8 @@ def public_names(namespace):
     names = set()
     for node in _module_level(tree.body):
         names.update(_bound(node, package))
-    return sorted(n for n in names if _is_export(n, namespace, name))
+    served = namespace.get("_FROM_ABOVE", ())  # names a module `__getattr__` serves
+    return sorted({n for n in names if _is_export(n, namespace, name)} | set(served))
 
 
 def _module_level(body):

@@ -61,7 +61,8 @@ LEVELS = [
     ("kerax.saving",),
     ("kerax.models",),
     ("kerax.callbacks:checkpointing", "kerax.config", "kerax.mixed_precision",
-     "kerax.datasets", "kerax.export", "kerax.serve", "kerax.applications"),
+     "kerax.datasets", "kerax.export", "kerax.serve", "kerax.applications",
+     "kerax.utils:feature_space"),
     ("kerax.tuner",),
     ("kerax",),
 ]
@@ -70,6 +71,10 @@ LEVELS = [
 NODE_OF_MODULE = {
     "kerax.callbacks": "kerax.callbacks:checkpointing",  # the namespace lists them all
     "kerax.callbacks.orbax_checkpoint": "kerax.callbacks:checkpointing",
+    # FeatureSpace is made of layers and saves `.keras` files; `kerax.utils` serves it
+    # through a module `__getattr__` that reads the module kerax/__init__.py imported.
+    "kerax.utils.feature_space": "kerax.utils:feature_space",
+    "kerax.utils.feature_space_features": "kerax.utils:feature_space",
 }
 
 # Permanent exceptions: (importing module, imported module) -> why. Keep this short.

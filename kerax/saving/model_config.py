@@ -58,6 +58,8 @@ def _build_config(model):
     build = model.get_build_config() if model.built else None
     if build is None:
         return {"input_shape": None}
+    if "input_shape" not in build:
+        return build  # a layer's own build config (FeatureSpace: one per feature)
     shape = build["input_shape"]
     if shape and isinstance(shape[0], int) and type(model).__name__ == "Sequential":
         shape = [None] + list(shape[1:])

@@ -214,6 +214,7 @@ _BUILTIN_MODULES = {
     "keras.optimizers.schedules": "kerax.optimizers.schedules",
     "keras.random": "kerax.random",
     "keras.models": "kerax.models",
+    "keras.utils": "kerax.utils",
     "keras": "kerax",
 }
 

@@ -90,8 +90,9 @@ def _apply_x(model, plan, x):
             continue
         # the layer's output takes its first input's place; the others carry nothing
         out = layer.host_call([x[keys[i]]] + [x[keys[j]] for j in others])
+        rows = len(jax.tree_util.tree_leaves(out)[0])  # (a dict: FeatureSpace "dict" mode)
         for j in others:
-            x[keys[j]] = np.zeros(len(out), np.int32)
+            x[keys[j]] = np.zeros(rows, np.int32)
         x[keys[i]] = out
     return x
 

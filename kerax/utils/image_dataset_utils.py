@@ -131,6 +131,7 @@ def image_dataset_from_directory(
     crop_to_aspect_ratio=False,
     pad_to_aspect_ratio=False,
     data_format=None,
+    format="tf",
     verbose=True,
 ):
     """Generates batches of images (and labels) from image files in a directory.
@@ -162,6 +163,8 @@ def image_dataset_from_directory(
         pad_to_aspect_ratio: zero-pad to the target aspect ratio before resizing.
         data_format: `"channels_last"` or `"channels_first"`; defaults to
             `kerax.config.image_data_format()`.
+        format: `"tf"` (Keras' default) or `"grain"`: either way kerax returns its
+            own `PyDataset` of NumPy batches (there is no tf.data here).
         verbose: print how many files and classes were found.
 
     Returns:
@@ -182,6 +185,9 @@ def image_dataset_from_directory(
     ((2, 4, 4, 3), 'float32', ['cats', 'dogs'])
     """
     _pil()
+    if format not in ("tf", "grain"):
+        raise ValueError('`format` should be either "tf" or "grain". '
+                         f"Received: format={format}")
     if labels not in ("inferred", None) and not isinstance(labels, (list, tuple)):
         raise ValueError(
             '`labels` must be "inferred", None, or a list/tuple of integer labels (one '

@@ -29,6 +29,7 @@ def text_dataset_from_directory(
     validation_split=None,
     subset=None,
     follow_links=False,
+    format="tf",
     verbose=True,
 ):
     """Generates batches of texts (and labels) from `.txt` files in a directory.
@@ -53,6 +54,8 @@ def text_dataset_from_directory(
         validation_split: fraction of the files held out for validation.
         subset: `"training"`, `"validation"` or `"both"` (returns both datasets).
         follow_links: whether to follow symbolic links to subdirectories.
+        format: `"tf"` (Keras' default) or `"grain"`: either way kerax returns its
+            own `PyDataset` of NumPy batches (there is no tf.data here).
         verbose: print how many files and classes were found.
 
     Returns:
@@ -72,6 +75,9 @@ def text_dataset_from_directory(
     >>> list(texts), labels
     (['bad film', 'great film'], array([0, 1], dtype=int32))
     """
+    if format not in ("tf", "grain"):
+        raise ValueError('`format` should be either "tf" or "grain". '
+                         f"Received: format={format}")
     if labels not in ("inferred", None) and not isinstance(labels, (list, tuple)):
         raise ValueError(
             '`labels` must be "inferred", None, or a list/tuple of integer labels (one '

@@ -90,7 +90,20 @@ class Discretization(Layer):
         dtype = "int32" if self.output_mode == "int" else self.dtype
         return encode(ids, self.output_mode, len(self.bin_boundaries) + 1, dtype), state
 
+    @classmethod
+    def from_config(cls, config):
+        """As Keras: an adapted layer's config has both `num_bins` and `bin_boundaries`,
+        which `__init__` refuses together, so the boundaries are set after creation."""
+        config = dict(config)
+        boundaries = config.pop("bin_boundaries", None) if config.get("num_bins") is not None \
+            else None
+        layer = super().from_config(config)
+        if boundaries is not None:
+            layer.bin_boundaries = list(boundaries)
+        return layer
+
     def get_config(self):
-        return {**super().get_config(), "bin_boundaries": self.bin_boundaries,
-                "num_bins": self.num_bins, "epsilon": self.epsilon,
-                "output_mode": self.output_mode, "sparse": self.sparse}
+        # Keras' own keys only: its `__init__` takes no `trainable`, `dtype` is a name
+        return {"bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins,
+                "epsilon": self.epsilon, "output_mode": self.output_mode,
+                "sparse": self.sparse, "name": self.name, "dtype": self.dtype}

@@ -260,8 +260,11 @@ class IndexLookup(Layer):
             rows = data  # ragged rows (TextVectorization)
         else:
             keys = self._keys(data)
-            keys = keys.reshape(1, -1) if keys.ndim <= 1 else keys
-            rows = [r.reshape(-1).tolist() for r in keys]
+            if self._counts.document_counts is None:  # counts only: one flat row
+                rows = [keys.reshape(-1).tolist()]
+            else:
+                keys = keys.reshape(1, -1) if keys.ndim <= 1 else keys
+                rows = [r.reshape(-1).tolist() for r in keys]
         self._counts.update(rows)
 
     def finalize_state(self):
@@ -296,12 +299,13 @@ class IndexLookup(Layer):
         return [fingerprint64(d) % n for d in data]
 
     def lookup(self, keys):
-        """Indices (NumPy int64) of keys (a NumPy object array of keys, any shape)."""
-        flat = keys.reshape(-1).tolist()
+        """Indices (NumPy int64) of keys (a NumPy object array of keys, any shape, or a
+        flat list of keys)."""
+        flat = keys if isinstance(keys, list) else keys.reshape(-1).tolist()
         default = self._oov_start_index() if self.num_oov_indices == 1 else -1
         table = self._masked_table  # the mask's index comes with the same lookup
-        ids = np.asarray(list(map(table.get, flat, itertools.repeat(default, len(flat)))),
-                         np.int64)
+        ids = np.fromiter(map(table.get, flat, itertools.repeat(default)), np.int64,
+                          count=len(flat))
         if self.num_oov_indices == 0 and (ids == -1).any():
             oov = [k for k, i in zip(flat, ids.tolist()) if i == -1]
             raise ValueError("When `num_oov_indices=0` all inputs should be in vocabulary, "
@@ -311,7 +315,7 @@ class IndexLookup(Layer):
             if where.size:
                 ids[where] = np.asarray(self._oov_indices([flat[i] for i in where]),
                                         np.int64) + self._oov_start_index()
-        return ids.reshape(keys.shape)
+        return ids if isinstance(keys, list) else ids.reshape(keys.shape)
 
     def invert_lookup(self, ids):
         """Tokens of indices (the inverse table): OOV and unknown indices give `oov_token`."""

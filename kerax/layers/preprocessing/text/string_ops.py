@@ -28,6 +28,8 @@ def as_str_array(values, encoding="utf-8", what="strings"):
     ['a', 'b']
     """
     arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if arr.dtype.kind == "U":
+        return arr.astype(object)  # already str: one C-level conversion
     if arr.dtype.kind not in "USO":
         raise TypeError(
             f"Expected {what} (str or bytes values), received values of dtype {arr.dtype}. "
@@ -114,3 +116,82 @@ def ngrams(tokens, widths, separator=" "):
     for w in widths:
         out.extend(separator.join(tokens[i:i + w]) for i in range(len(tokens) - w + 1))
     return out
+
+
+_TABLES = {"lower": _LOWER, "strip_punctuation": _NO_PUNCTUATION,
+           "lower_and_strip_punctuation": _LOWER_NO_PUNCTUATION, None: None}
+_ROW = "\x00"  # joins rows; neither whitespace nor punctuation, so standardizing keeps it
+
+
+def _standardized_joined(strings, standardize, sep):
+    """The strings standardized as one joined string (one C-level pass), or None when
+    a row holds `sep` or a space TensorFlow does not split on (then go row by row)."""
+    joined = sep.join(strings)
+    if sep == _ROW and joined.count(_ROW) != max(len(strings) - 1, 0):
+        return None
+    table = _TABLES[standardize]
+    if table is not None:
+        joined = joined.translate(table)
+    if _NOT_TF_SPACE.search(joined) is not None:
+        return None
+    return joined
+
+
+def standardize_and_split(strings, standardize):
+    """`split_whitespace(standardize(s))` for each of `strings` (a list of str): the
+    standardization runs once over all rows joined, not once per row.
+
+    Example:
+    >>> standardize_and_split(["A b.", "c"], "lower_and_strip_punctuation")
+    [['a', 'b'], ['c']]
+    """
+    joined = _standardized_joined(strings, standardize, _ROW)
+    if joined is None:
+        table = _TABLES[standardize]
+        return [split_whitespace(s.translate(table) if table is not None else s)
+                for s in strings]
+    return [row.split() for row in joined.split(_ROW)] if strings else []
+
+
+def standardized_tokens(strings, standardize):
+    """All tokens of `strings` in order, in one list (what `adapt` counts): one
+    translate and one split over the rows joined by a space.
+
+    Example:
+    >>> standardized_tokens(["A b.", "c"], "lower")
+    ['a', 'b.', 'c']
+    """
+    joined = _standardized_joined(strings, standardize, " ")
+    if joined is None:
+        return [t for row in standardize_and_split(strings, standardize) for t in row]
+    return joined.split()
+
+
+_ASCII_SPACE = np.zeros(256, bool)
+_ASCII_SPACE[[9, 10, 11, 12, 13, 32]] = True  # what `tf.strings.split` splits on
+
+
+def standardize_and_split_flat(strings, standardize):
+    """`standardize_and_split` as `(all tokens in one list, tokens per string)`, without
+    a Python call per string: one translate, one split, and the row lengths counted in
+    NumPy over the UTF-8 bytes (token starts after ASCII whitespace or a row break).
+    None when a string needs the row-by-row path.
+
+    Example:
+    >>> tokens, lengths = standardize_and_split_flat(["A b.", "", " c "], "lower")
+    >>> tokens, lengths.tolist()
+    (['a', 'b.', 'c'], [2, 0, 1])
+    """
+    joined = _standardized_joined(strings, standardize, _ROW)
+    if joined is None:
+        return None
+    data = np.frombuffer(joined.encode("utf-8", "surrogateescape"), np.uint8)
+    breaks = data == 0
+    space = _ASCII_SPACE[data] | breaks
+    first = ~space
+    first[1:] &= space[:-1]
+    # tokens before each row's end (its NUL, or the end of the data), then per row
+    ends = np.append(np.flatnonzero(breaks), len(data))
+    before = np.searchsorted(np.flatnonzero(first), ends)
+    lengths = np.diff(before, prepend=0) if len(strings) else np.zeros(0, np.int64)
+    return joined.replace(_ROW, " ").split(), lengths

@@ -39,6 +39,9 @@ def _pad_rows(flat, lengths, length=None):
     if length is None:
         length = int(lengths.max()) if lengths.size else 0
     out = np.zeros((len(lengths), length), np.int64)
+    if not lengths.size or lengths.max() <= length:  # nothing to cut: fill by a mask
+        out[np.arange(length) < lengths[:, None]] = flat
+        return out
     row = np.repeat(np.arange(len(lengths)), lengths)
     col = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     keep = col < length
@@ -136,6 +139,11 @@ class TextVectorization(Layer):
         is a list of token lists (ragged), or `(array, None)` when `split` is None."""
         arr = string_ops.as_str_array(inputs, self._encoding,
                                       what=f"strings for TextVectorization '{self.name}'")
+        if self._split == "whitespace" and not callable(self._standardize) and arr.ndim > 1 \
+                and arr.shape[-1] == 1:
+            arr = arr[..., 0]  # (batch, 1) strings: standardized and split in one pass
+        if self._split == "whitespace" and not callable(self._standardize) and arr.ndim <= 1:
+            return self._split_whitespace(arr)
         if callable(self._standardize):
             arr = string_ops.as_str_array(self._standardize(arr.astype(str)), self._encoding,
                                           what="strings from the `standardize` callable")
@@ -170,11 +178,25 @@ class TextVectorization(Layer):
             rows = [string_ops.ngrams(r, self._ngrams) for r in rows]
         return rows, arr.shape
 
+    def _split_whitespace(self, arr):
+        """`preprocess` for the built-in standardizations and `"whitespace"` split: one
+        translate over all strings joined, then one split per string."""
+        shape = arr.shape
+        rows = string_ops.standardize_and_split(arr.reshape(-1).tolist(), self._standardize)
+        if self._ngrams is not None:
+            rows = [string_ops.ngrams(r, self._ngrams) for r in rows]
+        return rows, shape
+
     def host_call(self, inputs):
         """The layer on host strings, as NumPy (what `__call__` returns, before JAX)."""
         lookup = self._lookup_layer
         if self._output_mode != "int":
             lookup._depth()
+        flat_path = self._flat_tokens(inputs)
+        if flat_path is not None:  # one split for the whole batch
+            tokens, lengths, batch_shape = flat_path
+            flat = lookup.lookup(tokens)
+            return self._rows_out(lookup, flat, lengths, batch_shape)
         tokens, batch_shape = self.preprocess(inputs)
         if batch_shape is None and not isinstance(tokens, list):  # no split: dense tokens
             ids = lookup.lookup(tokens)
@@ -182,7 +204,27 @@ class TextVectorization(Layer):
                 return lookup.encode(ids)
             return self._fit_length(ids)
         lengths = np.asarray([len(r) for r in tokens], np.int64)
-        flat = lookup.lookup(_object_array(list(itertools.chain.from_iterable(tokens))))
+        flat = lookup.lookup(list(itertools.chain.from_iterable(tokens)))
+        return self._rows_out(lookup, flat, lengths, batch_shape)
+
+    def _flat_tokens(self, inputs):
+        """`(tokens, lengths, batch_shape)` for the built-in standardizations, the
+        `"whitespace"` split and no n-grams (None otherwise, or when a string needs the
+        row-by-row path)."""
+        if self._split != "whitespace" or callable(self._standardize) or self._ngrams:
+            return None
+        arr = string_ops.as_str_array(inputs, self._encoding,
+                                      what=f"strings for TextVectorization '{self.name}'")
+        if arr.ndim > 1 and arr.shape[-1] == 1:
+            arr = arr[..., 0]
+        if arr.ndim > 1:
+            return None  # (the row-by-row path raises Keras' rank error)
+        found = string_ops.standardize_and_split_flat(arr.reshape(-1).tolist(),
+                                                      self._standardize)
+        return None if found is None else (found[0], found[1], arr.shape)
+
+    def _rows_out(self, lookup, flat, lengths, batch_shape):
+        """Ragged ids (flat, with row lengths) padded (`"int"`) or encoded."""
         if self._output_mode != "int":
             rows = np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []
             out = lookup.encode(rows)
@@ -241,7 +283,17 @@ class TextVectorization(Layer):
         self.finalize_state()
 
     def update_state(self, data):
-        self._lookup_layer.update_state(self.preprocess(data)[0])
+        """Counts the tokens of one batch of strings."""
+        arr = string_ops.as_str_array(data, self._encoding,
+                                      what=f"strings for TextVectorization '{self.name}'")
+        if (self._split == "whitespace" and not callable(self._standardize)
+                and self._ngrams is None and self._output_mode != "tf_idf"
+                and (arr.ndim <= 1 or arr.shape[-1] == 1)):
+            # only token counts are kept: all tokens in one list, one split in C
+            self._lookup_layer.update_state(
+                [string_ops.standardized_tokens(arr.reshape(-1).tolist(), self._standardize)])
+            return
+        self._lookup_layer.update_state(self.preprocess(arr)[0])
 
     def finalize_state(self):
         self._lookup_layer.finalize_state()

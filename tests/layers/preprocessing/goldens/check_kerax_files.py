@@ -5,7 +5,8 @@ layers and gives the same outputs (the direction CI cannot run: it needs TensorF
     KERAS_BACKEND=tensorflow /tmp/tfenv/bin/python \
         tests/layers/preprocessing/goldens/check_kerax_files.py check /tmp/kx
 
-`write` (with kerax) saves adapted models and their outputs; `check` (with Keras on
+`write` (with kerax) saves adapted models (and an adapted `utils.FeatureSpace`) and
+their outputs; `check` (with Keras on
 TensorFlow, no kerax) loads each file and compares the outputs; it prints one line per
 model and exits non-zero on a mismatch.
 """
@@ -47,8 +48,27 @@ def write(out_dir):
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
         records[name] = {"inputs": inputs.tolist(),
                          "outputs": [np.asarray(o).tolist() for o in outs]}
+    records["feature_space"] = _write_feature_space(kerax, out_dir)
     with open(os.path.join(out_dir, "outputs.json"), "w") as f:
         json.dump(records, f)
+
+
+FS_DATA = {"x": [0.5, 1.5, -2.0, 3.0], "c": ["a", "b", "b", "zz"], "i": [3, 5, 5, 9],
+           "h": ["p", "q", "r", "s"]}
+FS_INPUTS = {"x": [1.0, 0.0], "c": ["b", "new"], "i": [5, 7], "h": ["q", "t"]}
+
+
+def _write_feature_space(kerax, out_dir):
+    """A FeatureSpace with every kind of state (statistics, quantiles, vocabularies)."""
+    FS = kerax.utils.FeatureSpace
+    fs = FS({"x": "float_normalized", "c": "string_categorical", "i": "integer_categorical",
+             "h": FS.string_hashed(num_bins=4), "d": FS.float_discretized(num_bins=3)},
+            crosses=[("c", "i")], crossing_dim=5, output_mode="dict")
+    fs.adapt({**FS_DATA, "d": FS_DATA["x"]})
+    fs.save(os.path.join(out_dir, "feature_space.keras"))
+    out = fs({**{k: np.asarray(v) for k, v in FS_INPUTS.items()},
+              "d": np.asarray(FS_INPUTS["x"])})
+    return {"inputs": "FS_INPUTS", "outputs": {k: np.asarray(v).tolist() for k, v in out.items()}}
 
 
 def check(out_dir):
@@ -57,6 +77,15 @@ def check(out_dir):
     with open(os.path.join(out_dir, "outputs.json")) as f:
         records = json.load(f)
     failed = False
+    fs_record = records.pop("feature_space")
+    fs = keras.saving.load_model(os.path.join(out_dir, "feature_space.keras"))
+    out = fs({**{k: np.asarray(v) for k, v in FS_INPUTS.items()},
+              "d": np.asarray(FS_INPUTS["x"])})
+    for key, want in fs_record["outputs"].items():
+        ok = np.allclose(np.asarray(out[key], np.float64), np.asarray(want, np.float64),
+                         rtol=1e-6, atol=1e-7)
+        failed = failed or not ok
+        print(f"feature_space {key}: {'ok' if ok else 'MISMATCH'}")
     for name, rec in records.items():
         model = keras.saving.load_model(os.path.join(out_dir, f"{name}.keras"))
         outs = model(np.array(rec["inputs"]))
