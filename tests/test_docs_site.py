@@ -55,13 +55,13 @@ def test_every_public_namespace_has_an_api_page():
 
 # docs/coming_from_keras.md's "Not implemented yet" table, checked against the code: when
 # one of these lands, the test fails until the page says so.
-_ABSENT = ["Model.quantize", "quantizers", "Quantizer", "utils.FeatureSpace",
+_ABSENT = ["Model.quantize", "quantizers", "Quantizer", 
            "layers.AugMix", "layers.RandAugment", "layers.RandomElasticTransform",
            "layers.RandomPerspective", "layers.ContrastLimitedAdaptiveHistogramEqualization",
            "layers.MaxNumBoundingBoxes", "utils.bounding_boxes",
            "layers.FlaxLayer", "layers.TorchModuleWrapper", "layers.TFSMLayer", "wrappers",
            "distillation", "legacy", "optimizers.legacy", "saving.KerasFileEditor",
-           "callbacks.RemoteMonitor", "utils.audio_dataset_from_directory", "Variable",
+           "callbacks.RemoteMonitor", "Variable",
            "Operation", "Function", "StatelessScope", "SymbolicScope"]
 
 
