@@ -68,6 +68,19 @@ def prefix(model):
     return ("functional", found) if found else None
 
 
+def has_strings(x):
+    """Whether `x` (an array, a list, a dict of them) holds host strings.
+
+    Example:
+    >>> has_strings(np.array(["a"])), has_strings({"n": [1.0], "s": ["b"]}), has_strings([1])
+    (True, True, False)
+    """
+    leaves = jax.tree_util.tree_leaves(x)
+    return any(isinstance(leaf, (str, bytes)) or (isinstance(leaf, np.ndarray)
+                                                 and leaf.dtype.kind in "USO")
+               for leaf in leaves)
+
+
 def _is_stream(x):
     return hasattr(x, "__iter__") and not isinstance(
         x, (list, tuple, dict, np.ndarray, str, bytes, jax.Array))
@@ -194,6 +207,22 @@ def in_pipeline(model, plan=None):
         for (obj, flag), was in zip([(layer, "_in_pipeline") for layer in layers]
                                     + [(t, "_host_fed") for t in fed], before):
             obj.__dict__[flag] = was
+
+
+@contextlib.contextmanager
+def applied_eagerly(model, plan):
+    """While active, the prefix layers pass their inputs through, eager calls included:
+    the model's eager `__call__` has run them on the host already."""
+    layers = _layers(plan)
+    before = [layer.__dict__.get("_prefix_applied", False) for layer in layers]
+    for layer in layers:
+        layer.__dict__["_prefix_applied"] = True
+    try:
+        with in_pipeline(model, plan):
+            yield
+    finally:
+        for layer, was in zip(layers, before):
+            layer.__dict__["_prefix_applied"] = was
 
 
 def _fed_inputs(model, plan):

@@ -197,6 +197,18 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
             return evaluate_lib.evaluate(self, x, y, batch_size, verbose, sample_weight,
                                          steps, callbacks, return_dict, _callbacks, _adapter)
 
+    def __call__(self, *args, **kwargs):
+        """Calls the model; raw strings go through its host prefix first (as in `predict`),
+        so `model(np.array(["some text"]))` works for a model starting with
+        `TextVectorization`, as in Keras."""
+        if args and host_prefix.has_strings(args[0]):
+            plan = host_prefix.prefix(self)
+            if plan is not None:
+                x = host_prefix.transform(self, args[0], plan)
+                with host_prefix.applied_eagerly(self, plan):
+                    return super().__call__(x, *args[1:], **kwargs)
+        return super().__call__(*args, **kwargs)
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Generates outputs for the input samples, batch by batch (Keras 3's arguments).
 

@@ -152,3 +152,30 @@ def test_scalar_string_input_feeds_a_sequence_model():
     model.fit(TEXTS, LABELS, batch_size=8, epochs=1, verbose=0)
     np.testing.assert_allclose(model.predict(TEXTS[:3], verbose=0),
                                np.asarray(model(TEXTS[:3])), rtol=1e-6)
+
+
+@pytest.mark.parametrize("first", ["call", "predict"])
+def test_calling_a_model_on_raw_strings_runs_its_host_prefix_as_predict_does(first):
+    # Keras (on TensorFlow) runs TextVectorization inside `model(strings)`; a Sequential
+    # without an `Input` is built by whichever comes first.
+    tv = L.TextVectorization(max_tokens=16, output_sequence_length=4)
+    tv.adapt(TEXTS)
+    model = kerax.Sequential([tv, L.Embedding(16, 4), L.GlobalAveragePooling1D(), L.Dense(1)])
+    texts = np.array(["good film", "awful movie", "unknown words"])
+    if first == "call":
+        called = np.asarray(model(texts))
+        predicted = model.predict(texts, verbose=0)
+    else:
+        predicted = model.predict(texts, verbose=0)
+        called = np.asarray(model(texts))
+    np.testing.assert_allclose(called, predicted, rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(tv(texts)), tv.host_call(texts))  # eager, alone
+
+
+def test_calling_a_feature_space_model_on_a_dict_of_raw_columns():
+    fs = kerax.utils.FeatureSpace({"x": "float", "c": kerax.utils.FeatureSpace.string_hashed(4)})
+    fs.adapt({"x": np.arange(4.0), "c": np.array(["a", "b", "a", "c"])})
+    model = kerax.Model(fs.get_inputs(), L.Dense(1)(fs.get_encoded_features()))
+    data = {"x": np.array([1.0, 2.0]), "c": np.array(["a", "z"])}
+    np.testing.assert_allclose(np.asarray(model(data)), model.predict(data, verbose=0),
+                               rtol=1e-6)

@@ -42,6 +42,9 @@ def refuse_traced(layer, inputs):
 
 def applied_in_pipeline(layer, inputs):
     """Whether the trainer already ran this layer in the input pipeline (`fit` with raw
-    strings): its traced inputs are then its own outputs, passed through."""
+    strings), or the model's eager call ran it on the host first: its inputs are then its
+    own outputs, passed through."""
+    if layer.__dict__.get("_prefix_applied", False):
+        return True
     return layer.__dict__.get("_in_pipeline", False) and any(
         isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(inputs))
