@@ -44,6 +44,11 @@ class DTypePolicyMixin:
         """The layer's `kerax.dtype_policies.DTypePolicy`."""
         return self._dtype_policy
 
+    @property
+    def quantization_mode(self):
+        """The layer's quantization mode (`"int8"`, `"float8"`), None if not quantized."""
+        return self._dtype_policy.quantization_mode
+
     @dtype_policy.setter
     def dtype_policy(self, value):
         self._dtype_policy = dtype_policies.get(value)
