@@ -32,13 +32,15 @@ def refuse(owner, argument, value, neutral=None, hint=""):
 
 
 def check_quantization_config(owner, quantization_config):
-    """Refuses a quantization config: kerax does not quantize layers.
+    """Refuses a quantization config on a layer kerax does not quantize (Dense,
+    EinsumDense and Embedding do; see `kerax.layers.core.quantization`).
 
     Example:
     >>> check_quantization_config("Dense", None)  # what Keras' configs carry: accepted
     """
     refuse(owner, "quantization_config", quantization_config,
-           hint="kerax does not quantize layers; remove the argument (or pass None).")
+           hint=f"kerax does not quantize {owner} layers (Dense, EinsumDense and Embedding "
+                "quantize); remove the argument (or pass None).")
 
 
 __all__ = ["refuse", "check_quantization_config"]

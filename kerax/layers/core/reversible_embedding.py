@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax.errors import LayerShapeError
+from kerax.layers import unsupported
 from kerax.layers.core.embedding import Embedding
 from kerax.layers.layer import shapes_of
 
@@ -52,10 +53,18 @@ class ReversibleEmbedding(Embedding):
                 "ReversibleEmbedding: `logit_soft_cap` must be None or a positive number. "
                 f"Received: logit_soft_cap={logit_soft_cap!r}."
             )
+        unsupported.check_quantization_config("ReversibleEmbedding",
+                                              kwargs.get("quantization_config"))
         super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
                          embeddings_regularizer=embeddings_regularizer,
                          embeddings_constraint=embeddings_constraint, mask_zero=mask_zero,
                          **kwargs)
+        if self.quantization_mode is not None:
+            raise NotImplementedError(
+                f"ReversibleEmbedding: kerax does not quantize this layer yet (received "
+                f"dtype={self.dtype_policy.name!r}); Dense, EinsumDense and Embedding "
+                "quantize. Use a float policy such as 'float32'."
+            )
         self.tie_weights = tie_weights
         self.reverse_dtype = reverse_dtype
         self.logit_soft_cap = logit_soft_cap
