@@ -10,7 +10,7 @@ import re
 import warnings
 
 from kerax.quantizers import quantization_config as config_lib
-from kerax.trainer.pytrees import all_layers
+from kerax.trainer.trainer import Trainer
 
 
 def should_quantize_layer(layer, filters):
@@ -48,8 +48,8 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
             "Cannot quantize a layer that isn't yet built. Layer "
             f"'{model.name}' (of type '{type(model).__name__}') is not built yet. Build it "
             "(call it on data, `build(input_shape)`, or start it with an `Input`) first.")
-    for layer in list(all_layers(model)):
-        if layer._children() or not should_quantize_layer(layer, filters):
+    for layer in list(_leaf_layers(model)):
+        if not should_quantize_layer(layer, filters):
             continue
         quantize = getattr(type(layer), "quantize", None)
         if quantize is None:
@@ -61,3 +61,22 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
             layer.quantize(config.mode, type_check=type_check, config=config)
         except NotImplementedError as error:
             warnings.warn(str(error), stacklevel=3)
+
+
+def _leaf_layers(layer):
+    """The leaf layers below `layer`, through models and user-written layers (which call
+    their sub-layers, so a quantized sub-layer runs quantized). kerax's own composite
+    layers (MultiHeadAttention, wrappers, RNNs) run their sub-layers' pure functions
+    directly: those are left in float, with a warning."""
+    children = layer._children()
+    if not children:
+        yield layer
+        return
+    if not isinstance(layer, Trainer) and type(layer).__module__.startswith("kerax."):
+        warnings.warn(
+            f"kerax does not quantize the sub-layers of {type(layer).__name__} "
+            f"'{layer.name}' (Keras 3 quantizes its Dense/EinsumDense sub-layers); they "
+            "stay in float.", stacklevel=4)
+        return
+    for child in children.values():
+        yield from _leaf_layers(child)

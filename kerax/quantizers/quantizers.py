@@ -66,7 +66,7 @@ def abs_max_quantize(inputs, axis, value_range=(-127, 127), dtype="int8", epsilo
     >>> import numpy as np
     >>> q, scale = abs_max_quantize(np.array([[1.0, -2.0], [0.5, 0.25]], "float32"), axis=-1)
     >>> q.tolist(), scale.shape
-    ([[64, -127], [127, 64]], (2, 1))
+    ([[64, -127], [127, 63]], (2, 1))
     """
     epsilon = _config.epsilon() if epsilon is None else epsilon
     if to_numpy:

@@ -372,3 +372,44 @@ def test_quantizer_objects_match_keras(keras):
     assert isinstance(restored, quantizers.Int8QuantizationConfig)
     assert _lists(restored.get_config()) == _lists(
         keras.quantizers.Int8QuantizationConfig().get_config())
+
+
+@pytest.mark.parametrize("policy, mode", [("mixed_bfloat16", "int8"),
+                                          ("mixed_bfloat16", "float8")])
+def test_mixed_precision_quantized_models_match_keras(keras, policy, mode):
+    x = RNG.normal(size=(5, 4)).astype("float32")
+    ours, theirs = (lib.Sequential([
+        lib.Input((4,)), lib.layers.Dense(3, dtype=policy),
+        lib.layers.EinsumDense("ab,bc->ac", 2, bias_axes="c", dtype=policy)])
+        for lib in (kerax, keras))
+    weights = [RNG.normal(size=w.shape).astype("float32") for w in theirs.get_weights()]
+    for model in (ours, theirs):
+        model.set_weights(weights)
+        model.quantize(mode)
+    _assert_same_weights(ours, theirs)
+    assert ours.layers[0].dtype_policy.name == f"{mode}_from_{policy}"
+    np.testing.assert_array_equal(np.asarray(ours.predict(x, verbose=0), "float32"),
+                                  np.asarray(theirs.predict(x, verbose=0), "float32"))
+
+
+def test_layers_inside_user_layers_quantize_and_builtin_composites_warn():
+    class Block(kerax.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.dense = kerax.layers.Dense(3)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = kerax.Sequential([kerax.Input((4,)), Block()])
+    float_out = np.asarray(model.predict(np.ones((2, 4), "float32"), verbose=0))
+    model.quantize("int8")
+    assert [str(w.dtype) for w in model.weights] == ["float32", "int8", "float32"]
+    np.testing.assert_allclose(np.asarray(model.predict(np.ones((2, 4), "float32"),
+                                                        verbose=0)), float_out, atol=0.05)
+    inputs = kerax.Input((3, 4))
+    model = kerax.Model(inputs, kerax.layers.MultiHeadAttention(2, 2)(inputs, inputs))
+    with pytest.warns(UserWarning, match=r"kerax does not quantize the sub-layers of "
+                                         r"MultiHeadAttention 'multi_head_attention'"):
+        model.quantize("int8")
+    assert {str(w.dtype) for w in model.weights} == {"float32"}
