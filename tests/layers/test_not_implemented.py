@@ -11,30 +11,18 @@ QUANTIZED = {"module": "keras.quantizers", "class_name": "Int8QuantizationConfig
              "config": {"weight_quantizer": None}, "registered_name": None}
 
 
-def test_quantization_config_is_refused_where_kerax_does_not_quantize():
-    # Dense, EinsumDense and Embedding quantize (tests/layers/test_quantize.py).
-    make = lambda q: layers.ReversibleEmbedding(4, 2, quantization_config=q)  # noqa: E731
-    with pytest.raises(NotImplementedError,
-                       match=r"^ReversibleEmbedding: `quantization_config` is not supported by "
-                             r"kerax \(expected None, received \{.*Int8QuantizationConfig.*\}\)"
-                             r"\. kerax does not quantize ReversibleEmbedding layers"):
-        make(QUANTIZED)
-    with pytest.raises(NotImplementedError, match=r"ReversibleEmbedding: kerax does not "
-                                                  r"quantize this layer yet \(received "
-                                                  r"dtype='int8_from_float32'\)"):
-        layers.ReversibleEmbedding(4, 2, dtype="int8_from_float32")
-    assert make(None).get_config()["quantization_config"] is None
-
-
 @pytest.mark.parametrize("name, make", [
     ("Dense", lambda q: layers.Dense(3, quantization_config=q)),
     ("EinsumDense", lambda q: layers.EinsumDense("ab,bc->ac", 3, quantization_config=q)),
     ("Embedding", lambda q: layers.Embedding(4, 2, quantization_config=q)),
+    ("ReversibleEmbedding", lambda q: layers.ReversibleEmbedding(4, 2, quantization_config=q)),
 ])
 def test_quantization_config_is_kept(keras, name, make):
+    # The layers quantize (tests/layers/test_quantize.py); their configs carry the config.
     config = make(QUANTIZED).get_config()["quantization_config"]
     args = {"Dense": dict(units=3), "EinsumDense": dict(equation="ab,bc->ac", output_shape=3),
-            "Embedding": dict(input_dim=4, output_dim=2)}[name]
+            "Embedding": dict(input_dim=4, output_dim=2),
+            "ReversibleEmbedding": dict(input_dim=4, output_dim=2)}[name]
     cls = getattr(keras.layers, name)
     reference = cls.from_config({**cls(**args).get_config(), "quantization_config": QUANTIZED})
     assert config == reference.get_config()["quantization_config"]

@@ -40,11 +40,17 @@ def _embedding(lib):
                            lib.layers.Dense(2)])
 
 
+def _reversible(lib):
+    return lib.Sequential([lib.Input((5,), dtype="int32"),
+                           lib.layers.ReversibleEmbedding(6, 4, tie_weights=False)])
+
+
 MODELS = {"mlp": (_mlp, lambda n: RNG.normal(size=(n, 4)).astype("float32")),
+          "reversible": (_reversible, lambda n: RNG.integers(0, 6, (n, 5)).astype("int32")),
           "einsum": (_einsum, lambda n: RNG.normal(size=(n, 5, 4)).astype("float32")),
           "embedding": (_embedding, lambda n: RNG.integers(0, 6, (n, 5)).astype("int32"))}
 CASES = [("mlp", "int8"), ("mlp", "float8"), ("einsum", "int8"), ("einsum", "float8"),
-         ("embedding", "int8")]
+         ("embedding", "int8"), ("reversible", "int8")]
 
 
 def _layout(model):
@@ -413,3 +419,19 @@ def test_layers_inside_user_layers_quantize_and_builtin_composites_warn():
                                          r"MultiHeadAttention 'multi_head_attention'"):
         model.quantize("int8")
     assert {str(w.dtype) for w in model.weights} == {"float32"}
+
+
+@pytest.mark.parametrize("tie_weights", [True, False])
+def test_reversible_embedding_reverse_call_matches_keras(keras, tie_weights):
+    ours, theirs = (lib.layers.ReversibleEmbedding(6, 4, tie_weights=tie_weights,
+                                                   logit_soft_cap=2.0) for lib in (kerax, keras))
+    for layer in (ours, theirs):
+        layer.build((None, 3))
+    weights = [RNG.normal(size=w.shape).astype("float32") for w in theirs.get_weights()]
+    for layer in (ours, theirs):
+        layer.set_weights(weights)
+        layer.quantize("int8")
+    _assert_same_weights(ours, theirs)
+    hidden = RNG.normal(size=(2, 3, 4)).astype("float32")
+    np.testing.assert_allclose(np.asarray(ours(hidden, reverse=True)),
+                               np.asarray(theirs(hidden, reverse=True)), rtol=1e-6, atol=1e-6)

@@ -147,11 +147,10 @@ class QuantizationMixin:
         variables = self._variables
         params, state = dict(variables["params"]), dict(variables["state"])
         if mode == "int8":
-            target = self._quantize_target
-            w = params.pop(target.base)
-            state[target.base], state[target.scale] = self._int8_weight(np.asarray(w), config)
-            self._weight_names = (tuple(n for n in self._weight_names[0] if n != target.base),
-                                  self._weight_names[1] + (target.base, target.scale))
+            quantized = self._int8_quantize(params, config)
+            state.update(quantized)
+            self._weight_names = (tuple(n for n in self._weight_names[0] if n not in quantized),
+                                  self._weight_names[1] + tuple(quantized))
         else:
             new = self._float8_variables()
             params.update(new)
@@ -184,6 +183,19 @@ class QuantizationMixin:
                 "'mixed_bfloat16' or 'mixed_float16' before calling `quantize()`.")
 
     # ---------------------------------------------------------------- variables --
+    def _int8_quantize(self, params, config):
+        """The int8 variables replacing float ones, in Keras' order; the float ones are
+        popped from `params`."""
+        target = self._quantize_target
+        value, scale = self._int8_weight(np.asarray(params.pop(target.base)), config)
+        return {target.base: value, target.scale: scale}
+
+    def _int8_placeholders(self, base_shape):
+        """Keras' `_int8_build`: int8 zeros and scales of ones, for a quantized build."""
+        target = self._quantize_target
+        return {target.base: jnp.zeros(base_shape, jnp.int8),
+                target.scale: jnp.ones(self._int8_scale_shape(base_shape), self.dtype)}
+
     def _float8_variables(self):
         length = getattr(self.dtype_policy, "amax_history_length",
                          dtype_policies.QuantizedFloat8DTypePolicy.default_amax_history_length)
@@ -200,11 +212,8 @@ class QuantizationMixin:
         mode = self.quantization_mode
         if mode == "float8":
             return {**self._float8_variables(), **params}, {}
-        target = self._quantize_target
-        params = {k: v for k, v in params.items() if k != target.base}
-        state = {target.base: jnp.zeros(base_shape, jnp.int8),
-                 target.scale: jnp.ones(self._int8_scale_shape(base_shape), self.dtype)}
-        return params, state
+        state = self._int8_placeholders(base_shape)
+        return {k: v for k, v in params.items() if k not in state}, state
 
     # ------------------------------------------------------------------ forward --
     def quantized_forward(self, params, state, inputs, training=False, rng=None, **kwargs):
