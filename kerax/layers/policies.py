@@ -51,7 +51,11 @@ class DTypePolicyMixin:
 
     @dtype_policy.setter
     def dtype_policy(self, value):
-        self._dtype_policy = dtype_policies.get(value)
+        policy = dtype_policies.get(value)
+        if policy.quantization_mode is not None and self.quantization_mode is None \
+                and self.built and hasattr(self, "quantize"):
+            self.quantize(policy.quantization_mode)  # as Keras: a built layer is quantized
+        self._dtype_policy = policy
         self._dtype = self._dtype_policy.name
 
     def _dtype_config(self):

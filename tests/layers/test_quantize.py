@@ -435,3 +435,15 @@ def test_reversible_embedding_reverse_call_matches_keras(keras, tie_weights):
     hidden = RNG.normal(size=(2, 3, 4)).astype("float32")
     np.testing.assert_allclose(np.asarray(ours(hidden, reverse=True)),
                                np.asarray(theirs(hidden, reverse=True)), rtol=1e-6, atol=1e-6)
+
+
+def test_setting_a_quantized_policy_quantizes_a_built_layer_as_keras(keras):
+    ours, theirs = (lib.layers.Dense(3) for lib in (kerax, keras))
+    for layer in (ours, theirs):
+        layer.build((None, 4))
+    weights = [RNG.normal(size=w.shape).astype("float32") for w in theirs.get_weights()]
+    for layer in (ours, theirs):
+        layer.set_weights(weights)
+        layer.dtype_policy = "int8_from_float32"
+    _assert_same_weights(ours, theirs)
+    assert ours.dtype_policy.name == "int8_from_float32"

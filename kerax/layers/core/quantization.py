@@ -1,7 +1,8 @@
 """Post-training quantization, as Keras 3 does it (`layer.quantize(mode)`).
 
-`Dense`, `EinsumDense` (modes `"int8"`, `"float8"`) and `Embedding` (`"int8"`) take
-`quantize(mode, config=None)` once built. The layer's dtype policy becomes Keras'
+`Dense`, `EinsumDense` (modes `"int8"`, `"float8"`), `Embedding` and
+`ReversibleEmbedding` (`"int8"`) take `quantize(mode, config=None)` once built (or a
+quantized `dtype_policy` set on the built layer). The layer's dtype policy becomes Keras'
 `QuantizedDTypePolicy` (`"int8_from_float32"`), and its variables change as Keras'
 `quantized_build` changes them:
 
@@ -157,7 +158,8 @@ class QuantizationMixin:
             self._weight_names = (self._weight_names[0] + tuple(new), self._weight_names[1])
         self._variables = {"params": params, "state": state}
         self.quantization_config = config
-        self.dtype_policy = dtype_policies.get(f"{mode}_from_{self.dtype_policy.name}")
+        policy = dtype_policies.get(f"{mode}_from_{self.dtype_policy.name}")
+        self._dtype_policy, self._dtype = policy, policy.name  # not the quantizing setter
 
     @classmethod
     def _quantize_class(cls):
