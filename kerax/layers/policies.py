@@ -58,6 +58,15 @@ class DTypePolicyMixin:
         self._dtype_policy = policy
         self._dtype = self._dtype_policy.name
 
+    def quantized_forward(self, *args, **kwargs):
+        """The forward pass under a quantized policy: only layers that quantize have one."""
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} '{self.name}' has the quantized dtype policy "
+            f"'{self._dtype_policy.name}', but kerax quantizes only Dense, EinsumDense, "
+            "Embedding and ReversibleEmbedding layers. Give it a float policy such as "
+            "'float32'."
+        )
+
     def _dtype_config(self):
         return dtype_policies.serialize(self._dtype_policy)
 

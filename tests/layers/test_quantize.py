@@ -447,3 +447,11 @@ def test_setting_a_quantized_policy_quantizes_a_built_layer_as_keras(keras):
         layer.dtype_policy = "int8_from_float32"
     _assert_same_weights(ours, theirs)
     assert ours.dtype_policy.name == "int8_from_float32"
+
+
+def test_a_quantized_policy_on_a_layer_that_does_not_quantize_is_refused():
+    layer = kerax.layers.Conv1D(2, 2, dtype="int8_from_float32")
+    with pytest.raises(NotImplementedError, match=r"Layer Conv1D 'conv1d' has the quantized "
+                                                  r"dtype policy 'int8_from_float32', but kerax "
+                                                  r"quantizes only Dense, EinsumDense"):
+        layer(np.ones((1, 4, 3), "float32"))

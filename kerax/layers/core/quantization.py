@@ -127,8 +127,10 @@ class QuantizationMixin:
         >>> layer = Dense(3)
         >>> _ = layer(np.ones((1, 4)))
         >>> layer.quantize("int8")
-        >>> layer.dtype_policy.name, [(w.name, str(w.dtype)) for w in layer.weights]
-        ('int8_from_float32', [('bias', 'float32'), ('kernel', 'int8'), ('kernel_scale', 'float32')])
+        >>> layer.dtype_policy.name
+        'int8_from_float32'
+        >>> [(w.name, str(w.dtype)) for w in layer.weights]
+        [('bias', 'float32'), ('kernel', 'int8'), ('kernel_scale', 'float32')]
         """
         config = config_lib.validate_and_resolve_config(mode, config)
         mode = config.mode
@@ -143,8 +145,8 @@ class QuantizationMixin:
         if getattr(self, "lora_enabled", False):
             raise NotImplementedError(
                 f"{type(self).__name__} '{self.name}': kerax does not quantize a layer with "
-                "LoRA enabled (Keras merges the adapter); quantize before `enable_lora`, or "
-                "save, reload and quantize the merged model.")
+                "LoRA enabled (Keras merges the adapter into the quantized weights); "
+                "quantize a model without LoRA.")
         variables = self._variables
         params, state = dict(variables["params"]), dict(variables["state"])
         if mode == "int8":
