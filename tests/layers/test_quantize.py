@@ -151,10 +151,12 @@ def test_quantized_policies_match_keras(keras):
         assert kerax.dtype_policies.get(keras.dtype_policies.serialize(theirs)) == ours
 
 
-def test_int8_fit_trains_the_float_weights_as_keras(keras):
+@pytest.mark.parametrize("name", ["mlp", "einsum"])
+def test_int8_fit_trains_the_float_weights_as_keras(keras, name):
     """The int8 kernels stay frozen; biases train with Keras' straight-through gradient."""
-    ours, theirs = _pair(keras, "mlp", "int8")
-    x, y = MODELS["mlp"][1](8), RNG.normal(size=(8, 2)).astype("float32")
+    ours, theirs = _pair(keras, name, "int8")
+    x = MODELS[name][1](8)
+    y = RNG.normal(size=theirs.predict(x, verbose=0).shape).astype("float32")
     histories = []
     for model, lib in ((ours, kerax), (theirs, keras)):
         model.compile(lib.optimizers.SGD(0.1), "mse")
