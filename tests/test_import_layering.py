@@ -7,7 +7,8 @@ its own level, or one below -- never one above, not even inside a function::
     backend                              config, dtypes, KerasTensor, apply scope, state
     utils                                naming, progbar, file and dataset helpers
     ops, random, dtype_policies,         functions over arrays; the objects layers are
-      initializers, activations,         configured with
+      quantizers, initializers,          configured with
+      activations,
       regularizers, constraints
     layers                               Layer, symbolic calls, every layer
     losses, metrics, optimizers,         what a training step is made of
@@ -51,7 +52,8 @@ LEVELS = [
     ("kerax.errors", "kerax.tree", "kerax.serialization", "kerax._exports"),
     ("kerax.backend",),
     ("kerax.utils", "kerax.visualization"),
-    ("kerax.ops", "kerax.random", "kerax.dtype_policies", "kerax.initializers",
+    ("kerax.ops", "kerax.random", "kerax.dtype_policies", "kerax.quantizers",
+     "kerax.initializers",
      "kerax.activations", "kerax.regularizers", "kerax.constraints"),
     ("kerax.layers", "kerax.preprocessing"),
     ("kerax.losses", "kerax.metrics", "kerax.optimizers", "kerax.distribution"),

@@ -21,8 +21,8 @@ NAMESPACES = [
     "datasets", "distribution", "dtype_policies", "export", "initializers", "layers", "losses",
     "metrics", "mixed_precision", "models", "ops", "ops.image", "ops.linalg", "ops.nn",
     "ops.numpy", "optimizers", "optimizers.schedules", "preprocessing",
-    "preprocessing.image", "preprocessing.sequence", "random", "regularizers", "saving",
-    "serialization", "tree", "utils", "visualization",
+    "preprocessing.image", "preprocessing.sequence", "quantizers", "random", "regularizers",
+    "saving", "serialization", "tree", "utils", "visualization",
 ]
 NOT_IN_KERAS = {"checkpoint", "serialization"}  # kerax's own namespaces
 # Implementation modules that are also Keras namespaces: their `__all__` is their own

@@ -33,8 +33,6 @@ class DTypePolicy:
         name = name or _config.floatx()
         if not isinstance(name, str):
             raise TypeError(f"`name` must be a string, e.g. 'mixed_bfloat16'. Received: {name!r}")
-        if "_from_" in name:
-            _refuse_quantized(name)
         if name in ("mixed_float16", "mixed_bfloat16"):
             compute, variable = name.split("_")[1], "float32"
         else:
@@ -59,6 +57,11 @@ class DTypePolicy:
     @property
     def variable_dtype(self):
         return self._variable_dtype
+
+    @property
+    def quantization_mode(self):
+        """The quantization mode (`"int8"`, `"float8"`), None for a float policy."""
+        return None
 
     @property
     def is_mixed(self):
@@ -90,19 +93,106 @@ class DTypePolicy:
 
 FloatDTypePolicy = DTypePolicy
 
-# Keras 3's quantized policies: "int8_from_float32", "int4_from_mixed_bfloat16",
-# "float8_from_float32", "gptq/4/128_from_float32", "awq/...", and their configs.
-_QUANTIZATION_MODES = ("int8", "int4", "float8", "gptq", "awq")
+# Keras 3's quantized policies: "int8_from_float32", "float8_from_mixed_bfloat16", ...;
+# kerax implements int8 and float8 ("int4", "gptq" and "awq" are refused).
+QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
 
 
-def _refuse_quantized(name):
-    mode = name.split("/")[0].split("_from_")[0]
-    if mode in _QUANTIZATION_MODES:
+class QuantizedDTypePolicy(DTypePolicy):
+    """The policy of a quantized layer (`keras.dtype_policies.QuantizedDTypePolicy`): its
+    float `source_name` policy plus the quantization `mode`.
+
+    Args:
+        mode: `"int8"` (or `"float8"`, see `QuantizedFloat8DTypePolicy`).
+        source_name: the float policy the layer had (None: the global policy).
+
+    Example:
+    >>> policy = QuantizedDTypePolicy("int8", "mixed_bfloat16")
+    >>> policy.name, policy.quantization_mode, policy.compute_dtype
+    ('int8_from_mixed_bfloat16', 'int8', 'bfloat16')
+    """
+
+    _keras_module = "keras.dtype_policies"
+
+    def __init__(self, mode, source_name=None):
+        source_name = source_name or dtype_policy().name
+        source = DTypePolicy(source_name)
+        if mode not in QUANTIZATION_MODES:
+            raise ValueError(f"Invalid quantization mode. Expected one of "
+                             f"{QUANTIZATION_MODES}. Received: mode={mode}")
+        _check_implemented(mode)
+        if mode == "int8" and source.compute_dtype == "float16":
+            raise ValueError(f"Quantization mode='{mode}' doesn't work well with "
+                             "compute_dtype='float16'.")
+        self._name = f"{mode}_from_{source_name}"
+        self._compute_dtype, self._variable_dtype = source.compute_dtype, source.variable_dtype
+        self._source_name, self._quantization_mode = source_name, mode
+
+    @property
+    def quantization_mode(self):
+        return self._quantization_mode
+
+    def get_config(self):
+        return {"mode": self._quantization_mode, "source_name": self._source_name}
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.get_config() == self.get_config()
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def __repr__(self):
+        return f'<{type(self).__name__} "{self._name}">'
+
+
+class QuantizedFloat8DTypePolicy(QuantizedDTypePolicy):
+    """The policy of a float8-quantized layer; `amax_history_length` is the length of its
+    scaling history (`keras.dtype_policies.QuantizedFloat8DTypePolicy`).
+
+    Example:
+    >>> QuantizedFloat8DTypePolicy("float8", "float32").get_config()
+    {'mode': 'float8', 'source_name': 'float32', 'amax_history_length': 1024}
+    """
+
+    default_amax_history_length = 1024
+
+    def __init__(self, mode, source_name=None, amax_history_length=1024):
+        super().__init__(mode=mode, source_name=source_name)
+        if not isinstance(amax_history_length, int):
+            raise TypeError("`amax_history_length` must be an integer. "
+                            f"Received: amax_history_length={amax_history_length}")
+        self._amax_history_length = amax_history_length
+
+    @property
+    def amax_history_length(self):
+        return self._amax_history_length
+
+    def get_config(self):
+        return {**super().get_config(), "amax_history_length": self._amax_history_length}
+
+
+def _check_implemented(mode):
+    if mode.split("/")[0] not in ("int8", "float8"):
         raise NotImplementedError(
-            f"kerax does not implement quantized dtype policies (Keras' QuantizedDTypePolicy); "
-            f"received dtype={name!r}. Use a float policy such as 'float32' or "
-            "'mixed_bfloat16'."
+            f"kerax does not implement the {mode!r} quantization mode (Keras' int4, GPTQ and "
+            "AWQ policies); it quantizes to 'int8' and 'float8'. Use a float policy such as "
+            "'float32', or quantize the float model with `model.quantize('int8')`."
         )
+
+
+def _quantized_by_name(name):
+    mode, sep, source_name = name.partition("_from_")
+    if not sep or not source_name:
+        raise ValueError("Cannot convert `policy` into a valid pair (`mode`, `source_name`) "
+                         f"to instantiate `QuantizedDTypePolicy`. Received: policy={name}")
+    _check_implemented(mode)
+    cls = QuantizedFloat8DTypePolicy if mode == "float8" else QuantizedDTypePolicy
+    return cls(mode, source_name)
+
+
+_CLASSES = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": DTypePolicy,
+            "QuantizedDTypePolicy": QuantizedDTypePolicy,
+            "QuantizedFloat8DTypePolicy": QuantizedFloat8DTypePolicy}
 
 
 def get(identifier):
@@ -118,11 +208,16 @@ def get(identifier):
         return identifier
     if isinstance(identifier, dict):
         config = identifier.get("config", identifier)
-        if "mode" in config:  # a QuantizedDTypePolicy's config
-            _refuse_quantized(f"{config['mode']}_from_{config.get('source_name')}")
+        if "mode" in config:  # a quantized policy's config
+            _check_implemented(config["mode"])
+            cls = _CLASSES.get(identifier.get("class_name"), QuantizedDTypePolicy)
+            if config["mode"] == "float8":
+                cls = QuantizedFloat8DTypePolicy
+            return cls(**config)
         return DTypePolicy.from_config(config)
     if isinstance(identifier, str):
-        _refuse_quantized(identifier)  # as Keras' `get`, "int8" alone means quantization
+        if identifier.startswith(QUANTIZATION_MODES):  # as Keras: "int8..." is quantized
+            return _quantized_by_name(identifier)
         return DTypePolicy(identifier)
     try:
         return DTypePolicy(jnp.dtype(identifier).name)
@@ -131,6 +226,15 @@ def get(identifier):
 
 
 def serialize(policy):
+    """A policy as Keras' serialized dict.
+
+    Example:
+    >>> serialize(get("int8_from_float32"))["class_name"]
+    'QuantizedDTypePolicy'
+    """
+    if isinstance(policy, QuantizedDTypePolicy):
+        return {"module": "keras.dtype_policies", "class_name": type(policy).__name__,
+                "config": policy.get_config(), "registered_name": None}
     return {"module": "keras", "class_name": "DTypePolicy",
             "config": policy.get_config(), "registered_name": None}
 

@@ -206,7 +206,8 @@ class Layer(KerasStyle, WeightOrder, EagerShell, StatelessCall, DTypePolicyMixin
         state = variables.get("state", {}) if variables else {}
         if not self._is_container():  # the dtype policy wraps leaf layers' pure forward
             params, inputs = policies.autocast(self, params, inputs)
-        forward = self.forward
+        # A quantized policy runs the layer's quantized forward (Keras' `quantized_call`).
+        forward = self.forward if self.quantization_mode is None else self.quantized_forward
         if self.__dict__.get("_remat_mode") is not None:
             forward = policies.rematerialized(self, forward, params, state, inputs, training,
                                               rng, kwargs)

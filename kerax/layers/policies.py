@@ -44,10 +44,28 @@ class DTypePolicyMixin:
         """The layer's `kerax.dtype_policies.DTypePolicy`."""
         return self._dtype_policy
 
+    @property
+    def quantization_mode(self):
+        """The layer's quantization mode (`"int8"`, `"float8"`), None if not quantized."""
+        return self._dtype_policy.quantization_mode
+
     @dtype_policy.setter
     def dtype_policy(self, value):
-        self._dtype_policy = dtype_policies.get(value)
+        policy = dtype_policies.get(value)
+        if policy.quantization_mode is not None and self.quantization_mode is None \
+                and self.built and hasattr(self, "quantize"):
+            self.quantize(policy.quantization_mode)  # as Keras: a built layer is quantized
+        self._dtype_policy = policy
         self._dtype = self._dtype_policy.name
+
+    def quantized_forward(self, *args, **kwargs):
+        """The forward pass under a quantized policy: only layers that quantize have one."""
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} '{self.name}' has the quantized dtype policy "
+            f"'{self._dtype_policy.name}', but kerax quantizes only Dense, EinsumDense, "
+            "Embedding and ReversibleEmbedding layers. Give it a float policy such as "
+            "'float32'."
+        )
 
     def _dtype_config(self):
         return dtype_policies.serialize(self._dtype_policy)

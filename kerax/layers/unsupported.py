@@ -2,7 +2,7 @@
 
 A Keras 3 program must not silently train something else than it asked for: such an
 argument is accepted at its neutral value (what Keras' own configs carry, e.g.
-`quantization_config: None`) and refused with a `NotImplementedError` otherwise.
+`gptq_unpacked_column_size: None`) and refused with a `NotImplementedError` otherwise.
 """
 
 
@@ -17,11 +17,11 @@ def refuse(owner, argument, value, neutral=None, hint=""):
         hint: what to do instead.
 
     Example:
-    >>> refuse("Dense", "quantization_config", None)
-    >>> refuse("Dense", "quantization_config", {"mode": "int8"})
+    >>> refuse("EinsumDense", "gptq_unpacked_column_size", None)
+    >>> refuse("EinsumDense", "gptq_unpacked_column_size", 8)
     Traceback (most recent call last):
     ...
-    NotImplementedError: Dense: `quantization_config` is not supported by kerax (expected ...
+    NotImplementedError: EinsumDense: `gptq_unpacked_column_size` is not supported by kerax ...
     """
     if value is neutral or (neutral is not None and value == neutral):
         return
@@ -31,14 +31,4 @@ def refuse(owner, argument, value, neutral=None, hint=""):
     )
 
 
-def check_quantization_config(owner, quantization_config):
-    """Refuses a quantization config: kerax does not quantize layers.
-
-    Example:
-    >>> check_quantization_config("Dense", None)  # what Keras' configs carry: accepted
-    """
-    refuse(owner, "quantization_config", quantization_config,
-           hint="kerax does not quantize layers; remove the argument (or pass None).")
-
-
-__all__ = ["refuse", "check_quantization_config"]
+__all__ = ["refuse"]

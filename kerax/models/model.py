@@ -5,6 +5,7 @@ import json
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers.layer import Layer
+from kerax.models import quantize as quantize_lib
 from kerax.models import summary_utils
 from kerax.saving import model_config, saving_api, serialization_lib
 from kerax.trainer.stateless import StatelessMixin
@@ -151,6 +152,32 @@ class Model(StatelessMixin, Trainer, Layer):
         """
         return _EXPORTER[0](self, filepath, format=format, verbose=verbose,
                             input_signature=input_signature, **kwargs)
+
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantizes the built model's weights in place (Keras 3's `Model.quantize`).
+
+        Every Dense, EinsumDense (`"int8"`, `"float8"`) and Embedding (`"int8"`) layer is
+        quantized; see `kerax.layers.core.quantization`.
+
+        Args:
+            mode: `"int8"` or `"float8"` (optional when `config` is given).
+            config: a `kerax.quantizers.QuantizationConfig` (weight and input quantizers).
+            filters: a regex on layer names, a list of them, or a predicate on layers:
+                only the layers it selects are quantized.
+
+        Raises:
+            ValueError: an unknown mode, an unbuilt model, a layer already quantized.
+            NotImplementedError: a mode kerax does not implement (`"int4"`, `"gptq"`,
+                `"awq"`).
+
+        Example:
+        >>> import kerax
+        >>> model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(2)])
+        >>> model.quantize("int8")
+        >>> [str(w.dtype) for w in model.weights]
+        ['float32', 'int8', 'float32']
+        """
+        quantize_lib.quantize_model(self, mode, config, filters, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
         """Saves the weights to a `.weights.h5` file (Keras 3's layout; crash-safe)."""

@@ -213,6 +213,8 @@ _BUILTIN_MODULES = {
     "keras.optimizers": "kerax.optimizers",
     "keras.optimizers.schedules": "kerax.optimizers.schedules",
     "keras.random": "kerax.random",
+    "keras.quantizers": "kerax.quantizers",
+    "keras.dtype_policies": "kerax.dtype_policies",
     "keras.models": "kerax.models",
     "keras.utils": "kerax.utils",
     "keras": "kerax",

@@ -17,12 +17,16 @@ QUANTIZED = {"module": "keras.quantizers", "class_name": "Int8QuantizationConfig
     ("Embedding", lambda q: layers.Embedding(4, 2, quantization_config=q)),
     ("ReversibleEmbedding", lambda q: layers.ReversibleEmbedding(4, 2, quantization_config=q)),
 ])
-def test_quantization_config_is_refused(name, make):
-    with pytest.raises(NotImplementedError,
-                       match=rf"^{name}: `quantization_config` is not supported by kerax "
-                             r"\(expected None, received \{.*Int8QuantizationConfig.*\}\)\. "
-                             r"kerax does not quantize layers"):
-        make(QUANTIZED)
+def test_quantization_config_is_kept(keras, name, make):
+    # The layers quantize (tests/layers/test_quantize.py); their configs carry the config.
+    config = make(QUANTIZED).get_config()["quantization_config"]
+    args = {"Dense": dict(units=3), "EinsumDense": dict(equation="ab,bc->ac", output_shape=3),
+            "Embedding": dict(input_dim=4, output_dim=2),
+            "ReversibleEmbedding": dict(input_dim=4, output_dim=2)}[name]
+    cls = getattr(keras.layers, name)
+    reference = cls.from_config({**cls(**args).get_config(), "quantization_config": QUANTIZED})
+    assert config == reference.get_config()["quantization_config"]
+    assert config["config"]["activation_quantizer"] is None  # as written: weight-only
     assert make(None).get_config()["quantization_config"] is None
 
 
@@ -43,24 +47,25 @@ def test_keras_configs_with_neutral_quantization_config_load(keras, name):
     assert layer.get_config()["quantization_config"] is None
 
 
-def test_keras_config_of_a_quantized_layer_is_refused(keras):
-    config = keras.layers.Dense(3, dtype="int8_from_float32").get_config()
-    with pytest.raises(NotImplementedError,
-                       match=r"kerax does not implement quantized dtype policies \(Keras' "
-                             r"QuantizedDTypePolicy\); received dtype='int8_from_float32'"):
-        layers.Dense.from_config(config)
-
-
-@pytest.mark.parametrize("dtype", ["int8_from_float32", "int4_from_mixed_bfloat16",
-                                   "float8_from_float32", "gptq/4/128_from_float32", "int8"])
-def test_quantized_dtype_policies_are_refused(dtype):
-    with pytest.raises(NotImplementedError, match=rf"received dtype='{dtype}'\. Use a float "
-                                                  r"policy such as 'float32'"):
+@pytest.mark.parametrize("dtype", ["int4_from_mixed_bfloat16", "int4/128_from_float32",
+                                   "gptq/4/128_from_float32", "awq/4/128_from_float32"])
+def test_quantized_dtype_policies_kerax_does_not_implement_are_refused(dtype):
+    # int8 and float8 policies work (tests/layers/test_quantize.py).
+    mode = dtype.split("_from_")[0]
+    with pytest.raises(NotImplementedError, match=rf"kerax does not implement the '{mode}' "
+                                                  r"quantization mode.*Use a float policy "
+                                                  r"such as 'float32'"):
         layers.Dense(3, dtype=dtype)
     layer = layers.Dense(3)
-    with pytest.raises(NotImplementedError, match="quantized dtype policies"):
+    with pytest.raises(NotImplementedError, match="quantization mode"):
         layer.dtype_policy = dtype
     assert layers.Dense(3, dtype="int32").dtype_policy.name == "int32"  # plain dtypes work
+
+
+def test_a_quantization_mode_alone_is_not_a_policy():
+    with pytest.raises(ValueError, match=r"Cannot convert `policy` into a valid pair \(`mode`, "
+                                         r"`source_name`\).*Received: policy=int8"):
+        layers.Dense(3, dtype="int8")
 
 
 @pytest.mark.parametrize("cls, name, kwargs", [

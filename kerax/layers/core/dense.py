@@ -1,15 +1,14 @@
 import jax.numpy as jnp
 
-from kerax import activations, constraints, initializers, regularizers
+from kerax import activations, constraints, initializers, quantizers, regularizers
 from kerax.backend import host_prng
-from kerax.layers import unsupported
-from kerax.layers.core import lora
+from kerax.layers.core import lora, quantization
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
 
-class Dense(lora.LoraMixin, Layer):
+class Dense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
     """Densely-connected layer: `activation(inputs @ kernel + bias)` on the last axis.
 
     Args:
@@ -25,7 +24,8 @@ class Dense(lora.LoraMixin, Layer):
             and `enable_lora`).
         lora_alpha: scale of the LoRA update. As in Keras 3.15, enabling LoRA through
             `lora_rank` resets it to `lora_rank` (`enable_lora(rank, lora_alpha)` keeps it).
-        quantization_config: must be None (kerax does not quantize).
+        quantization_config: a `kerax.quantizers.QuantizationConfig` used when the layer is
+            built with a quantized dtype policy (`quantize(mode, config)` sets it too).
 
     Input shape: `(batch, ..., input_dim)`. Output shape: `(batch, ..., units)`.
 
@@ -37,17 +37,20 @@ class Dense(lora.LoraMixin, Layer):
     (3, 4)
     >>> sorted(Dense(4, lora_rank=2).init(jax.random.PRNGKey(0), jnp.ones((2, 3)))["params"])
     ['bias', 'kernel', 'lora_kernel_a', 'lora_kernel_b']
+    >>> v = Dense(4, dtype="int8_from_float32").init(jax.random.PRNGKey(0), jnp.ones((2, 3)))
+    >>> {k: str(a.dtype) for k, a in v["state"].items()}
+    {'kernel': 'int8', 'kernel_scale': 'float32'}
     """
 
     _lora_target = lora.LoraTarget("kernel", "lora_kernel_a", "lora_kernel_b",
                                    "kernel_constraint", "kernel_regularizer")
+    _quantize_target = quantization.QuantizeTarget("kernel", "kernel_scale")
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  quantization_config=None, **kwargs):
-        unsupported.check_quantization_config("Dense", quantization_config)
         if not isinstance(units, int) or units <= 0:
             raise ValueError(
                 "Received an invalid value for `units`, expected a positive integer. "
@@ -67,6 +70,7 @@ class Dense(lora.LoraMixin, Layer):
         self._lora_init(lora_rank, lora_rank if lora_rank else lora_alpha)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
+        self._quantization_init(quantization_config)
 
     def build_variables(self, key, inputs):
         input_shape = shapes_of(inputs)
@@ -77,6 +81,8 @@ class Dense(lora.LoraMixin, Layer):
             params["bias"] = self.bias_initializer((self.units,), self.dtype, key=k_bias)
         params.update(self._lora_factors(key, (in_dim, self.units)))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
+        if self.quantization_mode is not None:
+            return self._quantized_build(params, (in_dim, self.units))
         return params, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
@@ -89,6 +95,49 @@ class Dense(lora.LoraMixin, Layer):
         if self.use_bias:
             y = y + params["bias"]
         return self.activation(y), state
+
+    # ------------------------------------------------------------ quantization --
+    def _int8_weight(self, kernel, config):
+        quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+            config, quantizers.AbsMaxQuantizer(axis=0))
+        value, scale = quantizer(kernel, to_numpy=True)
+        return value, jnp.squeeze(scale, axis=0)
+
+    def _int8_scale_shape(self, kernel_shape):
+        return (self.units,)
+
+    def _int8_forward(self, params, state, inputs):
+        quantizer, compute = self._inputs_quantizer(), self.compute_dtype
+
+        def quantized(x, kernel, kernel_scale):
+            scale = kernel_scale
+            if quantizer:
+                x, inputs_scale = quantizer(x, axis=-1)
+                scale = scale * inputs_scale
+            y = jnp.matmul(x, kernel,
+                           preferred_element_type=quantization.accumulation_dtype(x, kernel))
+            return y.astype(compute) / scale
+
+        def dequantized(x, kernel, kernel_scale):
+            return jnp.matmul(x, kernel.astype(compute) / kernel_scale)
+
+        y = quantization.straight_through(quantized, dequantized)(
+            jnp.asarray(inputs), state["kernel"], state["kernel_scale"].astype(compute))
+        return self._finish(params, y)
+
+    def _float8_forward(self, params, state, inputs):
+        compute = self.compute_dtype
+        y = jnp.matmul(quantization.qdq_float8(inputs, params["inputs_scale"], compute),
+                       quantization.qdq_float8(params["kernel"], params["kernel_scale"],
+                                               compute))
+        if self.use_bias:
+            y = y + quantization.float8_bias(params["bias"], compute)
+        return self.activation(y)
+
+    def _finish(self, params, y):
+        if self.use_bias:
+            y = y + params["bias"]
+        return self.activation(y)
 
     @property
     def kernel(self):
@@ -118,7 +167,7 @@ class Dense(lora.LoraMixin, Layer):
             "bias_regularizer": ser(self.bias_regularizer),
             "kernel_constraint": ser(self.kernel_constraint),
             "bias_constraint": ser(self.bias_constraint),
-            "quantization_config": None,  # kerax does not quantize; Keras writes it
+            "quantization_config": self._quantized_config(),
         }
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha

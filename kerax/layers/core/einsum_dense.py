@@ -2,10 +2,12 @@ import re
 
 import jax.numpy as jnp
 
-from kerax import activations, constraints, initializers, regularizers
+import numpy as np
+
+from kerax import activations, constraints, initializers, quantizers, regularizers
 from kerax.backend import host_prng
 from kerax.layers import unsupported
-from kerax.layers.core import lora
+from kerax.layers.core import einsum_quantization, lora, quantization
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
@@ -87,7 +89,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
     return kernel_shape, bias_shape, out_shape, input_axes, output_axes
 
 
-class EinsumDense(lora.LoraMixin, Layer):
+class EinsumDense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
     """A dense layer whose kernel contraction is an einsum `equation` (Keras' layer).
 
     Args:
@@ -101,8 +103,9 @@ class EinsumDense(lora.LoraMixin, Layer):
             kernel_constraint, bias_constraint: as in `Dense`.
         lora_rank, lora_alpha: LoRA, as in `Dense` (here `lora_alpha` is kept, as in
             Keras); `lora_kernel_a` has the kernel's shape with the last axis `lora_rank`.
-        gptq_unpacked_column_size, quantization_config: must be None (kerax does not
-            quantize).
+        quantization_config: a `kerax.quantizers.QuantizationConfig` used when the layer is
+            built with a quantized dtype policy (`quantize(mode, config)` sets it too).
+        gptq_unpacked_column_size: must be None (kerax does not implement GPTQ).
 
     Example:
     >>> import jax, jax.numpy as jnp
@@ -114,13 +117,13 @@ class EinsumDense(lora.LoraMixin, Layer):
 
     _lora_target = lora.LoraTarget("kernel", "lora_kernel_a", "lora_kernel_b",
                                    "kernel_constraint", "kernel_regularizer")
+    _quantize_target = quantization.QuantizeTarget("kernel", "kernel_scale")
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, lora_rank=None, lora_alpha=None,
                  gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
-        unsupported.check_quantization_config("EinsumDense", quantization_config)
         unsupported.refuse("EinsumDense", "gptq_unpacked_column_size",
                            gptq_unpacked_column_size, hint="kerax does not quantize layers "
                            "(GPTQ); remove the argument (or pass None).")
@@ -137,6 +140,7 @@ class EinsumDense(lora.LoraMixin, Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self._lora_init(lora_rank, lora_alpha)
+        self._quantization_init(quantization_config)
 
     def _kernel_initializer_for(self, input_axes, output_axes):
         init = self.kernel_initializer
@@ -159,6 +163,8 @@ class EinsumDense(lora.LoraMixin, Layer):
             params["bias"] = self.bias_initializer(tuple(bias_shape), self.dtype, key=k_bias)
         params.update(self._lora_factors(key, tuple(kernel_shape)))
         self.input_spec = InputSpec(ndim=len(input_shape))
+        if self.quantization_mode is not None:
+            return self._quantized_build(params, tuple(kernel_shape))
         return params, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
@@ -170,6 +176,69 @@ class EinsumDense(lora.LoraMixin, Layer):
         if self.activation is not None:
             y = self.activation(y)
         return y, state
+
+    # ------------------------------------------------------------ quantization --
+    def _quant_info(self):
+        return einsum_quantization.analyze(self.equation, self.input_spec.ndim)
+
+    def _int8_weight(self, kernel, config):
+        info = self._quant_info()
+        quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+            config, quantizers.AbsMaxQuantizer(axis=info.kernel_reduced_axes))
+        value, scale = quantizer(kernel, to_numpy=True)
+        return value, einsum_quantization.scale_for_output(
+            scale, info.kernel_transpose_axes, info.kernel_expand_axes,
+            info.kernel_squeeze_axes)
+
+    def _int8_scale_shape(self, kernel_shape):
+        info = self._quant_info()
+        shape = np.array(kernel_shape)
+        shape[list(info.kernel_reduced_axes)] = 1
+        shape = shape[list(info.kernel_transpose_axes)].tolist()
+        for axis in sorted(info.kernel_expand_axes):
+            shape.insert(axis, 1)
+        for axis in sorted(info.kernel_squeeze_axes, reverse=True):
+            shape.pop(axis)
+        return tuple(shape)
+
+    def _int8_forward(self, params, state, inputs):
+        info, quantizer, compute = self._quant_info(), self._inputs_quantizer(), \
+            self.compute_dtype
+
+        def quantized(x, kernel, kernel_scale):
+            scale = kernel_scale
+            if quantizer:
+                x, inputs_scale = quantizer(x, axis=info.input_reduced_axes)
+                scale = einsum_quantization.scale_for_output(
+                    inputs_scale, info.input_transpose_axes, info.input_expand_axes,
+                    info.input_squeeze_axes) * kernel_scale
+            y = jnp.einsum(self.equation, x, kernel,
+                           preferred_element_type=quantization.accumulation_dtype(x, kernel))
+            return y.astype(compute) / scale
+
+        def dequantized(x, kernel, kernel_scale):
+            scale = einsum_quantization.kernel_scale_for_kernel(kernel_scale, info)
+            return jnp.einsum(self.equation, x,
+                              kernel.astype(compute) / scale)
+
+        y = quantization.straight_through(quantized, dequantized)(
+            jnp.asarray(inputs), state["kernel"], state["kernel_scale"].astype(compute))
+        return self._finish(params, y)
+
+    def _float8_forward(self, params, state, inputs):
+        compute = self.compute_dtype
+        y = jnp.einsum(self.equation,
+                       quantization.qdq_float8(inputs, params["inputs_scale"], compute),
+                       quantization.qdq_float8(params["kernel"], params["kernel_scale"],
+                                               compute))
+        if "bias" in params:
+            y = y + quantization.float8_bias(params["bias"], compute)
+        return self.activation(y) if self.activation is not None else y
+
+    def _finish(self, params, y):
+        if "bias" in params:
+            y = y + params["bias"]
+        return self.activation(y) if self.activation is not None else y
 
     @property
     def kernel(self):
@@ -201,7 +270,7 @@ class EinsumDense(lora.LoraMixin, Layer):
             "activity_regularizer": ser(self.activity_regularizer),
             "kernel_constraint": ser(self.kernel_constraint),
             "bias_constraint": ser(self.bias_constraint),
-            "quantization_config": None,  # kerax does not quantize; Keras writes it
+            "quantization_config": self._quantized_config(),
         }
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha

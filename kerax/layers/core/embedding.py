@@ -2,9 +2,8 @@ import warnings
 
 import jax.numpy as jnp
 
-from kerax import constraints, initializers, ops, regularizers
-from kerax.layers import unsupported
-from kerax.layers.core import lora
+from kerax import constraints, initializers, ops, quantizers, regularizers
+from kerax.layers.core import lora, quantization
 from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
@@ -17,7 +16,7 @@ def _positive_int(value, name):
         )
 
 
-class Embedding(lora.LoraMixin, Layer):
+class Embedding(quantization.QuantizationMixin, lora.LoraMixin, Layer):
     """Turns integer indices into dense vectors: row `i` of an `(input_dim, output_dim)`
     table.
 
@@ -33,7 +32,8 @@ class Embedding(lora.LoraMixin, Layer):
         input_length: deprecated in Keras 3 and ignored (a warning is shown).
         lora_rank, lora_alpha: LoRA, as in `Dense`, with factors `lora_embeddings_a`
             `(input_dim, lora_rank)` and `lora_embeddings_b` `(lora_rank, output_dim)`.
-        quantization_config: must be None (kerax does not quantize).
+        quantization_config: a `kerax.quantizers.QuantizationConfig` used when the layer is
+            built with a quantized dtype policy (`quantize("int8", config)` sets it too).
 
     Input shape: integer array `(batch, ...)`. Output shape: `(batch, ..., output_dim)`.
 
@@ -50,6 +50,8 @@ class Embedding(lora.LoraMixin, Layer):
 
     _lora_target = lora.LoraTarget("embeddings", "lora_embeddings_a", "lora_embeddings_b",
                                    "embeddings_constraint", "embeddings_regularizer")
+    _quantize_target = quantization.QuantizeTarget("embeddings", "embeddings_scale")
+    _quantize_modes = ("int8",)
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
@@ -60,7 +62,6 @@ class Embedding(lora.LoraMixin, Layer):
         if kwargs.pop("input_length", None) is not None:
             warnings.warn("Argument `input_length` is deprecated. Just remove it.",
                           stacklevel=2)
-        unsupported.check_quantization_config(type(self).__name__, quantization_config)
         if weights is not None and not (isinstance(weights, list) and len(weights) == 1):
             weights = [weights]
         super().__init__(weights=weights, **kwargs)
@@ -72,12 +73,15 @@ class Embedding(lora.LoraMixin, Layer):
         self.supports_masking = mask_zero
         # Keras 3.15's `build` calls `enable_lora(lora_rank)`, which resets the alpha.
         self._lora_init(lora_rank, lora_rank if lora_rank else lora_alpha)
+        self._quantization_init(quantization_config)
 
     def build_variables(self, key, *inputs):
         input_shapes = shapes_of(inputs)
         shape = (self.input_dim, self.output_dim)
         params = {"embeddings": self.embeddings_initializer(shape, self.dtype, key=key)}
         params.update(self._lora_factors(key, shape))
+        if self.quantization_mode is not None:
+            return self._quantized_build(params, shape)
         return params, {}
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
@@ -86,6 +90,28 @@ class Embedding(lora.LoraMixin, Layer):
         if ids.dtype not in (jnp.int32, jnp.int64):
             ids = ids.astype(jnp.int32)
         return jnp.take(params["embeddings"], ids, axis=0).astype(self.dtype), state
+
+    # ------------------------------------------------------------ quantization --
+    def _int8_weight(self, embeddings, config):
+        # One scale per row (per token): `input_dim` is usually the larger axis.
+        quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+            config, quantizers.AbsMaxQuantizer(axis=-1))
+        value, scale = quantizer(embeddings, to_numpy=True)
+        return value, jnp.squeeze(scale, axis=-1)
+
+    def _int8_scale_shape(self, embeddings_shape):
+        return (self.input_dim,)
+
+    def _int8_forward(self, params, state, inputs):
+        ids = jnp.asarray(inputs)
+        if ids.dtype not in (jnp.int32, jnp.int64):
+            ids = ids.astype(jnp.int32)
+        scale = jnp.take(state["embeddings_scale"].astype(self.compute_dtype), ids, axis=0)
+        rows = jnp.take(state["embeddings"], ids, axis=0)
+        return rows.astype(self.compute_dtype) / jnp.expand_dims(scale, -1)
+
+    def _serialization_spec(self):
+        return ("embeddings", "embeddings_scale")
 
     def compute_mask(self, inputs, previous_mask=None):
         """`inputs != 0` when `mask_zero`, else None; on a symbolic input (a
@@ -122,7 +148,7 @@ class Embedding(lora.LoraMixin, Layer):
             "activity_regularizer": ser(self.activity_regularizer),
             "embeddings_constraint": ser(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
-            "quantization_config": None,  # kerax does not quantize; Keras writes it
+            "quantization_config": self._quantized_config(),
         }
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha

@@ -164,6 +164,12 @@ class LoraMixin:
         [('kernel', False), ('bias', True), ('lora_kernel_a', True), ('lora_kernel_b', True)]
         """
         self._check_lora_allowed()
+        if getattr(self, "quantization_mode", None) is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__} '{self.name}': kerax does not enable LoRA on a "
+                f"quantized layer (dtype_policy='{self.dtype_policy.name}'). Enable LoRA on "
+                "the float model, or quantize after training the adapter."
+            )
         target = self._lora_target
         own = self._own_variables_tree("params")
         if own is None or target.base not in own:
@@ -199,7 +205,8 @@ class LoraMixin:
         """Keras' `layer.kernel` / `layer.embeddings`: the view of the weight, or under
         LoRA the merged array (in the compute dtype)."""
         target = self._lora_target
-        view = self._built_view("params", target.base)
+        quantized = target.base in (scope_lib.variables_for(self, "state") or {})
+        view = self._built_view("state" if quantized else "params", target.base)
         if not self.lora_enabled:
             return view
         a, b = self._view("params", target.a), self._view("params", target.b)

@@ -2,8 +2,11 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from kerax import quantizers
 from kerax.errors import LayerShapeError
+from kerax.layers.core import quantization
 from kerax.layers.core.embedding import Embedding
 from kerax.layers.layer import shapes_of
 
@@ -42,6 +45,8 @@ class ReversibleEmbedding(Embedding):
     (1, 3, 10)
     """
 
+    _quantize_target = quantization.QuantizeTarget("embeddings", "embeddings_scale")
+
     def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  reverse_dtype=None, logit_soft_cap=None, **kwargs):
@@ -64,11 +69,62 @@ class ReversibleEmbedding(Embedding):
         input_shapes = shapes_of(inputs)
         emb_key, rev_key = jax.random.split(key)
         params, state = super().build_variables(emb_key, *inputs)
-        if not self.tie_weights:
+        if not self.tie_weights and self.quantization_mode is None:
             shape = (self.output_dim, self.input_dim)
             params["reverse_embeddings"] = self.embeddings_initializer(shape, self.dtype,
                                                                        key=rev_key)
         return params, state
+
+    # ------------------------------------------------------------ quantization --
+    def _int8_quantize(self, params, config):
+        out = super()._int8_quantize(params, config)
+        if not self.tie_weights:  # one scale per vocabulary entry (a column here)
+            quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+                config, quantizers.AbsMaxQuantizer(axis=0))
+            value, scale = quantizer(np.asarray(params.pop("reverse_embeddings")),
+                                     to_numpy=True)
+            out.update(reverse_embeddings=value,
+                       reverse_embeddings_scale=jnp.squeeze(scale, axis=0))
+        return out
+
+    def _int8_placeholders(self, base_shape):
+        out = super()._int8_placeholders(base_shape)
+        if not self.tie_weights:
+            out.update(reverse_embeddings=jnp.zeros((self.output_dim, self.input_dim),
+                                                    jnp.int8),
+                       reverse_embeddings_scale=jnp.ones((self.input_dim,), self.dtype))
+        return out
+
+    def _serialization_spec(self):
+        tail = () if self.tie_weights else ("reverse_embeddings", "reverse_embeddings_scale")
+        return super()._serialization_spec() + tail
+
+    def quantized_forward(self, params, state, inputs, training=False, rng=None,
+                          reverse=False, **kwargs):
+        if not reverse:
+            return super().quantized_forward(params, state, inputs, training=training, rng=rng)
+        if self.tie_weights:
+            kernel, scale = state["embeddings"].T, state["embeddings_scale"]
+        else:
+            kernel, scale = state["reverse_embeddings"], state["reverse_embeddings_scale"]
+        compute = self.compute_dtype
+        quantizer = quantizers.QuantizationConfig.activation_quantizer_or_default(
+            self.quantization_config, quantizers.AbsMaxQuantizer(axis=-1))
+        x = jnp.asarray(inputs)
+        if quantizer:
+            x, inputs_scale = quantizer(x)
+        else:
+            inputs_scale = jnp.ones((1,), compute)
+        logits = jnp.matmul(x, kernel,
+                            preferred_element_type=quantization.accumulation_dtype(x, kernel))
+        logits = logits.astype(compute) / (inputs_scale * scale.astype(compute))
+        return self._soft_cap(logits), state
+
+    def _soft_cap(self, logits):
+        if self.logit_soft_cap is None:
+            return logits
+        cap = jnp.asarray(self.logit_soft_cap, logits.dtype)
+        return jnp.tanh(logits / cap) * cap
 
     def forward(self, params, state, inputs, training=False, rng=None, reverse=False,
                 **kwargs):
@@ -91,11 +147,7 @@ class ReversibleEmbedding(Embedding):
         else:
             dtype = jnp.result_type(x.dtype, kernel.dtype)
             x, kernel = x.astype(dtype), kernel.astype(dtype)
-        logits = jnp.matmul(x, kernel)
-        if self.logit_soft_cap is not None:
-            cap = jnp.asarray(self.logit_soft_cap, logits.dtype)
-            logits = jnp.tanh(logits / cap) * cap
-        return logits, state
+        return self._soft_cap(jnp.matmul(x, kernel)), state
 
     def compute_mask(self, inputs, previous_mask=None):
         """`inputs != 0` for integer ids when `mask_zero`; None in reverse (float inputs)."""
@@ -113,7 +165,8 @@ class ReversibleEmbedding(Embedding):
                 "`reverse_embeddings`; the reverse projection uses `embeddings` transposed. "
                 "Build it with `tie_weights=False` for a separate table."
             )
-        return self._built_view("params", "reverse_embeddings")
+        return self._built_view("params" if self.quantization_mode is None else "state",
+                                "reverse_embeddings")
 
     def get_config(self):
         return {**super().get_config(), "tie_weights": self.tie_weights,
