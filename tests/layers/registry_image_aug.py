@@ -1,6 +1,6 @@
 """Conformance cases for the Keras-ported image layers (RandomPerspective,
-RandomElasticTransform, CLAHE, MaxNumBoundingBoxes); their seeded training parity with
-Keras is in test_image_aug.py."""
+RandomElasticTransform, CLAHE, MaxNumBoundingBoxes, RandAugment, AugMix); their seeded
+training parity with Keras is in test_image_aug.py and test_rand_augment.py."""
 
 from tests.layers.conformance import Case
 
@@ -16,6 +16,8 @@ CASES = [
     Case("RandomElasticTransform", dict(scale=0.5, seed=3), **_RANDOM),
     Case("ContrastLimitedAdaptiveHistogramEqualization", dict(tile_grid_size=(2, 2)),
          make_inputs=_pixels, bad_input_shape=(2, 3), grad=False),
+    Case("RandAugment", dict(seed=3), **_RANDOM),
+    Case("AugMix", dict(seed=3, num_chains=2, chain_depth=2), **_RANDOM),
     Case("MaxNumBoundingBoxes", dict(max_number=3), make_inputs=_pixels,
          bad_input_shape=(2, 3)),
 ]

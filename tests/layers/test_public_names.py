@@ -5,7 +5,7 @@ import kerax
 # Keras 3 layers kerax does not have yet (beyond the catalogue issue's scope). Remove a
 # name when it lands; the test fails if a listed name exists or a new gap appears.
 KNOWN_MISSING = {
-    "AugMix", "FlaxLayer", "RandAugment", "TFSMLayer",
+    "FlaxLayer", "TFSMLayer",
     "TorchModuleWrapper",
 }
 
