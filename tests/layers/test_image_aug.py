@@ -62,7 +62,7 @@ def test_seeded_eager_calls_equal_keras(keras, name, kwargs):
     x = _images(kwargs)
     theirs = getattr(keras.layers, name)(name="aug", **kwargs)
     ours = getattr(kl, name)(name="aug", **kwargs)
-    for _ in range(2):  # the second call draws from the advanced seed state
+    for _ in range(2 if hasattr(theirs, "generator") else 1):  # then the advanced state
         _close(ours(x), theirs(x))
     if name != "RandomElasticTransform":  # Keras 3.15's squeezes a one-image field wrongly
         _close(ours(x[0]), theirs(x[0]))

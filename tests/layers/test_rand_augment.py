@@ -38,8 +38,10 @@ def test_each_operation_draws_and_applies_as_keras_sublayer(keras, name, data_fo
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(seed=1), dict(seed=3, num_ops=3, factor=0.8, interpolation="nearest"),
-    dict(seed=4, value_range=(0, 1)),
+    dict(seed=1),
+    pytest.param(dict(seed=3, num_ops=3, factor=0.8, interpolation="nearest"),
+                 marks=pytest.mark.slow),
+    pytest.param(dict(seed=4, value_range=(0, 1)), marks=pytest.mark.slow),
     # a seed whose picks avoid AutoContrast (Keras 3.15's is wrong channels-first)
     dict(seed=7, data_format="channels_first", factor=0.2),
 ], ids=["default", "strong", "unit", "channels_first"])
@@ -49,7 +51,7 @@ def test_seeded_rand_augment_equals_keras(keras, kwargs):
         x = np.moveaxis(x, -1, 1)
     theirs, ours = keras.layers.RandAugment(name="ra", **kwargs), kl.RandAugment(name="ra",
                                                                                  **kwargs)
-    for _ in range(3):
+    for _ in range(2):  # the second call draws from the advanced seed state
         np.testing.assert_allclose(ours(x), theirs(x), rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(ours(x[0]), theirs(x[0]), rtol=1e-5, atol=1e-3)
     assert np.asarray(ours.generator.state).tolist() == np.asarray(

@@ -1,9 +1,8 @@
 """`AugMix`: Keras 3's AugMix (a blend of randomly augmented copies of each batch)."""
 
-import jax
 import jax.numpy as jnp
 
-from kerax.layers.preprocessing.augment_ops import make_ops
+from kerax.layers.preprocessing.augment_ops import make_ops, switch
 from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer, keras_factor
 from kerax.layers.preprocessing.rand_augment import check_interpolation
 from kerax.random import random as krandom
@@ -95,7 +94,7 @@ class AugMix(ImagePreprocessingLayer):
                 slot = transformation["transforms"][c][d]
                 branches = [lambda v, op=op, name=name: op.apply(v, slot[name]).astype(dtype)
                             for name, op in self._ops.items()] + [lambda v: v]
-                x = jax.lax.switch(transformation["picks"][c, d], branches, x)
+                x = switch(transformation["picks"][c, d], branches, x)
             mixed = mixed + x * weights[c]
         images = blend * images + (1 - blend) * mixed
         return jnp.clip(images, self.value_range[0], self.value_range[1]).astype(dtype)

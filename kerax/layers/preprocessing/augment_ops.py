@@ -13,6 +13,7 @@ channels-last or channels-first batch as the Keras sublayer's `transform_images`
 import math
 from typing import Callable, NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from kerax.layers.preprocessing.contrast_equalization import AutoContrast, Equalization
@@ -25,6 +26,19 @@ from kerax.random import random as krandom
 class Op(NamedTuple):
     draw: Callable      # (images, draws) -> transformation
     apply: Callable     # (images, transformation) -> images
+
+
+def switch(index, branches, x):
+    """`branches[index](x)`: `lax.switch` under a trace (only the picked branch runs),
+    a direct call on a concrete index (eager calls skip compiling every branch).
+
+    Example:
+    >>> switch(jnp.asarray(1), [lambda v: v + 1, lambda v: v * 10], jnp.asarray(2.0)).tolist()
+    20.0
+    """
+    if isinstance(index, jax.core.Tracer):
+        return jax.lax.switch(index, branches, x)
+    return branches[int(index)](x)
 
 
 def _rotation_matrix(angle, height, width):

@@ -71,8 +71,10 @@ class ContrastLimitedAdaptiveHistogramEqualization(ImagePreprocessingLayer):
         pixels = jnp.clip(padded, 0, 255).astype("int32")
         b = jnp.arange(n)[:, None, None, None]
         c = jnp.arange(channels)[None, None, None, :]
-        at = lambda ys, xs: cdf[b, ys[None, :, None, None], xs[None, None, :, None], c,  # noqa: E731
-                                pixels]
+
+        def at(ys, xs):
+            return cdf[b, ys[None, :, None, None], xs[None, None, :, None], c, pixels]
+
         wx, wy = wx[None, None, :, None], wy[None, :, None, None]
         top = at(y0, x0) * (1.0 - wx) + at(y0, x1) * wx
         bottom = at(y1, x0) * (1.0 - wx) + at(y1, x1) * wx

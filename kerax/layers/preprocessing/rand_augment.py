@@ -1,9 +1,7 @@
 """`RandAugment`: Keras 3's RandAugment policy (random operations of a fixed strength)."""
 
-import jax
-import jax.numpy as jnp
 
-from kerax.layers.preprocessing.augment_ops import make_ops
+from kerax.layers.preprocessing.augment_ops import make_ops, switch
 from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer, keras_factor
 from kerax.random import random as krandom
 
@@ -75,7 +73,7 @@ class RandAugment(ImagePreprocessingLayer):
         branches = [lambda x, op=op, name=name: op.apply(x, transforms[name]).astype(x.dtype)
                     for name, op in self._ops.items()]
         for i in range(self.num_ops):
-            images = jax.lax.switch(transformation["layer_idxes"][i], branches, images)
+            images = switch(transformation["layer_idxes"][i], branches, images)
         return images.astype(self.compute_dtype)
 
     def get_config(self):
