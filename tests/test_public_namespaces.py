@@ -19,7 +19,7 @@ KNOWN_MISSING = {
     },
     "applications": set(),
     "utils": {
-        "FeatureSpace", "audio_dataset_from_directory", "bounding_boxes", "legacy",
+        "FeatureSpace", "audio_dataset_from_directory", "legacy",
     },
     "backend": set(),
     "saving": {"KerasFileEditor"},

@@ -4,8 +4,8 @@ import jax.numpy as jnp
 
 from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer, keras_factor
 from kerax.ops import image as image_ops
-from kerax.layers.preprocessing import bounding_boxes as bb
 from kerax.random import random as krandom
+from kerax.utils import bounding_boxes as bb
 
 _INTERPOLATIONS = ("nearest", "bilinear")
 

@@ -10,7 +10,9 @@ import math
 
 import jax.numpy as jnp
 
-SUPPORTED_FORMATS = ("xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw", "rel_xyxy",
+from kerax.backend import config as _config
+
+_SUPPORTED_FORMATS = ("xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw", "rel_xyxy",
                      "rel_yxyx", "rel_xywh", "rel_center_xywh")
 
 
@@ -72,7 +74,8 @@ def convert_format(boxes, source, target, height=None, width=None, dtype="float3
 
     Args:
         boxes: an array `(..., 4)`, or a dict with a `"boxes"` entry (converted in a copy).
-        source, target: formats from `SUPPORTED_FORMATS`.
+        source, target: formats: `xyxy`, `yxyx`, `xywh`, `center_xywh`, `center_yxhw`,
+            `rel_xyxy`, `rel_yxyx`, `rel_xywh` or `rel_center_xywh`.
         height, width: the image size; needed between relative and absolute formats.
         dtype: the dtype of the result (default float32).
 
@@ -95,9 +98,9 @@ def convert_format(boxes, source, target, height=None, width=None, dtype="float3
         raise ValueError("`boxes` must be a tensor with the last dimension of 4. Received: "
                          f"boxes.shape={boxes.shape}")
     source, target = source.lower(), target.lower()
-    if source not in SUPPORTED_FORMATS or target not in SUPPORTED_FORMATS:
+    if source not in _SUPPORTED_FORMATS or target not in _SUPPORTED_FORMATS:
         raise ValueError("Invalid source or target format. Supported formats: "
-                         f"{SUPPORTED_FORMATS}. Received: source={source!r}, "
+                         f"{_SUPPORTED_FORMATS}. Received: source={source!r}, "
                          f"target={target!r}")
     if (source.startswith("rel_") or target.startswith("rel_")) and (
             width is None or height is None):
@@ -248,3 +251,164 @@ def affine_transform(boxes, angle, translate_x, translate_y, scale, shear_x, she
     points = jnp.concatenate([points, jnp.ones([n, count, 4, 1], points.dtype)], -1)
     moved = jnp.einsum("bnxy,byz->bnxz", points, jnp.transpose(matrix[:, :2, :], [0, 2, 1]))
     return jnp.concatenate([moved.min(axis=2), moved.max(axis=2)], -1)
+
+
+def _yxyx_area(boxes):
+    y1, x1, y2, x2 = _split(boxes[..., :4])
+    return ((y2 - y1) * (x2 - x1))[..., 0]
+
+
+def _intersection(boxes1, boxes2):
+    y1a, x1a, y2a, x2a = _split(boxes1[..., :4])
+    y1b, x1b, y2b, x2b = (jnp.swapaxes(v, -1, -2) for v in _split(boxes2[..., :4]))
+    height = jnp.maximum(0.0, jnp.minimum(y2a, y2b) - jnp.maximum(y1a, y1b))
+    width = jnp.maximum(0.0, jnp.minimum(x2a, x2b) - jnp.maximum(x1a, x1b))
+    return height * width
+
+
+def _image_size(image_shape):
+    return (None, None) if image_shape is None else tuple(image_shape[:2])
+
+
+def compute_iou(boxes1, boxes2, bounding_box_format, use_masking=False, mask_val=-1,
+                image_shape=None):
+    """The intersection over union of every box of `boxes1` with every box of `boxes2`.
+
+    Args:
+        boxes1, boxes2: `(N, 4)` and `(M, 4)`, or batched `(B, N, 4)` and `(B, M, 4)`.
+        bounding_box_format: their format.
+        use_masking: give pairs with a padding box (all coordinates negative) `mask_val`.
+        image_shape: `(height, width, channels)`; needed for relative formats.
+
+    Returns:
+        `(N, M)` (or `(B, N, M)`) IoUs, as Keras 3 computes them (`+ epsilon` below).
+
+    Example:
+    >>> iou = compute_iou(jnp.array([[0.0, 0.0, 2.0, 2.0]]),
+    ...                   jnp.array([[1.0, 0.0, 3.0, 2.0]]), "xyxy")
+    >>> iou.shape, round(float(iou[0, 0]), 4)
+    ((1, 1), 0.3333)
+    """
+    boxes1, boxes2 = jnp.asarray(boxes1), jnp.asarray(boxes2)
+    for name, boxes in (("boxes1", boxes1), ("boxes2", boxes2)):
+        if boxes.ndim not in (2, 3):
+            raise ValueError(
+                f"compute_iou() expects {name} to be batched (rank 3) or unbatched (rank 2). "
+                f"Received: boxes1.shape={boxes1.shape}, boxes2.shape={boxes2.shape}.")
+    if "rel" in bounding_box_format and image_shape is None:
+        raise ValueError("When using relative bounding box formats (e.g. `rel_yxyx`) the "
+                         "`image_shape` argument must be provided. Received `image_shape`: "
+                         f"{image_shape}")
+    height, width = _image_size(image_shape)
+    boxes1 = convert_format(boxes1, bounding_box_format, "yxyx", height, width)
+    boxes2 = convert_format(boxes2, bounding_box_format, "yxyx", height, width)
+    intersection = _intersection(boxes1, boxes2)
+    area1 = _yxyx_area(boxes1)[..., None]
+    area2 = jnp.expand_dims(_yxyx_area(boxes2), 1 if boxes2.ndim == 3 else 0)
+    iou = intersection / (area1 + area2 - intersection + _config.epsilon())
+    if not use_masking:
+        return iou
+    pad1 = jnp.max(boxes1, axis=-1, keepdims=True) < 0.0
+    pad2 = jnp.swapaxes(jnp.max(boxes2, axis=-1, keepdims=True) < 0.0, -1, -2)
+    return jnp.where(pad1 | pad2, jnp.asarray(mask_val, iou.dtype), iou)
+
+
+def compute_ciou(boxes1, boxes2, bounding_box_format, image_shape=None):
+    """The complete IoU of `boxes1[..., i]` with `boxes2[..., i]` (pairwise, as Keras 3).
+
+    Example:
+    >>> box = jnp.array([[0.0, 0.0, 2.0, 2.0]])
+    >>> compute_ciou(box, box, "xyxy").round(4).tolist()
+    [1.0]
+    """
+    if "rel" in bounding_box_format:
+        raise ValueError("compute_ciou() does not take relative bounding box formats (e.g. "
+                         f"`rel_yxyx`), as in Keras 3. Received: {bounding_box_format!r}. "
+                         "Convert the boxes with `convert_format` first.")
+    height, width = _image_size(image_shape)
+    eps = _config.epsilon()
+    x1a, y1a, x2a, y2a = _split(convert_format(boxes1, bounding_box_format, "xyxy", height,
+                                               width)[..., :4])
+    x1b, y1b, x2b, y2b = _split(convert_format(boxes2, bounding_box_format, "xyxy", height,
+                                               width)[..., :4])
+    w1, h1 = x2a - x1a, y2a - y1a + eps
+    w2, h2 = x2b - x1b, y2b - y1b + eps
+    inter = (jnp.maximum(jnp.minimum(x2a, x2b) - jnp.maximum(x1a, x1b), 0)
+             * jnp.maximum(jnp.minimum(y2a, y2b) - jnp.maximum(y1a, y1b), 0))
+    union = w1 * h1 + w2 * h2 - inter + eps
+    iou = (inter / (union + eps))[..., 0]
+    diagonal = ((jnp.maximum(x2a, x2b) - jnp.minimum(x1a, x1b)) ** 2
+                + (jnp.maximum(y2a, y2b) - jnp.minimum(y1a, y1b)) ** 2 + eps)[..., 0]
+    centres = (((x1a + x2a) / 2 - (x1b + x2b) / 2) ** 2
+               + ((y1a + y2a) / 2 - (y1b + y2b) / 2) ** 2)[..., 0]
+    v = (4 / math.pi ** 2 * (jnp.arctan(w2 / h2) - jnp.arctan(w1 / h1)) ** 2)[..., 0]
+    alpha = v / (v - iou + (1 + eps))
+    return iou - (centres / diagonal + v * alpha)
+
+
+def _variance(variance):
+    if variance is None:
+        return None
+    variance = jnp.asarray(variance, "float32")
+    if variance.shape[-1] != 4:
+        raise ValueError(f"`variance` must be length 4, got {variance}")
+    return variance
+
+
+def encode_box_to_deltas(anchors, boxes, anchor_format, box_format,
+                         encoding_format="center_yxhw", variance=None, image_shape=None):
+    """The offsets of `boxes` from `anchors` (centre shift over size, log size ratio).
+
+    Example:
+    >>> encode_box_to_deltas(jnp.array([[0.0, 0.0, 2.0, 2.0]]),
+    ...                      jnp.array([[1.0, 0.0, 3.0, 2.0]]), "xyxy", "xyxy").tolist()
+    [[0.0, 0.5, 0.0, 0.0]]
+    """
+    variance = _variance(variance)
+    if encoding_format not in ("center_xywh", "center_yxhw"):
+        raise ValueError("`encoding_format` should be one of 'center_xywh' or 'center_yxhw', "
+                         f"got {encoding_format}")
+    height, width = _image_size(image_shape)
+    anchors = convert_format(anchors, anchor_format, encoding_format, height, width)
+    boxes = convert_format(boxes, box_format, encoding_format, height, width)
+    anchor_size = jnp.maximum(anchors[..., 2:], _config.epsilon())
+    box_size = jnp.maximum(boxes[..., 2:], _config.epsilon())
+    deltas = jnp.concatenate([(boxes[..., :2] - anchors[..., :2]) / anchor_size,
+                              jnp.log(box_size / anchor_size)], axis=-1)
+    return deltas if variance is None else deltas / variance
+
+
+def decode_deltas_to_boxes(anchors, boxes_delta, anchor_format, box_format,
+                           encoded_format="center_yxhw", variance=None, image_shape=None):
+    """The boxes that `boxes_delta` encode relative to `anchors` (dicts decode per level).
+
+    Example:
+    >>> decode_deltas_to_boxes(jnp.array([[0.0, 0.0, 2.0, 2.0]]),
+    ...                        jnp.array([[0.0, 0.5, 0.0, 0.0]]), "xyxy", "xyxy").tolist()
+    [[1.0, 0.0, 3.0, 2.0]]
+    """
+    variance = _variance(variance)
+    if encoded_format not in ("center_xywh", "center_yxhw"):
+        raise ValueError("`encoded_format` should be 'center_xywh' or 'center_yxhw', but got "
+                         f"'{encoded_format}'.")
+    height, width = _image_size(image_shape)
+
+    def level(anchor, delta):
+        anchor = convert_format(anchor, anchor_format, encoded_format, height, width)
+        delta = jnp.asarray(delta)
+        if variance is not None:
+            delta = delta * variance
+        box = jnp.concatenate([delta[..., :2] * anchor[..., 2:] + anchor[..., :2],
+                               jnp.exp(delta[..., 2:]) * anchor[..., 2:]], axis=-1)
+        return convert_format(box, encoded_format, box_format, height, width)
+
+    if isinstance(anchors, dict) and isinstance(boxes_delta, dict):
+        return {name: level(anchor, boxes_delta[name]) for name, anchor in anchors.items()}
+    return level(anchors, boxes_delta)
+
+
+# __all__ is generated by `python -m kerax._exports` (tests check it is current).
+__all__ = [
+    "affine_transform", "clip_to_image_size", "compute_ciou", "compute_iou", "convert_format",
+    "crop", "decode_deltas_to_boxes", "encode_box_to_deltas", "pad",
+]
