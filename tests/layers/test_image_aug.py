@@ -188,3 +188,25 @@ def test_keras_files_load_in_kerax(keras, tmp_path):
     ours = kerax.saving.load_model(tmp_path / "k.keras")
     np.testing.assert_allclose(ours.predict(IMAGES, verbose=0),
                                theirs.predict(IMAGES, verbose=0), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("fmt", ["xyxy", "rel_xyxy", "center_yxhw"])
+@pytest.mark.parametrize("mode", ["horizontal", "vertical", "horizontal_and_vertical"])
+def test_random_flip_images_boxes_and_masks_as_keras(keras, mode, fmt):
+    boxes = {"boxes": np.asarray(keras.utils.bounding_boxes.convert_format(
+        BOXES["boxes"], "xyxy", fmt, height=9, width=7)), "labels": BOXES["labels"]}
+    data = {"images": IMAGES, "bounding_boxes": boxes, "segmentation_masks": IMAGES[..., :1]}
+    theirs = keras.layers.RandomFlip(mode, seed=3, bounding_box_format=fmt, name="f")
+    ours = kl.RandomFlip(mode, seed=3, bounding_box_format=fmt, name="f")
+    for _ in range(2):
+        _close(ours(data), theirs(_copy(data)))
+    assert ours.get_config() == theirs.get_config()
+    assert np.asarray(ours.generator.state).tolist() == [3, 2]
+
+
+def test_random_flip_single_image_with_boxes_as_keras(keras):
+    data = {"images": IMAGES[0], "bounding_boxes": {k: v[0] for k, v in BOXES.items()}}
+    theirs = keras.layers.RandomFlip(seed=2, bounding_box_format="xyxy")
+    ours = kl.RandomFlip(seed=2, bounding_box_format="xyxy")
+    for _ in range(3):
+        _close(ours(data), theirs(_copy(data)))
