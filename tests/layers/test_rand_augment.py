@@ -128,3 +128,11 @@ def test_errors():
         kl.RandAugment(bounding_box_format="xyxy")(
             {"images": IMAGES, "bounding_boxes": {"boxes": np.zeros((3, 1, 4)),
                                                   "labels": np.zeros((3, 1))}})
+
+    masks = {"images": IMAGES, "segmentation_masks": IMAGES[..., :1]}
+    for layer in (kl.RandAugment(), kl.AugMix()):
+        name = type(layer).__name__
+        with pytest.raises(NotImplementedError, match=name + r" does not transform "
+                                                      r"segmentation masks in kerax yet"):
+            layer(masks)
+        assert layer(masks, training=False)["segmentation_masks"] is not None

@@ -99,6 +99,13 @@ class AugMix(ImagePreprocessingLayer):
         images = blend * images + (1 - blend) * mixed
         return jnp.clip(images, self.value_range[0], self.value_range[1]).astype(dtype)
 
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        if not training:
+            return masks
+        raise NotImplementedError(
+            "AugMix does not transform segmentation masks in kerax yet (Keras 3 applies "
+            "the same operations to them). Pass the masks around the layer.")
+
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,
                 "num_chains": self.num_chains, "chain_depth": self.chain_depth,

@@ -76,6 +76,13 @@ class RandAugment(ImagePreprocessingLayer):
             images = switch(transformation["layer_idxes"][i], branches, images)
         return images.astype(self.compute_dtype)
 
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        if not training:
+            return masks
+        raise NotImplementedError(
+            "RandAugment does not transform segmentation masks in kerax yet (Keras 3 applies "
+            "the same operations to them). Pass the masks around the layer.")
+
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,
                 "num_ops": self.num_ops, "factor": self.factor,
