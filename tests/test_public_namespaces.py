@@ -19,7 +19,7 @@ KNOWN_MISSING = {
     },
     "applications": set(),
     "utils": {
-        "bounding_boxes", "legacy",
+        "legacy",
     },
     "backend": set(),
     "saving": {"KerasFileEditor"},

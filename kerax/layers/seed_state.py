@@ -25,6 +25,7 @@ layers with a seed state draw from it, while explicit-style layers without one (
 import contextlib
 import contextvars
 
+import jax
 import jax.numpy as jnp
 
 # Whether the `rng` of the running `apply` is a stand-in made by the eager shell or
@@ -106,3 +107,43 @@ def draw(layer, state, rng, name="seed_generator", count=1):
             "rng=jax.random.PRNGKey(0))`."
         )
     return rng, state
+
+
+class Draws:
+    """Keras' successive draws from one `SeedGenerator` within one training call.
+
+    Keras' JAX backend draws its i-th random number of a call with the seed state advanced
+    by `i` (`SeedGenerator.next()`): `seed + [0, i]`. Layers that must draw what Keras
+    draws (the image preprocessing layers that port Keras' `get_random_transformation`)
+    call `next()` once per Keras draw, in Keras' order. With an explicit `rng` (`fit`'s
+    compiled step, `apply(..., rng=key)`) the i-th draw uses `fold_in(rng, i)` instead.
+    `advance(state)` returns the state with the counter moved by the number of draws.
+
+    Example:
+    >>> import jax.numpy as jnp
+    >>> draws = Draws(None, {"generator": jnp.array([4, 0], "uint32")}, rng=None)
+    >>> [draws.next().tolist() for _ in range(2)]
+    [[4, 0], [4, 1]]
+    >>> draws.advance({"generator": jnp.array([4, 0], "uint32")})["generator"].tolist()
+    [4, 2]
+    """
+
+    def __init__(self, layer, state, rng, name="generator"):
+        self._key, _ = draw(layer, state, rng, name, count=0)
+        self._keyed = name not in state or not (rng is None or _IMPLICIT.get())
+        self._name = name
+        self.count = 0
+
+    def next(self):
+        """The key of the next draw."""
+        i, self.count = self.count, self.count + 1
+        if self._keyed:
+            return jax.random.fold_in(self._key, i)
+        return self._key + jnp.array([0, i], jnp.uint32)
+
+    def advance(self, state):
+        """`state` with its seed counter advanced by the draws made."""
+        if self._name not in state:
+            return state
+        seed = jnp.asarray(state[self._name], jnp.uint32)
+        return {**state, self._name: seed + jnp.array([0, self.count], jnp.uint32)}

@@ -19,9 +19,11 @@ from kerax.layers.preprocessing._base import (
     TrainingByDefault,
     as_float,
     data_format,
-    hw_axes,
 )
+from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer
+from kerax.random import random as krandom
 from kerax.random.seed_generator import SeedGenerator
+from kerax.utils import bounding_boxes as bb
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
@@ -77,13 +79,20 @@ class _RandomImageLayer(TrainingByDefault, Layer):
 _data_format = data_format
 
 
-class RandomFlip(_RandomImageLayer):
+class RandomFlip(ImagePreprocessingLayer):
     """Randomly flips each image horizontally and/or vertically (training only).
+
+    As Keras 3: one draw `u ~ U(0, 1)` per image; the image is flipped when `u <= 0.5`
+    (with `"horizontal_and_vertical"`, both ways at once). With the same `seed`, an eager
+    call flips what Keras flips. Takes Keras' dict `{"images", "labels",
+    "bounding_boxes", "segmentation_masks"}` too: boxes (in `bounding_box_format`) and
+    masks are flipped with their image.
 
     Args:
         mode: `"horizontal"`, `"vertical"` or `"horizontal_and_vertical"` (default).
         seed: the initial seed state of `layer.generator` (random when None), drawn from
             in training when `apply` gets no `rng`.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Example:
     >>> import jax, numpy as np
@@ -95,24 +104,55 @@ class RandomFlip(_RandomImageLayer):
     """
 
     _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+    _random = True
 
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
         if mode not in self._MODES:
             raise unknown_identifier("RandomFlip mode", mode, self._MODES)
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.mode = mode
+        self.supports_masking = True
 
-    def _augment(self, x, rng):
-        k1, k2 = jax.random.split(rng)
-        flip = lambda c: c.reshape((-1,) + (1,) * (x.ndim - 1))  # noqa: E731
+    def get_random_transformation(self, images, training=True, draws=None):
+        if not training:
+            return None
+        u = krandom.uniform((images.shape[0], 1, 1, 1), seed=draws.next())
+        return {"flips": u <= 0.5, "height": images.shape[self.height_axis],
+                "width": images.shape[self.width_axis]}
+
+    def transform_images(self, images, transformation, training=True):
+        images = images.astype(self.compute_dtype)
+        if not training or transformation is None:
+            return images
+        flips = transformation["flips"]
         if "horizontal" in self.mode:
-            x = jnp.where(flip(jax.random.bernoulli(k1, 0.5, x.shape[:1])), x[:, :, ::-1], x)
+            images = jnp.where(flips, jnp.flip(images, self.width_axis), images)
         if "vertical" in self.mode:
-            x = jnp.where(flip(jax.random.bernoulli(k2, 0.5, x.shape[:1])), x[:, ::-1], x)
-        return x
+            images = jnp.where(flips, jnp.flip(images, self.height_axis), images)
+        return images
+
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        return self.transform_images(jnp.asarray(masks), transformation, training)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        h, w = transformation["height"], transformation["width"]
+        boxes = bb.convert_format(bounding_boxes, self.bounding_box_format, "rel_xyxy",
+                                  height=h, width=w)
+        flips = transformation["flips"][..., 0]
+        x1, y1, x2, y2 = jnp.split(boxes["boxes"], 4, axis=-1)
+        if "horizontal" in self.mode:
+            x1, x2 = jnp.where(flips, 1 - x2, x1), jnp.where(flips, 1 - x1, x2)
+        if "vertical" in self.mode:
+            y1, y2 = jnp.where(flips, 1 - y2, y1), jnp.where(flips, 1 - y1, y2)
+        boxes["boxes"] = jnp.concatenate([x1, y1, x2, y2], axis=-1)
+        boxes = bb.clip_to_image_size(boxes, height=h, width=w, bounding_box_format="xyxy")
+        return bb.convert_format(boxes, "rel_xyxy", self.bounding_box_format, height=h,
+                                 width=w)
 
     def get_config(self):
-        return {**super().get_config(), "mode": self.mode}
+        return {**super().get_config(), "mode": self.mode, "seed": self.seed}
 
 
 def _affine(x, matrices, offsets, interpolation, fill_mode, fill_value):
