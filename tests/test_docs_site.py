@@ -55,10 +55,7 @@ def test_every_public_namespace_has_an_api_page():
 
 # docs/coming_from_keras.md's "Not implemented yet" table, checked against the code: when
 # one of these lands, the test fails until the page says so.
-_ABSENT = ["quantizers.GPTQConfig", "dtype_policies.Int4DTypePolicy", 
-           "layers.AugMix", "layers.RandAugment", "layers.RandomElasticTransform",
-           "layers.RandomPerspective", "layers.ContrastLimitedAdaptiveHistogramEqualization",
-           "layers.MaxNumBoundingBoxes", "utils.bounding_boxes",
+_ABSENT = ["quantizers.GPTQConfig", "dtype_policies.Int4DTypePolicy",
            "layers.FlaxLayer", "layers.TorchModuleWrapper", "layers.TFSMLayer", "wrappers",
            "distillation", "legacy", "optimizers.legacy", "saving.KerasFileEditor",
            "callbacks.RemoteMonitor", "Variable",
