@@ -19,6 +19,9 @@ and variable attributes), `eager_shell` (stored variables, eager calls, graph vi
 `weight_rules` (regularizers, constraints and layer losses).
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -152,7 +155,7 @@ class Layer(KerasStyle, WeightOrder, EagerShell, StatelessCall, DTypePolicyMixin
         return bool(self._children())
 
     # ------------------------------------------------------------------ the contract --
-    def init(self, key, *inputs, **kwargs):
+    def init(self, key: jax.Array, *inputs: Any, **kwargs) -> dict[str, Any]:
         """Creates the layer's variables `{"params": ..., "state": ...}` (pure).
 
         The layer object is left as it was: Keras' build record (`built`, the weight order,
@@ -188,7 +191,8 @@ class Layer(KerasStyle, WeightOrder, EagerShell, StatelessCall, DTypePolicyMixin
                 assert_input_compatibility(self, self.input_spec, specs[0] if specs else None)
         return {"params": params, "state": state}
 
-    def apply(self, variables, *inputs, training=False, rng=None, **kwargs):
+    def apply(self, variables: Mapping[str, Any], *inputs: Any, training: bool = False,
+              rng: jax.Array | None = None, **kwargs) -> tuple[Any, Any]:
         """Runs the layer: returns `(outputs, state)` (pure; jit/grad/vmap work on it).
 
         Args:

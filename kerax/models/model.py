@@ -2,6 +2,8 @@
 
 import inspect
 import json
+import os
+from typing import Any
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers.layer import Layer
@@ -88,6 +90,8 @@ class Model(StatelessMixin, Trainer, Layer):
             self.optimizer._bind_owner(self)
 
     compile.__doc__ = Trainer.compile.__doc__
+    compile.__signature__ = inspect.signature(Trainer.compile)  # (for help() and IDEs)
+    compile.__annotations__ = Trainer.compile.__annotations__
 
     @property
     def layers(self):
@@ -137,11 +141,13 @@ class Model(StatelessMixin, Trainer, Layer):
         return [(layer, None) for layer in self.layers]
 
     # --------------------------------------------------------------------- saving --
-    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True,
+             zipped: bool | None = None, **kwargs) -> None:
         """Saves the model to a `.keras` file (Keras 3's format; crash-safe)."""
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
-    def export(self, filepath, format="jax", verbose=None, input_signature=None, **kwargs):
+    def export(self, filepath: str | os.PathLike, format: str = "jax",
+               verbose: bool | None = None, input_signature: Any = None, **kwargs) -> Any:
         """Writes the inference call for serving without TensorFlow (`format="jax"`).
 
         `format`: `"jax"` (default), a `jax.export` artifact with a symbolic batch; reload
@@ -179,11 +185,13 @@ class Model(StatelessMixin, Trainer, Layer):
         """
         quantize_lib.quantize_model(self, mode, config, filters, **kwargs)
 
-    def save_weights(self, filepath, overwrite=True, **kwargs):
+    def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True,
+                     **kwargs) -> None:
         """Saves the weights to a `.weights.h5` file (Keras 3's layout; crash-safe)."""
         saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
-    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+    def load_weights(self, filepath: str | os.PathLike, skip_mismatch: bool = False,
+                     **kwargs) -> None:
         """Loads weights from a `.weights.h5` or `.keras` file, or an `OrbaxCheckpoint`
         directory (shapes checked first)."""
         saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)

@@ -1,6 +1,7 @@
 """Public saving functions, named and checked as in `keras.saving`."""
 
 import os
+from typing import Any
 
 from kerax.saving import legacy_h5, legacy_h5_model, orbax_reader, saving_lib
 
@@ -13,7 +14,8 @@ def _check_overwrite(filepath, overwrite):
         )
 
 
-def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
+               zipped: bool | None = None, **kwargs) -> None:
     """Saves a model as a `.keras` zip (config, metadata, weights, optimizer state), or,
     for a path ending in `.h5`/`.hdf5`, as a legacy Keras 2 HDF5 model file (as Keras 3;
     `include_optimizer=False` leaves the compile arguments and optimizer state out).
@@ -54,7 +56,9 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     saving_lib.save_model(model, filepath)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_bytes=None):
+def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None,
+               compile: bool = True, safe_mode: bool = True,
+               max_bytes: int | None = None) -> Any:
     """Loads a `.keras` model written by kerax or by Keras 3, a legacy Keras 2 HDF5 model
     (`.h5`/`.hdf5`, as `model.save("m.h5")` writes), or an `OrbaxCheckpoint`.
 

@@ -7,6 +7,9 @@ train state (`train_state_store`), the checks before compiling (`data_checks`) a
 metric objects (`model_metrics`).
 """
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import jax.numpy as jnp
 import numpy as np
 
@@ -50,9 +53,10 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         self.compile_stats = []  # per fit epoch: XLA compiles, cache hits, seconds
 
     # ---------------------------------------------------------------------- compile --
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution="auto",
-                jit_compile="auto", auto_scale_loss=True):
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int | str = "auto", jit_compile: bool | str = "auto",
+                auto_scale_loss: bool = True) -> None:
         """Configures the model for training (Keras 3's arguments).
 
         Args:
@@ -128,10 +132,13 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         return regularization.apply_constraints(self, params)
 
     # -------------------------------------------------------- fit / evaluate / predict --
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: Sequence[Any] | None = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+            class_weight: Mapping[int, float] | None = None, sample_weight: Any = None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1) -> Any:
         """Trains the model for `epochs` epochs; returns a `History` (Keras 3's arguments).
 
         Each execution of `steps_per_execution` steps is one compiled XLA program; the last
@@ -178,9 +185,11 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
             validation_data, shuffle, class_weight, sample_weight, initial_epoch,
             steps_per_epoch, validation_steps, validation_batch_size, validation_freq)
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False, _callbacks=None,
-                 _adapter=None, **kwargs):
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: int | str = "auto", sample_weight: Any = None,
+                 steps: int | None = None, callbacks: Sequence[Any] | None = None,
+                 return_dict: bool = False, _callbacks=None, _adapter=None,
+                 **kwargs) -> float | list[float] | dict[str, float]:
         """Returns the loss and metrics on the given data (Keras 3's arguments).
 
         Example:
@@ -209,7 +218,8 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
                     return super().__call__(x, *args[1:], **kwargs)
         return super().__call__(*args, **kwargs)
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto",
+                steps: int | None = None, callbacks: Sequence[Any] | None = None) -> Any:
         """Generates outputs for the input samples, batch by batch (Keras 3's arguments).
 
         Example:
@@ -227,8 +237,9 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         return epoch_loop.stop_on_nonfinite(self, pending, callbacks)
 
     # ------------------------------------------------------------ on-batch --
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       return_dict=False):
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: Mapping[int, float] | None = None,
+                       return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """Runs one training step on one batch; returns the loss (and metrics).
 
         Example:
@@ -268,7 +279,8 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         self._stop_on_nonfinite(flag, None)
         return _on_batch_result(logs, self, return_dict)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """Returns the loss (and metrics) on one batch, without training."""
         plan = host_prefix.prefix(self)
         x = host_prefix.transform(self, x, plan)
@@ -278,7 +290,7 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
                 return_dict=True)
         return _on_batch_result(logs, self, return_dict)
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x: Any) -> Any:
         """Returns the outputs for one batch."""
         plan = host_prefix.prefix(self)
         x = host_prefix.transform(self, x, plan)
