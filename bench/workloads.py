@@ -30,6 +30,11 @@ WORKLOADS = {
     "W5": dict(title="causal transformer LM, 2 blocks, d=128, 4 heads, seq 64, vocab 1000",
                kind="lm", layers=2, dim=128, heads=4, length=64, vocab=1000, batch=16,
                n=1_280, quick_n=320, reps=1),
+    # An application CNN, weights=None (the floor: kerax's own pure `apply` in a hand
+    # jax+optax loop, so it measures the training loop, not the layers).
+    "W6": dict(title="MobileNetV2 96x96x3, 10 classes (kerax.applications, weights=None)",
+               kind="app", app="MobileNetV2", size=96, classes=10, batch=32, n=320,
+               quick_n=96, reps=1, skip=("hand scan",), extra=("kerax fit spe=4",)),
     # The same at a size for accelerators (not run on CPU unless named).
     "W5L": dict(title="causal transformer LM, 8 blocks, d=512, 8 heads, seq 256, vocab 1000",
                 kind="lm", layers=8, dim=512, heads=8, length=256, vocab=1000, batch=16,
@@ -52,6 +57,8 @@ def make_data(spec, n, seed=0):
         x = rng.standard_normal((n, spec["d"])).astype("float32")
     elif spec["kind"] == "cnn":
         x = rng.standard_normal((n, 28, 28, 1)).astype("float32")
+    elif spec["kind"] == "app":
+        x = rng.uniform(-1, 1, (n, spec["size"], spec["size"], 3)).astype("float32")
     elif spec["kind"] == "lm":  # next-token targets of random token sequences
         tokens = rng.integers(0, spec["vocab"], (n, spec["length"] + 1)).astype("int32")
         return tokens[:, :-1], tokens[:, 1:]
@@ -68,6 +75,10 @@ def build_model(lib, spec, style="sequential"):
     L = lib.layers
     if spec["kind"] == "lm":
         return _lm_model(lib, spec)
+    if spec["kind"] == "app":
+        return getattr(lib.applications, spec["app"])(
+            input_shape=(spec["size"], spec["size"], 3), weights=None, classes=spec["classes"],
+            classifier_activation=None)
     if spec["kind"] == "mlp":
         layers = [lib.Input((spec["d"],))]
         layers += [L.Dense(h, activation="relu") for h in spec["hidden"]]
@@ -156,6 +167,8 @@ def init_params(spec, key):
     keys = jax.random.split(key, 8)
     if spec["kind"] == "lm":
         return _lm_params(spec, key)
+    if spec["kind"] == "app":
+        return _app_model(spec["title"]).variables["params"]
     if spec["kind"] == "mlp":
         sizes = (spec["d"],) + spec["hidden"] + (spec["classes"],)
         return [_dense(k, a, b) for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
@@ -173,6 +186,19 @@ def init_params(spec, key):
                      "recurrent": jax.nn.initializers.orthogonal()(keys[2], (u, 4 * u)),
                      "bias": bias},
             "dense": _dense(keys[3], u, 1)}
+
+
+_APP_MODELS = {}
+
+
+def _app_model(title):
+    """The kerax model whose pure `apply` the W6 floor trains (one per workload)."""
+    if title not in _APP_MODELS:
+        import kerax
+
+        spec = next(s for s in WORKLOADS.values() if s["title"] == title)
+        _APP_MODELS[title] = build_model(kerax, spec)
+    return _APP_MODELS[title]
 
 
 def _lm_params(spec, key):
@@ -194,14 +220,16 @@ def _layer_norm(x, p, eps=1e-3):
     return (x - mean) * lax.rsqrt(var + eps) * p["gamma"] + p["beta"]
 
 
-def _lm_forward(spec, params, x):
-    """The naive hand-written transformer: einsum attention with a causal mask."""
+def _lm_forward(spec, params, x, remat=False):
+    """The naive hand-written transformer: einsum attention with a causal mask
+    (`remat`: each block inside `jax.checkpoint`)."""
     b, t = x.shape
     heads = spec["heads"]
     h = params["tok"][x] + params["pos"][jnp.arange(t)]
     causal = jnp.tril(jnp.ones((t, t), bool))
     split = lambda z: z.reshape(b, t, heads, -1)  # noqa: E731
-    for p in params["blocks"]:
+
+    def block(h, p):
         a = _layer_norm(h, p["ln1"])
         q, k, v = (split(a @ p[n]["kernel"] + p[n]["bias"]) for n in "qkv")
         s = jnp.einsum("bthd,bshd->bhts", q, k) / np.sqrt(q.shape[-1])
@@ -210,7 +238,10 @@ def _lm_forward(spec, params, x):
         h = h + a @ p["o"]["kernel"] + p["o"]["bias"]
         m = _layer_norm(h, p["ln2"])
         m = jax.nn.gelu(m @ p["mlp1"]["kernel"] + p["mlp1"]["bias"], approximate=False)
-        h = h + m @ p["mlp2"]["kernel"] + p["mlp2"]["bias"]
+        return h + m @ p["mlp2"]["kernel"] + p["mlp2"]["bias"]
+
+    for p in params["blocks"]:
+        h = (jax.checkpoint(block) if remat else block)(h, p)
     h = _layer_norm(h, params["ln"])
     return h @ params["head"]["kernel"] + params["head"]["bias"]
 
@@ -225,6 +256,9 @@ def forward(spec, params, x):
     """Logits of the hand-written model."""
     if spec["kind"] == "lm":
         return _lm_forward(spec, params, x)
+    if spec["kind"] == "app":  # batch statistics; the moving averages are not kept
+        model = _app_model(spec["title"])
+        return model.apply({**model.variables, "params": params}, x, training=True)[0]
     if spec["kind"] == "mlp":
         for layer in params[:-1]:
             x = jax.nn.relu(x @ layer["kernel"] + layer["bias"])
@@ -262,7 +296,7 @@ def loss_fn(spec, params, x, y):
 
 
 def has_conv(spec):
-    return spec["kind"] == "cnn"
+    return spec["kind"] in ("cnn", "app")
 
 
 class HandWritten:
@@ -440,6 +474,10 @@ def make_way(way, spec, x, y):
             return Fit(kerax, spec, x, y)
         finally:
             kerax.mixed_precision.set_global_policy("float32")
+    if way.startswith("kerax fit spe="):  # an explicit steps_per_execution (vs "auto")
+        import kerax
+
+        return Fit(kerax, spec, x, y, steps_per_execution=int(way.split("=")[1]))
     if way.startswith("Keras 3 fit"):
         import keras
 
