@@ -87,8 +87,12 @@ def probe(name, way, n):
             "ru_maxrss": _rss_mb()}
 
 
+TINY = False  # `--tiny`: the probes' processes shrink the workloads too
+
+
 def run_probe(name, way, n, env=None):
     cmd = [sys.executable, "-m", "bench", "--probe", name, way, "--n", str(n)]
+    cmd += ["--tiny"] if TINY else []
     out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if out.returncode:
         return {"error": (out.stderr.strip().splitlines() or ["?"])[-1][:100]}
@@ -136,6 +140,9 @@ def matmul_peak(size=2048, dtype=jnp.float32, repeats=5):
 def bench_workload(name, args):
     spec = W.WORKLOADS[name]
     n = spec["quick_n"] if args.quick else spec["n"]
+    if args.tiny:  # a dry run of the script: two batches, the transformers shrunk
+        spec = W.WORKLOADS[name] = W.tiny(spec)
+        n = 2 * spec["batch"]
     ways = [w for w in W.WAYS if w not in spec.get("skip", ())] + list(spec.get("extra", ()))
     if args.ways:  # the floor and Keras' default fit are always run: the ratios need them
         wanted = set(args.ways.split(",")) | {"hand jit/step", "hand scan", "Keras 3 fit"}
@@ -319,6 +326,12 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer examples per epoch")
     parser.add_argument("--workload", default="W1,W2,W3,W4,W5,W6",
                         help="e.g. W1,W4 (W5L: the transformer at an accelerator's size)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="a dry run: two batches per epoch, small transformers (checks "
+                             "that every way runs; the numbers mean nothing)")
+    parser.add_argument("--results", metavar="FILE",
+                        help="also append the tables to FILE (e.g. bench/RESULTS.md) under "
+                             "a heading naming the machine")
     parser.add_argument("--peak-dtype", default="float32",
                         help="dtype of the matmul peak MFU is measured against")
     parser.add_argument("--repeats", type=int, default=3)
@@ -335,8 +348,14 @@ def main():
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.probe:
+        if args.tiny:
+            W.WORKLOADS[args.probe[0]] = W.tiny(W.WORKLOADS[args.probe[0]])
         print(json.dumps(probe(args.probe[0], args.probe[1], args.n)))
         return
+    global TINY
+    TINY = args.tiny
+    if args.results:
+        sys.stdout = _Tee(sys.stdout)
     print(_machine())
     if args.latency:
         return bench_latency(args)
@@ -348,6 +367,27 @@ def main():
         bench_latency(args)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"\n(total {time.time() - start:.0f} s; load average at the end {load})")
+    if args.results:
+        with open(args.results, "a") as f:
+            f.write(f"\n## {time.strftime('%Y-%m-%d', time.gmtime())}: `python -m bench "
+                    f"{' '.join(sys.argv[1:])}`\n\n{sys.stdout.text()}")
+
+
+class _Tee:
+    """stdout that also keeps what was printed (for `--results`)."""
+
+    def __init__(self, stream):
+        self.stream, self.parts = stream, []
+
+    def write(self, text):
+        self.parts.append(text)
+        return self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+    def text(self):
+        return "".join(self.parts)
 
 
 if __name__ == "__main__":

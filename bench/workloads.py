@@ -42,6 +42,16 @@ WORKLOADS = {
 }
 
 
+def tiny(spec):
+    """The workload at a dry run's size (`python -m bench --tiny`)."""
+    spec = dict(spec)
+    if spec["kind"] == "lm":
+        spec.update(layers=1, dim=32, heads=2, length=16)
+    if spec["kind"] == "app":
+        spec.update(size=32)
+    return spec
+
+
 def lm_flops_per_step(spec):
     """Training FLOPs of one W5 step (matmuls only, 3x the forward's; attention counted
     in full, without the causal half skipped), for MFU."""
@@ -121,7 +131,8 @@ def _lm_model(lib, spec):
         a = L.MultiHeadAttention(spec["heads"], d // spec["heads"])(a, a, use_causal_mask=True)
         h = L.Add()([h, a])
         m = L.LayerNormalization()(h)
-        m = L.Dense(d, )(L.Dense(4 * d, activation="gelu")(m))
+        m = L.Dense(4 * d, activation="gelu")(m)
+        m = L.Dense(d)(m)
         h = L.Add()([h, m])
     logits = L.Dense(spec["vocab"])(L.LayerNormalization()(h))
     return lib.Model(tokens, logits)
