@@ -49,6 +49,7 @@ def tiny(spec):
         spec.update(layers=1, dim=32, heads=2, length=16)
     if spec["kind"] == "app":
         spec.update(size=32)
+    spec["title"] += " [--tiny: shrunk, numbers mean nothing]"
     return spec
 
 
