@@ -1,8 +1,15 @@
 """kerax `fit` vs a hand-written JAX loop vs Keras 3, on the same work: one table.
 
-    python -m bench                  # W1-W4, 3 repeats (several minutes on 2 idle cores)
+    python -m bench                  # W1-W6, 3 repeats (many minutes on 2 idle cores)
     python -m bench --quick          # fewer examples per epoch
     python -m bench --workload W1,W4 --repeats 5
+    python -m bench --workload W5L   # the large transformer (for accelerators)
+    python -m bench --latency        # only the inference-latency table
+    python -m bench --tiny           # a dry run: every way runs, the numbers mean nothing
+    bench/gpu.sh                     # everything on a GPU, written to bench/RESULTS.md
+
+W5 (a causal transformer LM) also reports MFU: the fraction of a matmul peak measured in
+the same process with a big `jnp.dot` (`--peak-dtype bfloat16` on accelerators).
 
 Per workload and way: examples/s (median of the repeats after a warm-up epoch, ways
 interleaved within each repeat, spread = (max - min) / 2), ratio to the floor (the faster

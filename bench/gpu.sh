@@ -24,6 +24,6 @@ results=${BENCH_RESULTS:-bench/RESULTS.md}  # BENCH_RESULTS=/tmp/x.md for a dry 
 python -m bench --workload W1,W2,W3,W4,W5,W6,W5L --peak-dtype bfloat16 \
     --results "$results" "$@"
 python -m bench.memory --budget-mib 8192 --dim 1024 --length 1024 --heads 16 \
-    $( [[ " $* " == *" --tiny "* ]] && echo "--budget-mib 24 --dim 64 --length 64 --max-blocks 4" ) \
+    $( [[ " $* " == *" --tiny "* ]] && echo "--budget-mib 64 --dim 64 --heads 2 --length 64 --max-blocks 4" ) \
     | tee -a "$results"
 echo "Appended to $results"
