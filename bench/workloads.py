@@ -26,7 +26,39 @@ WORKLOADS = {
                vocab=20_000, length=200, units=128, batch=64, n=1_280, quick_n=320, reps=1),
     "W4": dict(title="Dense(10) on 32 features", kind="mlp", d=32, hidden=(), classes=10,
                batch=32, n=64_000, quick_n=64_000, reps=5),
+    # Causal transformer LM (pre-LN blocks: MHA with a causal mask, 4x GELU MLP).
+    "W5": dict(title="causal transformer LM, 2 blocks, d=128, 4 heads, seq 64, vocab 1000",
+               kind="lm", layers=2, dim=128, heads=4, length=64, vocab=1000, batch=16,
+               n=1_280, quick_n=320, reps=1),
+    # An application CNN, weights=None (the floor: kerax's own pure `apply` in a hand
+    # jax+optax loop, so it measures the training loop, not the layers).
+    "W6": dict(title="MobileNetV2 96x96x3, 10 classes (kerax.applications, weights=None)",
+               kind="app", app="MobileNetV2", size=96, classes=10, batch=32, n=320,
+               quick_n=96, reps=1, skip=("hand scan",), extra=("kerax fit spe=4",)),
+    # The same at a size for accelerators (not run on CPU unless named).
+    "W5L": dict(title="causal transformer LM, 8 blocks, d=512, 8 heads, seq 256, vocab 1000",
+                kind="lm", layers=8, dim=512, heads=8, length=256, vocab=1000, batch=16,
+                n=1_280, quick_n=160, reps=1, accelerator=True),
 }
+
+
+def tiny(spec):
+    """The workload at a dry run's size (`python -m bench --tiny`)."""
+    spec = dict(spec)
+    if spec["kind"] == "lm":
+        spec.update(layers=1, dim=32, heads=2, length=16)
+    if spec["kind"] == "app":
+        spec.update(size=32)
+    spec["title"] += " [--tiny: shrunk, numbers mean nothing]"
+    return spec
+
+
+def lm_flops_per_step(spec):
+    """Training FLOPs of one W5 step (matmuls only, 3x the forward's; attention counted
+    in full, without the causal half skipped), for MFU."""
+    d, t, layers = spec["dim"], spec["length"], spec["layers"]
+    per_token = 2 * (layers * 12 * d * d + d * spec["vocab"]) + layers * 4 * t * d
+    return 3 * per_token * t * spec["batch"]
 
 
 def make_data(spec, n, seed=0):
@@ -36,6 +68,11 @@ def make_data(spec, n, seed=0):
         x = rng.standard_normal((n, spec["d"])).astype("float32")
     elif spec["kind"] == "cnn":
         x = rng.standard_normal((n, 28, 28, 1)).astype("float32")
+    elif spec["kind"] == "app":
+        x = rng.uniform(-1, 1, (n, spec["size"], spec["size"], 3)).astype("float32")
+    elif spec["kind"] == "lm":  # next-token targets of random token sequences
+        tokens = rng.integers(0, spec["vocab"], (n, spec["length"] + 1)).astype("int32")
+        return tokens[:, :-1], tokens[:, 1:]
     else:
         x = rng.integers(0, spec["vocab"], (n, spec["length"])).astype("int32")
         return x, rng.integers(0, 2, (n, 1)).astype("float32")
@@ -47,6 +84,12 @@ def build_model(lib, spec, style="sequential"):
     """The workload's model in `lib` (kerax or keras): Sequential, or the same layers as a
     functional model or a subclassed model (`style`), to show neither adds step overhead."""
     L = lib.layers
+    if spec["kind"] == "lm":
+        return _lm_model(lib, spec)
+    if spec["kind"] == "app":
+        return getattr(lib.applications, spec["app"])(
+            input_shape=(spec["size"], spec["size"], 3), weights=None, classes=spec["classes"],
+            classifier_activation=None)
     if spec["kind"] == "mlp":
         layers = [lib.Input((spec["d"],))]
         layers += [L.Dense(h, activation="relu") for h in spec["hidden"]]
@@ -66,6 +109,34 @@ def build_model(lib, spec, style="sequential"):
     if style == "subclassed":
         return _stack_model(lib)(layers[1:])
     return lib.Sequential(layers)
+
+
+def _lm_model(lib, spec):
+    """W5 with Keras' layers, as keras.io's text-generation example writes it."""
+    L, d = lib.layers, spec["dim"]
+
+    class TokenAndPositionEmbedding(L.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.token_emb = L.Embedding(spec["vocab"], d)
+            self.pos_emb = L.Embedding(spec["length"], d)
+
+        def call(self, x):
+            positions = lib.ops.arange(0, lib.ops.shape(x)[-1], 1)
+            return self.token_emb(x) + self.pos_emb(positions)
+
+    tokens = lib.Input((spec["length"],), dtype="int32")
+    h = TokenAndPositionEmbedding()(tokens)
+    for _ in range(spec["layers"]):
+        a = L.LayerNormalization()(h)
+        a = L.MultiHeadAttention(spec["heads"], d // spec["heads"])(a, a, use_causal_mask=True)
+        h = L.Add()([h, a])
+        m = L.LayerNormalization()(h)
+        m = L.Dense(4 * d, activation="gelu")(m)
+        m = L.Dense(d)(m)
+        h = L.Add()([h, m])
+    logits = L.Dense(spec["vocab"])(L.LayerNormalization()(h))
+    return lib.Model(tokens, logits)
 
 
 def _stack_model(lib):
@@ -106,6 +177,10 @@ def _dense(key, a, b):
 def init_params(spec, key):
     """Parameters with Keras' default initializers for the workload's layers."""
     keys = jax.random.split(key, 8)
+    if spec["kind"] == "lm":
+        return _lm_params(spec, key)
+    if spec["kind"] == "app":
+        return _app_model(spec["title"]).variables["params"]
     if spec["kind"] == "mlp":
         sizes = (spec["d"],) + spec["hidden"] + (spec["classes"],)
         return [_dense(k, a, b) for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
@@ -125,6 +200,64 @@ def init_params(spec, key):
             "dense": _dense(keys[3], u, 1)}
 
 
+_APP_MODELS = {}
+
+
+def _app_model(title):
+    """The kerax model whose pure `apply` the W6 floor trains (one per workload)."""
+    if title not in _APP_MODELS:
+        import kerax
+
+        spec = next(s for s in WORKLOADS.values() if s["title"] == title)
+        _APP_MODELS[title] = build_model(kerax, spec)
+    return _APP_MODELS[title]
+
+
+def _lm_params(spec, key):
+    d, v = spec["dim"], spec["vocab"]
+    keys = iter(jax.random.split(key, 8 * spec["layers"] + 4))
+    emb = lambda n: jax.random.uniform(next(keys), (n, d), jnp.float32, -0.05, 0.05)  # noqa
+    ln = lambda: {"gamma": jnp.ones(d), "beta": jnp.zeros(d)}  # noqa: E731
+    blocks = [{"ln1": ln(), "ln2": ln(), "q": _dense(next(keys), d, d),
+               "k": _dense(next(keys), d, d), "v": _dense(next(keys), d, d),
+               "o": _dense(next(keys), d, d), "mlp1": _dense(next(keys), d, 4 * d),
+               "mlp2": _dense(next(keys), 4 * d, d)} for _ in range(spec["layers"])]
+    return {"tok": emb(v), "pos": emb(spec["length"]), "blocks": blocks, "ln": ln(),
+            "head": _dense(next(keys), d, v)}
+
+
+def _layer_norm(x, p, eps=1e-3):
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) * lax.rsqrt(var + eps) * p["gamma"] + p["beta"]
+
+
+def _lm_forward(spec, params, x, remat=False):
+    """The naive hand-written transformer: einsum attention with a causal mask
+    (`remat`: each block inside `jax.checkpoint`)."""
+    b, t = x.shape
+    heads = spec["heads"]
+    h = params["tok"][x] + params["pos"][jnp.arange(t)]
+    causal = jnp.tril(jnp.ones((t, t), bool))
+    split = lambda z: z.reshape(b, t, heads, -1)  # noqa: E731
+
+    def block(h, p):
+        a = _layer_norm(h, p["ln1"])
+        q, k, v = (split(a @ p[n]["kernel"] + p[n]["bias"]) for n in "qkv")
+        s = jnp.einsum("bthd,bshd->bhts", q, k) / np.sqrt(q.shape[-1])
+        w = jax.nn.softmax(jnp.where(causal, s, -1e9), axis=-1)
+        a = jnp.einsum("bhts,bshd->bthd", w, v).reshape(b, t, -1)
+        h = h + a @ p["o"]["kernel"] + p["o"]["bias"]
+        m = _layer_norm(h, p["ln2"])
+        m = jax.nn.gelu(m @ p["mlp1"]["kernel"] + p["mlp1"]["bias"], approximate=False)
+        return h + m @ p["mlp2"]["kernel"] + p["mlp2"]["bias"]
+
+    for p in params["blocks"]:
+        h = (jax.checkpoint(block) if remat else block)(h, p)
+    h = _layer_norm(h, params["ln"])
+    return h @ params["head"]["kernel"] + params["head"]["bias"]
+
+
 def _conv(x, p):
     y = lax.conv_general_dilated(x, p["kernel"], (1, 1), "VALID",
                                  dimension_numbers=("NHWC", "HWIO", "NHWC"))
@@ -133,6 +266,11 @@ def _conv(x, p):
 
 def forward(spec, params, x):
     """Logits of the hand-written model."""
+    if spec["kind"] == "lm":
+        return _lm_forward(spec, params, x)
+    if spec["kind"] == "app":  # batch statistics; the moving averages are not kept
+        model = _app_model(spec["title"])
+        return model.apply({**model.variables, "params": params}, x, training=True)[0]
     if spec["kind"] == "mlp":
         for layer in params[:-1]:
             x = jax.nn.relu(x @ layer["kernel"] + layer["bias"])
@@ -165,11 +303,12 @@ def loss_fn(spec, params, x, y):
     logits = forward(spec, params, x)
     if spec["kind"] == "lstm":
         return optax.sigmoid_binary_cross_entropy(logits, y).mean()
+    # (B, T, V) for W5: the mean over every position, as Keras' loss reduces it
     return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
 
 def has_conv(spec):
-    return spec["kind"] == "cnn"
+    return spec["kind"] in ("cnn", "app")
 
 
 class HandWritten:
@@ -280,10 +419,49 @@ class PyDatasetFit(Fit):
 
         self.dataset = Batches()
 
+    def source(self):
+        return self.dataset
+
     def fit(self, epochs=1):
         self.epoch_seconds = []
-        self.model.fit(self.dataset, epochs=epochs, verbose=0, callbacks=[self.timer])
+        self.model.fit(self.source(), epochs=epochs, verbose=0, callbacks=[self.timer])
         return sum(self.epoch_seconds)
+
+
+class GeneratorFit(PyDatasetFit):
+    """`fit` on a Python generator of the same batches (a new one per call)."""
+
+    def source(self):
+        b, x, y = self.spec["batch"], self.x, self.y
+        return ((x[i:i + b], y[i:i + b]) for i in range(0, len(x), b))
+
+
+class IterableFit(PyDatasetFit):
+    """`fit` on a re-iterable (a class with `__iter__`, like a torch DataLoader)."""
+
+    def source(self):
+        b, x, y = self.spec["batch"], self.x, self.y
+
+        class Batches:
+            def __iter__(self):
+                return ((x[i:i + b], y[i:i + b]) for i in range(0, len(x), b))
+
+        return Batches()
+
+
+class GrainFit(PyDatasetFit):
+    """`fit` on a grain `MapDataset` of the same batches (grain's own batching)."""
+
+    def __init__(self, lib, spec, x, y, **compile_kw):
+        import grain
+
+        super().__init__(lib, spec, x, y, **compile_kw)
+        b = spec["batch"]
+        self.grain = grain.MapDataset.range(-(-len(x) // b)).map(
+            lambda i: (x[i * b:(i + 1) * b], y[i * b:(i + 1) * b]))
+
+    def source(self):
+        return self.grain
 
 
 def make_way(way, spec, x, y):
@@ -296,10 +474,10 @@ def make_way(way, spec, x, y):
         import kerax
 
         return Fit(kerax, spec, x, y, style=way.split()[1])
-    if way == "kerax fit PyDataset":
+    if way.startswith("kerax fit ") and way.split()[-1] in STREAMS:
         import kerax
 
-        return PyDatasetFit(kerax, spec, x, y)
+        return STREAMS[way.split()[-1]](kerax, spec, x, y)
     if way == "kerax fit bf16":  # mixed_bfloat16: float32 variables, bfloat16 compute
         import kerax
 
@@ -308,6 +486,10 @@ def make_way(way, spec, x, y):
             return Fit(kerax, spec, x, y)
         finally:
             kerax.mixed_precision.set_global_policy("float32")
+    if way.startswith("kerax fit spe="):  # an explicit steps_per_execution (vs "auto")
+        import kerax
+
+        return Fit(kerax, spec, x, y, steps_per_execution=int(way.split("=")[1]))
     if way.startswith("Keras 3 fit"):
         import keras
 
@@ -320,6 +502,9 @@ def make_way(way, spec, x, y):
     raise ValueError(f"Unknown way {way!r}.")
 
 
+STREAMS = {"PyDataset": PyDatasetFit, "generator": GeneratorFit, "iterable": IterableFit,
+           "grain": GrainFit}
+
 WAYS = ["kerax fit", "hand jit/step", "hand scan", "Keras 3 fit", "Keras 3 fit spe=32",
         "kerax fit bf16", "kerax functional fit", "kerax subclassed fit",
-        "kerax fit PyDataset"]
+        "kerax fit PyDataset", "kerax fit generator", "kerax fit iterable", "kerax fit grain"]

@@ -91,10 +91,15 @@ def rematerialized(layer, forward, params, state, inputs, training, rng, kwargs)
 
     def checkpointed(p, s, *xs, training, rng, **kw):
         traced = {}
+        # Python options (`use_causal_mask=True`, ...) stay Python values: only arrays
+        # are traced through `jax.checkpoint`.
+        static = {k: v for k, v in kw.items()
+                  if not any(hasattr(a, "shape") for a in jax.tree_util.tree_leaves(v))}
+        kw = {k: v for k, v in kw.items() if k not in static}
 
         def inner(p, s, xs, rng, kw):  # what `forward` records leaves as outputs
             with scope_lib.record_forward() as record:
-                out = forward(p, s, *xs, training=training, rng=rng, **kw)
+                out = forward(p, s, *xs, training=training, rng=rng, **kw, **static)
             traced["row_dependent"] = record.row_dependent
             return out, record.losses, record.masks
 

@@ -2,15 +2,19 @@
 
 The user's integer, or "auto": one step while a callback must see every batch (as in
 Keras); otherwise, for arrays, from the step's estimated cost (executions of about
-`_TARGET_EXECUTION_SECONDS`), bounded by the compiled execution's memory; for streams a
-fixed number of prefetched batches. On XLA:CPU a convolution inside a rolled loop is
-~30x slower, so such models run one step per execution there.
+`_TARGET_EXECUTION_SECONDS`), bounded by the compiled execution's memory; for streams
+likewise from the step's cost, at least `_DEFAULT_STREAM_K` prefetched batches and at most
+`_MAX_STREAM_K` or `_STREAM_BUFFER_BYTES` of host batches (each execution's fixed cost,
+the transfer and the dispatch, is then shared by many cheap steps). On XLA:CPU a
+convolution inside a rolled loop is ~30x slower, so such models run one step per
+execution there.
 """
 
 import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from kerax.trainer import batch_hooks
 from kerax.trainer import compile_cache
@@ -24,6 +28,8 @@ from kerax.trainer.pytrees import num_elements, signature
 _TARGET_EXECUTION_SECONDS = 0.2
 _TYPICAL_FLOPS = {"cpu": 1e11, "gpu": 2e13, "tpu": 5e13}
 _DEFAULT_STREAM_K = 16
+_MAX_STREAM_K = 256
+_STREAM_BUFFER_BYTES = 64 * 1024**2
 
 
 def for_fit(model, adapter, callbacks, ts, plan):
@@ -58,20 +64,29 @@ def for_stream(model, adapter, callbacks, mode):
     if k == "auto" and batch_hooks.needs_each_batch(callbacks, mode):
         k = 1  # a callback sees every batch, as in Keras
     elif k == "auto":
-        k = _DEFAULT_STREAM_K
-        if jax.default_backend() == "cpu" and _stream_has_conv(model, adapter):
-            k = 1
+        k = _stream_auto(model, adapter, mode)
     steps = adapter.steps_per_epoch
     return max(1, min(int(k), steps)) if steps else max(1, int(k))
 
 
-def _stream_has_conv(model, adapter):
+def _stream_auto(model, adapter, mode):
+    """"auto" K of a stream: from the forward pass traced on the first batch, as for
+    arrays (one step on XLA:CPU around a convolution), within the stream's bounds."""
     if stateless.custom_step(model, "train"):
-        return False  # a custom step need not call the model
-    x, _, _ = adapter.peek()
-    spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
+        return _DEFAULT_STREAM_K  # a custom step need not call the model
+    batch = adapter.peek()
+    spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), batch[0])
     jaxpr = jax.make_jaxpr(lambda v, xx: model.apply(v, xx)[0])(model.variables, spec)
-    return step_costs.has_convolution(jaxpr)
+    backend = jax.default_backend()
+    if backend == "cpu" and step_costs.has_convolution(jaxpr):
+        return 1
+    flops = (step_costs.train_step_flops(jaxpr, num_elements(model.variables["params"]))
+             if mode == "train" else step_costs.jaxpr_flops(jaxpr))
+    step_seconds = max(flops, 1e4) / _TYPICAL_FLOPS.get(backend, 1e11)
+    batch_bytes = sum(np.asarray(a).nbytes for a in jax.tree_util.tree_leaves(batch))
+    k = min(int(_TARGET_EXECUTION_SECONDS / step_seconds), _MAX_STREAM_K,
+            _STREAM_BUFFER_BYTES // max(1, batch_bytes))
+    return max(_DEFAULT_STREAM_K, k)
 
 
 def _choose(model, steps_per_epoch, ts, adapter, idx, mask):

@@ -77,3 +77,28 @@ def test_added_losses_inside_a_rematerialized_layer_still_count():
     loss = m.evaluate(x, np.zeros((4, 2), "float32"), batch_size=4, verbose=0)
     out = m.predict(x, verbose=0)
     assert loss == pytest.approx(float(np.mean(out ** 2) + np.sum(out ** 2)), rel=1e-5)
+
+
+def test_a_rematerialized_layer_takes_python_call_options():
+    # `use_causal_mask=True` stays a Python bool inside `jax.checkpoint` (it was traced:
+    # TracerBoolConversionError, as Keras 3.15 on JAX still raises); outputs and fit are
+    # those without the scope.
+    r = np.random.default_rng(0)
+    x, y = r.normal(size=(8, 5, 4)).astype("float32"), r.normal(size=(8, 5, 4)).astype("float32")
+
+    def model(scope):
+        with scope:
+            mha = kerax.layers.MultiHeadAttention(2, 3)
+        inp = kerax.Input((5, 4))
+        return kerax.Model(inp, mha(inp, inp, use_causal_mask=True))
+
+    plain, m = model(kerax.RematScope(mode=None)), model(kerax.RematScope(mode="full"))
+    m.set_weights(plain.get_weights())
+    assert _remat_count(lambda v: m.apply(v, x)[0], m.variables) >= 1
+    np.testing.assert_allclose(m.predict(x, verbose=0), plain.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-6)
+    for each in (plain, m):
+        each.compile(optimizer="adam", loss="mse")
+    h0 = plain.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    h = m.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(h.history["loss"], h0.history["loss"], rtol=1e-5)

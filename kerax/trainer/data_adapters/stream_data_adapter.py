@@ -51,6 +51,13 @@ def is_grain(x):
 
 def _rows(batch):
     x, y, sample_weight = batch
+    # The common batch, plain arrays that agree, without the general check's tree walk.
+    if type(x) is np.ndarray and x.ndim and x.shape[0]:
+        n = x.shape[0]
+        if ((y is None or type(y) is np.ndarray and y.ndim and y.shape[0] == n)
+                and (sample_weight is None or type(sample_weight) is np.ndarray
+                     and sample_weight.ndim and sample_weight.shape[0] == n)):
+            return n
     return ada.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
 
 
@@ -65,8 +72,8 @@ def _process_shards():
 
 
 def _to_numpy(a):
-    if a is None:
-        return None
+    if a is None or type(a) is np.ndarray:
+        return a
     if hasattr(a, "numpy") and not isinstance(a, (np.ndarray, jax.Array)):
         a = a.numpy()  # torch tensors, tf tensors
     return a if isinstance(a, jax.Array) else np.asarray(a)
@@ -91,6 +98,10 @@ def unpack(batch):
             )
     else:
         batch = (batch, None, None)
+    x, y, sample_weight = batch
+    if (type(x) is np.ndarray and (y is None or type(y) is np.ndarray)
+            and (sample_weight is None or type(sample_weight) is np.ndarray)):
+        return batch  # plain arrays: nothing to convert (the per-batch cost of a stream)
     return jax.tree_util.tree_map(_to_numpy, batch)
 
 
@@ -429,6 +440,13 @@ class StreamDataAdapter:
             b = max(sizes)  # one size per execution: no padded rows
         else:
             self.batch_size = b = max([self.batch_size or 0] + sizes)
+        if len(chunk) == k and sizes.count(b) == k:  # full batches: one copy, no padding
+            try:
+                batches = jax.tree_util.tree_map(_stack_full, *chunk)
+            except ValueError:  # batches whose feature shapes differ: the general path
+                pass
+            else:
+                return jax.device_put(batches), self._full_mask(k, b), k
         mask = np.zeros((k, b), bool)
         for i, n in enumerate(sizes):
             mask[i, :n] = True
@@ -442,6 +460,13 @@ class StreamDataAdapter:
 
         batches = jax.tree_util.tree_map(stack, *chunk)
         return jax.device_put(batches), jax.device_put(mask), len(chunk)
+
+    def _full_mask(self, k, b):
+        """The all-true `(k, b)` mask on the device, made once per shape."""
+        cache = self.__dict__.setdefault("_full_masks", {})
+        if (k, b) not in cache:
+            cache[(k, b)] = jax.device_put(np.ones((k, b), bool))
+        return cache[(k, b)]
 
     def peek(self):
         """The first batch, to build the model and check shapes (it is not consumed)."""
@@ -475,6 +500,13 @@ class StreamDataAdapter:
     def close(self):
         if self._pool is not None:
             self._pool.shutdown(wait=False)
+
+
+def _stack_full(*leaves):
+    """Equal-size batches' leaves as one `(k, batch, ...)` array of the first's dtype."""
+    first = np.asarray(leaves[0])
+    out = np.concatenate(leaves, dtype=first.dtype, casting="unsafe")  # faster than stack
+    return out.reshape((len(leaves),) + first.shape)
 
 
 def _warn_ran_out():
