@@ -10,6 +10,7 @@ metric objects (`model_metrics`).
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -18,7 +19,7 @@ from kerax.distribution import placement
 from kerax.errors import NotCompiledError
 from kerax.metrics import Mean
 from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
-from kerax.trainer import epoch_loop
+from kerax.trainer import custom_steps, epoch_loop
 from kerax.trainer import evaluate as evaluate_lib
 from kerax.trainer import fit as fit_lib
 from kerax.trainer import host_prefix
@@ -291,12 +292,44 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         return _on_batch_result(logs, self, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
-        """Returns the outputs for one batch."""
+        """Returns the outputs for one batch.
+
+        The first call for an array of a given shape and dtype goes through `predict` (its
+        checks and errors); later calls with the same shape and dtype are one jitted call of
+        the predict step (no data pipeline), with the same outputs.
+        """
         plan = host_prefix.prefix(self)
+        direct = self._predict_on_batch_directly(x) if plan is None else None
+        if direct is not None:
+            return direct
         x = host_prefix.transform(self, x, plan)
         with host_prefix.in_pipeline(self, plan):
-            return self.predict(x, batch_size=ada.num_samples(
+            out = self.predict(x, batch_size=ada.num_samples(
                 ("x", ada.standardize("x", x))), verbose=0)
+        if plan is None and isinstance(x, (np.ndarray, jax.Array)):
+            # (in `_programs`, which a change of the model's layers or compile resets)
+            self._programs.setdefault(("predict_on_batch", "checked"), set()).add(_batch_key(x))
+        return out
+
+    def _predict_on_batch_directly(self, x):
+        """`predict_on_batch(x)` as one jitted predict step, or None where `predict` must run
+        (a new shape or dtype, no variables yet, under a distribution)."""
+        if (not isinstance(x, (np.ndarray, jax.Array)) or self.variables is None
+                or placement.current() is not None
+                or _batch_key(x) not in self._programs.get(("predict_on_batch", "checked"), ())):
+            return None
+        step = self._programs.get(("predict_on_batch", "step"))
+        if step is None:
+            step_fns = custom_steps.StepFunctions(self, self._trainable_mask())
+            step = self._programs[("predict_on_batch", "step")] = jax.jit(step_fns.predict_step)
+        variables = self.variables
+        out, state = step(variables["params"], variables["state"], x)
+        self._variables = {"params": variables["params"], "state": state}
+        return jax.tree_util.tree_map(np.asarray, out)
+
+
+def _batch_key(x):
+    return tuple(x.shape), str(x.dtype)
 
 
 def _on_batch_result(logs, model, return_dict):
