@@ -3,11 +3,13 @@
 jax2onnx 0.17 lowers `reduce_window_max` to one ONNX `MaxPool` over *every* axis of the
 operand (batch and channels included), which onnxruntime refuses beyond 3 axes
 ("Unsupported pooling size"): so MaxPooling2D/3D fail. It converts `conv_general_dilated`
-with 1 or 2 spatial axes only ("Unsupported conv layouts"): so Conv3D and Conv3DTranspose
-fail. `onnx_compatible(f)` returns `f` with those primitives replaced, in `f` and in the
-jit / custom-derivative calls inside it, by equivalent ones jax2onnx supports:
+with 1 or 2 spatial axes only ("Unsupported conv layouts"): so Conv3D, Conv3DTranspose and
+ConvLSTM3D fail. `onnx_compatible(f)` returns `f` with those primitives replaced, in `f`,
+in the jit / custom-derivative calls it makes (inlined) and in its loop and branch bodies
+(scan, while, cond), by equivalent ones jax2onnx supports:
 
-- a max over windows becomes the elementwise max of the window's strided slices (exact);
+- a max over windows becomes the elementwise max of the window's strided slices (exact;
+  "same" padding is concatenated, as jax2onnx cannot lower `pad` with a symbolic batch);
 - a 3-D convolution becomes the sum, over the depth taps of the kernel, of 2-D
   convolutions of the matching depth slices (the batch and output depths folded together).
 
@@ -87,11 +89,22 @@ def _eval(jaxpr, consts, *args):
             sub = eqn.params[_INLINE[name]]
             out = _eval(_open(sub), getattr(sub, "consts", ()), *invals)
         else:
-            out = eqn.primitive.bind(*invals, **eqn.primitive.get_bind_params(eqn.params))
+            params = {k: _rewrite_param(v) for k, v in eqn.params.items()}
+            out = eqn.primitive.bind(*invals, **eqn.primitive.get_bind_params(params))
             if not eqn.primitive.multiple_results:
                 out = [out]
         env.update(zip(eqn.outvars, out))
     return [read(v) for v in jaxpr.outvars]
+
+
+def _rewrite_param(value):
+    """A loop's or branch's closed jaxpr(s), rewritten where they need it."""
+    if type(value) is tuple and value and isinstance(value[0], jcore.ClosedJaxpr):
+        return tuple(_rewrite_param(v) for v in value)
+    if not isinstance(value, jcore.ClosedJaxpr) or not _contains_rewrite(value.jaxpr):
+        return value
+    new = jax.make_jaxpr(lambda *a: _eval(value.jaxpr, value.consts, *a))(*value.in_avals)
+    return jcore.ClosedJaxpr(new.jaxpr, new.consts)
 
 
 def _open(closed_or_open):

@@ -70,15 +70,9 @@ def _cases():
             kerax.Input((6, 2)), L.Conv1DTranspose(3, 2, strides=2),
             L.DepthwiseConv1D(3, padding="same"),
             L.Reshape((3, 4, 3)), L.SeparableConv2D(2, 2)]), (6, 2), "float32"),
+        "conv_lstm3d": (lambda: seq([kerax.Input((3, 4, 4, 4, 1)), L.ConvLSTM3D(2, 2)]),
+                        (3, 4, 4, 4, 1), "float32"),  # a 3-D conv inside a scan
     }
-
-
-JAX2ONNX_GAPS = {  # found with jax2onnx 0.17.1 / onnxruntime 1.32
-    # a 3-D convolution inside the recurrence's scan is not rewritten (see onnx_lowering)
-    "conv_lstm3d": (lambda: kerax.Sequential([kerax.Input((3, 4, 4, 4, 1)),
-                                              L.ConvLSTM3D(2, 2)]),
-                    (3, 4, 4, 4, 1), "float32"),  # "Unsupported conv layouts"
-}
 
 
 def _check(tmp_path, make, shape, dtype):
@@ -103,13 +97,6 @@ def _check(tmp_path, make, shape, dtype):
 @pytest.mark.parametrize("name", list(_cases()))
 def test_onnx_matches_predict(tmp_path, name):
     _check(tmp_path, *_cases()[name])
-
-
-@pytest.mark.skipif(not HAS_JAX2ONNX, reason="jax2onnx is an optional extra")
-@pytest.mark.xfail(strict=True, reason="jax2onnx 0.17.1 gaps; see JAX2ONNX_GAPS")
-@pytest.mark.parametrize("name", list(JAX2ONNX_GAPS))
-def test_known_jax2onnx_gaps(tmp_path, name):
-    _check(tmp_path, *JAX2ONNX_GAPS[name])
 
 
 @pytest.mark.skipif(HAS_JAX2ONNX, reason="checks the message shown without jax2onnx")
@@ -166,6 +153,18 @@ def test_onnx_compatible_conv3d_matches_lax(spec, strides, padding, dilation, gr
         _symbolic(*shape), jax.ShapeDtypeStruct(kernel.shape, kernel.dtype))
     convs = [e for e in jaxpr.jaxpr.eqns if e.primitive.name == "conv_general_dilated"]
     assert len(convs) == 3 and all(e.invars[0].aval.ndim == 4 for e in convs)
+
+
+def test_onnx_compatible_rewrites_inside_loops():
+    def step(carry, x):
+        return carry, jax.lax.reduce_window(x, -np.inf, jax.lax.max, (1, 2, 2, 2, 1),
+                                            (1, 2, 2, 2, 1), "VALID")
+
+    def f(xs):
+        return jax.lax.scan(step, 0.0, xs)[1]
+    xs = np.random.default_rng(3).normal(size=(3, 2, 4, 4, 4, 1)).astype("float32")
+    np.testing.assert_array_equal(onnx_compatible(f)(xs), f(xs))
+    assert "reduce_window_max" not in str(jax.make_jaxpr(onnx_compatible(f))(xs))
 
 
 def test_onnx_compatible_leaves_other_functions_alone():
