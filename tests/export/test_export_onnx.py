@@ -70,6 +70,15 @@ def _cases():
             kerax.Input((6, 2)), L.Conv1DTranspose(3, 2, strides=2),
             L.DepthwiseConv1D(3, padding="same"),
             L.Reshape((3, 4, 3)), L.SeparableConv2D(2, 2)]), (6, 2), "float32"),
+        "pooling1d_conv1d_dilated": (lambda: seq([
+            kerax.Input((9, 2)), L.Conv1D(4, 3, dilation_rate=2, padding="causal"),
+            L.MaxPooling1D(3, 2, padding="same"), L.AveragePooling1D(2)]),
+            (9, 2), "float32"),
+        "conv2d_grouped_channels_first_avgpool2d": (lambda: seq([
+            kerax.Input((4, 7, 7)),
+            L.Conv2D(4, 3, strides=2, groups=2, data_format="channels_first"),
+            L.AveragePooling2D(2, padding="same", data_format="channels_first")]),
+            (4, 7, 7), "float32"),
         "conv_lstm3d": (lambda: seq([kerax.Input((3, 4, 4, 4, 1)), L.ConvLSTM3D(2, 2)]),
                         (3, 4, 4, 4, 1), "float32"),  # a 3-D conv inside a scan
     }
