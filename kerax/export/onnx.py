@@ -12,6 +12,7 @@ import numpy as np
 
 from kerax.export.export_archive import (get_input_signature, inference_function,
                                          spec_fields)
+from kerax.export.onnx_lowering import onnx_compatible
 
 # an input for jax2onnx: a shape whose symbolic dimensions are names ("B"), and a dtype
 _Spec = collections.namedtuple("_Spec", ["shape", "dtype"])
@@ -76,7 +77,7 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
     inputs = specs
     kw = {} if opset_version is None else {"opset": opset_version}
     filepath = os.fspath(filepath)
-    jax2onnx.to_onnx(flat, inputs, model_name=model.name, input_names=names,
+    jax2onnx.to_onnx(onnx_compatible(flat), inputs, model_name=model.name, input_names=names,
                      output_names=out_names, return_mode="file", output_path=filepath, **kw)
     if verbose is None or verbose:
         print(f"Saved the ONNX model at '{filepath}' (inputs {names}, outputs {out_names}).")
