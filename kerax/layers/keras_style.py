@@ -113,9 +113,10 @@ class KerasStyle:
             self._build_explicit_weights(input_shape)
             self.built = True
             return
-        shape = tuple(1 if d is None else d for d in input_shape)
+        dims = tuple(input_shape)  # (a list, tuple or array of sizes)
+        shape = tuple(1 if d is None else d for d in dims)
         self.build_eagerly(jax.ShapeDtypeStruct(shape, self.dtype))
-        if input_shape and input_shape[0] is None:  # built on a probe batch of 1
+        if dims and dims[0] is None:  # built on a probe batch of 1
             self._summary_batch = None
 
     def _build_explicit_weights(self, input_shape):
