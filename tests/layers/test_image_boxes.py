@@ -89,3 +89,17 @@ def test_resizing_as_keras(keras, kwargs, fmt):
 
 def test_resizing_in_fit():
     _fits_without_recompiles(kl.Resizing(4, 4))
+
+
+CENTER_CROP = [dict(height=5, width=4), dict(height=9, width=7), dict(height=12, width=6),
+               dict(height=4, width=9), dict(height=6, width=5, data_format="channels_first")]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("kwargs", CENTER_CROP, ids=range(len(CENTER_CROP)))
+def test_center_crop_as_keras(keras, kwargs, fmt):
+    _as_keras(keras, "CenterCrop", fmt, calls=1, **kwargs)
+
+
+def test_center_crop_in_fit():
+    _fits_without_recompiles(kl.CenterCrop(6, 5))

@@ -4,8 +4,6 @@ import jax
 import jax.numpy as jnp
 
 from kerax.errors import unknown_identifier
-from kerax.layers.input_spec import InputSpec
-from kerax.layers.layer import Layer
 from kerax.layers.preprocessing._base import as_float, data_format, hw_axes
 from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer
 from kerax.utils import bounding_boxes as bb
@@ -165,15 +163,19 @@ class Resizing(ImagePreprocessingLayer):
 _data_format = data_format
 
 
-class CenterCrop(Layer):
+class CenterCrop(ImagePreprocessingLayer):
     """Crops the central `(height, width)` window of images.
 
     An image smaller than the target is first resized (bilinear, cropping to the target's
-    aspect ratio), as Keras does.
+    aspect ratio), as Keras does. Takes Keras' dict `{"images", "labels",
+    "bounding_boxes", "segmentation_masks"}` too, as Keras 3: boxes (in
+    `bounding_box_format`) are cropped (and scaled) with the image and clipped to it;
+    masks are cropped (or resized) as the images.
 
     Args:
         height, width: the output size.
         data_format: `"channels_last"` (default) or `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (e.g. `"xyxy"`).
 
     Example:
     >>> import numpy as np
@@ -183,20 +185,49 @@ class CenterCrop(Layer):
     """
 
     def __init__(self, height, width, data_format=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(data_format=data_format, **kwargs)
         self.height, self.width = height, width
-        self.data_format = _data_format(data_format)
-        self.input_spec = InputSpec(min_ndim=3, max_ndim=4)
 
-    def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
-        x = as_float(self, inputs)
+    def get_random_transformation(self, images, training=True, draws=None):
+        return images.shape[self.height_axis], images.shape[self.width_axis]
+
+    def transform_images(self, images, transformation, training=True):
+        x = as_float(self, images)
         axes = hw_axes(x, self.data_format)
         h, w = x.shape[axes[0]], x.shape[axes[1]]
         if h >= self.height and w >= self.width:
             top, left = (h - self.height) // 2, (w - self.width) // 2
-            return _crop(x, axes, top, left, self.height, self.width), state
+            return _crop(x, axes, top, left, self.height, self.width)
         return resize(x, self.height, self.width, self.data_format,
-                      crop_to_aspect_ratio=True), state
+                      crop_to_aspect_ratio=True)
+
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        return self.transform_images(masks, transformation, training)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        h, w = transformation
+        bounding_boxes = bb.convert_format(bounding_boxes, self.bounding_box_format, "xyxy",
+                                           height=h, width=w)
+        if h >= self.height and w >= self.width:
+            top, left = int((h - self.height) / 2), int((w - self.width) / 2)
+            crop_h, crop_w = self.height, self.width
+        else:  # Keras' smart_resize: the centered window of the target's aspect ratio
+            crop_h = max(min(h, int(float(w * self.height) / self.width)), 1)
+            crop_w = max(min(w, int(float(h * self.width) / self.height)), 1)
+            top, left = int(float(h - crop_h) / 2), int(float(w - crop_w) / 2)
+        x1, y1, x2, y2 = jnp.split(bounding_boxes["boxes"], 4, axis=-1)
+        x1, x2 = (jnp.clip(v, left, left + crop_w) - left for v in (x1, x2))
+        y1, y2 = (jnp.clip(v, top, top + crop_h) - top for v in (y1, y2))
+        bounding_boxes["boxes"] = jnp.concatenate([x1, y1, x2, y2], axis=-1)
+        if (crop_h, crop_w) != (self.height, self.width):
+            bounding_boxes = bb.convert_format(bounding_boxes, "xyxy", "rel_xyxy",
+                                               height=crop_h, width=crop_w)
+            bounding_boxes = bb.convert_format(bounding_boxes, "rel_xyxy", "xyxy",
+                                               height=self.height, width=self.width)
+        bounding_boxes = bb.clip_to_image_size(bounding_boxes, height=self.height,
+                                               width=self.width)
+        return bb.convert_format(bounding_boxes, "xyxy", self.bounding_box_format,
+                                 height=self.height, width=self.width)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format,
