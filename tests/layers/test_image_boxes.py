@@ -103,3 +103,72 @@ def test_center_crop_as_keras(keras, kwargs, fmt):
 
 def test_center_crop_in_fit():
     _fits_without_recompiles(kl.CenterCrop(6, 5))
+
+
+def _crop_reference(keras, boxes, fmt, window, size, target):
+    """Boxes moved into the crop `window` (top, left) and clipped to it: Keras' RandomCrop
+    with keras-team/keras#23519 (x by left, y by top), relative boxes read in the input."""
+    convert = keras.utils.bounding_boxes.convert_format
+    xyxy = np.asarray(convert(np.array(boxes), fmt, "xyxy", height=size[0], width=size[1]))
+    top, left = (float(v) for v in window)
+    xyxy = np.clip(xyxy - [left, top, left, top], 0, [target[1], target[0]] * 2)
+    return np.asarray(convert(xyxy.astype("float32"), "xyxy", fmt, height=target[0],
+                              width=target[1]))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("kwargs", [dict(height=5, width=4, seed=3),
+                                    dict(height=2, width=6, seed=8),
+                                    dict(height=4, width=3, seed=1,
+                                         data_format="channels_first")],
+                         ids=range(3))
+def test_random_crop_as_keras(keras, kwargs, fmt):
+    data = _data(keras, fmt, kwargs.get("data_format") == "channels_first")
+    theirs = keras.layers.RandomCrop(bounding_box_format=fmt, name="c", **kwargs)
+    draws = keras.layers.RandomCrop(**kwargs)  # Keras' crop windows, drawn alongside
+    ours = kl.RandomCrop(bounding_box_format=fmt, name="c", **kwargs)
+    target = (kwargs["height"], kwargs["width"])
+    for _ in range(2):
+        window = draws.get_random_transformation(data["images"], training=True)
+        got, want = ours(data), theirs(_copy(data))
+        want["bounding_boxes"]["boxes"] = _crop_reference(
+            keras, data["bounding_boxes"]["boxes"], fmt, window, (9, 7), target)
+        _close(got, want)
+        assert not np.allclose(got["bounding_boxes"]["boxes"], data["bounding_boxes"]["boxes"])
+    assert np.asarray(ours.generator.state).tolist() == np.asarray(
+        theirs.generator.state.value).tolist()
+    _close(ours(data["images"]), theirs(data["images"]))
+    assert ours.get_config() == theirs.get_config()
+    assert kl.RandomCrop.from_config(ours.get_config()).get_config() == ours.get_config()
+
+
+@pytest.mark.parametrize("fmt", ["xyxy", "rel_yxyx"])
+@pytest.mark.parametrize("size", [(9, 4), (12, 6), (3, 7)])
+def test_random_crop_centered_as_keras_center_crop(keras, size, fmt):
+    """Images not larger than the target on both sides: no draw (as Keras), the centered
+    window, boxes as Keras' `CenterCrop` moves them."""
+    data = _data(keras, fmt)
+    del data["segmentation_masks"]
+    ours = kl.RandomCrop(*size, seed=2, bounding_box_format=fmt)
+    want = keras.layers.CenterCrop(*size, bounding_box_format=fmt)(_copy(data))
+    _close(ours(data), want)
+    assert np.asarray(ours.generator.state).tolist() == [2, 0]
+    if size[0] <= 9 and size[1] <= 7:  # Keras' training crop here is the centered one
+        keras_crop = keras.layers.RandomCrop(*size, seed=2)(data["images"])
+        _close(ours(data["images"]), keras_crop)
+
+
+def test_random_crop_boxes_at_inference_follow_the_resized_window(keras):
+    """At inference the image is Keras' `Resizing(crop_to_aspect_ratio=True)` of it (the
+    centered 7 x 7 window from row 1, scaled by 4 / 7); the boxes move with it. (Keras'
+    `Resizing` floors the window's offset in output pixels, here to 0 instead of 4 / 7.)"""
+    data = _data(keras, "xyxy")
+    got = kl.RandomCrop(4, 4, bounding_box_format="xyxy")(data, training=False)
+    want = keras.layers.Resizing(4, 4, crop_to_aspect_ratio=True)(data["images"])
+    _close(got["images"], want)
+    boxes = np.clip(XYXY - [0, 1, 0, 1], 0, 7) * 4 / 7
+    _close(got["bounding_boxes"], {"boxes": boxes.astype("float32"), "labels": LABELS})
+
+
+def test_random_crop_in_fit():
+    _fits_without_recompiles(kl.RandomCrop(5, 6))

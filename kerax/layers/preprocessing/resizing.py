@@ -40,6 +40,34 @@ def resize(x, height, width, fmt, interpolation="bilinear", antialias=False,
     return jax.image.resize(x, tuple(shape), method=interpolation, antialias=antialias)
 
 
+def center_window(h, w, height, width):
+    """`(top, left, crop_height, crop_width)`: the largest centered window of an `h` x `w`
+    image with the aspect ratio of `height` x `width` (Keras' `smart_resize` crop)."""
+    crop_h = max(min(h, int(float(w * height) / width)), 1)
+    crop_w = max(min(w, int(float(h * width) / height)), 1)
+    return int(float(h - crop_h) / 2), int(float(w - crop_w) / 2), crop_h, crop_w
+
+
+def window_boxes(bounding_boxes, fmt, size, window, target):
+    """Boxes (a dict, in `fmt`) of an image of `size` in the crop `window` (top, left,
+    height, width) resized to `target`, clipped to it, as Keras' `CenterCrop` moves them;
+    boxes left empty get label -1."""
+    top, left, crop_h, crop_w = window
+    bounding_boxes = bb.convert_format(bounding_boxes, fmt, "xyxy", height=size[0],
+                                       width=size[1])
+    x1, y1, x2, y2 = jnp.split(bounding_boxes["boxes"], 4, axis=-1)
+    x1, x2 = (jnp.clip(v, left, left + crop_w) - left for v in (x1, x2))
+    y1, y2 = (jnp.clip(v, top, top + crop_h) - top for v in (y1, y2))
+    bounding_boxes["boxes"] = jnp.concatenate([x1, y1, x2, y2], axis=-1)
+    if (crop_h, crop_w) != tuple(target):
+        bounding_boxes = bb.convert_format(bounding_boxes, "xyxy", "rel_xyxy", height=crop_h,
+                                           width=crop_w)
+        bounding_boxes = bb.convert_format(bounding_boxes, "rel_xyxy", "xyxy",
+                                           height=target[0], width=target[1])
+    bounding_boxes = bb.clip_to_image_size(bounding_boxes, height=target[0], width=target[1])
+    return bb.convert_format(bounding_boxes, "xyxy", fmt, height=target[0], width=target[1])
+
+
 def _like_integer_input(y, dtype):
     """Integer images come back in their own dtype, rounded (half to even) and clipped to
     its range, as Keras' `Resizing` returns them; float images stay in the compute dtype."""
@@ -206,28 +234,13 @@ class CenterCrop(ImagePreprocessingLayer):
 
     def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
         h, w = transformation
-        bounding_boxes = bb.convert_format(bounding_boxes, self.bounding_box_format, "xyxy",
-                                           height=h, width=w)
         if h >= self.height and w >= self.width:
-            top, left = int((h - self.height) / 2), int((w - self.width) / 2)
-            crop_h, crop_w = self.height, self.width
-        else:  # Keras' smart_resize: the centered window of the target's aspect ratio
-            crop_h = max(min(h, int(float(w * self.height) / self.width)), 1)
-            crop_w = max(min(w, int(float(h * self.width) / self.height)), 1)
-            top, left = int(float(h - crop_h) / 2), int(float(w - crop_w) / 2)
-        x1, y1, x2, y2 = jnp.split(bounding_boxes["boxes"], 4, axis=-1)
-        x1, x2 = (jnp.clip(v, left, left + crop_w) - left for v in (x1, x2))
-        y1, y2 = (jnp.clip(v, top, top + crop_h) - top for v in (y1, y2))
-        bounding_boxes["boxes"] = jnp.concatenate([x1, y1, x2, y2], axis=-1)
-        if (crop_h, crop_w) != (self.height, self.width):
-            bounding_boxes = bb.convert_format(bounding_boxes, "xyxy", "rel_xyxy",
-                                               height=crop_h, width=crop_w)
-            bounding_boxes = bb.convert_format(bounding_boxes, "rel_xyxy", "xyxy",
-                                               height=self.height, width=self.width)
-        bounding_boxes = bb.clip_to_image_size(bounding_boxes, height=self.height,
-                                               width=self.width)
-        return bb.convert_format(bounding_boxes, "xyxy", self.bounding_box_format,
-                                 height=self.height, width=self.width)
+            window = (int((h - self.height) / 2), int((w - self.width) / 2), self.height,
+                      self.width)
+        else:
+            window = center_window(h, w, self.height, self.width)
+        return window_boxes(bounding_boxes, self.bounding_box_format, (h, w), window,
+                            (self.height, self.width))
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format,
