@@ -172,3 +172,48 @@ def test_random_crop_boxes_at_inference_follow_the_resized_window(keras):
 
 def test_random_crop_in_fit():
     _fits_without_recompiles(kl.RandomCrop(5, 6))
+
+
+AFFINE = [
+    ("RandomTranslation", dict(height_factor=0.3, width_factor=0.2, seed=3)),
+    ("RandomTranslation", dict(height_factor=(-0.5, 0.1), width_factor=(0.4, 0.2), seed=5,
+                               fill_mode="constant", fill_value=7.0,
+                               interpolation="nearest")),
+    ("RandomTranslation", dict(height_factor=0.4, width_factor=0.4, seed=1, fill_mode="wrap",
+                               data_format="channels_first")),
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name,kwargs", AFFINE, ids=[f"{n}-{i}" for i, (n, _) in
+                                                    enumerate(AFFINE)])
+def test_affine_layers_as_keras(keras, name, kwargs, fmt):
+    ours = _as_keras(keras, name, fmt, **kwargs)
+    data = _data(keras, fmt)
+    out = ours(data, training=False)  # inference: everything as it is
+    _close(out["images"], IMAGES)
+    _close(out["bounding_boxes"], data["bounding_boxes"])
+
+
+@pytest.mark.parametrize("name,kwargs", AFFINE[:1], ids=lambda v: str(v)[:20])
+def test_affine_layers_in_fit(name, kwargs):
+    _fits_without_recompiles(getattr(kl, name)(**kwargs))
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: kl.RandomTranslation(1.5, 0.1),
+     r"RandomTranslation: the `height_factor` argument should be a number \(or a list of two "
+     r"numbers\) in the range \[-1.0, 1.0\]. Received: height_factor=1.5"),
+    (lambda: kl.RandomTranslation(0.1, (0.1, 0.2, 0.3)),
+     r"RandomTranslation: the `width_factor` .*Received: width_factor=\(0.1, 0.2, 0.3\)"),
+])
+def test_factor_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("layer", [kl.RandomCrop(2, 2), kl.RandomTranslation(0.1, 0.1)],
+                         ids=lambda l: type(l).__name__)
+def test_boxes_need_a_format(layer):
+    with pytest.raises(ValueError, match=r"you didn't specify a bounding box format"):
+        layer({"images": IMAGES, "bounding_boxes": {"boxes": XYXY, "labels": LABELS}})

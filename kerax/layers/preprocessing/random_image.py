@@ -21,6 +21,7 @@ from kerax.layers.preprocessing._base import (
     data_format,
 )
 from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer
+from kerax.ops import image as image_ops
 from kerax.random import random as krandom
 from kerax.random.seed_generator import SeedGenerator
 from kerax.utils import bounding_boxes as bb
@@ -263,13 +264,91 @@ class RandomZoom(_RandomAffine):
                 "width_factor": self.width_factor}
 
 
-class RandomTranslation(_RandomAffine):
+def _keras_range(layer_name, name, factor, bound=1.0):
+    """Keras' `_set_factor` of the affine layers: `f` means `(-|f|, |f|)`, a pair is sorted;
+    every number in `[-bound, bound]`."""
+    message = (f"{layer_name}: the `{name}` argument should be a number (or a list of two "
+               f"numbers) in the range [{-bound}, {bound}]. Received: {name}={factor}")
+    pair = isinstance(factor, (tuple, list))
+    values = list(factor) if pair else [factor]
+    if (pair and len(values) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values)
+            or any(abs(v) > bound for v in values)):
+        raise ValueError(message)
+    return tuple(sorted(values)) if pair else (-abs(factor), abs(factor))
+
+
+class _KerasAffine(ImagePreprocessingLayer):
+    """Keras 3's affine image layers: `_transform_images(images, t, interpolation)` warps
+    images (and masks, with `"nearest"`) in training; the input, cast, otherwise."""
+
+    _random = True
+
+    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        if fill_mode not in _FILL_MODES:
+            raise unknown_identifier("fill_mode", fill_mode, _FILL_MODES)
+        if interpolation not in _INTERPOLATIONS:
+            raise unknown_identifier("interpolation", interpolation, list(_INTERPOLATIONS))
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+        self.supports_masking = True
+        self.input_spec = InputSpec(min_ndim=3, max_ndim=4)
+
+    def _warp(self, images, matrix, interpolation):
+        return image_ops.affine_transform(images, matrix, interpolation=interpolation,
+                                          fill_mode=self.fill_mode, fill_value=self.fill_value,
+                                          data_format=self.data_format)
+
+    def transform_images(self, images, transformation, training=True):
+        images = images.astype(self.compute_dtype)
+        if training and transformation is not None:
+            images = self._transform_images(images, transformation, self.interpolation)
+        return images
+
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        if training and transformation is not None:
+            masks = self._transform_images(jnp.asarray(masks), transformation, "nearest")
+        return masks
+
+    def _size(self, images):
+        return images.shape[0], images.shape[self.height_axis], images.shape[self.width_axis]
+
+    def _boxes(self, bounding_boxes, transformation, move):
+        """Keras' box path: to `xyxy`, `move(boxes)`, clipped to the image (labels of
+        emptied boxes -1), back to `bounding_box_format`."""
+        h, w = transformation["height"], transformation["width"]
+        fmt = self.bounding_box_format
+        bounding_boxes = bb.convert_format(bounding_boxes, fmt, "xyxy", height=h, width=w)
+        bounding_boxes["boxes"] = move(bounding_boxes["boxes"])
+        bounding_boxes = bb.clip_to_image_size(bounding_boxes, height=h, width=w)
+        return bb.convert_format(bounding_boxes, "xyxy", fmt, height=h, width=w)
+
+    def get_config(self):
+        return {**super().get_config(), "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value, "interpolation": self.interpolation,
+                "seed": self.seed}
+
+
+class RandomTranslation(_KerasAffine):
     """Shifts each image by a random fraction of its height and width (training only).
+
+    As Keras 3: two draws, `U(height_factor) * height` then `U(width_factor) * width` per
+    image, so with the same `seed` an eager call shifts what Keras shifts. Takes Keras'
+    dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` too: boxes (in
+    `bounding_box_format`) move with the image and are clipped to it (boxes left empty
+    get label -1); masks are shifted with `"nearest"` interpolation.
 
     Args:
         height_factor, width_factor: float `f` (shift in `[-f, f]` of the size) or a
-            `(lower, upper)` tuple.
-        fill_mode, interpolation, fill_value: as `RandomRotation`.
+            `(lower, upper)` tuple, in `[-1, 1]`.
+        fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
+        interpolation: `"bilinear"` (default) or `"nearest"`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
+        fill_value: the value outside the image for `fill_mode="constant"`.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (e.g. `"xyxy"`).
 
     Example:
     >>> import numpy as np
@@ -277,22 +356,36 @@ class RandomTranslation(_RandomAffine):
     (1, 4, 4, 1)
     """
 
-    _keras_draws = 2  # seeds Keras' layer draws per call
-
     def __init__(self, height_factor, width_factor, fill_mode="reflect",
                  interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
                  **kwargs):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
+        self._height_range = _keras_range("RandomTranslation", "height_factor", height_factor)
+        self._width_range = _keras_range("RandomTranslation", "width_factor", width_factor)
 
-    def _transform(self, h, w, n, rng, dtype):
-        k1, k2 = jax.random.split(rng)
-        lo, hi = _range(self.height_factor, "height_factor")
-        dy = jax.random.uniform(k1, (n,), dtype, lo, hi) * h
-        lo, hi = _range(self.width_factor, "width_factor")
-        dx = jax.random.uniform(k2, (n,), dtype, lo, hi) * w
-        m = jnp.broadcast_to(jnp.eye(2, dtype=dtype), (n, 2, 2))
-        return m, -jnp.stack([dy, dx], -1)
+    def get_random_transformation(self, images, training=True, draws=None):
+        if not training:
+            return None
+        n, h, w = self._size(images)
+        dy = krandom.uniform([n, 1], *self._height_range, seed=draws.next()) * h
+        dx = krandom.uniform([n, 1], *self._width_range, seed=draws.next()) * w
+        return {"translations": jnp.concatenate([dx, dy], axis=1).astype("float32"),
+                "height": h, "width": w}
+
+    def _transform_images(self, images, transformation, interpolation):
+        t = transformation["translations"]
+        n = t.shape[0]
+        ones, zeros = jnp.ones((n, 1)), jnp.zeros((n, 1))
+        matrix = jnp.concatenate([ones, zeros, -t[:, 0:1], zeros, ones, -t[:, 1:],
+                                  jnp.zeros((n, 2))], axis=1)
+        return self._warp(images, matrix, interpolation)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        shift = jnp.tile(transformation["translations"], 2)[:, None, :]
+        return self._boxes(bounding_boxes, transformation, lambda boxes: boxes + shift)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor,
