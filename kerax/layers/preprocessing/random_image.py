@@ -5,8 +5,6 @@ one, from its seed state), so it runs inside the compiled training step; with
 `training=False` the input is returned as float.
 """
 
-import math
-
 import jax
 import jax.numpy as jnp
 from jax.scipy import ndimage
@@ -20,7 +18,11 @@ from kerax.layers.preprocessing._base import (
     as_float,
     data_format,
 )
-from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer
+from kerax.layers.preprocessing.image_layer import (
+    ImagePreprocessingLayer,
+    keras_factor,
+    rotation_matrix,
+)
 from kerax.ops import image as image_ops
 from kerax.random import random as krandom
 from kerax.random.seed_generator import SeedGenerator
@@ -192,78 +194,6 @@ class _RandomAffine(_RandomImageLayer):
                 "fill_value": self.fill_value, "interpolation": self.interpolation}
 
 
-class RandomRotation(_RandomAffine):
-    """Rotates each image by a random angle in `factor * 2π` (training only).
-
-    Args:
-        factor: float `f` for angles in `[-f, f] * 2π`, or a `(lower, upper)` tuple.
-        fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
-        interpolation: `"bilinear"` (default) or `"nearest"`.
-        fill_value: the value outside the image for `fill_mode="constant"`.
-
-    Example:
-    >>> import numpy as np
-    >>> RandomRotation(0.1)(np.ones((1, 4, 4, 1))).shape
-    (1, 4, 4, 1)
-    """
-
-    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
-        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
-        self.factor = _range(factor, "factor")
-
-    def _transform(self, h, w, n, rng, dtype):
-        lo, hi = self.factor
-        theta = jax.random.uniform(rng, (n,), dtype, lo, hi) * 2 * math.pi
-        cos, sin = jnp.cos(theta), jnp.sin(theta)
-        m = jnp.stack([jnp.stack([cos, sin], -1), jnp.stack([-sin, cos], -1)], -2)
-        center = jnp.array([(h - 1) / 2, (w - 1) / 2], dtype)
-        return m, center - jnp.einsum("nij,j->ni", m, center)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
-
-
-class RandomZoom(_RandomAffine):
-    """Zooms each image in or out by a random factor (training only).
-
-    Args:
-        height_factor: float `f` (the scale is `1 + U(-f, f)`) or a `(lower, upper)`
-            tuple; positive values zoom out.
-        width_factor: the same for the width; None keeps the aspect ratio.
-        fill_mode, interpolation, fill_value: as `RandomRotation`.
-
-    Example:
-    >>> import numpy as np
-    >>> RandomZoom(0.2)(np.ones((1, 4, 4, 1))).shape
-    (1, 4, 4, 1)
-    """
-
-    def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
-                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
-                 **kwargs):
-        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
-        self.height_factor, self.width_factor = height_factor, width_factor
-
-    def _transform(self, h, w, n, rng, dtype):
-        k1, k2 = jax.random.split(rng)
-        lo, hi = _range(self.height_factor, "height_factor")
-        zh = 1.0 + jax.random.uniform(k1, (n,), dtype, lo, hi)
-        if self.width_factor is None:
-            zw = zh
-        else:
-            lo, hi = _range(self.width_factor, "width_factor")
-            zw = 1.0 + jax.random.uniform(k2, (n,), dtype, lo, hi)
-        zeros = jnp.zeros_like(zh)
-        m = jnp.stack([jnp.stack([zh, zeros], -1), jnp.stack([zeros, zw], -1)], -2)
-        center = jnp.array([(h - 1) / 2, (w - 1) / 2], dtype)
-        return m, center - jnp.einsum("nij,j->ni", m, center)
-
-    def get_config(self):
-        return {**super().get_config(), "height_factor": self.height_factor,
-                "width_factor": self.width_factor}
-
-
 def _keras_range(layer_name, name, factor, bound=1.0):
     """Keras' `_set_factor` of the affine layers: `f` means `(-|f|, |f|)`, a pair is sorted;
     every number in `[-bound, bound]`."""
@@ -328,6 +258,103 @@ class _KerasAffine(ImagePreprocessingLayer):
         return {**super().get_config(), "fill_mode": self.fill_mode,
                 "fill_value": self.fill_value, "interpolation": self.interpolation,
                 "seed": self.seed}
+
+
+class RandomRotation(_KerasAffine):
+    """Rotates each image by a random angle in `factor * 2π` (training only).
+
+    As Keras 3: one draw, the angle `U(factor) * 360` degrees per image, so with the same
+    `seed` an eager call rotates what Keras rotates. Takes Keras' dict `{"images",
+    "labels", "bounding_boxes", "segmentation_masks"}` too: boxes (in
+    `bounding_box_format`) become the boxes around their rotated corners, clipped to the
+    image (boxes left empty get label -1); masks are rotated with `"nearest"`. (Keras
+    3.15 reads the boxes as `"xyxy"` whatever the format; kerax converts them first.)
+
+    Args:
+        factor: float `f` for angles in `[-f, f] * 2π`, or a `(lower, upper)` tuple, in
+            `[-1, 1]`.
+        fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
+        interpolation: `"bilinear"` (default) or `"nearest"`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
+        fill_value: the value outside the image for `fill_mode="constant"`.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (e.g. `"xyxy"`).
+
+    Example:
+    >>> import numpy as np
+    >>> RandomRotation(0.1)(np.ones((1, 4, 4, 1))).shape
+    (1, 4, 4, 1)
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.factor = keras_factor("RandomRotation", factor, (-1, 1))
+
+    def get_random_transformation(self, images, training=True, draws=None):
+        if not training:
+            return None
+        n, h, w = self._size(images)
+        angle = krandom.uniform((n,), self.factor[0] * 360.0, self.factor[1] * 360.0,
+                                seed=draws.next())
+        return {"angle": angle, "height": h, "width": w,
+                "rotation_matrix": rotation_matrix(angle, jnp.float32(h), jnp.float32(w))}
+
+    def _transform_images(self, images, transformation, interpolation):
+        return self._warp(images, transformation["rotation_matrix"], interpolation)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        angle = transformation["angle"]
+        zeros, ones = jnp.zeros_like(angle), jnp.ones_like(angle)
+        return self._boxes(bounding_boxes, transformation, lambda boxes: bb.affine_transform(
+            boxes, angle, zeros, zeros, ones, zeros, zeros, height=transformation["height"],
+            width=transformation["width"]))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+class RandomZoom(_RandomAffine):
+    """Zooms each image in or out by a random factor (training only).
+
+    Args:
+        height_factor: float `f` (the scale is `1 + U(-f, f)`) or a `(lower, upper)`
+            tuple; positive values zoom out.
+        width_factor: the same for the width; None keeps the aspect ratio.
+        fill_mode, interpolation, fill_value: as `RandomRotation`.
+
+    Example:
+    >>> import numpy as np
+    >>> RandomZoom(0.2)(np.ones((1, 4, 4, 1))).shape
+    (1, 4, 4, 1)
+    """
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+
+    def _transform(self, h, w, n, rng, dtype):
+        k1, k2 = jax.random.split(rng)
+        lo, hi = _range(self.height_factor, "height_factor")
+        zh = 1.0 + jax.random.uniform(k1, (n,), dtype, lo, hi)
+        if self.width_factor is None:
+            zw = zh
+        else:
+            lo, hi = _range(self.width_factor, "width_factor")
+            zw = 1.0 + jax.random.uniform(k2, (n,), dtype, lo, hi)
+        zeros = jnp.zeros_like(zh)
+        m = jnp.stack([jnp.stack([zh, zeros], -1), jnp.stack([zeros, zw], -1)], -2)
+        center = jnp.array([(h - 1) / 2, (w - 1) / 2], dtype)
+        return m, center - jnp.einsum("nij,j->ni", m, center)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor,
+                "width_factor": self.width_factor}
 
 
 class RandomTranslation(_KerasAffine):
