@@ -197,6 +197,11 @@ def test_random_crop_in_fit():
 
 
 AFFINE = [
+    ("RandomZoom", dict(height_factor=0.3, seed=3)),
+    ("RandomZoom", dict(height_factor=(-0.5, 0.1), width_factor=(0.4, -0.2), seed=5,
+                        fill_mode="constant", fill_value=7.0, interpolation="nearest")),
+    ("RandomZoom", dict(height_factor=0.4, width_factor=0.6, seed=1, fill_mode="nearest",
+                        data_format="channels_first")),
     ("RandomRotation", dict(factor=0.2, seed=3)),
     ("RandomRotation", dict(factor=(-0.5, 0.1), seed=5, fill_mode="constant", fill_value=7.0,
                             interpolation="nearest")),
@@ -228,6 +233,10 @@ def test_affine_layers_in_fit(name, kwargs):
 
 
 @pytest.mark.parametrize("make,match", [
+    (lambda: kl.RandomZoom(-1.0),
+     r"RandomZoom: the `height_factor` argument should be a number \(or a list of two "
+     r"numbers\) in the range \(-1.0, 1.0\]. Received: height_factor=-1.0"),
+    (lambda: kl.RandomZoom(0.1, "a"), r"RandomZoom: the `width_factor` .*width_factor=a"),
     (lambda: kl.RandomRotation(-1.5),
      r"RandomRotation: the `factor` argument should be a number \(or a list of two numbers\) "
      r"in the range \[-1, 1\]. Received: factor=-1.5"),

@@ -175,35 +175,17 @@ def _affine(x, matrices, offsets, interpolation, fill_mode, fill_value):
     return jax.vmap(one)(x, matrices, offsets)
 
 
-class _RandomAffine(_RandomImageLayer):
-    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
-        if fill_mode not in _FILL_MODES:
-            raise unknown_identifier("fill_mode", fill_mode, _FILL_MODES)
-        if interpolation not in _INTERPOLATIONS:
-            raise unknown_identifier("interpolation", interpolation, list(_INTERPOLATIONS))
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
-
-    def _augment(self, x, rng):
-        m, o = self._transform(x.shape[1], x.shape[2], x.shape[0], rng, x.dtype)
-        return _affine(x, m, o, self.interpolation, self.fill_mode, self.fill_value)
-
-    def get_config(self):
-        return {**super().get_config(), "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value, "interpolation": self.interpolation}
-
-
-def _keras_range(layer_name, name, factor, bound=1.0):
+def _keras_range(layer_name, name, factor, open_low=False):
     """Keras' `_set_factor` of the affine layers: `f` means `(-|f|, |f|)`, a pair is sorted;
-    every number in `[-bound, bound]`."""
+    every number in `[-1, 1]` (`(-1, 1]` with `open_low`)."""
     message = (f"{layer_name}: the `{name}` argument should be a number (or a list of two "
-               f"numbers) in the range [{-bound}, {bound}]. Received: {name}={factor}")
+               f"numbers) in the range {'(' if open_low else '['}-1.0, 1.0]. Received: "
+               f"{name}={factor}")
     pair = isinstance(factor, (tuple, list))
     values = list(factor) if pair else [factor]
     if (pair and len(values) != 2
             or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values)
-            or any(abs(v) > bound for v in values)):
+            or any(v > 1 or v < -1 or open_low and v == -1 for v in values)):
         raise ValueError(message)
     return tuple(sorted(values)) if pair else (-abs(factor), abs(factor))
 
@@ -317,14 +299,26 @@ class RandomRotation(_KerasAffine):
         return {**super().get_config(), "factor": self.factor}
 
 
-class RandomZoom(_RandomAffine):
+class RandomZoom(_KerasAffine):
     """Zooms each image in or out by a random factor (training only).
+
+    As Keras 3: the scale `1 + U(height_factor)` per image (then `1 + U(width_factor)`
+    when given), so with the same `seed` an eager call zooms what Keras zooms. Takes
+    Keras' dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` too:
+    boxes (in `bounding_box_format`) are scaled with the image and clipped to it (boxes
+    left empty get label -1); masks are zoomed with `"nearest"`.
 
     Args:
         height_factor: float `f` (the scale is `1 + U(-f, f)`) or a `(lower, upper)`
-            tuple; positive values zoom out.
+            tuple, in `(-1, 1]`; positive values zoom out.
         width_factor: the same for the width; None keeps the aspect ratio.
-        fill_mode, interpolation, fill_value: as `RandomRotation`.
+        fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
+        interpolation: `"bilinear"` (default) or `"nearest"`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
+        fill_value: the value outside the image for `fill_mode="constant"`.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (e.g. `"xyxy"`).
 
     Example:
     >>> import numpy as np
@@ -337,20 +331,52 @@ class RandomZoom(_RandomAffine):
                  **kwargs):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
+        self._height_range = _keras_range("RandomZoom", "height_factor", height_factor,
+                                          open_low=True)
+        self._width_range = None if width_factor is None else _keras_range(
+            "RandomZoom", "width_factor", width_factor, open_low=True)
 
-    def _transform(self, h, w, n, rng, dtype):
-        k1, k2 = jax.random.split(rng)
-        lo, hi = _range(self.height_factor, "height_factor")
-        zh = 1.0 + jax.random.uniform(k1, (n,), dtype, lo, hi)
-        if self.width_factor is None:
-            zw = zh
-        else:
-            lo, hi = _range(self.width_factor, "width_factor")
-            zw = 1.0 + jax.random.uniform(k2, (n,), dtype, lo, hi)
-        zeros = jnp.zeros_like(zh)
-        m = jnp.stack([jnp.stack([zh, zeros], -1), jnp.stack([zeros, zw], -1)], -2)
-        center = jnp.array([(h - 1) / 2, (w - 1) / 2], dtype)
-        return m, center - jnp.einsum("nij,j->ni", m, center)
+    def get_random_transformation(self, images, training=True, draws=None):
+        if not training:
+            return None
+        n, h, w = self._size(images)
+        lo, hi = self._height_range
+        zh = krandom.uniform((n, 1), 1.0 + lo, 1.0 + hi, seed=draws.next())
+        zw = zh
+        if self._width_range is not None:
+            lo, hi = self._width_range
+            zw = krandom.uniform((n, 1), 1.0 + lo, 1.0 + hi, seed=draws.next())
+        zooms = jnp.concatenate([zw, zh], axis=1).astype("float32")
+        return {"zooms": zooms, "height": h, "width": w}
+
+    @staticmethod
+    def _matrix(zooms, h, w):
+        n = zooms.shape[0]
+        dx = (jnp.float32(w) - 1.0) / 2.0 * (1.0 - zooms[:, 0:1])
+        dy = (jnp.float32(h) - 1.0) / 2.0 * (1.0 - zooms[:, 1:])
+        zeros = jnp.zeros((n, 1))
+        return jnp.concatenate([zooms[:, 0:1], zeros, dx, zeros, zooms[:, 1:], dy,
+                                jnp.zeros((n, 2))], axis=1)
+
+    def _transform_images(self, images, transformation, interpolation):
+        h, w = images.shape[self.height_axis], images.shape[self.width_axis]
+        return self._warp(images, self._matrix(transformation["zooms"], h, w), interpolation)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Keras' path: the boxes within the visible window `[start, end]` of the input,
+        relative to it, are the boxes relative to the output."""
+        if not training or transformation is None:
+            return bounding_boxes
+        h, w = transformation["height"], transformation["width"]
+        fmt = self.bounding_box_format
+        m = self._matrix(transformation["zooms"], h, w)[:, None, :]
+        start = jnp.concatenate([m[..., 2:3], m[..., 5:6]] * 2, axis=-1)
+        end = start + jnp.concatenate([m[..., 0:1] * w, m[..., 4:5] * h] * 2, axis=-1)
+        bounding_boxes = bb.convert_format(bounding_boxes, fmt, "xyxy", height=h, width=w)
+        boxes = jnp.clip(bounding_boxes["boxes"], start, end) - start
+        bounding_boxes["boxes"] = boxes / (end - start)
+        bounding_boxes = bb.clip_to_image_size(bounding_boxes, bounding_box_format="rel_xyxy")
+        return bb.convert_format(bounding_boxes, "rel_xyxy", fmt, height=h, width=w)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor,
