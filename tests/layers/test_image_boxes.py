@@ -197,6 +197,11 @@ def test_random_crop_in_fit():
 
 
 AFFINE = [
+    ("RandomShear", dict(x_factor=0.3, y_factor=0.2, seed=3)),
+    ("RandomShear", dict(x_factor=(0.1, 0.5), y_factor=(0.0, 0.4), seed=5,
+                         fill_mode="constant", fill_value=7.0, interpolation="nearest")),
+    ("RandomShear", dict(x_factor=0.6, seed=1, fill_mode="wrap",
+                         data_format="channels_first")),
     ("RandomZoom", dict(height_factor=0.3, seed=3)),
     ("RandomZoom", dict(height_factor=(-0.5, 0.1), width_factor=(0.4, -0.2), seed=5,
                         fill_mode="constant", fill_value=7.0, interpolation="nearest")),

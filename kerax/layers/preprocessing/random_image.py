@@ -7,7 +7,6 @@ one, from its seed state), so it runs inside the compiled training step; with
 
 import jax
 import jax.numpy as jnp
-from jax.scipy import ndimage
 
 from kerax.errors import unknown_identifier
 from kerax.layers import seed_state
@@ -156,23 +155,6 @@ class RandomFlip(ImagePreprocessingLayer):
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode, "seed": self.seed}
-
-
-def _affine(x, matrices, offsets, interpolation, fill_mode, fill_value):
-    """Samples `x[b]` at `matrices[b] @ (row, col) + offsets[b]` for every output pixel."""
-    n, h, w, c = x.shape
-    rows, cols = jnp.meshgrid(jnp.arange(h, dtype=x.dtype), jnp.arange(w, dtype=x.dtype),
-                              indexing="ij")
-    grid = jnp.stack([rows.ravel(), cols.ravel()])
-    order = _INTERPOLATIONS[interpolation]
-
-    def one(img, m, o):
-        coords = m @ grid + o[:, None]
-        sample = lambda ch: ndimage.map_coordinates(  # noqa: E731
-            ch, [coords[0], coords[1]], order=order, mode=fill_mode, cval=fill_value)
-        return jax.vmap(sample, in_axes=-1, out_axes=-1)(img).reshape(h, w, c)
-
-    return jax.vmap(one)(x, matrices, offsets)
 
 
 def _keras_range(layer_name, name, factor, open_low=False):
