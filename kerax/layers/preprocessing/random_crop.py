@@ -35,9 +35,10 @@ class RandomCrop(ImagePreprocessingLayer):
 
     Takes Keras' dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` too:
     masks are cropped as the images (resized with `"nearest"`, as `Resizing` does); boxes
-    (in `bounding_box_format`) are moved into the window and clipped to it, x by the window's left and y by its top (Keras 3.15 swaps
-    the two, fixed in keras-team/keras#23519; boxes in a relative format are relative to
-    the input image, where Keras 3.15 reads them relative to the output size).
+    (in `bounding_box_format`) are moved into the window and clipped to it, x by the
+    window's left and y by its top (Keras 3.15 swaps the two, fixed in
+    keras-team/keras#23519; boxes in a relative format are relative to the input image,
+    where Keras 3.15 reads them relative to the output size).
 
     Args:
         height: the output height.
