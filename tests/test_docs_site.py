@@ -7,6 +7,7 @@ import pathlib
 import re
 import types
 
+import numpy as np
 import pytest
 
 import kerax
@@ -101,3 +102,19 @@ def test_arguments_listed_as_refused_are_refused(argument):
     error, call = _REFUSED[argument]
     with pytest.raises(error, match="not supported|not implement|does not support|Unsupported"):
         call()
+
+
+# The layers docs/coming_from_keras.md says take bounding boxes: each does.
+_TAKE_BOXES = {"RandomFlip": (), "RandomPerspective": (), "RandomTranslation": (0.2, 0.2),
+               "RandomRotation": (0.2,), "RandomZoom": (0.2,), "RandomCrop": (3, 3),
+               "RandomShear": (0.2,), "Resizing": (3, 3), "CenterCrop": (3, 3)}
+
+
+@pytest.mark.parametrize("name", _TAKE_BOXES)
+def test_layers_listed_as_taking_boxes_take_them(name):
+    assert f"`{name}`" in _page("coming_from_keras.md")
+    layer = getattr(kerax.layers, name)(*_TAKE_BOXES[name], bounding_box_format="xyxy")
+    out = layer({"images": np.ones((1, 4, 4, 1), "float32"),
+                 "bounding_boxes": {"boxes": np.array([[[0.0, 0.0, 2.0, 2.0]]], "float32"),
+                                    "labels": np.array([[1]])}})
+    assert np.asarray(out["bounding_boxes"]["boxes"]).shape == (1, 1, 4)

@@ -10,18 +10,17 @@ Keras' image preprocessing layers do.
 import jax
 import jax.numpy as jnp
 
-from kerax.errors import unknown_identifier
 from kerax.layers.preprocessing.color_augment import _GRAY_WEIGHTS, _factor, _value_range
 from kerax.layers.preprocessing.color_jitter import RandomHue, RandomSaturation, _keras_factor
 from kerax.layers.preprocessing.contrast_equalization import check_channels
 from kerax.layers.preprocessing.random_image import (
-    _FILL_MODES,
-    _INTERPOLATIONS,
     RandomBrightness,
     RandomContrast,
-    _affine,
+    _KerasAffine,
     _RandomImageLayer,
 )
+from kerax.random import random as krandom
+from kerax.utils import bounding_boxes as bb
 
 
 def _per_image(values):
@@ -252,12 +251,15 @@ def _shear_range(name, factor):
     return (-float(factor), float(factor))
 
 
-class RandomShear(_RandomImageLayer):
+class RandomShear(_KerasAffine):
     """Shears each image along x and y by random amounts (training only).
 
-    Each image draws `sx ~ U(x_factor)`, `sy ~ U(y_factor)` and a random sign `s`; output
-    pixel `(row, col)` samples the input at `(row + s*sy*col, col + s*sx*row)`, as
-    Keras' shear matrix does.
+    As Keras 3: each image draws a random sign `s`, then `sy ~ U(y_factor)` and
+    `sx ~ U(x_factor)`, so with the same `seed` an eager call shears what Keras shears;
+    output pixel `(x, y)` samples the input at `(x + s*sx*y, y + s*sy*x)`. Takes Keras'
+    dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` too: boxes (in
+    `bounding_box_format`) are sheared as Keras shears them (in relative coordinates) and
+    clipped (boxes left empty get label -1); masks are sheared with `"nearest"`.
 
     Args:
         x_factor: a number `f` in `[0, 1]` for `U(-f, f)`, or a `(min, max)` pair in
@@ -270,6 +272,7 @@ class RandomShear(_RandomImageLayer):
         data_format: `"channels_last"` (default) or `"channels_first"`.
         seed: the initial seed state of `layer.generator` (random when None), drawn from
             in training when `apply` gets no `rng`.
+        bounding_box_format: the format of the boxes of a dict input (e.g. `"xyxy"`).
 
     Example:
     >>> import jax, numpy as np
@@ -279,35 +282,52 @@ class RandomShear(_RandomImageLayer):
     True
     """
 
-    _keras_draws = 3  # seeds Keras' layer draws per call
-
     def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear",
                  fill_mode="reflect", fill_value=0.0, data_format=None, seed=None, **kwargs):
         self.x_factor = _shear_range("x_factor", x_factor)
         self.y_factor = _shear_range("y_factor", y_factor)
-        if fill_mode not in _FILL_MODES:
-            raise unknown_identifier("fill_mode", fill_mode, _FILL_MODES)
-        if interpolation not in _INTERPOLATIONS:
-            raise unknown_identifier("interpolation", interpolation, list(_INTERPOLATIONS))
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.interpolation, self.fill_mode, self.fill_value = interpolation, fill_mode, fill_value
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
 
-    def _augment(self, x, rng):
-        n = x.shape[0]
-        k_sign, k_y, k_x = jax.random.split(rng, 3)
-        sign = jnp.where(jax.random.uniform(k_sign, (n,)) > 0.5, -1.0, 1.0).astype(x.dtype)
-        sy = jax.random.uniform(k_y, (n,), x.dtype, *self.y_factor) * sign
-        sx = jax.random.uniform(k_x, (n,), x.dtype, *self.x_factor) * sign
-        ones = jnp.ones_like(sx)
-        matrices = jnp.stack([jnp.stack([ones, sy], -1), jnp.stack([sx, ones], -1)], -2)
-        offsets = jnp.zeros((n, 2), x.dtype)
-        return _affine(x, matrices, offsets, self.interpolation, self.fill_mode,
-                       self.fill_value)
+    def get_random_transformation(self, images, training=True, draws=None):
+        if not training:
+            return None
+        n, dtype = images.shape[0], self.compute_dtype
+        invert = krandom.uniform([n, 1], 0, 1, dtype=dtype, seed=draws.next())
+        invert = jnp.where(invert > 0.5, -jnp.ones_like(invert), jnp.ones_like(invert))
+        sy = krandom.uniform([n, 1], *self.y_factor, dtype=dtype, seed=draws.next())
+        sx = krandom.uniform([n, 1], *self.x_factor, dtype=dtype, seed=draws.next())
+        return {"shear_factor": jnp.concatenate([sx, sy], axis=1).astype(dtype) * invert,
+                "height": images.shape[self.height_axis],
+                "width": images.shape[self.width_axis]}
+
+    def _transform_images(self, images, transformation, interpolation):
+        s = transformation["shear_factor"]
+        ones, zeros = jnp.ones((s.shape[0],)), jnp.zeros((s.shape[0],))
+        matrix = jnp.stack([ones, s[:, 0], zeros, s[:, 1], ones, zeros, zeros, zeros], axis=1)
+        return self._warp(images, matrix, interpolation)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Keras' `_shear_bboxes`, on boxes relative to the image."""
+        if not training or transformation is None:
+            return bounding_boxes
+        h, w = transformation["height"], transformation["width"]
+        fmt, dtype = self.bounding_box_format, self.compute_dtype
+        s = transformation["shear_factor"].astype(dtype)
+        sx, sy = s[:, 0:1], s[:, 1:2]
+        bounding_boxes = bb.convert_format(bounding_boxes, fmt, "rel_xyxy", height=h,
+                                           width=w, dtype=dtype)
+        x1, y1, x2, y2 = (v[..., 0] for v in jnp.split(bounding_boxes["boxes"], 4, axis=-1))
+        x1 = jnp.where(sx < 0, x1 - sx * y1, x1 - sx * y2)
+        x2 = jnp.where(sx < 0, x2 - sx * y2, x2 - sx * y1)
+        y1 = jnp.where(sy > 0, y1 - sy * x2, y1 - sy * x1)
+        y2 = jnp.where(sy > 0, y2 - sy * x1, y2 - sy * x2)
+        bounding_boxes["boxes"] = jnp.stack([x1, y1, x2, y2], axis=-1)
+        bounding_boxes = bb.clip_to_image_size(bounding_boxes, bounding_box_format="rel_xyxy")
+        return bb.convert_format(bounding_boxes, "rel_xyxy", fmt, height=h, width=w,
+                                 dtype=dtype)
 
     def get_config(self):
-        return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor,
-                "interpolation": self.interpolation, "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value}
+        return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
 
 
 class RandomColorJitter(_RandomImageLayer):

@@ -10,14 +10,13 @@ Keras' order (one `draws.next()` per Keras draw) and returns Keras' transformati
 channels-last or channels-first batch as the Keras sublayer's `transform_images` does.
 """
 
-import math
 from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from kerax.layers.preprocessing.contrast_equalization import AutoContrast, Equalization
-from kerax.layers.preprocessing.image_layer import rescale
+from kerax.layers.preprocessing.image_layer import rescale, rotation_matrix
 from kerax.ops import image as image_ops
 from kerax.ops import nn as nn_ops
 from kerax.random import random as krandom
@@ -39,20 +38,6 @@ def switch(index, branches, x):
     if isinstance(index, jax.core.Tracer):
         return jax.lax.switch(index, branches, x)
     return branches[int(index)](x)
-
-
-def _rotation_matrix(angle, height, width):
-    """Keras' `_compute_affine_matrix` for a rotation about the centre (angle in degrees)."""
-    angle = angle * jnp.float32(math.pi / 180.0)
-    cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
-    cos, sin = jnp.cos(angle), jnp.sin(angle)
-    a0, a1 = cos + 0.0 * sin, -sin + 0.0 * cos
-    b0, b1 = 0.0 * cos + sin, 0.0 * -sin + cos
-    a2 = 0.0 + cx - cx * a0 - cy * a1
-    b2 = 0.0 + cy - cx * b0 - cy * b1
-    n = angle.shape[0]
-    return jnp.concatenate([a0[:, None], a1[:, None], a2[:, None], b0[:, None], b1[:, None],
-                            b2[:, None], jnp.zeros((n, 2))], axis=1)
 
 
 def make_ops(factor, value_range, interpolation, data_format, dtype):
@@ -103,7 +88,7 @@ def make_ops(factor, value_range, interpolation, data_format, dtype):
         n, height, width = size(images)
         angle = krandom.uniform((n,), low * 360.0, high * 360.0, seed=draws.next())
         return {"angle": angle, "image_height": height, "image_width": width, "batch_size": n,
-                "rotation_matrix": _rotation_matrix(angle, jnp.float32(height),
+                "rotation_matrix": rotation_matrix(angle, jnp.float32(height),
                                                     jnp.float32(width))}
 
     def per_image(key, shape_tail=(1, 1, 1), scale=None, **kwargs):

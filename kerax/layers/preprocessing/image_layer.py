@@ -10,6 +10,8 @@ With the same `seed`, an eager call (or `apply` without `rng`) draws exactly wha
 3 draws; in `fit` the draws come from the step's key (see `seed_state.Draws`).
 """
 
+import math
+
 import jax.numpy as jnp
 
 from kerax.errors import LayerShapeError
@@ -50,6 +52,20 @@ def rescale(images, source, target):
         return images
     images = images.astype("float32")
     return (images - source[0]) / (source[1] - source[0]) * (target[1] - target[0]) + target[0]
+
+
+def rotation_matrix(angle, height, width):
+    """Keras' `_compute_affine_matrix` for a rotation about the centre (angle in degrees)."""
+    angle = angle * jnp.float32(math.pi / 180.0)
+    cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
+    cos, sin = jnp.cos(angle), jnp.sin(angle)
+    a0, a1 = cos + 0.0 * sin, -sin + 0.0 * cos
+    b0, b1 = 0.0 * cos + sin, 0.0 * -sin + cos
+    a2 = 0.0 + cx - cx * a0 - cy * a1
+    b2 = 0.0 + cy - cx * b0 - cy * b1
+    n = angle.shape[0]
+    return jnp.concatenate([a0[:, None], a1[:, None], a2[:, None], b0[:, None], b1[:, None],
+                            b2[:, None], jnp.zeros((n, 2))], axis=1)
 
 
 class ImagePreprocessingLayer(TrainingByDefault, Layer):

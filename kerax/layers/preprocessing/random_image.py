@@ -5,11 +5,8 @@ one, from its seed state), so it runs inside the compiled training step; with
 `training=False` the input is returned as float.
 """
 
-import math
-
 import jax
 import jax.numpy as jnp
-from jax.scipy import ndimage
 
 from kerax.errors import unknown_identifier
 from kerax.layers import seed_state
@@ -20,7 +17,12 @@ from kerax.layers.preprocessing._base import (
     as_float,
     data_format,
 )
-from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer
+from kerax.layers.preprocessing.image_layer import (
+    ImagePreprocessingLayer,
+    keras_factor,
+    rotation_matrix,
+)
+from kerax.ops import image as image_ops
 from kerax.random import random as krandom
 from kerax.random.seed_generator import SeedGenerator
 from kerax.utils import bounding_boxes as bb
@@ -155,24 +157,27 @@ class RandomFlip(ImagePreprocessingLayer):
         return {**super().get_config(), "mode": self.mode, "seed": self.seed}
 
 
-def _affine(x, matrices, offsets, interpolation, fill_mode, fill_value):
-    """Samples `x[b]` at `matrices[b] @ (row, col) + offsets[b]` for every output pixel."""
-    n, h, w, c = x.shape
-    rows, cols = jnp.meshgrid(jnp.arange(h, dtype=x.dtype), jnp.arange(w, dtype=x.dtype),
-                              indexing="ij")
-    grid = jnp.stack([rows.ravel(), cols.ravel()])
-    order = _INTERPOLATIONS[interpolation]
-
-    def one(img, m, o):
-        coords = m @ grid + o[:, None]
-        sample = lambda ch: ndimage.map_coordinates(  # noqa: E731
-            ch, [coords[0], coords[1]], order=order, mode=fill_mode, cval=fill_value)
-        return jax.vmap(sample, in_axes=-1, out_axes=-1)(img).reshape(h, w, c)
-
-    return jax.vmap(one)(x, matrices, offsets)
+def _keras_range(layer_name, name, factor, open_low=False):
+    """Keras' `_set_factor` of the affine layers: `f` means `(-|f|, |f|)`, a pair is sorted;
+    every number in `[-1, 1]` (`(-1, 1]` with `open_low`)."""
+    message = (f"{layer_name}: the `{name}` argument should be a number (or a list of two "
+               f"numbers) in the range {'(' if open_low else '['}-1.0, 1.0]. Received: "
+               f"{name}={factor}")
+    pair = isinstance(factor, (tuple, list))
+    values = list(factor) if pair else [factor]
+    if (pair and len(values) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values)
+            or any(v > 1 or v < -1 or open_low and v == -1 for v in values)):
+        raise ValueError(message)
+    return tuple(sorted(values)) if pair else (-abs(factor), abs(factor))
 
 
-class _RandomAffine(_RandomImageLayer):
+class _KerasAffine(ImagePreprocessingLayer):
+    """Keras 3's affine image layers: `_transform_images(images, t, interpolation)` warps
+    images (and masks, with `"nearest"`) in training; the input, cast, otherwise."""
+
+    _random = True
+
     def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, data_format=None, **kwargs):
         if fill_mode not in _FILL_MODES:
@@ -181,24 +186,64 @@ class _RandomAffine(_RandomImageLayer):
             raise unknown_identifier("interpolation", interpolation, list(_INTERPOLATIONS))
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+        self.supports_masking = True
+        self.input_spec = InputSpec(min_ndim=3, max_ndim=4)
 
-    def _augment(self, x, rng):
-        m, o = self._transform(x.shape[1], x.shape[2], x.shape[0], rng, x.dtype)
-        return _affine(x, m, o, self.interpolation, self.fill_mode, self.fill_value)
+    def _warp(self, images, matrix, interpolation):
+        return image_ops.affine_transform(images, matrix, interpolation=interpolation,
+                                          fill_mode=self.fill_mode, fill_value=self.fill_value,
+                                          data_format=self.data_format)
+
+    def transform_images(self, images, transformation, training=True):
+        images = images.astype(self.compute_dtype)
+        if training and transformation is not None:
+            images = self._transform_images(images, transformation, self.interpolation)
+        return images
+
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        if training and transformation is not None:
+            masks = self._transform_images(jnp.asarray(masks), transformation, "nearest")
+        return masks
+
+    def _size(self, images):
+        return images.shape[0], images.shape[self.height_axis], images.shape[self.width_axis]
+
+    def _boxes(self, bounding_boxes, transformation, move):
+        """Keras' box path: to `xyxy`, `move(boxes)`, clipped to the image (labels of
+        emptied boxes -1), back to `bounding_box_format`."""
+        h, w = transformation["height"], transformation["width"]
+        fmt = self.bounding_box_format
+        bounding_boxes = bb.convert_format(bounding_boxes, fmt, "xyxy", height=h, width=w)
+        bounding_boxes["boxes"] = move(bounding_boxes["boxes"])
+        bounding_boxes = bb.clip_to_image_size(bounding_boxes, height=h, width=w)
+        return bb.convert_format(bounding_boxes, "xyxy", fmt, height=h, width=w)
 
     def get_config(self):
         return {**super().get_config(), "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value, "interpolation": self.interpolation}
+                "fill_value": self.fill_value, "interpolation": self.interpolation,
+                "seed": self.seed}
 
 
-class RandomRotation(_RandomAffine):
+class RandomRotation(_KerasAffine):
     """Rotates each image by a random angle in `factor * 2π` (training only).
 
+    As Keras 3: one draw, the angle `U(factor) * 360` degrees per image, so with the same
+    `seed` an eager call rotates what Keras rotates. Takes Keras' dict `{"images",
+    "labels", "bounding_boxes", "segmentation_masks"}` too: boxes (in
+    `bounding_box_format`) become the boxes around their rotated corners, clipped to the
+    image (boxes left empty get label -1); masks are rotated with `"nearest"`. (Keras
+    3.15 reads the boxes as `"xyxy"` whatever the format; kerax converts them first.)
+
     Args:
-        factor: float `f` for angles in `[-f, f] * 2π`, or a `(lower, upper)` tuple.
+        factor: float `f` for angles in `[-f, f] * 2π`, or a `(lower, upper)` tuple, in
+            `[-1, 1]`.
         fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
         interpolation: `"bilinear"` (default) or `"nearest"`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
         fill_value: the value outside the image for `fill_mode="constant"`.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (e.g. `"xyxy"`).
 
     Example:
     >>> import numpy as np
@@ -209,28 +254,53 @@ class RandomRotation(_RandomAffine):
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, data_format=None, **kwargs):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
-        self.factor = _range(factor, "factor")
+        self.factor = keras_factor("RandomRotation", factor, (-1, 1))
 
-    def _transform(self, h, w, n, rng, dtype):
-        lo, hi = self.factor
-        theta = jax.random.uniform(rng, (n,), dtype, lo, hi) * 2 * math.pi
-        cos, sin = jnp.cos(theta), jnp.sin(theta)
-        m = jnp.stack([jnp.stack([cos, sin], -1), jnp.stack([-sin, cos], -1)], -2)
-        center = jnp.array([(h - 1) / 2, (w - 1) / 2], dtype)
-        return m, center - jnp.einsum("nij,j->ni", m, center)
+    def get_random_transformation(self, images, training=True, draws=None):
+        if not training:
+            return None
+        n, h, w = self._size(images)
+        angle = krandom.uniform((n,), self.factor[0] * 360.0, self.factor[1] * 360.0,
+                                seed=draws.next())
+        return {"angle": angle, "height": h, "width": w,
+                "rotation_matrix": rotation_matrix(angle, jnp.float32(h), jnp.float32(w))}
+
+    def _transform_images(self, images, transformation, interpolation):
+        return self._warp(images, transformation["rotation_matrix"], interpolation)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        angle = transformation["angle"]
+        zeros, ones = jnp.zeros_like(angle), jnp.ones_like(angle)
+        return self._boxes(bounding_boxes, transformation, lambda boxes: bb.affine_transform(
+            boxes, angle, zeros, zeros, ones, zeros, zeros, height=transformation["height"],
+            width=transformation["width"]))
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
 
 
-class RandomZoom(_RandomAffine):
+class RandomZoom(_KerasAffine):
     """Zooms each image in or out by a random factor (training only).
+
+    As Keras 3: the scale `1 + U(height_factor)` per image (then `1 + U(width_factor)`
+    when given), so with the same `seed` an eager call zooms what Keras zooms. Takes
+    Keras' dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` too:
+    boxes (in `bounding_box_format`) are scaled with the image and clipped to it (boxes
+    left empty get label -1); masks are zoomed with `"nearest"`.
 
     Args:
         height_factor: float `f` (the scale is `1 + U(-f, f)`) or a `(lower, upper)`
-            tuple; positive values zoom out.
+            tuple, in `(-1, 1]`; positive values zoom out.
         width_factor: the same for the width; None keeps the aspect ratio.
-        fill_mode, interpolation, fill_value: as `RandomRotation`.
+        fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
+        interpolation: `"bilinear"` (default) or `"nearest"`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
+        fill_value: the value outside the image for `fill_mode="constant"`.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (e.g. `"xyxy"`).
 
     Example:
     >>> import numpy as np
@@ -243,33 +313,77 @@ class RandomZoom(_RandomAffine):
                  **kwargs):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
+        self._height_range = _keras_range("RandomZoom", "height_factor", height_factor,
+                                          open_low=True)
+        self._width_range = None if width_factor is None else _keras_range(
+            "RandomZoom", "width_factor", width_factor, open_low=True)
 
-    def _transform(self, h, w, n, rng, dtype):
-        k1, k2 = jax.random.split(rng)
-        lo, hi = _range(self.height_factor, "height_factor")
-        zh = 1.0 + jax.random.uniform(k1, (n,), dtype, lo, hi)
-        if self.width_factor is None:
-            zw = zh
-        else:
-            lo, hi = _range(self.width_factor, "width_factor")
-            zw = 1.0 + jax.random.uniform(k2, (n,), dtype, lo, hi)
-        zeros = jnp.zeros_like(zh)
-        m = jnp.stack([jnp.stack([zh, zeros], -1), jnp.stack([zeros, zw], -1)], -2)
-        center = jnp.array([(h - 1) / 2, (w - 1) / 2], dtype)
-        return m, center - jnp.einsum("nij,j->ni", m, center)
+    def get_random_transformation(self, images, training=True, draws=None):
+        if not training:
+            return None
+        n, h, w = self._size(images)
+        lo, hi = self._height_range
+        zh = krandom.uniform((n, 1), 1.0 + lo, 1.0 + hi, seed=draws.next())
+        zw = zh
+        if self._width_range is not None:
+            lo, hi = self._width_range
+            zw = krandom.uniform((n, 1), 1.0 + lo, 1.0 + hi, seed=draws.next())
+        zooms = jnp.concatenate([zw, zh], axis=1).astype("float32")
+        return {"zooms": zooms, "height": h, "width": w}
+
+    @staticmethod
+    def _matrix(zooms, h, w):
+        n = zooms.shape[0]
+        dx = (jnp.float32(w) - 1.0) / 2.0 * (1.0 - zooms[:, 0:1])
+        dy = (jnp.float32(h) - 1.0) / 2.0 * (1.0 - zooms[:, 1:])
+        zeros = jnp.zeros((n, 1))
+        return jnp.concatenate([zooms[:, 0:1], zeros, dx, zeros, zooms[:, 1:], dy,
+                                jnp.zeros((n, 2))], axis=1)
+
+    def _transform_images(self, images, transformation, interpolation):
+        h, w = images.shape[self.height_axis], images.shape[self.width_axis]
+        return self._warp(images, self._matrix(transformation["zooms"], h, w), interpolation)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Keras' path: the boxes within the visible window `[start, end]` of the input,
+        relative to it, are the boxes relative to the output."""
+        if not training or transformation is None:
+            return bounding_boxes
+        h, w = transformation["height"], transformation["width"]
+        fmt = self.bounding_box_format
+        m = self._matrix(transformation["zooms"], h, w)[:, None, :]
+        start = jnp.concatenate([m[..., 2:3], m[..., 5:6]] * 2, axis=-1)
+        end = start + jnp.concatenate([m[..., 0:1] * w, m[..., 4:5] * h] * 2, axis=-1)
+        bounding_boxes = bb.convert_format(bounding_boxes, fmt, "xyxy", height=h, width=w)
+        boxes = jnp.clip(bounding_boxes["boxes"], start, end) - start
+        bounding_boxes["boxes"] = boxes / (end - start)
+        bounding_boxes = bb.clip_to_image_size(bounding_boxes, bounding_box_format="rel_xyxy")
+        return bb.convert_format(bounding_boxes, "rel_xyxy", fmt, height=h, width=w)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor,
                 "width_factor": self.width_factor}
 
 
-class RandomTranslation(_RandomAffine):
+class RandomTranslation(_KerasAffine):
     """Shifts each image by a random fraction of its height and width (training only).
+
+    As Keras 3: two draws, `U(height_factor) * height` then `U(width_factor) * width` per
+    image, so with the same `seed` an eager call shifts what Keras shifts. Takes Keras'
+    dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` too: boxes (in
+    `bounding_box_format`) move with the image and are clipped to it (boxes left empty
+    get label -1); masks are shifted with `"nearest"` interpolation.
 
     Args:
         height_factor, width_factor: float `f` (shift in `[-f, f]` of the size) or a
-            `(lower, upper)` tuple.
-        fill_mode, interpolation, fill_value: as `RandomRotation`.
+            `(lower, upper)` tuple, in `[-1, 1]`.
+        fill_mode: `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
+        interpolation: `"bilinear"` (default) or `"nearest"`.
+        seed: the initial seed state of `layer.generator` (random when None), drawn from
+            in training when `apply` gets no `rng`.
+        fill_value: the value outside the image for `fill_mode="constant"`.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        bounding_box_format: the format of the boxes of a dict input (e.g. `"xyxy"`).
 
     Example:
     >>> import numpy as np
@@ -277,22 +391,36 @@ class RandomTranslation(_RandomAffine):
     (1, 4, 4, 1)
     """
 
-    _keras_draws = 2  # seeds Keras' layer draws per call
-
     def __init__(self, height_factor, width_factor, fill_mode="reflect",
                  interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
                  **kwargs):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
+        self._height_range = _keras_range("RandomTranslation", "height_factor", height_factor)
+        self._width_range = _keras_range("RandomTranslation", "width_factor", width_factor)
 
-    def _transform(self, h, w, n, rng, dtype):
-        k1, k2 = jax.random.split(rng)
-        lo, hi = _range(self.height_factor, "height_factor")
-        dy = jax.random.uniform(k1, (n,), dtype, lo, hi) * h
-        lo, hi = _range(self.width_factor, "width_factor")
-        dx = jax.random.uniform(k2, (n,), dtype, lo, hi) * w
-        m = jnp.broadcast_to(jnp.eye(2, dtype=dtype), (n, 2, 2))
-        return m, -jnp.stack([dy, dx], -1)
+    def get_random_transformation(self, images, training=True, draws=None):
+        if not training:
+            return None
+        n, h, w = self._size(images)
+        dy = krandom.uniform([n, 1], *self._height_range, seed=draws.next()) * h
+        dx = krandom.uniform([n, 1], *self._width_range, seed=draws.next()) * w
+        return {"translations": jnp.concatenate([dx, dy], axis=1).astype("float32"),
+                "height": h, "width": w}
+
+    def _transform_images(self, images, transformation, interpolation):
+        t = transformation["translations"]
+        n = t.shape[0]
+        ones, zeros = jnp.ones((n, 1)), jnp.zeros((n, 1))
+        matrix = jnp.concatenate([ones, zeros, -t[:, 0:1], zeros, ones, -t[:, 1:],
+                                  jnp.zeros((n, 2))], axis=1)
+        return self._warp(images, matrix, interpolation)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        shift = jnp.tile(transformation["translations"], 2)[:, None, :]
+        return self._boxes(bounding_boxes, transformation, lambda boxes: boxes + shift)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor,
