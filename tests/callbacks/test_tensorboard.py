@@ -40,7 +40,7 @@ def _functional(lib):
 
 
 def _sequential(lib):
-    return lib.Sequential([lib.Input((2,)), lib.layers.Dense(3, name="a"),
+    return lib.Sequential([lib.Input((2,), name="x"), lib.layers.Dense(3, name="a"),
                            lib.layers.Dense(1, name="out")], name="seq")
 
 
