@@ -148,7 +148,7 @@ def test_inside_the_compiled_fit_step_without_recompiles(layer):
 
 def test_errors():
     x = np.zeros((2, 3, 3, 1), "float32")
-    with pytest.raises(ValueError, match=r"MixUp takes images, or a dict with an 'images' "
+    with pytest.raises(ValueError, match=r"MixUp '.*' takes images, or a dict with an 'images' "
                                          r"key.*Received keys: \['bounding_boxes', 'images'\]"):
         kl.MixUp().apply({}, {"images": x, "bounding_boxes": {}}, training=True, rng=KEY)
     with pytest.raises(ValueError, match=r"Received keys: \['labels'\]"):

@@ -24,6 +24,31 @@ from kerax.random.seed_generator import SeedGenerator
 _KEYS = ("images", "labels", "bounding_boxes", "segmentation_masks")
 
 
+def image_dict(layer, inputs, keys):
+    """Keras' image-layer input as a dict: images (rank 3 or 4, checked), or a dict with
+    an `"images"` key and optionally the other `keys`; errors name the layer."""
+    name = f"{type(layer).__name__} '{layer.name}'"
+    if isinstance(inputs, dict):
+        unknown = sorted(set(inputs) - set(keys))
+        if unknown or "images" not in inputs:
+            others = ", ".join(repr(k) for k in keys[1:])
+            raise ValueError(
+                f"{name} takes images, or a dict with an 'images' key and optionally "
+                f"{others}. Received keys: {sorted(inputs)}. Pass the other entries "
+                f"around the layer.")
+        data = dict(inputs)
+    else:
+        data = {"images": inputs}
+    images = jnp.asarray(data["images"])
+    if images.ndim not in (3, 4):
+        raise LayerShapeError(
+            f"{name} expects images of rank 3 (height, width, channels) or 4 (batch, "
+            "height, width, channels) (channels first with data_format="
+            f"'channels_first'), but received input of shape {images.shape}.")
+    data["images"] = images
+    return data
+
+
 def keras_factor(layer_name, factor, bounds, name="factor"):
     """Keras' `_set_factor`: a number `f` means `(max(-f, low), f)`; a pair is sorted.
 
@@ -106,25 +131,7 @@ class ImagePreprocessingLayer(TrainingByDefault, Layer):
         return masks
 
     def _check(self, inputs):
-        name = f"{type(self).__name__} '{self.name}'"
-        if isinstance(inputs, dict):
-            unknown = sorted(set(inputs) - set(_KEYS))
-            if unknown or "images" not in inputs:
-                raise ValueError(
-                    f"{name} takes images, or a dict with an 'images' key and optionally "
-                    f"'labels', 'bounding_boxes' and 'segmentation_masks'. Received keys: "
-                    f"{sorted(inputs)}. Pass the other entries around the layer.")
-            data = dict(inputs)
-        else:
-            data = {"images": inputs}
-        images = jnp.asarray(data["images"])
-        if images.ndim not in (3, 4):
-            raise LayerShapeError(
-                f"{name} expects images of rank 3 (height, width, channels) or 4 (batch, "
-                "height, width, channels) (channels first with data_format="
-                f"'channels_first'), but received input of shape {images.shape}.")
-        data["images"] = images
-        return data
+        return image_dict(self, inputs, _KEYS)
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         data = self._check(inputs)

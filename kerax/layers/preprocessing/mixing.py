@@ -12,11 +12,11 @@ two pick different partners and weights; given the same draws the outputs are eq
 import jax
 import jax.numpy as jnp
 
-from kerax.errors import LayerShapeError
 from kerax.layers.layer import Layer
 from kerax.layers import seed_state
 from kerax.layers.preprocessing._base import TrainingByDefault, as_float, data_format
 from kerax.layers.preprocessing.color_jitter import _keras_factor
+from kerax.layers.preprocessing.image_layer import image_dict
 from kerax.random.seed_generator import SeedGenerator
 
 
@@ -34,26 +34,7 @@ class _MixingLayer(TrainingByDefault, Layer):
         self.data_format = _data_format(data_format)
 
     def _split(self, inputs):
-        name = type(self).__name__
-        if isinstance(inputs, dict):
-            unknown = sorted(set(inputs) - set(self._KEYS))
-            if unknown or "images" not in inputs:
-                raise ValueError(
-                    f"{name} takes images, or a dict with an 'images' key and optionally "
-                    f"{', '.join(repr(k) for k in self._KEYS[1:])}. Received keys: "
-                    f"{sorted(inputs)}. Pass the other entries around the layer.")
-            data = dict(inputs)
-        else:
-            data = {"images": inputs}
-        images = jnp.asarray(data["images"])
-        if images.ndim not in (3, 4):
-            raise LayerShapeError(
-                f"{name} '{self.name}' expects images of shape (batch, height, width, "
-                "channels) or (height, width, channels) (channels first with "
-                f"data_format='channels_first'), but received input of shape "
-                f"{images.shape}.")
-        data["images"] = images
-        return data
+        return image_dict(self, inputs, self._KEYS)
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         data = self._split(inputs)
