@@ -60,7 +60,7 @@ class TensorBoard(Callback):
             number), and each profiled batch a "Profiled batch N" annotation, as Keras.
             With `steps_per_execution=K` the executions holding the range are profiled.
             Keras 3 turns JAX profiling off below Python 3.12 after a segfault report
-            (keras-team/keras#20450); kerax keeps it on: profiled `fit`s ran in its tests
+            (keras-team/keras#20450); kerax keeps it on: profiled `fit` calls ran in its tests
             (in a subprocess) on Python 3.11 with jax 0.10.2 on the CPU.
         embeddings_freq: every that many epochs, write each top-level `Embedding` layer's
             matrix for TensorBoard's projector: `log_dir/projector_config.pbtxt`, with
