@@ -7,6 +7,8 @@ checksum; arrays saved from the host come back as numpy arrays, checked by sha25
 
 import os
 
+import re
+
 import jax
 import numpy as np
 
@@ -76,6 +78,39 @@ def read_arrays(root, entries, targets):
     return out
 
 
+def _natural(name):
+    """`dense_10/bias` after `dense_9/bias`: numbers compared as numbers."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def alignment(entries, like):
+    """For each leaf of `like` (in its flatten order), the index of its saved entry.
+
+    By name where every name matches; otherwise (auto-generated layer names that differ
+    between two constructions of the same model) by rank in natural order: a dict flattens
+    in sorted key order, and `dense_9` / `dense_10` sort apart from `dense_7` / `dense_8`,
+    so plain positions would pair different layers.
+
+    Example:
+    >>> alignment([{"name": "dense_7/b"}, {"name": "dense_8/b"}],
+    ...           {"dense_10": {"b": 0}, "dense_9": {"b": 0}})
+    [1, 0]
+    """
+    names = [path_name(path) for path, _ in jax.tree_util.tree_flatten_with_path(like)[0]]
+    saved = [e["name"] for e in entries]
+    if len(names) != len(saved):
+        return list(range(len(saved)))  # validate_structure says what differs
+    if sorted(names) == sorted(saved):
+        where = {name: i for i, name in enumerate(saved)}
+        return [where[name] for name in names]
+    by_rank = sorted(range(len(saved)), key=lambda i: _natural(saved[i]))
+    rank_of_leaf = sorted(range(len(names)), key=lambda i: _natural(names[i]))
+    out = [0] * len(names)
+    for leaf, entry in zip(rank_of_leaf, by_rank):
+        out[leaf] = entry
+    return out
+
+
 def validate_structure(entries, like, where):
     names, shapes = [], []
     for path, leaf in jax.tree_util.tree_flatten_with_path(like)[0]:
@@ -85,8 +120,9 @@ def validate_structure(entries, like, where):
             leaf = jax.random.key_data(leaf)
         shapes.append((tuple(np.shape(leaf)), np.dtype(getattr(leaf, "dtype", None)
                                                        or np.asarray(leaf).dtype).str))
-    # Arrays match by position (as Keras' weight files do), so auto-generated layer
-    # names that differ between two constructions of the same model do not matter.
+    # Arrays match by position (as Keras' weight files do; `entries` put in `like`'s order
+    # by `alignment`), so auto-generated layer names that differ between two constructions
+    # of the same model do not matter.
     if len(entries) != len(names):
         saved = [e["name"] for e in entries]
         missing = [n for n in names if n not in saved]

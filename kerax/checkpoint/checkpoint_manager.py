@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerax.checkpoint import checksums, multihost
-from kerax.checkpoint.array_reader import (ARRAYS, path_name, read_arrays,
+from kerax.checkpoint.array_reader import (ARRAYS, alignment, path_name, read_arrays,
                                           validate_structure)
 from kerax.errors import CheckpointCorruptedError
 
@@ -396,10 +396,14 @@ class CheckpointManager:
         manifest = self.verify(step)
         entries = manifest["arrays"]
         targets = [None] * len(entries)
+        order = list(range(len(entries)))  # the saved entry of each of `like`'s leaves
         if like is not None:
-            validate_structure(entries, like, self.step_dir(step))
+            order = alignment(entries, like)
+            validate_structure([entries[i] for i in order], like, self.step_dir(step))
             if shardings is not None:
-                targets = jax.tree_util.tree_structure(like).flatten_up_to(shardings)
+                flat = jax.tree_util.tree_structure(like).flatten_up_to(shardings)
+                for i, target in zip(order, flat):
+                    targets[i] = target
         root = self.step_dir(step)
         arrays = read_arrays(root, entries, targets)
         with open(os.path.join(root, "metadata.json")) as f:
@@ -407,4 +411,4 @@ class CheckpointManager:
         if like is None:
             return {e["name"]: a for e, a in zip(entries, arrays)}, metadata
         treedef = jax.tree_util.tree_structure(like)
-        return jax.tree_util.tree_unflatten(treedef, arrays), metadata
+        return jax.tree_util.tree_unflatten(treedef, [arrays[i] for i in order]), metadata

@@ -12,7 +12,7 @@ import re
 import jax
 
 from kerax.checkpoint import layouts
-from kerax.checkpoint.array_reader import read_arrays, validate_structure
+from kerax.checkpoint.array_reader import alignment, read_arrays, validate_structure
 from kerax.checkpoint.checkpoint_manager import CheckpointManager
 from kerax.saving import load_guard, load_limits, model_config, optimizer_vars
 from kerax.serialization import object_registration, serialization_lib
@@ -96,8 +96,11 @@ def _restore_into(model, reader, step, parts):
     # None with no distribution; else each part's layout, as `fit` places it.
     shardings = layouts.training_shardings(model, {"opt_state": None, **like})
     targets = [None] * len(entries)
+    order = {}
     for part, value in like.items():
         index = [i for i, e in enumerate(entries) if e["name"].split("/")[0] == part]
+        index = [index[j] for j in alignment([entries[i] for i in index], {part: value})]
+        order[part] = index
         part_entries = [entries[i] for i in index]
         validate_structure(part_entries, {part: value}, where)
         if shardings is not None and shardings.get(part) is not None:
@@ -107,7 +110,7 @@ def _restore_into(model, reader, step, parts):
     arrays = read_arrays(where, entries, targets)
     restored = {}
     for part, value in like.items():
-        leaves = [a for e, a in zip(entries, arrays) if e["name"].split("/")[0] == part]
+        leaves = [arrays[i] for i in order[part]]
         restored[part] = jax.tree_util.tree_unflatten(
             jax.tree_util.tree_structure(value), leaves)
     model.variables = {"params": restored["params"], "state": restored["state"]}

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 
@@ -116,3 +117,28 @@ def test_keep_checkpoint_and_data_mismatch(tmp_path):
 def test_argument_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         BackupAndRestore(**kwargs)
+
+
+def test_restore_pairs_layers_whose_auto_names_sort_differently(tmp_path):
+    # Two constructions of one architecture: names dense_7..dense_9 in the writer, and
+    # dense_8..dense_10 in the reader, where `dense_10` sorts first. Equal shapes, so a
+    # positional pairing in sorted-key order would swap weights silently.
+    def model(first):
+        kerax.utils.set_random_seed(first)
+        layers = [kerax.layers.Dense(4, name=f"dense_{first + i}") for i in range(3)]
+        m = kerax.Sequential([kerax.Input((4,))] + layers)
+        m.compile("adam", "mse")
+        return m
+
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    writer = model(7)
+    writer.fit(x, x, epochs=1, verbose=0,
+               callbacks=[kerax.callbacks.BackupAndRestore(tmp_path, delete_checkpoint=False)])
+    reader = model(8)
+    reader.fit(x, x, epochs=1, verbose=0,  # restores, then has no epoch left to train
+               callbacks=[kerax.callbacks.BackupAndRestore(tmp_path, delete_checkpoint=False)])
+    for a, b in zip(reader.get_weights(), writer.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(jax.tree_util.tree_leaves(reader.optimizer.variables),
+                    jax.tree_util.tree_leaves(writer.optimizer.variables)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
