@@ -16,6 +16,7 @@ import numpy as np
 
 from kerax.layers.core.input_layer import InputLayer
 from kerax.utils import io_utils
+from kerax.utils.progbar import in_notebook as _in_notebook
 
 _WORD = re.compile(r"\s*\S+\s*")
 # rich's HEAVY_HEAD box: (left, fill, divider, right) for each horizontal rule.
@@ -366,12 +367,6 @@ def _console_width():
 
 
 # ------------------------------------------------------------------- notebooks --
-def _in_notebook():
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return getattr(shell, "kernel", None) is not None
-
-
 class _Summary:
     """What a notebook displays: the HTML table, with the text as its plain form."""
 

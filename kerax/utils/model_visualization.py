@@ -12,9 +12,9 @@ Keras tells them apart with `isinstance`: `kerax.utils` sits below `kerax.models
 import os
 import shutil
 import subprocess
-import sys
 
 from kerax import tree
+from kerax.utils.progbar import in_notebook as _in_notebook
 
 _INSTALL_HINT = (
     "Graphviz's `dot` program draws the image and is not installed. Install Graphviz "
@@ -91,12 +91,6 @@ class DotGraph:
         """Writes the DOT text (`format="raw"`/"dot") or an image rendered by Graphviz."""
         with open(path, "wb") as f:
             f.write(self.create(prog=prog, format=format))
-
-
-def _in_notebook():
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return getattr(shell, "kernel", None) is not None
 
 
 def _quote(s):

@@ -14,11 +14,19 @@ import numpy as np
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def in_notebook():
+    """True inside a running Jupyter kernel (not merely when `ipykernel` was imported, as
+    a notebook runner in the same process does)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def is_interactive():
     """True when stdout is a terminal or a notebook (so the bar may redraw in place)."""
     if not switches.is_interactive_logging_enabled():
         return False
-    if "ipykernel" in sys.modules:
+    if in_notebook():
         return True
     return hasattr(sys.stdout, "isatty") and sys.stdout.isatty() and os.environ.get(
         "TERM") != "dumb"
@@ -123,7 +131,7 @@ class Progbar:
         terminal (a notebook wraps nothing, so it is left whole)."""
         line = self._line(current, now, finalize, color=True)
         visible = len(_ANSI.sub("", line))
-        if finalize or "ipykernel" in sys.modules:  # the last line is kept whole
+        if finalize or in_notebook():  # the last line is kept whole
             return line, visible
         columns = shutil.get_terminal_size().columns - 1
         if visible <= columns:
