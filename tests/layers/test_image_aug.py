@@ -28,7 +28,8 @@ def _close(got, want, atol=1e-4):
         for k in want:
             _close(got[k], want[k], atol)
         return
-    assert np.asarray(got).dtype == np.asarray(want).dtype
+    assert np.asarray(got).dtype == np.asarray(want).dtype, (np.asarray(got).dtype,
+                                                             np.asarray(want).dtype)
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=atol)
 
 

@@ -8,6 +8,7 @@ import pytest
 import kerax
 import kerax.layers as kl
 from kerax.trainer import compile_cache
+from tests.layers.test_image_aug import _close, _copy
 
 RNG = np.random.default_rng(1)
 IMAGES = RNG.uniform(0, 255, (3, 9, 7, 3)).astype("float32")
@@ -15,21 +16,6 @@ MASKS = RNG.integers(0, 4, (3, 9, 7, 1)).astype("float32")
 XYXY = np.array([[[1, 1, 4, 5], [2, 0, 6, 8], [0, 0, 0, 0]]] * 3, "float32")
 LABELS = np.array([[1, 2, -1]] * 3, "int32")
 FORMATS = ["xyxy", "rel_xyxy", "center_yxhw"]
-
-
-def _copy(data):
-    return {k: (_copy(v) if isinstance(v, dict) else np.array(v)) for k, v in data.items()}
-
-
-def _close(got, want, atol=1e-4):
-    if isinstance(want, dict):
-        assert sorted(got) == sorted(want)
-        for k in want:
-            _close(got[k], want[k], atol)
-        return
-    assert np.asarray(got).dtype == np.asarray(want).dtype, (np.asarray(got).dtype,
-                                                             np.asarray(want).dtype)
-    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=atol)
 
 
 def _data(keras, fmt, channels_first=False):
