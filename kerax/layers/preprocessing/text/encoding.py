@@ -9,15 +9,31 @@ list of id arrays, from `TextVectorization`'s split) are counted row by row.
 import numpy as np
 
 
-def _bincount_rows(rows, depth, binary):
-    out = np.zeros((len(rows), depth), np.int64)
-    lengths = [len(r) for r in rows]
-    if sum(lengths):
-        ids = np.concatenate([np.asarray(r, np.int64) for r in rows])
-        row = np.repeat(np.arange(len(rows)), lengths)
-        keep = (ids >= 0) & (ids < depth)
-        np.add.at(out, (row[keep], ids[keep]), 1)
-    return np.minimum(out, 1) if binary else out
+def bincount_rows(ids, lengths, depth, output_mode, idf_weights=None):
+    """Each row's counts of its ids in `[0, depth)`, encoded as `output_mode`: the rows
+    are `ids` (flat) cut into `lengths`; an `(rows, depth)` array, int64 (0/1 when
+    binary) or float32 (`tf_idf`: the counts times `idf_weights`)."""
+    rows = len(lengths)
+    row = np.repeat(np.arange(rows), lengths)
+    keep = (ids >= 0) & (ids < depth)
+    if not keep.all():
+        row, ids = row[keep], ids[keep]
+    cells = row * depth + ids  # (the output is filled flat: only touched pages are written)
+    if output_mode in ("multi_hot", "one_hot"):
+        out = np.zeros(rows * depth, np.int64)
+        out[cells] = 1
+        return out.reshape(rows, depth)
+    if output_mode == "tf_idf":
+        idf = np.asarray(idf_weights, np.float32)
+        if idf.shape == (depth,) and np.isfinite(idf).all() and not np.signbit(idf).any():
+            # 0 * idf is +0.0 here: only the counted cells need the product
+            out = np.zeros(rows * depth, np.float32)
+            cells, counts = np.unique(cells, return_counts=True)
+            out[cells] = counts.astype(np.float32) * idf[cells % depth]
+            return out.reshape(rows, depth)
+    out = np.bincount(cells, minlength=rows * depth).astype(np.int64, copy=False)
+    out = out.reshape(rows, depth)
+    return out.astype(np.float32) * idf if output_mode == "tf_idf" else out
 
 
 def _one_hot(ids, depth):
@@ -29,7 +45,8 @@ def _one_hot(ids, depth):
 
 
 def encode_ids(ids, output_mode, depth, idf_weights=None):
-    """Encodes ids (an int array, or a list of ragged id rows) as Keras' `output_mode`.
+    """Encodes ids (an int array; ragged id rows, as a list of rows or as a pair `(flat
+    ids, row lengths)`) as Keras' `output_mode`.
 
     Returns a NumPy int64 array (`one_hot`, `multi_hot`, `count`) or float32 (`tf_idf`).
 
@@ -38,26 +55,34 @@ def encode_ids(ids, output_mode, depth, idf_weights=None):
     [[0, 2, 0, 1]]
     >>> encode_ids(np.array([0, 2]), "multi_hot", 3).tolist()
     [1, 0, 1]
+    >>> encode_ids((np.array([1, 2, 2]), [1, 2]), "count", 3).tolist()
+    [[0, 1, 0], [0, 0, 2]]
     """
     if isinstance(ids, list):
-        out = _bincount_rows(ids, depth, output_mode in ("multi_hot", "one_hot"))
-    else:
-        out = _encode_dense(np.asarray(ids, np.int64), output_mode, depth)
+        lengths = [len(r) for r in ids]
+        flat = np.concatenate([np.asarray(r, np.int64) for r in ids]) if sum(lengths) \
+            else np.zeros(0, np.int64)
+        return bincount_rows(flat, lengths, depth, output_mode, idf_weights)
+    if isinstance(ids, tuple):  # ragged rows as (flat ids, row lengths)
+        return bincount_rows(np.asarray(ids[0], np.int64), ids[1], depth, output_mode,
+                             idf_weights)
+    ids = np.asarray(ids, np.int64)
+    if ids.ndim == 0:
+        ids = ids[None]
+    if output_mode == "one_hot" and ids.shape[-1] != 1:
+        ids = ids[..., None]
+    if ids.ndim <= 2:  # TensorFlow's bincount path
+        rows = ids.reshape(-1, ids.shape[-1]) if ids.ndim == 2 else ids[None]
+        out = bincount_rows(rows.reshape(-1), np.full(len(rows), rows.shape[1]), depth,
+                            output_mode, idf_weights)
+        return out if ids.ndim == 2 else out[0]
+    out = _encode_rank3(ids, output_mode, depth)
     if output_mode == "tf_idf":
         return out.astype(np.float32) * np.asarray(idf_weights, np.float32)
     return out
 
 
-def _encode_dense(ids, output_mode, depth):
-    if ids.ndim == 0:
-        ids = ids[None]
-    if output_mode == "one_hot" and ids.shape[-1] != 1:
-        ids = ids[..., None]
-    binary = output_mode in ("multi_hot", "one_hot")
-    if ids.ndim <= 2:  # TensorFlow's bincount path
-        rows = ids.reshape(-1, ids.shape[-1]) if ids.ndim == 2 else ids[None]
-        out = _bincount_rows(list(rows), depth, binary)
-        return out if ids.ndim == 2 else out[0]
+def _encode_rank3(ids, output_mode, depth):
     if output_mode == "one_hot":
         return _one_hot(ids[..., 0] if ids.shape[-1] == 1 else ids, depth)
     hot = _one_hot(ids, depth)

@@ -20,6 +20,7 @@ from kerax.layers.preprocessing.text import vocabulary as vocab_lib
 from kerax.layers.preprocessing.text.encoding import encode_ids
 from kerax.layers.preprocessing.text.host import (
     HostSpec, applied_in_pipeline, encoded_shape, int_dtype, refuse_traced)
+from kerax.layers.preprocessing.text.token_table import TokenTable
 from kerax.serialization import serialization_lib
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
@@ -148,6 +149,7 @@ class IndexLookup(Layer):
         self._masked_table = self._table if self.mask_token is None else {
             **self._table, self.mask_token: 0 if self.output_mode == "int" else _MASK_SENTINEL}
         self._inverse = {i + start: t for i, t in enumerate(self._tokens)}
+        self._byte_table = None  # the `TokenTable` of `_masked_table`, built when used
 
     def _read_vocabulary_file(self, path):
         if serialization_lib.loading_in_safe_mode():
@@ -302,20 +304,38 @@ class IndexLookup(Layer):
         """Indices (NumPy int64) of keys (a NumPy object array of keys, any shape, or a
         flat list of keys)."""
         flat = keys if isinstance(keys, list) else keys.reshape(-1).tolist()
-        default = self._oov_start_index() if self.num_oov_indices == 1 else -1
         table = self._masked_table  # the mask's index comes with the same lookup
-        ids = np.fromiter(map(table.get, flat, itertools.repeat(default)), np.int64,
+        ids = np.fromiter(map(table.get, flat, itertools.repeat(-1)), np.int64,
                           count=len(flat))
-        if self.num_oov_indices == 0 and (ids == -1).any():
-            oov = [k for k, i in zip(flat, ids.tolist()) if i == -1]
-            raise ValueError("When `num_oov_indices=0` all inputs should be in vocabulary, "
-                             f"found OOV values {oov}, consider setting `num_oov_indices=1`.")
-        if self.num_oov_indices > 1:
-            where = np.nonzero(ids == -1)[0]
-            if where.size:
-                ids[where] = np.asarray(self._oov_indices([flat[i] for i in where]),
-                                        np.int64) + self._oov_start_index()
+        ids = self._fill_oov(ids, lambda where: [flat[i] for i in where])
         return ids if isinstance(keys, list) else ids.reshape(keys.shape)
+
+    def lookup_spans(self, buf, starts, ends):
+        """Indices (NumPy int64) of the string tokens `buf[start:end]` of a UTF-8 buffer
+        (see `string_ops.utf8_spans`), looked up all at once in NumPy."""
+        if self._byte_table is None:
+            self._byte_table = TokenTable(self._masked_table)
+        ids = self._byte_table.lookup(buf, starts, ends)
+        return self._fill_oov(ids, lambda where: [
+            buf[s:e].decode("utf-8", "surrogateescape")
+            for s, e in zip(starts[where].tolist(), ends[where].tolist())])
+
+    def _fill_oov(self, ids, keys_at):
+        """`ids` with each miss (-1) replaced by its OOV index; `keys_at(where)` gives the
+        keys of the misses at positions `where`."""
+        where = np.flatnonzero(ids == -1)
+        if not where.size:
+            return ids
+        if self.num_oov_indices == 0:
+            raise ValueError("When `num_oov_indices=0` all inputs should be in vocabulary, "
+                             f"found OOV values {keys_at(where)}, consider setting "
+                             "`num_oov_indices=1`.")
+        if self.num_oov_indices == 1:
+            ids[where] = self._oov_start_index()
+        else:
+            ids[where] = np.asarray(self._oov_indices(keys_at(where)),
+                                    np.int64) + self._oov_start_index()
+        return ids
 
     def invert_lookup(self, ids):
         """Tokens of indices (the inverse table): OOV and unknown indices give `oov_token`."""
@@ -354,7 +374,11 @@ class IndexLookup(Layer):
             return self.invert_lookup(inputs)
         if self.output_mode != "int":
             self._depth()  # Keras checks that the vocabulary is known before looking up
-        return self.encode(self.lookup(self._keys(inputs)))
+        return self.encode(self._lookup_inputs(inputs))
+
+    def _lookup_inputs(self, inputs):
+        """The indices of host inputs, shaped as they are."""
+        return self.lookup(self._keys(inputs))
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         if applied_in_pipeline(self, inputs):

@@ -52,6 +52,18 @@ class StringLookup(IndexLookup):
         return string_ops.as_str_array(data, self.encoding,
                                        what=f"strings for StringLookup '{self.name}'")
 
+    def _lookup_inputs(self, inputs):
+        """The indices of host strings: str values in one NumPy lookup (`utf8_spans`),
+        others (bytes, nested lists) through the dict, value by value."""
+        spans = string_ops.ascii_cells(inputs) if isinstance(inputs, np.ndarray) else None
+        if spans is not None:
+            return self.lookup_spans(*spans[:3]).reshape(inputs.shape)
+        found = string_ops.flat_strings(inputs)
+        spans = None if found is None else string_ops.utf8_spans(found[0])
+        if spans is None:
+            return super()._lookup_inputs(inputs)
+        return self.lookup_spans(*spans[:3]).reshape(found[1])
+
     def _key(self, value):
         if isinstance(value, bytes):
             return value.decode(self.encoding, "surrogateescape")

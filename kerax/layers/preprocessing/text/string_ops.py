@@ -11,6 +11,8 @@ import string
 
 import numpy as np
 
+from kerax.layers.preprocessing.text import token_table
+
 _LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
 _LOWER_NO_PUNCTUATION = str.maketrans(string.ascii_uppercase, string.ascii_lowercase,
@@ -167,31 +169,82 @@ def standardized_tokens(strings, standardize):
     return joined.split()
 
 
-_ASCII_SPACE = np.zeros(256, bool)
-_ASCII_SPACE[[9, 10, 11, 12, 13, 32]] = True  # what `tf.strings.split` splits on
+_BYTE_TABLES = {  # `bytes.translate` arguments of the built-in standardizations
+    "lower": (bytes.maketrans(string.ascii_uppercase.encode(),
+                              string.ascii_lowercase.encode()), b""),
+    "strip_punctuation": (None, string.punctuation.encode()),
+    "lower_and_strip_punctuation": (bytes.maketrans(string.ascii_uppercase.encode(),
+                                                    string.ascii_lowercase.encode()),
+                                    string.punctuation.encode()),
+    None: None}
 
 
-def standardize_and_split_flat(strings, standardize):
-    """`standardize_and_split` as `(all tokens in one list, tokens per string)`, without
-    a Python call per string: one translate, one split, and the row lengths counted in
-    NumPy over the UTF-8 bytes (token starts after ASCII whitespace or a row break).
-    None when a string needs the row-by-row path.
+def flat_strings(values):
+    """`(a flat list, shape)` of a NumPy str/object array or a list/tuple, without
+    converting its values (`utf8_spans` checks that they are str); None otherwise."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "UO":
+        return values.reshape(-1).tolist(), values.shape
+    if isinstance(values, (list, tuple)):
+        return list(values), (len(values),)
+    return None
+
+
+def ascii_cells(arr):
+    """`utf8_spans(arr.ravel().tolist())` for a NumPy str array of ASCII strings without
+    NUL, read straight from its UCS4 cells (no str object made); None otherwise.
 
     Example:
-    >>> tokens, lengths = standardize_and_split_flat(["A b.", "", " c "], "lower")
-    >>> tokens, lengths.tolist()
-    (['a', 'b.', 'c'], [2, 0, 1])
+    >>> buf, starts, ends, _ = ascii_cells(np.array(["ab", "", "c"]))
+    >>> [buf[s:e] for s, e in zip(starts, ends)]
+    [b'ab', b'', b'c']
     """
-    joined = _standardized_joined(strings, standardize, _ROW)
-    if joined is None:
+    flat = np.ascontiguousarray(arr.reshape(-1))
+    if not flat.dtype.str.startswith("<U") or not flat.size:
         return None
-    data = np.frombuffer(joined.encode("utf-8", "surrogateescape"), np.uint8)
-    breaks = data == 0
-    space = _ASCII_SPACE[data] | breaks
-    first = ~space
-    first[1:] &= space[:-1]
-    # tokens before each row's end (its NUL, or the end of the data), then per row
-    ends = np.append(np.flatnonzero(breaks), len(data))
-    before = np.searchsorted(np.flatnonzero(first), ends)
-    lengths = np.diff(before, prepend=0) if len(strings) else np.zeros(0, np.int64)
-    return joined.replace(_ROW, " ").split(), lengths
+    width = flat.dtype.itemsize // 4
+    codes = flat.view(np.uint32).reshape(flat.size, width)
+    if codes.max() >= 128:
+        return None
+    lengths = np.char.str_len(flat).astype(np.int64)
+    data = codes.astype(np.uint8)
+    if np.count_nonzero(data) != lengths.sum():
+        return None  # a NUL inside a string
+    starts = np.arange(flat.size, dtype=np.int64) * width
+    return (data.tobytes() + bytes(token_table.PAD), starts, starts + lengths,
+            np.ones(flat.size, np.int64))
+
+
+def utf8_spans(strings, standardize=None, split=False):
+    """The strings (a list of str), standardized, as one UTF-8 buffer and the spans of
+    their tokens: `(buf, starts, ends, counts)`, the tokens `buf[start:end]` in order and
+    `counts` the tokens of each string. With `split`, the tokens are `tf.strings.split`'s
+    (runs of ASCII whitespace separate them); without, each string is one token.
+
+    One join, one encode, one `bytes.translate` and a few NumPy passes over the bytes,
+    whatever the number of strings. None when a value is not a str, a string holds a NUL
+    (the strings' separator) or cannot be encoded: then go string by string.
+
+    Example:
+    >>> buf, starts, ends, counts = utf8_spans(["A b.", "", " c "], "lower", split=True)
+    >>> [buf[s:e] for s, e in zip(starts, ends)], counts.tolist()
+    ([b'a', b'b.', b'c'], [2, 0, 1])
+    """
+    try:
+        data = "\x00".join(strings).encode("utf-8", "surrogateescape")
+    except (TypeError, UnicodeEncodeError):
+        return None
+    table = _BYTE_TABLES[standardize]
+    if table is not None:
+        data = data.translate(*table)
+    buf = b"\x00" + data + bytes(token_table.PAD)  # a NUL before, between and after
+    arr = np.frombuffer(buf, np.uint8)[:len(data) + 2]
+    breaks = np.flatnonzero(arr == 0)
+    if breaks.size != len(strings) + 1:
+        return None if strings else (buf, *(np.zeros(0, np.int64),) * 3)
+    if not split:
+        return buf, breaks[:-1] + 1, breaks[1:], np.ones(len(strings), np.int64)
+    # separators: NUL, and what tf.strings.split splits on (\t \n \v \f \r and space)
+    sep = (arr == 32) | ((arr - np.uint8(9)) < 5) | (arr == 0)
+    edges = np.flatnonzero(sep[1:] != sep[:-1]) + 1  # token starts and ends, alternating
+    starts, ends = edges[0::2], edges[1::2]
+    return buf, starts, ends, np.diff(np.searchsorted(starts, breaks))

@@ -192,10 +192,10 @@ class TextVectorization(Layer):
         lookup = self._lookup_layer
         if self._output_mode != "int":
             lookup._depth()
-        flat_path = self._flat_tokens(inputs)
-        if flat_path is not None:  # one split for the whole batch
-            tokens, lengths, batch_shape = flat_path
-            flat = lookup.lookup(tokens)
+        spans = self._spans(inputs)
+        if spans is not None:  # the whole batch split and looked up at once
+            (buf, starts, ends, lengths), batch_shape = spans
+            flat = lookup.lookup_spans(buf, starts, ends)
             return self._rows_out(lookup, flat, lengths, batch_shape)
         tokens, batch_shape = self.preprocess(inputs)
         if batch_shape is None and not isinstance(tokens, list):  # no split: dense tokens
@@ -207,27 +207,27 @@ class TextVectorization(Layer):
         flat = lookup.lookup(list(itertools.chain.from_iterable(tokens)))
         return self._rows_out(lookup, flat, lengths, batch_shape)
 
-    def _flat_tokens(self, inputs):
-        """`(tokens, lengths, batch_shape)` for the built-in standardizations, the
-        `"whitespace"` split and no n-grams (None otherwise, or when a string needs the
-        row-by-row path)."""
+    def _spans(self, inputs):
+        """`(utf8_spans(...), batch_shape)` for str inputs of rank 1 (or `(batch, 1)`),
+        the built-in standardizations, the `"whitespace"` split and no n-grams (None
+        otherwise, or when a string needs the string-by-string path)."""
         if self._split != "whitespace" or callable(self._standardize) or self._ngrams:
             return None
-        arr = string_ops.as_str_array(inputs, self._encoding,
-                                      what=f"strings for TextVectorization '{self.name}'")
-        if arr.ndim > 1 and arr.shape[-1] == 1:
-            arr = arr[..., 0]
-        if arr.ndim > 1:
-            return None  # (the row-by-row path raises Keras' rank error)
-        found = string_ops.standardize_and_split_flat(arr.reshape(-1).tolist(),
-                                                      self._standardize)
-        return None if found is None else (found[0], found[1], arr.shape)
+        found = string_ops.flat_strings(inputs)
+        if found is None:
+            return None
+        strings, shape = found
+        if len(shape) > 1 and shape[-1] == 1:
+            shape = shape[:-1]
+        if len(shape) > 1:
+            return None  # (the string-by-string path raises Keras' rank error)
+        spans = string_ops.utf8_spans(strings, self._standardize, split=True)
+        return None if spans is None else (spans, shape)
 
     def _rows_out(self, lookup, flat, lengths, batch_shape):
         """Ragged ids (flat, with row lengths) padded (`"int"`) or encoded."""
         if self._output_mode != "int":
-            rows = np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []
-            out = lookup.encode(rows)
+            out = lookup.encode((flat, lengths))
         else:
             out = _pad_rows(flat, lengths, self._output_sequence_length)
         return out.reshape(tuple(batch_shape) + out.shape[-1:])
