@@ -2,7 +2,8 @@
 
 Keras builds a TensorFlow hash table; here the table is a Python dict on the layer (it
 is configuration the layer learned, like Keras' table, not a JAX variable), so lookups
-run on the host, before the compiled step. Index layout, as Keras: the mask token (only
+run on the host, before the compiled step; string batches are looked up all at once in
+a NumPy copy of it (`token_table.TokenTable`). Index layout, as Keras: the mask token (only
 in `"int"` mode) at 0, then `num_oov_indices` OOV slots, then the vocabulary.
 """
 

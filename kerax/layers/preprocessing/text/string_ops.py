@@ -1,4 +1,4 @@
-"""TensorFlow's string ops as Keras' text layers use them, in plain Python.
+"""TensorFlow's string ops as Keras' text layers use them, in Python and NumPy.
 
 `tf.strings.lower` lowercases ASCII letters only, the punctuation regex removes ASCII
 punctuation only, `tf.strings.split` splits on ASCII whitespace (space, tab, newline,
