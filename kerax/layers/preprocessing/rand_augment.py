@@ -41,6 +41,8 @@ class RandAugment(ImagePreprocessingLayer):
     `"nearest"`, the others leave them). Boxes (in `bounding_box_format`) are moved as
     Keras 3.15 moves them: each geometric operation picked at least once moves them once,
     in the order shear, translation, rotation, whatever the order and number of its picks.
+    (The rotation converts boxes from `bounding_box_format`, as kerax's `RandomRotation`
+    does; Keras 3.15's reads them as `"xyxy"` whatever the format.)
 
     As in Keras, the layer holds the eleven operations as sub-layers (`layer.random_shear`,
     ...); they get its `seed` and keyword arguments, their seed states are listed in
