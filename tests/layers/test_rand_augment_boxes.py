@@ -100,14 +100,15 @@ def test_rand_augment_boxes_move_once_per_picked_operation(keras):
         assert np.allclose(got["boxes"], XYXY) == (picks.tolist() == [4, 5, 6])
 
 
-@pytest.mark.parametrize("name", ["RandAugment", "AugMix"])
+@pytest.mark.parametrize("name", ["RandAugment",
+                                  pytest.param("AugMix", marks=pytest.mark.slow)])
 def test_dict_input_in_jit_traces_once(keras, name):
     """`apply` on the dict inside `jit`: from the seed state (no `rng`) it returns Keras'
     output; new keys, seed states and data do not retrace."""
     chex.clear_trace_counter()  # the counters are per function body, across parameters
     kwargs = dict(seed=7, bounding_box_format="xyxy")
     ours = getattr(kl, name)(**kwargs, num_ops=3) if name == "RandAugment" else \
-        getattr(kl, name)(**kwargs, num_chains=2, chain_depth=2)
+        getattr(kl, name)(**kwargs, num_chains=2, chain_depth=1, all_ops=False)
     data = _data(keras, "xyxy")
     variables = ours.init(jax.random.PRNGKey(0), data)
 
@@ -128,8 +129,8 @@ def test_dict_input_in_jit_traces_once(keras, name):
         theirs = keras.layers.RandAugment(**kwargs, num_ops=3)
         _close(got, theirs(_copy(data)))
         _close(again, theirs(_copy(data)))
-    eager = getattr(kl, name).from_config(ours.get_config())
-    _close(got, eager(data))
+    else:  # Keras picks AugMix's operations with Python's `random`: the eager call
+        _close(got, getattr(kl, name).from_config(ours.get_config())(data))
     first, _ = keyed(variables, data, jax.random.PRNGKey(1))
     second, _ = keyed(variables, _copy(data), jax.random.PRNGKey(2))
     assert not np.allclose(first["images"], second["images"])
