@@ -178,6 +178,30 @@ def test_random_crop_boxes_at_inference_follow_the_resized_window(keras):
     _close(got["bounding_boxes"], {"boxes": boxes.astype("float32"), "labels": LABELS})
 
 
+def test_random_crop_box_offsets_of_keras_23519(keras):
+    """keras-team/keras#23519 (merged after Keras 3.15): x moves by the window's left and
+    y by its top, clipped to the crop, labels kept. Its example: box [3, 4, 5, 5], window
+    top 3, left 1, crop 2 x 4 -> [2, 1, 4, 2] (Keras 3.15 swaps the offsets: [0, 3, 2,
+    4]). Where the swap does not matter (top == left, boxes inside the crop), kerax
+    returns what Keras 3.15 returns."""
+    layer = kl.RandomCrop(2, 4, bounding_box_format="xyxy")
+    boxes = {"boxes": np.array([[[3, 4, 5, 5]]], "float32"), "labels": np.array([[7]])}
+    window = {"size": (8, 8), "window": (np.int32(3), np.int32(1))}
+    out = layer.transform_bounding_boxes(_copy(boxes), window)
+    assert np.asarray(out["boxes"]).tolist() == [[[2, 1, 4, 2]]]
+    assert np.asarray(out["labels"]).tolist() == [[7]]
+    theirs = keras.layers.RandomCrop(2, 4, bounding_box_format="xyxy")
+    keras_out = np.asarray(theirs.transform_bounding_boxes(_copy(boxes), (3, 1))["boxes"])
+    assert keras_out.tolist() in ([[[0, 3, 2, 4]]], [[[2, 1, 4, 2]]])  # 3.15, or fixed
+
+    inside = {"boxes": XYXY[:, :2] / 2 + 2, "labels": LABELS[:, :2]}
+    ours = kl.RandomCrop(5, 5, bounding_box_format="xyxy")
+    theirs = keras.layers.RandomCrop(5, 5, bounding_box_format="xyxy")
+    window = {"size": (9, 9), "window": (np.int32(2), np.int32(2))}
+    _close(ours.transform_bounding_boxes(_copy(inside), window),
+           theirs.transform_bounding_boxes(_copy(inside), (2, 2)))
+
+
 def test_random_crop_in_fit():
     _fits_without_recompiles(kl.RandomCrop(5, 6))
 

@@ -10,11 +10,14 @@ import pytest
 import kerax
 import kerax.layers as kl
 from kerax.layers import seed_state
-from kerax.layers.preprocessing.augment_ops import make_ops
+from kerax.layers.preprocessing.rand_augment import AUGMENT_LAYERS
 from kerax.trainer import compile_cache
 
 IMAGES = np.random.default_rng(0).uniform(0, 255, (3, 10, 9, 3)).astype("float32")
-OPS = list(make_ops((0, 0.5), (0, 255), "bilinear", "channels_last", "float32"))
+OPS = list(AUGMENT_LAYERS)
+# Keras' geometric transformations carry the image size as `input_shape` (or
+# `image_height`, `image_width`, `batch_size`); kerax's sublayers' as `height`, `width`.
+SIZE_KEYS = {"input_shape", "image_height", "image_width", "batch_size"}
 
 
 def _draws(seed):
@@ -27,10 +30,16 @@ def test_each_operation_draws_and_applies_as_keras_sublayer(keras, name, data_fo
     if name == "auto_contrast" and data_format == "channels_first":
         pytest.skip("Keras 3.15's AutoContrast reduces over the wrong axes channels-first")
     x = IMAGES if data_format == "channels_last" else np.moveaxis(IMAGES, -1, 1)
-    op = make_ops((0, 0.5), (0, 255), "bilinear", data_format, "float32")[name]
+    op = kl.RandAugment(seed=1, data_format=data_format)._ops[name]
     sub = getattr(keras.layers.RandAugment(seed=1, data_format=data_format), name)
     theirs = sub.get_random_transformation(x, seed=keras.random.SeedGenerator(7))
     ours = op.draw(jnp.asarray(x), _draws(7))
+    if theirs is not None:
+        h, w = x.shape[2:] if data_format == "channels_first" else x.shape[1:3]
+        assert set(theirs) - set(ours) <= SIZE_KEYS
+        assert (ours.get("height", h), ours.get("width", w)) == (h, w)
+        theirs = {k: v for k, v in theirs.items() if k not in SIZE_KEYS}
+        ours = {k: ours[k] for k in theirs}
     jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), ours,
                            theirs)
     np.testing.assert_allclose(op.apply(jnp.asarray(x), ours),
@@ -123,16 +132,3 @@ def test_errors():
         kl.AugMix(chain_depth=0)
     with pytest.raises(ValueError, match=r"AugMix: unknown `interpolation` 'bicubic'"):
         kl.AugMix(interpolation="bicubic")
-    with pytest.raises(NotImplementedError, match=r"RandAugment does not transform bounding "
-                                                  r"boxes"):
-        kl.RandAugment(bounding_box_format="xyxy")(
-            {"images": IMAGES, "bounding_boxes": {"boxes": np.zeros((3, 1, 4)),
-                                                  "labels": np.zeros((3, 1))}})
-
-    masks = {"images": IMAGES, "segmentation_masks": IMAGES[..., :1]}
-    for layer in (kl.RandAugment(), kl.AugMix()):
-        name = type(layer).__name__
-        with pytest.raises(NotImplementedError, match=name + r" does not transform "
-                                                      r"segmentation masks in kerax yet"):
-            layer(masks)
-        assert layer(masks, training=False)["segmentation_masks"] is not None

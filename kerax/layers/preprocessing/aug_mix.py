@@ -2,7 +2,7 @@
 
 import jax.numpy as jnp
 
-from kerax.layers.preprocessing.augment_ops import make_ops, switch
+from kerax.layers.preprocessing.augment_ops import make_ops, sublayers, switch
 from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer, keras_factor
 from kerax.layers.preprocessing.rand_augment import check_interpolation
 from kerax.random import random as krandom
@@ -11,6 +11,8 @@ _BASIC = ("random_shear", "random_translation", "random_rotation", "random_poste
           "solarization", "auto_contrast", "equalization")
 _ALL = _BASIC + ("random_brightness", "random_color_degeneration", "random_contrast",
                  "random_sharpness")
+# Keras creates Solarization before RandomPosterization.
+_CREATED = _BASIC[:3] + ("solarization", "random_posterization") + _ALL[5:]
 
 
 class AugMix(ImagePreprocessingLayer):
@@ -28,6 +30,13 @@ class AugMix(ImagePreprocessingLayer):
     key (one draw, then each slot's operation parameters), so they change every step,
     without recompiling (only the picked operation runs). Given the same picks and
     parameters the outputs are Keras'.
+
+    Takes Keras' dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` too:
+    masks are blended as the images are (the geometric operations move them with
+    `"nearest"`; not clipped; integer masks come back as floats, as in Keras); bounding
+    boxes and labels are returned as they are, as Keras 3.15 returns them. As in Keras, the layer holds its
+    operations as sub-layers (`layer.random_shear`, ...) whose seed states are listed in
+    `non_trainable_variables` after its own; all draws come from its own `generator`.
 
     Args:
         value_range: the range of the pixel values (default `(0, 255)`).
@@ -63,9 +72,12 @@ class AugMix(ImagePreprocessingLayer):
         self.factor = keras_factor("AugMix", factor, (0, 1))
         self.alpha, self.all_ops = alpha, all_ops
         self.interpolation = check_interpolation("AugMix", interpolation)
-        ops = make_ops(self.factor, value_range, interpolation, self.data_format,
-                       self.compute_dtype)
-        self._ops = {name: ops[name] for name in (_ALL if all_ops else _BASIC)}
+        names = _ALL if all_ops else _BASIC
+        for name, sub in sublayers([n for n in _CREATED if n in names], self.factor,
+                                   value_range, interpolation, seed, data_format,
+                                   **kwargs).items():
+            setattr(self, name, sub)
+        self._ops = make_ops(self, names)
 
     def get_random_transformation(self, images, training=True, draws=None):
         if not training:
@@ -80,31 +92,42 @@ class AugMix(ImagePreprocessingLayer):
         return {"chain_mixing_weights": weights, "weight_sample": blend, "picks": picks,
                 "transforms": slots}
 
+    def _blend(self, x, transformation, method):
+        """Keras' mix: `m x + (1 - m) sum_c w_c chain_c(x)`, each chain applying its
+        picked operations' `method` ("apply" for images, "masks" for masks)."""
+        dtype = self.compute_dtype
+        weights = transformation["chain_mixing_weights"].astype(dtype)
+        blend = jnp.asarray(transformation["weight_sample"]).astype(dtype)
+        mixed = jnp.zeros_like(x)
+        for c in range(self.num_chains):
+            y = x
+            for d in range(self.chain_depth):
+                slot = transformation["transforms"][c][d]
+                branches = [lambda v, f=getattr(op, method), name=name:
+                            f(v, slot[name]).astype(v.dtype)
+                            for name, op in self._ops.items()] + [lambda v: v]
+                y = switch(transformation["picks"][c, d], branches, y)
+            mixed = mixed + y * weights[c]
+        return blend * x + (1 - blend) * mixed
+
     def transform_images(self, images, transformation, training=True):
         images = images.astype(self.compute_dtype)
         if not training:
             return images
-        dtype = self.compute_dtype
-        weights = transformation["chain_mixing_weights"].astype(dtype)
-        blend = jnp.asarray(transformation["weight_sample"]).astype(dtype)
-        mixed = jnp.zeros_like(images)
-        for c in range(self.num_chains):
-            x = images
-            for d in range(self.chain_depth):
-                slot = transformation["transforms"][c][d]
-                branches = [lambda v, op=op, name=name: op.apply(v, slot[name]).astype(dtype)
-                            for name, op in self._ops.items()] + [lambda v: v]
-                x = switch(transformation["picks"][c, d], branches, x)
-            mixed = mixed + x * weights[c]
-        images = blend * images + (1 - blend) * mixed
-        return jnp.clip(images, self.value_range[0], self.value_range[1]).astype(dtype)
+        images = self._blend(images, transformation, "apply")
+        return jnp.clip(images, self.value_range[0], self.value_range[1]).astype(
+            self.compute_dtype)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return bounding_boxes  # as Keras 3.15: the boxes are not moved with the images
 
     def transform_segmentation_masks(self, masks, transformation, training=True):
         if not training:
             return masks
-        raise NotImplementedError(
-            "AugMix does not transform segmentation masks in kerax yet (Keras 3 applies "
-            "the same operations to them). Pass the masks around the layer.")
+        masks = jnp.asarray(masks)
+        # Keras' blend promotes integer masks to the compute dtype.
+        masks = masks.astype(jnp.promote_types(masks.dtype, self.compute_dtype))
+        return self._blend(masks, transformation, "masks")
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,

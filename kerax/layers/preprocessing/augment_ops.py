@@ -1,13 +1,18 @@
 """The augmentations RandAugment and AugMix choose from, as Keras 3's sublayers draw and
-apply them (`get_random_transformation` / `transform_images` of RandomShear,
-RandomTranslation, RandomRotation, RandomBrightness, RandomColorDegeneration,
-RandomContrast, RandomSharpness, RandomPosterization, Solarization, AutoContrast and
-Equalization, built with RandAugment's arguments).
+apply them: RandomShear, RandomTranslation, RandomRotation, RandomBrightness,
+RandomColorDegeneration, RandomContrast, RandomSharpness, RandomPosterization,
+Solarization, AutoContrast and Equalization, built with the parent's arguments.
 
-`make_ops(...)` returns `{name: Op}`; `op.draw(images, draws)` makes Keras' draws in
-Keras' order (one `draws.next()` per Keras draw) and returns Keras' transformation dict
-(None for the two deterministic operations); `op.apply(images, t)` transforms a
-channels-last or channels-first batch as the Keras sublayer's `transform_images` does.
+`sublayers(names, ...)` makes Keras' sublayers (the parent holds them as attributes, as
+Keras does: their seed states are the parent's variables, their groups are in its weight
+files). `make_ops(layer, names)` returns `{name: Op}`: `op.draw(images, draws)` makes
+Keras' draws in Keras' order (one `draws.next()` per Keras draw; all from the parent's
+generator, as Keras' parent passes its own) and returns the transformation (None for the
+two deterministic operations); `op.apply`, `op.boxes` and `op.masks` transform a batch of
+images (channels last or first), bounding boxes and segmentation masks as the Keras
+sublayer's `transform_images`, `transform_bounding_boxes` and
+`transform_segmentation_masks` do. The three geometric operations are the kerax
+sublayers' own methods; the others leave boxes and masks as they are.
 """
 
 from typing import Callable, NamedTuple
@@ -15,16 +20,31 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from kerax.layers.preprocessing.augment_more import RandomColorDegeneration, RandomShear
+from kerax.layers.preprocessing.color_augment import RandomPosterization, Solarization
+from kerax.layers.preprocessing.color_jitter import RandomSharpness
 from kerax.layers.preprocessing.contrast_equalization import AutoContrast, Equalization
-from kerax.layers.preprocessing.image_layer import rescale, rotation_matrix
+from kerax.layers.preprocessing.image_layer import rescale
+from kerax.layers.preprocessing.random_image import (
+    RandomBrightness,
+    RandomContrast,
+    RandomRotation,
+    RandomTranslation,
+)
 from kerax.ops import image as image_ops
 from kerax.ops import nn as nn_ops
 from kerax.random import random as krandom
 
 
+def _same(x, transformation):
+    return x
+
+
 class Op(NamedTuple):
-    draw: Callable      # (images, draws) -> transformation
-    apply: Callable     # (images, transformation) -> images
+    draw: Callable           # (images, draws) -> transformation
+    apply: Callable          # (images, transformation) -> images
+    boxes: Callable = _same  # (bounding_boxes, transformation) -> bounding_boxes
+    masks: Callable = _same  # (segmentation_masks, transformation) -> masks
 
 
 def switch(index, branches, x):
@@ -40,56 +60,58 @@ def switch(index, branches, x):
     return branches[int(index)](x)
 
 
-def make_ops(factor, value_range, interpolation, data_format, dtype):
-    """Keras' eleven RandAugment/AugMix augmentations for `factor = (low, high)`."""
-    low, high = factor
-    v0, v1 = sorted(value_range)
+GEOMETRIC = ("random_shear", "random_translation", "random_rotation")
+
+
+def sublayers(names, factor, value_range, interpolation, seed, data_format, **kwargs):
+    """Keras' sublayers of RandAugment / AugMix, made in the order of `names` (Keras'
+    order of creation, which numbers their auto names and seed generators). Like Keras,
+    each gets the parent's `seed` and other keyword arguments (`name`, `dtype`,
+    `bounding_box_format`).
+
+    Example:
+    >>> subs = sublayers(["random_rotation", "auto_contrast"], (0, 0.5), (0, 255),
+    ...                  "bilinear", 1, None)
+    >>> [type(s).__name__ for s in subs.values()], subs["random_rotation"].factor
+    (['RandomRotation', 'AutoContrast'], (0, 0.5))
+    """
+    colour = {k: v for k, v in kwargs.items() if k != "bounding_box_format"}
+    geometric = dict(interpolation=interpolation, seed=seed, data_format=data_format, **kwargs)
+    random = dict(value_range=value_range, seed=seed, data_format=data_format, **colour)
+    make = {
+        "random_shear": lambda: RandomShear(x_factor=factor, y_factor=factor, **geometric),
+        "random_translation": lambda: RandomTranslation(height_factor=factor,
+                                                        width_factor=factor, **geometric),
+        "random_rotation": lambda: RandomRotation(factor=factor, **geometric),
+        "random_brightness": lambda: RandomBrightness(factor=factor, **random),
+        "random_color_degeneration": lambda: RandomColorDegeneration(factor=factor, **random),
+        "random_contrast": lambda: RandomContrast(factor=factor, **random),
+        "random_sharpness": lambda: RandomSharpness(factor=factor, **random),
+        "solarization": lambda: Solarization(addition_factor=factor, threshold_factor=factor,
+                                             **random),
+        "random_posterization": lambda: RandomPosterization(
+            factor=max(1, int(8 * factor[1])), **random),
+        "auto_contrast": lambda: AutoContrast(value_range=value_range,
+                                              data_format=data_format, **colour),
+        "equalization": lambda: Equalization(value_range=value_range, data_format=data_format,
+                                             **colour),
+    }
+    return {name: make[name]() for name in names}
+
+
+def _geometric(sub):
+    return Op(lambda images, draws: sub.get_random_transformation(images, True, draws),
+              sub.transform_images, sub.transform_bounding_boxes,
+              sub.transform_segmentation_masks)
+
+
+def make_ops(layer, names):
+    """Keras' augmentations `names` of RandAugment / AugMix `layer` (which holds Keras'
+    sublayers as attributes and has `factor = (low, high)`, `value_range`, `data_format`)."""
+    low, high = layer.factor
+    v0, v1 = sorted(layer.value_range)
+    dtype, data_format = layer.compute_dtype, layer.data_format
     hw = (2, 3) if data_format == "channels_first" else (1, 2)
-
-    def size(images):
-        return images.shape[0], images.shape[hw[0]], images.shape[hw[1]]
-
-    def warp(images, matrix):
-        return image_ops.affine_transform(images, matrix, interpolation=interpolation,
-                                          fill_mode="reflect", fill_value=0.0,
-                                          data_format=data_format)
-
-    def shear_draw(images, draws):
-        n = images.shape[0]
-        invert = krandom.uniform([n, 1], 0, 1, dtype=dtype, seed=draws.next())
-        invert = jnp.where(invert > 0.5, -jnp.ones_like(invert), jnp.ones_like(invert))
-        shear_y = krandom.uniform([n, 1], low, high, dtype=dtype, seed=draws.next())
-        shear_x = krandom.uniform([n, 1], low, high, dtype=dtype, seed=draws.next())
-        return {"shear_factor": jnp.concatenate([shear_x, shear_y], axis=1) * invert,
-                "input_shape": images.shape}
-
-    def shear_apply(images, t):
-        s = t["shear_factor"]
-        n = s.shape[0]
-        ones, zeros = jnp.ones((n,)), jnp.zeros((n,))
-        return warp(images, jnp.stack([ones, s[:, 0], zeros, s[:, 1], ones, zeros, zeros,
-                                       zeros], axis=1))
-
-    def translation_draw(images, draws):
-        n, height, width = size(images)
-        dy = krandom.uniform([n, 1], low, high, seed=draws.next()) * height
-        dx = krandom.uniform([n, 1], low, high, seed=draws.next()) * width
-        return {"translations": jnp.concatenate([dx, dy], axis=1).astype("float32"),
-                "input_shape": images.shape}
-
-    def translation_apply(images, t):
-        t = t["translations"]
-        n = t.shape[0]
-        ones, zeros = jnp.ones((n, 1)), jnp.zeros((n, 1))
-        return warp(images, jnp.concatenate([ones, zeros, -t[:, 0:1], zeros, ones, -t[:, 1:],
-                                             jnp.zeros((n, 2))], axis=1))
-
-    def rotation_draw(images, draws):
-        n, height, width = size(images)
-        angle = krandom.uniform((n,), low * 360.0, high * 360.0, seed=draws.next())
-        return {"angle": angle, "image_height": height, "image_width": width, "batch_size": n,
-                "rotation_matrix": rotation_matrix(angle, jnp.float32(height),
-                                                    jnp.float32(width))}
 
     def per_image(key, shape_tail=(1, 1, 1), scale=None, **kwargs):
         def draw(images, draws):
@@ -154,16 +176,12 @@ def make_ops(factor, value_range, interpolation, data_format, dtype):
         x = jnp.where(x < thresholds, x, 255 - x)
         return rescale(x, (0, 255), (v0, v1)).astype(dtype)
 
-    auto = AutoContrast(value_range=(v0, v1), data_format=data_format, dtype=dtype)
-    equalize = Equalization(value_range=(v0, v1), data_format=data_format, dtype=dtype)
+    auto, equalize = layer.auto_contrast, layer.equalization
 
     def nothing(images, draws):
         return None
 
-    return {
-        "random_shear": Op(shear_draw, shear_apply),
-        "random_translation": Op(translation_draw, translation_apply),
-        "random_rotation": Op(rotation_draw, lambda x, t: warp(x, t["rotation_matrix"])),
+    ops = {
         "random_brightness": Op(per_image("rgb_delta", minval=low, maxval=high,
                                           scale=v1 - v0), brightness_apply),
         "random_color_degeneration": Op(per_image("factor", minval=low, maxval=high),
@@ -177,3 +195,5 @@ def make_ops(factor, value_range, interpolation, data_format, dtype):
         "auto_contrast": Op(nothing, lambda x, t: auto.apply({}, x)[0]),
         "equalization": Op(nothing, lambda x, t: equalize.apply({}, x, training=True)[0]),
     }
+    return {name: _geometric(getattr(layer, name)) if name in GEOMETRIC else ops[name]
+            for name in names}

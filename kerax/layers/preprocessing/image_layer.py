@@ -111,6 +111,17 @@ class ImagePreprocessingLayer(TrainingByDefault, Layer):
         channels_first = self.data_format == "channels_first"
         self.height_axis, self.width_axis = (-2, -1) if channels_first else (-3, -2)
 
+    def build_variables(self, key, inputs, *unused):
+        """The seed states of the layer's generator and of its sub-layers (RandAugment's
+        operations), each sub-layer's under its attribute name, as Keras lists them."""
+        state = seed_state.initial(self)
+        for name, child in self._children().items():
+            images = inputs["images"] if isinstance(inputs, dict) else inputs
+            child_state = child.init(key, images)["state"]
+            if child_state:
+                state[name] = child_state
+        return {}, state
+
     # Keras' hooks; the defaults leave everything as it is.
 
     def get_random_transformation(self, images, training=True, draws=None):
@@ -144,7 +155,8 @@ class ImagePreprocessingLayer(TrainingByDefault, Layer):
         out = dict(batch)
         out["images"] = self.transform_images(batch["images"], t, training=training)
         if "labels" in batch:
-            out["labels"] = self.transform_labels(batch["labels"], t, training=training)
+            out["labels"] = self.transform_labels(jnp.asarray(batch["labels"]), t,
+                                                  training=training)
         if "bounding_boxes" in batch:
             if not self.bounding_box_format:
                 raise ValueError(

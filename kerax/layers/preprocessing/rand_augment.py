@@ -1,9 +1,18 @@
 """`RandAugment`: Keras 3's RandAugment policy (random operations of a fixed strength)."""
 
 
-from kerax.layers.preprocessing.augment_ops import make_ops, switch
+import jax.numpy as jnp
+
+from kerax.layers.preprocessing.augment_ops import make_ops, sublayers, switch
 from kerax.layers.preprocessing.image_layer import ImagePreprocessingLayer, keras_factor
 from kerax.random import random as krandom
+
+# Keras' `_AUGMENT_LAYERS`: the order of creation and of the picks.
+AUGMENT_LAYERS = ("random_shear", "random_translation", "random_rotation", "random_brightness",
+                  "random_color_degeneration", "random_contrast", "random_sharpness",
+                  "random_posterization", "solarization", "auto_contrast", "equalization")
+# Keras creates Solarization before RandomPosterization.
+_CREATED = AUGMENT_LAYERS[:7] + ("solarization", "random_posterization") + AUGMENT_LAYERS[9:]
 
 _INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -26,6 +35,19 @@ class RandAugment(ImagePreprocessingLayer):
     image. With the same `seed`, an eager call draws and returns what Keras returns; in
     `fit` the picks come from the step's key and change every step, without recompiling
     (only the picked operation runs, via `lax.switch`).
+
+    Takes Keras' dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}` too.
+    Masks go through the picked operations in turn (the geometric ones move them with
+    `"nearest"`, the others leave them). Boxes (in `bounding_box_format`) are moved as
+    Keras 3.15 moves them: each geometric operation picked at least once moves them once,
+    in the order shear, translation, rotation, whatever the order and number of its picks.
+    (The rotation converts boxes from `bounding_box_format`, as kerax's `RandomRotation`
+    does; Keras 3.15's reads them as `"xyxy"` whatever the format.)
+
+    As in Keras, the layer holds the eleven operations as sub-layers (`layer.random_shear`,
+    ...); they get its `seed` and keyword arguments, their seed states are listed in
+    `non_trainable_variables` after the layer's own, and all draws come from the layer's
+    own `generator`.
 
     Args:
         value_range: the range of the pixel values (default `(0, 255)`).
@@ -55,8 +77,10 @@ class RandAugment(ImagePreprocessingLayer):
         self.value_range, self.num_ops = value_range, num_ops
         self.factor = keras_factor("RandAugment", factor, (0, 1))
         self.interpolation = check_interpolation("RandAugment", interpolation)
-        self._ops = make_ops(self.factor, value_range, interpolation, self.data_format,
-                             self.compute_dtype)
+        for name, sub in sublayers(_CREATED, self.factor, value_range, interpolation, seed,
+                                   data_format, **kwargs).items():
+            setattr(self, name, sub)
+        self._ops = make_ops(self, AUGMENT_LAYERS)
 
     def get_random_transformation(self, images, training=True, draws=None):
         if not training:
@@ -76,12 +100,28 @@ class RandAugment(ImagePreprocessingLayer):
             images = switch(transformation["layer_idxes"][i], branches, images)
         return images.astype(self.compute_dtype)
 
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training:
+            return bounding_boxes
+        picks = transformation["layer_idxes"]
+        for idx, (name, op) in enumerate(self._ops.items()):
+            moved = op.boxes(dict(bounding_boxes), transformation["transforms"][name])
+            picked = jnp.any(picks == idx)
+            bounding_boxes = {**bounding_boxes, **{
+                key: jnp.where(picked, moved[key], bounding_boxes[key])
+                for key in ("boxes", "labels")}}
+        return bounding_boxes
+
     def transform_segmentation_masks(self, masks, transformation, training=True):
         if not training:
             return masks
-        raise NotImplementedError(
-            "RandAugment does not transform segmentation masks in kerax yet (Keras 3 applies "
-            "the same operations to them). Pass the masks around the layer.")
+        transforms = transformation["transforms"]
+        branches = [lambda m, op=op, name=name: op.masks(m, transforms[name]).astype(m.dtype)
+                    for name, op in self._ops.items()]
+        masks = jnp.asarray(masks)
+        for i in range(self.num_ops):
+            masks = switch(transformation["layer_idxes"][i], branches, masks)
+        return masks
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,
