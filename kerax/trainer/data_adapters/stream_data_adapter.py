@@ -49,6 +49,16 @@ def is_grain(x):
     return any(c.__module__.split(".")[0] == "grain" for c in type(x).__mro__)
 
 
+def is_map_dataset(x):
+    """Whether `x` is a finite grain `MapDataset` (read by index, not iterated)."""
+    if not (is_grain(x) and any(c.__name__ == "MapDataset" for c in type(x).__mro__)):
+        return False
+    try:
+        return len(x) < 2**62  # a repeated dataset reports sys.maxsize
+    except TypeError:
+        return False
+
+
 def _rows(batch):
     x, y, sample_weight = batch
     # The common batch, plain arrays that agree, without the general check's tree walk.
@@ -104,6 +114,9 @@ def unpack(batch):
         return batch  # plain arrays: nothing to convert (the per-batch cost of a stream)
     return jax.tree_util.tree_map(_to_numpy, batch)
 
+
+# The name of the thread that reads and stacks the next execution's batches.
+PREFETCH_THREAD = "kerax-stream-prefetch"
 
 # Batches of a generator read before training (Keras' `NUM_BATCHES_FOR_TENSOR_SPEC`).
 _PEEKED_BATCHES = 2
@@ -197,7 +210,16 @@ class StreamDataAdapter:
             if self._order_rng is not None:
                 self._order_seed = (resume[1] if resume and resume[1] is not None
                                     else int(self._order_rng.integers(2**31)))
-            return self._py_dataset_iter(resume[0] if resume else 0)
+            start = resume[0] if resume else 0
+            if self._pool is None and self.shards is None:
+                n = self._known_length()
+                order = (np.random.default_rng(self._order_seed).permutation(n).tolist()
+                         if self._order_seed is not None else range(n))
+                return _IndexReader(self, src.__getitem__, order, start)
+            return self._py_dataset_iter(start)
+        if is_map_dataset(src):  # by index, as grain's own iterator reads it, in bulk
+            return _IndexReader(self, src.__getitem__, range(len(src)),
+                                resume[0] if resume else 0, skip_none=True)
         if hasattr(src, "as_numpy_iterator"):
             it = iter(src.as_numpy_iterator())
         elif hasattr(src, "__next__"):
@@ -216,8 +238,9 @@ class StreamDataAdapter:
         return it
 
     def _py_dataset_iter(self, start=0):
-        """Batches from index `start`; with several processes, placeholders (None) stand
-        for the other processes' batches, which are never fetched."""
+        """Batches from index `start`, fetched by the worker pool; with several
+        processes, placeholders (None) stand for the other processes' batches, which are
+        never fetched."""
         src = self.source
         n = self._known_length()
         count, own = self.shards or (1, 0)
@@ -243,9 +266,23 @@ class StreamDataAdapter:
             self.position += 1
             yield f.result()
 
+    def _take(self, n):
+        """Up to `n` raw batches of the current pass, read at once (fewer: it ended)."""
+        if type(self._iterator) is _IndexReader:
+            return self._iterator.take(n)
+        batches = list(itertools.islice(self._iterator, n))
+        if self.kind != "py_dataset":
+            self.position += len(batches)
+        return batches
+
     # A function applied to every batch's `x` (e.g. a dict keyed by a single-input
     # model's input name -> its array), set by the trainer after checking the first batch.
     x_transform = None
+
+    def _unpack_all(self, batches):
+        if self.x_transform is None and self.class_weight is None:
+            return [unpack(batch) for batch in batches]
+        return [self._unpack(batch) for batch in batches]
 
     def _unpack(self, batch):
         """`unpack`, then Keras' `class_weight` as the batch's sample weights."""
@@ -281,54 +318,53 @@ class StreamDataAdapter:
             return self.position, _encode_state(state), isinstance(state, bytes)
         return self.position, self._order_seed, False  # a PyDataset's pass order
 
-    def epoch_batches(self):
-        """Yields this epoch's batches `(x, y, sample_weight)` with the position after each.
+    def epoch_chunks(self, size):
+        """Yields this epoch's batches `(x, y, sample_weight)` in lists of up to `size`
+        (shorter only at the epoch's end), each with the position after its last batch.
 
         With several processes, this process's batch of each complete group of
         `process_count()` source batches, with the position after the whole group.
         """
         if self.shards is None:
-            yield from self._source_batches(self.user_steps)
+            for raw, state in self._source_chunks(self.user_steps, size):
+                yield self._unpack_all(raw), state
             return
         count, own = self.shards
         steps = None if self.user_steps is None else self.user_steps * count
-        group = []
-        for batch, state in self._source_batches(steps, unpack_all=False):
-            group.append(batch)
-            if len(group) == count:
-                yield self._unpack(group[own]), state
-                group = []
+        for raw, state in self._source_chunks(steps, size * count):
+            mine = raw[own:len(raw) - len(raw) % count:count]  # complete groups only
+            if mine:
+                yield self._unpack_all(mine), state
 
-    def _source_batches(self, steps, unpack_all=True):
-        """The source's batches (unpacked, unless `unpack_all=False`), with positions."""
+    def _source_chunks(self, steps, size):
+        """The source's raw batches in lists of up to `size`, with the position after
+        each list; `steps` (None: until the source ends) bounds them all."""
         taken = 0
         while steps is None or taken < steps:
             if self._iterator is None:
                 self.position = 0
                 self._iterator = self._fresh_iterator()
             fresh = self.position == 0
-            try:
-                batch = next(self._iterator)
-            except StopIteration:
-                self._iterator = None
-                if steps is None:
-                    if self.kind == "generator":  # Keras warns at a generator's end too
-                        _warn_ran_out()
-                    return
-                if taken == 0 and not fresh and self.kind != "generator":
-                    continue  # the last epoch ended with the pass: start a new one
-                # As in Keras: the epoch ends here, with a warning; the next epoch starts
-                # a new pass (a generator's replays the batches Keras peeked).
-                _warn_ran_out()
-                if taken == 0:
-                    self.exhausted = True
+            want = size if steps is None else min(size, steps - taken)
+            batches = self._take(want)
+            if batches:
+                taken += len(batches)
+                yield batches, self._state()
+            if len(batches) == want:
+                continue
+            self._iterator = None  # the pass ended
+            if steps is None:
+                if self.kind == "generator":  # Keras warns at a generator's end too
+                    _warn_ran_out()
                 return
-            taken += 1
-            if self.kind != "py_dataset":
-                self.position += 1
-            yield (self._unpack(batch) if unpack_all else batch), self._state()
-        if steps is None:
-            self._iterator = None
+            if taken == 0 and not fresh and self.kind != "generator":
+                continue  # the last epoch ended with the pass: start a new one
+            # As in Keras: the epoch ends here, with a warning; the next epoch starts
+            # a new pass (a generator's replays the batches Keras peeked).
+            _warn_ran_out()
+            if taken == 0:
+                self.exhausted = True
+            return
 
     # ----------------------------------------------------------------- resume --
     def get_position(self):
@@ -398,27 +434,37 @@ class StreamDataAdapter:
 
         def produce():
             try:
-                chunk, state = [], None
-                for batch, new_state in self.epoch_batches():
-                    if self.exact_rows and chunk and _rows(batch) != _rows(chunk[0]):
-                        if not put((self._stack(chunk, len(chunk) if tail_fits else k),
-                                    state)):
-                            return
-                        chunk = []
-                    state = new_state
-                    chunk.append(batch)
-                    if len(chunk) == k:
-                        if not put((self._stack(chunk, k), state)):
-                            return
-                        chunk = []
-                tail = len(chunk) if tail_fits else k
-                if chunk and not put((self._stack(chunk, tail), state)):
+                if self.exact_rows:
+                    produce_exact()
                     return
+                # Whole executions read at once: one list of `k` batches, stacked once.
+                for chunk, state in self.epoch_chunks(k):
+                    size = k if len(chunk) == k or not tail_fits else len(chunk)
+                    if not put((self._stack(chunk, size), state)):
+                        return
                 put(None)
             except BaseException as e:  # surface errors in the consumer
                 put(e)
 
-        worker = threading.Thread(target=produce, daemon=True)
+        def produce_exact():  # batch by batch: a batch of another size ends an execution
+            chunk, state = [], None
+            for (batch,), new_state in self.epoch_chunks(1):
+                if chunk and _rows(batch) != _rows(chunk[0]):
+                    if not put((self._stack(chunk, len(chunk) if tail_fits else k), state)):
+                        return
+                    chunk = []
+                state = new_state
+                chunk.append(batch)
+                if len(chunk) == k:
+                    if not put((self._stack(chunk, k), state)):
+                        return
+                    chunk = []
+            tail = len(chunk) if tail_fits else k
+            if chunk and not put((self._stack(chunk, tail), state)):
+                return
+            put(None)
+
+        worker = threading.Thread(target=produce, daemon=True, name=PREFETCH_THREAD)
         worker.start()
         try:
             while True:
@@ -491,7 +537,10 @@ class StreamDataAdapter:
             self._iterator = itertools.chain(self._replay, self.source)
             return self._unpack(self._replay[0])
         src = self.source
-        it = iter(src.as_numpy_iterator()) if hasattr(src, "as_numpy_iterator") else iter(src)
+        if is_map_dataset(src):
+            it = (b for b in map(src.__getitem__, range(len(src))) if b is not None)
+        else:
+            it = iter(src.as_numpy_iterator()) if hasattr(src, "as_numpy_iterator") else iter(src)
         for first in it:
             return self._unpack(first)
         raise ValueError(f"The data is empty: the {type(src).__name__} passed to a kerax model "
@@ -500,6 +549,27 @@ class StreamDataAdapter:
     def close(self):
         if self._pool is not None:
             self._pool.shutdown(wait=False)
+
+
+class _IndexReader:
+    """A pass over a random-access source (a `PyDataset`, a finite grain `MapDataset`)
+    from index `start` of `order`, read many batches at a time; the adapter's `position`
+    is the next index. `skip_none`: a missing element (grain's `filter`) is skipped, as
+    grain's own iterator does."""
+
+    def __init__(self, adapter, get, order, start, skip_none=False):
+        self.adapter, self.get, self.order, self.skip_none = adapter, get, order, skip_none
+        adapter.position = start
+
+    def take(self, n):
+        get, order, adapter = self.get, self.order, self.adapter
+        batches = []
+        while len(batches) < n and adapter.position < len(order):
+            end = min(adapter.position + n - len(batches), len(order))
+            got = [get(i) for i in order[adapter.position:end]]
+            adapter.position = end
+            batches += [b for b in got if b is not None] if self.skip_none else got
+        return batches
 
 
 def _stack_full(*leaves):
