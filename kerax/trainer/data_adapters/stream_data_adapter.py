@@ -319,22 +319,21 @@ class StreamDataAdapter:
         return self.position, self._order_seed, False  # a PyDataset's pass order
 
     def epoch_chunks(self, size):
-        """Yields this epoch's batches `(x, y, sample_weight)` in lists of up to `size`
+        """Yields this epoch's batches, as the source gives them, in lists of up to `size`
         (shorter only at the epoch's end), each with the position after its last batch.
 
         With several processes, this process's batch of each complete group of
         `process_count()` source batches, with the position after the whole group.
         """
         if self.shards is None:
-            for raw, state in self._source_chunks(self.user_steps, size):
-                yield self._unpack_all(raw), state
+            yield from self._source_chunks(self.user_steps, size)
             return
         count, own = self.shards
         steps = None if self.user_steps is None else self.user_steps * count
         for raw, state in self._source_chunks(steps, size * count):
             mine = raw[own:len(raw) - len(raw) % count:count]  # complete groups only
             if mine:
-                yield self._unpack_all(mine), state
+                yield mine, state
 
     def _source_chunks(self, steps, size):
         """The source's raw batches in lists of up to `size`, with the position after
@@ -416,10 +415,15 @@ class StreamDataAdapter:
         (a second program, compiled once); otherwise it is filled with empty steps, so
         any length runs on one program. While the consumer holds an execution,
         `trained_position` is the source's position after that execution's last batch.
+
+        The first execution is read in the calling thread (nothing to overlap it with, and
+        no hand-off between threads before the first step); a background thread reads
+        and stacks the next ones while the device runs the current one.
         """
-        # Exact batches (never padded) come in executions of `k` steps whatever their
-        # number, so wherever a batch of another size falls there is one program per size.
-        tail_fits = self.steps_per_epoch is not None and not self.exact_rows
+        items = self._stacked(k)
+        first = next(items, None)
+        if first is None:
+            return
         out = queue.Queue(maxsize=2)
         stop = threading.Event()
 
@@ -434,39 +438,18 @@ class StreamDataAdapter:
 
         def produce():
             try:
-                if self.exact_rows:
-                    produce_exact()
-                    return
-                # Whole executions read at once: one list of `k` batches, stacked once.
-                for chunk, state in self.epoch_chunks(k):
-                    size = k if len(chunk) == k or not tail_fits else len(chunk)
-                    if not put((self._stack(chunk, size), state)):
+                for item in items:
+                    if not put(item):
                         return
                 put(None)
             except BaseException as e:  # surface errors in the consumer
                 put(e)
 
-        def produce_exact():  # batch by batch: a batch of another size ends an execution
-            chunk, state = [], None
-            for (batch,), new_state in self.epoch_chunks(1):
-                if chunk and _rows(batch) != _rows(chunk[0]):
-                    if not put((self._stack(chunk, len(chunk) if tail_fits else k), state)):
-                        return
-                    chunk = []
-                state = new_state
-                chunk.append(batch)
-                if len(chunk) == k:
-                    if not put((self._stack(chunk, k), state)):
-                        return
-                    chunk = []
-            tail = len(chunk) if tail_fits else k
-            if chunk and not put((self._stack(chunk, tail), state)):
-                return
-            put(None)
-
         worker = threading.Thread(target=produce, daemon=True, name=PREFETCH_THREAD)
         worker.start()
         try:
+            execution, self.trained_position = first
+            yield execution
             while True:
                 item = out.get()
                 if item is None:
@@ -478,6 +461,56 @@ class StreamDataAdapter:
         finally:
             stop.set()
             worker.join()
+
+    def _stacked(self, k):
+        """This epoch's executions `(batches, mask, real_steps)`, each with the position
+        after its last batch."""
+        # Exact batches (never padded) come in executions of `k` steps whatever their
+        # number, so wherever a batch of another size falls there is one program per size.
+        tail_fits = self.steps_per_epoch is not None and not self.exact_rows
+        if not self.exact_rows:
+            # Whole executions read at once: one list of `k` batches, stacked once.
+            for chunk, state in self.epoch_chunks(k):
+                size = k if len(chunk) == k or not tail_fits else len(chunk)
+                yield (self._stack_pairs(chunk, size)
+                       or self._stack(self._unpack_all(chunk), size)), state
+            return
+        chunk, state = [], None  # batch by batch: a batch of another size ends an execution
+        for (batch,), new_state in self.epoch_chunks(1):
+            batch = self._unpack(batch)
+            if chunk and _rows(batch) != _rows(chunk[0]):
+                yield self._stack(chunk, len(chunk) if tail_fits else k), state
+                chunk = []
+            state = new_state
+            chunk.append(batch)
+            if len(chunk) == k:
+                yield self._stack(chunk, k), state
+                chunk = []
+        if chunk:
+            yield self._stack(chunk, len(chunk) if tail_fits else k), state
+
+    def _stack_pairs(self, chunk, k):
+        """`_stack` of the common chunk, `k` full `(x, y)` tuples of NumPy arrays of one
+        batch size, checked and stacked without a step per batch; None for any other."""
+        if (len(chunk) != k or self.x_transform is not None or self.class_weight is not None
+                or set(map(type, chunk)) != {tuple} or set(map(len, chunk)) != {2}):
+            return None
+        xs, ys = zip(*chunk)
+        if set(map(type, xs)) != {np.ndarray} or set(map(type, ys)) != {np.ndarray}:
+            return None
+        try:
+            sizes = set(map(len, xs)) | set(map(len, ys))
+        except TypeError:  # a 0-d array: the general path names the problem
+            return None
+        b = sizes.pop()
+        if sizes or b == 0 or b < (self.batch_size or 0):
+            return None  # rows that differ or need padding: the general path
+        try:
+            batches = (_stack_full(*xs), _stack_full(*ys), None)
+        except ValueError:  # batches whose feature shapes differ
+            return None
+        self.batch_size = b
+        return jax.device_put(batches), self._full_mask(k, b), k
 
     def _stack(self, chunk, k):
         """`k` steps of batches padded to one batch size, written once into one buffer."""
