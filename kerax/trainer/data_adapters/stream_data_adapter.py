@@ -526,13 +526,13 @@ class StreamDataAdapter:
                 pass
             else:
                 return jax.device_put(batches), self._full_mask(k, b), k
-        mask = np.zeros((k, b), bool)
+        mask = _host_buffer((k, b), bool, fill=False)
         for i, n in enumerate(sizes):
             mask[i, :n] = True
 
         def stack(*leaves):
             first = np.asarray(leaves[0])
-            out = np.zeros((k, b) + first.shape[1:], first.dtype)
+            out = _host_buffer((k, b) + first.shape[1:], first.dtype, fill=0)
             for i, a in enumerate(leaves):
                 out[i, :sizes[i]] = a
             return out
@@ -608,8 +608,27 @@ class _IndexReader:
 def _stack_full(*leaves):
     """Equal-size batches' leaves as one `(k, batch, ...)` array of the first's dtype."""
     first = np.asarray(leaves[0])
-    out = np.concatenate(leaves, dtype=first.dtype, casting="unsafe")  # faster than stack
-    return out.reshape((len(leaves),) + first.shape)
+    if first.ndim == 0:
+        raise ValueError("Scalar leaves cannot be stacked as batches.")
+    out = _host_buffer((len(leaves),) + first.shape, first.dtype)
+    # One copy into the buffer (faster than np.stack); shapes that differ raise.
+    np.concatenate(leaves, out=out.reshape((-1,) + first.shape[1:]), casting="unsafe")
+    return out
+
+
+def _host_buffer(shape, dtype, fill=None):
+    """A new host array on a 64-byte boundary: `jax.device_put` on the CPU then uses it in
+    place instead of copying it (the caller must not write to it afterwards)."""
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+    size = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(size + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    out = raw[start:start + size].view(dtype).reshape(shape)
+    if fill is not None:
+        out.fill(fill)
+    return out
 
 
 def _warn_ran_out():
