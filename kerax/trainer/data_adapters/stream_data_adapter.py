@@ -1,9 +1,12 @@
 """Batches that arrive one at a time: PyDataset, generators, tf.data, torch, grain.
 
-Each execution takes up to K batches from the source, pads every batch to one batch size
-(masking the padded rows) and stacks them, so all executions share one shape; a short
-final execution is filled with empty steps, which the compiled step skips. A background
-thread assembles and transfers the next execution's batches while the current one runs.
+Each execution takes up to K batches from the source at once (a `PyDataset` and a finite
+grain `MapDataset` are read by index, an iterator a slice at a time), pads every batch to
+one batch size (masking the padded rows) and stacks them into one new host buffer, which
+`jax.device_put` uses in place on the CPU, so all executions share one shape; a short
+final execution is filled with empty steps, which the compiled loop does not run. A
+background thread reads and stacks the next execution's batches while the current one
+runs.
 
 Data position (for an exact resume with `BackupAndRestore`): every execution carries the
 source's position after its last batch. A `PyDataset` resumes at that batch index and a
