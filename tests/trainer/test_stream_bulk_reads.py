@@ -169,3 +169,10 @@ def test_an_interrupted_or_stopped_fit_leaves_no_prefetch_thread(how, kind):
         m.fit(source, epochs=3, verbose=0, callbacks=[Stop(how)])
     assert not _prefetch_threads()
     assert m.optimizer.iterations.numpy() == 2
+
+
+def test_class_weight_on_a_py_dataset_trains_bit_for_bit_like_arrays():
+    x, y = _data()
+    weights = {0: 1.0, 1: 2.0, 2: 0.5}
+    arrays = _fit(x, 4, y=y, batch_size=B, shuffle=False, class_weight=weights)
+    _same(_fit(Batches(x, y), 4, shuffle=False, class_weight=weights), arrays)
