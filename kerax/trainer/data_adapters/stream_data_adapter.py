@@ -4,9 +4,9 @@ Each execution takes up to K batches from the source at once (a `PyDataset` and 
 grain `MapDataset` are read by index, an iterator a slice at a time), pads every batch to
 one batch size (masking the padded rows) and stacks them into one new host buffer, which
 `jax.device_put` uses in place on the CPU, so all executions share one shape; a short
-final execution is filled with empty steps, which the compiled loop does not run. A
-background thread reads and stacks the next execution's batches while the current one
-runs.
+final execution is filled with empty steps, which the compiled loop does not run. The
+next execution is read and stacked while the device runs the current one (jax dispatches
+asynchronously); a `PyDataset` with `workers > 1` also fetches batches in a thread pool.
 
 Data position (for an exact resume with `BackupAndRestore`): every execution carries the
 source's position after its last batch. A `PyDataset` resumes at that batch index and a
@@ -25,8 +25,6 @@ own indices.
 
 import itertools
 import json
-import queue
-import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -117,9 +115,6 @@ def unpack(batch):
         return batch  # plain arrays: nothing to convert (the per-batch cost of a stream)
     return jax.tree_util.tree_map(_to_numpy, batch)
 
-
-# The name of the thread that reads and stacks the next execution's batches.
-PREFETCH_THREAD = "kerax-stream-prefetch"
 
 # Batches of a generator read before training (Keras' `NUM_BATCHES_FOR_TENSOR_SPEC`).
 _PEEKED_BATCHES = 2
@@ -412,58 +407,22 @@ class StreamDataAdapter:
 
     # -------------------------------------------------------------- executions --
     def executions(self, k):
-        """Yields `(batches, mask, real_steps)` stacked to `k` steps, prefetched.
+        """Yields `(batches, mask, real_steps)` stacked to `k` steps.
 
         When the epoch's length is known, the last execution holds only its real steps
-        (a second program, compiled once); otherwise it is filled with empty steps, so
-        any length runs on one program. While the consumer holds an execution,
-        `trained_position` is the source's position after that execution's last batch.
+        (a second program, compiled once); otherwise it is filled with empty steps, which
+        the compiled loop does not run, so any length runs on one program. While the
+        consumer holds an execution, `trained_position` is the source's position after
+        that execution's last batch.
 
-        The first execution is read in the calling thread (nothing to overlap it with, and
-        no hand-off between threads before the first step); a background thread reads
-        and stacks the next ones while the device runs the current one.
+        The next execution is read and stacked when the consumer asks for it, in its
+        thread: the epoch loop asks right after dispatching the current one, which jax
+        runs asynchronously, so the host work overlaps the device's. (A producer thread
+        would hold the interpreter lock while it runs Python, and delay each of the
+        loop's dispatches by up to the interpreter's switch interval, 5 ms.)
         """
-        items = self._stacked(k)
-        first = next(items, None)
-        if first is None:
-            return
-        out = queue.Queue(maxsize=2)
-        stop = threading.Event()
-
-        def put(item):
-            while not stop.is_set():
-                try:
-                    out.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def produce():
-            try:
-                for item in items:
-                    if not put(item):
-                        return
-                put(None)
-            except BaseException as e:  # surface errors in the consumer
-                put(e)
-
-        worker = threading.Thread(target=produce, daemon=True, name=PREFETCH_THREAD)
-        worker.start()
-        try:
-            execution, self.trained_position = first
+        for execution, self.trained_position in self._stacked(k):
             yield execution
-            while True:
-                item = out.get()
-                if item is None:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                execution, self.trained_position = item
-                yield execution
-        finally:
-            stop.set()
-            worker.join()
 
     def _stacked(self, k):
         """This epoch's executions `(batches, mask, real_steps)`, each with the position
@@ -583,8 +542,10 @@ class StreamDataAdapter:
                          f"yields no batches. Give it at least one batch.")
 
     def close(self):
+        """Stops a `PyDataset`'s worker threads: batches not yet fetched are cancelled,
+        and the fetches under way end before this returns."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False)
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _IndexReader:
