@@ -7,6 +7,7 @@ custom step (`custom_steps.StepFunctions`): every step kind gets the same execut
 """
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
@@ -20,17 +21,26 @@ _FLAG = steps_lib.FIRST_BAD_STEP
 
 
 def make_stream_execution(step_fn, num_steps, unroll, logs_fn):
-    """`execute(ts, batches, mask) -> (ts, logs)` over `num_steps` stacked batches."""
+    """`execute(ts, batches, mask) -> (ts, logs)` over `num_steps` stacked batches.
+
+    The loop stops after the last step with real rows: the empty steps that fill a short
+    final execution (a stream of unknown length) cost nothing.
+    """
 
     def execute(ts, batches, mask):
-        def body(carry, bm):
-            (x, y, sw), m = bm
-            return step_fn(carry, (x, y, sw, m)), None
+        def body(i, carry):
+            x, y, sw = jax.tree_util.tree_map(lambda a: a[i], batches)
+            return step_fn(carry, (x, y, sw, mask[i]))
 
         if num_steps == 1:
             ts = step_fn(ts, jax.tree_util.tree_map(lambda a: a[0], batches) + (mask[0],))
+        elif unroll is True:
+            ts, _ = lax.scan(lambda c, bm: (step_fn(c, bm[0] + (bm[1],)), None), ts,
+                             (batches, mask), unroll=True)
         else:
-            ts, _ = lax.scan(body, ts, (batches, mask), unroll=unroll)
+            has_rows = jnp.any(mask, axis=1)
+            end = jnp.max(jnp.where(has_rows, jnp.arange(1, num_steps + 1), 0))
+            ts = lax.fori_loop(0, end, body, ts)
         return ts, logs_fn(ts.metric_state)
 
     return execute

@@ -2,10 +2,12 @@
 stream's bounds, and full batches stacked in one copy (the same values as the padded
 path, in the first batch's dtype)."""
 
+import jax
 import numpy as np
 
 import kerax
 from kerax.trainer import steps_per_execution as spe
+from kerax.trainer.data_adapters import stream_data_adapter as sda
 from kerax.trainer.data_adapters.stream_data_adapter import StreamDataAdapter
 
 
@@ -73,3 +75,30 @@ def test_full_batches_of_different_feature_shapes_take_the_padded_path():
         assert "broadcast" in str(e)
     else:
         raise AssertionError("batches of different feature shapes were stacked")
+
+
+def test_plain_pairs_stack_like_the_general_path_into_the_device_array_itself():
+    rng = np.random.default_rng(1)
+    chunk = [(rng.standard_normal((4, 2)).astype("float32"), np.arange(4) + i) for i in range(3)]
+    adapter = StreamDataAdapter(iter([]))
+    (x, y, sw), mask, real = adapter._stack_pairs(chunk, 3)
+    (gx, gy, gsw), gmask, greal = StreamDataAdapter(iter([]))._stack(
+        adapter._unpack_all(chunk), 3)
+    assert (real, sw, gsw) == (greal, None, None)
+    np.testing.assert_array_equal(np.asarray(mask), np.asarray(gmask))
+    for a, b in ((x, gx), (y, gy)):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    host = sda._stack_full(*[c[0] for c in chunk])
+    if jax.devices()[0].platform == "cpu":  # the stacked host buffer is used in place
+        assert jax.device_put(host).unsafe_buffer_pointer() == host.ctypes.data
+
+
+def test_other_chunks_take_the_general_path():
+    a = np.ones((4, 2), "float32")
+    adapter = StreamDataAdapter(iter([]))
+    for chunk in ([(a, a[:, 0])] * 2 + [(a[:3], a[:3, 0])],  # a short batch
+                  [({"x": a}, a)] * 3,  # a dict of inputs
+                  [(a, a[:, 0], a[:, 0])] * 3,  # sample weights
+                  [a] * 3):  # x alone
+        assert adapter._stack_pairs(chunk, 3) is None
+    assert adapter._stack_pairs([(a, a)] * 2, 3) is None  # fewer than k batches

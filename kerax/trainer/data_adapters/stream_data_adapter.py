@@ -1,9 +1,12 @@
 """Batches that arrive one at a time: PyDataset, generators, tf.data, torch, grain.
 
-Each execution takes up to K batches from the source, pads every batch to one batch size
-(masking the padded rows) and stacks them, so all executions share one shape; a short
-final execution is filled with empty steps, which the compiled step skips. A background
-thread assembles and transfers the next execution's batches while the current one runs.
+Each execution takes up to K batches from the source at once (a `PyDataset` and a finite
+grain `MapDataset` are read by index, an iterator a slice at a time), pads every batch to
+one batch size (masking the padded rows) and stacks them into one new host buffer, which
+`jax.device_put` uses in place on the CPU, so all executions share one shape; a short
+final execution is filled with empty steps, which the compiled loop does not run. The
+next execution is read and stacked while the device runs the current one (jax dispatches
+asynchronously); a `PyDataset` with `workers > 1` also fetches batches in a thread pool.
 
 Data position (for an exact resume with `BackupAndRestore`): every execution carries the
 source's position after its last batch. A `PyDataset` resumes at that batch index and a
@@ -22,8 +25,6 @@ own indices.
 
 import itertools
 import json
-import queue
-import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,6 +48,16 @@ def is_stream(x):
 def is_grain(x):
     """Whether `x` is a grain object (checked by module name: grain is never imported)."""
     return any(c.__module__.split(".")[0] == "grain" for c in type(x).__mro__)
+
+
+def is_map_dataset(x):
+    """Whether `x` is a finite grain `MapDataset` (read by index, not iterated)."""
+    if not (is_grain(x) and any(c.__name__ == "MapDataset" for c in type(x).__mro__)):
+        return False
+    try:
+        return len(x) < 2**62  # a repeated dataset reports sys.maxsize
+    except TypeError:
+        return False
 
 
 def _rows(batch):
@@ -197,7 +208,16 @@ class StreamDataAdapter:
             if self._order_rng is not None:
                 self._order_seed = (resume[1] if resume and resume[1] is not None
                                     else int(self._order_rng.integers(2**31)))
-            return self._py_dataset_iter(resume[0] if resume else 0)
+            start = resume[0] if resume else 0
+            if self._pool is None and self.shards is None:
+                n = self._known_length()
+                order = (np.random.default_rng(self._order_seed).permutation(n).tolist()
+                         if self._order_seed is not None else range(n))
+                return _IndexReader(self, src.__getitem__, order, start)
+            return self._py_dataset_iter(start)
+        if is_map_dataset(src):  # by index, as grain's own iterator reads it, in bulk
+            return _IndexReader(self, src.__getitem__, range(len(src)),
+                                resume[0] if resume else 0, skip_none=True)
         if hasattr(src, "as_numpy_iterator"):
             it = iter(src.as_numpy_iterator())
         elif hasattr(src, "__next__"):
@@ -216,8 +236,9 @@ class StreamDataAdapter:
         return it
 
     def _py_dataset_iter(self, start=0):
-        """Batches from index `start`; with several processes, placeholders (None) stand
-        for the other processes' batches, which are never fetched."""
+        """Batches from index `start`, fetched by the worker pool; with several
+        processes, placeholders (None) stand for the other processes' batches, which are
+        never fetched."""
         src = self.source
         n = self._known_length()
         count, own = self.shards or (1, 0)
@@ -243,9 +264,23 @@ class StreamDataAdapter:
             self.position += 1
             yield f.result()
 
+    def _take(self, n):
+        """Up to `n` raw batches of the current pass, read at once (fewer: it ended)."""
+        if type(self._iterator) is _IndexReader:
+            return self._iterator.take(n)
+        batches = list(itertools.islice(self._iterator, n))
+        if self.kind != "py_dataset":
+            self.position += len(batches)
+        return batches
+
     # A function applied to every batch's `x` (e.g. a dict keyed by a single-input
     # model's input name -> its array), set by the trainer after checking the first batch.
     x_transform = None
+
+    def _unpack_all(self, batches):
+        if self.x_transform is None and self.class_weight is None:
+            return [unpack(batch) for batch in batches]
+        return [self._unpack(batch) for batch in batches]
 
     def _unpack(self, batch):
         """`unpack`, then Keras' `class_weight` as the batch's sample weights."""
@@ -281,54 +316,52 @@ class StreamDataAdapter:
             return self.position, _encode_state(state), isinstance(state, bytes)
         return self.position, self._order_seed, False  # a PyDataset's pass order
 
-    def epoch_batches(self):
-        """Yields this epoch's batches `(x, y, sample_weight)` with the position after each.
+    def epoch_chunks(self, size):
+        """Yields this epoch's batches, as the source gives them, in lists of up to `size`
+        (shorter only at the epoch's end), each with the position after its last batch.
 
         With several processes, this process's batch of each complete group of
         `process_count()` source batches, with the position after the whole group.
         """
         if self.shards is None:
-            yield from self._source_batches(self.user_steps)
+            yield from self._source_chunks(self.user_steps, size)
             return
         count, own = self.shards
         steps = None if self.user_steps is None else self.user_steps * count
-        group = []
-        for batch, state in self._source_batches(steps, unpack_all=False):
-            group.append(batch)
-            if len(group) == count:
-                yield self._unpack(group[own]), state
-                group = []
+        for raw, state in self._source_chunks(steps, size * count):
+            mine = raw[own:len(raw) - len(raw) % count:count]  # complete groups only
+            if mine:
+                yield mine, state
 
-    def _source_batches(self, steps, unpack_all=True):
-        """The source's batches (unpacked, unless `unpack_all=False`), with positions."""
+    def _source_chunks(self, steps, size):
+        """The source's raw batches in lists of up to `size`, with the position after
+        each list; `steps` (None: until the source ends) bounds them all."""
         taken = 0
         while steps is None or taken < steps:
             if self._iterator is None:
                 self.position = 0
                 self._iterator = self._fresh_iterator()
             fresh = self.position == 0
-            try:
-                batch = next(self._iterator)
-            except StopIteration:
-                self._iterator = None
-                if steps is None:
-                    if self.kind == "generator":  # Keras warns at a generator's end too
-                        _warn_ran_out()
-                    return
-                if taken == 0 and not fresh and self.kind != "generator":
-                    continue  # the last epoch ended with the pass: start a new one
-                # As in Keras: the epoch ends here, with a warning; the next epoch starts
-                # a new pass (a generator's replays the batches Keras peeked).
-                _warn_ran_out()
-                if taken == 0:
-                    self.exhausted = True
+            want = size if steps is None else min(size, steps - taken)
+            batches = self._take(want)
+            if batches:
+                taken += len(batches)
+                yield batches, self._state()
+            if len(batches) == want:
+                continue
+            self._iterator = None  # the pass ended
+            if steps is None:
+                if self.kind == "generator":  # Keras warns at a generator's end too
+                    _warn_ran_out()
                 return
-            taken += 1
-            if self.kind != "py_dataset":
-                self.position += 1
-            yield (self._unpack(batch) if unpack_all else batch), self._state()
-        if steps is None:
-            self._iterator = None
+            if taken == 0 and not fresh and self.kind != "generator":
+                continue  # the last epoch ended with the pass: start a new one
+            # As in Keras: the epoch ends here, with a warning; the next epoch starts
+            # a new pass (a generator's replays the batches Keras peeked).
+            _warn_ran_out()
+            if taken == 0:
+                self.exhausted = True
+            return
 
     # ----------------------------------------------------------------- resume --
     def get_position(self):
@@ -374,64 +407,72 @@ class StreamDataAdapter:
 
     # -------------------------------------------------------------- executions --
     def executions(self, k):
-        """Yields `(batches, mask, real_steps)` stacked to `k` steps, prefetched.
+        """Yields `(batches, mask, real_steps)` stacked to `k` steps.
 
         When the epoch's length is known, the last execution holds only its real steps
-        (a second program, compiled once); otherwise it is filled with empty steps, so
-        any length runs on one program. While the consumer holds an execution,
-        `trained_position` is the source's position after that execution's last batch.
+        (a second program, compiled once); otherwise it is filled with empty steps, which
+        the compiled loop does not run, so any length runs on one program. While the
+        consumer holds an execution, `trained_position` is the source's position after
+        that execution's last batch.
+
+        The next execution is read and stacked when the consumer asks for it, in its
+        thread: the epoch loop asks right after dispatching the current one, which jax
+        runs asynchronously, so the host work overlaps the device's. (A producer thread
+        would hold the interpreter lock while it runs Python, and delay each of the
+        loop's dispatches by up to the interpreter's switch interval, 5 ms.)
         """
+        for execution, self.trained_position in self._stacked(k):
+            yield execution
+
+    def _stacked(self, k):
+        """This epoch's executions `(batches, mask, real_steps)`, each with the position
+        after its last batch."""
         # Exact batches (never padded) come in executions of `k` steps whatever their
         # number, so wherever a batch of another size falls there is one program per size.
         tail_fits = self.steps_per_epoch is not None and not self.exact_rows
-        out = queue.Queue(maxsize=2)
-        stop = threading.Event()
+        if not self.exact_rows:
+            # Whole executions read at once: one list of `k` batches, stacked once.
+            for chunk, state in self.epoch_chunks(k):
+                size = k if len(chunk) == k or not tail_fits else len(chunk)
+                yield (self._stack_pairs(chunk, size)
+                       or self._stack(self._unpack_all(chunk), size)), state
+            return
+        chunk, state = [], None  # batch by batch: a batch of another size ends an execution
+        for (batch,), new_state in self.epoch_chunks(1):
+            batch = self._unpack(batch)
+            if chunk and _rows(batch) != _rows(chunk[0]):
+                yield self._stack(chunk, len(chunk) if tail_fits else k), state
+                chunk = []
+            state = new_state
+            chunk.append(batch)
+            if len(chunk) == k:
+                yield self._stack(chunk, k), state
+                chunk = []
+        if chunk:
+            yield self._stack(chunk, len(chunk) if tail_fits else k), state
 
-        def put(item):
-            while not stop.is_set():
-                try:
-                    out.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def produce():
-            try:
-                chunk, state = [], None
-                for batch, new_state in self.epoch_batches():
-                    if self.exact_rows and chunk and _rows(batch) != _rows(chunk[0]):
-                        if not put((self._stack(chunk, len(chunk) if tail_fits else k),
-                                    state)):
-                            return
-                        chunk = []
-                    state = new_state
-                    chunk.append(batch)
-                    if len(chunk) == k:
-                        if not put((self._stack(chunk, k), state)):
-                            return
-                        chunk = []
-                tail = len(chunk) if tail_fits else k
-                if chunk and not put((self._stack(chunk, tail), state)):
-                    return
-                put(None)
-            except BaseException as e:  # surface errors in the consumer
-                put(e)
-
-        worker = threading.Thread(target=produce, daemon=True)
-        worker.start()
+    def _stack_pairs(self, chunk, k):
+        """`_stack` of the common chunk, `k` full `(x, y)` tuples of NumPy arrays of one
+        batch size, checked and stacked without a step per batch; None for any other."""
+        if (len(chunk) != k or self.x_transform is not None or self.class_weight is not None
+                or set(map(type, chunk)) != {tuple} or set(map(len, chunk)) != {2}):
+            return None
+        xs, ys = zip(*chunk)
+        if set(map(type, xs)) != {np.ndarray} or set(map(type, ys)) != {np.ndarray}:
+            return None
         try:
-            while True:
-                item = out.get()
-                if item is None:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                execution, self.trained_position = item
-                yield execution
-        finally:
-            stop.set()
-            worker.join()
+            sizes = set(map(len, xs)) | set(map(len, ys))
+        except TypeError:  # a 0-d array: the general path names the problem
+            return None
+        b = sizes.pop()
+        if sizes or b == 0 or b < (self.batch_size or 0):
+            return None  # rows that differ or need padding: the general path
+        try:
+            batches = (_stack_full(*xs), _stack_full(*ys), None)
+        except ValueError:  # batches whose feature shapes differ
+            return None
+        self.batch_size = b
+        return jax.device_put(batches), self._full_mask(k, b), k
 
     def _stack(self, chunk, k):
         """`k` steps of batches padded to one batch size, written once into one buffer."""
@@ -447,13 +488,13 @@ class StreamDataAdapter:
                 pass
             else:
                 return jax.device_put(batches), self._full_mask(k, b), k
-        mask = np.zeros((k, b), bool)
+        mask = _host_buffer((k, b), bool, fill=False)
         for i, n in enumerate(sizes):
             mask[i, :n] = True
 
         def stack(*leaves):
             first = np.asarray(leaves[0])
-            out = np.zeros((k, b) + first.shape[1:], first.dtype)
+            out = _host_buffer((k, b) + first.shape[1:], first.dtype, fill=0)
             for i, a in enumerate(leaves):
                 out[i, :sizes[i]] = a
             return out
@@ -491,22 +532,67 @@ class StreamDataAdapter:
             self._iterator = itertools.chain(self._replay, self.source)
             return self._unpack(self._replay[0])
         src = self.source
-        it = iter(src.as_numpy_iterator()) if hasattr(src, "as_numpy_iterator") else iter(src)
+        if is_map_dataset(src):
+            it = (b for b in map(src.__getitem__, range(len(src))) if b is not None)
+        else:
+            it = iter(src.as_numpy_iterator()) if hasattr(src, "as_numpy_iterator") else iter(src)
         for first in it:
             return self._unpack(first)
         raise ValueError(f"The data is empty: the {type(src).__name__} passed to a kerax model "
                          f"yields no batches. Give it at least one batch.")
 
     def close(self):
+        """Stops a `PyDataset`'s worker threads: batches not yet fetched are cancelled,
+        and the fetches under way end before this returns."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False)
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _IndexReader:
+    """A pass over a random-access source (a `PyDataset`, a finite grain `MapDataset`)
+    from index `start` of `order`, read many batches at a time; the adapter's `position`
+    is the next index. `skip_none`: a missing element (grain's `filter`) is skipped, as
+    grain's own iterator does."""
+
+    def __init__(self, adapter, get, order, start, skip_none=False):
+        self.adapter, self.get, self.order, self.skip_none = adapter, get, order, skip_none
+        adapter.position = start
+
+    def take(self, n):
+        get, order, adapter = self.get, self.order, self.adapter
+        batches = []
+        while len(batches) < n and adapter.position < len(order):
+            end = min(adapter.position + n - len(batches), len(order))
+            got = [get(i) for i in order[adapter.position:end]]
+            adapter.position = end
+            batches += [b for b in got if b is not None] if self.skip_none else got
+        return batches
 
 
 def _stack_full(*leaves):
     """Equal-size batches' leaves as one `(k, batch, ...)` array of the first's dtype."""
     first = np.asarray(leaves[0])
-    out = np.concatenate(leaves, dtype=first.dtype, casting="unsafe")  # faster than stack
-    return out.reshape((len(leaves),) + first.shape)
+    if first.ndim == 0:
+        raise ValueError("Scalar leaves cannot be stacked as batches.")
+    out = _host_buffer((len(leaves),) + first.shape, first.dtype)
+    # One copy into the buffer (faster than np.stack); shapes that differ raise.
+    np.concatenate(leaves, out=out.reshape((-1,) + first.shape[1:]), casting="unsafe")
+    return out
+
+
+def _host_buffer(shape, dtype, fill=None):
+    """A new host array on a 64-byte boundary: `jax.device_put` on the CPU then uses it in
+    place instead of copying it (the caller must not write to it afterwards)."""
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+    size = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(size + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    out = raw[start:start + size].view(dtype).reshape(shape)
+    if fill is not None:
+        out.fill(fill)
+    return out
 
 
 def _warn_ran_out():
