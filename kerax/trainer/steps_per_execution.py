@@ -2,7 +2,9 @@
 
 The user's integer, or "auto": one step while a callback must see every batch (as in
 Keras); otherwise, for arrays, from the step's estimated cost (executions of about
-`_TARGET_EXECUTION_SECONDS`), bounded by the compiled execution's memory; for streams
+`_TARGET_EXECUTION_SECONDS`, longer on XLA:CPU when each execution's fresh temporaries
+would cost more than a small share of it: see `auto_k`), bounded by the compiled
+execution's memory; for streams
 likewise from the step's cost, at least `_DEFAULT_STREAM_K` prefetched batches and at most
 `_MAX_STREAM_K` or `_STREAM_BUFFER_BYTES` of host batches (each execution's fixed cost,
 the transfer and the dispatch, is then shared by many cheap steps). On XLA:CPU a
