@@ -109,6 +109,31 @@ def jaxpr_flops(closed_jaxpr):
     return count(closed_jaxpr.jaxpr)
 
 
+def jaxpr_bytes(closed_jaxpr):
+    """Bytes of the values a traced program computes (a loop body counted once): a
+    stand-in for its compiled step's temporaries (within ~2x of XLA's memory analysis
+    for a transformer or an MLP), known before anything is compiled.
+
+    Example:
+    >>> import jax, jax.numpy as jnp
+    >>> jaxpr_bytes(jax.make_jaxpr(lambda a: jnp.tanh(a) + 1)(jnp.ones((4, 5))))
+    160
+    """
+
+    def count(jaxpr):
+        total = 0
+        for eqn in jaxpr.eqns:
+            subs = list(jax.extend.core.jaxprs_in_params(eqn.params))
+            if subs:
+                total += sum(count(sub) for sub in subs)
+                continue
+            total += sum(int(np.prod(v.aval.shape)) * v.aval.dtype.itemsize
+                         for v in eqn.outvars if hasattr(v.aval, "shape"))
+        return total
+
+    return count(closed_jaxpr.jaxpr)
+
+
 def train_step_flops(forward_jaxpr, num_params):
     """A training step's FLOPs estimated from its forward pass: forward plus backward
     (about 3x the forward) plus an optimizer update (about 12 per parameter); within
@@ -125,4 +150,4 @@ def train_step_flops(forward_jaxpr, num_params):
 
 
 __all__ = ["execution_memory_budget", "execution_memory", "has_convolution", "jaxpr_flops",
-           "train_step_flops"]
+           "jaxpr_bytes", "train_step_flops"]

@@ -2,7 +2,9 @@
 
 The user's integer, or "auto": one step while a callback must see every batch (as in
 Keras); otherwise, for arrays, from the step's estimated cost (executions of about
-`_TARGET_EXECUTION_SECONDS`), bounded by the compiled execution's memory; for streams
+`_TARGET_EXECUTION_SECONDS`, longer on XLA:CPU when each execution's fresh temporaries
+would cost more than a small share of it: see `auto_k`), bounded by the compiled
+execution's memory; for streams
 likewise from the step's cost, at least `_DEFAULT_STREAM_K` prefetched batches and at most
 `_MAX_STREAM_K` or `_STREAM_BUFFER_BYTES` of host batches (each execution's fixed cost,
 the transfer and the dispatch, is then shared by many cheap steps). On XLA:CPU a
@@ -27,6 +29,15 @@ from kerax.trainer.pytrees import num_elements, signature
 # from the compiled step's FLOPs and the backend's typical rate.
 _TARGET_EXECUTION_SECONDS = 0.2
 _TYPICAL_FLOPS = {"cpu": 1e11, "gpu": 2e13, "tpu": 5e13}
+# Every execution also pays for its temporaries afresh on XLA:CPU: its large buffers are
+# mapped anew and page-faulted on first touch (measured with jax 0.10.2: ~20 ms of kernel
+# time per execution of the W5 transformer's step, whose ~50 MB of temporaries need 25-35
+# ms to compute; the hand-written `lax.scan` loop pays it once per epoch). "auto" makes
+# array executions long enough that this is at most `_FRESH_MEMORY_SHARE` of them, up to
+# `_MAX_EXECUTION_SECONDS` (the progress bar and `stop_training` act between executions).
+_FRESH_MEMORY_SECONDS_PER_BYTE = {"cpu": 4e-10}
+_FRESH_MEMORY_SHARE = 0.02
+_MAX_EXECUTION_SECONDS = 2.0
 _DEFAULT_STREAM_K = 16
 _MAX_STREAM_K = 256
 _STREAM_BUFFER_BYTES = 64 * 1024**2
@@ -129,6 +140,26 @@ def _bound_by_memory(model, k, ts, adapter, idx, mask):
         k = math.ceil(steps / math.ceil(steps / math.ceil(k / 2)))
 
 
+def auto_k(step_seconds, step_bytes, backend):
+    """"auto" K of an array `fit` before its bounds: executions of about
+    `_TARGET_EXECUTION_SECONDS`, or longer on XLA:CPU where the fresh temporaries of each
+    one (`step_bytes`, estimated) would otherwise be more than `_FRESH_MEMORY_SHARE` of
+    it, up to `_MAX_EXECUTION_SECONDS`.
+
+    Example:
+    >>> auto_k(0.001, 1e3, "cpu"), auto_k(0.03, 1e3, "cpu"), auto_k(0.03, 9e7, "cpu")
+    (200, 6, 60)
+    >>> auto_k(0.03, 9e7, "gpu")
+    6
+    """
+    k = _TARGET_EXECUTION_SECONDS / step_seconds
+    fresh = step_bytes * _FRESH_MEMORY_SECONDS_PER_BYTE.get(backend, 0.0)
+    if fresh > _FRESH_MEMORY_SHARE * k * step_seconds:
+        k = min(fresh / (_FRESH_MEMORY_SHARE * step_seconds),
+                max(k, _MAX_EXECUTION_SECONDS / step_seconds))
+    return max(1, int(k))
+
+
 def _measure(model, steps_per_epoch, ts, data, idx):
     """`(k, unroll)` from the step's FLOPs (the forward pass traced at the batch size: a
     few ms, where lowering the whole step for XLA's cost analysis took ~0.1 s)."""
@@ -155,9 +186,9 @@ def _measure(model, steps_per_epoch, ts, data, idx):
     flops = (step_costs.jaxpr_flops(forward) if custom is not None
              else step_costs.train_step_flops(forward, num_elements(ts.params)))
     step_seconds = max(flops, 1e4) / _TYPICAL_FLOPS.get(backend, 1e11)
-    target = max(1, int(_TARGET_EXECUTION_SECONDS / step_seconds))
+    target = auto_k(step_seconds, step_costs.jaxpr_bytes(forward), backend)
     executions = math.ceil(steps_per_epoch / min(target, steps_per_epoch))
     return math.ceil(steps_per_epoch / executions), False
 
 
-__all__ = ["for_fit", "for_evaluation", "for_stream"]
+__all__ = ["for_fit", "for_evaluation", "for_stream", "auto_k"]

@@ -116,3 +116,38 @@ def test_shuffled_fits_repeat_under_set_random_seed(reference, monkeypatch):
     assert history["loss"] == ref_history["loss"]
     _, other, _ = _fit(seed=4)
     assert other["loss"] != ref_history["loss"]
+
+
+def test_auto_k_lengthens_executions_whose_fresh_temporaries_cost_much():
+    from kerax.trainer.steps_per_execution import auto_k
+
+    # The time target alone: 0.2 s / 10 ms = 20 steps, on every backend.
+    assert auto_k(0.01, 1_000, "cpu") == auto_k(0.01, 1_000, "gpu") == 20
+    # ~40 ms of fresh temporaries per execution on XLA:CPU: executions of 2% of it.
+    assert auto_k(0.01, 100e6, "cpu") == 200
+    assert auto_k(0.01, 100e6, "gpu") == 20  # no such cost there
+    # Capped at _MAX_EXECUTION_SECONDS (2 s), but never below the time target.
+    assert auto_k(0.5, 1e9, "cpu") == 4
+    assert auto_k(10.0, 1e10, "cpu") == 1
+
+
+def test_fit_k_counts_the_fresh_temporaries(monkeypatch):
+    from kerax.trainer import steps_per_execution as spe
+
+    monkeypatch.setattr(spe, "_TARGET_EXECUTION_SECONDS", 1e-9)  # one step by time
+    monkeypatch.setattr(spe, "_FRESH_MEMORY_SECONDS_PER_BYTE", {})
+    model, _, _ = _fit()
+    assert model._fit_steps_per_execution == 1
+    monkeypatch.setattr(spe, "_FRESH_MEMORY_SECONDS_PER_BYTE", {jax.default_backend(): 1.0})
+    model, _, _ = _fit()
+    assert model._fit_steps_per_execution == N // BATCH  # the whole epoch
+
+
+def test_jaxpr_bytes_counts_computed_values_and_loop_bodies_once():
+    a = jnp.ones((4, 5), jnp.float32)
+    assert step_costs.jaxpr_bytes(jax.make_jaxpr(lambda v: jnp.tanh(v) + 1)(a)) == 2 * 80
+    scan = jax.make_jaxpr(lambda v: jax.lax.scan(lambda c, _: (c * 2, None), v, None,
+                                                 length=7)[0])(a)
+    assert step_costs.jaxpr_bytes(scan) == 80  # the body, once (not 7 times)
+    keys = jax.make_jaxpr(lambda k: jax.random.split(k))(jax.random.key(0))
+    assert step_costs.jaxpr_bytes(keys) > 0  # typed keys have no NumPy dtype
