@@ -150,11 +150,14 @@ class Sequential(Model):
         variables = self._variables
         if self._input_layer is None and len(inputs) == 1 and hasattr(inputs[0], "shape"):
             # Built by its first call, `fit` or `predict`: Keras records the shape it was
-            # built with (a concrete batch's size; kerax's abstract probe batch is unknown).
+            # built with, a concrete batch's size (`fit` builds on a probe batch of 1 and
+            # says the first batch's size in `_summary_batch`; None: unknown).
             x = inputs[0]
-            batch = None if isinstance(x, jax.ShapeDtypeStruct) else x.shape[0]
+            batch = (self.__dict__.get("_summary_batch") if isinstance(x, jax.ShapeDtypeStruct)
+                     else x.shape[0])
+            dtype = jax.numpy.dtype(x.dtype)
             self._input_layer = InputLayer(batch_shape=(batch,) + tuple(x.shape[1:]),
-                                           dtype=jax.numpy.dtype(x.dtype).name)
+                                           dtype="string" if dtype == object else dtype.name)
         self._record_graph()
         return variables
 
@@ -258,6 +261,12 @@ class Sequential(Model):
         is_kt = lambda t: isinstance(t, KerasTensor)  # noqa: E731
         return [(layer, jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=is_kt))
                 for layer, out in zip(self._stack, self._graph_outputs)]
+
+    def get_build_config(self):
+        """Keras' `{"input_shape": ...}`: the shape the model was built for (its input's)."""
+        if self._graph is None:
+            return super().get_build_config()
+        return {"input_shape": self._input_layer.batch_shape}
 
     def get_config(self):
         layers = []
