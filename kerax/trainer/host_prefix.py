@@ -98,6 +98,8 @@ def _apply_x(model, plan, x):
     keys = names if isinstance(x, dict) else range(len(model.inputs))
     x = dict(x) if isinstance(x, dict) else list(x)
     for i, (layer, others) in layers.items():
+        for k in [i] + (others or []):  # Keras' rank adjustment, before the host layer
+            x[keys[k]] = _to_input_rank(x[keys[k]], model.inputs[k])
         if others is None:
             x[keys[i]] = layer.host_call(x[keys[i]])
             continue
@@ -108,6 +110,18 @@ def _apply_x(model, plan, x):
             x[keys[j]] = np.zeros(rows, np.int32)
         x[keys[i]] = out
     return x
+
+
+def _to_input_rank(value, tensor):
+    """A raw column fitted to its model input as Keras fits inputs (a trailing axis of
+    size 1 added or squeezed): `(batch,)` strings for an `Input((1,), dtype="string")`
+    reach the host layer as `(batch, 1)`, as they would reach it in Keras."""
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.ndim + 1 == len(tensor.shape) and tensor.shape[-1] == 1:
+        return arr[..., None]
+    if arr.ndim == len(tensor.shape) + 1 and arr.shape[-1] == 1:
+        return arr[..., 0]
+    return value
 
 
 def _apply_batch(model, plan, batch):
