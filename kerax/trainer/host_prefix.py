@@ -132,8 +132,8 @@ def _apply_batch(model, plan, batch):
 
 def build_on_raw(model, plan, x, rows=None):
     """Builds an unbuilt `Sequential` that starts with host layers on its raw input, so
-    that its input (`model.inputs`, `summary()`, the saved config) is the string input
-    Keras shows, not the host prefix's output. `rows` is the batch size Keras records:
+    that its input (`model.inputs`, `summary()`, the saved config) is the string (or
+    integer) input Keras shows, not the host prefix's output. `rows` is the batch size Keras records:
     None where Keras (on TensorFlow, the backend on which it trains on strings) traces
     with an unknown batch (`fit`, `evaluate`); else the first batch's size: `"first"`
     (all of `x`'s rows) or a batch size (capped at `x`'s rows).
@@ -148,12 +148,11 @@ def build_on_raw(model, plan, x, rows=None):
     if plan is None or plan[0] != "sequential" or model.variables is not None or x is None:
         return
     first = np.asarray(x)
-    if first.dtype.kind not in "USO":  # (already numbers: built as any other model)
-        return
     if rows is not None:
         rows = len(first) if rows == "first" else min(int(rows), len(first))
     model.__dict__["_summary_batch"] = rows
-    model.build_eagerly(jax.ShapeDtypeStruct((1,) + first.shape[1:], object))
+    dtype = object if first.dtype.kind in "USO" else first.dtype  # (object: strings)
+    model.build_eagerly(jax.ShapeDtypeStruct((1,) + first.shape[1:], dtype))
     if _active(plan):  # built by a stream's first batch, inside `in_pipeline`
         for t in _fed_inputs(model, plan):
             t.__dict__["_host_fed"] = True

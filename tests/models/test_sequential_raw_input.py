@@ -1,5 +1,5 @@
 """A `Sequential` without an `Input` whose first layer is a host (string) layer is built
-on its raw string input, as Keras shows it, not on the vectorized ids.
+on its raw (string or integer) input, as Keras shows it, not on the vectorized ids.
 
 Keras trains on strings only on TensorFlow (on JAX, `fit` refuses string arrays), so
 the reference is Keras 3.15 on TensorFlow 2.21, recorded here (CI never installs
@@ -90,10 +90,14 @@ def test_summary_after_fit_shows_keras_shapes(capsys):
     assert rows == SUMMARY_AFTER_FIT
 
 
-def test_numbers_into_a_host_layer_are_built_as_any_model():
-    """Only string data is built on the raw input: ids into a `Hashing` layer keep the
-    first-batch build of numeric data (Keras on JAX)."""
-    model = kerax.Sequential([kerax.layers.Hashing(4), kerax.layers.Dense(2)])
+def test_integers_into_a_host_layer_are_its_input_too():
+    """Keras on TensorFlow, `IntegerLookup(output_mode="multi_hot")` first, `fit` on a
+    `(4, 2)` int64 array in batches of 2: input `(None, 2)` int64, lookup output
+    `(None, 4)` (kerax built it on the multi-hot output before)."""
+    lookup = kerax.layers.IntegerLookup(output_mode="multi_hot")
+    lookup.adapt(np.array([3, 3, 9, 1]))
+    model = kerax.Sequential([lookup, kerax.layers.Dense(1)])
     model.compile("sgd", "mse")
-    model.fit(np.ones((4, 3), "int32"), np.ones((4, 2)), batch_size=2, verbose=0)
-    assert model.input_shape == (2, 3)
+    model.fit(np.array([[3, 9], [1, 5], [9, 9], [2, 3]], np.int64), Y, batch_size=2, verbose=0)
+    assert (model.input_shape, model.inputs[0].dtype) == ((None, 2), "int64")
+    assert model.layers[0].output.shape == (None, 4)
