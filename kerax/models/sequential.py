@@ -155,11 +155,21 @@ class Sequential(Model):
             x = inputs[0]
             batch = (self.__dict__.get("_summary_batch") if isinstance(x, jax.ShapeDtypeStruct)
                      else x.shape[0])
-            dtype = jax.numpy.dtype(x.dtype)
             self._input_layer = InputLayer(batch_shape=(batch,) + tuple(x.shape[1:]),
-                                           dtype="string" if dtype == object else dtype.name)
+                                           dtype=self._input_dtype(x))
         self._record_graph()
         return variables
+
+    def _input_dtype(self, x):
+        """The dtype of the input Keras adds: its first layer's compute dtype (float32 for
+        float64 data, float16 under "mixed_float16"); a host layer's data as it comes
+        (strings, integer ids)."""
+        dtype = jax.numpy.dtype(x.dtype)
+        if dtype == object:
+            return "string"
+        if hasattr(type(self._stack[0]), "host_output_spec"):
+            return dtype.name
+        return self._stack[0].compute_dtype
 
     def __call__(self, *args, **kwargs):
         if self._variables is None and self._input_layer is None and len(args) == 1 \

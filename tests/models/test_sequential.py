@@ -111,3 +111,19 @@ def test_built_by_fit_records_the_first_batch_as_keras(keras, capsys, how):
     assert shapes[1] == shapes[0] == ((["(2, 16)", "(2, 1)"]) if how == "fit"
                                       else ["(4, 16)", "(4, 1)"])
     assert configs[1] == configs[0]
+
+
+def test_input_added_by_the_first_call_has_the_first_layers_compute_dtype(keras):
+    """Keras' Sequential adds `InputLayer(dtype=first_layer.compute_dtype)`: float32 for
+    float64 or integer data, float16 under "mixed_float16" (kerax took the data's)."""
+    cases = [(lambda k: [k.layers.Dense(2)], np.ones((2, 3))),
+             (lambda k: [k.layers.Dense(2, dtype="mixed_float16")], np.ones((2, 3), "float32")),
+             (lambda k: [k.layers.Embedding(5, 2)], np.ones((2, 3), "int32"))]
+    for make, x in cases:
+        dtypes = []
+        for lib in (keras, kerax):
+            model = lib.Sequential(make(lib))
+            y = model(x)
+            dtypes.append((model.inputs[0].dtype, str(np.asarray(y).dtype),
+                           model.get_config()["layers"][0]["config"]["dtype"]))
+        assert dtypes[1] == dtypes[0]
