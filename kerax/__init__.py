@@ -52,7 +52,12 @@ from kerax.models import Model, Sequential  # noqa: F401
 from kerax.optimizers import Optimizer  # noqa: F401
 from kerax.quantizers import Quantizer  # noqa: F401
 from kerax.regularizers import Regularizer  # noqa: F401
-from kerax.utils import feature_space as _feature_space  # noqa: F401  (utils.FeatureSpace)
+from kerax.utils.feature_space import FeatureSpace as _FeatureSpace
+
+# Keras' `keras.utils.FeatureSpace`: it is made of layers and saves `.keras` files, so the
+# `kerax.utils` package (below both) cannot import it; the top level, above everything,
+# binds it into that namespace.
+utils.FeatureSpace = _FeatureSpace
 
 
 def version():

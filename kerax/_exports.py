@@ -38,8 +38,18 @@ def public_names(namespace):
     names = set()
     for node in _module_level(tree.body):
         names.update(_bound(node, package))
-    served = namespace.get("_FROM_ABOVE", ())  # names a module `__getattr__` serves
-    return sorted({n for n in names if _is_export(n, namespace, name)} | set(served))
+    names.update(_bound_by_top_level(name))
+    return sorted(n for n in names if _is_export(n, namespace, name))
+
+
+def _bound_by_top_level(name):
+    """Names `kerax/__init__.py` binds into the namespace `name` (`utils.FeatureSpace =
+    ...`: a name made of packages above the namespace's own, bound from the top)."""
+    with open(pathlib.Path(__file__).parent / "__init__.py", encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    return [t.attr for node in tree.body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Attribute)
+            and isinstance(t.value, ast.Name) and f"kerax.{t.value.id}" == name]
 
 
 def _module_level(body):

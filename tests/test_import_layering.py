@@ -73,8 +73,8 @@ LEVELS = [
 NODE_OF_MODULE = {
     "kerax.callbacks": "kerax.callbacks:checkpointing",  # the namespace lists them all
     "kerax.callbacks.orbax_checkpoint": "kerax.callbacks:checkpointing",
-    # FeatureSpace is made of layers and saves `.keras` files; `kerax.utils` serves it
-    # through a module `__getattr__` that reads the module kerax/__init__.py imported.
+    # FeatureSpace is made of layers and saves `.keras` files; kerax/__init__.py binds it
+    # into the `kerax.utils` namespace (`utils.FeatureSpace = ...`), which never imports it.
     "kerax.utils.feature_space": "kerax.utils:feature_space",
     "kerax.utils.feature_space_features": "kerax.utils:feature_space",
 }

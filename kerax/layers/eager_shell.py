@@ -15,7 +15,7 @@ import jax
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.backend import random_state
-from kerax.layers import build_record, keras_mask, live_variables, seed_state
+from kerax.layers import build_record, keras_mask, live_variables, seed_state, weight_order
 
 
 class EagerShell:
@@ -125,7 +125,10 @@ class EagerShell:
 
     def _variable_path_prefix(self):
         """The layer names a variable of this layer is under in Keras' `variable.path`."""
-        return self.__dict__.get("_path_prefix") or self.name
+        prefix = self.__dict__.get("_path_prefix")
+        if prefix is None and not self.built:  # variables from a pure (jitted) `init`
+            prefix = weight_order.created_path_prefix(self)
+        return prefix or self.name
 
     # ------------------------------------------------------- functional-graph views --
     def _first_node(self, what):

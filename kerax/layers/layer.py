@@ -28,7 +28,8 @@ import numpy as np
 
 from kerax import regularizers
 from kerax.backend import apply_scope as scope_lib
-from kerax.layers import build_record, layer_config, policies, symbolic_call, weight_rules
+from kerax.layers import (build_record, layer_config, policies, symbolic_call, weight_order,
+                          weight_rules)
 from kerax.layers.eager_shell import EagerShell
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.keras_style import KerasStyle
@@ -185,6 +186,7 @@ class Layer(KerasStyle, WeightOrder, EagerShell, StatelessCall, DTypePolicyMixin
             self.__dict__["_init_empty"] = not jax.tree_util.tree_leaves((params, state))
             seeds = self.__dict__.get("_seed_generators", {})
             self._weight_names = (tuple(params), tuple(n for n in state if n not in seeds))
+            weight_order.note_creation_order(self, self._weight_names, self._path_prefix)
             self._build_shapes = shapes
             self.built = True
             if self.input_spec is not None:

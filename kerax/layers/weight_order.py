@@ -7,12 +7,48 @@ those lists (`weights`, `variables`, `get_weights`, `set_weights`, ...) and the 
 views, each a `VariableView` bound to a path in the pytree (see `variable_view`).
 """
 
+import weakref
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers.variable_view import VariableView, views_for
+
+
+# layer -> `((param names, state names), path prefix)` as its last `init` created them. Kept
+# outside the layer: `init` leaves the layer as it was, and a jitted `init` returns its
+# dicts with sorted keys, so this is where a never-built layer finds Keras' order.
+_CREATION_ORDER = weakref.WeakKeyDictionary()
+
+
+def note_creation_order(layer, names, path_prefix):
+    """Remembers the order in which `init` created `layer`'s own variables, and the
+    layer names their Keras `path` starts with (`"model/dense"` inside a model's `init`).
+
+    Example:
+    >>> import jax, numpy as np, kerax
+    >>> dense = kerax.layers.Dense(2, name="d")
+    >>> dense.variables = jax.jit(dense.init)(jax.random.PRNGKey(0), np.ones((1, 3)))
+    >>> [w.path for w in dense.weights]  # the jitted dict is {"bias", "kernel"}
+    ['d/kernel', 'd/bias']
+    >>> model = kerax.Sequential([kerax.layers.Dense(2, name="d")], name="m")
+    >>> model.variables = jax.jit(model.init)(jax.random.PRNGKey(0), np.ones((1, 3)))
+    >>> [w.path for w in model.weights]  # as Keras' built model lists them
+    ['m/d/kernel', 'm/d/bias']
+    """
+    _CREATION_ORDER[layer] = (names, path_prefix)
+
+
+def created_path_prefix(layer):
+    """The path prefix of `layer`'s variables as its last `init` created them, or None."""
+    return _CREATION_ORDER.get(layer, (None, None))[1]
+
+
+def _in_creation_order(tree, created):
+    """`tree`'s names: those `init` created, in that order, then any others."""
+    return [n for n in created if n in tree] + [n for n in tree if n not in created]
 
 
 class WeightOrder:
@@ -57,7 +93,8 @@ class WeightOrder:
     def _weight_names(self):
         """The names of the layer's own params and state in creation order (Keras' weight
         order): recorded by the shell that built the layer; for a layer given variables
-        from a pure `init` (never built), the order of those variables' dicts."""
+        from a pure `init` (never built), the order its `init` created them in (a jitted
+        `init` returns sorted dicts), else the order of those variables' dicts."""
         recorded = self.__dict__.get("_recorded_weight_names")
         if recorded is not None or self.built:
             return recorded or ((), ())
@@ -65,8 +102,9 @@ class WeightOrder:
         if params is None and state is None:
             return ((), ())
         skip = set(self.__dict__.get("_seed_generators", {}))
-        return (tuple(n for n in params or {} if n not in skip),
-                tuple(n for n in state or {} if n not in skip))
+        created = _CREATION_ORDER.get(self, (((), ()), None))[0]
+        return tuple(tuple(n for n in _in_creation_order(tree or {}, names) if n not in skip)
+                     for tree, names in zip((params, state), created))
 
     @_weight_names.setter
     def _weight_names(self, value):

@@ -150,13 +150,26 @@ class Sequential(Model):
         variables = self._variables
         if self._input_layer is None and len(inputs) == 1 and hasattr(inputs[0], "shape"):
             # Built by its first call, `fit` or `predict`: Keras records the shape it was
-            # built with (a concrete batch's size; kerax's abstract probe batch is unknown).
+            # built with, a concrete batch's size (`fit` builds on a probe batch of 1 and
+            # says the first batch's size in `_summary_batch`; None: unknown).
             x = inputs[0]
-            batch = None if isinstance(x, jax.ShapeDtypeStruct) else x.shape[0]
+            batch = (self.__dict__.get("_summary_batch") if isinstance(x, jax.ShapeDtypeStruct)
+                     else x.shape[0])
             self._input_layer = InputLayer(batch_shape=(batch,) + tuple(x.shape[1:]),
-                                           dtype=jax.numpy.dtype(x.dtype).name)
+                                           dtype=self._input_dtype(x))
         self._record_graph()
         return variables
+
+    def _input_dtype(self, x):
+        """The dtype of the input Keras adds: its first layer's compute dtype (float32 for
+        float64 data, float16 under "mixed_float16"); a host layer's data as it comes
+        (strings, integer ids)."""
+        dtype = jax.numpy.dtype(x.dtype)
+        if dtype == object:
+            return "string"
+        if hasattr(type(self._stack[0]), "host_output_spec"):
+            return dtype.name
+        return self._stack[0].compute_dtype
 
     def __call__(self, *args, **kwargs):
         if self._variables is None and self._input_layer is None and len(args) == 1 \
@@ -258,6 +271,12 @@ class Sequential(Model):
         is_kt = lambda t: isinstance(t, KerasTensor)  # noqa: E731
         return [(layer, jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=is_kt))
                 for layer, out in zip(self._stack, self._graph_outputs)]
+
+    def get_build_config(self):
+        """Keras' `{"input_shape": ...}`: the shape the model was built for (its input's)."""
+        if self._graph is None:
+            return super().get_build_config()
+        return {"input_shape": self._input_layer.batch_shape}
 
     def get_config(self):
         layers = []

@@ -217,6 +217,8 @@ _BUILTIN_MODULES = {
     "keras.dtype_policies": "kerax.dtype_policies",
     "keras.models": "kerax.models",
     "keras.utils": "kerax.utils",
+    # (FeatureSpace's own layers: the nodes of a model Keras built on a FeatureSpace)
+    "keras.src.layers.preprocessing.feature_space": "kerax.utils.feature_space_features",
     "keras": "kerax",
 }
 

@@ -98,6 +98,8 @@ def _apply_x(model, plan, x):
     keys = names if isinstance(x, dict) else range(len(model.inputs))
     x = dict(x) if isinstance(x, dict) else list(x)
     for i, (layer, others) in layers.items():
+        for k in [i] + (others or []):  # Keras' rank adjustment, before the host layer
+            x[keys[k]] = _to_input_rank(x[keys[k]], model.inputs[k])
         if others is None:
             x[keys[i]] = layer.host_call(x[keys[i]])
             continue
@@ -110,14 +112,55 @@ def _apply_x(model, plan, x):
     return x
 
 
+def _to_input_rank(value, tensor):
+    """A raw column fitted to its model input as Keras fits inputs (a trailing axis of
+    size 1 added or squeezed): `(batch,)` strings for an `Input((1,), dtype="string")`
+    reach the host layer as `(batch, 1)`, as they would reach it in Keras."""
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.ndim + 1 == len(tensor.shape) and tensor.shape[-1] == 1:
+        return arr[..., None]
+    if arr.ndim == len(tensor.shape) + 1 and arr.shape[-1] == 1:
+        return arr[..., 0]
+    return value
+
+
 def _apply_batch(model, plan, batch):
     if isinstance(batch, tuple):
         return (_apply_x(model, plan, batch[0]),) + batch[1:]
     return _apply_x(model, plan, batch)
 
 
-def transform(model, x, plan=None):
-    """`x` with the host prefix applied (arrays at once; a stream batch by batch).
+def build_on_raw(model, plan, x, rows=None):
+    """Builds an unbuilt `Sequential` that starts with host layers on its raw input, so
+    that its input (`model.inputs`, `summary()`, the saved config) is the string (or
+    integer) input Keras shows, not the host prefix's output. `rows` is the batch size Keras records:
+    None where Keras (on TensorFlow, the backend on which it trains on strings) traces
+    with an unknown batch (`fit`, `evaluate`); else the first batch's size: `"first"`
+    (all of `x`'s rows) or a batch size (capped at `x`'s rows).
+
+    Example:
+    >>> import kerax, numpy as np
+    >>> model = kerax.Sequential([kerax.layers.StringLookup(vocabulary=["a", "b"])])
+    >>> build_on_raw(model, prefix(model), np.array([["b"], ["q"]]))
+    >>> model.input_shape, model.inputs[0].dtype
+    ((None, 1), 'string')
+    """
+    if plan is None or plan[0] != "sequential" or model.variables is not None or x is None:
+        return
+    first = np.asarray(x)
+    if rows is not None:
+        rows = len(first) if rows == "first" else min(int(rows), len(first))
+    model.__dict__["_summary_batch"] = rows
+    dtype = object if first.dtype.kind in "USO" else first.dtype  # (object: strings)
+    model.build_eagerly(jax.ShapeDtypeStruct((1,) + first.shape[1:], dtype))
+    if _active(plan):  # built by a stream's first batch, inside `in_pipeline`
+        for t in _fed_inputs(model, plan):
+            t.__dict__["_host_fed"] = True
+
+
+def transform(model, x, plan=None, rows=None):
+    """`x` with the host prefix applied (arrays at once; a stream batch by batch); an
+    unbuilt model is built on the raw input first (see `build_on_raw` for `rows`).
 
     Example:
     >>> import kerax, numpy as np
@@ -129,12 +172,16 @@ def transform(model, x, plan=None):
     plan = plan or prefix(model)
     if plan is None or x is None or _active(plan):  # (fit's validation: already applied)
         return x
-    if isinstance(x, PyDataset):
-        return _MappedPyDataset(x, lambda batch: _apply_batch(model, plan, batch))
-    if _is_stream(x):
-        fn = lambda batch: _apply_batch(model, plan, batch)  # noqa: E731
+    if isinstance(x, PyDataset) or _is_stream(x):
+        def fn(batch):
+            raw = batch[0] if isinstance(batch, tuple) else batch
+            build_on_raw(model, plan, raw, rows)
+            return _apply_batch(model, plan, batch)
+        if isinstance(x, PyDataset):
+            return _MappedPyDataset(x, fn)
         # an iterator stays an iterator (read once); a re-iterable stays re-iterable
         return map(fn, x) if iter(x) is x else _MappedStream(x, fn)
+    build_on_raw(model, plan, x, rows)
     return _apply_x(model, plan, x)
 
 
@@ -207,6 +254,9 @@ def in_pipeline(model, plan=None):
         for (obj, flag), was in zip([(layer, "_in_pipeline") for layer in layers]
                                     + [(t, "_host_fed") for t in fed], before):
             obj.__dict__[flag] = was
+        for t in _fed_inputs(model, plan):  # (a model built inside, on a stream)
+            if not any(t is f for f in fed):
+                t.__dict__.pop("_host_fed", None)
 
 
 @contextlib.contextmanager

@@ -214,7 +214,7 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         if args and host_prefix.has_strings(args[0]):
             plan = host_prefix.prefix(self)
             if plan is not None:
-                x = host_prefix.transform(self, args[0], plan)
+                x = host_prefix.transform(self, args[0], plan, rows="first")
                 with host_prefix.applied_eagerly(self, plan):
                     return super().__call__(x, *args[1:], **kwargs)
         return super().__call__(*args, **kwargs)
@@ -230,7 +230,7 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         (5, 2)
         """
         plan = host_prefix.prefix(self)
-        x = host_prefix.transform(self, x, plan)
+        x = host_prefix.transform(self, x, plan, rows=batch_size or 32)
         with host_prefix.in_pipeline(self, plan):
             return evaluate_lib.predict(self, x, batch_size, verbose, steps, callbacks)
 
@@ -251,7 +251,7 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         """
         self._require_compiled("train_on_batch")
         plan = host_prefix.prefix(self)
-        x = host_prefix.transform(self, x, plan)
+        x = host_prefix.transform(self, x, plan, rows="first")
         with host_prefix.in_pipeline(self, plan):
             return self._train_on_batch(x, y, sample_weight, class_weight, return_dict)
 

@@ -19,8 +19,8 @@ from kerax.layers import (CategoryEncoding, Discretization, HashedCrossing, Hash
 from kerax.layers.preprocessing.text.host import (HostSpec, applied_in_pipeline, int_dtype,
                                                   refuse_traced)
 from kerax.saving import saving_lib
-from kerax.utils.feature_space_features import (Cross, Feature, TFDIdentity, deserialize,
-                                                 serialize)
+from kerax.utils.feature_space_features import (Cross, Feature, TFDConcat, TFDIdentity,
+                                                 deserialize, serialize)
 from kerax.utils.feature_space_data import adapt_batches, as_columns
 
 
@@ -57,8 +57,11 @@ class FeatureSpace(Layer):
     `ds.map(lambda x, y: (feature_space(x), y))`; with NumPy data the same is
     `[(feature_space(x), y) for x, y in batches]` (a list: re-iterable, so it trains for
     several epochs), or, without a preprocessed copy, a model built on
-    `get_inputs()` / `get_encoded_features()` trained on the raw dicts: `fit` runs the
-    FeatureSpace in its input pipeline, on the host, and the rest as one XLA program.
+    `get_inputs()` / `get_encoded_features()` trained on the raw dicts: as in Keras, that
+    model is the graph of the FeatureSpace's layers (its `.keras` file loads in Keras,
+    and Keras' in kerax); `fit` runs the lookups and hashes in its input pipeline, on the
+    host, and the rest as one XLA program. (With crosses, the encoded features are the
+    FeatureSpace's own output, run whole in the pipeline; Keras cannot load that file.)
 
     Args:
         features: a dict from feature name to its type name (`"float"`,
@@ -411,11 +414,41 @@ class FeatureSpace(Layer):
         return self.inputs
 
     def get_encoded_features(self):
-        """The symbolic encoded features of `get_inputs()` (a tensor, or a dict)."""
+        """The symbolic encoded features of `get_inputs()` (a tensor, or a dict).
+
+        As in Keras, they are the outputs of the FeatureSpace's own layers called on the
+        inputs (each preprocessor, its one-hot encoder, a `TFDConcat`), so a model built on
+        them is the graph Keras builds and saves: the files load both ways. With crosses,
+        whose `HashedCrossing` of host outputs kerax can only run on the host, they are the
+        output of the FeatureSpace itself, one host node (Keras cannot load that file)."""
         self._build_encoders()
         if self.encoded_features is None:
-            self.encoded_features = self(self.inputs)
+            self.encoded_features = (self(self.inputs) if self.crosses
+                                     else self._keras_graph(self.inputs))
         return self.encoded_features
+
+    def _keras_graph(self, inputs):
+        """Keras' `_merge_features` on symbolic inputs: the layers' nodes, in its order."""
+        pre = {name: self.preprocessors[name](inputs[name]) for name in self.features}
+        out = {}
+        for name in self._output_names():
+            x = pre[name]
+            if self.features[name].output_mode == "one_hot" and \
+                    not x.dtype.startswith(("int", "uint")):
+                raise ValueError(f"Feature '{name}' has `output_mode='one_hot'`. Thus its "
+                                 "preprocessor should return an integer dtype. Instead it "
+                                 f"returns a {x.dtype} dtype.")
+            if name in self.one_hot_encoders:
+                x = self.one_hot_encoders[name](x)
+            if self.output_mode == "concat" and x.dtype.startswith(("int", "uint", "string")):
+                raise ValueError(f"Cannot concatenate features because feature '{name}' has "
+                                 f"not been encoded (it has dtype {x.dtype}). Consider using "
+                                 "`output_mode='dict'`.")
+            out[name] = x
+        if self.output_mode == "dict":
+            return out
+        self.concat = TFDConcat(axis=-1)
+        return self.concat(list(out.values()))
 
     # ---------------------------------------------------------------------- saving --
     def get_config(self):

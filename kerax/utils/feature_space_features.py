@@ -1,6 +1,7 @@
-"""The parts of a `FeatureSpace` that Keras serializes: `Feature`, `Cross` and the
-`TFDIdentity` preprocessor of plain float features, named in files as Keras names them
-(module `keras.src.layers.preprocessing.feature_space`, registered by class name)."""
+"""The parts of a `FeatureSpace` that Keras serializes: `Feature`, `Cross`, the
+`TFDIdentity` preprocessor of plain float features and the `TFDConcat` of encoded features
+(a node of Keras' FeatureSpace models), named in files as Keras names them (module
+`keras.src.layers.preprocessing.feature_space`, registered by class name)."""
 
 import jax.numpy as jnp
 
@@ -75,8 +76,28 @@ class Feature:
 class TFDIdentity(Layer):
     """The preprocessor of a plain `"float"` feature: returns its input."""
 
+    _keras_module = _KERAS_MODULE
+
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
         return jnp.asarray(inputs, self.compute_dtype), state
 
 
-_OBJECTS = {"Feature": Feature, "Cross": Cross, "TFDIdentity": TFDIdentity}
+class TFDConcat(Layer):
+    """Keras' concatenation of a FeatureSpace's encoded features (`output_mode="concat"`):
+    a node of the graph Keras' `get_encoded_features()` builds, so of its files."""
+
+    _keras_module = _KERAS_MODULE
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
+        return jnp.concatenate([jnp.asarray(x) for x in inputs], axis=self.axis), state
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+_OBJECTS = {"Feature": Feature, "Cross": Cross, "TFDIdentity": TFDIdentity,
+            "TFDConcat": TFDConcat}

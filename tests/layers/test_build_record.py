@@ -116,3 +116,26 @@ def test_fit_builds_a_model_given_jitted_variables_or_a_distribution_in_keras_or
             model.fit(X, np.ones((2, 3)), verbose=0)
             assert model.built and _paths(model) == _paths(kmodel)
             assert [w.shape for w in model.weights] == [tuple(w.shape) for w in kmodel.weights]
+
+
+def _deep(k):
+    return k.Sequential([k.layers.LSTM(3, return_sequences=True, name="lstm"),
+                         k.layers.LayerNormalization(name="ln"),
+                         k.layers.Conv1D(2, 3, name="conv"), k.layers.GRU(2, name="gru"),
+                         k.layers.Dense(1, name="o")], name="s")
+
+
+@pytest.mark.parametrize("make, x", [(_dense_bn, X), (_deep, np.ones((2, 5, 4), np.float32))],
+                         ids=["dense_bn", "deep"])
+def test_variables_from_a_jitted_init_list_in_keras_order_before_any_call(keras, make, x):
+    """A jitted `init` returns dicts with sorted keys ({"bias", "kernel"}); the never-built
+    model still lists (and sets) its weights in Keras' order, with Keras' paths."""
+    kmodel = make(keras)
+    kmodel(x)
+    model = make(kerax)
+    model.variables = jax.jit(model.init)(jax.random.PRNGKey(0), x)
+    assert not model.built
+    assert [(w.path, tuple(w.shape)) for w in model.weights] == \
+        [(w.path, tuple(w.shape)) for w in kmodel.weights]
+    model.set_weights(kmodel.get_weights())
+    np.testing.assert_allclose(model(x), kmodel(x), rtol=1e-5, atol=1e-6)

@@ -81,3 +81,49 @@ def test_config_round_trip_and_pure_apply():
     assert clone.get_config()["layers"][1]["config"]["units"] == 4
     y, state = model.apply(model.variables, jnp.ones((2, 6)))
     assert y.shape == (2, 2) and state == {}
+
+
+def _summary_shapes(text):
+    return [line.split("│")[2].strip() for line in text.splitlines()
+            if line.startswith("│") and "(" in line.split("│")[2]]
+
+
+@pytest.mark.parametrize("how", ["fit", "predict"])
+def test_built_by_fit_records_the_first_batch_as_keras(keras, capsys, how):
+    """Without an `Input`, Keras (on JAX) builds on the first batch and records its size:
+    `summary()` shows `(2, 16)`, `input_shape` is `(2, 8)`, and the saved config too."""
+    x, y = np.ones((6, 8), "float32"), np.ones((6, 1), "float32")
+    shapes, configs = [], []
+    for lib in (keras, kerax):
+        model = lib.Sequential([lib.layers.Dense(16, activation="relu"), lib.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        if how == "fit":
+            model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+        else:
+            model.predict(x, batch_size=4, verbose=0)
+        model.summary()
+        shapes.append(_summary_shapes(capsys.readouterr().out))
+        config = model.get_config()
+        configs.append((tuple(model.input_shape), tuple(model.output_shape),
+                        tuple(model.get_build_config()["input_shape"]),
+                        tuple(config["build_input_shape"]),
+                        tuple(config["layers"][0]["config"]["batch_shape"])))
+    assert shapes[1] == shapes[0] == ((["(2, 16)", "(2, 1)"]) if how == "fit"
+                                      else ["(4, 16)", "(4, 1)"])
+    assert configs[1] == configs[0]
+
+
+def test_input_added_by_the_first_call_has_the_first_layers_compute_dtype(keras):
+    """Keras' Sequential adds `InputLayer(dtype=first_layer.compute_dtype)`: float32 for
+    float64 or integer data, float16 under "mixed_float16" (kerax took the data's)."""
+    cases = [(lambda k: [k.layers.Dense(2)], np.ones((2, 3))),
+             (lambda k: [k.layers.Dense(2, dtype="mixed_float16")], np.ones((2, 3), "float32")),
+             (lambda k: [k.layers.Embedding(5, 2)], np.ones((2, 3), "int32"))]
+    for make, x in cases:
+        dtypes = []
+        for lib in (keras, kerax):
+            model = lib.Sequential(make(lib))
+            y = model(x)
+            dtypes.append((model.inputs[0].dtype, str(np.asarray(y).dtype),
+                           model.get_config()["layers"][0]["config"]["dtype"]))
+        assert dtypes[1] == dtypes[0]

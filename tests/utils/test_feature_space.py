@@ -7,6 +7,7 @@ Keras wrote (`goldens/feature_space_goldens.json`, `goldens/feature_space.keras`
 
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -215,3 +216,18 @@ def test_dict_mode_in_a_model_trains_in_the_pipeline():
     rest = kerax.Model(enc, out)  # the layers after the FeatureSpace, on its outputs
     np.testing.assert_allclose(model.predict(data, verbose=0),
                                rest.predict(fs(data), verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_utils_namespace_binds_feature_space_without_reaching_up():
+    """`kerax.utils.FeatureSpace` is Keras' public name; the `kerax.utils` package (below
+    `layers` and `saving`) neither imports nor looks up the module above it: the top-level
+    package binds the class into the namespace, in a fresh interpreter too."""
+    utils = kerax.utils
+    assert "FeatureSpace" in vars(utils) and "__getattr__" not in vars(utils)
+    assert utils.FeatureSpace is FS and "FeatureSpace" in utils.__all__
+    with open(utils.__file__, encoding="utf-8") as f:
+        assert "feature_space" not in f.read()
+    code = ("from kerax.utils import FeatureSpace; import kerax.utils.feature_space as m; "
+            "assert FeatureSpace is m.FeatureSpace")
+    subprocess.run([sys.executable, "-c", code], check=True,
+                   cwd=os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
