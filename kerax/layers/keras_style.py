@@ -115,7 +115,7 @@ class KerasStyle:
             return
         dims = tuple(input_shape)  # (a list, tuple or array of sizes)
         shape = tuple(1 if d is None else d for d in dims)
-        self.build_eagerly(jax.ShapeDtypeStruct(shape, self.dtype))
+        self.build_eagerly(jax.ShapeDtypeStruct(shape, self._dtype_policy.variable_dtype))
         if dims and dims[0] is None:  # built on a probe batch of 1
             self._summary_batch = None
 
@@ -129,7 +129,7 @@ class KerasStyle:
         if explicit is None or sc is None or not sc.initializing:
             return
         spec = jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in input_shape),
-                                    self.dtype)
+                                    self._dtype_policy.variable_dtype)
         with jax.ensure_compile_time_eval():
             params, state = explicit(self, sc.key, spec)
         sc.params.update(params)

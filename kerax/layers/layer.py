@@ -228,7 +228,8 @@ class Layer(KerasStyle, WeightOrder, EagerShell, StatelessCall, DTypePolicyMixin
     def compute_output_shape(self, *input_shapes):
         """Output shape(s) for input shape(s), derived with `jax.eval_shape` over `apply`."""
         specs = [jax.tree_util.tree_map(
-            lambda s: jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in s), self.dtype),
+            lambda s: jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in s),
+                                           self._dtype_policy.variable_dtype),
             shp, is_leaf=_is_shape) for shp in input_shapes]
         variables = jax.eval_shape(self.init, jax.random.PRNGKey(0), *specs)
         out = jax.eval_shape(lambda v, *a: self.apply(v, *a)[0], variables, *specs)

@@ -52,7 +52,8 @@ class LayerConfig:
             return
         if shape and all(isinstance(s, (list, tuple)) for s in shape):
             self.build_eagerly(*[jax.ShapeDtypeStruct(
-                tuple(1 if d is None else d for d in s), self.dtype) for s in shape])
+                tuple(1 if d is None else d for d in s), self._dtype_policy.variable_dtype)
+                for s in shape])
         else:
             self.build(tuple(shape))
 

@@ -400,6 +400,19 @@ class IndexLookup(Layer):
         return HostSpec(encoded_shape(inputs.shape, self.output_mode, depth), dtype)
 
     # ------------------------------------------------------------------ saving --
+    @property
+    def compute_dtype(self):
+        """The vocabulary's dtype (`"string"` or `"int64"`), as Keras reports it: the layer takes raw terms."""
+        return self.vocabulary_dtype
+
+    @property
+    def variable_dtype(self):
+        return self.vocabulary_dtype
+
+    @property
+    def dtype(self):
+        return self.vocabulary_dtype
+
     def get_config(self):
         config = {
             "invert": self.invert, "max_tokens": self.max_tokens,

@@ -314,6 +314,19 @@ class TextVectorization(Layer):
         self._lookup_layer.set_vocabulary(vocabulary, idf_weights=idf_weights)
 
     # ---------------------------------------------------------------------- saving --
+    @property
+    def compute_dtype(self):
+        """`"string"`, as Keras reports it: the layer takes raw terms."""
+        return "string"
+
+    @property
+    def variable_dtype(self):
+        return "string"
+
+    @property
+    def dtype(self):
+        return "string"
+
     def get_config(self):
         lookup = self._lookup_layer
         config = {
