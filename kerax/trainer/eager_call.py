@@ -53,6 +53,8 @@ def call(model, args, kwargs):
     if isinstance(entry, int):
         entry = model._programs[key] = _Jitted(model, training)
     variables = live_variables.read_checked(model) or model.variables
+    if variables is None:
+        return EAGER
     try:
         out, state = entry(variables, x)
     except _NotPure:
@@ -70,7 +72,6 @@ class _Jitted:
 
     def __init__(self, model, training):
         self.model, self.training = model, training
-        self.state_changes = None  # known after the trace
         self.fn = jax.jit(self._forward)
 
     def _forward(self, variables, x):
@@ -84,9 +85,8 @@ class _Jitted:
             raise _NotPure
         before = jax.tree_util.tree_leaves(variables["state"])
         after = jax.tree_util.tree_leaves(state)
-        self.state_changes = len(before) != len(after) or any(
-            a is not b for a, b in zip(after, before))
-        return (out, state) if self.state_changes else (out, None)
+        changed = len(before) != len(after) or any(a is not b for a, b in zip(after, before))
+        return out, (state if changed else None)
 
     def __call__(self, variables, x):
         return self.fn(variables, x)

@@ -109,8 +109,6 @@ class ProgramsMixin:
         sig = (name, num_steps, signature(self._trainable_mask()), placement.program_key())
 
         def build(step_fns, unroll):
-            if kind == "predict_direct":
-                return jax.jit(make_direct_predict(step_fns.predict_step))
             if kind == "predict":
                 return jax.jit(make_stream_predict(step_fns.predict_step, unroll))
             step = step_fns.train_step if kind == "train" else step_fns.test_step

@@ -311,7 +311,7 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         (3, 2)
         """
         if isinstance(x, (np.ndarray, jax.Array)) and x.ndim and x.dtype.kind not in "USO":
-            return self.predict(x, batch_size=x.shape[0] or None, verbose=0)
+            return self.predict(x, batch_size=x.shape[0], verbose=0)
         plan = host_prefix.prefix(self)
         x = host_prefix.transform(self, x, plan)
         with host_prefix.in_pipeline(self, plan):
