@@ -6,8 +6,9 @@
 
 On one model with the same weights in kerax and Keras 3 (W1: 784-512-512-10), the median
 milliseconds of one call on a batch of 1 and of 64, for: `predict` (`batch_size=len(x)`,
-`verbose=0`), `predict` with its defaults (`batch_size=32`, `verbose="auto"`: a progress
-bar, written to a string buffer), `predict_on_batch`, `model(x)` (kerax and Keras 3); a
+`verbose=0`), `predict(x, verbose=0)` (`batch_size=32`: two batches of 32 for 64 rows),
+`predict` with its defaults (`batch_size=32`, `verbose="auto"`: a progress bar, written to
+a string buffer), `predict_on_batch`, `model(x)` (kerax and Keras 3); a
 hand-written `jax.jit` of the same math (its output copied to NumPy); the reloaded
 `format="jax"` artifact (`kerax.export.load(path).serve`); onnxruntime on the
 `format="onnx"` file (when jax2onnx and onnxruntime are installed); and the REST server
@@ -76,6 +77,8 @@ def _ways(kerax, spec, ours, theirs, dirpath):
     ways = {
         "kerax predict": lambda x: ours.predict(x, batch_size=len(x), verbose=0),
         "Keras 3 predict": lambda x: theirs.predict(x, batch_size=len(x), verbose=0),
+        "kerax predict(x, verbose=0)": lambda x: ours.predict(x, verbose=0),
+        "Keras 3 predict(x, verbose=0)": lambda x: theirs.predict(x, verbose=0),
         "kerax predict(x), defaults": lambda x: _printed(ours.predict, x),
         "Keras 3 predict(x), defaults": lambda x: _printed(theirs.predict, x),
         "kerax predict_on_batch": ours.predict_on_batch,

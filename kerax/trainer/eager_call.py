@@ -1,9 +1,10 @@
 """A built model's eager call `model(x)` as one jitted `apply` per input shape and dtype.
 
 An eager call runs the forward op by op, as Keras does: for a 784-512-512-10 MLP about
-0.5 ms of dispatch around 0.08 ms of arithmetic. kerax runs the first call with a given
-input shape, dtype and `training` eagerly (it builds the model and raises the shape
-errors); from the second such call on, when that forward is pure — built-in layers only,
+0.5 ms of dispatch around 0.08 ms of arithmetic. kerax runs the first `EAGER_CALLS` calls
+with a given input shape, dtype and `training` eagerly (the first builds the model and
+raises the shape errors; a few calls are not worth a compile, ~50-200 ms for that MLP);
+from the next such call on, when that forward is pure — built-in layers only,
 `training` not true, no loss added in `call`, no output mask, no weight assigned in
 `call` — it runs `jax.jit(apply)` on the model's live variables, read at every call (so
 the weights `fit`, `set_weights` or `assign` left are the ones used), and stores the
@@ -14,8 +15,8 @@ Example:
 >>> import numpy as np, kerax
 >>> model = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(2)])
 >>> x = np.ones((4, 3), "float32")
->>> a, b = model(x), model(x)  # eager, then the jitted apply: the same outputs
->>> bool(np.allclose(a, b))
+>>> outs = [model(x) for _ in range(EAGER_CALLS + 1)]  # eager, then the jitted apply
+>>> bool(np.allclose(outs[0], outs[-1]))
 True
 """
 
@@ -25,9 +26,11 @@ import numpy as np
 from kerax.backend import apply_scope as scope_lib
 from kerax.distribution import placement
 from kerax.layers import keras_mask, live_variables, seed_state
+from kerax.trainer import compile_cache
 from kerax.trainer.pytrees import all_layers
 
 EAGER = object()  # `call`'s answer where the eager call must run
+EAGER_CALLS = 3  # calls per key that run eagerly before the forward is compiled
 _NOT_PURE = "eager"  # a cache entry: this key's forward is not pure; always eager
 
 
@@ -45,12 +48,14 @@ def call(model, args, kwargs):
             or not model.built or placement.current() is not None):
         return EAGER
     key = ("eager_call", x.shape, x.dtype, training)
-    entry = model._programs.get(key)
-    if entry is None or entry is _NOT_PURE:
-        if entry is None:
-            model._programs[key] = 1  # seen once: this call runs eagerly
+    entry = model._programs.get(key, 0)
+    if entry is _NOT_PURE:
         return EAGER
     if isinstance(entry, int):
+        if entry < EAGER_CALLS:
+            model._programs[key] = entry + 1  # (the count of eager calls)
+            return EAGER
+        compile_cache.ensure_configured()
         entry = model._programs[key] = _Jitted(model, training)
     variables = live_variables.read_checked(model) or model.variables
     if variables is None:
@@ -92,4 +97,4 @@ class _Jitted:
         return self.fn(variables, x)
 
 
-__all__ = ["EAGER", "call"]
+__all__ = ["EAGER", "EAGER_CALLS", "call"]
