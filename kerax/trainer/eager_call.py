@@ -62,8 +62,8 @@ def call(model, args, kwargs):
         return EAGER
     try:
         out, state = entry(variables, x)
-    except _NotPure:
-        model._programs[key] = _NOT_PURE
+    except Exception:  # noqa: BLE001 (a forward that needs concrete values: the eager
+        model._programs[key] = _NOT_PURE  # call runs it, and raises its own errors)
         return EAGER
     model.__dict__["_eager_losses"] = []
     if state is not None:

@@ -3,11 +3,13 @@
 the forward is pure; outputs, masks, losses, state and the live weights stay as Keras 3's
 eager call."""
 
+import jax
 import numpy as np
 import pytest
 
 import kerax
 from kerax.errors import LayerShapeError
+from kerax.trainer import eager_call
 from kerax.trainer.eager_call import EAGER_CALLS
 
 CALLS = EAGER_CALLS + 2  # eager calls, then jitted ones
@@ -153,3 +155,17 @@ def test_a_changed_sequential_uses_its_new_layers(rng):
     outs = [np.asarray(model(x)) for _ in range(CALLS)]
     assert outs[0].shape == outs[1].shape == (2, 1)
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-6)
+
+
+def test_a_forward_that_fails_to_trace_keeps_running_eagerly(rng, monkeypatch):
+    """A forward that only runs on concrete values (say a host-side layer) fails while
+    jit traces it: the call runs eagerly, now and later, and raises no error of jit's."""
+    def fails_to_trace(self, variables, x):
+        raise jax.errors.TracerArrayConversionError(x)
+
+    monkeypatch.setattr(eager_call._Jitted, "_forward", fails_to_trace)
+    model = _mlp(kerax)
+    x = rng.normal(size=(2, 6)).astype("float32")
+    outs = [np.asarray(model(x)) for _ in range(CALLS)]
+    assert not _jitted(model)
+    np.testing.assert_allclose(outs[-1], outs[0], rtol=1e-6)

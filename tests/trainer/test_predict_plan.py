@@ -160,3 +160,23 @@ def test_state_a_layer_assigns_in_call_is_kept_on_repeated_calls(keras, rng):
             model.predict(x[:1], verbose=0)
         counts.append(float(np.asarray(counter.count)))
     assert counts[0] == counts[1] == 12.0
+
+
+def test_a_layer_shared_with_another_model_is_read_where_it_was_last_set(keras, rng):
+    x = rng.normal(size=(2, 6)).astype("float32")
+    got = {}
+    for lib in (kerax, keras):
+        dense = lib.layers.Dense(3)
+        first = lib.Sequential([lib.Input((6,)), dense])
+        outs = [first.predict(x, verbose=0) for _ in range(2)]
+        calls = [np.asarray(first(x)) for _ in range(5)]
+        second = lib.Sequential([lib.Input((6,)), dense])
+        second.set_weights([np.ones((6, 3), "float32"), np.zeros(3, "float32")])
+        outs.append(first.predict(x, verbose=0))
+        calls.append(np.asarray(first(x)))
+        got[lib.__name__] = (outs, calls)
+    for lib in ("kerax", "keras"):
+        outs, calls = got[lib]
+        np.testing.assert_allclose(outs[-1], np.repeat(x.sum(1, keepdims=True), 3, 1),
+                                   rtol=1e-5)
+        np.testing.assert_allclose(calls[-1], outs[-1], rtol=1e-5)
