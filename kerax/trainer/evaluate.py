@@ -74,8 +74,19 @@ def _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
     return logs if return_dict else model._flatten_logs(logs)
 
 
-# A `predict` without callbacks and with verbose=0 has none to call.
-_SILENT = CallbackList()
+class _NoCallbacks:
+    """The callbacks of a `predict` without callbacks and with `verbose=0`: none."""
+
+    callbacks = ()
+
+    def _none(self, *args, **kwargs):
+        pass
+
+    on_predict_begin = on_predict_end = on_predict_batch_begin = _none
+    on_predict_batch_end = set_steps_done = _none
+
+
+_SILENT = _NoCallbacks()
 
 
 def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):

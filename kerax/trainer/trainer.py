@@ -234,7 +234,9 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         >>> model.predict(np.ones((5, 4)), verbose=0).shape
         (5, 2)
         """
-        plan = host_prefix.prefix(self)
+        plan = self._programs.get("host_prefix", False)  # (a change of layers resets it)
+        if plan is False:
+            plan = self._programs["host_prefix"] = host_prefix.prefix(self)
         if plan is None:
             return evaluate_lib.predict(self, x, batch_size, verbose, steps, callbacks)
         x = host_prefix.transform(self, x, plan)
