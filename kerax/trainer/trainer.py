@@ -234,9 +234,13 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         >>> model.predict(np.ones((5, 4)), verbose=0).shape
         (5, 2)
         """
-        plan = self._programs.get("host_prefix", False)  # (a change of layers resets it)
+        # A model without a host prefix never gains one (until its layers change, which
+        # resets `_programs`): that answer is kept.
+        plan = self._programs.get("host_prefix", False)
         if plan is False:
-            plan = self._programs["host_prefix"] = host_prefix.prefix(self)
+            plan = host_prefix.prefix(self)
+            if plan is None:
+                self._programs["host_prefix"] = None
         if plan is None:
             return evaluate_lib.predict(self, x, batch_size, verbose, steps, callbacks)
         x = host_prefix.transform(self, x, plan)
