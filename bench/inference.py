@@ -2,20 +2,28 @@
 
     python -m bench.inference                 # W1's MLP (784-512-512-10), one process
     python -m bench.inference --calls 100 --rounds 5
+    python -m bench.inference --no-serve      # without the REST server
 
 On one model with the same weights in kerax and Keras 3 (W1: 784-512-512-10), the median
-milliseconds of one call on a batch of 1 and of 64, for: `predict`, `predict_on_batch`,
-`model(x)` (kerax and Keras 3); a hand-written `jax.jit` of the same math; the reloaded
+milliseconds of one call on a batch of 1 and of 64, for: `predict` (`batch_size=len(x)`,
+`verbose=0`), `predict(x, verbose=0)` (`batch_size=32`: two batches of 32 for 64 rows),
+`predict` with its defaults (`batch_size=32`, `verbose="auto"`: a progress bar, written to
+a string buffer), `predict_on_batch`, `model(x)` (kerax and Keras 3); a
+hand-written `jax.jit` of the same math (its output copied to NumPy); the reloaded
 `format="jax"` artifact (`kerax.export.load(path).serve`); onnxruntime on the
 `format="onnx"` file (when jax2onnx and onnxruntime are installed); and the REST server
 (`kerax.export.serving.ModelServer`, bound to 127.0.0.1, stopped at the end): requests/s
 and p50/p99 latency of one-row requests from 1 client and from 8 concurrent clients.
 Ways are interleaved round by round; every way's output is checked against `predict`.
+Each way's time is the median of its per-round medians, ± half the range of those; "/ hand"
+divides by the hand-written `jax.jit` call's time of the same round.
 """
 
 import argparse
 import concurrent.futures
+import contextlib
 import http.client
+import io
 import json
 import os
 import statistics
@@ -69,6 +77,10 @@ def _ways(kerax, spec, ours, theirs, dirpath):
     ways = {
         "kerax predict": lambda x: ours.predict(x, batch_size=len(x), verbose=0),
         "Keras 3 predict": lambda x: theirs.predict(x, batch_size=len(x), verbose=0),
+        "kerax predict(x, verbose=0)": lambda x: ours.predict(x, verbose=0),
+        "Keras 3 predict(x, verbose=0)": lambda x: theirs.predict(x, verbose=0),
+        "kerax predict(x), defaults": lambda x: _printed(ours.predict, x),
+        "Keras 3 predict(x), defaults": lambda x: _printed(theirs.predict, x),
         "kerax predict_on_batch": ours.predict_on_batch,
         "Keras 3 predict_on_batch": theirs.predict_on_batch,
         "kerax model(x)": lambda x: np.asarray(ours(x)),
@@ -82,21 +94,31 @@ def _ways(kerax, spec, ours, theirs, dirpath):
     return ways, why
 
 
+def _printed(predict, x):
+    """`predict(x)` with its defaults; the progress bar goes to a string buffer."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return predict(x)
+
+
 def _latencies(ways, xs, calls, rounds):
-    """`{(way, batch): [seconds per call]}`, ways interleaved within each round."""
+    """`{(way, batch): [median seconds per call of each round]}`, ways interleaved
+    within each round."""
     times = {(k, b): [] for k in ways for b in xs}
     for k, fn in ways.items():  # warm-up (compiles), and every way agrees with predict
         for b, x in xs.items():
             want = ways["kerax predict"](x)
-            np.testing.assert_allclose(np.asarray(fn(x)), want, atol=1e-4, rtol=1e-4,
-                                       err_msg=k)
+            for _ in range(2):  # (kerax's `model(x)` is jitted from its second call)
+                np.testing.assert_allclose(np.asarray(fn(x)), want, atol=1e-4, rtol=1e-4,
+                                           err_msg=k)
     for _ in range(rounds):
         for k, fn in ways.items():
             for b, x in xs.items():
+                one = []
                 for _ in range(calls):
                     t = time.perf_counter()
                     fn(x)
-                    times[(k, b)].append(time.perf_counter() - t)
+                    one.append(time.perf_counter() - t)
+                times[(k, b)].append(statistics.median(one))
     return times
 
 
@@ -143,6 +165,7 @@ def main():
     parser.add_argument("--calls", type=int, default=40, help="calls per way per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=400, help="REST requests per run")
+    parser.add_argument("--no-serve", action="store_true", help="leave out the REST server")
     args = parser.parse_args()
     kerax, spec, ours, theirs = _models()
     rng = np.random.default_rng(0)
@@ -150,21 +173,29 @@ def main():
     with tempfile.TemporaryDirectory() as dirpath:
         ways, onnx_missing = _ways(kerax, spec, ours, theirs, dirpath)
         times = _latencies(ways, xs, args.calls, args.rounds)
-        rest = {c: _serve(kerax, dirpath, xs[1], args.requests, c) for c in (1, 8)}
+        rest = {} if args.no_serve else {
+            c: _serve(kerax, dirpath, xs[1], args.requests, c) for c in (1, 8)}
+    hand = "hand jax.jit(forward)"
     ms = {key: statistics.median(v) * 1e3 for key, v in times.items()}
-    print(f"\n### Inference, W1 MLP 784-512-512-10: median ms per call ({args.rounds} "
-          f"rounds x {args.calls} calls, interleaved)\n")
-    print("| way | batch 1 ms | batch 64 ms | speed vs Keras 3 predict, b1 | b64 |")
-    print("|---|---:|---:|---:|---:|")
+    spread = {key: (max(v) - min(v)) / 2 * 1e3 for key, v in times.items()}
+    per_hand = {(k, b): statistics.median(t / h for t, h in zip(v, times[(hand, b)]))
+                for (k, b), v in times.items()}
+    print(f"\n### Inference, W1 MLP 784-512-512-10: ms per call, median of {args.rounds} "
+          f"rounds' medians of {args.calls} calls, ways interleaved\n")
+    print("| way | batch 1 ms | ± | batch 64 ms | ± | / hand, b1 | / hand, b64 | "
+          "speed vs Keras 3 predict, b1 | b64 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for k in ways:
         a, b = ms[(k, 1)], ms[(k, 64)]
         r1, r64 = ms[("Keras 3 predict", 1)] / a, ms[("Keras 3 predict", 64)] / b
-        print(f"| {k} | {a:.3f} | {b:.3f} | {r1:.1f}x | {r64:.1f}x |")
+        print(f"| {k} | {a:.3f} | {spread[(k, 1)]:.3f} | {b:.3f} | {spread[(k, 64)]:.3f} | "
+              f"{per_hand[(k, 1)]:.2f} | {per_hand[(k, 64)]:.2f} | {r1:.1f}x | {r64:.1f}x |")
     if onnx_missing:
-        print(f"| onnxruntime (format=\"onnx\") | not run: {onnx_missing} | | | |")
-    print("\n| REST `python -m kerax.serve`, 1-row requests on loopback | requests/s | "
-          "p50 ms | p99 ms |")
-    print("|---|---:|---:|---:|")
+        print(f"| onnxruntime (format=\"onnx\") | not run: {onnx_missing} | | | | | | | |")
+    if rest:
+        print("\n| REST `python -m kerax.serve`, 1-row requests on loopback | requests/s | "
+              "p50 ms | p99 ms |")
+        print("|---|---:|---:|---:|")
     for c, (rate, p50, p99) in rest.items():
         print(f"| {c} client{'s' if c > 1 else ''} (keep-alive) | {rate:,.0f} | {p50:.2f} | "
               f"{p99:.2f} |")

@@ -177,6 +177,17 @@ def store(layer, variables):
             generator._state = node[name]
 
 
+def read_checked(layer):
+    """The variables of a model whose links `check`/`claim` verified (as `store` needs),
+    read from its tree in O(1); None when they must be gathered from its layers."""
+    checked = layer.__dict__.get("_live_checked")
+    link = layer.__dict__.get("_live")
+    if (checked is None or link is None or link[1] or checked[2] != _relinks[0]
+            or checked[0] is not link[0] or checked[1]):
+        return None
+    return link[0].variables
+
+
 def write(layer, collection, name, value):
     """Sets `layer`'s own variable `name` in `collection` (a view's eager `assign`)."""
     tree, path = layer.__dict__["_live"]

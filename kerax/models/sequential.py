@@ -172,8 +172,8 @@ class Sequential(Model):
         return self._stack[0].compute_dtype
 
     def __call__(self, *args, **kwargs):
-        if self._variables is None and self._input_layer is None and len(args) == 1 \
-                and isinstance(args[0], KerasTensor):
+        if len(args) == 1 and isinstance(args[0], KerasTensor) \
+                and self._input_layer is None and self._variables is None:
             self.build(args[0].shape)  # keep the symbolic input's unknown dimensions
         return super().__call__(*args, **kwargs)
 

@@ -9,10 +9,13 @@ import jax
 import numpy as np
 
 from kerax.callbacks.callback_list import CallbackList
+from kerax.callbacks.progbar_logger import ProgbarLogger
 from kerax.distribution import placement
+from kerax.layers import live_variables
 from kerax.trainer import epoch_loop
 from kerax.trainer import exclusive
 from kerax.trainer import inputs
+from kerax.trainer import predict_plan
 from kerax.trainer import steps as steps_lib
 from kerax.trainer import steps_per_execution
 from kerax.trainer.executions import executions_for
@@ -71,8 +74,26 @@ def _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
     return logs if return_dict else model._flatten_logs(logs)
 
 
+class _NoCallbacks:
+    """The callbacks of a `predict` without callbacks and with `verbose=0`: none."""
+
+    callbacks = ()
+
+    def _none(self, *args, **kwargs):
+        pass
+
+    on_predict_begin = on_predict_end = on_predict_batch_begin = _none
+    on_predict_batch_end = set_steps_done = _none
+
+
+_SILENT = _NoCallbacks()
+
+
 def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
     """`model.predict(...)` (Keras 3's arguments): the outputs, batch by batch.
+
+    A repeated call on an array of the same shape and dtype, without callbacks of its
+    own, runs the plan the first one checked and made (`kerax.trainer.predict_plan`).
 
     Example:
     >>> import numpy as np, kerax
@@ -80,19 +101,39 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     >>> predict(model, np.ones((5, 4)), verbose=0).shape
     (5, 2)
     """
+    verbose = 1 if verbose == "auto" else verbose
+    cache_key = predict_plan.key(model, x, batch_size, steps, callbacks)
+    kept = predict_plan.lookup(model, cache_key)
+    if kept is not None:
+        cbs = _SILENT if verbose == 0 else CallbackList(
+            None, add_progbar=True, model=model, verbose=verbose, epochs=1,
+            steps=kept.plan[0].shape[0])
+        return _run(model, predict_plan.executions(kept, x), cbs, kept.k)
     adapter, _ = inputs.open_input(model, "predict", x, batch_size=batch_size, steps=steps)
     ex = executions_for(model, adapter)
-    verbose = 1 if verbose == "auto" else verbose
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                        epochs=1, steps=adapter.steps_per_epoch)
     plan = ex.epoch_plan()
     k = steps_per_execution.for_evaluation(model, adapter, cbs, "predict", plan)
+    executions = ex.predict(plan, k)
+    if cache_key is not None and not ex.is_stream:
+        executions = list(executions)
+        predict_plan.keep(model, cache_key, plan, k, executions)
+    return _run(model, executions, cbs, k, adapter.close)
+
+
+def _run(model, executions, cbs, k, close=None):
+    """Runs `predict`'s executions (`k` steps each) with its callbacks; returns the
+    outputs' real rows. `close` closes the data adapter after the last execution."""
     cbs.on_predict_begin()  # before reading the variables (SwapEMAWeights)
     placement.place_variables(model)
-    params, state = model.variables["params"], model.variables["state"]
+    variables = live_variables.read_checked(model) or model.variables
+    params, state = variables["params"], variables["state"]
+    # Only a callback other than the progress bar reads the batches' outputs.
+    reads_outputs = any(not isinstance(c, ProgbarLogger) for c in cbs.callbacks)
     outs, masks, step = [], [], 0
     try:
-        for program, args, size, mask in ex.predict(plan, k):
+        for program, args, size, mask in executions:
             cbs.on_predict_batch_begin(step)
             with jax.profiler.StepTraceAnnotation("predict", step_num=step):
                 out, state = program(params, state, *args)
@@ -101,16 +142,18 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
             begin, step = step, step + size
             cbs.set_steps_done(step)
             cbs.on_predict_batch_end(epoch_loop.batch_end_index(begin, k), {
-                "outputs": steps_lib.real_rows(outs[-1], mask)})
+                "outputs": steps_lib.real_rows(outs[-1], mask) if reads_outputs else None})
     finally:
-        adapter.close()
+        if close is not None:
+            close()
     # As Keras: the state a layer assigned in `call` stays (before `on_predict_end`, where
-    # SwapEMAWeights swaps the weights back).
-    model._variables = {"params": params, "state": state}
+    # SwapEMAWeights swaps the weights back). A model without state has nothing to keep.
+    if jax.tree_util.tree_leaves(state):
+        model._variables = {"params": params, "state": state}
     cbs.on_predict_end()
     if not outs:
         raise ValueError("The prediction data is empty: the dataset yielded no batches.")
-    return concat_outputs(outs, np.concatenate(masks))
+    return concat_outputs(outs, np.concatenate(masks) if len(masks) > 1 else masks[0])
 
 
 __all__ = ["evaluate", "predict"]

@@ -46,6 +46,11 @@ class ArrayExecutions:
         (outputs, state)`; `mask` marks the real rows."""
         idx, mask = plan
         x_data, start = self.adapter.data[0], 0
+        if idx.shape == (1, self.adapter.num_samples) and placement.current() is None:
+            # One whole batch (`idx` is `arange(n)`: predict keeps the order): the predict
+            # step runs on the data itself.
+            yield self.model._program("predict_direct", 1), (x_data,), 1, mask
+            return
         while start < idx.shape[0]:
             size = min(k, idx.shape[0] - start)
             args = (x_data,) + self.adapter.place_plan(idx[start:start + size],

@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from kerax.backend import random_state
+from kerax.trainer import predict_plan
 from kerax.trainer import stateless
 from kerax.trainer.data_adapters import array_data_adapter as ada
 from kerax.trainer.data_adapters import stream_data_adapter
@@ -56,6 +57,8 @@ def open_input(model, what, x, y=None, sample_weight=None, batch_size=None, step
     x = _check_structure(model, x, what)
     if what != "predict":
         _check_targets(model, y, what)
+    else:  # fewer examples than a batch: a power of two rows, not a padded batch
+        batch_size = predict_plan.batch_rows(ada.num_samples(("x", x)), batch_size)
     val = _unpack_validation(validation_data)
     if validation_split:
         n = ada.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))

@@ -61,6 +61,17 @@ def make_stream_predict(predict_fn, unroll):
     return predict
 
 
+def make_direct_predict(predict_fn):
+    """`predict(params, state, x) -> (outputs, state)` of one whole batch `x`, the
+    outputs with a leading steps axis of 1 (as the gathering executions give them)."""
+
+    def predict(params, state, x):
+        out, state = predict_fn(params, state, x)
+        return jax.tree_util.tree_map(lambda o: o[None], out), state
+
+    return predict
+
+
 class ProgramsMixin:
     """The compiled executions of `Trainer` (see `Model`)."""
 
@@ -88,6 +99,8 @@ class ProgramsMixin:
                bulk, contiguous, unguarded)
 
         def build(step_fns, unroll):
+            if kind == "predict_direct":
+                return jax.jit(make_direct_predict(step_fns.predict_step))
             if kind == "predict":
                 return jax.jit(steps_lib.make_predict_execution(step_fns.predict_step,
                                                                 num_steps, unroll))
@@ -97,7 +110,8 @@ class ProgramsMixin:
                 step_fns.train_step_unguarded if kind == "train" and unguarded else None)
             return placement.jit_execution(body, example_args[0], self, kind == "train")
 
-        return self._cached_program(sig, kind, build)
+        return self._cached_program(sig, "predict" if kind == "predict_direct" else kind,
+                                    build)
 
     def _stream_program(self, kind, num_steps, example_ts=None):
         """A jitted stream execution of `kind` ("train", "test", "predict")."""
@@ -149,4 +163,5 @@ class ProgramsMixin:
         return self._program("train", size, (ts,) + args, contiguous, unguarded), args
 
 
-__all__ = ["ProgramsMixin", "make_stream_execution", "make_stream_predict"]
+__all__ = ["ProgramsMixin", "make_direct_predict", "make_stream_execution",
+           "make_stream_predict"]

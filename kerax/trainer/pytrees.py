@@ -73,6 +73,9 @@ def unalias(tree):
 
 def concat_outputs(outs, rows):
     """Predict outputs: executions' `(steps, batch, ...)` outputs joined, real rows only."""
+    if len(outs) == 1:  # (indexing by `rows` copies: no concatenation needed)
+        return jax.tree_util.tree_map(
+            lambda a: np.asarray(a).reshape((-1,) + a.shape[2:])[rows], outs[0])
     return jax.tree_util.tree_map(
         lambda *o: np.concatenate([np.asarray(a).reshape((-1,) + a.shape[2:])
                                    for a in o])[rows], *outs)

@@ -19,7 +19,7 @@ from kerax.distribution import placement
 from kerax.errors import NotCompiledError
 from kerax.metrics import Mean
 from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
-from kerax.trainer import custom_steps, epoch_loop
+from kerax.trainer import eager_call, epoch_loop
 from kerax.trainer import evaluate as evaluate_lib
 from kerax.trainer import fit as fit_lib
 from kerax.trainer import host_prefix
@@ -219,6 +219,11 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
                     return super().__call__(x, *args[1:], **kwargs)
         return super().__call__(*args, **kwargs)
 
+    def _call_eager(self, args, kwargs):
+        # A repeated call of a built model with a pure forward: one jitted `apply`.
+        out = eager_call.call(self, args, kwargs)
+        return super()._call_eager(args, kwargs) if out is eager_call.EAGER else out
+
     def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto",
                 steps: int | None = None, callbacks: Sequence[Any] | None = None) -> Any:
         """Generates outputs for the input samples, batch by batch (Keras 3's arguments).
@@ -229,7 +234,15 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         >>> model.predict(np.ones((5, 4)), verbose=0).shape
         (5, 2)
         """
-        plan = host_prefix.prefix(self)
+        # A model without a host prefix never gains one (until its layers change, which
+        # resets `_programs`): that answer is kept.
+        plan = self._programs.get("host_prefix", False)
+        if plan is False:
+            plan = host_prefix.prefix(self)
+            if plan is None:
+                self._programs["host_prefix"] = None
+        if plan is None:
+            return evaluate_lib.predict(self, x, batch_size, verbose, steps, callbacks)
         x = host_prefix.transform(self, x, plan, rows=batch_size or 32)
         with host_prefix.in_pipeline(self, plan):
             return evaluate_lib.predict(self, x, batch_size, verbose, steps, callbacks)
@@ -292,44 +305,24 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         return _on_batch_result(logs, self, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
-        """Returns the outputs for one batch.
+        """Returns the outputs for one batch: `predict(x, batch_size=len(x), verbose=0)`.
 
-        The first call for an array of a given shape and dtype goes through `predict` (its
-        checks and errors); later calls with the same shape and dtype are one jitted call of
-        the predict step (no data pipeline), with the same outputs.
+        The first call for an array of a given shape and dtype runs `predict`'s checks
+        (and raises its errors); later calls run the one jitted predict step it planned.
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> model = kerax.Sequential([kerax.Input((4,)), kerax.layers.Dense(2)])
+        >>> model.predict_on_batch(np.ones((3, 4))).shape
+        (3, 2)
         """
+        if isinstance(x, (np.ndarray, jax.Array)) and x.ndim and x.dtype.kind not in "USO":
+            return self.predict(x, batch_size=x.shape[0], verbose=0)
         plan = host_prefix.prefix(self)
-        direct = self._predict_on_batch_directly(x) if plan is None else None
-        if direct is not None:
-            return direct
         x = host_prefix.transform(self, x, plan)
         with host_prefix.in_pipeline(self, plan):
-            out = self.predict(x, batch_size=ada.num_samples(
+            return self.predict(x, batch_size=ada.num_samples(
                 ("x", ada.standardize("x", x))), verbose=0)
-        if plan is None and isinstance(x, (np.ndarray, jax.Array)):
-            # (in `_programs`, which a change of the model's layers or compile resets)
-            self._programs.setdefault(("predict_on_batch", "checked"), set()).add(_batch_key(x))
-        return out
-
-    def _predict_on_batch_directly(self, x):
-        """`predict_on_batch(x)` as one jitted predict step, or None where `predict` must run
-        (a new shape or dtype, no variables yet, under a distribution)."""
-        if (not isinstance(x, (np.ndarray, jax.Array)) or self.variables is None
-                or placement.current() is not None
-                or _batch_key(x) not in self._programs.get(("predict_on_batch", "checked"), ())):
-            return None
-        step = self._programs.get(("predict_on_batch", "step"))
-        if step is None:
-            step_fns = custom_steps.StepFunctions(self, self._trainable_mask())
-            step = self._programs[("predict_on_batch", "step")] = jax.jit(step_fns.predict_step)
-        variables = self.variables
-        out, state = step(variables["params"], variables["state"], x)
-        self._variables = {"params": variables["params"], "state": state}
-        return jax.tree_util.tree_map(np.asarray, out)
-
-
-def _batch_key(x):
-    return tuple(x.shape), str(x.dtype)
 
 
 def _on_batch_result(logs, model, return_dict):

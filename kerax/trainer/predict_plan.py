@@ -1,0 +1,93 @@
+"""`predict`'s plan for one array input, kept per input shape and dtype.
+
+`predict(x)` on arrays opens a data adapter, checks `x` against the model (building it
+on the first call), plans the batches and picks the compiled programs: ~20 host steps,
+ten times the program itself for one example. The first call for an input shape, dtype
+and batch size does all of that and raises its errors; what it planned — the programs
+and their index arrays, already on the device — is kept in the model's `_programs`
+(which `compile` and a change of the layers reset), and later calls with the same shape,
+dtype and batch size, without callbacks of their own, run it directly: the same
+programs on the same arguments, so the same outputs, progress bar and state.
+
+A single batch of fewer than `batch_size` examples runs at the smallest power of two
+rows that holds them (one example runs one row, as in Keras, not a padded batch of 32),
+so calls on 1 to 32 examples compile at most six programs; one full batch runs the
+predict step on `x` itself (no gather).
+"""
+
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+from kerax.distribution import placement
+from kerax.trainer import stateless
+from kerax.trainer.pytrees import all_layers
+
+
+class Plan(NamedTuple):
+    """A checked `predict`: the epoch plan `(idx, mask)`, its steps per execution `k`
+    and its executions `(program, args after x, steps, mask)`."""
+
+    plan: tuple
+    k: int
+    executions: tuple
+
+
+def batch_rows(n, batch_size):
+    """The rows of `predict`'s batches for `n` examples at `batch_size`.
+
+    Example:
+    >>> batch_rows(1, 32), batch_rows(5, 32), batch_rows(32, 32), batch_rows(100, 32)
+    (1, 8, 32, 32)
+    """
+    if n >= batch_size or n < 1 or placement.current() is not None:
+        return batch_size  # (a distribution splits the batch over devices: keep it)
+    return min(batch_size, 1 << (n - 1).bit_length())
+
+
+def key(model, x, batch_size, steps, callbacks):
+    """The cache key of `predict(x, batch_size, steps=steps, callbacks=callbacks)`, or
+    None when that call always takes the full path: another input than one non-empty
+    NumPy or JAX array, `steps`, callbacks, or a distribution."""
+    if (steps is not None or callbacks
+            or not (type(x) is np.ndarray or isinstance(x, jax.Array))
+            or isinstance(x, jax.core.Tracer) or x.ndim == 0 or x.shape[0] == 0
+            or x.dtype.kind in "USO" or placement.current() is not None):
+        return None
+    if batch_size is None:
+        batch_size = 32
+    elif not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        return None  # the full path says what is wrong
+    # A Keras-style `predict_step` sees the variables split by `trainable`.
+    flags = (tuple(layer.trainable for layer in all_layers(model))
+             if stateless.custom_step(model, "predict") else None)
+    return ("predict_plan", x.shape, x.dtype, int(batch_size), model._steps_per_execution,
+            model.__dict__.get("_fit_steps_per_execution"), flags)
+
+
+def lookup(model, cache_key):
+    """The `Plan` kept for `cache_key`, or None."""
+    return None if cache_key is None else model._programs.get(cache_key)
+
+
+def keep(model, cache_key, plan, k, executions):
+    """Keeps a full `predict`'s plan, `k` and executions (their index arrays put on the
+    device once) for `cache_key`."""
+    if cache_key is None:
+        return
+    kept = tuple((program, tuple(jax.device_put(a) for a in args[1:]), size, mask)
+                 for program, args, size, mask in executions)
+    model._programs[cache_key] = Plan(plan, k, kept)
+
+
+def executions(plan, x):
+    """The kept executions of `plan` on `x`, as the full path's `(program, args, steps,
+    mask)`."""
+    if len(plan.executions) > 1:
+        x = jax.device_put(x)  # once for all executions, as the data adapter does
+    return [(program, (x,) + args, size, mask)
+            for program, args, size, mask in plan.executions]
+
+
+__all__ = ["Plan", "batch_rows", "key", "lookup", "keep", "executions"]
