@@ -121,6 +121,10 @@ class ApplyScope:
         self.rng = rng
         self.key = key
         self.initializing = initializing
+        # Sub-layers first met in the abstract pass of a parent's `init` under an outer
+        # trace (`jax.jit(model.init)`): their variables made in that pass are abstract, so
+        # they are made again after it (`init_deferred`). None: make them where met.
+        self.deferred = None
         self.losses = []
         self._names = {id(layer): name for name, layer in owner._children().items()}
 
@@ -173,6 +177,8 @@ class ApplyScope:
             with jax.ensure_compile_time_eval():
                 # Through the class: a user's layer may set `self.init` (an initializer).
                 variables = type(child).init(child, name_key(self.key, name), *args, **kwargs)
+            if self.deferred is not None:
+                self.deferred.append((name, child, _specs(args), _specs(kwargs)))
             if variables["params"]:
                 self.params[name] = variables["params"]
             if variables["state"]:
@@ -183,6 +189,27 @@ class ApplyScope:
         if new_state:
             self.state[name] = new_state
         return outputs
+
+
+    def init_deferred(self):
+        """Makes, in the running trace, the variables of the sub-layers the abstract pass
+        met (replacing that pass's abstract values, which must not leak out of it)."""
+        for name, child, args, kwargs in self.deferred or ():
+            self.params.pop(name, None)
+            self.state.pop(name, None)
+            variables = type(child).init(child, name_key(self.key, name), *args, **kwargs)
+            if variables["params"]:
+                self.params[name] = variables["params"]
+            if variables["state"]:
+                self.state[name] = variables["state"]
+        self.deferred = None
+
+
+def _specs(tree):
+    """Arrays in `tree` (tracers of a finished pass included) as `jax.ShapeDtypeStruct`."""
+    return jax.tree_util.tree_map(
+        lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype)
+        if isinstance(a, jax.Array) else a, tree)
 
 
 def _collect_paths(layer, prefix, out):

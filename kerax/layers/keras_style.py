@@ -35,7 +35,10 @@ class KerasStyle:
             if type(self).build is not KerasStyle.build:
                 self.build(*_build_shapes(self.build, inputs))
             if self._has_call() and self._children():
+                if isinstance(key, jax.core.Tracer):  # under jax.jit(model.init)
+                    sc.deferred = []
                 jax.eval_shape(lambda *xs: self._run_call(xs, {}, False), *inputs)
+                sc.init_deferred()
         for name, generator in self.__dict__.get("_seed_generators", {}).items():
             sc.state[name] = generator._state
         return sc.params, sc.state
