@@ -60,8 +60,8 @@ class FeatureSpace(Layer):
     `get_inputs()` / `get_encoded_features()` trained on the raw dicts: as in Keras, that
     model is the graph of the FeatureSpace's layers (its `.keras` file loads in Keras,
     and Keras' in kerax); `fit` runs the lookups and hashes in its input pipeline, on the
-    host, and the rest as one XLA program. (With crosses, the encoded features are the
-    FeatureSpace's own output, run whole in the pipeline; Keras cannot load that file.)
+    host, and the rest as one XLA program (crosses included: their `HashedCrossing`
+    hashes the lookups' integer ids inside the compiled step).
 
     Args:
         features: a dict from feature name to its type name (`"float"`,
@@ -418,22 +418,24 @@ class FeatureSpace(Layer):
 
         As in Keras, they are the outputs of the FeatureSpace's own layers called on the
         inputs (each preprocessor, its one-hot encoder, a `TFDConcat`), so a model built on
-        them is the graph Keras builds and saves: the files load both ways. With crosses,
-        whose `HashedCrossing` of host outputs kerax can only run on the host, they are the
-        output of the FeatureSpace itself, one host node (Keras cannot load that file)."""
+        them is the graph Keras builds and saves: the files load both ways. Crosses are
+        `HashedCrossing` layers on the preprocessors' integer ids, which run inside the
+        compiled step."""
         self._build_encoders()
         if self.encoded_features is None:
-            self.encoded_features = (self(self.inputs) if self.crosses
-                                     else self._keras_graph(self.inputs))
+            self.encoded_features = self._keras_graph(self.inputs)
         return self.encoded_features
 
     def _keras_graph(self, inputs):
         """Keras' `_merge_features` on symbolic inputs: the layers' nodes, in its order."""
         pre = {name: self.preprocessors[name](inputs[name]) for name in self.features}
+        pre.update({c.name: self.crossers[c.name]([pre[n] for n in c.feature_names])
+                    for c in self.crosses})
         out = {}
         for name in self._output_names():
             x = pre[name]
-            if self.features[name].output_mode == "one_hot" and \
+            spec = self.features.get(name) or self.crosses_by_name[name]
+            if spec.output_mode == "one_hot" and \
                     not x.dtype.startswith(("int", "uint")):
                 raise ValueError(f"Feature '{name}' has `output_mode='one_hot'`. Thus its "
                                  "preprocessor should return an integer dtype. Instead it "

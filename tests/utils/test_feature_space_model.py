@@ -24,28 +24,37 @@ import kerax
 GOLDENS = os.path.join(os.path.dirname(__file__), os.pardir, "layers", "preprocessing",
                        "goldens")
 sys.path.insert(0, GOLDENS)
-from make_feature_space_model_goldens import INPUTS, build  # noqa: E402
+from make_feature_space_model_goldens import INPUTS, MODELS, build  # noqa: E402
 
 KERAS_FILE = os.path.join(GOLDENS, "feature_space_model.keras")
-with open(os.path.join(GOLDENS, "feature_space_model.json")) as f:
-    RECORD = json.load(f)
 X = {k: np.array(v) for k, v in INPUTS.items()}
+# (`feature_space_cross_model`: crosses, whose `HashedCrossing` runs in the compiled step)
+STEMS = list(MODELS)
 
 
-def _build():
+def _file(stem):
+    return os.path.join(GOLDENS, stem + ".keras")
+
+
+def _record(stem):
+    with open(os.path.join(GOLDENS, stem + ".json")) as f:
+        return json.load(f)
+
+
+def _build(stem="feature_space_model"):
     """The model, with the auto-generated names of a fresh session, as Keras' file has."""
     kerax.utils.clear_session()
-    return build(kerax)
+    return build(kerax, MODELS[stem])
 
 
-def test_keras_file_loads_and_predicts_keras_values():
-    model = kerax.models.load_model(KERAS_FILE)
-    np.testing.assert_allclose(model.predict(X, verbose=0), RECORD["outputs"], rtol=1e-5,
-                               atol=1e-6)
-    np.testing.assert_allclose(model(X), RECORD["outputs"], rtol=1e-5, atol=1e-6)
+@pytest.mark.parametrize("stem", STEMS)
+def test_keras_file_loads_and_predicts_keras_values(stem):
+    model = kerax.models.load_model(_file(stem))
+    want = _record(stem)["outputs"]
+    np.testing.assert_allclose(model.predict(X, verbose=0), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(X), want, rtol=1e-5, atol=1e-6)
     columns = {k: v[:, 0] for k, v in X.items()}  # one value per example, as Keras takes
-    np.testing.assert_allclose(model.predict(columns, verbose=0), RECORD["outputs"],
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.predict(columns, verbose=0), want, rtol=1e-5, atol=1e-6)
 
 
 def _graph(path):
@@ -72,24 +81,26 @@ def _weights(path):
     return names, shapes
 
 
-def test_kerax_file_has_keras_graph_and_weight_layout(tmp_path):
-    model = _build()
+@pytest.mark.parametrize("stem", STEMS)
+def test_kerax_file_has_keras_graph_and_weight_layout(tmp_path, stem):
+    model = _build(stem)
     model.save(tmp_path / "m.keras")
-    ours, theirs = _graph(tmp_path / "m.keras"), _graph(KERAS_FILE)
+    ours, theirs = _graph(tmp_path / "m.keras"), _graph(_file(stem))
     assert [l[:3] for l in ours[0]] == [l[:3] for l in theirs[0]]
     assert json.dumps([l[3] for l in ours[0]]) == json.dumps([l[3] for l in theirs[0]])
     assert ours[1:] == theirs[1:]
-    assert _weights(tmp_path / "m.keras") == _weights(KERAS_FILE)
+    assert _weights(tmp_path / "m.keras") == _weights(_file(stem))
     loaded = kerax.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0),
                                rtol=1e-6)
 
 
-def test_keras_weights_give_keras_outputs_in_a_kerax_built_model():
-    model = _build()
-    model.load_weights(KERAS_FILE)
-    np.testing.assert_allclose(model.predict(X, verbose=0), RECORD["outputs"], rtol=1e-5,
-                               atol=1e-6)
+@pytest.mark.parametrize("stem", STEMS)
+def test_keras_weights_give_keras_outputs_in_a_kerax_built_model(stem):
+    model = _build(stem)
+    model.load_weights(_file(stem))
+    np.testing.assert_allclose(model.predict(X, verbose=0), _record(stem)["outputs"],
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_summary_lists_the_feature_space_layers_as_keras(capsys):
@@ -101,17 +112,22 @@ def test_summary_lists_the_feature_space_layers_as_keras(capsys):
     assert rows == names
 
 
-def test_a_feature_space_with_crosses_stays_one_host_node():
-    """kerax runs a `HashedCrossing` of lookup outputs only on the host: with crosses the
-    encoded features are the FeatureSpace's own output (Keras cannot load that file)."""
+def test_crosses_run_in_the_compiled_step_and_train():
+    """The crosses hash the lookups' ids inside `fit`'s step, equal to the host hash."""
     FS = kerax.utils.FeatureSpace
     fs = FS({"c": "string_categorical", "i": "integer_categorical"}, crosses=[("c", "i")],
             crossing_dim=4)
-    fs.adapt({"c": ["a", "b"], "i": [1, 2]})
-    model = kerax.Model(fs.get_inputs(), kerax.layers.Dense(1)(fs.get_encoded_features()))
-    assert [type(l).__name__ for l in model.layers][-2:] == ["FeatureSpace", "Dense"]
-    assert model.predict({"c": np.array(["a", "q"]), "i": np.array([2, 1])},
-                         verbose=0).shape == (2, 1)
+    data = {"c": np.array(["a", "b", "q", "a"]), "i": np.array([2, 1, 2, 7])}
+    fs.adapt(data)
+    encoded = fs.get_encoded_features()
+    model = kerax.Model(fs.get_inputs(), kerax.layers.Dense(1)(encoded))
+    assert "HashedCrossing" in [type(l).__name__ for l in model.layers]
+    assert "FeatureSpace" not in [type(l).__name__ for l in model.layers]
+    features = kerax.Model(fs.get_inputs(), encoded).predict(data, verbose=0)
+    np.testing.assert_array_equal(features, np.asarray(fs(data)))
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(data, np.ones((4, 1)), epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
 
 
 @pytest.mark.parametrize("mode", ["concat", "dict"])

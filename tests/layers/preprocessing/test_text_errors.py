@@ -134,3 +134,27 @@ def test_adapt_reads_streams_lists_and_steps():
     tv = L.TextVectorization()
     tv.adapt(iter([["x y", "y"], np.array(["z y"])]))
     assert tv.get_vocabulary() == ["", "[UNK]", "y", "z", "x"]
+
+
+@pytest.mark.parametrize("num_bins", [1, 7, 64, 65537, 2**31 - 1])
+@pytest.mark.parametrize("output_mode", ["int", "one_hot"])
+def test_hashed_crossing_of_traced_integers_equals_the_host_hash(num_bins, output_mode):
+    """A `HashedCrossing` of integer ids runs inside `jit` (a FeatureSpace's crosses of its
+    lookups' ids), bin for bin as on the host (whose bins equal Keras-on-TF's goldens)."""
+    if output_mode == "one_hot" and num_bins > 64:
+        return
+    rng = np.random.default_rng(num_bins)
+    a = rng.integers(-2**31, 2**31, size=(50, 1)).astype("int32")
+    b = rng.integers(0, 9, size=(50, 1)).astype("int32")
+    layer = L.HashedCrossing(num_bins=num_bins, output_mode=output_mode)
+    variables = layer.init(jax.random.PRNGKey(0), [a, b])
+    traced = jax.jit(lambda a, b: layer.apply(variables, [a, b])[0])(a, b)
+    np.testing.assert_array_equal(np.asarray(traced), np.asarray(layer([a, b])))
+
+
+def test_hashed_crossing_of_traced_strings_or_floats_is_refused():
+    layer = L.HashedCrossing(num_bins=3)
+    with pytest.raises(TypeError, match="runs on the host and cannot process traced values"):
+        jax.jit(lambda a, b: layer([a, b]))(np.array([1.0]), np.array([1]))
+    with pytest.raises(ValueError, match="equal shape"):
+        jax.jit(lambda a, b: layer([a, b]))(np.array([1, 2]), np.array([1]))

@@ -31,11 +31,16 @@ INPUTS = {"x": [[1.0], [0.0], [-3.0]], "c": [["b"], ["new"], ["zz"]], "i": [[5],
           "f": [[2.0], [-1.0], [0.5]], "h": [["q"], ["t"], ["p"]]}
 
 
-def build(keras):
+# file stem -> the FeatureSpace's crosses (the tutorial crosses categorical features)
+MODELS = {"feature_space_model": [], "feature_space_cross_model": [("c", "i"), ("h", "c")]}
+
+
+def build(keras, crosses=()):
     """The FeatureSpace, adapted, and the model Keras' tutorial builds on it."""
     FS = keras.utils.FeatureSpace
     fs = FS({"x": "float_normalized", "c": "string_categorical", "i": "integer_categorical",
-             "f": "float", "h": FS.string_hashed(num_bins=4)}, output_mode="concat")
+             "f": "float", "h": FS.string_hashed(num_bins=4)}, output_mode="concat",
+            crosses=[FS.cross(c, crossing_dim=8) for c in crosses])
     fs.adapt(DATA)
     hidden = keras.layers.Dense(4, activation="relu", name="hidden")(fs.get_encoded_features())
     return keras.Model(fs.get_inputs(), keras.layers.Dense(1, name="head")(hidden))
@@ -45,38 +50,45 @@ def _keras():
     import keras
     import tensorflow as tf
 
-    keras.utils.set_random_seed(1)
-    model = build(keras)
-    model.save(os.path.join(HERE, "feature_space_model.keras"))
-    out = model({k: tf.constant(v) for k, v in INPUTS.items()}).numpy()
-    with open(os.path.join(HERE, "feature_space_model.json"), "w") as f:
-        json.dump({"keras": keras.__version__, "tensorflow": tf.__version__,
-                   "inputs": INPUTS, "outputs": out.tolist()}, f)
-        f.write("\n")
+    for stem, crosses in MODELS.items():
+        keras.utils.clear_session()  # each file with a fresh session's layer names
+        keras.utils.set_random_seed(1)
+        model = build(keras, crosses)
+        model.save(os.path.join(HERE, stem + ".keras"))
+        out = model({k: tf.constant(v) for k, v in INPUTS.items()}).numpy()
+        with open(os.path.join(HERE, stem + ".json"), "w") as f:
+            json.dump({"keras": keras.__version__, "tensorflow": tf.__version__,
+                       "inputs": INPUTS, "outputs": out.tolist()}, f)
+            f.write("\n")
 
 
 def _kerax(out_dir):
     import kerax
 
     os.makedirs(out_dir, exist_ok=True)
-    model = build(kerax)
-    model.save(os.path.join(out_dir, "feature_space_model.keras"))
-    out = model.predict({k: np.array(v) for k, v in INPUTS.items()}, verbose=0)
-    with open(os.path.join(out_dir, "feature_space_model.json"), "w") as f:
-        json.dump({"inputs": INPUTS, "outputs": out.tolist()}, f)
+    for stem, crosses in MODELS.items():
+        kerax.utils.clear_session()
+        model = build(kerax, crosses)
+        model.save(os.path.join(out_dir, stem + ".keras"))
+        out = model.predict({k: np.array(v) for k, v in INPUTS.items()}, verbose=0)
+        with open(os.path.join(out_dir, stem + ".json"), "w") as f:
+            json.dump({"inputs": INPUTS, "outputs": out.tolist()}, f)
 
 
 def _check(out_dir):
     import keras
     import tensorflow as tf
 
-    with open(os.path.join(out_dir, "feature_space_model.json")) as f:
-        record = json.load(f)
-    model = keras.saving.load_model(os.path.join(out_dir, "feature_space_model.keras"))
-    got = model({k: tf.constant(v) for k, v in record["inputs"].items()}).numpy()
-    ok = np.allclose(got, record["outputs"], rtol=1e-6, atol=1e-7)
-    print(f"feature_space_model: {'ok' if ok else 'MISMATCH'} {got.ravel()} "
-          f"{np.ravel(record['outputs'])}")
+    ok = True
+    for stem in MODELS:
+        with open(os.path.join(out_dir, stem + ".json")) as f:
+            record = json.load(f)
+        model = keras.saving.load_model(os.path.join(out_dir, stem + ".keras"))
+        got = model({k: tf.constant(v) for k, v in record["inputs"].items()}).numpy()
+        same = np.allclose(got, record["outputs"], rtol=1e-6, atol=1e-7)
+        ok = ok and same
+        print(f"{stem}: {'ok' if same else 'MISMATCH'} {got.ravel()} "
+              f"{np.ravel(record['outputs'])}")
     sys.exit(0 if ok else 1)
 
 
