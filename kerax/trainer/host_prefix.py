@@ -5,7 +5,7 @@ Host layers (`TextVectorization`, `StringLookup`, `IntegerLookup`, `Hashing`,
 host layers (the leading layers of a `Sequential`, or in a functional model the host
 layers fed directly by a model input they alone consume), the trainer runs them in the
 input pipeline: array data is transformed once on the host before batching, a stream
-batch by batch (in the stream adapter's prefetch thread), and inside the compiled step
+batch by batch (as the stream adapter reads each execution), and inside the compiled step
 those layers pass their (already transformed) inputs through. Everything after them
 stays one XLA program.
 """
