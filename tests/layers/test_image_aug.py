@@ -137,6 +137,11 @@ def test_inference_is_the_identity_and_apply_jits(name):
                                    kl.RandomElasticTransform(scale=0.3)],
                          ids=["RandomPerspective", "RandomElasticTransform"])
 def test_inside_the_compiled_fit_step_without_recompiles(layer):
+    _fits_without_recompiles(layer)
+
+
+def _fits_without_recompiles(layer):
+    """`layer` in front of a small model: `fit` twice, the second compiling nothing."""
     x = RNG.uniform(0, 1, (16, 8, 8, 1)).astype("float32")
     y = RNG.integers(0, 2, 16)
     model = kerax.Sequential([kerax.Input((8, 8, 1)), layer, kl.Flatten(), kl.Dense(2)])

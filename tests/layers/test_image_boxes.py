@@ -5,10 +5,8 @@ return what Keras returns; configs round trip; in `fit` nothing recompiles."""
 import numpy as np
 import pytest
 
-import kerax
 import kerax.layers as kl
-from kerax.trainer import compile_cache
-from tests.layers.test_image_aug import _close, _copy
+from tests.layers.test_image_aug import _close, _copy, _fits_without_recompiles
 
 RNG = np.random.default_rng(1)
 IMAGES = RNG.uniform(0, 255, (3, 9, 7, 3)).astype("float32")
@@ -68,18 +66,6 @@ def _as_keras(keras, name, fmt, calls=2, **kwargs):
     assert ours.get_config() == theirs.get_config()
     assert getattr(kl, name).from_config(ours.get_config()).get_config() == ours.get_config()
     return ours
-
-
-def _fits_without_recompiles(layer):
-    x = RNG.uniform(0, 1, (16, 8, 8, 1)).astype("float32")
-    y = RNG.integers(0, 2, 16)
-    model = kerax.Sequential([kerax.Input((8, 8, 1)), layer, kl.Flatten(), kl.Dense(2)])
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
-    with compile_cache.track() as stats:
-        history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
-    assert stats.compiles == 0
-    assert np.isfinite(history.history["loss"]).all()
 
 
 RESIZING = [dict(height=5, width=4), dict(height=12, width=6, interpolation="nearest"),
