@@ -4,7 +4,8 @@ import numpy as np
 
 from kerax.backend import image_data_format
 from kerax.visualization.draw_bounding_boxes import draw_bounding_boxes
-from kerax.visualization.plot_image_gallery import plot_image_gallery, pyplot
+from kerax.visualization.plot_image_gallery import (
+    channels_last_batch, plot_image_gallery, pyplot)
 
 
 def plot_bounding_box_gallery(images, bounding_box_format, y_true=None, y_pred=None,
@@ -32,12 +33,7 @@ def plot_bounding_box_gallery(images, bounding_box_format, y_true=None, y_pred=N
     prediction_mapping = prediction_mapping or class_mapping
     ground_truth_mapping = ground_truth_mapping or class_mapping
     data_format = data_format or image_data_format()
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(
-            f"`images` must be batched 4D tensor. Received: images.shape={images.shape}")
-    if data_format == "channels_first":
-        images = np.transpose(images, (0, 2, 3, 1))
+    images = channels_last_batch(images, data_format)
     draw = dict(bounding_box_format=bounding_box_format, line_thickness=line_thickness,
                 text_thickness=text_thickness, font_scale=font_scale,
                 data_format="channels_last")

@@ -18,6 +18,17 @@ def pyplot(what):
     return plt
 
 
+def channels_last_batch(images, data_format):
+    """`images` as a NumPy batch in channels-last order; a ValueError unless it is 4D."""
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            f"`images` must be batched 4D tensor. Received: images.shape={images.shape}")
+    if (data_format or image_data_format()) == "channels_first":
+        images = np.transpose(images, (0, 2, 3, 1))
+    return images
+
+
 def plot_image_gallery(images, y_true=None, y_pred=None, label_map=None, rows=None, cols=None,
                        value_range=(0, 255), scale=2, path=None, show=None, transparent=True,
                        dpi=60, legend_handles=None, data_format=None):

@@ -4,7 +4,7 @@ import numpy as np
 
 from kerax.backend import image_data_format
 from kerax.visualization.draw_segmentation_masks import draw_segmentation_masks
-from kerax.visualization.plot_image_gallery import plot_image_gallery
+from kerax.visualization.plot_image_gallery import channels_last_batch, plot_image_gallery
 
 
 def plot_segmentation_mask_gallery(images, num_classes, value_range=(0, 255), y_true=None,
@@ -23,12 +23,7 @@ def plot_segmentation_mask_gallery(images, num_classes, value_range=(0, 255), y_
     ...                                path="masks.png")  # doctest: +SKIP
     """
     data_format = data_format or image_data_format()
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(
-            f"`images` must be batched 4D tensor. Received: images.shape={images.shape}")
-    if data_format == "channels_first":
-        images = np.transpose(images, (0, 2, 3, 1))
+    images = channels_last_batch(images, data_format)
     draw = dict(num_classes=num_classes, color_mapping=color_mapping, alpha=alpha,
                 ignore_index=ignore_index, blend=blend, data_format="channels_last")
     columns = [images]
