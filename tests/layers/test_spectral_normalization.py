@@ -15,6 +15,7 @@ CONV = (lambda L: L.Conv2D(2, 3), (2, 5, 5, 2))
 def _pair(keras, make, shape, **kwargs):
     """The same SpectralNormalization in Keras and kerax, with Keras' weights."""
     x = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    keras.utils.set_random_seed(0)  # Keras' weights, and the power iteration's start, fixed
     klayer = keras.layers.SpectralNormalization(make(keras.layers), **kwargs)
     layer = kerax.layers.SpectralNormalization(make(kerax.layers), **kwargs)
     klayer(x)
