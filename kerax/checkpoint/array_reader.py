@@ -83,6 +83,12 @@ def _natural(name):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
+def _unnumbered(name):
+    """`params/dense_7/kernel` -> `params/dense/kernel`: a name without the counters that
+    auto-generated layer names end in."""
+    return re.sub(r"_\d+(?=/|$)", "", name)
+
+
 def alignment(entries, like):
     """For each leaf of `like` (in its flatten order), the index of its saved entry.
 
@@ -106,8 +112,23 @@ def alignment(entries, like):
     by_rank = sorted(range(len(saved)), key=lambda i: _natural(saved[i]))
     rank_of_leaf = sorted(range(len(names)), key=lambda i: _natural(names[i]))
     out = [0] * len(names)
+    layers = {}  # saved layer path -> the model's, one to one
     for leaf, entry in zip(rank_of_leaf, by_rank):
         out[leaf] = entry
+        mine, theirs = names[leaf], saved[entry]
+        if _unnumbered(mine) != _unnumbered(theirs) or \
+                layers.setdefault(theirs.rpartition("/")[0], mine.rpartition("/")[0]) != \
+                mine.rpartition("/")[0]:
+            raise CheckpointCorruptedError(
+                f"The checkpoint's array names do not pair with the model's: the saved "
+                f"'{theirs}' would fill '{mine}'. Only numbers in auto-generated layer "
+                "names may differ (and consistently per layer); the file is damaged or "
+                "was written by another model.")
+    if len(set(layers.values())) != len(layers):
+        raise CheckpointCorruptedError(
+            "The checkpoint's array names do not pair with the model's: two saved layers "
+            "would fill one layer of the model. The file is damaged or was written by "
+            "another model.")
     return out
 
 
