@@ -152,7 +152,7 @@ class DeviceMesh:
                 "devices (`kerax.distribution.get_device_count()`)."
             )
         self._shape = tuple(shape)
-        self._axis_names = tuple(axis_names)
+        self._axis_names = axis_names  # as given, as Keras keeps it (its repr shows a list)
         self._devices = devices.reshape(shape)
         self._backend_mesh = None
 
@@ -174,7 +174,7 @@ class DeviceMesh:
         if self._backend_mesh is None:
             devices = np.array([_to_device(d) for d in self._devices.flat], dtype=object)
             self._backend_mesh = jax.sharding.Mesh(devices.reshape(self._shape),
-                                                   self._axis_names)
+                                                   tuple(self._axis_names))
         return self._backend_mesh
 
     def __repr__(self):

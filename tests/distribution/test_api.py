@@ -14,6 +14,18 @@ def test_list_devices_and_mesh():
     assert mesh.backend_mesh.shape == {"batch": 2, "model": 4}
 
 
+def test_axis_names_kept_as_given_like_keras(keras):
+    """Keras keeps `axis_names` as passed (a list stays a list), so the guides' printed
+    meshes and distributions read the same; the JAX mesh still gets a tuple."""
+    for names in (["data", "model"], ("data", "model")):
+        mesh = kd.DeviceMesh((2, 4), names)
+        want = keras.distribution.DeviceMesh((2, 4), names, keras.distribution.list_devices())
+        assert mesh.axis_names == want.axis_names and type(mesh.axis_names) is type(names)
+        assert repr(mesh) == repr(want)
+        assert mesh.backend_mesh.axis_names == ("data", "model")
+    assert repr(kd.DataParallel()) == repr(keras.distribution.DataParallel())
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: kd.DeviceMesh((), ()), r"needs a non-empty shape and axis_names"),
     (lambda: kd.DeviceMesh((8,), ("a", "b")), r"has 1 axes but axis_names \('a', 'b'\) has 2"),
