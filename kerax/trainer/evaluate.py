@@ -59,6 +59,7 @@ def _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
     k = steps_per_execution.for_evaluation(model, adapter, cbs, "test", plan)
     cbs.on_test_begin()  # before reading the variables: SwapEMAWeights swaps them here
     model._reset_attribute_metrics()  # as Keras' `reset_metrics()` here
+    placement.place_variables(model)  # the variables keep the distribution's layout
     ts = model._make_test_state()
     try:
         ts, logs, step = epoch_loop.evaluate_epoch(ts, ex.test(ts, plan, k), cbs, k)

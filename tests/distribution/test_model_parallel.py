@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from jax.sharding import PartitionSpec as P
 
+import kerax
 from kerax import distribution as kd
 from kerax.distribution import placement
 from tests.distribution.conftest import make_model
@@ -112,3 +113,33 @@ def test_layout_that_does_not_fit_raises(rules, shape, message, data):
     with _model_parallel(rules, shape).scope():
         with pytest.raises(ValueError, match=message):
             make_model(hidden=12).fit(x[:16], y[:16], batch_size=16, verbose=0)
+
+
+def test_evaluate_lays_out_the_variables_as_keras_keeps_them(keras, data):
+    """Keras' variables always carry the distribution's layout; kerax's take it on their
+    first fit / evaluate / predict. After `set_weights` (host arrays), `evaluate` alone
+    must leave them laid out, as Keras' are (it used to evaluate on a laid-out copy)."""
+    x, y = data
+    rules = {".*dense.*kernel": (None, "model")}
+    dist = _model_parallel(rules)
+    kmesh = keras.distribution.DeviceMesh((2, 4), ["batch", "model"],
+                                          keras.distribution.list_devices())
+    kmap = keras.distribution.LayoutMap(kmesh)
+    kmap[".*dense.*kernel"] = (None, "model")
+    keras.distribution.set_distribution(
+        keras.distribution.ModelParallel(layout_map=kmap, batch_dim_name="batch"))
+    try:
+        kmodel = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(8)])
+        kmodel.compile(loss="mse")
+        want = kmodel.evaluate(x, y, verbose=0)
+        kspecs = [tuple(w.value.sharding.spec) for w in kmodel.weights]
+    finally:
+        keras.distribution.set_distribution(None)
+    with dist.scope():
+        model = kerax.Sequential([kerax.Input((x.shape[1],)), kerax.layers.Dense(8)])
+        model.compile(loss="mse")
+        model.set_weights(kmodel.get_weights())
+        got = model.evaluate(x, y, verbose=0)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    specs = [tuple(w.value.sharding.spec) for w in model.weights]
+    assert specs == kspecs == [(None, "model"), (None,)]

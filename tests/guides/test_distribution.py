@@ -1,6 +1,8 @@
-"""Our port of the keras.io guide "Distributed training with Keras" (the distribution API), each cell on
-Keras 3 and on kerax over 8 simulated CPU devices: runs distribution_guide.py in its own process
-(JAX fixes the device count when it starts; see tests/test_distribution_subprocess.py)."""
+"""Our port of the keras.io guide "Distributed training with Keras" (the distribution API)
+in its current version and in its first Keras 3 version (2023, whose cells also train),
+each cell on Keras 3 and on kerax over 8 simulated CPU devices: runs distribution_guide.py
+in its own process (JAX fixes the device count when it starts; see
+tests/test_distribution_subprocess.py)."""
 
 import json
 import os
@@ -9,10 +11,11 @@ import sys
 
 import pytest
 
-from .distribution_guide import CELLS
+from .distribution_guide import CELLS, CELLS_2023
 from .harness import CellResult, assert_cell, cell_params
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 @pytest.fixture(scope="module")
 def results():
@@ -22,15 +25,22 @@ def results():
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and "\nRESULTS " in proc.stdout, \
         (proc.stdout + proc.stderr)[-4000:]
-    rows = json.loads(proc.stdout.split("\nRESULTS ", 1)[1])
-    out = []
-    for row in rows:
-        for key in ("keras_where", "kerax_where"):
-            row[key] = tuple(row[key]) if row[key] is not None else None
-        out.append(CellResult(**row))
+    versions = json.loads(proc.stdout.split("\nRESULTS ", 1)[1])
+    out = {}
+    for version, rows in versions.items():
+        out[version] = []
+        for row in rows:
+            for key in ("keras_where", "kerax_where"):
+                row[key] = tuple(row[key]) if row[key] is not None else None
+            out[version].append(CellResult(**row))
     return out
 
 
 @pytest.mark.parametrize("cell", cell_params(CELLS))
 def test_cell(results, cell):
-    assert_cell(results, CELLS, cell)
+    assert_cell(results["current"], CELLS, cell)
+
+
+@pytest.mark.parametrize("cell", cell_params(CELLS_2023))
+def test_cell_2023_version(results, cell):
+    assert_cell(results["2023"], CELLS_2023, cell)
