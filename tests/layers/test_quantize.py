@@ -120,6 +120,39 @@ def test_weight_only_config_and_filters_match_keras(keras, name):
     _assert_same_predictions(ours, theirs, MODELS[name][1](6))
 
 
+@pytest.mark.parametrize("name, mode", CASES)
+def test_inputs_quantizer_attribute_as_keras(keras, name, mode):
+    """Keras' int8 Dense / EinsumDense expose `inputs_quantizer` (the customizing
+    quantization guide reads it); other layers and modes have no such attribute."""
+    ours, theirs = _pair(keras, name, mode)
+    for mine, keras_layer in zip(ours.layers, theirs.layers):
+        want = getattr(keras_layer, "inputs_quantizer", AttributeError)
+        if want is AttributeError:
+            with pytest.raises(AttributeError, match="has no attribute 'inputs_quantizer'"):
+                mine.inputs_quantizer
+        else:
+            got = mine.inputs_quantizer
+            assert type(got).__name__ == type(want).__name__
+            assert got.get_config() == want.get_config()
+            assert mine.inputs_quantizer is got  # one object, as Keras' attribute
+
+
+@pytest.mark.parametrize("activation_quantizer", [None, "custom"])
+def test_inputs_quantizer_is_the_configs(keras, activation_quantizer):
+    ours, theirs = _pair(keras, "mlp")
+    for model, lib in ((ours, kerax), (theirs, keras)):
+        chosen = None if activation_quantizer is None else \
+            lib.quantizers.AbsMaxQuantizer(axis=-1, value_range=(-90, 90))
+        model.quantize(config=lib.quantizers.Int8QuantizationConfig(
+            weight_quantizer=lib.quantizers.AbsMaxQuantizer(axis=0),
+            activation_quantizer=chosen))
+        if chosen is None:
+            assert model.layers[0].inputs_quantizer is None
+        else:
+            assert model.layers[0].inputs_quantizer is chosen
+    assert ours.layers[0].dtype_policy.name == theirs.layers[0].dtype_policy.name
+
+
 def test_abs_max_quantize_matches_keras(keras):
     x = RNG.normal(size=(3, 5)).astype("float32")
     for axis, to_numpy in ((0, True), (-1, False), ((0, 1), True)):

@@ -45,6 +45,7 @@ class Dense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
     _lora_target = lora.LoraTarget("kernel", "lora_kernel_a", "lora_kernel_b",
                                    "kernel_constraint", "kernel_regularizer")
     _quantize_target = quantization.QuantizeTarget("kernel", "kernel_scale")
+    _inputs_quantizer_args = {}  # int8: AbsMaxQuantizer() on the inputs
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -107,7 +108,7 @@ class Dense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
         return (self.units,)
 
     def _int8_forward(self, params, state, inputs):
-        quantizer, compute = self._inputs_quantizer(), self.compute_dtype
+        quantizer, compute = self.inputs_quantizer, self.compute_dtype
 
         def quantized(x, kernel, kernel_scale):
             scale = kernel_scale

@@ -118,6 +118,7 @@ class EinsumDense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
     _lora_target = lora.LoraTarget("kernel", "lora_kernel_a", "lora_kernel_b",
                                    "kernel_constraint", "kernel_regularizer")
     _quantize_target = quantization.QuantizeTarget("kernel", "kernel_scale")
+    _inputs_quantizer_args = {}  # int8: AbsMaxQuantizer() on the inputs
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -202,7 +203,7 @@ class EinsumDense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
         return tuple(shape)
 
     def _int8_forward(self, params, state, inputs):
-        info, quantizer, compute = self._quant_info(), self._inputs_quantizer(), \
+        info, quantizer, compute = self._quant_info(), self.inputs_quantizer, \
             self.compute_dtype
 
         def quantized(x, kernel, kernel_scale):

@@ -232,10 +232,37 @@ class QuantizationMixin:
                 "use `quantize('int8')`, whose non-quantized weights train.")
         return self._float8_forward(params, state, inputs), state
 
-    def _inputs_quantizer(self):
-        default = quantizers.AbsMaxQuantizer()
-        return config_lib.QuantizationConfig.activation_quantizer_or_default(
-            self.quantization_config, default)
+    # The default activation quantizer's arguments, for layers whose int8 mode quantizes
+    # their inputs (None: no `inputs_quantizer`, as Keras' Embedding).
+    _inputs_quantizer_args = None
+
+    @property
+    def inputs_quantizer(self):
+        """The quantizer of an int8 layer's inputs (Keras' `inputs_quantizer`): the config's
+        `activation_quantizer`, an `AbsMaxQuantizer` by default, None for weight-only
+        int8. As in Keras, only int8-quantized Dense, EinsumDense and ReversibleEmbedding
+        layers have it.
+
+        Example:
+        >>> import numpy as np
+        >>> from kerax.layers import Dense
+        >>> layer = Dense(3)
+        >>> _ = layer(np.ones((1, 4)))
+        >>> layer.quantize("int8")
+        >>> type(layer.inputs_quantizer).__name__
+        'AbsMaxQuantizer'
+        """
+        if self._inputs_quantizer_args is None or self.quantization_mode != "int8":
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute 'inputs_quantizer' (only "
+                "int8-quantized Dense, EinsumDense and ReversibleEmbedding layers have one)")
+        kept = self.__dict__.get("_inputs_quantizer_of")
+        if kept is None or kept[0] is not self.quantization_config:
+            quantizer = config_lib.QuantizationConfig.activation_quantizer_or_default(
+                self.quantization_config,
+                quantizers.AbsMaxQuantizer(**self._inputs_quantizer_args))
+            kept = self.__dict__["_inputs_quantizer_of"] = (self.quantization_config, quantizer)
+        return kept[1]
 
     # ------------------------------------------------------------ Keras weights file --
     def _keras_own_leaves(self, variables, prefix):

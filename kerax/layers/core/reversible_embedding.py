@@ -46,6 +46,7 @@ class ReversibleEmbedding(Embedding):
     """
 
     _quantize_target = quantization.QuantizeTarget("embeddings", "embeddings_scale")
+    _inputs_quantizer_args = {"axis": -1}  # int8 `reverse=True`: the hidden states
 
     def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
@@ -108,8 +109,7 @@ class ReversibleEmbedding(Embedding):
         else:
             kernel, scale = state["reverse_embeddings"], state["reverse_embeddings_scale"]
         compute = self.compute_dtype
-        quantizer = quantizers.QuantizationConfig.activation_quantizer_or_default(
-            self.quantization_config, quantizers.AbsMaxQuantizer(axis=-1))
+        quantizer = self.inputs_quantizer
         x = jnp.asarray(inputs)
         if quantizer:
             x, inputs_scale = quantizer(x)
