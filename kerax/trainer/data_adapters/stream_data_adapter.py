@@ -1,12 +1,13 @@
 """Batches that arrive one at a time: PyDataset, generators, tf.data, torch, grain.
 
 Each execution takes up to K batches from the source at once (a `PyDataset` and a finite
-grain `MapDataset` are read by index, the latter in one `_getitems` call; an iterator a
-slice at a time), pads every batch to one batch size (masking the padded rows) and stacks
-them into one new host buffer, which the compiled execution takes as its argument (on the
-CPU it reads the buffer in place, without the ~40 µs of Python of a `jax.device_put` per
-execution), so all executions share one shape; a short
-final execution is filled with empty steps, which the compiled loop does not run. The
+grain `MapDataset` are read by index, the latter in one `_getitems` call, and a
+`MapDataset.batch(...)` with one `_getitems` call on its parent for the elements of all K
+batches; an iterator a slice at a time), pads every batch to one batch size (masking the
+padded rows) and stacks them into one new host buffer, which the compiled execution takes
+as its argument (on the CPU it reads the buffer in place, without the ~40 µs of Python of
+a `jax.device_put` per execution), so all executions share one shape; a short final
+execution is filled with empty steps, which the compiled loop does not run. The
 next execution is read and stacked while the device runs the current one (jax dispatches
 asynchronously); a `PyDataset` with `workers > 1` also fetches batches in a thread pool.
 
@@ -220,7 +221,7 @@ class StreamDataAdapter:
         if is_map_dataset(src):  # by index, as grain's own iterator reads it, in bulk
             return _IndexReader(self, src.__getitem__, range(len(src)),
                                 resume[0] if resume else 0, skip_none=True,
-                                get_many=getattr(src, "_getitems", None))
+                                get_many=_batches_read_in_bulk(src) or src._getitems)
         if hasattr(src, "as_numpy_iterator"):
             it = iter(src.as_numpy_iterator())
         elif hasattr(src, "__next__"):
@@ -577,15 +578,48 @@ class _IndexReader:
         return batches
 
     def _read_many(self, indices):
-        got = self.get_many(indices)
-        if len(got) != len(indices):
-            source = type(self.adapter.source).__name__
-            raise ValueError(
-                f"The {source} answered `_getitems` with {len(got)} elements for "
-                f"{len(indices)} indices (from {indices[0]}): grain's contract is one "
-                "element (or None, for a filtered one) per index. Fix its `_getitems`, or "
-                "remove it so that grain's default reads each index with `__getitem__`.")
-        return got
+        return _checked_count(self.adapter.source, self.get_many(indices), indices)
+
+
+def _checked_count(dataset, got, indices):
+    """`got`, the answer of `dataset._getitems(indices)`, if it has one element per index."""
+    if len(got) != len(indices):
+        raise ValueError(
+            f"The {type(dataset).__name__} answered `_getitems` with {len(got)} elements for "
+            f"{len(indices)} indices (from {indices[0]}): grain's contract is one element "
+            "(or None, for a filtered one) per index. Fix its `_getitems`, or remove it so "
+            "that grain's default reads each index with `__getitem__`.")
+    return got
+
+
+def _batches_read_in_bulk(dataset):
+    """For grain's `MapDataset.batch(...)` (a `BatchMapDataset`): `indices -> batches`
+    that reads all their elements with one `_getitems` call on the parent, then batches
+    each batch's elements as its `__getitem__` does (grain's own batch pushdown, which
+    grain 0.2 keeps behind an experiment flag): the parent's transformations answer in
+    bulk instead of element by element. None for any other dataset."""
+    if type(dataset).__name__ != "BatchMapDataset" or not is_grain(dataset):
+        return None
+    try:
+        parent, size, batch_fn = dataset._parent, dataset._batch_size, dataset._batch_fn
+        rows, read = len(parent), parent._getitems
+    except (AttributeError, TypeError):  # another grain version's internals
+        return None
+    if not (isinstance(size, int) and size > 0 and callable(batch_fn)):
+        return None
+
+    def batches(indices):
+        # As `BatchMapDataset.__getitem__`: batch i holds elements [i*size, (i+1)*size).
+        spans = [(i * size, min(rows, (i + 1) * size)) for i in indices]
+        wanted = [j for start, stop in spans for j in range(start, stop)]
+        elements = _checked_count(parent, list(read(wanted)), wanted)
+        out, at = [], 0
+        for start, stop in spans:
+            out.append(batch_fn(elements[at:at + stop - start]))
+            at += stop - start
+        return out
+
+    return batches
 
 
 def _stack_full(*leaves):
