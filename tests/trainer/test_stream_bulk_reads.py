@@ -108,6 +108,80 @@ def test_grain_map_dataset_is_read_by_index_bit_for_bit_like_arrays():
     _same(_fit(filtered, "auto"), arrays)
 
 
+@pytest.mark.parametrize("k", ["auto", 4])
+def test_grain_map_dataset_is_read_with_one_getitems_call_per_execution(monkeypatch, k):
+    grain = pytest.importorskip("grain")
+    x, y = _data()
+    source = grain.MapDataset.range(6).map(lambda i: (x[i * B:(i + 1) * B],
+                                                      y[i * B:(i + 1) * B]))
+    reads, getitems = [], type(source)._getitems
+
+    def counted(self, indices):
+        reads.append(list(indices))
+        return getitems(self, indices)
+
+    monkeypatch.setattr(type(source), "_getitems", counted)
+    arrays = _fit(x, k, y=y, batch_size=B, shuffle=False)
+    _same(_fit(source, k), arrays)
+    # grain's bulk read, one call per execution (its elements mapped in one pass)
+    assert reads == ([list(range(6))] * 2 if k == "auto" else [[0, 1, 2, 3], [4, 5]] * 2)
+
+
+class Rows:
+    """A grain data source of `(x, y)` examples with a batched read (`_getitems`)."""
+
+    def __init__(self, x, y, reads, lose=False):
+        self.x, self.y, self.reads, self.lose = x, y, reads, lose
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+    def _getitems(self, indices):
+        self.reads.append(list(indices))
+        return [self[i] for i in indices][:-1 if self.lose else None]
+
+
+@pytest.mark.parametrize("drop_remainder", [False, True])
+def test_grain_batch_reads_its_parent_in_bulk_bit_for_bit_like_arrays(drop_remainder):
+    grain = pytest.importorskip("grain")
+    x, y = _data()
+    reads = []
+    source = grain.MapDataset.source(Rows(x, y, reads)).map(lambda e: e).batch(
+        B, drop_remainder=drop_remainder)
+    n = N - N % B if drop_remainder else N  # 5 batches, or 6 with a short last one
+    arrays = _fit(x[:n], 4, y=y[:n], batch_size=B, shuffle=False)
+    _same(_fit(source, 4), arrays)
+    # One read of the parent per execution: the elements of 4 batches, then the rest.
+    assert reads == [list(range(4 * B)), list(range(4 * B, n))] * 2
+    lossy = grain.MapDataset.source(Rows(x, y, [], lose=True)).batch(B)
+    with pytest.raises(ValueError, match=r"The SourceMapDataset answered `_getitems` with "
+                                         r"31 elements for 32 indices \(from 0\)"):
+        _fit(lossy, 4)
+
+
+def test_a_grain_getitems_that_loses_elements_is_an_error():
+    grain = pytest.importorskip("grain")
+    x, y = _data()
+
+    class Batches(grain.MapDataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return x[i * B:(i + 1) * B], y[i * B:(i + 1) * B]
+
+        def _getitems(self, indices):
+            return [self[i] for i in indices][:-1]
+
+    with pytest.raises(ValueError, match=r"The Batches answered `_getitems` with 3 elements "
+                                         r"for 4 indices \(from 0\).*one element \(or "
+                                         r"None, for a filtered one\) per index"):
+        _fit(Batches(), 4)
+
+
 def test_a_generator_that_raises_mid_epoch_raises_its_error_after_the_batches_before(keras):
     x, y = _data()
 

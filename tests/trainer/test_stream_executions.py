@@ -88,6 +88,8 @@ def test_plain_pairs_stack_like_the_general_path_into_the_device_array_itself():
     np.testing.assert_array_equal(np.asarray(mask), np.asarray(gmask))
     for a, b in ((x, gx), (y, gy)):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+        # the host buffer itself goes to the compiled execution (no device_put per execution)
+        assert type(a) is np.ndarray and a.ctypes.data % 64 == 0
     host = sda._stack_full(*[c[0] for c in chunk])
     if jax.devices()[0].platform == "cpu":  # the stacked host buffer is used in place
         assert jax.device_put(host).unsafe_buffer_pointer() == host.ctypes.data

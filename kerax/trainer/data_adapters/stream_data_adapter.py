@@ -1,10 +1,13 @@
 """Batches that arrive one at a time: PyDataset, generators, tf.data, torch, grain.
 
 Each execution takes up to K batches from the source at once (a `PyDataset` and a finite
-grain `MapDataset` are read by index, an iterator a slice at a time), pads every batch to
-one batch size (masking the padded rows) and stacks them into one new host buffer, which
-`jax.device_put` uses in place on the CPU, so all executions share one shape; a short
-final execution is filled with empty steps, which the compiled loop does not run. The
+grain `MapDataset` are read by index, the latter in one `_getitems` call, and a
+`MapDataset.batch(...)` with one `_getitems` call on its parent for the elements of all K
+batches; an iterator a slice at a time), pads every batch to one batch size (masking the
+padded rows) and stacks them into one new host buffer, which the compiled execution takes
+as its argument (on the CPU it reads the buffer in place, without the ~40 µs of Python of
+a `jax.device_put` per execution), so all executions share one shape; a short final
+execution is filled with empty steps, which the compiled loop does not run. The
 next execution is read and stacked while the device runs the current one (jax dispatches
 asynchronously); a `PyDataset` with `workers > 1` also fetches batches in a thread pool.
 
@@ -217,7 +220,8 @@ class StreamDataAdapter:
             return self._py_dataset_iter(start)
         if is_map_dataset(src):  # by index, as grain's own iterator reads it, in bulk
             return _IndexReader(self, src.__getitem__, range(len(src)),
-                                resume[0] if resume else 0, skip_none=True)
+                                resume[0] if resume else 0, skip_none=True,
+                                get_many=_batches_read_in_bulk(src) or src._getitems)
         if hasattr(src, "as_numpy_iterator"):
             it = iter(src.as_numpy_iterator())
         elif hasattr(src, "__next__"):
@@ -472,7 +476,7 @@ class StreamDataAdapter:
         except ValueError:  # batches whose feature shapes differ
             return None
         self.batch_size = b
-        return jax.device_put(batches), self._full_mask(k, b), k
+        return batches, self._full_mask(k, b), k
 
     def _stack(self, chunk, k):
         """`k` steps of batches padded to one batch size, written once into one buffer."""
@@ -487,7 +491,7 @@ class StreamDataAdapter:
             except ValueError:  # batches whose feature shapes differ: the general path
                 pass
             else:
-                return jax.device_put(batches), self._full_mask(k, b), k
+                return batches, self._full_mask(k, b), k
         mask = _host_buffer((k, b), bool, fill=False)
         for i, n in enumerate(sizes):
             mask[i, :n] = True
@@ -500,7 +504,7 @@ class StreamDataAdapter:
             return out
 
         batches = jax.tree_util.tree_map(stack, *chunk)
-        return jax.device_put(batches), jax.device_put(mask), len(chunk)
+        return batches, mask, len(chunk)
 
     def _full_mask(self, k, b):
         """The all-true `(k, b)` mask on the device, made once per shape."""
@@ -552,10 +556,13 @@ class _IndexReader:
     """A pass over a random-access source (a `PyDataset`, a finite grain `MapDataset`)
     from index `start` of `order`, read many batches at a time; the adapter's `position`
     is the next index. `skip_none`: a missing element (grain's `filter`) is skipped, as
-    grain's own iterator does."""
+    grain's own iterator does. `get_many` (a grain `MapDataset`'s `_getitems`): reads a
+    list of indices in one call, which grain's transformations answer in bulk (one
+    statistics record per call instead of one per element, a batched source read)."""
 
-    def __init__(self, adapter, get, order, start, skip_none=False):
+    def __init__(self, adapter, get, order, start, skip_none=False, get_many=None):
         self.adapter, self.get, self.order, self.skip_none = adapter, get, order, skip_none
+        self.get_many = get_many
         adapter.position = start
 
     def take(self, n):
@@ -563,10 +570,56 @@ class _IndexReader:
         batches = []
         while len(batches) < n and adapter.position < len(order):
             end = min(adapter.position + n - len(batches), len(order))
-            got = [get(i) for i in order[adapter.position:end]]
+            indices = order[adapter.position:end]
+            got = ([get(i) for i in indices] if self.get_many is None
+                   else self._read_many(list(indices)))
             adapter.position = end
             batches += [b for b in got if b is not None] if self.skip_none else got
         return batches
+
+    def _read_many(self, indices):
+        return _checked_count(self.adapter.source, self.get_many(indices), indices)
+
+
+def _checked_count(dataset, got, indices):
+    """`got`, the answer of `dataset._getitems(indices)`, if it has one element per index."""
+    if len(got) != len(indices):
+        raise ValueError(
+            f"The {type(dataset).__name__} answered `_getitems` with {len(got)} elements for "
+            f"{len(indices)} indices (from {indices[0]}): grain's contract is one element "
+            "(or None, for a filtered one) per index. Fix its `_getitems`, or remove it so "
+            "that grain's default reads each index with `__getitem__`.")
+    return got
+
+
+def _batches_read_in_bulk(dataset):
+    """For grain's `MapDataset.batch(...)` (a `BatchMapDataset`): `indices -> batches`
+    that reads all their elements with one `_getitems` call on the parent, then batches
+    each batch's elements as its `__getitem__` does (grain's own batch pushdown, which
+    grain 0.2 keeps behind an experiment flag): the parent's transformations answer in
+    bulk instead of element by element. None for any other dataset."""
+    if type(dataset).__name__ != "BatchMapDataset" or not is_grain(dataset):
+        return None
+    try:
+        parent, size, batch_fn = dataset._parent, dataset._batch_size, dataset._batch_fn
+        rows, read = len(parent), parent._getitems
+    except (AttributeError, TypeError):  # another grain version's internals
+        return None
+    if not (isinstance(size, int) and size > 0 and callable(batch_fn)):
+        return None
+
+    def batches(indices):
+        # As `BatchMapDataset.__getitem__`: batch i holds elements [i*size, (i+1)*size).
+        spans = [(i * size, min(rows, (i + 1) * size)) for i in indices]
+        wanted = [j for start, stop in spans for j in range(start, stop)]
+        elements = _checked_count(parent, list(read(wanted)), wanted)
+        out, at = [], 0
+        for start, stop in spans:
+            out.append(batch_fn(elements[at:at + stop - start]))
+            at += stop - start
+        return out
+
+    return batches
 
 
 def _stack_full(*leaves):
@@ -581,8 +634,9 @@ def _stack_full(*leaves):
 
 
 def _host_buffer(shape, dtype, fill=None):
-    """A new host array on a 64-byte boundary: `jax.device_put` on the CPU then uses it in
-    place instead of copying it (the caller must not write to it afterwards)."""
+    """A new host array on a 64-byte boundary: a jitted program (or `jax.device_put`) on
+    the CPU then reads it in place instead of copying it (the caller must not write to it
+    afterwards)."""
     dtype = np.dtype(dtype)
     if dtype.hasobject:
         return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
