@@ -26,12 +26,30 @@ from kerax.trainer.pytrees import all_layers
 
 
 class Plan(NamedTuple):
-    """A checked `predict`: the epoch plan `(idx, mask)`, its steps per execution `k`
-    and its executions `(program, args after x, steps, mask)`."""
+    """A checked `predict`: the epoch plan `(idx, mask)`, its steps per execution `k`,
+    its executions `(program, args after x, steps, mask)` and the real rows of their
+    joined outputs (`real_rows`)."""
 
     plan: tuple
     k: int
     executions: tuple
+    rows: object
+
+
+def real_rows(masks):
+    """The real rows of outputs joined from executions with these row masks: a slice
+    when they lead (indexing by it takes no mask walk), else the joined mask.
+
+    Example:
+    >>> import numpy as np
+    >>> real_rows([np.array([[True, True], [True, False]])])
+    slice(0, 3, None)
+    >>> real_rows([np.array([[True, False]]), np.array([[True, True]])])
+    array([ True, False,  True,  True])
+    """
+    mask = np.concatenate([np.asarray(m).reshape(-1) for m in masks])
+    n = int(mask.sum())
+    return slice(0, n) if mask[:n].all() else mask
 
 
 def batch_rows(n, batch_size):
@@ -78,7 +96,7 @@ def keep(model, cache_key, plan, k, executions):
         return
     kept = tuple((program, tuple(jax.device_put(a) for a in args[1:]), size, mask)
                  for program, args, size, mask in executions)
-    model._programs[cache_key] = Plan(plan, k, kept)
+    model._programs[cache_key] = Plan(plan, k, kept, real_rows([e[3] for e in kept]))
 
 
 def executions(plan, x):
@@ -90,4 +108,4 @@ def executions(plan, x):
             for program, args, size, mask in plan.executions]
 
 
-__all__ = ["Plan", "batch_rows", "key", "lookup", "keep", "executions"]
+__all__ = ["Plan", "real_rows", "batch_rows", "key", "lookup", "keep", "executions"]

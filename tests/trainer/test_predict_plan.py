@@ -3,6 +3,8 @@ checked and made (`kerax.trainer.predict_plan`): the same outputs bit for bit, t
 progress bar, callbacks and state as the full path, the errors of the full path for new
 shapes, and the weights as they are now."""
 
+import gc
+import io
 import re
 
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 import kerax
 from kerax.errors import LayerShapeError
 from kerax.trainer import predict_plan
+from kerax.utils import progbar as progbar_lib
 
 
 def _mlp(lib, seed=0):
@@ -180,3 +183,52 @@ def test_a_layer_shared_with_another_model_is_read_where_it_was_last_set(keras, 
         np.testing.assert_allclose(outs[-1], np.repeat(x.sum(1, keepdims=True), 3, 1),
                                    rtol=1e-5)
         np.testing.assert_allclose(calls[-1], outs[-1], rtol=1e-5)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+@pytest.mark.parametrize("n, batch_size", [(1, None), (10, 4)])
+def test_a_kept_plans_progress_bar_prints_what_the_full_path_prints(
+        monkeypatch, rng, terminal, n, batch_size):
+    monkeypatch.setattr(progbar_lib.time, "time", lambda: 1000.0)  # a stopped clock
+    model = _mlp(kerax)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    printed = []
+    for callbacks in (None, None, [kerax.callbacks.Callback()]):  # full, kept, full
+        for verbose in ("auto", 2):
+            out = _Terminal() if terminal else io.StringIO()
+            monkeypatch.setattr(progbar_lib.sys, "stdout", out)
+            model.predict(x, batch_size=batch_size, verbose=verbose, callbacks=callbacks)
+            printed.append(out.getvalue())
+    steps = -(-n // (batch_size or 32))
+    assert printed[:2] == printed[2:4] == printed[4:]
+    assert re.sub(r"\x1b\[[0-9;]*m", "", printed[0]).split("\r")[-1] == (
+        f"{steps}/{steps} {'━' * 20} 0s 0s/step\n")
+    assert printed[1] == f"{steps}/{steps} - 0s - 0s/step\n"
+
+
+def test_a_kept_plans_progress_bar_leaves_nothing_to_the_garbage_collector(rng, capsys):
+    model = _mlp(kerax)
+    x = rng.normal(size=(3, 6)).astype("float32")
+    for verbose in (0, 1):
+        model.predict(x, verbose=verbose)
+    gc.collect()
+    gc.disable()  # (each call's objects must go by reference counting alone)
+    try:
+        for verbose in (0, 1, 2) * 3:
+            model.predict(x, verbose=verbose)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_the_real_rows_of_joined_outputs():
+    masks = [np.array([[True, True, True, False]])]
+    assert predict_plan.real_rows(masks) == slice(0, 3)
+    assert predict_plan.real_rows([np.ones((2, 4), bool)]) == slice(0, 8)
+    holes = [np.array([[True, False]]), np.array([[True, True]])]
+    np.testing.assert_array_equal(predict_plan.real_rows(holes), [True, False, True, True])
