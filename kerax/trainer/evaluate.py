@@ -131,9 +131,10 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     plan = ex.epoch_plan()
     k = steps_per_execution.for_evaluation(model, adapter, cbs, "predict", plan)
     executions = ex.predict(plan, k)
-    if cache_key is not None and not ex.is_stream:
+    # (A dict with keys the model does not take keeps no plan: each call warns of them.)
+    if cache_key is not None and not ex.is_stream and not inputs.unused_keys(model, x):
         executions = list(executions)
-        predict_plan.keep(model, cache_key, plan, k, executions)
+        predict_plan.keep(model, cache_key, plan, k, executions, x)
     return _run(model, executions, cbs, k, adapter.close)
 
 

@@ -1,6 +1,7 @@
-"""`predict`'s plan for one array input, kept per input shape and dtype.
+"""`predict`'s plan for array inputs, kept per input structure, shape and dtype.
 
-`predict(x)` on arrays opens a data adapter, checks `x` against the model (building it
+`predict(x)` on arrays (one, or a list, tuple or dict of them for a model with several
+inputs) opens a data adapter, checks `x` against the model (building it
 on the first call), plans the batches and picks the compiled programs: ~20 host steps,
 ten times the program itself for one example. The first call for an input shape, dtype
 and batch size does all of that and raises its errors; what it planned — the programs
@@ -64,14 +65,46 @@ def batch_rows(n, batch_size):
     return min(batch_size, 1 << (n - 1).bit_length())
 
 
+def _plain(a):
+    """Whether `a` is a non-empty numeric NumPy or JAX array with a batch axis."""
+    return ((type(a) is np.ndarray or (isinstance(a, jax.Array)
+                                       and not isinstance(a, jax.core.Tracer)))
+            and a.ndim > 0 and a.shape[0] > 0 and a.dtype.kind not in "USO")
+
+
+def signature(x):
+    """`(structure, shapes and dtypes, rows)` of `x`, one array or a list, tuple or
+    dict (string keys) of them with one number of rows; None for any other input.
+
+    Example:
+    >>> import numpy as np
+    >>> signature([np.zeros((2, 3)), np.zeros((2,), "int32")])[1:]
+    ((((2, 3), dtype('float64')), ((2,), dtype('int32'))), 2)
+    >>> signature([np.zeros((2, 3)), np.zeros((3,))]) is None  # (predict says why)
+    True
+    """
+    if type(x) is np.ndarray or isinstance(x, jax.Array):
+        return (None, (x.shape, x.dtype), x.shape[0]) if _plain(x) else None
+    if type(x) not in (list, tuple, dict) or (type(x) is dict and not all(
+            type(name) is str for name in x)):
+        return None
+    leaves, structure = jax.tree_util.tree_flatten(x)
+    if not leaves or not all(_plain(a) for a in leaves):
+        return None
+    rows = leaves[0].shape[0]
+    if any(a.shape[0] != rows for a in leaves):
+        return None
+    return structure, tuple((a.shape, a.dtype) for a in leaves), rows
+
+
 def key(model, x, batch_size, steps, callbacks):
     """The cache key of `predict(x, batch_size, steps=steps, callbacks=callbacks)`, or
-    None when that call always takes the full path: another input than one non-empty
-    NumPy or JAX array, `steps`, callbacks, or a distribution."""
-    if (steps is not None or callbacks
-            or not (type(x) is np.ndarray or isinstance(x, jax.Array))
-            or isinstance(x, jax.core.Tracer) or x.ndim == 0 or x.shape[0] == 0
-            or x.dtype.kind in "USO" or placement.current() is not None):
+    None when that call always takes the full path: another input than non-empty NumPy
+    or JAX arrays (see `signature`), `steps`, callbacks, or a distribution."""
+    if steps is not None or callbacks or placement.current() is not None:
+        return None
+    sig = signature(x)
+    if sig is None:
         return None
     if batch_size is None:
         batch_size = 32
@@ -80,7 +113,7 @@ def key(model, x, batch_size, steps, callbacks):
     # A Keras-style `predict_step` sees the variables split by `trainable`.
     flags = (tuple(layer.trainable for layer in all_layers(model))
              if stateless.custom_step(model, "predict") else None)
-    return ("predict_plan", x.shape, x.dtype, int(batch_size), model._steps_per_execution,
+    return ("predict_plan", sig[:2], int(batch_size), model._steps_per_execution,
             model.__dict__.get("_fit_steps_per_execution"), flags)
 
 
@@ -89,10 +122,12 @@ def lookup(model, cache_key):
     return None if cache_key is None else model._programs.get(cache_key)
 
 
-def keep(model, cache_key, plan, k, executions):
+def keep(model, cache_key, plan, k, executions, x):
     """Keeps a full `predict`'s plan, `k` and executions (their index arrays put on the
-    device once) for `cache_key`."""
-    if cache_key is None:
+    device once) for `cache_key`, when its programs ran on `x` as given (in the same
+    structure: a dict keyed by a single-input model's input name ran on its array)."""
+    if cache_key is None or (jax.tree_util.tree_structure(executions[0][1][0])
+                             != jax.tree_util.tree_structure(x)):
         return
     kept = tuple((program, tuple(jax.device_put(a) for a in args[1:]), size, mask)
                  for program, args, size, mask in executions)
@@ -108,4 +143,5 @@ def executions(plan, x):
             for program, args, size, mask in plan.executions]
 
 
-__all__ = ["Plan", "real_rows", "batch_rows", "key", "lookup", "keep", "executions"]
+__all__ = ["Plan", "real_rows", "batch_rows", "signature", "key", "lookup", "keep",
+           "executions"]
