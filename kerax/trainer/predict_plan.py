@@ -12,8 +12,9 @@ programs on the same arguments, so the same outputs, progress bar and state.
 
 A single batch of fewer than `batch_size` examples runs at the smallest power of two
 rows that holds them (one example runs one row, as in Keras, not a padded batch of 32),
-so calls on 1 to 32 examples compile at most six programs; one full batch runs the
-predict step on `x` itself (no gather).
+padded on the host with copies of the first example (`pad_rows`), so calls on 1 to 32
+examples compile at most six programs (rows 1, 2, 4, 8, 16, 32), not one per number of
+examples; one batch runs the predict step on `x` itself (no gather).
 """
 
 from typing import NamedTuple
@@ -28,13 +29,36 @@ from kerax.trainer.pytrees import all_layers
 
 class Plan(NamedTuple):
     """A checked `predict`: the epoch plan `(idx, mask)`, its steps per execution `k`,
-    its executions `(program, args after x, steps, mask)` and the real rows of their
-    joined outputs (`real_rows`)."""
+    its executions `(program, args after x, steps, mask)`, the real rows of their
+    joined outputs (`real_rows`) and the rows `x` is padded to (or None)."""
 
     plan: tuple
     k: int
     executions: tuple
     rows: object
+    pad: int | None
+
+
+def pad_rows(x, rows):
+    """`x` (arrays, or a structure of them) with `rows` rows: its own, then copies of its
+    first row, made on the host (no program per number of rows); `x` itself when it
+    has `rows` rows.
+
+    Example:
+    >>> import numpy as np
+    >>> pad_rows(np.array([[1, 2], [3, 4], [5, 6]]), 4)
+    array([[1, 2],
+           [3, 4],
+           [5, 6],
+           [1, 2]])
+    """
+    def pad(a):
+        a = np.asarray(a)
+        return np.concatenate([a, np.repeat(a[:1], rows - a.shape[0], axis=0)])
+
+    if jax.tree_util.tree_leaves(x)[0].shape[0] == rows:
+        return x
+    return jax.tree_util.tree_map(pad, x)
 
 
 def real_rows(masks):
@@ -126,22 +150,27 @@ def keep(model, cache_key, plan, k, executions, x):
     """Keeps a full `predict`'s plan, `k` and executions (their index arrays put on the
     device once) for `cache_key`, when its programs ran on `x` as given (in the same
     structure: a dict keyed by a single-input model's input name ran on its array)."""
-    if cache_key is None or (jax.tree_util.tree_structure(executions[0][1][0])
+    data = executions[0][1][0]
+    if cache_key is None or (jax.tree_util.tree_structure(data)
                              != jax.tree_util.tree_structure(x)):
         return
     kept = tuple((program, tuple(jax.device_put(a) for a in args[1:]), size, mask)
                  for program, args, size, mask in executions)
-    model._programs[cache_key] = Plan(plan, k, kept, real_rows([e[3] for e in kept]))
+    rows = jax.tree_util.tree_leaves(data)[0].shape[0]
+    pad = rows if rows != jax.tree_util.tree_leaves(x)[0].shape[0] else None
+    model._programs[cache_key] = Plan(plan, k, kept, real_rows([e[3] for e in kept]), pad)
 
 
 def executions(plan, x):
     """The kept executions of `plan` on `x`, as the full path's `(program, args, steps,
     mask)`."""
-    if len(plan.executions) > 1:
+    if plan.pad is not None:
+        x = pad_rows(x, plan.pad)
+    elif len(plan.executions) > 1:
         x = jax.device_put(x)  # once for all executions, as the data adapter does
     return [(program, (x,) + args, size, mask)
             for program, args, size, mask in plan.executions]
 
 
-__all__ = ["Plan", "real_rows", "batch_rows", "signature", "key", "lookup", "keep",
-           "executions"]
+__all__ = ["Plan", "real_rows", "pad_rows", "batch_rows", "signature", "key", "lookup",
+           "keep", "executions"]

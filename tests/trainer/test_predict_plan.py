@@ -12,7 +12,7 @@ import pytest
 
 import kerax
 from kerax.errors import LayerShapeError
-from kerax.trainer import predict_plan
+from kerax.trainer import compile_cache, predict_plan
 from kerax.utils import progbar as progbar_lib
 
 
@@ -63,6 +63,35 @@ def test_fewer_examples_than_a_batch_run_at_a_power_of_two_rows(rng):
         plan = model._programs[predict_plan.key(
             model, np.zeros((n, 6), "float32"), None, None, None)]
         assert plan.plan[0].shape == (1, rows)
+        assert plan.pad == (rows if rows > n else None)
+
+
+def test_1_to_32_examples_compile_one_program_per_power_of_two_rows(keras, rng):
+    model, theirs = _mlp(kerax), _mlp(keras)
+    theirs.set_weights(model.get_weights())
+    x = rng.normal(size=(32, 6)).astype("float32")
+    with compile_cache.track() as stats:
+        outs = {n: model.predict(x[:n], verbose=0) for n in range(1, 33)}
+    assert stats.compiles <= 6  # rows 1, 2, 4, 8, 16, 32 (not one per n)
+    with compile_cache.track() as stats:
+        again = {n: model.predict(x[:n], verbose=0) for n in (1, 3, 5, 17, 31, 32)}
+    assert stats.compiles == 0
+    for n, out in again.items():
+        np.testing.assert_array_equal(out, outs[n])
+    for n in (17, 31):  # padded rows change nothing in the real ones (of a 32-row batch)
+        np.testing.assert_array_equal(outs[n], outs[32][:n])
+    for n in (1, 3, 5, 17, 31, 32):
+        assert outs[n].shape == (n, 3)
+        np.testing.assert_allclose(outs[n], theirs.predict(x[:n], verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_pad_rows_copies_the_first_example_on_the_host():
+    x = {"a": np.arange(6).reshape(3, 2), "b": np.arange(3)}
+    padded = predict_plan.pad_rows(x, 4)
+    np.testing.assert_array_equal(padded["a"], [[0, 1], [2, 3], [4, 5], [0, 1]])
+    np.testing.assert_array_equal(padded["b"], [0, 1, 2, 0])
+    assert predict_plan.pad_rows(x, 3) is x
 
 
 def test_progress_bar_is_printed_on_every_call_as_keras_does(keras, rng, capsys):
