@@ -20,6 +20,7 @@ from kerax.trainer import steps as steps_lib
 from kerax.trainer import steps_per_execution
 from kerax.trainer.executions import executions_for
 from kerax.trainer.pytrees import concat_outputs, host_value
+from kerax.utils.progbar import Progbar
 
 
 def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -89,21 +90,24 @@ class _NoCallbacks:
 _SILENT = _NoCallbacks()
 
 
-class _ProgbarOnly(ProgbarLogger):
-    """The callbacks of a kept `predict` with a progress bar and no callbacks: its
-    `ProgbarLogger` alone, called directly (no `CallbackList` dispatch around it)."""
+class _ProgbarOnly(_NoCallbacks):
+    """The callbacks of a kept `predict` with a progress bar and no callbacks: the bar a
+    `ProgbarLogger` draws for `predict`, drawn directly (no logger, no dispatch)."""
 
-    def __init__(self, model, verbose, steps):
-        super().__init__()
-        self.set_model(model)
-        self.set_params({"verbose": verbose, "epochs": 1, "steps": steps})
+    def __init__(self, verbose, steps):
+        self.verbose, self.steps, self.done = verbose, steps, 0
 
-    @property
-    def callbacks(self):
-        return (self,)  # (not kept: a cycle would leave each call's logger to the GC)
+    def on_predict_begin(self):
+        self.bar = Progbar(self.steps, verbose=self.verbose)
 
     def set_steps_done(self, steps):
-        self.steps_done = steps
+        self.done = steps
+
+    def on_predict_batch_end(self, batch, logs):
+        self.bar.update(self.done, finalize=False)
+
+    def on_predict_end(self):
+        self.bar.update(self.done, finalize=True)
 
 
 def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -122,7 +126,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     cache_key = predict_plan.key(model, x, batch_size, steps, callbacks)
     kept = predict_plan.lookup(model, cache_key)
     if kept is not None:
-        cbs = _SILENT if verbose == 0 else _ProgbarOnly(model, verbose, kept.plan[0].shape[0])
+        cbs = _SILENT if verbose == 0 else _ProgbarOnly(verbose, kept.plan[0].shape[0])
         return _run(model, predict_plan.executions(kept, x), cbs, kept.k, rows=kept.rows)
     adapter, _ = inputs.open_input(model, "predict", x, batch_size=batch_size, steps=steps)
     ex = executions_for(model, adapter)
