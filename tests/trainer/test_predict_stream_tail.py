@@ -57,3 +57,22 @@ def test_state_a_layer_assigns_counts_only_real_steps(keras, rng):
         model.predict(_batches(x, 8)(), verbose=0)
         counts.append(float(np.asarray(counter.count)))
     assert counts[0] == counts[1] == 3.0
+
+
+def test_several_outputs_of_a_generator_in_executions_with_empty_steps(keras, rng):
+    x = rng.normal(size=(13, 4)).astype("float32")  # batches of 4, 4, 4, 1
+    outs = {}
+    for lib in (kerax, keras):
+        lib.utils.set_random_seed(0)
+        inputs = lib.Input((4,))
+        model = lib.Model(inputs, {"y": lib.layers.Dense(3)(inputs),
+                                   "z": lib.layers.Dense(1)(inputs)})
+        if lib is keras:
+            model.set_weights(outs["kerax"][1])
+        model.compile(steps_per_execution=3)  # executions of 3 steps, then 1 (+ 2 empty)
+        outs[lib.__name__] = (model.predict(_batches(x, 4)(), verbose=0),
+                              model.get_weights())
+    ours, theirs = outs["kerax"][0], outs["keras"][0]
+    assert sorted(ours) == ["y", "z"] and ours["y"].shape == (13, 3)
+    for name in ("y", "z"):
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-5, atol=1e-6)
