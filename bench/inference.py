@@ -3,6 +3,7 @@
     python -m bench.inference                 # W1's MLP (784-512-512-10), one process
     python -m bench.inference --calls 100 --rounds 5
     python -m bench.inference --no-serve      # without the REST server
+    python -m bench.inference --small-sizes   # compiles of predict on 1..31 examples
 
 On one model with the same weights in kerax and Keras 3 (W1: 784-512-512-10), the median
 milliseconds of one call on a batch of 1 and of 64, for: `predict` (`batch_size=len(x)`,
@@ -17,6 +18,11 @@ and p50/p99 latency of one-row requests from 1 client and from 8 concurrent clie
 Ways are interleaved round by round; every way's output is checked against `predict`.
 Each way's time is the median of its per-round medians, ± half the range of those; "/ hand"
 divides by the hand-written `jax.jit` call's time of the same round.
+
+`--small-sizes` instead counts the XLA compilations (persistent-cache hits included) and
+the seconds of a first `predict(x[:n], verbose=0)` for every n from 1 to 31 (batch_size
+32), kerax and Keras 3 on fresh models, then the median milliseconds of a second pass;
+run it with `KERAX_COMPILATION_CACHE=0` to time real compilations.
 """
 
 import argparse
@@ -159,6 +165,32 @@ def _serve(kerax, dirpath, x, requests, clients):
     return len(lat) / wall, lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99)] * 1e3
 
 
+def _small_sizes(kerax, spec):
+    """`{lib: (compiles, seconds, median ms of a second pass)}` of `predict` on 1..31
+    examples, each on a fresh W1 model."""
+    import keras
+
+    from kerax.trainer import compile_cache
+
+    x = np.random.default_rng(0).standard_normal((31, spec["d"])).astype("float32")
+    out = {}
+    for lib in (kerax, keras):
+        model = W.build_model(lib, spec)
+        model.predict(x[:1], verbose=0)  # (builds the model; one row's program)
+        start = time.perf_counter()
+        with compile_cache.track() as stats:
+            for n in range(1, 32):
+                model.predict(x[:n], verbose=0)
+        seconds = time.perf_counter() - start
+        again = []
+        for n in range(1, 32):
+            t = time.perf_counter()
+            model.predict(x[:n], verbose=0)
+            again.append(time.perf_counter() - t)
+        out[lib.__name__] = (stats.compiles, seconds, statistics.median(again) * 1e3)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(prog="python -m bench.inference",
                                      description=__doc__.split("\n")[0])
@@ -166,8 +198,17 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=400, help="REST requests per run")
     parser.add_argument("--no-serve", action="store_true", help="leave out the REST server")
+    parser.add_argument("--small-sizes", action="store_true",
+                        help="count predict's compiles on 1..31 examples instead")
     args = parser.parse_args()
     kerax, spec, ours, theirs = _models()
+    if args.small_sizes:
+        print("\n| predict(x[:n], verbose=0), n = 1..31, fresh model | XLA compiles | "
+              "seconds | second pass, median ms per call |")
+        print("|---|---:|---:|---:|")
+        for name, (compiles, seconds, ms) in _small_sizes(kerax, spec).items():
+            print(f"| {name} | {compiles} | {seconds:.2f} | {ms:.3f} |")
+        return
     rng = np.random.default_rng(0)
     xs = {b: rng.standard_normal((b, spec["d"])).astype("float32") for b in BATCHES}
     with tempfile.TemporaryDirectory() as dirpath:

@@ -20,6 +20,7 @@ from kerax.trainer import steps as steps_lib
 from kerax.trainer import steps_per_execution
 from kerax.trainer.executions import executions_for
 from kerax.trainer.pytrees import concat_outputs, host_value
+from kerax.utils.progbar import Progbar
 
 
 def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
@@ -90,6 +91,26 @@ class _NoCallbacks:
 _SILENT = _NoCallbacks()
 
 
+class _ProgbarOnly(_NoCallbacks):
+    """The callbacks of a kept `predict` with a progress bar and no callbacks: the bar a
+    `ProgbarLogger` draws for `predict`, drawn directly (no logger, no dispatch)."""
+
+    def __init__(self, verbose, steps):
+        self.verbose, self.steps, self.done = verbose, steps, 0
+
+    def on_predict_begin(self):
+        self.bar = Progbar(self.steps, verbose=self.verbose)
+
+    def set_steps_done(self, steps):
+        self.done = steps
+
+    def on_predict_batch_end(self, batch, logs):
+        self.bar.update(self.done, finalize=False)
+
+    def on_predict_end(self):
+        self.bar.update(self.done, finalize=True)
+
+
 def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
     """`model.predict(...)` (Keras 3's arguments): the outputs, batch by batch.
 
@@ -106,10 +127,8 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     cache_key = predict_plan.key(model, x, batch_size, steps, callbacks)
     kept = predict_plan.lookup(model, cache_key)
     if kept is not None:
-        cbs = _SILENT if verbose == 0 else CallbackList(
-            None, add_progbar=True, model=model, verbose=verbose, epochs=1,
-            steps=kept.plan[0].shape[0])
-        return _run(model, predict_plan.executions(kept, x), cbs, kept.k)
+        cbs = _SILENT if verbose == 0 else _ProgbarOnly(verbose, kept.plan[0].shape[0])
+        return _run(model, predict_plan.executions(kept, x), cbs, kept.k, rows=kept.rows)
     adapter, _ = inputs.open_input(model, "predict", x, batch_size=batch_size, steps=steps)
     ex = executions_for(model, adapter)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
@@ -117,29 +136,37 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     plan = ex.epoch_plan()
     k = steps_per_execution.for_evaluation(model, adapter, cbs, "predict", plan)
     executions = ex.predict(plan, k)
-    if cache_key is not None and not ex.is_stream:
+    # (A dict with keys the model does not take keeps no plan: each call warns of them.)
+    if cache_key is not None and not ex.is_stream and not inputs.unused_keys(model, x):
         executions = list(executions)
-        predict_plan.keep(model, cache_key, plan, k, executions)
+        predict_plan.keep(model, cache_key, plan, k, executions, x)
     return _run(model, executions, cbs, k, adapter.close)
 
 
-def _run(model, executions, cbs, k, close=None):
+def _run(model, executions, cbs, k, close=None, rows=None):
     """Runs `predict`'s executions (`k` steps each) with its callbacks; returns the
-    outputs' real rows. `close` closes the data adapter after the last execution."""
+    outputs' real `rows` (by default, those the executions' masks mark). `close` closes
+    the data adapter after the last execution."""
     cbs.on_predict_begin()  # before reading the variables (SwapEMAWeights)
     placement.place_variables(model)
     variables = live_variables.read_checked(model) or model.variables
     params, state = variables["params"], variables["state"]
     # Only a callback other than the progress bar reads the batches' outputs.
     reads_outputs = any(not isinstance(c, ProgbarLogger) for c in cbs.callbacks)
+    # (A step annotation costs a microsecond: only while a profiler traces.)
+    traced = jax.profiler.TraceAnnotation.is_enabled()
     outs, masks, step = [], [], 0
     try:
         for program, args, size, mask in executions:
             cbs.on_predict_batch_begin(step)
-            with jax.profiler.StepTraceAnnotation("predict", step_num=step):
+            if traced:
+                with jax.profiler.StepTraceAnnotation("predict", step_num=step):
+                    out, state = program(params, state, *args)
+            else:
                 out, state = program(params, state, *args)
             outs.append(placement.to_host(out))
-            masks.append(np.asarray(mask).reshape(-1))
+            if rows is None:
+                masks.append(np.asarray(mask).reshape(-1))
             begin, step = step, step + size
             cbs.set_steps_done(step)
             cbs.on_predict_batch_end(epoch_loop.batch_end_index(begin, k), {
@@ -154,7 +181,9 @@ def _run(model, executions, cbs, k, close=None):
     cbs.on_predict_end()
     if not outs:
         raise ValueError("The prediction data is empty: the dataset yielded no batches.")
-    return concat_outputs(outs, np.concatenate(masks) if len(masks) > 1 else masks[0])
+    if rows is None:
+        rows = np.concatenate(masks) if len(masks) > 1 else masks[0]
+    return concat_outputs(outs, rows)
 
 
 __all__ = ["evaluate", "predict"]

@@ -10,6 +10,7 @@ batches. Both offer the same three iterators, `train`, `test` and `predict`, of
 import numpy as np
 
 from kerax.distribution import placement
+from kerax.trainer import predict_plan
 
 
 class ArrayExecutions:
@@ -46,9 +47,12 @@ class ArrayExecutions:
         (outputs, state)`; `mask` marks the real rows."""
         idx, mask = plan
         x_data, start = self.adapter.data[0], 0
-        if idx.shape == (1, self.adapter.num_samples) and placement.current() is None:
-            # One whole batch (`idx` is `arange(n)`: predict keeps the order): the predict
-            # step runs on the data itself.
+        if (idx.shape[0] == 1 and idx.shape[1] >= self.adapter.num_samples
+                and placement.current() is None):
+            # One batch (`idx` is `arange(n)` then padding: predict keeps the order): the
+            # predict step runs on the data itself, padded on the host to the batch's rows
+            # (so 1 to `batch_size` examples compile one program per power of two rows).
+            x_data = predict_plan.pad_rows(x_data, idx.shape[1])
             yield self.model._program("predict_direct", 1), (x_data,), 1, mask
             return
         while start < idx.shape[0]:

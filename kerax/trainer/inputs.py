@@ -111,6 +111,25 @@ def _expected_inputs(model):
     return None
 
 
+def unused_keys(model, x):
+    """The keys of a dict `x` that name none of `model`'s inputs, sorted; [] for another
+    `x` or a model that takes any keys (a subclassed model).
+
+    Example:
+    >>> import kerax
+    >>> a, b = kerax.Input((2,), name="a"), kerax.Input((2,), name="b")
+    >>> model = kerax.Model({"a": a, "b": b}, kerax.layers.Add()([a, b]))
+    >>> unused_keys(model, {"a": 1, "b": 2, "c": 3})
+    ['c']
+    """
+    expected = _expected_inputs(model)
+    if not isinstance(x, dict) or expected is None:
+        return []
+    struct, names = expected
+    keys = list(struct) if isinstance(struct, dict) else names
+    return sorted(str(k) for k in x if k not in keys)
+
+
 def _check_structure(model, x, what):
     """Keras' warning for extra dict keys; an error for several arrays given to a model
     that has one input (Keras would train on the wrong thing). Returns `x`, with a dict
@@ -134,7 +153,7 @@ def _check_structure(model, x, what):
         return x[names[0]]
     if isinstance(x, dict):
         keys = list(struct) if isinstance(struct, dict) else names
-        extra = sorted(str(k) for k in x if k not in keys)
+        extra = unused_keys(model, x)
         if extra and all(k in x for k in keys):
             warnings.warn(
                 "The structure of `inputs` doesn't match the expected structure.\n"
@@ -270,4 +289,4 @@ def _unpack_validation(data):
     )
 
 
-__all__ = ["open_input"]
+__all__ = ["open_input", "unused_keys"]

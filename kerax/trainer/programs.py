@@ -48,14 +48,36 @@ def make_stream_execution(step_fn, num_steps, unroll, logs_fn):
 
 def make_stream_predict(predict_fn, unroll):
     """`predict(params, state, batches, mask) -> (outputs, state)` over stacked batches
-    (the state a layer assigns in `call` carries over; empty steps leave it)."""
+    (the state a layer assigns in `call` carries over; empty steps leave it).
+
+    As in `make_stream_execution`, a rolled loop stops after the last step with real
+    rows: the empty steps that fill a short final execution (a stream of unknown length)
+    are not computed (their outputs, never read, stay zeros).
+    """
 
     def predict(params, state, batches, mask):
-        def body(carry, xm):
+        def step(carry, xm):
             out, new = predict_fn(params, carry, xm[0])
             return steps_lib.keep_if_rows(xm[1], new, carry), out
 
-        state, outs = lax.scan(body, state, (batches, mask), unroll=unroll)
+        num_steps = mask.shape[0]
+        if unroll is True or num_steps == 1:
+            state, outs = lax.scan(step, state, (batches, mask), unroll=unroll)
+            return outs, state
+
+        def body(i, carry):
+            state, outs = carry
+            state, out = step(state, jax.tree_util.tree_map(lambda a: a[i], (batches, mask)))
+            return state, jax.tree_util.tree_map(
+                lambda buf, o: lax.dynamic_update_index_in_dim(buf, o, i, 0), outs, out)
+
+        first = jax.tree_util.tree_map(lambda a: a[0], batches)
+        shapes = jax.eval_shape(lambda s, x: predict_fn(params, s, x)[0], state, first)
+        outs = jax.tree_util.tree_map(
+            lambda s: jnp.zeros((num_steps,) + s.shape, s.dtype), shapes)
+        has_rows = jnp.any(mask, axis=1)
+        end = jnp.max(jnp.where(has_rows, jnp.arange(1, num_steps + 1), 0))
+        state, outs = lax.fori_loop(0, end, body, (state, outs))
         return outs, state
 
     return predict

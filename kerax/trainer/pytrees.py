@@ -72,13 +72,20 @@ def unalias(tree):
 
 
 def concat_outputs(outs, rows):
-    """Predict outputs: executions' `(steps, batch, ...)` outputs joined, real rows only."""
-    if len(outs) == 1:  # (indexing by `rows` copies: no concatenation needed)
-        return jax.tree_util.tree_map(
-            lambda a: np.asarray(a).reshape((-1,) + a.shape[2:])[rows], outs[0])
+    """Predict outputs: executions' `(steps, batch, ...)` outputs joined, real `rows` only
+    (a boolean mask, or a slice of leading rows), as fresh writable host arrays."""
+    if len(outs) == 1:  # no concatenation needed
+        if isinstance(outs[0], jax.Array):  # (one output: no tree walk)
+            return _rows_of(outs[0], rows)
+        return jax.tree_util.tree_map(lambda a: _rows_of(a, rows), outs[0])
     return jax.tree_util.tree_map(
         lambda *o: np.concatenate([np.asarray(a).reshape((-1,) + a.shape[2:])
                                    for a in o])[rows], *outs)
+
+
+def _rows_of(a, rows):
+    a = np.asarray(a).reshape((-1,) + a.shape[2:])[rows]
+    return a.copy() if isinstance(rows, slice) else a  # (a mask's indexing copies)
 
 
 __all__ = ["host_value", "shapes", "signature", "all_layers", "num_elements", "host_seed",

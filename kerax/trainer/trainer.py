@@ -23,6 +23,7 @@ from kerax.trainer import eager_call, epoch_loop
 from kerax.trainer import evaluate as evaluate_lib
 from kerax.trainer import fit as fit_lib
 from kerax.trainer import host_prefix
+from kerax.trainer import predict_plan
 from kerax.layers import weight_rules as regularization
 from kerax.trainer import steps as steps_lib
 from kerax.trainer.compile_metrics import CompileMetrics
@@ -307,8 +308,9 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
     def predict_on_batch(self, x: Any) -> Any:
         """Returns the outputs for one batch: `predict(x, batch_size=len(x), verbose=0)`.
 
-        The first call for an array of a given shape and dtype runs `predict`'s checks
-        (and raises its errors); later calls run the one jitted predict step it planned.
+        The first call for arrays (one, or a list or dict of them) of given shapes and
+        dtypes runs `predict`'s checks (and raises its errors); later calls run the one
+        jitted predict step it planned.
 
         Example:
         >>> import numpy as np, kerax
@@ -316,8 +318,9 @@ class Trainer(MetricsMixin, DataChecksMixin, TrainStateMixin, ProgramsMixin):
         >>> model.predict_on_batch(np.ones((3, 4))).shape
         (3, 2)
         """
-        if isinstance(x, (np.ndarray, jax.Array)) and x.ndim and x.dtype.kind not in "USO":
-            return self.predict(x, batch_size=x.shape[0], verbose=0)
+        sig = predict_plan.signature(x)  # numeric arrays: straight to `predict`
+        if sig is not None:
+            return self.predict(x, batch_size=sig[2], verbose=0)
         plan = host_prefix.prefix(self)
         x = host_prefix.transform(self, x, plan)
         with host_prefix.in_pipeline(self, plan):

@@ -152,35 +152,29 @@ class Progbar:
         self.update(self._seen + n, values)
 
     def _line(self, current, now, finalize, color):
-        bold = (lambda s: f"\x1b[1m{s}\x1b[0m") if color else (lambda s: s)
-        parts = []
-        if self.target:
-            digits = int(math.log10(self.target)) + 1
-            count = f"%{digits}d/%d" % (current, self.target)
-            done = int(self.width * min(current, self.target) / self.target)
+        target, width = self.target, self.width
+        if target:
+            count = "%*d/%d" % (len(str(target)), current, target)
             if self.verbose == 1:
+                done = int(width * min(current, target) / target)
                 if color:
-                    bar = f"\x1b[32m{'━' * done}\x1b[0m\x1b[37m{'━' * (self.width - done)}\x1b[0m"
+                    line = (f"\x1b[1m{count}\x1b[0m \x1b[32m{'━' * done}\x1b[0m"
+                            f"\x1b[37m{'━' * (width - done)}\x1b[0m")
                 else:
-                    bar = "━" * done + " " * (self.width - done)
-                parts.append(f"{bold(count)} {bar}")
+                    line = f"{count} {'━' * done}{' ' * (width - done)}"
             else:
-                parts.append(count)
+                line = count
         else:
-            parts.append("%7d/Unknown" % current)
+            line = "%7d/Unknown" % current
         elapsed = now - self._start
         per_step = elapsed / max(current, 1)
-        if self.target and not finalize:
-            eta = per_step * (self.target - current)
-            parts.append(bold(_fmt_eta(eta)))
+        if target and not finalize:
+            when = _fmt_eta(per_step * (target - current))
         else:
-            parts.append(bold(f"{elapsed:.0f}s"))
-        if self.verbose == 2:
-            line = " - ".join(parts) + " - " + _fmt_time(per_step)
-        else:
-            line = " ".join(parts) + " " + _fmt_time(per_step)
+            when = f"{elapsed:.0f}s"
+        sep = " - " if self.verbose == 2 else " "
+        line += f"{sep}\x1b[1m{when}\x1b[0m{sep}" if color else f"{sep}{when}{sep}"
+        line += _fmt_time(per_step)
         for k, v in self._values.items():
             line += f" - {k}: {_fmt_value(v)}"
-        if color:
-            return line
-        return line.replace("\x1b", "")
+        return line if color else line.replace("\x1b", "")

@@ -3,6 +3,8 @@ checked and made (`kerax.trainer.predict_plan`): the same outputs bit for bit, t
 progress bar, callbacks and state as the full path, the errors of the full path for new
 shapes, and the weights as they are now."""
 
+import gc
+import io
 import re
 
 import numpy as np
@@ -10,7 +12,8 @@ import pytest
 
 import kerax
 from kerax.errors import LayerShapeError
-from kerax.trainer import predict_plan
+from kerax.trainer import compile_cache, predict_plan
+from kerax.utils import progbar as progbar_lib
 
 
 def _mlp(lib, seed=0):
@@ -60,6 +63,35 @@ def test_fewer_examples_than_a_batch_run_at_a_power_of_two_rows(rng):
         plan = model._programs[predict_plan.key(
             model, np.zeros((n, 6), "float32"), None, None, None)]
         assert plan.plan[0].shape == (1, rows)
+        assert plan.pad == (rows if rows > n else None)
+
+
+def test_1_to_32_examples_compile_one_program_per_power_of_two_rows(keras, rng):
+    model, theirs = _mlp(kerax), _mlp(keras)
+    theirs.set_weights(model.get_weights())
+    x = rng.normal(size=(32, 6)).astype("float32")
+    with compile_cache.track() as stats:
+        outs = {n: model.predict(x[:n], verbose=0) for n in range(1, 33)}
+    assert stats.compiles <= 6  # rows 1, 2, 4, 8, 16, 32 (not one per n)
+    with compile_cache.track() as stats:
+        again = {n: model.predict(x[:n], verbose=0) for n in (1, 3, 5, 17, 31, 32)}
+    assert stats.compiles == 0
+    for n, out in again.items():
+        np.testing.assert_array_equal(out, outs[n])
+    for n in (17, 31):  # padded rows change nothing in the real ones (of a 32-row batch)
+        np.testing.assert_array_equal(outs[n], outs[32][:n])
+    for n in (1, 3, 5, 17, 31, 32):
+        assert outs[n].shape == (n, 3)
+        np.testing.assert_allclose(outs[n], theirs.predict(x[:n], verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_pad_rows_copies_the_first_example_on_the_host():
+    x = {"a": np.arange(6).reshape(3, 2), "b": np.arange(3)}
+    padded = predict_plan.pad_rows(x, 4)
+    np.testing.assert_array_equal(padded["a"], [[0, 1], [2, 3], [4, 5], [0, 1]])
+    np.testing.assert_array_equal(padded["b"], [0, 1, 2, 0])
+    assert predict_plan.pad_rows(x, 3) is x
 
 
 def test_progress_bar_is_printed_on_every_call_as_keras_does(keras, rng, capsys):
@@ -180,3 +212,52 @@ def test_a_layer_shared_with_another_model_is_read_where_it_was_last_set(keras, 
         np.testing.assert_allclose(outs[-1], np.repeat(x.sum(1, keepdims=True), 3, 1),
                                    rtol=1e-5)
         np.testing.assert_allclose(calls[-1], outs[-1], rtol=1e-5)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+@pytest.mark.parametrize("n, batch_size", [(1, None), (10, 4)])
+def test_a_kept_plans_progress_bar_prints_what_the_full_path_prints(
+        monkeypatch, rng, terminal, n, batch_size):
+    monkeypatch.setattr(progbar_lib.time, "time", lambda: 1000.0)  # a stopped clock
+    model = _mlp(kerax)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    printed = []
+    for callbacks in (None, None, [kerax.callbacks.Callback()]):  # full, kept, full
+        for verbose in ("auto", 2):
+            out = _Terminal() if terminal else io.StringIO()
+            monkeypatch.setattr(progbar_lib.sys, "stdout", out)
+            model.predict(x, batch_size=batch_size, verbose=verbose, callbacks=callbacks)
+            printed.append(out.getvalue())
+    steps = -(-n // (batch_size or 32))
+    assert printed[:2] == printed[2:4] == printed[4:]
+    assert re.sub(r"\x1b\[[0-9;]*m", "", printed[0]).split("\r")[-1] == (
+        f"{steps}/{steps} {'━' * 20} 0s 0s/step\n")
+    assert printed[1] == f"{steps}/{steps} - 0s - 0s/step\n"
+
+
+def test_a_kept_plans_progress_bar_leaves_nothing_to_the_garbage_collector(rng, capsys):
+    model = _mlp(kerax)
+    x = rng.normal(size=(3, 6)).astype("float32")
+    for verbose in (0, 1):
+        model.predict(x, verbose=verbose)
+    gc.collect()
+    gc.disable()  # (each call's objects must go by reference counting alone)
+    try:
+        for verbose in (0, 1, 2) * 3:
+            model.predict(x, verbose=verbose)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_the_real_rows_of_joined_outputs():
+    masks = [np.array([[True, True, True, False]])]
+    assert predict_plan.real_rows(masks) == slice(0, 3)
+    assert predict_plan.real_rows([np.ones((2, 4), bool)]) == slice(0, 8)
+    holes = [np.array([[True, False]]), np.array([[True, True]])]
+    np.testing.assert_array_equal(predict_plan.real_rows(holes), [True, False, True, True])
