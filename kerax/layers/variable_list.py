@@ -11,7 +11,8 @@ node that flattens to that tree — so `jax.jit(model.apply)(model.variables, x)
 
 `dict(model.variables)` is the tree as a plain dict: use it where a plain dict is needed,
 e.g. `jax.tree.map(f, dict(model.variables), other_tree)` with a tree that came from
-elsewhere (JAX compares node types, and a `VariableList` is not a `dict`).
+elsewhere (JAX compares node types, and a `VariableList` is not a `dict`). A pickle or a
+`copy.deepcopy` of the list is that plain dict too (a snapshot of the numbers).
 
 Example:
 >>> import jax, numpy as np, kerax
@@ -76,6 +77,12 @@ class VariableList(list):
 
     def __copy__(self):
         return VariableList(self, self._tree, self._owner)
+
+    def __reduce__(self):
+        # The views are handles on a live layer; the numbers are in the tree. So a pickle
+        # (or a `copy.deepcopy`, a snapshot) is the tree as a plain dict, as it was before
+        # `variables` became a list: `layer.variables = snapshot` restores it.
+        return (list, ()) if self._tree is None else (dict, (self._tree,))
 
 
 def as_tree(variables):
