@@ -73,6 +73,6 @@ def test_one_fit_step_is_one_hand_written_optax_step():
     expected = optax.apply_updates(before["params"], updates)
 
     model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
-    after = model.variables
+    after = dict(model.variables)  # a plain dict, to compare structures with `before`
     chex.assert_trees_all_equal_structs(after, before)
     chex.assert_trees_all_close(after["params"], expected, rtol=1e-5, atol=1e-6)

@@ -226,7 +226,7 @@ def _has_variables(layer, args, collections=("params", "state")):
     abstractly to find out, so `apply` does not depend on an earlier `init`."""
     if layer.__dict__.get("_init_empty"):  # its `init` made no variables
         return False
-    v = layer.variables
+    v = layer._variables
     if v is None:
         v = jax.eval_shape(lambda *xs: type(layer).init(layer, jax.random.PRNGKey(0), *xs),
                            *args)

@@ -148,9 +148,9 @@ class OrbaxCheckpoint(MonitorCallback):
 # ---------------------------------------------------------------------- writing --
 def _capture(model, weights_only):
     """`(tree, metadata)` of one checkpoint step of `model`."""
-    if model.variables is None:
+    if model._variables is None:
         raise ValueError(f"Model '{model.name}' is not built, so it has no state to save.")
-    tree = {"params": model.variables["params"], "state": model.variables["state"]}
+    tree = {"params": model._variables["params"], "state": model._variables["state"]}
     metadata = {"format": FORMAT, "weights_only": bool(weights_only)}
     if not weights_only:
         optimizer = getattr(model, "optimizer", None)

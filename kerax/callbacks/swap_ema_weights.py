@@ -52,7 +52,7 @@ class SwapEMAWeights(Callback):
     def _swap(self, finalize=False):
         opt = self._optimizer()
         mask = self.model._trainable_mask()
-        params = self.model.variables["params"]
+        params = self.model._variables["params"]
         trainable, frozen = _partition(params, mask)
         hs = find_hyper_state(opt.state)
         inner = dict(hs.inner_state)
@@ -60,12 +60,12 @@ class SwapEMAWeights(Callback):
         inner["average"] = average if finalize else trainable
         opt.state = replace_hyper_state(opt.state, hs._replace(inner_state=inner))
         self.model.variables = {"params": _combine(mask, average, frozen),
-                                "state": self.model.variables["state"]}
+                                "state": self.model._variables["state"]}
 
     def _finalize(self):
         """Makes the stored averages equal to the (EMA) weights now in the model."""
         opt = self._optimizer()
-        trainable, _ = _partition(self.model.variables["params"],
+        trainable, _ = _partition(self.model._variables["params"],
                                            self.model._trainable_mask())
         hs = find_hyper_state(opt.state)
         opt.state = replace_hyper_state(opt.state, hs._replace(

@@ -60,7 +60,7 @@ def host_copies(model):
     them; with one process, or when nothing is split across processes, it does nothing.
     """
     opt = getattr(model, "optimizer", None)
-    trees = {"variables": model.variables, "opt": getattr(opt, "state", None)}
+    trees = {"variables": model._variables, "opt": getattr(opt, "state", None)}
     if not is_multiprocess() or not any(
             _split_across_processes(a) for a in jax.tree_util.tree_leaves(trees)):
         yield

@@ -218,9 +218,9 @@ def place_train_state(model, ts):
 def place_variables(model):
     """Moves the model's variables onto their shardings once (fit/evaluate/predict)."""
     dist = current()
-    if dist is None or model.variables is None:
+    if dist is None or model._variables is None:
         return
-    variables = model.variables
+    variables = model._variables
     model.variables = place(variables, variable_shardings(model, variables, dist))
 
 

@@ -68,7 +68,7 @@ class ExportArchive:
                 "ExportArchive.track: expected a kerax Layer or Model, received "
                 f"{type(resource).__name__}. Track the layer or model whose variables "
                 "the endpoints use.")
-        if resource.variables is None:
+        if resource._variables is None:
             raise ValueError(
                 f"ExportArchive.track: '{resource.name}' is not built yet, so it has no "
                 "variables to export. Call it on an input (or `build`) first.")
@@ -224,7 +224,7 @@ class ExportArchive:
     def _weights(self):
         names, leaves = [], []
         for r in self._tracked:
-            flat = jax.tree_util.tree_flatten_with_path(r.variables)[0]
+            flat = jax.tree_util.tree_flatten_with_path(r._variables)[0]
             for path, leaf in flat:
                 names.append(r.name + "/" + "/".join(_key(k) for k in path))
                 leaves.append(np.asarray(leaf))
@@ -275,13 +275,13 @@ def inference_function(fn, owner, tracked):
     def pure(weights, *args):
         trees, start = [], 0
         for r in tracked:
-            treedef = jax.tree_util.tree_structure(r.variables)
+            treedef = jax.tree_util.tree_structure(r._variables)
             n = treedef.num_leaves
             trees.append(jax.tree_util.tree_unflatten(treedef, weights[start:start + n]))
             start += n
         if direct:
             return owner.apply(trees[tracked.index(owner)], *args, training=False)[0]
-        saved = [r.variables for r in tracked]
+        saved = [r._variables for r in tracked]
         try:
             for r, tree in zip(tracked, trees):
                 r.variables = tree
@@ -294,7 +294,7 @@ def inference_function(fn, owner, tracked):
 
 def get_input_signature(model):
     """Keras' `get_input_signature`: one spec structure per positional model input."""
-    if not isinstance(model, Layer) or model.variables is None:
+    if not isinstance(model, Layer) or model._variables is None:
         raise ValueError(
             f"Cannot export '{getattr(model, 'name', model)}': it is not built. Call it on "
             "an input once, or pass `input_signature`.")

@@ -67,7 +67,7 @@ def export_litert(model, filepath, verbose=None, input_signature=None, **kwargs)
         input_signature = get_input_signature(model)
     elif not isinstance(input_signature, (list, tuple)):
         input_signature = [input_signature]
-    weights = jax.tree_util.tree_leaves(model.variables)
+    weights = jax.tree_util.tree_leaves(model._variables)
     pure = inference_function(model, model, [model])
     exported, sig = lower_endpoint(SIGNATURE_KEY, lambda _, *xs: pure(weights, *xs), [],
                                    list(input_signature), ("cpu",))

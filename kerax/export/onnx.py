@@ -47,7 +47,7 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
         input_signature = get_input_signature(model)
     elif not isinstance(input_signature, (list, tuple)):
         input_signature = [input_signature]
-    weights = jax.tree_util.tree_leaves(model.variables)
+    weights = jax.tree_util.tree_leaves(model._variables)
     pure = inference_function(model, model, [model])
     leaves, treedef = jax.tree_util.tree_flatten(
         list(input_signature), is_leaf=lambda s: not isinstance(s, (list, tuple, dict)))

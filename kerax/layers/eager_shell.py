@@ -94,15 +94,6 @@ class EagerShell:
         else:
             live_variables.claim(self, value)
 
-    @property
-    def variables(self):
-        """The layer's current `{"params": ..., "state": ...}` (None before it is built)."""
-        return self._variables
-
-    @variables.setter
-    def variables(self, value):
-        self._variables = value
-
     def _own_variables_tree(self, collection):
         """This layer's own stored `collection` dict (not its children's), or None."""
         tree = live_variables.read(self, collection)

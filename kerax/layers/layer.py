@@ -28,8 +28,8 @@ import numpy as np
 
 from kerax import regularizers
 from kerax.backend import apply_scope as scope_lib
-from kerax.layers import (build_record, layer_config, policies, symbolic_call, weight_order,
-                          weight_rules)
+from kerax.layers import (build_record, layer_config, policies, symbolic_call, variable_list,
+                          weight_order, weight_rules)
 from kerax.layers.eager_shell import EagerShell
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
 from kerax.layers.keras_style import KerasStyle
@@ -204,6 +204,7 @@ class Layer(KerasStyle, WeightOrder, EagerShell, StatelessCall, DTypePolicyMixin
             rng: a `jax.random.PRNGKey` for random layers in training mode; without one
                 they draw from their seed state in `variables["state"]` (Keras' way).
         """
+        variables = variable_list.as_tree(variables)  # `layer.variables`: Keras' list
         if self.input_spec is not None and inputs:
             assert_input_compatibility(self, self.input_spec, inputs[0])
         if not self.built and variables and inputs:

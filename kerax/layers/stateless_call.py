@@ -56,7 +56,7 @@ def lists_to_variables(layer, trainable_variables, non_trainable_variables, base
             )
     values = [v.value if isinstance(v, VariableView) else v
               for v in list(trainable_variables) + list(non_trainable_variables)]
-    return _with_leaves(layer.variables if base is None else base, train + other, values)
+    return _with_leaves(layer._variables if base is None else base, train + other, values)
 
 
 class StatelessCall:

@@ -38,7 +38,7 @@ def call_symbolic(layer, args, kwargs):
     # Check the input spec on the symbolic shape first, so errors show `None` batch axes.
     first_arg = args[0] if args and is_kt(args[0]) else None
     assert_input_compatibility(layer, layer.input_spec, first_arg)
-    if layer.variables is None:
+    if layer._variables is None:
         layer.build_eagerly(*specs)
         assert_input_compatibility(layer, layer.input_spec, first_arg)
     relax_input_spec(layer, first_arg)
@@ -54,7 +54,7 @@ def call_symbolic(layer, args, kwargs):
             out = layer.apply(v, *a, **d, **static)[0]
             return out, masking.output_mask(layer, a[0] if a else None, prev)
 
-        return jax.eval_shape(run, layer.variables, a, dynamic, prev)
+        return jax.eval_shape(run, layer._variables, a, dynamic, prev)
 
     # Unknown sizes are traced at two real sizes first: a placeholder size of 1 is not a
     # valid input to every layer (Cropping1D(1) on a sequence of unknown length).

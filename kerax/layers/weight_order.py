@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerax.backend import apply_scope as scope_lib
+from kerax.layers.variable_list import VariableList, as_tree
 from kerax.layers.variable_view import VariableView, views_for
 
 
@@ -143,6 +144,32 @@ class WeightOrder:
         return leaves
 
     @property
+    def variables(self):
+        """Keras' `layer.variables`: the views of the layer's weights and `SeedGenerator`
+        states in Keras' order (an empty list before it is built). The list also reads as
+        the layer's current `{"params": ..., "state": ...}` tree (`variables["params"]`,
+        `apply(layer.variables, x)`, `jax.tree.map`): see `VariableList`.
+
+        Example:
+        >>> import numpy as np, kerax
+        >>> bn = kerax.layers.BatchNormalization(name="bn")
+        >>> _ = bn(np.ones((2, 3)))
+        >>> [v.name for v in bn.variables]
+        ['gamma', 'beta', 'moving_mean', 'moving_variance']
+        >>> sorted(bn.variables["state"])
+        ['moving_mean', 'moving_variance']
+        """
+        tree = self._variables
+        views = [] if tree is None else views_for(self, self._variable_leaves(tree))
+        return VariableList(views, tree, self.name)
+
+    @variables.setter
+    def variables(self, value):
+        """Sets the layer's variables from a `{"params": ..., "state": ...}` tree (what
+        `init` returns), or from another layer's `variables`."""
+        self._variables = as_tree(value)
+
+    @property
     def trainable_variables(self):
         """Keras' `trainable_variables`: the trainable weights (views)."""
         return self.trainable_weights
@@ -150,14 +177,7 @@ class WeightOrder:
     @property
     def non_trainable_variables(self):
         """Keras' `non_trainable_variables`: non-trainable weights and SeedGenerator states."""
-        return [v for v in self._keras_variables() if not v.trainable]
-
-    def _keras_variables(self):
-        """Keras' `layer.variables` list: the views of weights and SeedGenerator states."""
-        variables = self._variables
-        if variables is None:
-            return []
-        return views_for(self, self._variable_leaves(variables))
+        return [v for v in self.variables if not v.trainable]
 
     def _keras_variable_layout(self):
         """`(trainable, non_trainable)` leaves `(collection, path)` in Keras' order (the

@@ -198,7 +198,7 @@ def _shape_text(shape):
 
 
 def _totals(model):
-    weights = model.weights if model.variables is not None else []
+    weights = model.weights if model._variables is not None else []
     trainable = [w for w in weights if w.trainable]
     frozen = [w for w in weights if not w.trainable]
     counts = [(_count(weights), _bytes(weights)), (_count(trainable), _bytes(trainable)),

@@ -83,7 +83,7 @@ def write_model(f, model, include_optimizer=True):
 
 
 def _write_arrays(f, model, include_optimizer):
-    variables = model.variables or {}
+    variables = model._variables or {}
     f.attrs[CHECKSUMS_MARK] = CHECKSUMS_SCHEME
     for entry in keras_layout.weight_layout(model):
         layer = _own_store_layer(entry)
@@ -256,7 +256,7 @@ def read_model(f, model, where, load_optimizer=True):
 def _read_model(h5py, f, model, where, load_optimizer):
     if _checksummed(f, where):  # an unknown checksum scheme is refused up front
         _check_structure(f, where)
-    variables = model.variables
+    variables = model._variables
     new = jax.tree_util.tree_map(lambda x: x, variables)
     own_stores = []
     for entry in keras_layout.weight_layout(model):
@@ -390,7 +390,7 @@ def _is_unbuilt_keras_optimizer(group):
 def expected_nbytes(model):
     """An upper bound for the bytes a weights file of this model may hold."""
     total = sum(int(np.prod(np.shape(x))) * np.dtype(getattr(x, "dtype", np.float32)).itemsize
-                for x in _leaves(model.variables))
+                for x in _leaves(model._variables))
     # Optimizer slots (Adam: 2 per weight, AMSGrad 3, EMA/accumulation one more each).
     return 6 * total + (16 << 20)
 

@@ -63,7 +63,7 @@ def weight_layout(model):
     [('', 0), ('layers/dense', 2)]
     """
     out = []
-    _walk_layer(model, model.variables or {}, (), "", set(), out)
+    _walk_layer(model, model._variables or {}, (), "", set(), out)
     return out
 
 

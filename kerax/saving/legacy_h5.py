@@ -45,7 +45,7 @@ def legacy_leaves(model, layer, keys):
     """The model-level `(collection, path)` leaves of `layer`'s weights in Keras'
     legacy order (`trainable_weights + non_trainable_weights`), with their names."""
     key = keys.get(id(layer))
-    variables = model.variables or {}
+    variables = model._variables or {}
     if key is None:
         return [], []
     sub = {c: variables.get(c, {}).get(key, {}) for c in ("params", "state")}
@@ -60,7 +60,7 @@ def legacy_leaves(model, layer, keys):
 
 def _top_level_leaves(model):
     """The model's own weights (not its layers'), trainable first."""
-    variables = model.variables or {}
+    variables = model._variables or {}
     own = model._own_leaves(variables.get("params", {}), variables.get("state", {}))
     if not own:
         return [], []
@@ -123,7 +123,7 @@ def _save_subset(group, names, values):
 
 def save_weights_to_group(group, model, keras_version, backend="jax"):
     """Writes `model`'s weights into the open HDF5 `group` as Keras 3 does."""
-    variables = model.variables or {}
+    variables = model._variables or {}
     save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in model.layers])
     group.attrs["backend"] = backend.encode("utf8")
     group.attrs["keras_version"] = str(keras_version).encode("utf8")
@@ -264,7 +264,7 @@ def _plan_topological(h5py, group, model, skip_mismatch, where):
         raise WeightsMismatchError(
             "Layer count mismatch when loading weights from file. "
             f"Model expected {len(layers)} layers, found {len(saved_layers)} saved layers.")
-    plan, variables = [], model.variables
+    plan, variables = [], model._variables
     for k, ((name, saved), (layer, leaves, names)) in enumerate(zip(saved_layers, layers)):
         if len(saved) != len(leaves):
             raise WeightsMismatchError(
@@ -283,7 +283,7 @@ def _plan_by_name(h5py, group, model, skip_mismatch, where):
     for layer in model.layers:
         if layer.name:
             index.setdefault(layer.name, []).append(layer)
-    plan, variables = [], model.variables
+    plan, variables = [], model._variables
     for k, name in enumerate(load_attributes(group, "layer_names", where)):
         if name not in index:
             continue  # Keras reads it and drops it: nothing in the model takes it
@@ -320,7 +320,7 @@ def _plan_top_level(h5py, group, model, plan, skip_mismatch, where, by_name):
         raise WeightsMismatchError(
             "Weight count mismatch for top-level weights "
             + ("of model. " if by_name else "when loading weights from file. ") + detail)
-    _plan_set(plan, model.variables, leaves, names, saved, "top-level model", skip_mismatch)
+    _plan_set(plan, model._variables, leaves, names, saved, "top-level model", skip_mismatch)
 
 
 def weights_group(h5py, f, where):
@@ -341,7 +341,7 @@ def load_weights_from_group(group, model, by_name=False, skip_mismatch=False, wh
         try:
             plan_fn = _plan_by_name if by_name else _plan_topological
             plan = plan_fn(h5py, group, model, skip_mismatch, where)
-            variables = model.variables
+            variables = model._variables
             values = [(leaf, s.read(np.dtype(_get(variables[leaf[0]], leaf[1]).dtype)))
                       for leaf, s in plan]
         except KeraxError:

@@ -112,7 +112,7 @@ def variable_bytes(config, custom_objects=None):
         model = model_config.model_from_config(copy.deepcopy(config),
                                                 custom_objects=custom_objects)
         total.append(sum(int(np.prod(x.shape, dtype=object)) * np.dtype(x.dtype).itemsize
-                         for x in jax.tree_util.tree_leaves(model.variables or {})
+                         for x in jax.tree_util.tree_leaves(model._variables or {})
                          if hasattr(x, "shape") and hasattr(x, "dtype")))
 
     try:

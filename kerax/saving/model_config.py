@@ -148,7 +148,7 @@ def _revive_subclassed(cls, config):
 def _build(model, config):
     build = config.get("build_config") or {}
     shape = build.get("input_shape")
-    if model.variables is None and shape is not None:
+    if model._variables is None and shape is not None:
         model.build(tuple(shape) if shape and not isinstance(shape[0], list) else shape)
     return model
 

@@ -19,7 +19,7 @@ def ensure_built(model):
 
     mask = model._trainable_mask()
     if model.optimizer.state is None or model._opt_mask_signature != _signature(mask):
-        trainable, _ = steps_lib.partition(model.variables["params"], mask)
+        trainable, _ = steps_lib.partition(model._variables["params"], mask)
         model.optimizer.build(trainable)
         model._opt_mask_signature = _signature(mask)
     if getattr(model.optimizer, "_owner", False) is None:

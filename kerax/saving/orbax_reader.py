@@ -88,7 +88,7 @@ def _restore_into(model, reader, step, parts):
     manifest = reader.verify(step)
     entries = manifest["arrays"]
     saved = {e["name"].split("/")[0] for e in entries}
-    like = {"params": model.variables["params"], "state": model.variables["state"]}
+    like = {"params": model._variables["params"], "state": model._variables["state"]}
     if "opt_state" in parts and "opt_state" in saved:
         optimizer_vars.ensure_built(model)
         like["opt_state"] = model.optimizer.state

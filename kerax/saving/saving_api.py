@@ -111,7 +111,7 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
         raise ValueError(
             f"The filename must end in `.weights.h5`. Received: filepath={filepath}"
         )
-    if model.variables is None:
+    if model._variables is None:
         raise ValueError(
             f"Model '{model.name}' is not built yet, so it has no weights to save. Call it on "
             "data (or `build(input_shape)`) first."
@@ -129,7 +129,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     filepath = os.fspath(filepath)
     by_name = kwargs.pop("by_name", None)
     if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
-        if model.variables is None:
+        if model._variables is None:
             raise ValueError(
                 f"Model '{model.name}' is not built yet: build it (call it on data or "
                 "`build(input_shape)`) before `load_weights`.")
@@ -141,7 +141,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             f"{filepath}")
     if skip_mismatch:
         raise NotImplementedError("`skip_mismatch=True` is not supported by kerax yet.")
-    if model.variables is None:
+    if model._variables is None:
         raise ValueError(
             f"Model '{model.name}' is not built yet: build it (call it on data or "
             "`build(input_shape)`) before `load_weights`, so weights can be checked "

@@ -247,7 +247,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
                 if compile:
                     model_config.compile_from_config(model, config.get("compile_config"))
         assets = _read_assets(archive, members, model, filepath)
-        if model.variables is None:
+        if model._variables is None:
             _load_assets(assets)
             return model
         weights = _read_member(archive, members[WEIGHTS_FILENAME],

@@ -46,12 +46,12 @@ class DataChecksMixin:
         `rows` is the size of the first batch (default: `x`'s); `summary()` shows it as the
         batch of the sub-layers' output shapes, as Keras, which builds on that batch."""
         compile_cache.ensure_configured()  # before kerax compiles anything
-        if not self.built and self.variables is None:
+        if not self.built and self._variables is None:
             leaves = jax.tree_util.tree_leaves(x)
             self._summary_batch = int(leaves[0].shape[0]) if rows is None else int(rows)
         spec = jax.tree_util.tree_map(
             lambda a: jax.ShapeDtypeStruct((1,) + tuple(a.shape[1:]), a.dtype), x)
-        if self.variables is not None:
+        if self._variables is not None:
             if not self.built:  # given variables from a pure `init`
                 self.write_build_record(spec)
             return
@@ -74,7 +74,7 @@ class DataChecksMixin:
         rows = n if rows is None else min(int(rows), n)
         # The abstract traces are cached per shapes: a repeated `fit(epochs=1)` on the
         # same shapes traces nothing (they were most of its fixed cost).
-        key = (rows, shapes(x), shapes(y), shapes(sample_weight), shapes(self.variables),
+        key = (rows, shapes(x), shapes(y), shapes(sample_weight), shapes(self._variables),
                self._compile_loss, placement.program_key())
         cache = self.__dict__.setdefault("_validation_cache", {})
         if key not in cache:
@@ -90,7 +90,7 @@ class DataChecksMixin:
         spec = lambda a: jax.ShapeDtypeStruct((rows,) + tuple(a.shape[1:]), a.dtype)  # noqa
         x_spec = jax.tree_util.tree_map(spec, x)
         with scope_lib.record_forward() as record:
-            out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables, x_spec)
+            out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self._variables, x_spec)
         # A user's `add_loss` sees every row of a batch, padded ones included: then a short
         # last batch runs at its real size (one more compile), as in Keras.
         exact = record.row_dependent and placement.current() is None
@@ -144,7 +144,7 @@ class DataChecksMixin:
                 self._compile_metrics.build(None, None, None)
             return
         spec = lambda a: jax.ShapeDtypeStruct((2,) + tuple(a.shape[1:]), a.dtype)  # noqa
-        out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self.variables,
+        out = jax.eval_shape(lambda v, xx: self.apply(v, xx)[0], self._variables,
                              jax.tree_util.tree_map(spec, x))
         loss = self._compile_loss.identifier if self._compile_loss else None
         self._compile_metrics.build(jax.tree_util.tree_map(spec, y), out, loss,
@@ -163,7 +163,7 @@ class DataChecksMixin:
         self._custom_templates = {}
         for kind in kinds:
             ts = (self._base_train_state() if kind == "train" else TrainState(
-                self.variables["params"], self.variables["state"], None, {}, None,
+                self._variables["params"], self._variables["state"], None, {}, None,
                 np.zeros((), np.int32)))
             self._custom_templates.update(
                 custom_steps.custom_steps(self, kind).templates(ts, batch, [kind]))

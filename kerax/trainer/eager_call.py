@@ -57,7 +57,7 @@ def call(model, args, kwargs):
             return EAGER
         compile_cache.ensure_configured()
         entry = model._programs[key] = _Jitted(model, training)
-    variables = live_variables.read_checked(model) or model.variables
+    variables = live_variables.read_checked(model) or model._variables
     if variables is None:
         return EAGER
     try:

@@ -70,7 +70,7 @@ def _evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks,
         raise ValueError("The evaluation data is empty: the dataset yielded no batches.")
     model._store_metric_objects(ts.metric_state, "test")
     # As Keras: the state a layer assigned in `call` stays (before `on_test_end`).
-    model._variables = {"params": model.variables["params"], "state": ts.state}
+    model._variables = {"params": model._variables["params"], "state": ts.state}
     logs = {name: host_value(v) for name, v in logs.items()}
     cbs.on_test_end(logs)
     return logs if return_dict else model._flatten_logs(logs)
@@ -149,7 +149,7 @@ def _run(model, executions, cbs, k, close=None, rows=None):
     the data adapter after the last execution."""
     cbs.on_predict_begin()  # before reading the variables (SwapEMAWeights)
     placement.place_variables(model)
-    variables = live_variables.read_checked(model) or model.variables
+    variables = live_variables.read_checked(model) or model._variables
     params, state = variables["params"], variables["state"]
     # Only a callback other than the progress bar reads the batches' outputs.
     reads_outputs = any(not isinstance(c, ProgbarLogger) for c in cbs.callbacks)

@@ -75,7 +75,7 @@ class FitRun:
     # -- the live train state (the model's, between executions) --
     @property
     def variables(self):
-        return self.model.variables
+        return self.model._variables
 
     @property
     def opt_state(self):

@@ -145,7 +145,7 @@ def build_on_raw(model, plan, x, rows=None):
     >>> model.input_shape, model.inputs[0].dtype
     ((None, 1), 'string')
     """
-    if plan is None or plan[0] != "sequential" or model.variables is not None or x is None:
+    if plan is None or plan[0] != "sequential" or model._variables is not None or x is None:
         return
     first = np.asarray(x)
     if rows is not None:

@@ -91,7 +91,7 @@ def _keras_would_build(model):
     """Whether Keras' `fit` would build the model, metrics or optimizer from a first batch
     (`_symbolic_build`: the first `fit` after `compile`)."""
     metrics = model._compile_metrics
-    return (model.variables is None or getattr(model.optimizer, "state", 0) is None
+    return (model._variables is None or getattr(model.optimizer, "state", 0) is None
             or (metrics is not None and not metrics.built))
 
 

@@ -87,11 +87,11 @@ def _stream_auto(model, adapter, mode):
         return _DEFAULT_STREAM_K  # a custom step need not call the model
     batch = adapter.peek()
     spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), batch[0])
-    jaxpr = jax.make_jaxpr(lambda v, xx: model.apply(v, xx)[0])(model.variables, spec)
+    jaxpr = jax.make_jaxpr(lambda v, xx: model.apply(v, xx)[0])(model._variables, spec)
     backend = jax.default_backend()
     if backend == "cpu" and step_costs.has_convolution(jaxpr):
         return 1
-    flops = (step_costs.train_step_flops(jaxpr, num_elements(model.variables["params"]))
+    flops = (step_costs.train_step_flops(jaxpr, num_elements(model._variables["params"]))
              if mode == "train" else step_costs.jaxpr_flops(jaxpr))
     step_seconds = max(flops, 1e4) / _TYPICAL_FLOPS.get(backend, 1e11)
     batch_bytes = sum(np.asarray(a).nbytes for a in jax.tree_util.tree_leaves(batch))

@@ -50,7 +50,7 @@ class TrainStateMixin:
 
     def _trainable_mask(self):
         """The trainable mask, cached per (params structure, trainable flags)."""
-        params = self.variables["params"]
+        params = self._variables["params"]
         flags = tuple(l.trainable for l in all_layers(self))
         key = (jax.tree_util.tree_structure(params), flags)
         cached = getattr(self, "_mask_cache", None)
@@ -66,14 +66,14 @@ class TrainStateMixin:
 
     def _make_test_state(self):
         """The state of an evaluation: the variables and fresh "test" metric state."""
-        ts = TrainState(self.variables["params"], self.variables["state"], None,
+        ts = TrainState(self._variables["params"], self._variables["state"], None,
                         self._init_metric_state("test"), None, np.zeros((), np.int32))
         return placement.place_train_state(self, ts)
 
     def _base_train_state(self):
         """The train state without metric state: variables, optimizer state (a pure
         custom step's `init_optimizer_state`), RNG key and step."""
-        variables = self.variables
+        variables = self._variables
         params = variables["params"]
         if stateless.custom_step(self, "train") == "pure":
             if self.__dict__.get("_pure_opt_state") is None:
@@ -142,7 +142,7 @@ class TrainStateMixin:
         if current is not ts.opt_state and current is not None:
             changed["opt_state"] = current
         if live_variables.changed_since(self, self.__dict__.get("_stored_variables")):
-            variables = self.variables
+            variables = self._variables
             changed.update(params=variables["params"], state=variables["state"])
             self._stored_variables = live_variables.version(self)
         if not changed:

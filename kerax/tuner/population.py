@@ -154,7 +154,7 @@ def group_key(model):
         opt.pop("weight_decay", None)  # traced
     compile_config = {**compile_config, "optimizer": {
         **compile_config["optimizer"], "config": opt}}
-    variables = model.variables
+    variables = model._variables
     parts = {"class": f"{type(model).__module__}.{type(model).__qualname__}",
              "config": config, "compile": compile_config,
              "mask": signature(model._trainable_mask()),

@@ -286,7 +286,7 @@ class FeatureSpace(Layer):
         self.one_hot_encoders = encoders  # assigned whole, so the layer tracks them
         for layer in [*self.preprocessors.values(), *self.crossers.values(),
                       *encoders.values()]:
-            if layer.variables is None:  # (a float_normalized feature: built by adapt)
+            if layer._variables is None:  # (a float_normalized feature: built by adapt)
                 layer.build((None, 1))
         self._sublayers_built = self.built = True
 
@@ -400,12 +400,12 @@ class FeatureSpace(Layer):
         `(batch, 1)` inputs if it is not yet (a FeatureSpace loaded inside a model)."""
         params, state = {}, {}
         for name, layer in self._children().items():
-            if layer.variables is None:
+            if layer._variables is None:
                 layer.build((None, 1))
-            if layer.variables["params"]:
-                params[name] = layer.variables["params"]
-            if layer.variables["state"]:
-                state[name] = layer.variables["state"]
+            if layer._variables["params"]:
+                params[name] = layer._variables["params"]
+            if layer._variables["state"]:
+                state[name] = layer._variables["state"]
         return params, state
 
     def get_inputs(self):
@@ -475,7 +475,7 @@ class FeatureSpace(Layer):
         """As Keras: a loaded FeatureSpace counts as adapted; its preprocessors are built
         so that the file's weights (a `Normalization`'s mean and variance) load into them."""
         for layer in [*self.preprocessors.values(), *self.crossers.values()]:
-            if layer.variables is None:
+            if layer._variables is None:
                 layer.build((None, 1))
         self._is_adapted = True  # the one-hot encoders follow on the first call, as in
         # Keras, once the vocabularies (assets, read after this) are known

@@ -182,6 +182,6 @@ def test_eager_build_writes_the_record(case):
     variables = layer.build_eagerly(*case.inputs(np.random.default_rng(0)))
     assert layer.built
     # Every leaf is a Keras variable; SeedGenerator states are variables, not weights.
-    assert len(layer._keras_variables()) == len(jax.tree_util.tree_leaves(variables))
-    seeds = [v for v in layer._keras_variables() if v.path.endswith("/seed_generator_state")]
-    assert len(layer.weights) == len(layer._keras_variables()) - len(seeds)
+    assert len(layer.variables) == len(jax.tree_util.tree_leaves(variables))
+    seeds = [v for v in layer.variables if v.path.endswith("/seed_generator_state")]
+    assert len(layer.weights) == len(layer.variables) - len(seeds)

@@ -34,15 +34,10 @@ AUGMENTATION = {
 }
 
 
-def _variables(lib, layer):
-    """Keras' `layer.variables` list (kerax: its weights and seed states)."""
-    return layer.variables if lib.__name__ == "keras" else layer._keras_variables()
-
-
 def _describe(lib, layer):
     seed_value = lambda v: (np.asarray(v).tolist() if np.dtype(v.dtype) == np.uint32  # noqa: E731
                             else tuple(v.shape))
-    return ([(v.path, str(np.dtype(v.dtype)), seed_value(v)) for v in _variables(lib, layer)],
+    return ([(v.path, str(np.dtype(v.dtype)), seed_value(v)) for v in layer.variables],
             [v.path for v in layer.non_trainable_variables], len(layer.weights),
             len(layer.get_weights()), layer.count_params())
 
@@ -246,7 +241,7 @@ def test_multi_head_attention_dropout_seed_state_as_keras(keras, name):
         before = [np.asarray(v).tolist() for v in layer.non_trainable_variables]
         layer(x, x, training=True)
         after = [np.asarray(v).tolist() for v in layer.non_trainable_variables]
-        return ([v.path.split("/")[-2:] for v in _variables(lib, layer)], before, after,
+        return ([v.path.split("/")[-2:] for v in layer.variables], before, after,
                 len(layer.weights), layer.count_params())
 
     kerax.utils.clear_session(free_memory=False)

@@ -54,7 +54,7 @@ def test_pure_apply_and_jit(data):
     model = _two_headed(kerax)
     variables = model.init(jax.random.PRNGKey(0), data)
     assert jax.tree_util.tree_structure(variables) == jax.tree_util.tree_structure(
-        model.variables)
+        dict(model.variables))  # `model.variables` is Keras' list; `dict()` is its tree
     out, _ = jax.jit(model.apply)(variables, data)
     assert out["digit"].shape == (6, 10) and out["parity"].shape == (6, 1)
 

@@ -32,7 +32,7 @@ def test_add_pop_layers_get_layer():
 
 def test_lazy_build_and_input_shape_shorthand():
     lazy = kerax.Sequential([kerax.layers.Dense(3), kerax.layers.Dense(1)])
-    assert lazy.variables is None
+    assert lazy.variables == [] and not lazy.built  # as Keras 3: an empty list until built
     assert lazy(np.ones((4, 7))).shape == (4, 1)
     shorthand = kerax.Sequential([kerax.layers.Dense(3, input_shape=(7,))])
     assert shorthand.variables["params"][shorthand.layers[0].name]["kernel"].shape == (7, 3)
