@@ -43,6 +43,7 @@ class Metric:
 
     def __init__(self, dtype=None, name=None):
         self.name = name or naming.auto_name(type(self).__name__)
+        self._path_name = self.name  # variables' paths keep the name they were made under
         self.dtype = dtype or _config.floatx()
         self._state = None
         self._variable_specs = {}
@@ -207,7 +208,8 @@ class _MetricVariable(VariableView):
 
     @property
     def path(self):
-        return f"{self._metric.name}/{self._path[0]}"
+        m = self._metric
+        return f"{m.__dict__.get('_path_name', m.name)}/{self._path[0]}"
 
     trainable = False
 

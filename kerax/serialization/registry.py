@@ -142,6 +142,13 @@ class ObjectRegistry:
             f"{self.expected}."
         )
 
+    def check_name(self, name):
+        """Raises `UnknownIdentifierError` when `name` resolves to nothing; builds nothing
+        (building would take an automatic name, as Keras counts them)."""
+        if self._builtin(name) is None \
+                and object_registration.get_registered_object(name) is None:
+            raise self.unknown(name)
+
     def unknown(self, name):
         """The `UnknownIdentifierError` for a name nothing resolves."""
         known = sorted(self.objects)

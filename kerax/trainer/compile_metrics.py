@@ -33,7 +33,14 @@ def _is_binary_or_sparse(y_true, y_pred, loss):
 def check_metric_identifier(identifier):
     """Raises at `compile` time for an unknown metric name (with close matches)."""
     if isinstance(identifier, str) and identifier.lower() not in _SPECIAL:
-        metrics_module.get(identifier)
+        metrics_module.check_name(identifier)  # without building it: names count
+
+
+def _object_name(obj):
+    """Keras' `get_object_name`: a metric's name, or a function's in snake_case."""
+    if hasattr(obj, "name"):
+        return obj.name
+    return naming.to_snake_case(getattr(obj, "__name__", None) or type(obj).__name__)
 
 
 def resolve_metric(identifier, y_true, y_pred, loss):
@@ -50,12 +57,13 @@ def resolve_metric(identifier, y_true, y_pred, loss):
         metric = getattr(metrics_module, cls)(name=identifier)
     else:
         metric = metrics_module.get(identifier)
+        # Renamed after it is made, as Keras: `metrics=["mae"]` logs "mae" while the
+        # variables keep their paths ("mean_absolute_error/total"); a function is wrapped
+        # in an auto-named `MeanMetricWrapper` and logged under its snake_case name.
+        name = identifier if isinstance(identifier, str) else _object_name(metric)
         if not isinstance(metric, metrics_module.Metric):
-            name = identifier if isinstance(identifier, str) else getattr(
-                metric, "__name__", "metric")
-            metric = metrics_module.MeanMetricWrapper(metric, name=name)
-        elif isinstance(identifier, str):
-            metric.name = identifier
+            metric = metrics_module.MeanMetricWrapper(metric)
+        metric.name = name
     return metric
 
 

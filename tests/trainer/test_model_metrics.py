@@ -180,3 +180,27 @@ def test_recompile_keeps_loss_and_metrics_not_given_as_keras(keras, rng):
         assert sorted(got) == sorted(want)
         for k in want:
             np.testing.assert_allclose(got[k], want[k], rtol=1e-5)
+
+
+def _camel_metric(y_true, y_pred):
+    return y_pred[:, 0] - y_true[:, 0]
+
+
+def test_compiled_metric_names_and_variable_paths_as_keras(keras, rng):
+    # Keras renames a compiled metric after making it: the log key is what `compile` was
+    # given (a function's snake_case name), the variables keep the paths they were made
+    # under; checking a name at `compile` builds nothing (no automatic name is taken).
+    x, y, _ = _data(rng)
+
+    def run(lib):
+        lib.utils.clear_session()
+        model = _dense(lib)
+        model.compile("sgd", "mse", metrics=["mae", _camel_metric, "AUC",
+                                             lambda t, p: p[:, 1]])
+        history = model.fit(x, y, epochs=1, batch_size=10, verbose=0)
+        return sorted(history.history), [v.path for v in model.metrics_variables]
+
+    got, want = run(kerax), run(keras)
+    assert got == want
+    assert "_camel_metric" in got[0] and "lambda" in got[0]
+    assert "mean_absolute_error/total" in got[1] and "auc/true_positives" in got[1]
