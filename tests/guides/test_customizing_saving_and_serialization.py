@@ -133,11 +133,7 @@ stacked_back = keras.models.load_model("affine.keras")
 np.testing.assert_equal(stacked_back.layers[0].init_name, "random_normal")
 np.testing.assert_equal(stacked_back.built, True)
 np.testing.assert_allclose(stacked(batch), stacked_back(batch), rtol=1e-6)
-""", keras_raises=("KeyError", "input_shape"), xfail=(
-        "kerax does not record the arguments of a user's build() called by hand (Keras' "
-        "build wrapper keeps them as the build config's shapes_dict), and building the "
-        "Sequential model calls that build() again without `init_name`: TypeError, not "
-        "Keras' KeyError at load")),
+""", keras_raises=("KeyError", "input_shape")),
     # (Keras 3 records every argument of a `build` with more than one in the build config's
     # `shapes_dict`: the guide's `config["input_shape"]` fails to load; cell 5 reads it.)
     # ports customizing_saving_and_serialization, cell 4
@@ -223,10 +219,7 @@ stacked_back = keras.models.load_model("affine.keras")
 np.testing.assert_equal(stacked_back.layers[0].init_name, "random_normal")
 np.testing.assert_equal(stacked_back.built, True)
 np.testing.assert_allclose(stacked(batch), stacked_back(batch), rtol=1e-6)
-""", stdout=True, xfail=(
-        "kerax's get_build_config() is None after a user's build() with two arguments "
-        "called by hand (Keras: {'shapes_dict': {'input_shape': ..., 'init_name': ...}}), "
-        "and building the Sequential model calls that build() again without `init_name`")),
+""", stdout=True),
     # variant of customizing_saving_and_serialization, cell 4: the model takes the
     # `**kwargs` Keras revives it with
     Cell("""
