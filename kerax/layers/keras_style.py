@@ -293,9 +293,9 @@ def record_hand_build(cls):
     {'shapes_dict': {'input_shape': (None, 3), 'init': 'zeros'}}
     """
     build = cls.__dict__.get("build")
-    if build is None or cls.__module__.startswith("kerax.") \
+    if build is None or cls.__module__.startswith("kerax.models.") \
             or getattr(build, "_records_hand_build", False):
-        return
+        return  # (kerax's Sequential keeps its own build record)
 
     @functools.wraps(build)
     def recording_build(self, *args, **kwargs):
