@@ -297,6 +297,7 @@ def _read_own_store(h5py, f, entry, layer, where):
     group = _vars_group(h5py, f, entry.path, where)
     found = set(group.keys()) if group is not None else set()
     if not hasattr(layer, "own_variable_shapes"):
+        _check_declared_size(h5py, f, group, found, where, entry.path)
         return {k: _checked_dataset(h5py, group, k, None, None, where,
                                     f"{entry.path}/vars/{k}")
                 for k in sorted(found, key=_store_order)}
@@ -308,6 +309,22 @@ def _read_own_store(h5py, f, entry, layer, where):
             "a different architecture.")
     return {k: _checked_dataset(h5py, group, k, shape, None, where, f"{entry.path}/vars/{k}")
             for k, shape in expected.items()}
+
+
+def _check_declared_size(h5py, f, group, keys, where, path):
+    """A user's store entries have no expected shapes: their declared sizes together must
+    fit in the file (Keras and kerax write arrays uncompressed), so a small file declaring
+    huge (compressed) arrays is refused before anything is allocated."""
+    declared = 0
+    for k in keys:
+        ds = _hard_child(h5py, group, k, where)
+        if isinstance(ds, h5py.Dataset):
+            declared += int(np.prod(ds.shape, dtype=object)) * ds.dtype.itemsize
+    if declared > f.id.get_filesize():
+        raise UnsafeModelError(
+            f"Refusing to read {where}: the arrays at '{path}/vars' declare {declared} bytes, "
+            f"more than the whole file ({f.id.get_filesize()} bytes): they are not arrays "
+            "saved by `save_own_variables`.")
 
 
 def _store_order(key):

@@ -191,3 +191,23 @@ def test_metric_function_returning_one_value_per_batch(keras):
             h = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
         results.append(h.history["mean_prediction"])
     np.testing.assert_allclose(results[1], results[0], rtol=1e-5)
+
+
+def test_a_store_entry_declaring_more_than_the_file_holds_is_refused(tmp_path):
+    import h5py
+
+    cls = _scaled_dense_class(kerax)
+    src = _model(kerax, cls)
+    path = str(tmp_path / "bomb.weights.h5")
+    src.save_weights(path)
+    with h5py.File(path, "r+") as f:  # as Keras writes it: no kerax checksums or digest
+        for mark in ("kerax_checksums", "kerax_structure", "kerax_optimizer"):
+            f.attrs.pop(mark, None)
+        group = f["layers/extra_scale_dense/vars"]
+        del group["extra"]
+        group.create_dataset("extra", shape=(4096, 4096), dtype="float32",
+                             compression="gzip", chunks=(256, 256), fillvalue=0.0)
+    dst = _model(kerax, cls)
+    with pytest.raises(kerax.errors.UnsafeModelError,
+                       match=r"declare 67108924 bytes, more than the whole file \(\d+ bytes\)"):
+        dst.load_weights(path)
