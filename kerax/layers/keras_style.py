@@ -9,6 +9,7 @@ backend does with its stateless scope. Outside any scope (`layer.build(shape)` b
 `add_weight` creates the weight eagerly on the layer, as in Keras.
 """
 
+import functools
 import inspect
 
 import jax
@@ -33,7 +34,7 @@ class KerasStyle:
         sc = scope_lib.ApplyScope(self, {}, {}, key=key, initializing=True)
         with sc:
             if type(self).build is not KerasStyle.build:
-                self.build(*_build_shapes(self.build, inputs))
+                _rebuild(self, inputs)
             if self._has_call() and self._children():
                 if isinstance(key, jax.core.Tracer):  # under jax.jit(model.init)
                     sc.deferred = []
@@ -68,7 +69,7 @@ class KerasStyle:
         sc.rebuilt_names = []
         try:
             with jax.ensure_compile_time_eval():  # what `build` computes stays concrete
-                self.build(*_build_shapes(self.build, inputs))
+                _rebuild(self, inputs)
         finally:
             sc.rebuilt_names = None
         sc.__dict__.pop("_paths", None)  # `build` may have created sub-layers
@@ -261,6 +262,69 @@ class KerasStyle:
             return own
         return own + weight_rules.weight_regularization_losses(
             self, self._variables["params"])
+
+
+def _rebuild(layer, inputs):
+    """Runs the layer's own `build` for `inputs`, or with the arguments of the `build` a
+    user called by hand with more than a shape (Keras never builds a built layer again)."""
+    recorded = layer.__dict__.get("_build_args")
+    if recorded is not None:
+        layer.build(**recorded)
+    else:
+        layer.build(*_build_shapes(layer.build, inputs))
+
+
+def record_hand_build(cls):
+    """Makes a user's `build` record its arguments when called by hand (outside `init` and
+    `apply`), as Keras' build wrapper does: a shape becomes the build config's
+    `input_shape`; several arguments its `shapes_dict`, and building the layer again (inside
+    a model) calls `build` with them.
+
+    Example:
+    >>> from kerax.layers import Layer
+    >>> class Scaled(Layer):
+    ...     def build(self, input_shape, init="ones"):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer=init)
+    ...     def call(self, x):
+    ...         return x * self.w
+    >>> layer = Scaled()
+    >>> layer.build((None, 3), init="zeros")
+    >>> layer.get_build_config()
+    {'shapes_dict': {'input_shape': (None, 3), 'init': 'zeros'}}
+    """
+    build = cls.__dict__.get("build")
+    if build is None or cls.__module__.startswith("kerax.models.") \
+            or getattr(build, "_records_hand_build", False):
+        return  # (kerax's Sequential keeps its own build record)
+
+    @functools.wraps(build)
+    def recording_build(self, *args, **kwargs):
+        out = build(self, *args, **kwargs)
+        if scope_lib.scope_for(self) is None:
+            arguments = dict(inspect.signature(build).bind(self, *args, **kwargs).arguments)
+            arguments.pop(next(iter(arguments)))  # self
+            if len(arguments) > 1:
+                self.__dict__["_build_args"] = arguments
+            elif arguments:
+                shapes = _as_shapes(next(iter(arguments.values())))
+                if shapes is not None:
+                    self._build_shapes = shapes
+        return out
+
+    recording_build._records_hand_build = True
+    cls.build = recording_build
+
+
+def _as_shapes(value):
+    """`(shape,)` for one shape, one shape per input for a list of shapes, else None."""
+    def is_shape(x):
+        return isinstance(x, (list, tuple)) and all(d is None or isinstance(d, int) for d in x)
+
+    if is_shape(value):
+        return (tuple(value),)
+    if isinstance(value, (list, tuple)) and value and all(is_shape(v) for v in value):
+        return tuple(tuple(v) for v in value)
+    return None
 
 
 def _build_shapes(build, inputs):

@@ -32,7 +32,7 @@ from kerax.layers import (build_record, layer_config, policies, symbolic_call, v
                           weight_order, weight_rules)
 from kerax.layers.eager_shell import EagerShell
 from kerax.layers.input_spec import InputSpec, assert_input_compatibility
-from kerax.layers.keras_style import KerasStyle
+from kerax.layers.keras_style import KerasStyle, record_hand_build
 from kerax.layers.stateless_call import StatelessCall
 from kerax.layers.layer_config import LayerConfig
 from kerax.layers.policies import DTypePolicyMixin
@@ -269,6 +269,7 @@ def _dispatch_overrides(cls):
     if forward is not None and call is not None and call < forward:
         cls._explicit_forward = cls.__mro__[forward].__dict__["forward"]
         cls.forward = KerasStyle.forward
+    record_hand_build(cls)
     variables, build = _defining(cls, "build_variables"), _defining(cls, "build")
     if variables is not None and build is not None and build < variables:
         cls._explicit_build_variables = cls.__mro__[variables].__dict__["build_variables"]

@@ -47,6 +47,9 @@ class LayerConfig:
     def build_from_config(self, config):
         """Keras' `build_from_config`: builds the layer for `config["input_shape"]` (the
         `get_build_config()` of a built layer; a list of shapes for several inputs)."""
+        if "shapes_dict" in (config or {}):  # a `build` with several arguments
+            self.build(**config["shapes_dict"])
+            return
         shape = (config or {}).get("input_shape")
         if shape is None:
             return
@@ -58,6 +61,9 @@ class LayerConfig:
             self.build(tuple(shape))
 
     def get_build_config(self):
+        recorded = self.__dict__.get("_build_args")
+        if recorded is not None:  # a hand-called `build` with several arguments
+            return {"shapes_dict": dict(recorded)}
         if self._build_shapes is None:
             return None
         shapes = self._build_shapes

@@ -241,6 +241,45 @@ class WeightOrder:
     def non_trainable_weights(self):
         return [w for w in self.weights if not w.trainable]
 
+    def _own_weights(self):
+        """The views of the layer's own weights (not its sub-layers'), in Keras' order."""
+        variables = self._variables
+        if variables is None:
+            return []
+        return views_for(self, self._own_leaves(variables.get("params", {}),
+                                                variables.get("state", {})))
+
+    def save_own_variables(self, store):
+        """Keras' `save_own_variables`: puts the layer's own weights into `store` (a dict
+        that saving writes to the file) as `store["0"]`, `store["1"]`, ... Override it
+        (and `load_own_variables`) to save other state with them.
+
+        Example:
+        >>> import numpy as np
+        >>> from kerax.layers import Dense
+        >>> layer = Dense(2)
+        >>> _ = layer(np.ones((1, 3)))
+        >>> store = {}
+        >>> layer.save_own_variables(store)
+        >>> {k: v.shape for k, v in store.items()}
+        {'0': (3, 2), '1': (2,)}
+        """
+        for i, v in enumerate(self._own_weights()):
+            store[str(i)] = _to_numpy(v)
+
+    def load_own_variables(self, store):
+        """Keras' `load_own_variables`: assigns `store["0"]`, `store["1"]`, ... (what
+        `save_own_variables` wrote) to the layer's own weights."""
+        own = self._own_weights()
+        if len(store) != len(own):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(own)} variables, but received "
+                f"{len(store)} variables during loading. Expected: "
+                f"{[v.name for v in own]}. If the layer saves other state, override "
+                "`load_own_variables` along with `save_own_variables`.")
+        for i, v in enumerate(own):
+            v.assign(store[str(i)])
+
     def count_params(self):
         """Number of scalars in the layer's weights."""
         self._require_built("count_params")

@@ -269,6 +269,11 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     values = jnp.asarray(values, dtype)
     if sample_weight is not None:
         sample_weight = jnp.asarray(sample_weight, dtype)
+        if values.ndim == 0 and sample_weight.ndim > 0:
+            # One value for the whole batch (a metric function returning
+            # `ops.mean(y_pred)`): one sample, as Keras counts it, if the batch has a row
+            # of nonzero weight (fit's padding mask: a batch of real rows).
+            sample_weight = jnp.any(sample_weight != 0).astype(dtype)
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         w_ndim, v_ndim = sample_weight.ndim, values.ndim
         if v_ndim > w_ndim:

@@ -3,6 +3,7 @@
 import inspect
 import json
 import os
+import warnings
 from typing import Any
 
 from kerax.backend import apply_scope as scope_lib
@@ -92,6 +93,36 @@ class Model(StatelessMixin, Trainer, Layer):
     compile.__doc__ = Trainer.compile.__doc__
     compile.__signature__ = inspect.signature(Trainer.compile)  # (for help() and IDEs)
     compile.__annotations__ = Trainer.compile.__annotations__
+
+    def get_compile_config(self):
+        """Keras' `get_compile_config`: the arguments `compile` was given, serialized (`{}`
+        before `compile`). Saving stores it and loading hands it to `compile_from_config`;
+        a model whose `compile` takes other arguments overrides both.
+
+        Example:
+        >>> import kerax
+        >>> m = kerax.Sequential([kerax.Input((3,)), kerax.layers.Dense(1)])
+        >>> m.get_compile_config()
+        {}
+        >>> m.compile(optimizer="sgd", loss="mse")
+        >>> m.get_compile_config()["loss"]
+        'mse'
+        """
+        return model_config.get_compile_config(self) or {}
+
+    def compile_from_config(self, config):
+        """Keras' `compile_from_config`: compiles a loaded model from the config
+        `get_compile_config` returned when it was saved. A model with its own `compile`
+        is left uncompiled, with a warning, unless it overrides this method too."""
+        if type(self).compile is not Model.compile:
+            warnings.warn(
+                "`compile()` was not called as part of model loading because the model's "
+                "`compile()` method is custom. All subclassed Models that have `compile()` "
+                "overridden should also override `get_compile_config()` and "
+                "`compile_from_config(config)`. Alternatively, you can call `compile()` "
+                "manually after loading.", stacklevel=2)
+            return
+        model_config.compile_from_config(self, config)
 
     @property
     def layers(self):

@@ -2,7 +2,7 @@
 
 import jax
 
-from kerax.backend import host_prng
+from kerax.backend import host_prng, naming
 from kerax.backend.keras_tensor import UNKNOWN_SIZE, KerasTensor, as_jax_dtype
 from kerax.backend import apply_scope as scope_lib
 from kerax.layers import deserialize, serialize
@@ -191,6 +191,9 @@ class Sequential(Model):
             outputs.append(x)
         self._graph = (inputs, x)
         self._graph_outputs = outputs
+        # Keras' Sequential builds a `Functional` each time it is built, which takes the next
+        # automatic "functional" name: the next `Model(...)` is named after it.
+        naming.uniquify("functional")
 
     def _graph_or_raise(self, what):
         if self._graph is None and self._variables is not None and self._input_layer is None:

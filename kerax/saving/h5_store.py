@@ -11,6 +11,7 @@ import numpy as np
 
 from kerax.checkpoint import checksums
 from kerax.errors import CheckpointCorruptedError, UnsafeModelError, WeightsMismatchError
+from kerax.layers.layer import Layer
 from kerax.saving import keras_layout, load_guard, optimizer_vars
 
 KERAX_OPTIMIZER_GROUP = "kerax_optimizer_state"
@@ -41,12 +42,14 @@ def h5py_module():
 
 # ----------------------------------------------------------------------------- write --
 def _own_store_layer(entry):
-    """The layer of `entry` if it saves arrays that are not in the variables pytree
-    (Keras' `save_own_variables`/`load_own_variables`, e.g. `StringLookup`'s IDF)."""
-    layer = entry.layer
-    if entry.leaves or not hasattr(type(layer), "save_own_variables"):
+    """The layer of `entry` if its own `save_own_variables`/`load_own_variables` say what
+    its group holds: arrays that are not in the variables pytree (`StringLookup`'s IDF), or
+    a user's override that saves more than the weights (Keras calls the layer's methods)."""
+    cls = type(entry.layer)
+    if (cls.save_own_variables is Layer.save_own_variables
+            and cls.load_own_variables is Layer.load_own_variables):
         return None
-    return layer
+    return entry.layer
 
 
 def _write_group(f, path, name, arrays, names=None):
@@ -174,7 +177,8 @@ def _checked_dataset(h5py, group, key, shape, dtype, where, label):
             f"Refusing to read {where}: dataset '{label}' has dtype {ds.dtype}, not a numeric "
             "array type."
         )
-    declared, expected = tuple(ds.shape), tuple(shape)
+    declared = tuple(ds.shape)
+    expected = declared if shape is None else tuple(shape)  # None: a user's store entry
     if declared != expected:
         big = int(np.prod(declared, dtype=object)) > int(np.prod(expected, dtype=object))
         cls = UnsafeModelError if big else WeightsMismatchError
@@ -288,10 +292,16 @@ def _read_model(h5py, f, model, where, load_optimizer):
 
 def _read_own_store(h5py, f, entry, layer, where):
     """The named arrays of a `save_own_variables` layer, each checked against the shape
-    the layer expects (`own_variable_shapes()`) before it is read."""
-    expected = layer.own_variable_shapes()
+    the layer expects (`own_variable_shapes()`; a user's layer, which does not say, gets
+    the arrays its group declares) before it is read."""
     group = _vars_group(h5py, f, entry.path, where)
     found = set(group.keys()) if group is not None else set()
+    if not hasattr(layer, "own_variable_shapes"):
+        _check_declared_size(h5py, f, group, found, where, entry.path)
+        return {k: _checked_dataset(h5py, group, k, None, None, where,
+                                    f"{entry.path}/vars/{k}")
+                for k in sorted(found, key=_store_order)}
+    expected = layer.own_variable_shapes()
     if found != set(expected):
         raise WeightsMismatchError(
             f"{where}: layer '{entry.name}' expects the arrays {sorted(expected)} at "
@@ -299,6 +309,27 @@ def _read_own_store(h5py, f, entry, layer, where):
             "a different architecture.")
     return {k: _checked_dataset(h5py, group, k, shape, None, where, f"{entry.path}/vars/{k}")
             for k, shape in expected.items()}
+
+
+def _check_declared_size(h5py, f, group, keys, where, path):
+    """A user's store entries have no expected shapes: their declared sizes together must
+    fit in the file (Keras and kerax write arrays uncompressed), so a small file declaring
+    huge (compressed) arrays is refused before anything is allocated."""
+    declared = 0
+    for k in keys:
+        ds = _hard_child(h5py, group, k, where)
+        if isinstance(ds, h5py.Dataset):
+            declared += int(np.prod(ds.shape, dtype=object)) * ds.dtype.itemsize
+    if declared > f.id.get_filesize():
+        raise UnsafeModelError(
+            f"Refusing to read {where}: the arrays at '{path}/vars' declare {declared} bytes, "
+            f"more than the whole file ({f.id.get_filesize()} bytes): they are not arrays "
+            "saved by `save_own_variables`.")
+
+
+def _store_order(key):
+    """`"0", "1", ..., "10"` in number order, then named entries in name order."""
+    return (0, int(key), "") if key.isdigit() else (1, 0, key)
 
 
 def _read_optimizer(h5py, f, model, where):

@@ -45,9 +45,11 @@ def serialize_model(model):
     elif cls.__name__ == "Functional" and cls.__module__.startswith("kerax."):
         config.update(module="keras.src.models.functional", registered_name="Functional")
     config["build_config"] = _build_config(model)
-    compile_config = get_compile_config(model)
-    if compile_config is not None:
-        config["compile_config"] = compile_config
+    # The model's own `get_compile_config` (a subclass may override it), serialized.
+    compile_config = (model.get_compile_config() if hasattr(model, "get_compile_config")
+                      else get_compile_config(model))
+    if compile_config:
+        config["compile_config"] = serialization_lib.serialize_keras_object(compile_config)
     return config
 
 
@@ -151,6 +153,17 @@ def _build(model, config):
     if model._variables is None and shape is not None:
         model.build(tuple(shape) if shape and not isinstance(shape[0], list) else shape)
     return model
+
+
+def compile_loaded(model, compile_config):
+    """Compiles a loaded model from its file's `compile_config` with the model's own
+    `compile_from_config` (a subclass may override it), as Keras does."""
+    if not compile_config:
+        return
+    if hasattr(model, "compile_from_config"):
+        model.compile_from_config(compile_config)
+    else:
+        compile_from_config(model, compile_config)
 
 
 def compile_from_config(model, compile_config):

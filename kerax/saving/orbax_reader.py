@@ -149,7 +149,7 @@ def load_model_from_checkpoint(path, custom_objects=None, compile=True, safe_mod
                                              load_limits.tree_bytes(where), where)
             model = model_config.model_from_config(config, custom_objects=custom_objects)
             if compile:
-                model_config.compile_from_config(model, config.get("compile_config"))
+                model_config.compile_loaded(model, config.get("compile_config"))
     parts = ("params", "state", "opt_state", "rng") if compile else ("params", "state")
     _restore_into(model, reader, step, parts)
     return model

@@ -245,7 +245,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, max_
             with object_registration.CustomObjectScope(custom_objects or {}):
                 model = _build_from_file_config(config, custom_objects, max_bytes, filepath)
                 if compile:
-                    model_config.compile_from_config(model, config.get("compile_config"))
+                    model_config.compile_loaded(model, config.get("compile_config"))
         assets = _read_assets(archive, members, model, filepath)
         if model._variables is None:
             _load_assets(assets)

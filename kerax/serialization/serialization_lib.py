@@ -252,8 +252,13 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None, *
     """
     if config is None or isinstance(config, (bool, int, float)):
         return config
+    if isinstance(config, (list, tuple)):  # element by element, as Keras
+        return [deserialize_keras_object(c, module_objects, custom_objects, **kwargs)
+                for c in config]
     if isinstance(config, str):
         obj = object_registration.get_registered_object(config, custom_objects, module_objects)
+        if obj is None and module_objects is None:
+            return config  # a plain string (an optimizer's name in a compile config)
         if obj is None:
             raise ValueError(unknown_message(config))
         return obj

@@ -139,3 +139,49 @@ def test_variables_from_a_jitted_init_list_in_keras_order_before_any_call(keras,
         [(w.path, tuple(w.shape)) for w in kmodel.weights]
     model.set_weights(kmodel.get_weights())
     np.testing.assert_allclose(model(x), kmodel(x), rtol=1e-5, atol=1e-6)
+
+
+def _hand_built_classes(lib):
+    class OneArg(lib.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 2), initializer="ones")
+
+        def call(self, x):
+            return lib.ops.matmul(x, self.w)
+
+    class TwoArgs(lib.layers.Layer):
+        def build(self, input_shape, init):
+            super().build(input_shape)
+            self.w = self.add_weight(shape=(input_shape[-1], 2), initializer=init)
+            self.init_name = init
+
+        def call(self, x):
+            return lib.ops.matmul(x, self.w)
+
+    return OneArg, TwoArgs
+
+
+def test_a_build_called_by_hand_records_its_arguments_as_keras(keras):
+    """Keras' build wrapper: one argument is the build config's `input_shape`, several its
+    `shapes_dict`; the layer then works inside a model without being given them again."""
+    configs = []
+    for lib in (keras, kerax):
+        one_arg, two_args = _hand_built_classes(lib)
+        a, b = one_arg(), two_args()
+        a.build((None, 5))
+        b.build(input_shape=(5,), init="zeros")
+        configs.append(json.loads(json.dumps((a.get_build_config(), b.get_build_config()))))
+        model = lib.Sequential([b, lib.layers.Dense(1)])
+        assert tuple(model(np.ones((3, 5), "float32")).shape) == (3, 1)
+        assert b.init_name == "zeros" and not np.asarray(b.w).any()
+    assert configs[1] == configs[0]
+
+
+def test_build_from_config_with_a_shapes_dict_calls_build_with_those_arguments():
+    _, two_args = _hand_built_classes(kerax)
+    layer = two_args()
+    layer.build_from_config({"shapes_dict": {"input_shape": [None, 4], "init": "ones"}})
+    assert layer.built and layer.init_name == "ones"
+    assert layer.get_build_config() == {
+        "shapes_dict": {"input_shape": [None, 4], "init": "ones"}}
+    np.testing.assert_array_equal(np.asarray(layer(np.ones((1, 4), "float32"))), [[4.0, 4.0]])

@@ -127,3 +127,21 @@ def test_input_added_by_the_first_call_has_the_first_layers_compute_dtype(keras)
             dtypes.append((model.inputs[0].dtype, str(np.asarray(y).dtype),
                            model.get_config()["layers"][0]["config"]["dtype"]))
         assert dtypes[1] == dtypes[0]
+
+
+def _next_functional_name(lib, steps):
+    lib.utils.clear_session()
+    steps(lib)
+    x = lib.Input((2,))
+    return lib.Model(x, lib.layers.Dense(1)(x)).name
+
+
+@pytest.mark.parametrize("steps", [
+    lambda lib: lib.Sequential([lib.Input((3,)), lib.layers.Dense(2)]),
+    lambda lib: lib.Sequential([lib.layers.Dense(2)])(np.ones((1, 3))),
+    lambda lib: lib.Sequential([lib.layers.Dense(2)]).build((None, 3)),
+    lambda lib: lib.Sequential([lib.layers.Dense(2)]),  # never built
+], ids=["with_input", "first_call", "build", "unbuilt"])
+def test_building_a_sequential_model_takes_a_functional_name_as_keras(keras, steps):
+    """Keras' Sequential builds a Functional, which takes the next "functional" name."""
+    assert _next_functional_name(kerax, steps) == _next_functional_name(keras, steps)
