@@ -223,10 +223,9 @@ class QuantizationMixin:
         kernel = np.asarray(params.pop(target.base))
         rows, columns = self._int4_matrix_shape(kernel.shape)
         flat = kernel.reshape(rows, columns)  # Keras' reshape, in the kernel's axis order
-        block_size = config.block_size if isinstance(
-            config, config_lib.Int4QuantizationConfig) else None
+        block_size = int4_block_size(config)
         zero = None
-        if block_size is None or block_size == -1:
+        if block_size is None:
             value, scale = self._int4_per_channel_quantizer(config)(flat, to_numpy=True)
             scale = jnp.squeeze(scale, axis=0)
         else:
@@ -235,7 +234,7 @@ class QuantizationMixin:
         packed, _, _ = quantizers.pack_int4(value, axis=-1)
         out = {target.base: packed, target.scale: scale.astype(self.dtype)}
         if zero is not None:
-            out.update({f"{target.base}_zero": zero, "g_idx": _group_index(rows, block_size)})
+            out.update({f"{target.base}_zero": zero, "g_idx": group_index(rows, block_size)})
         return out
 
     def _int4_per_channel_quantizer(self, config):
@@ -255,7 +254,7 @@ class QuantizationMixin:
         groups = -(-rows // block_size)
         out[target.scale] = jnp.ones((groups, columns), self.dtype)
         out[f"{target.base}_zero"] = jnp.zeros((groups, columns), jnp.int8)
-        out["g_idx"] = _group_index(rows, block_size)
+        out["g_idx"] = group_index(rows, block_size)
         return out
 
     def _int4_weight(self, state, shape, compute):
@@ -314,9 +313,9 @@ class QuantizationMixin:
     @property
     def inputs_quantizer(self):
         """The quantizer of an int8 layer's inputs (Keras' `inputs_quantizer`): the config's
-        `activation_quantizer`, an `AbsMaxQuantizer` by default, None for weight-only
-        int8. As in Keras, only int8-quantized Dense, EinsumDense and ReversibleEmbedding
-        layers have it.
+        `activation_quantizer`, an `AbsMaxQuantizer` by default (int4 Dense and
+        EinsumDense: None), None for weight-only quantization. As in Keras, only int8- and
+        int4-quantized Dense, EinsumDense and ReversibleEmbedding layers have it.
 
         Example:
         >>> import numpy as np
@@ -327,17 +326,17 @@ class QuantizationMixin:
         >>> type(layer.inputs_quantizer).__name__
         'AbsMaxQuantizer'
         """
-        if self._inputs_quantizer_args is None or self.quantization_mode not in (
-                "int8", "int4") or (self.quantization_mode == "int4" and
-                                    self._quantize_target.base != "kernel"):
+        mode = self.quantization_mode
+        if self._inputs_quantizer_args is None or mode not in ("int8", "int4"):
             raise AttributeError(
                 f"'{type(self).__name__}' object has no attribute 'inputs_quantizer' (only "
-                "int8-quantized Dense, EinsumDense and ReversibleEmbedding layers and "
-                "int4-quantized Dense and EinsumDense layers have one)")
+                "int8- and int4-quantized Dense, EinsumDense and ReversibleEmbedding layers "
+                "have one)")
         kept = self.__dict__.get("_inputs_quantizer_of")
         if kept is None or kept[0] is not self.quantization_config:
-            default = None if self.quantization_mode == "int4" else \
-                quantizers.AbsMaxQuantizer(**self._inputs_quantizer_args)
+            # Keras' int4 Dense and EinsumDense are weight-only unless the config says.
+            default = None if mode == "int4" and self._quantize_target.base == "kernel" \
+                else quantizers.AbsMaxQuantizer(**self._inputs_quantizer_args)
             quantizer = config_lib.QuantizationConfig.activation_quantizer_or_default(
                 self.quantization_config, default)
             kept = self.__dict__["_inputs_quantizer_of"] = (self.quantization_config, quantizer)
@@ -376,8 +375,25 @@ class QuantizationMixin:
         return quantizers.serialize(from_config)
 
 
-def _group_index(rows, block_size):
-    """Keras' `g_idx`: the group of each kernel row, as float32."""
+def int4_block_size(config):
+    """The block size int4 `quantize` uses (None: per-channel), as Keras reads `config`.
+
+    Example:
+    >>> int4_block_size(config_lib.Int4QuantizationConfig(block_size=-1)) is None
+    True
+    """
+    block_size = config.block_size if isinstance(
+        config, config_lib.Int4QuantizationConfig) else None
+    return None if block_size == -1 else block_size
+
+
+def group_index(rows, block_size):
+    """Keras' `g_idx`: the group of each of `rows` rows, as float32.
+
+    Example:
+    >>> group_index(5, 2).tolist()
+    [0.0, 0.0, 1.0, 1.0, 2.0]
+    """
     return jnp.floor_divide(jnp.arange(rows, dtype=jnp.float32), block_size)
 
 
@@ -388,4 +404,5 @@ def _at(tree, path):
 
 
 __all__ = ["QuantizationMixin", "QuantizeTarget", "straight_through", "accumulation_dtype",
+           "group_index", "int4_block_size",
            "qdq_float8", "float8_bias", "FLOAT8_VARIABLES"]
