@@ -373,7 +373,7 @@ def test_quantizing_an_unbuilt_model_or_layer_is_refused(keras):
 def test_layers_that_cannot_be_quantized_are_skipped_with_a_warning(keras):
     ours, _ = _pair(keras, "embedding")
     with pytest.warns(UserWarning, match=r"Invalid quantization mode\. Expected one of "
-                                         r"\('int8',\) for Embedding\. Received: "
+                                         r"\('int8', 'int4'\) for Embedding\. Received: "
                                          r"quantization_mode=float8"):
         ours.quantize("float8")
     assert ours.layers[0].quantization_mode is None
