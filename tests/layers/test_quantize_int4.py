@@ -141,6 +141,25 @@ def test_per_channel_with_an_activation_quantizer_matches_keras(keras, name):
                                atol=1e-6)
 
 
+def test_guide_weight_only_config_per_channel_matches_keras(keras):
+    """The customizing-quantization guide's int4 cell with `block_size=None` (its text
+    predates Keras 3.15's sub-channel default, which refuses a custom weight quantizer)."""
+    ours, theirs = _mlp(kerax), _mlp(keras)
+    weights = [RNG.normal(size=w.shape).astype("float32") for w in theirs.get_weights()]
+    for lib, model in ((kerax, ours), (keras, theirs)):
+        model.set_weights(weights)
+        model.quantize(config=lib.quantizers.Int4QuantizationConfig(
+            weight_quantizer=lib.quantizers.AbsMaxQuantizer(value_range=(-8, 7),
+                                                            output_dtype="int8", axis=0),
+            activation_quantizer=None, block_size=None))
+    _assert_same_weights(ours, theirs)
+    assert str(ours.layers[0].kernel.dtype) == str(theirs.layers[0].kernel.dtype) == "int8"
+    assert ours.layers[0].inputs_quantizer is None and theirs.layers[0].inputs_quantizer is None
+    x = MODELS["mlp"][1](3)
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), rtol=1e-6,
+                               atol=1e-6)
+
+
 @pytest.mark.parametrize("config", ["per_channel", "grouped"])
 def test_input_gradient_is_keras_custom_gradient(keras, config):
     ours, theirs = _pair(keras, "mlp", CONFIGS[config])
