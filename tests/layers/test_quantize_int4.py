@@ -161,6 +161,23 @@ def test_guide_weight_only_config_per_channel_matches_keras(keras):
 
 
 @pytest.mark.parametrize("config", ["per_channel", "grouped"])
+def test_mixed_precision_int4_models_match_keras(keras, config):
+    x = RNG.normal(size=(3, 5, 12)).astype("float32")
+    ours, theirs = (lib.Sequential([
+        lib.Input((5, 12)), lib.layers.Dense(6, dtype="mixed_bfloat16"),
+        lib.layers.EinsumDense("abc,cd->abd", (None, 4), bias_axes="d", dtype="mixed_bfloat16")])
+        for lib in (kerax, keras))
+    weights = [RNG.normal(size=w.shape).astype("float32") for w in theirs.get_weights()]
+    for lib, model in ((kerax, ours), (keras, theirs)):
+        model.set_weights(weights)
+        model.quantize(config=_config(lib, CONFIGS[config]))
+    _assert_same_weights(ours, theirs)
+    assert ours.layers[0].dtype_policy.name.endswith("_from_mixed_bfloat16")
+    np.testing.assert_array_equal(np.asarray(ours.predict(x, verbose=0), "float32"),
+                                  np.asarray(theirs.predict(x, verbose=0), "float32"))
+
+
+@pytest.mark.parametrize("config", ["per_channel", "grouped"])
 def test_input_gradient_is_keras_custom_gradient(keras, config):
     ours, theirs = _pair(keras, "mlp", CONFIGS[config])
     x = MODELS["mlp"][1](3)

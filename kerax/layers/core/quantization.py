@@ -1,8 +1,8 @@
 """Post-training quantization, as Keras 3 does it (`layer.quantize(mode)`).
 
 `Dense`, `EinsumDense` (modes `"int8"`, `"int4"`, `"float8"`), `Embedding` and
-`ReversibleEmbedding` (`"int8"`) take `quantize(mode, config=None)` once built (or a
-quantized `dtype_policy` set on the built layer). The layer's dtype policy becomes Keras'
+`ReversibleEmbedding` (`"int8"`, `"int4"`) take `quantize(mode, config=None)` once built
+(or a quantized `dtype_policy` set on the built layer). The layer's dtype policy becomes Keras'
 `QuantizedDTypePolicy` (`"int8_from_float32"`; int4: `Int4DTypePolicy`,
 `"int4/128_from_float32"`), and its variables change as Keras' `quantized_build` changes
 them:
@@ -21,7 +21,9 @@ them:
   int8 `kernel_zero` (asymmetric), and `g_idx` (float32) maps each row to its group. All
   are non-trainable (`variables["state"]`); inputs stay float unless the config has an
   `activation_quantizer`, and the gradient reaching the inputs is the dequantized
-  kernel's.
+  kernel's. Embedding tables are packed along `output_dim` with a scale per row (or
+  groups along `output_dim`); an untied ReversibleEmbedding's `reverse_embeddings` along
+  its first axis (Keras' layouts).
 - float8: `w` stays float; six float32 scaling variables are added (`inputs_scale`,
   `inputs_amax_history`, `kernel_scale`, ...), and inputs and kernel pass through a
   float8 (e4m3) quantize-dequantize in the matmul. kerax runs float8 layers for inference
@@ -123,8 +125,8 @@ class QuantizationMixin:
         """Quantizes the built layer's weights (Keras' `Layer.quantize`).
 
         Args:
-            mode: `"int8"`, `"int4"` or `"float8"` (Embedding: `"int8"`); optional with
-                `config`.
+            mode: `"int8"`, `"int4"` or `"float8"` (Embedding: `"int8"`, `"int4"`);
+                optional with `config`.
             type_check: refuse subclasses (their `call` may not use the quantized weights).
             config: a `kerax.quantizers.QuantizationConfig` (default: the mode's).
 
@@ -266,8 +268,10 @@ class QuantizationMixin:
         if zero is None:
             kernel = unpacked.astype(compute) / state[target.scale].astype(compute)
         else:
+            # (the scale in the compute dtype, as Keras autocasts it under mixed precision)
             kernel = dequantize_with_sz_map(
-                unpacked, state[target.scale], zero, state["g_idx"], group_axis=0)
+                unpacked, state[target.scale].astype(compute), zero, state["g_idx"],
+                group_axis=0)
             kernel = kernel.astype(compute)
         return kernel.reshape(shape)
 
