@@ -338,3 +338,22 @@ def test_int4_errors_are_keras(keras):
         conv.quantize("int4")
     assert conv.layers[0].quantization_mode is None
     assert any("does not have a `quantize` method" in str(w.message) for w in caught)
+
+
+def test_summary_counts_and_the_pure_api_with_int4_variables(keras, capsys):
+    ours, theirs = _pair(keras, "einsum", CONFIGS["grouped"])
+    lines = []
+    for model in (ours, theirs):
+        model.summary()
+        text = capsys.readouterr().out
+        lines.append([l.strip() for l in text.splitlines()
+                      if l.strip().startswith(("Total params", "Trainable params",
+                                               "Non-trainable params"))])
+    assert lines[0] == lines[1] and len(lines[0]) == 3
+    x = MODELS["einsum"][1](3)
+    variables = ours.variables
+    assert variables["state"]["einsum_dense"]["kernel"].dtype == jnp.int8
+    jitted = jax.jit(lambda v, x: ours.apply(v, x)[0])(variables, x)
+    mapped = jax.vmap(lambda row: ours.apply(variables, row[None])[0][0])(x)
+    np.testing.assert_allclose(np.asarray(jitted), np.asarray(theirs(x)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(mapped), np.asarray(theirs(x)), rtol=1e-6, atol=1e-6)
