@@ -8,8 +8,9 @@ their own `axis`, given to `model.quantize(config=...)`, then the kernel's dtype
 range (cell 1); weight-only int4 with `Int4QuantizationConfig(...,
 activation_quantizer=None)` (cell 2: its custom weight quantizer is refused by Keras 3.15,
 whose default `block_size=128` is sub-channel; kerax refuses it the same way); a
-`Quantizer` subclass that scales by a percentile of |x| (`ops.quantile`, or NumPy on the host) with its `get_config` (cell 3);
-that quantizer as the activation quantizer of an int8 config (cell 4).
+`Quantizer` subclass that scales by a percentile of |x| (`ops.quantile`, or NumPy on the
+host) with its `get_config` (cell 3); that quantizer as the activation quantizer of an
+int8 config (cell 4).
 
 Each model gets Keras' float weights (`Sync`) before it is quantized, so the quantized
 weights, their scales and the quantized models' outputs compare value for value.
