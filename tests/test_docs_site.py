@@ -58,7 +58,7 @@ def test_every_public_namespace_has_an_api_page():
 
 # docs/coming_from_keras.md's "Not implemented yet" table, checked against the code: when
 # one of these lands, the test fails until the page says so.
-_ABSENT = ["quantizers.GPTQConfig", "dtype_policies.Int4DTypePolicy",
+_ABSENT = ["quantizers.GPTQConfig",
            "layers.FlaxLayer", "layers.TorchModuleWrapper", "layers.TFSMLayer", "wrappers",
            "distillation", "legacy", "optimizers.legacy", "saving.KerasFileEditor",
            "callbacks.RemoteMonitor", "Variable",
@@ -87,7 +87,8 @@ def _small_model():
 
 
 _REFUSED = {
-    "int4": (NotImplementedError, lambda: kerax.dtype_policies.get("int4_from_float32")),
+    "GPTQ": (NotImplementedError,
+             lambda: kerax.dtype_policies.get("gptq/4/128_from_float32")),
     "renorm=True": (NotImplementedError,
                     lambda: kerax.layers.BatchNormalization(renorm=True)),
     "skip_mismatch=True": (NotImplementedError, lambda: _small_model().load_weights(

@@ -44,12 +44,10 @@ KNOWN_MISSING = {
     "datasets": set(),
     "distribution": set(),
     "dtype_policies": {
-        "AWQDTypePolicy", "DTypePolicyMap", "GPTQDTypePolicy", "Int4DTypePolicy",
+        "AWQDTypePolicy", "DTypePolicyMap", "GPTQDTypePolicy",
     },
-    "quantizers": {  # int4, GPTQ and AWQ are not implemented
-        "AWQConfig", "GPTQConfig", "Int4QuantizationConfig",
-        "abs_max_quantize_grouped_with_zero_point", "fake_quant_with_min_max_vars",
-        "pack_int4", "unpack_int4",
+    "quantizers": {  # GPTQ and AWQ are not implemented
+        "AWQConfig", "GPTQConfig", "fake_quant_with_min_max_vars",
     },
     "mixed_precision": set(),
     "visualization": set(),

@@ -94,7 +94,7 @@ class DTypePolicy:
 FloatDTypePolicy = DTypePolicy
 
 # Keras 3's quantized policies: "int8_from_float32", "float8_from_mixed_bfloat16", ...;
-# kerax implements int8 and float8 ("int4", "gptq" and "awq" are refused).
+# kerax implements int8, int4 and float8 ("gptq" and "awq" are refused).
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
 
 
@@ -171,12 +171,46 @@ class QuantizedFloat8DTypePolicy(QuantizedDTypePolicy):
         return {**super().get_config(), "amax_history_length": self._amax_history_length}
 
 
+class Int4DTypePolicy(QuantizedDTypePolicy):
+    """The policy of an int4-quantized layer (`keras.dtype_policies.Int4DTypePolicy`):
+    `mode` is `"int4/<block_size>"`, -1 for per-channel scales, a positive block size for
+    sub-channel groups.
+
+    Example:
+    >>> policy = Int4DTypePolicy("int4/128", "float32")
+    >>> policy.name, policy.quantization_mode, policy.block_size, policy.get_config()
+    ('int4/128_from_float32', 'int4', 128, {'mode': 'int4/128', 'source_name': 'float32'})
+    """
+
+    def __init__(self, mode, source_name=None):
+        parts = mode.split("/")
+        expected = "'int4/<block_size>'"
+        if len(parts) != 2 or parts[0] != "int4":
+            raise ValueError(f"Invalid mode for Int4DTypePolicy. Expected format {expected}, "
+                             f"but got '{mode}'.")
+        try:
+            block_size = int(parts[1])
+        except ValueError:
+            raise ValueError("Invalid mode for Int4DTypePolicy. <block_size> must be an "
+                             f"integer. Expected format {expected}, but got '{mode}'.") from None
+        if block_size < -1 or block_size == 0:
+            raise ValueError("Invalid block_size in mode. Supported values are -1 "
+                             "(per-channel) or a positive integer (sub-channel), but got "
+                             f"{block_size} from '{mode}'.")
+        super().__init__(mode="int4", source_name=source_name)
+        self._name = f"{mode}_from_{self._source_name}"
+        self.mode, self.block_size = "int4", block_size
+
+    def get_config(self):
+        return {**super().get_config(), "mode": f"{self.mode}/{self.block_size}"}
+
+
 def _check_implemented(mode):
-    if mode.split("/")[0] not in ("int8", "float8"):
+    if mode.split("/")[0] not in ("int8", "float8", "int4"):
         raise NotImplementedError(
-            f"kerax does not implement the {mode!r} quantization mode (Keras' int4, GPTQ and "
-            "AWQ policies); it quantizes to 'int8' and 'float8'. Use a float policy such as "
-            "'float32', or quantize the float model with `model.quantize('int8')`."
+            f"kerax does not implement the {mode!r} quantization mode (Keras' GPTQ and AWQ "
+            "policies); it quantizes to 'int8', 'int4' and 'float8'. Use a float policy "
+            "such as 'float32', or quantize the float model with `model.quantize('int8')`."
         )
 
 
@@ -186,13 +220,23 @@ def _quantized_by_name(name):
         raise ValueError("Cannot convert `policy` into a valid pair (`mode`, `source_name`) "
                          f"to instantiate `QuantizedDTypePolicy`. Received: policy={name}")
     _check_implemented(mode)
-    cls = QuantizedFloat8DTypePolicy if mode == "float8" else QuantizedDTypePolicy
-    return cls(mode, source_name)
+    return _class_for_mode(mode)(mode, source_name)
+
+
+def _class_for_mode(mode):
+    """The policy class of a quantized mode (Keras': `"int4/128"` is an Int4DTypePolicy,
+    a bare `"int4"` a QuantizedDTypePolicy)."""
+    if mode == "float8":
+        return QuantizedFloat8DTypePolicy
+    if mode.startswith("int4/"):
+        return Int4DTypePolicy
+    return QuantizedDTypePolicy
 
 
 _CLASSES = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": DTypePolicy,
             "QuantizedDTypePolicy": QuantizedDTypePolicy,
-            "QuantizedFloat8DTypePolicy": QuantizedFloat8DTypePolicy}
+            "QuantizedFloat8DTypePolicy": QuantizedFloat8DTypePolicy,
+            "Int4DTypePolicy": Int4DTypePolicy}
 
 
 def get(identifier):
@@ -211,8 +255,8 @@ def get(identifier):
         if "mode" in config:  # a quantized policy's config
             _check_implemented(config["mode"])
             cls = _CLASSES.get(identifier.get("class_name"), QuantizedDTypePolicy)
-            if config["mode"] == "float8":
-                cls = QuantizedFloat8DTypePolicy
+            if config["mode"] == "float8" or config["mode"].startswith("int4/"):
+                cls = _class_for_mode(config["mode"])
             return cls(**config)
         return DTypePolicy.from_config(config)
     if isinstance(identifier, str):

@@ -193,19 +193,18 @@ class Model(StatelessMixin, Trainer, Layer):
     def quantize(self, mode=None, config=None, filters=None, **kwargs):
         """Quantizes the built model's weights in place (Keras 3's `Model.quantize`).
 
-        Every Dense, EinsumDense (`"int8"`, `"float8"`) and Embedding (`"int8"`) layer is
-        quantized; see `kerax.layers.core.quantization`.
+        Every Dense, EinsumDense (`"int8"`, `"int4"`, `"float8"`) and Embedding (`"int8"`,
+        `"int4"`) layer is quantized; see `kerax.layers.core.quantization`.
 
         Args:
-            mode: `"int8"` or `"float8"` (optional when `config` is given).
+            mode: `"int8"`, `"int4"` or `"float8"` (optional when `config` is given).
             config: a `kerax.quantizers.QuantizationConfig` (weight and input quantizers).
             filters: a regex on layer names, a list of them, or a predicate on layers:
                 only the layers it selects are quantized.
 
         Raises:
             ValueError: an unknown mode, an unbuilt model, a layer already quantized.
-            NotImplementedError: a mode kerax does not implement (`"int4"`, `"gptq"`,
-                `"awq"`).
+            NotImplementedError: a mode kerax does not implement (`"gptq"`, `"awq"`).
 
         Example:
         >>> import kerax

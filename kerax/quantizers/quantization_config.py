@@ -74,6 +74,83 @@ class Int8QuantizationConfig(QuantizationConfig):
         return "int8"
 
 
+class Int4QuantizationConfig(QuantizationConfig):
+    """Int4 quantization: weights as int4 values (two per int8 byte), inputs in float
+    unless an `activation_quantizer` is given.
+
+    Args:
+        weight_quantizer: per-channel only: an `AbsMaxQuantizer` with `value_range=(-8, 7)`
+            and `output_dtype="int8"` (None: the default one).
+        activation_quantizer: quantizer of the inputs; `"default"` and None: weight-only.
+        block_size: rows of the kernel per group for sub-channel (asymmetric, with zero
+            points) quantization; None or -1: per-channel (one scale per output).
+
+    Example:
+    >>> config = Int4QuantizationConfig()
+    >>> config.mode, config.block_size, config.activation_quantizer
+    ('int4', 128, None)
+    """
+
+    def __init__(self, weight_quantizer=None, activation_quantizer="default", block_size=128):
+        if isinstance(activation_quantizer, str) and activation_quantizer == "default":
+            activation_quantizer = None
+        super().__init__(weight_quantizer, activation_quantizer)
+        if block_size is not None and block_size != -1 and block_size <= 0:
+            raise ValueError("block_size must be None, -1, or a positive integer. "
+                             f"Received: block_size={block_size}")
+        self.block_size = block_size
+        if block_size is not None and block_size > 0 and (
+                self.weight_quantizer is not None or self.activation_quantizer is not None):
+            raise ValueError(
+                "Int4 sub-channel quantization (block_size > 0) does not support custom "
+                "quantizers. Either set block_size to None or -1 for per-channel "
+                "quantization, or remove the custom quantizer arguments. Received: "
+                f"block_size={block_size}")
+        if self.weight_quantizer is not None:
+            value_range = getattr(self.weight_quantizer, "value_range", None)
+            if value_range is None or tuple(value_range) != (-8, 7):
+                raise ValueError(
+                    "Int4QuantizationConfig requires a weight_quantizer with "
+                    f"value_range=(-8, 7). Received: value_range={value_range}")
+            if self.weight_quantizer.output_dtype != "int8":
+                raise ValueError(
+                    "Int4QuantizationConfig requires a weight_quantizer with "
+                    f"output_dtype='int8'. Received: "
+                    f"output_dtype={self.weight_quantizer.output_dtype}")
+
+    @property
+    def mode(self):
+        return "int4"
+
+    def get_config(self):
+        return {**super().get_config(), "block_size": self.block_size}
+
+    @classmethod
+    def from_config(cls, config):
+        de = serialization_lib.deserialize_keras_object
+        # A config written before `block_size` existed was per-channel (Keras' rule).
+        return cls(weight_quantizer=de(config.get("weight_quantizer")),
+                   activation_quantizer=de(config.get("activation_quantizer")),
+                   block_size=config.get("block_size", None))
+
+
+def block_size_for_layer(layer, config):
+    """The int4 block size of `layer` (None: per-channel): the config's, else its
+    `Int4DTypePolicy`'s (Keras' `get_block_size_for_layer`).
+
+    Example:
+    >>> from kerax.layers import Dense
+    >>> block_size_for_layer(Dense(2, dtype="int4/-1_from_float32"), None) is None
+    True
+    >>> block_size_for_layer(Dense(2), Int4QuantizationConfig(block_size=32))
+    32
+    """
+    if isinstance(config, Int4QuantizationConfig):
+        return config.block_size
+    block_size = getattr(layer.dtype_policy, "block_size", None)
+    return None if block_size == -1 else block_size
+
+
 class Float8QuantizationConfig(QuantizationConfig):
     """Float8 quantization (delayed-scaling float8 matmuls); takes no quantizers.
 
@@ -97,7 +174,7 @@ class Float8QuantizationConfig(QuantizationConfig):
         return cls()
 
 
-SUPPORTED_MODES = ("int8", "float8")
+SUPPORTED_MODES = ("int8", "float8", "int4")
 
 
 def validate_and_resolve_config(mode, config):
@@ -122,12 +199,14 @@ def validate_and_resolve_config(mode, config):
             config = Int8QuantizationConfig()
         elif mode == "float8":
             config = Float8QuantizationConfig()
+        elif mode == "int4":
+            config = Int4QuantizationConfig()
         elif mode is None:
             raise ValueError("You must provide either `mode` or `config` to `quantize`.")
         else:
             raise NotImplementedError(
-                f"kerax does not implement quantization mode {mode!r} (Keras 3 also has "
-                f"'int4', 'gptq' and 'awq'); the supported modes are {SUPPORTED_MODES}."
+                f"kerax does not implement quantization mode {mode!r} (Keras 3's calibrated "
+                f"'gptq' and 'awq' modes); the supported modes are {SUPPORTED_MODES}."
             )
     elif not isinstance(config, QuantizationConfig):
         raise ValueError(
@@ -141,5 +220,5 @@ def validate_and_resolve_config(mode, config):
     return config
 
 
-__all__ = ["QuantizationConfig", "Int8QuantizationConfig", "Float8QuantizationConfig",
-           "validate_and_resolve_config"]
+__all__ = ["QuantizationConfig", "Int8QuantizationConfig", "Int4QuantizationConfig",
+           "Float8QuantizationConfig", "block_size_for_layer", "validate_and_resolve_config"]

@@ -3,9 +3,13 @@
 `abs_max_quantize(x, axis)` maps `x` to integers in `value_range` with one scale per
 slice along `axis` (`x * scale`, rounded and clipped, `scale = 127 / (max|x| + eps)`), as
 `keras.quantizers.abs_max_quantize`; `AbsMaxQuantizer` is the same as a configurable
-object. The float8 helpers are Keras' delayed-scaling rules (`compute_float8_scale`,
+object. `abs_max_quantize_grouped_with_zero_point` is the asymmetric per-group int4
+scheme, `pack_int4` / `unpack_int4` store two int4 values in one int8 byte. The float8
+helpers are Keras' delayed-scaling rules (`compute_float8_scale`,
 `compute_float8_amax_history`, `quantize_and_dequantize`).
 """
+
+import math
 
 import jax.numpy as jnp
 import ml_dtypes
@@ -84,6 +88,130 @@ def abs_max_quantize(inputs, axis, value_range=(-127, 127), dtype="int8", epsilo
                                epsilon)).astype(x.dtype)
     outputs = jnp.clip(jnp.round(jnp.multiply(x, scale)), value_range[0], value_range[1])
     return outputs.astype(dtype), scale
+
+
+def abs_max_quantize_grouped_with_zero_point(inputs, block_size, value_range=(-8, 7),
+                                             dtype="int8", epsilon=None, to_numpy=False):
+    """Asymmetric quantization of a 2D `(input_dim, output_dim)` tensor in groups of
+    `block_size` rows (Keras' int4 sub-channel scheme).
+
+    Each group of rows gets, per column, `scale = (max - min + epsilon) / (qmax - qmin)`
+    and `zero = clip(round(-min / scale) + qmin)`; values become
+    `clip(round(x / scale) + zero)`, so `(q - zero) * scale` approximates `x`.
+
+    Args:
+        inputs: the 2D tensor to quantize.
+        block_size: rows per group (the last group is zero-padded).
+        value_range: the `(min, max)` of the quantized values.
+        dtype: the dtype of the quantized values.
+        epsilon: added to each group's range (default `kerax.config.epsilon()`).
+        to_numpy: accepted for Keras' signature: kerax always computes on the host, as
+            Keras' NumPy path (Keras' device path agrees to float rounding).
+
+    Returns:
+        `(quantized, scale, zero)`: `inputs`' shape in `dtype`, and two
+        `(ceil(input_dim / block_size), output_dim)` arrays (`scale` in `inputs`' dtype,
+        `zero` int8).
+
+    Example:
+    >>> import numpy as np
+    >>> q, scale, zero = abs_max_quantize_grouped_with_zero_point(
+    ...     np.arange(6, dtype="float32").reshape(3, 2), block_size=2)
+    >>> q.shape, scale.shape, zero.tolist()
+    ((3, 2), (2, 2), [[-8, -8], [-8, -8]])
+    """
+    del to_numpy
+    epsilon = _config.epsilon() if epsilon is None else epsilon
+    original_dtype = jnp.dtype(inputs.dtype) if hasattr(inputs, "dtype") else np.float32
+    x = np.asarray(inputs)
+    input_dim, output_dim = x.shape
+    n_groups = math.ceil(input_dim / block_size)
+    qmin, qmax = value_range
+    padded = n_groups * block_size
+    if padded > input_dim:
+        x = np.concatenate([x, np.zeros((padded - input_dim, output_dim), x.dtype)], axis=0)
+    groups = x.reshape(n_groups, block_size, output_dim)
+    low = np.min(groups, axis=1, keepdims=True)
+    high = np.max(groups, axis=1, keepdims=True)
+    scale = np.divide(np.subtract(high, low) + epsilon, qmax - qmin)
+    zero = np.clip(np.round(np.divide(-low, scale)) + qmin, qmin, qmax)
+    outputs = np.clip(np.round(np.divide(groups, scale)) + zero, qmin, qmax).astype(dtype)
+    outputs = outputs.reshape(padded, output_dim)[:input_dim, :]
+    return (jnp.asarray(outputs), jnp.asarray(np.squeeze(scale, axis=1), original_dtype),
+            jnp.asarray(np.squeeze(zero, axis=1).astype("int8")))
+
+
+def dequantize_with_sz_map(weights_matrix, scale, zero, g_idx, group_axis=-1):
+    """`(weights_matrix - zero[g]) * scale[g]`, with the group `g` of each position along
+    the dequantized axis given by `g_idx` (taken from `scale` and `zero` on `group_axis`).
+
+    Example:
+    >>> w = jnp.array([[1, 2], [3, 4]], jnp.int8)
+    >>> dequantize_with_sz_map(w, jnp.array([[0.5, 1.0]]), jnp.array([[1, 0]], jnp.int8),
+    ...                        jnp.array([0.0, 0.0]), group_axis=0).tolist()
+    [[0.0, 2.0], [1.0, 4.0]]
+    """
+    groups = jnp.asarray(g_idx).astype(jnp.int32)
+    scales = jnp.take(scale, groups, axis=group_axis)
+    zeros = jnp.take(zero, groups, axis=group_axis).astype(scales.dtype)
+    return jnp.multiply(jnp.subtract(weights_matrix, zeros), scales)
+
+
+def _check_int4_dtype(dtype):
+    if dtype not in ("int8", "uint8"):
+        raise ValueError(f"Expected dtype to be 'int8' or 'uint8', but got '{dtype}'.")
+
+
+def pack_int4(arr, axis=0, dtype="int8"):
+    """Packs int4 values (int8 in `[-8, 7]`) two per byte along `axis` (Keras' layout:
+    the first of each pair in the low nibble, the second in the high nibble; an odd
+    length is padded with a zero).
+
+    Returns:
+        `(packed, packed_shape, orig_len)`.
+
+    Example:
+    >>> import numpy as np
+    >>> packed, shape, n = pack_int4(np.array([[-3, 7], [2, -8], [1, 0]], np.int8))
+    >>> packed.tolist(), shape, n
+    ([[45, -121], [1, 0]], (2, 2), 3)
+    """
+    _check_int4_dtype(dtype)
+    if jnp.dtype(arr.dtype) != jnp.dtype(dtype):
+        raise TypeError(f"Expected {dtype} tensor for packing, got {jnp.dtype(arr.dtype)}.")
+    np_dtype = np.dtype(dtype)
+    x = np.moveaxis(np.asarray(arr), axis, 0)
+    n = x.shape[0]
+    if n % 2 == 1:
+        x = np.concatenate([x, np.zeros((1,) + x.shape[1:], x.dtype)], axis=0)
+    mask = np.array(0x0F, np_dtype)
+    low, high = np.bitwise_and(x[::2], mask), np.bitwise_and(x[1::2], mask)
+    packed = np.bitwise_or(low, np.left_shift(high, np.array(4, np_dtype))).astype(np_dtype)
+    packed = np.moveaxis(packed, 0, axis)
+    return jnp.asarray(packed), tuple(packed.shape), n
+
+
+def unpack_int4(packed, orig_len, axis=0, dtype="int8"):
+    """The int4 values `pack_int4` packed along `axis`, as `dtype` (`int8`: signed
+    `[-8, 7]`), the padding removed (`orig_len` entries along `axis`).
+
+    Example:
+    >>> unpack_int4(jnp.array([[45, -121], [1, 0]], jnp.int8), 3).tolist()
+    [[-3, 7], [2, -8], [1, 0]]
+    """
+    _check_int4_dtype(dtype)
+    packed = jnp.asarray(packed)
+    if jnp.dtype(packed.dtype) not in (jnp.dtype("int8"), jnp.dtype("uint8")):
+        raise TypeError(f"Expected int8 or uint8 tensor for unpacking, got {packed.dtype}")
+    x = jnp.moveaxis(packed, axis, 0)
+    mask = jnp.array(0x0F, x.dtype)
+    nibbles = [jnp.bitwise_and(x, mask), jnp.bitwise_and(jnp.right_shift(x, 4), mask)]
+    if dtype == "int8":  # [0, 15] -> [-8, 7]
+        eight = jnp.array(8, x.dtype)
+        nibbles = [jnp.subtract(jnp.bitwise_xor(n, eight), eight) for n in nibbles]
+    stacked = jnp.stack([n.astype(dtype) for n in nibbles], axis=1)
+    unpacked = stacked.reshape((-1,) + x.shape[1:])[:orig_len]
+    return jnp.moveaxis(unpacked, 0, axis)
 
 
 class AbsMaxQuantizer(Quantizer):
@@ -168,5 +296,7 @@ def quantize_and_dequantize(inputs, scale, quantized_dtype, compute_dtype):
     return jnp.multiply(x.astype(compute_dtype), jnp.asarray(scale).astype(compute_dtype))
 
 
-__all__ = ["Quantizer", "AbsMaxQuantizer", "abs_max_quantize", "compute_float8_scale",
+__all__ = ["Quantizer", "AbsMaxQuantizer", "abs_max_quantize",
+           "abs_max_quantize_grouped_with_zero_point", "dequantize_with_sz_map", "pack_int4",
+           "unpack_int4", "compute_float8_scale",
            "compute_float8_amax_history", "quantize_and_dequantize"]

@@ -47,10 +47,9 @@ def test_keras_configs_with_neutral_quantization_config_load(keras, name):
     assert layer.get_config()["quantization_config"] is None
 
 
-@pytest.mark.parametrize("dtype", ["int4_from_mixed_bfloat16", "int4/128_from_float32",
-                                   "gptq/4/128_from_float32", "awq/4/128_from_float32"])
+@pytest.mark.parametrize("dtype", ["gptq/4/128_from_float32", "awq/4/128_from_float32"])
 def test_quantized_dtype_policies_kerax_does_not_implement_are_refused(dtype):
-    # int8 and float8 policies work (tests/layers/test_quantize.py).
+    # int8, int4 and float8 policies work (tests/layers/test_quantize*.py).
     mode = dtype.split("_from_")[0]
     with pytest.raises(NotImplementedError, match=rf"kerax does not implement the '{mode}' "
                                                   r"quantization mode.*Use a float policy "

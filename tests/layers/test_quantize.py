@@ -337,12 +337,15 @@ def test_unknown_mode_is_refused_as_in_keras(keras):
 def test_modes_kerax_does_not_implement_are_refused(keras):
     ours, _ = _pair(keras, "mlp")
     with pytest.raises(NotImplementedError, match=r"kerax does not implement quantization "
-                                                  r"mode 'int4'.*supported modes are "
-                                                  r"\('int8', 'float8'\)"):
-        ours.quantize("int4")
+                                                  r"mode 'gptq'.*supported modes are "
+                                                  r"\('int8', 'float8', 'int4'\)"):
+        ours.quantize("gptq")
     with pytest.raises(NotImplementedError, match=r"kerax does not implement the "
-                                                  r"'int4/128' quantization mode"):
-        kerax.layers.Dense(3, dtype="int4/128_from_float32")
+                                                  r"'gptq/4/128' quantization mode"):
+        kerax.layers.Dense(3, dtype="gptq/4/128_from_float32")
+    with pytest.raises(NotImplementedError, match=r"kerax does not implement the "
+                                                  r"'awq/4/128' quantization mode"):
+        kerax.layers.Dense(3, dtype="awq/4/128_from_float32")
 
 
 def test_quantizing_twice_is_refused(keras):
@@ -370,7 +373,7 @@ def test_quantizing_an_unbuilt_model_or_layer_is_refused(keras):
 def test_layers_that_cannot_be_quantized_are_skipped_with_a_warning(keras):
     ours, _ = _pair(keras, "embedding")
     with pytest.warns(UserWarning, match=r"Invalid quantization mode\. Expected one of "
-                                         r"\('int8',\) for Embedding\. Received: "
+                                         r"\('int8', 'int4'\) for Embedding\. Received: "
                                          r"quantization_mode=float8"):
         ours.quantize("float8")
     assert ours.layers[0].quantization_mode is None

@@ -126,6 +126,34 @@ class Dense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
             jnp.asarray(inputs), state["kernel"], state["kernel_scale"].astype(compute))
         return self._finish(params, y)
 
+    def _int4_matrix_shape(self, kernel_shape):
+        return tuple(kernel_shape)
+
+    def _int4_forward(self, params, state, inputs):
+        x, compute = jnp.asarray(inputs), self.compute_dtype
+        shape = (x.shape[-1], self.units)
+        if "kernel_zero" in state:  # sub-channel: the dequantized kernel, in float
+            return self._finish(params, jnp.matmul(x, self._int4_weight(state, shape, compute)))
+        quantizer = self.inputs_quantizer
+
+        def quantized(x, packed, kernel_scale):
+            kernel = quantizers.unpack_int4(packed, self.units, axis=-1)
+            scale = kernel_scale
+            if quantizer:
+                x, inputs_scale = quantizer(x, axis=-1)
+                scale = scale * inputs_scale
+            y = jnp.matmul(x, kernel,
+                           preferred_element_type=quantization.accumulation_dtype(x, kernel))
+            return y.astype(compute) / scale
+
+        def dequantized(x, packed, kernel_scale):
+            kernel = quantizers.unpack_int4(packed, self.units, axis=-1)
+            return jnp.matmul(x, kernel.astype(compute) / kernel_scale)
+
+        y = quantization.straight_through(quantized, dequantized)(
+            x, state["kernel"], state["kernel_scale"].astype(compute))
+        return self._finish(params, y)
+
     def _float8_forward(self, params, state, inputs):
         compute = self.compute_dtype
         y = jnp.matmul(quantization.qdq_float8(inputs, params["inputs_scale"], compute),
@@ -142,7 +170,11 @@ class Dense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
 
     @property
     def kernel(self):
-        """The kernel's variable; under LoRA, the merged kernel (an array), as in Keras."""
+        """The kernel's variable; under LoRA, the merged kernel (an array), as in Keras;
+        int4: the unpacked `(input_dim, units)` int8 values (an array), as in Keras."""
+        if self.quantization_mode == "int4":
+            return quantizers.unpack_int4(self._built_view("state", "kernel").value,
+                                          self.units, axis=-1)
         return self._lora_merged_value()
 
     @property

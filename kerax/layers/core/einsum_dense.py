@@ -164,6 +164,7 @@ class EinsumDense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
             params["bias"] = self.bias_initializer(tuple(bias_shape), self.dtype, key=k_bias)
         params.update(self._lora_factors(key, tuple(kernel_shape)))
         self.input_spec = InputSpec(ndim=len(input_shape))
+        self._kernel_shape = tuple(kernel_shape)  # int4 stores it as a packed matrix
         if self.quantization_mode is not None:
             return self._quantized_build(params, tuple(kernel_shape))
         return params, {}
@@ -226,6 +227,43 @@ class EinsumDense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
             jnp.asarray(inputs), state["kernel"], state["kernel_scale"].astype(compute))
         return self._finish(params, y)
 
+    def _int4_matrix_shape(self, kernel_shape):
+        reduced = self._quant_info().kernel_reduced_axes
+        rows = int(np.prod([d for i, d in enumerate(kernel_shape) if i in reduced]))
+        columns = int(np.prod([d for i, d in enumerate(kernel_shape) if i not in reduced]))
+        return rows, columns
+
+    def _int4_per_channel_quantizer(self, config):
+        # Keras' EinsumDense quantizes int4 per channel with the default quantizer only.
+        return quantizers.AbsMaxQuantizer(axis=0, value_range=(-8, 7))
+
+    def _int4_forward(self, params, state, inputs):
+        x, compute = jnp.asarray(inputs), self.compute_dtype
+        shape = self._kernel_shape
+        if "kernel_zero" in state:  # sub-channel: the dequantized kernel, in float
+            kernel = self._int4_weight(state, shape, compute)
+            return self._finish(params, jnp.einsum(self.equation, x, kernel))
+        info, quantizer = self._quant_info(), self.inputs_quantizer
+
+        def dequantized(x, packed, kernel_scale):
+            kernel = self._int4_weight({"kernel": packed, "kernel_scale": kernel_scale},
+                                       shape, compute)
+            return jnp.einsum(self.equation, x, kernel)
+
+        def quantized(x, packed, kernel_scale):
+            if not quantizer:
+                return dequantized(x, packed, kernel_scale)
+            x, inputs_scale = quantizer(x, axis=info.input_reduced_axes)
+            inputs_scale = einsum_quantization.scale_for_output(
+                inputs_scale, info.input_transpose_axes, info.input_expand_axes,
+                info.input_squeeze_axes)
+            y = dequantized(x, packed, kernel_scale)
+            return y.astype(compute) / inputs_scale
+
+        y = quantization.straight_through(quantized, dequantized)(
+            x, state["kernel"], state["kernel_scale"].astype(compute))
+        return self._finish(params, y)
+
     def _float8_forward(self, params, state, inputs):
         compute = self.compute_dtype
         y = jnp.einsum(self.equation,
@@ -243,7 +281,12 @@ class EinsumDense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
 
     @property
     def kernel(self):
-        """The kernel's variable; under LoRA, the merged kernel (an array), as in Keras."""
+        """The kernel's variable; under LoRA, the merged kernel (an array), as in Keras;
+        int4: the unpacked int8 values in the kernel's shape (an array), as in Keras."""
+        if self.quantization_mode == "int4":
+            packed = self._built_view("state", "kernel").value
+            columns = self._int4_matrix_shape(self._kernel_shape)[1]
+            return quantizers.unpack_int4(packed, columns, axis=-1).reshape(self._kernel_shape)
         return self._lora_merged_value()
 
     @property

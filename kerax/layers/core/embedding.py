@@ -1,9 +1,12 @@
 import warnings
 
 import jax.numpy as jnp
+import numpy as np
 
 from kerax import constraints, initializers, ops, quantizers, regularizers
 from kerax.layers.core import lora, quantization
+from kerax.quantizers import quantization_config as config_lib
+from kerax.quantizers.quantizers import dequantize_with_sz_map
 from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
@@ -51,7 +54,7 @@ class Embedding(quantization.QuantizationMixin, lora.LoraMixin, Layer):
     _lora_target = lora.LoraTarget("embeddings", "lora_embeddings_a", "lora_embeddings_b",
                                    "embeddings_constraint", "embeddings_regularizer")
     _quantize_target = quantization.QuantizeTarget("embeddings", "embeddings_scale")
-    _quantize_modes = ("int8",)
+    _quantize_modes = ("int8", "int4")
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
@@ -110,7 +113,52 @@ class Embedding(quantization.QuantizationMixin, lora.LoraMixin, Layer):
         rows = jnp.take(state["embeddings"], ids, axis=0)
         return rows.astype(self.compute_dtype) / jnp.expand_dims(scale, -1)
 
+    def _int4_quantize(self, params, config):
+        # Keras: per-row scales, or groups of `block_size` entries along `output_dim`.
+        table = np.asarray(params.pop("embeddings"))
+        block_size = quantization.int4_block_size(config)
+        out = {}
+        if block_size is None:
+            quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+                config, quantizers.AbsMaxQuantizer(axis=-1, value_range=(-8, 7)))
+            value, scale = quantizer(table, to_numpy=True)
+            scale = jnp.squeeze(scale, axis=-1)
+        else:
+            value, scale, zero = (a.T for a in quantizers.abs_max_quantize_grouped_with_zero_point(
+                table.T, block_size=block_size, to_numpy=True))
+            out = {"embeddings_zero": zero,
+                   "g_idx": quantization.group_index(self.output_dim, block_size)}
+        packed, _, _ = quantizers.pack_int4(value, axis=-1)
+        return {"embeddings": packed, "embeddings_scale": scale.astype(self.dtype), **out}
+
+    def _int4_placeholders(self, base_shape):
+        block_size = config_lib.block_size_for_layer(self, self.quantization_config)
+        out = {"embeddings": jnp.zeros((self.input_dim, (self.output_dim + 1) // 2), jnp.int8)}
+        if block_size is None or block_size == -1:
+            out["embeddings_scale"] = jnp.ones((self.input_dim,), self.dtype)
+            return out
+        groups = -(-self.output_dim // block_size)
+        out["embeddings_scale"] = jnp.ones((self.input_dim, groups), self.dtype)
+        out["embeddings_zero"] = jnp.zeros((self.input_dim, groups), jnp.int8)
+        out["g_idx"] = quantization.group_index(self.output_dim, block_size)
+        return out
+
+    def _int4_forward(self, params, state, inputs):
+        ids = jnp.asarray(inputs)
+        if ids.dtype not in (jnp.int32, jnp.int64):
+            ids = ids.astype(jnp.int32)
+        compute = self.compute_dtype
+        table = quantizers.unpack_int4(state["embeddings"], self.output_dim, axis=-1)
+        rows = jnp.take(table, ids, axis=0).astype(compute)
+        scale = jnp.take(state["embeddings_scale"].astype(compute), ids, axis=0)
+        if "embeddings_zero" not in state:
+            return rows / jnp.expand_dims(scale, -1)
+        zero = jnp.take(state["embeddings_zero"], ids, axis=0)
+        return dequantize_with_sz_map(rows, scale, zero, state["g_idx"], group_axis=-1)
+
     def _serialization_spec(self):
+        if self.quantization_mode == "int4":
+            return ("embeddings", "embeddings_scale", "embeddings_zero", "g_idx")
         return ("embeddings", "embeddings_scale")
 
     def compute_mask(self, inputs, previous_mask=None):
@@ -129,8 +177,12 @@ class Embedding(quantization.QuantizationMixin, lora.LoraMixin, Layer):
 
     @property
     def embeddings(self):
-        """The table's variable; under LoRA, the merged table (an array), as in Keras."""
+        """The table's variable; under LoRA, the merged table (an array), as in Keras;
+        int4: the unpacked `(input_dim, output_dim)` int8 values (an array), as in Keras."""
         self._require_built("embeddings")
+        if self.quantization_mode == "int4":
+            return quantizers.unpack_int4(self._built_view("state", "embeddings").value,
+                                          self.output_dim, axis=-1)
         return self._lora_merged_value()
 
     def param_rules(self):
@@ -153,3 +205,4 @@ class Embedding(quantization.QuantizationMixin, lora.LoraMixin, Layer):
         if self.lora_rank:
             config["lora_rank"], config["lora_alpha"] = self.lora_rank, self.lora_alpha
         return config
+

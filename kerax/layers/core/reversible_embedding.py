@@ -9,6 +9,7 @@ from kerax.errors import LayerShapeError
 from kerax.layers.core import quantization
 from kerax.layers.core.embedding import Embedding
 from kerax.layers.layer import shapes_of
+from kerax.quantizers.quantizers import dequantize_with_sz_map
 
 
 class ReversibleEmbedding(Embedding):
@@ -96,14 +97,55 @@ class ReversibleEmbedding(Embedding):
                        reverse_embeddings_scale=jnp.ones((self.input_dim,), self.dtype))
         return out
 
+    def _int4_quantize(self, params, config):
+        out = super()._int4_quantize(params, config)
+        if self.tie_weights:
+            return out
+        # Keras: one scale per vocabulary entry (a column here), or groups along
+        # `output_dim` with zero points (kept in the float dtype, as Keras' variable);
+        # packed along `output_dim`.
+        table = np.asarray(params.pop("reverse_embeddings"))
+        block_size = quantization.int4_block_size(config)
+        if block_size is None:
+            quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+                config, quantizers.AbsMaxQuantizer(axis=0, value_range=(-8, 7)))
+            value, scale = quantizer(table, to_numpy=True)
+            zero, scale = None, jnp.squeeze(scale, axis=0)
+        else:
+            value, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
+                table, block_size=block_size, to_numpy=True)
+        packed, _, _ = quantizers.pack_int4(value, axis=0)
+        out.update(reverse_embeddings=packed, reverse_embeddings_scale=scale.astype(self.dtype))
+        if zero is not None:
+            out["reverse_embeddings_zero"] = zero.astype(self.dtype)
+        return out
+
+    def _int4_placeholders(self, base_shape):
+        out = super()._int4_placeholders(base_shape)
+        if self.tie_weights:
+            return out
+        out["reverse_embeddings"] = jnp.zeros(((self.output_dim + 1) // 2, self.input_dim),
+                                              jnp.int8)
+        if "embeddings_zero" not in out:
+            out["reverse_embeddings_scale"] = jnp.ones((self.input_dim,), self.dtype)
+            return out
+        groups = out["embeddings_zero"].shape[1]
+        out["reverse_embeddings_scale"] = jnp.ones((groups, self.input_dim), self.dtype)
+        out["reverse_embeddings_zero"] = jnp.zeros((groups, self.input_dim), self.dtype)
+        return out
+
     def _serialization_spec(self):
         tail = () if self.tie_weights else ("reverse_embeddings", "reverse_embeddings_scale")
+        if not self.tie_weights and self.quantization_mode == "int4":
+            tail += ("reverse_embeddings_zero",)
         return super()._serialization_spec() + tail
 
     def quantized_forward(self, params, state, inputs, training=False, rng=None,
                           reverse=False, **kwargs):
         if not reverse:
             return super().quantized_forward(params, state, inputs, training=training, rng=rng)
+        if self.quantization_mode == "int4":
+            return self._soft_cap(self._int4_reverse(state, inputs)), state
         if self.tie_weights:
             kernel, scale = state["embeddings"].T, state["embeddings_scale"]
         else:
@@ -119,6 +161,31 @@ class ReversibleEmbedding(Embedding):
                             preferred_element_type=quantization.accumulation_dtype(x, kernel))
         logits = logits.astype(compute) / (inputs_scale * scale.astype(compute))
         return self._soft_cap(logits), state
+
+    def _int4_reverse(self, state, inputs):
+        """Keras' int4 reverse projection: the unpacked `(output_dim, input_dim)` table,
+        per-channel scales after the matmul, or the grouped table dequantized before it."""
+        compute, quantizer = self.compute_dtype, self.inputs_quantizer
+        if self.tie_weights:
+            packed, scale = state["embeddings"].T, state["embeddings_scale"]
+            zero = state.get("embeddings_zero")
+            scale, zero = (scale, None) if zero is None else (scale.T, zero.T)
+        else:
+            packed, scale = state["reverse_embeddings"], state["reverse_embeddings_scale"]
+            zero = state.get("reverse_embeddings_zero")
+        table = quantizers.unpack_int4(packed, self.output_dim, axis=0)
+        x = jnp.asarray(inputs)
+        if quantizer:
+            x, inputs_scale = quantizer(x)
+        else:
+            inputs_scale = jnp.ones((1,), compute)
+        if zero is None:
+            logits = jnp.matmul(x, table, preferred_element_type=quantization.accumulation_dtype(
+                x, table))
+            return logits.astype(compute) / (inputs_scale * scale.astype(compute))
+        table = dequantize_with_sz_map(table.astype(compute), scale.astype(compute), zero,
+                                       state["g_idx"], group_axis=0)
+        return jnp.matmul(x, table) / inputs_scale
 
     def _soft_cap(self, logits):
         if self.logit_soft_cap is None:
