@@ -206,8 +206,8 @@ def test_generator_of_dicts_keyed_by_the_input_name_feeds_a_sequential_model(ker
     rng = np.random.default_rng(0)
     batches = [({"feat": rng.standard_normal((4, 3)).astype("float32")},
                 rng.standard_normal((4, 1)).astype("float32")) for _ in range(3)]
-    losses, preds = [], []
-    for lib in (keras, kerax):
+    losses, preds, weights = [], [], None
+    for lib in (keras, kerax):  # Keras first: kerax starts from its weights
         model = lib.Sequential([lib.Input((3,), name="feat"), lib.layers.Dense(1)])
         model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
         if lib is kerax:
