@@ -57,6 +57,9 @@ MODELS = {"mlp": (_mlp, lambda n: RNG.normal(size=(n, 12)).astype("float32")),
 CONFIGS = {"default": None, "per_channel": {"block_size": None}, "grouped": {"block_size": 5}}
 
 
+_SLOW = pytest.mark.slow  # the default suite keeps a representative subset of the cases
+
+
 def _config(lib, kwargs):
     return None if kwargs is None else lib.quantizers.Int4QuantizationConfig(**kwargs)
 
@@ -84,8 +87,9 @@ def _assert_same_weights(ours, theirs):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("config", list(CONFIGS))
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name, config", [
+    pytest.param(n, c, marks=() if n == "mlp" or c == "grouped" else _SLOW)
+    for n in MODELS for c in CONFIGS])
 def test_int4_weights_policies_and_predictions_match_keras(keras, name, config):
     ours, theirs = _pair(keras, name, CONFIGS[config])
     _assert_same_weights(ours, theirs)
@@ -199,9 +203,10 @@ def test_input_gradient_is_keras_custom_gradient(keras, config):
                                np.asarray(jax.grad(keras_loss)(x)), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("name, config", [("mlp", "default"), ("mlp", "per_channel"),
-                                          ("einsum", "grouped"), ("reversible", "grouped"),
-                                          ("embedding", "per_channel")])
+@pytest.mark.parametrize("name, config", [
+    ("mlp", "default"), pytest.param("mlp", "per_channel", marks=_SLOW),
+    pytest.param("einsum", "grouped", marks=_SLOW), ("reversible", "grouped"),
+    ("embedding", "per_channel")])
 @pytest.mark.parametrize("src", ["keras", "kerax"])
 def test_saved_int4_models_move_both_ways(keras, tmp_path, name, config, src):
     ours, theirs = _pair(keras, name, CONFIGS[config])

@@ -71,9 +71,16 @@ def _same(a, b):
         assert u.tobytes() == v.tobytes()
 
 
-@pytest.mark.parametrize("k", ["auto", 4])
-@pytest.mark.parametrize("dropout", [False, True])
-@pytest.mark.parametrize("kind", ["py_dataset", "generator", "reiterable"])
+# The default suite runs each stream kind once (the generator, of unknown length, with
+# dropout and a short last execution); the other combinations are `slow`.
+_FAST = {("py_dataset", False, "auto"), ("generator", True, 4), ("reiterable", True, "auto")}
+
+
+@pytest.mark.parametrize("kind, dropout, k", [
+    pytest.param(kind, dropout, k, marks=() if (kind, dropout, k) in _FAST
+                 else pytest.mark.slow)
+    for kind in ("py_dataset", "generator", "reiterable") for dropout in (False, True)
+    for k in ("auto", 4)])
 def test_streams_train_bit_for_bit_like_arrays(kind, k, dropout):
     x, y = _data()
     arrays = _fit(x, k, dropout=dropout, y=y, batch_size=B, shuffle=False)
