@@ -15,7 +15,6 @@ from kerax.distribution import placement
 from kerax.trainer import compile_cache
 from kerax.trainer import custom_steps
 from kerax.trainer import steps as steps_lib
-from kerax.trainer.pytrees import signature
 
 _FLAG = steps_lib.FIRST_BAD_STEP
 
@@ -117,7 +116,7 @@ class ProgramsMixin:
         """A jitted array execution per (kind, steps, trainable mask); jit handles new
         shapes."""
         bulk = num_steps * self.__dict__.get("_batch_bytes", 0) <= steps_lib.BULK_GATHER_BYTES
-        sig = (kind, num_steps, signature(self._trainable_mask()), placement.program_key(),
+        sig = (kind, num_steps, self._trainable_mask_signature(), placement.program_key(),
                bulk, contiguous, unguarded)
 
         def build(step_fns, unroll):
@@ -138,7 +137,7 @@ class ProgramsMixin:
     def _stream_program(self, kind, num_steps, example_ts=None):
         """A jitted stream execution of `kind` ("train", "test", "predict")."""
         name = "stream_" + kind
-        sig = (name, num_steps, signature(self._trainable_mask()), placement.program_key())
+        sig = (name, num_steps, self._trainable_mask_signature(), placement.program_key())
 
         def build(step_fns, unroll):
             if kind == "predict":

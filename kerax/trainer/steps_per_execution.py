@@ -104,7 +104,7 @@ def _choose(model, steps_per_epoch, ts, adapter, idx, mask):
     """K for this fit: the user's int, or "auto" from the step's estimated cost,
     bounded by the compiled execution's memory (see `_bound_by_memory`)."""
     data = adapter.data
-    key = (steps_per_epoch, model._steps_per_execution, signature(model._trainable_mask()),
+    key = (steps_per_epoch, model._steps_per_execution, model._trainable_mask_signature(),
            signature(jax.tree_util.tree_map(
                lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), (data, idx[:1]))))
     cache = model.__dict__.setdefault("_k_cache", {})

@@ -55,8 +55,15 @@ class TrainStateMixin:
         key = (jax.tree_util.tree_structure(params), flags)
         cached = getattr(self, "_mask_cache", None)
         if cached is None or cached[0] != key:
-            self._mask_cache = (key, self.trainable_mask(params))
-        return self._mask_cache[1]
+            mask = self.trainable_mask(params)
+            self._mask_cache = cached = (key, mask, signature(mask))
+        return cached[1]
+
+    def _trainable_mask_signature(self):
+        """`signature(self._trainable_mask())`, made once per mask (a program lookup per
+        execution asks for it)."""
+        self._trainable_mask()
+        return self._mask_cache[2]
 
     def _make_train_state(self):
         live_variables.check(self)  # once per epoch: the stores after executions are O(1)

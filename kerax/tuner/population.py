@@ -157,7 +157,7 @@ def group_key(model):
     variables = model._variables
     parts = {"class": f"{type(model).__module__}.{type(model).__qualname__}",
              "config": config, "compile": compile_config,
-             "mask": signature(model._trainable_mask()),
+             "mask": model._trainable_mask_signature(),
              "variables": signature(variables), "optimizer_state": signature(
                  model._make_train_state().opt_state)}
     try:
