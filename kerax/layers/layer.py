@@ -212,7 +212,7 @@ class Layer(KerasStyle, WeightOrder, EagerShell, StatelessCall, DTypePolicyMixin
         params = variables.get("params", {}) if variables else {}
         state = variables.get("state", {}) if variables else {}
         if not self._is_container():  # the dtype policy wraps leaf layers' pure forward
-            params, inputs = policies.autocast(self, params, inputs)
+            params, (inputs, kwargs) = policies.autocast(self, params, (inputs, kwargs))
         # A quantized policy runs the layer's quantized forward (Keras' `quantized_call`).
         forward = self.forward if self.quantization_mode is None else self.quantized_forward
         if self.__dict__.get("_remat_mode") is not None:

@@ -76,8 +76,11 @@ def autocast(layer, params, inputs):
     policy = layer._dtype_policy
     compute = jnp.dtype(policy.compute_dtype)
     if policy.is_mixed:
-        params = jax.tree_util.tree_map(
-            lambda p: p.astype(compute) if jnp.issubdtype(p.dtype, jnp.floating) else p, params)
+        cast = lambda p: p.astype(compute) if jnp.issubdtype(p.dtype, jnp.floating) else p  # noqa: E731
+        # Keras' `add_weight(autocast=False)`: these keep the variable dtype in `call`.
+        keep = getattr(layer, "_variables_not_autocast", ())
+        params = {name: value if name in keep else jax.tree_util.tree_map(cast, value)
+                  for name, value in params.items()}
     if layer.autocast:
         inputs = jax.tree_util.tree_map(
             lambda x: policy.convert_input(x) if hasattr(x, "dtype") else x, inputs)

@@ -68,6 +68,7 @@ class Embedding(quantization.QuantizationMixin, lora.LoraMixin, Layer):
         if weights is not None and not (isinstance(weights, list) and len(weights) == 1):
             weights = [weights]
         super().__init__(weights=weights, **kwargs)
+        self.autocast = False  # as Keras: float inputs of `reverse=True` keep their dtype
         self.input_dim, self.output_dim = input_dim, output_dim
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
@@ -92,7 +93,7 @@ class Embedding(quantization.QuantizationMixin, lora.LoraMixin, Layer):
         ids = jnp.asarray(inputs)
         if ids.dtype not in (jnp.int32, jnp.int64):
             ids = ids.astype(jnp.int32)
-        return jnp.take(params["embeddings"], ids, axis=0).astype(self.dtype), state
+        return jnp.take(params["embeddings"], ids, axis=0).astype(self.compute_dtype), state
 
     # ------------------------------------------------------------ quantization --
     def _int8_weight(self, embeddings, config):

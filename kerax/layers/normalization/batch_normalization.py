@@ -47,6 +47,8 @@ class BatchNormalization(Layer):
     [0.02, 0.04]
     """
 
+    _variables_not_autocast = ("gamma", "beta")  # Keras: `autocast=False`
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -137,7 +139,7 @@ class BatchNormalization(Layer):
         if self.center:
             offset = offset + params["beta"].astype(x.dtype)
         y = x * jnp.reshape(inv, bshape) + jnp.reshape(offset, bshape)
-        return y.astype(self.dtype), state
+        return y.astype(self.compute_dtype), state
 
     def compute_mask(self, inputs, previous_mask=None):
         """Passes the mask through unchanged."""

@@ -27,6 +27,8 @@ class GroupNormalization(Layer):
     (1, 2, 4)
     """
 
+    _variables_not_autocast = ("gamma", "beta")  # Keras: `autocast=False`
+
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
@@ -37,6 +39,7 @@ class GroupNormalization(Layer):
                 f"integer (or `-1` for instance normalization). Received: groups={groups}"
             )
         super().__init__(**kwargs)
+        self.autocast = False  # as Keras: the input keeps its dtype
         self.groups, self.axis, self.epsilon = groups, axis, epsilon
         self.center, self.scale = center, scale
         _common.set_affine(self, beta_initializer, gamma_initializer, beta_regularizer,
@@ -87,7 +90,7 @@ class GroupNormalization(Layer):
         if self.center:
             res = res + jnp.reshape(params["beta"], bshape).astype(x.dtype)
         y = jnp.reshape(xg * inv + res, x.shape)
-        return y.astype(self.dtype), state
+        return y.astype(self.compute_dtype), state
 
     def compute_mask(self, inputs, previous_mask=None):
         """Passes the mask through unchanged."""

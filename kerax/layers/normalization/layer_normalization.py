@@ -28,11 +28,14 @@ class LayerNormalization(Layer):
     [-1.0, 1.0]
     """
 
+    _variables_not_autocast = ("gamma", "beta")  # Keras: `autocast=False`
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  rms_scaling=False, **kwargs):
         super().__init__(**kwargs)
+        self.autocast = False  # as Keras: the input keeps its dtype
         if isinstance(axis, (list, tuple)):
             axis = list(axis)
         elif not isinstance(axis, int):
@@ -84,7 +87,7 @@ class LayerNormalization(Layer):
             if beta is not None:
                 res = res + jnp.reshape(beta, bshape).astype(x.dtype)
             y = x * inv + res
-        return y.astype(self.dtype), state
+        return y.astype(self.compute_dtype), state
 
     def compute_mask(self, inputs, previous_mask=None):
         """Passes the mask through unchanged."""

@@ -47,7 +47,7 @@ class RMSNormalization(Layer):
         scale = params["scale"].astype(x.dtype)
         if axes != [x.ndim - 1]:
             scale = jnp.reshape(scale, [x.shape[d] if d in axes else 1 for d in range(x.ndim)])
-        return (x * rrms * scale).astype(self.dtype), state
+        return (x * rrms * scale).astype(self.compute_dtype), state
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

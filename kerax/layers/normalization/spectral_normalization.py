@@ -124,9 +124,11 @@ class SpectralNormalization(Wrapper):
             u, sub[name] = self._training_update(sub[name], state["vector_u"])
             params = {**params, "layer": sub}
             state = {**state, "vector_u": u}
+        # As Keras: this layer's policy casts the input, and the output is cast back to it.
+        inputs = self._dtype_policy.convert_input(jnp.asarray(inputs), self.autocast)
         outputs, state = self.call_layer(params, state, inputs, training=training, rng=rng,
                                          **kwargs)
-        dtype = jnp.asarray(inputs).dtype
+        dtype = inputs.dtype
         return jax.tree_util.tree_map(lambda o: o.astype(dtype), outputs), state
 
     def _call_eager(self, args, kwargs):

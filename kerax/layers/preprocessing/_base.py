@@ -24,7 +24,7 @@ def hw_axes(x, fmt):
 
 def as_float(layer, x):
     x = jnp.asarray(x)
-    return x.astype(layer.dtype) if x.dtype != layer.dtype else x
+    return x.astype(layer.compute_dtype) if x.dtype != layer.compute_dtype else x
 
 
 class TrainingByDefault:

@@ -87,7 +87,7 @@ class Discretization(Layer):
                              "using the `Discretization` layer.")
         bounds = jnp.asarray(self.bin_boundaries, jnp.float32)
         ids = jnp.searchsorted(bounds, jnp.asarray(inputs, jnp.float32), side="right")
-        dtype = "int32" if self.output_mode == "int" else self.dtype
+        dtype = "int32" if self.output_mode == "int" else self.compute_dtype
         return encode(ids, self.output_mode, len(self.bin_boundaries) + 1, dtype), state
 
     @classmethod

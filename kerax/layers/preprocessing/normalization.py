@@ -104,12 +104,13 @@ class Normalization(Layer):
         return jnp.reshape(value, shape)
 
     def forward(self, params, state, inputs, training=False, rng=None, **kwargs):
-        x = jnp.asarray(inputs, self.dtype)
+        x = jnp.asarray(inputs, self.compute_dtype)
         if self.input_mean is not None:
             mean, var = self.input_mean, self.input_variance
         else:
             mean, var = state["mean"], state["variance"]
         mean, var = self._broadcast(mean, x.ndim), self._broadcast(var, x.ndim)
+        mean, var = jnp.asarray(mean, x.dtype), jnp.asarray(var, x.dtype)  # as Keras (autocast)
         scale = jnp.maximum(jnp.sqrt(var), _EPSILON)
         if self.invert:
             return mean + x * scale, state

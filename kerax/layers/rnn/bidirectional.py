@@ -136,6 +136,7 @@ class Bidirectional(Layer):
         if self.return_state:
             states = tuple(y[1:]) + tuple(y_rev[1:])
             y, y_rev = y[0], y_rev[0]
+        y, y_rev = y.astype(self.compute_dtype), y_rev.astype(self.compute_dtype)  # as Keras
         if self.return_sequences:
             y_rev = jnp.flip(y_rev, axis=1)
         if self.merge_mode == "concat":

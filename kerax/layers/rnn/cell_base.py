@@ -100,7 +100,7 @@ class BaseCell(Layer):
     def get_initial_state(self, batch_size=None):
         """Zero states, one `(batch_size, size)` array per entry of `state_size`."""
         sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
-        return [jnp.zeros((batch_size, d), self.dtype) for d in sizes]
+        return [jnp.zeros((batch_size, d), self.compute_dtype) for d in sizes]
 
     def param_rules(self):
         """Each param's `(regularizer, constraint)`, from the constructor arguments."""

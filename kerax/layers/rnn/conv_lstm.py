@@ -223,7 +223,7 @@ class ConvLSTM(RNN):
         """Zero `[h, c]` for sequences of this shape."""
         step = (sequences_shape[0],) + tuple(sequences_shape[2:])
         shape = self.cell.state_shape(step)
-        return [jnp.zeros(shape, self.dtype), jnp.zeros(shape, self.dtype)]
+        return [jnp.zeros(shape, self.compute_dtype), jnp.zeros(shape, self.compute_dtype)]
 
     def __getattr__(self, name):
         cell = self.__dict__.get("cell")

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from kerax import layers as layers_lib  # the namespace (its `deserialize`)
-from kerax.layers import seed_state
+from kerax.layers import policies, seed_state
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer, shapes_of
 from kerax.layers.rnn.stacked_rnn_cells import StackedRNNCells
@@ -117,7 +117,8 @@ class RNN(Layer):
         if cell_vars["state"]:
             state["cell"] = cell_vars["state"]
         if self.stateful:
-            state["states"] = self.get_initial_state(sequences_shape)
+            state["states"] = jax.tree_util.tree_map(  # a variable: the variable dtype
+                lambda s: jnp.asarray(s, self.dtype), self.get_initial_state(sequences_shape))
         return params, state
 
     def get_initial_state(self, sequences_shape):
@@ -127,7 +128,7 @@ class RNN(Layer):
         if fn is not None:
             states = fn(batch_size=batch)
             return list(states) if _is_nested(states) else [states]
-        return [jnp.zeros((batch, d), self.dtype) for d in self.state_size]
+        return [jnp.zeros((batch, d), self.compute_dtype) for d in self.state_size]
 
     def _weight_leaves(self, variables):
         leaves = super()._weight_leaves(variables)
@@ -152,6 +153,8 @@ class RNN(Layer):
     # -------------------------------------------------------------------- forward --
     def _step_fn(self, params, state, training, rng):
         cell_params, cell_state = params.get("cell", {}), state.get("cell", {})
+        if not self.cell._is_container():  # as Keras' `self.cell(...)`: its own policy
+            cell_params, _ = policies.autocast(self.cell, cell_params, ())
 
         def step(x_t, states):
             (out, new), _ = self.cell.forward(cell_params, cell_state, x_t, states,
@@ -163,8 +166,9 @@ class RNN(Layer):
     def forward(self, params, state, sequences, initial_state=None, mask=None,
                 training=False, rng=None, **kwargs):
         x = jnp.asarray(sequences)
-        if jnp.issubdtype(x.dtype, jnp.floating) and x.dtype != self.dtype:
-            x = x.astype(self.dtype)
+        compute = self.cell.compute_dtype  # as Keras: the loop runs in the cell's dtype
+        if jnp.issubdtype(x.dtype, jnp.floating) and x.dtype != compute:
+            x = x.astype(compute)
         if initial_state is None:
             states = state["states"] if self.stateful else self.get_initial_state(x.shape)
         else:
@@ -178,7 +182,7 @@ class RNN(Layer):
                     f"expected batch size {want}, received {x.shape[0]}. Rebuild the layer "
                     "for the new batch size (or pass `initial_state`)."
                 )
-        states = jax.tree_util.tree_map(lambda s: jnp.asarray(s, self.dtype), states)
+        states = jax.tree_util.tree_map(lambda s: jnp.asarray(s, compute), states)
         draws = _keras_draws(self.cell) if training else 0
         if draws and "seed_generator" in state.get("cell", {}):  # the cell's seed state
             rng, cell_state = seed_state.draw(self.cell, state["cell"], rng, count=draws)
@@ -191,11 +195,14 @@ class RNN(Layer):
             ms = None if ms is None else jnp.flip(ms, 0)
         run = self._unrolled if self.unroll else self._scanned
         outputs, states = run(step, xs, ms, states)
+        outputs, states = jax.tree_util.tree_map(  # as Keras: cast to the compute dtype
+            lambda a: a.astype(self.compute_dtype), (outputs, states))
         last = outputs[-1]
         outputs = jnp.swapaxes(outputs, 0, 1)
         output = outputs if self.return_sequences else last
         if self.stateful:
-            state = {**state, "states": states}
+            state = {**state, "states": jax.tree_util.tree_map(
+                lambda s: jnp.asarray(s, self.dtype), states)}
         if self.return_state:
             return (output, *states), state
         return output, state

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 
 from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_prng
+from kerax.layers import policies
 from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
 
@@ -61,9 +62,9 @@ class StackedRNNCells(Layer):
             if fn is not None:
                 states.append(fn(batch_size=batch_size))
             elif isinstance(cell.state_size, int):
-                states.append(jnp.zeros((batch_size, cell.state_size), self.dtype))
+                states.append(jnp.zeros((batch_size, cell.state_size), self.compute_dtype))
             else:
-                states.append([jnp.zeros((batch_size, d), self.dtype) for d in cell.state_size])
+                states.append([jnp.zeros((batch_size, d), self.compute_dtype) for d in cell.state_size])
         return states
 
     def build_variables(self, key, inputs, *unused):
@@ -85,8 +86,11 @@ class StackedRNNCells(Layer):
             was_list = isinstance(cell_states, (list, tuple))
             cell_states = list(cell_states) if was_list else [cell_states]
             key = None if rng is None else host_prng.fold_in(rng, i)
+            # As Keras' `cell(...)`: the cell's policy casts its variables and inputs.
+            cell_params, (inputs, cell_states) = policies.autocast(
+                cell, params.get(f"cells_{i}", {}), (inputs, cell_states))
             (inputs, cell_states), _ = cell.forward(
-                params.get(f"cells_{i}", {}), state.get(f"cells_{i}", {}), inputs,
+                cell_params, state.get(f"cells_{i}", {}), inputs,
                 cell_states, training=training, rng=key)
             if not isinstance(cell_states, (list, tuple)):
                 cell_states = [cell_states]

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 from kerax import layers as layers_lib  # the namespace (its `deserialize`)
 from kerax.backend import host_prng
 from kerax.layers.core.masking import _call_parameters
+from kerax.layers import policies
 from kerax.layers.input_spec import InputSpec
 from kerax.layers.layer import Layer, shapes_of
 from kerax.serialization import serialization_lib
@@ -63,6 +64,8 @@ class TimeDistributed(Layer):
                 f"first two dimensions. Expected mask shape prefix: {inputs.shape[:2]}."
             )
         sub_params, sub_state = params.get("layer", {}), state.get("layer", {})
+        # As Keras: `self.layer.call` runs inside this layer's autocast scope.
+        sub_params, inputs = policies.autocast(self, sub_params, inputs)
         outputs = []
         for t in range(inputs.shape[1]):
             kw = {"mask": mask[:, t]} if mask is not None and self._takes_mask() else {}
