@@ -29,10 +29,26 @@ _FLOAT16 = {"Dense", "Conv2D", "Embedding", "LayerNormalization", "BatchNormaliz
             "MultiHeadAttention", "LSTM", "Add", "Softmax", "ReversibleEmbedding"}
 
 
+# The default run checks each layer's first case; its other cases and these slow layers
+# run with `-m slow`.
+_HEAVY = {"ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "MelSpectrogram", "RandAugment",
+          "ContrastLimitedAdaptiveHistogramEqualization", "RandomPerspective",
+          "RandomColorJitter", "RandomElasticTransform", "CutMix", "RandomRotation"}
+_FIRST = {}
+for _c in _CASES:
+    _FIRST.setdefault(_c.layer, _c.test_id)
+# Random image augmentations share one cast (`as_float`): RandomFlip stands for them.
+_DEFAULT = {i for name, i in _FIRST.items() if name not in _HEAVY
+            and (not name.startswith("Random") or name == "RandomFlip")} | {
+    "ReversibleEmbedding-reverse_untied_cap", "Embedding-mask_zero", "LSTM-mask",
+    "Bidirectional-sum_state", "RNN-stacked_list", "Normalization-given"}
+assert _DEFAULT <= {c.test_id for c in _CASES}
+
+
 def _params(cases, policy):
     out = []
     for c in cases:
-        marks = []
+        marks = [] if c.test_id in _DEFAULT else [pytest.mark.slow]
         if c.test_id in _XFAIL:
             marks.append(pytest.mark.xfail(strict=True, reason=_XFAIL[c.test_id]))
         out.append(pytest.param(c, policy, id=f"{c.test_id}-{policy}", marks=marks))
