@@ -79,8 +79,11 @@ def autocast(layer, params, inputs):
         cast = lambda p: p.astype(compute) if jnp.issubdtype(p.dtype, jnp.floating) else p  # noqa: E731
         # Keras' `add_weight(autocast=False)`: these keep the variable dtype in `call`.
         keep = getattr(layer, "_variables_not_autocast", ())
-        params = {name: value if name in keep else jax.tree_util.tree_map(cast, value)
-                  for name, value in params.items()}
+        if isinstance(params, dict):  # (a JaxLayer's params may be any pytree)
+            params = {name: value if name in keep else jax.tree_util.tree_map(cast, value)
+                      for name, value in params.items()}
+        else:
+            params = jax.tree_util.tree_map(cast, params)
     if layer.autocast:
         inputs = jax.tree_util.tree_map(
             lambda x: policy.convert_input(x) if hasattr(x, "dtype") else x, inputs)

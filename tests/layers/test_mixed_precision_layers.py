@@ -97,3 +97,15 @@ def test_mixed_policy_matches_keras(case, policy, keras):
                          **case.call_kwargs)
     tol = 2e-2 if policy == "mixed_float16" else 6e-2
     _close(got, expected, max(case.rtol, tol), max(case.atol, tol))
+
+
+def test_embedding_outputs_follow_keras_casts(keras):
+    """`Embedding` casts its rows to the compute dtype; `reverse=True` keeps the float32
+    input (Embedding's `autocast=False`) and so promotes with the bfloat16 kernel."""
+    ids, hidden = np.array([[1, 2]]), np.ones((2, 4), "float32")
+    for lib in (kerax, keras):
+        assert str(lib.layers.Embedding(6, 4, dtype="mixed_bfloat16")(ids).dtype) == "bfloat16"
+        layer = lib.layers.ReversibleEmbedding(6, 4, dtype="mixed_bfloat16")
+        layer(ids)
+        assert str(layer(hidden, reverse=True).dtype) == "float32"
+        assert str(layer.embeddings.dtype) == "float32"
