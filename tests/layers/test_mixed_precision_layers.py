@@ -109,3 +109,12 @@ def test_embedding_outputs_follow_keras_casts(keras):
         layer(ids)
         assert str(layer(hidden, reverse=True).dtype) == "float32"
         assert str(layer.embeddings.dtype) == "float32"
+
+
+@pytest.mark.parametrize("name,arg", [("GaussianNoise", 0.5), ("GaussianDropout", 0.3),
+                                      ("Dropout", 0.3)])
+def test_training_noise_is_drawn_in_the_compute_dtype(name, arg, keras):
+    x = np.ones((2, 3), "float32")
+    for lib in (kerax, keras):
+        out = getattr(lib.layers, name)(arg, dtype="mixed_bfloat16", seed=1)(x, training=True)
+        assert str(out.dtype) == "bfloat16", (lib.__name__, out.dtype)

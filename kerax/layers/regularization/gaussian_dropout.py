@@ -40,7 +40,7 @@ class GaussianDropout(Layer):
             return inputs, state
         rng, state = seed_state.draw(self, state, rng)
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        noise = 1.0 + stddev * jax.random.normal(rng, inputs.shape, jnp.dtype(self.dtype))
+        noise = 1.0 + stddev * jax.random.normal(rng, inputs.shape, jnp.dtype(self.compute_dtype))
         return inputs * noise, state
 
     def get_config(self):

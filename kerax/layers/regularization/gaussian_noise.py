@@ -40,7 +40,7 @@ class GaussianNoise(Layer):
         if not training or self.stddev == 0:
             return inputs, state
         rng, state = seed_state.draw(self, state, rng)
-        noise = self.stddev * jax.random.normal(rng, inputs.shape, jnp.dtype(self.dtype))
+        noise = self.stddev * jax.random.normal(rng, inputs.shape, jnp.dtype(self.compute_dtype))
         return inputs + noise, state
 
     def get_config(self):
