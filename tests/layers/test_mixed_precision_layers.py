@@ -118,3 +118,22 @@ def test_training_noise_is_drawn_in_the_compute_dtype(name, arg, keras):
     for lib in (kerax, keras):
         out = getattr(lib.layers, name)(arg, dtype="mixed_bfloat16", seed=1)(x, training=True)
         assert str(out.dtype) == "bfloat16", (lib.__name__, out.dtype)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", _CASES, ids=lambda c: c.test_id)
+def test_training_output_dtype_matches_keras(case, keras):
+    """In training mode too (random layers draw differently: only dtypes are compared)."""
+    if case.layer in _REFUSE_BFLOAT16:
+        pytest.skip("refuses bfloat16 input on Keras too")
+    layer = getattr(kerax.layers, case.layer)(**dict(case.kwargs, dtype=_POLICY))
+    klayer = getattr(keras.layers, case.layer)(
+        **dict(case.keras_kwargs or case.kwargs, dtype=_POLICY))
+    inputs = case.inputs(np.random.default_rng(0))
+    variables = layer.init(jax.random.PRNGKey(0), *inputs)
+    got, _ = layer.apply(variables, *inputs, training=True, rng=jax.random.PRNGKey(1),
+                         **case.call_kwargs)
+    expected = klayer(inputs[0] if len(inputs) == 1 else inputs, training=True,
+                      **case.call_kwargs)
+    assert [str(x.dtype) for x in jax.tree_util.tree_leaves(got)] == \
+        [str(x.dtype) for x in jax.tree_util.tree_leaves(expected)]
