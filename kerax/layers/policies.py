@@ -76,7 +76,9 @@ def autocast(layer, params, inputs):
     policy = layer._dtype_policy
     compute = jnp.dtype(policy.compute_dtype)
     if policy.is_mixed:
-        cast = lambda p: p.astype(compute) if jnp.issubdtype(p.dtype, jnp.floating) else p  # noqa: E731
+        def cast(p):
+            return p.astype(compute) if jnp.issubdtype(p.dtype, jnp.floating) else p
+
         # Keras' `add_weight(autocast=False)`: these keep the variable dtype in `call`.
         keep = getattr(layer, "_variables_not_autocast", ())
         if isinstance(params, dict):  # (a JaxLayer's params may be any pytree)

@@ -64,7 +64,8 @@ class StackedRNNCells(Layer):
             elif isinstance(cell.state_size, int):
                 states.append(jnp.zeros((batch_size, cell.state_size), self.compute_dtype))
             else:
-                states.append([jnp.zeros((batch_size, d), self.compute_dtype) for d in cell.state_size])
+                states.append([jnp.zeros((batch_size, d), self.compute_dtype)
+                               for d in cell.state_size])
         return states
 
     def build_variables(self, key, inputs, *unused):
