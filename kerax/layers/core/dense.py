@@ -108,23 +108,7 @@ class Dense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
         return (self.units,)
 
     def _int8_forward(self, params, state, inputs):
-        quantizer, compute = self.inputs_quantizer, self.compute_dtype
-
-        def quantized(x, kernel, kernel_scale):
-            scale = kernel_scale
-            if quantizer:
-                x, inputs_scale = quantizer(x, axis=-1)
-                scale = scale * inputs_scale
-            y = jnp.matmul(x, kernel,
-                           preferred_element_type=quantization.accumulation_dtype(x, kernel))
-            return y.astype(compute) / scale
-
-        def dequantized(x, kernel, kernel_scale):
-            return jnp.matmul(x, kernel.astype(compute) / kernel_scale)
-
-        y = quantization.straight_through(quantized, dequantized)(
-            jnp.asarray(inputs), state["kernel"], state["kernel_scale"].astype(compute))
-        return self._finish(params, y)
+        return self._per_channel_forward(params, state, jnp.asarray(inputs), lambda k: k)
 
     def _int4_matrix_shape(self, kernel_shape):
         return tuple(kernel_shape)
@@ -134,11 +118,16 @@ class Dense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
         shape = (x.shape[-1], self.units)
         if "kernel_zero" in state:  # sub-channel: the dequantized kernel, in float
             return self._finish(params, jnp.matmul(x, self._int4_weight(state, shape, compute)))
-        quantizer = self.inputs_quantizer
+        return self._per_channel_forward(
+            params, state, x, lambda packed: quantizers.unpack_int4(packed, self.units, axis=-1))
 
-        def quantized(x, packed, kernel_scale):
-            kernel = quantizers.unpack_int4(packed, self.units, axis=-1)
-            scale = kernel_scale
+    def _per_channel_forward(self, params, state, x, unpack):
+        """An int8 (or unpacked int4) kernel with one scale per output unit: the integer
+        matmul forward, and the dequantized kernel's gradient (straight through)."""
+        quantizer, compute = self.inputs_quantizer, self.compute_dtype
+
+        def quantized(x, kernel, kernel_scale):
+            kernel, scale = unpack(kernel), kernel_scale
             if quantizer:
                 x, inputs_scale = quantizer(x, axis=-1)
                 scale = scale * inputs_scale
@@ -146,9 +135,8 @@ class Dense(quantization.QuantizationMixin, lora.LoraMixin, Layer):
                            preferred_element_type=quantization.accumulation_dtype(x, kernel))
             return y.astype(compute) / scale
 
-        def dequantized(x, packed, kernel_scale):
-            kernel = quantizers.unpack_int4(packed, self.units, axis=-1)
-            return jnp.matmul(x, kernel.astype(compute) / kernel_scale)
+        def dequantized(x, kernel, kernel_scale):
+            return jnp.matmul(x, unpack(kernel).astype(compute) / kernel_scale)
 
         y = quantization.straight_through(quantized, dequantized)(
             x, state["kernel"], state["kernel_scale"].astype(compute))
