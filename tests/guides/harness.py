@@ -42,9 +42,12 @@ import builtins
 import contextlib
 import dataclasses
 import io
+import json
 import math
 import os
 import re
+import subprocess
+import sys
 import time
 import traceback
 import types
@@ -519,6 +522,19 @@ def _brief(x):
 
 def _keys(x):
     return sorted(map(str, x)) if isinstance(x, dict) else type(x).__name__
+
+
+def results_on_8_devices(module):
+    """Runs `python -m <module>` with 8 simulated CPU devices (JAX fixes the device count
+    when it starts) and returns the JSON it printed after its "RESULTS " line."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
+               KERAS_BACKEND="jax")
+    proc = subprocess.run([sys.executable, "-m", module], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and "\nRESULTS " in proc.stdout, \
+        (proc.stdout + proc.stderr)[-4000:]
+    return json.loads(proc.stdout.split("\nRESULTS ", 1)[1])
 
 
 def cell_params(cells):

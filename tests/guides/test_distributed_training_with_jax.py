@@ -2,27 +2,15 @@
 Keras 3 and on kerax over 8 simulated CPU devices: runs distributed_guide.py in its own process
 (JAX fixes the device count when it starts; see tests/test_distribution_subprocess.py)."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 from .distributed_guide import CELLS
-from .harness import CellResult, assert_cell, cell_params
+from .harness import CellResult, assert_cell, cell_params, results_on_8_devices
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 @pytest.fixture(scope="module")
 def results():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-               KERAS_BACKEND="jax")
-    proc = subprocess.run([sys.executable, "-m", "tests.guides.distributed_guide"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0 and "\nRESULTS " in proc.stdout, \
-        (proc.stdout + proc.stderr)[-4000:]
-    rows = json.loads(proc.stdout.split("\nRESULTS ", 1)[1])
+    rows = results_on_8_devices("tests.guides.distributed_guide")
     out = []
     for row in rows:
         for key in ("keras_where", "kerax_where"):

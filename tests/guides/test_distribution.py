@@ -4,28 +4,15 @@ each cell on Keras 3 and on kerax over 8 simulated CPU devices: runs distributio
 in its own process (JAX fixes the device count when it starts; see
 tests/test_distribution_subprocess.py)."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 from .distribution_guide import CELLS, CELLS_2023
-from .harness import CellResult, assert_cell, cell_params
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from .harness import CellResult, assert_cell, cell_params, results_on_8_devices
 
 
 @pytest.fixture(scope="module")
 def results():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-               KERAS_BACKEND="jax")
-    proc = subprocess.run([sys.executable, "-m", "tests.guides.distribution_guide"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0 and "\nRESULTS " in proc.stdout, \
-        (proc.stdout + proc.stderr)[-4000:]
-    versions = json.loads(proc.stdout.split("\nRESULTS ", 1)[1])
+    versions = results_on_8_devices("tests.guides.distribution_guide")
     out = {}
     for version, rows in versions.items():
         out[version] = []
