@@ -168,13 +168,13 @@ def get(identifier):
     return _REGISTRY.get(identifier)
 
 
-def check_name(name):
+def _check_name(name):
     """Raises `UnknownIdentifierError` (with close matches) when `name` is not a metric's
     name; builds no metric, so no automatic name is taken.
 
     Example:
-    >>> check_name("mae")
-    >>> check_name("maee")
+    >>> _check_name("mae")
+    >>> _check_name("maee")
     Traceback (most recent call last):
     ...
     kerax.errors.UnknownIdentifierError: Unknown metric identifier: 'maee'. Did you mean: 'mae', ...
@@ -210,10 +210,10 @@ __all__ = [
     "TopKCategoricalAccuracy", "TrueNegatives", "TruePositives", "accuracy", "as_metric",
     "binary_accuracy", "binary_crossentropy", "binary_focal_crossentropy",
     "categorical_accuracy", "categorical_crossentropy", "categorical_focal_crossentropy",
-    "categorical_hinge", "check_name", "concordance_correlation", "deserialize", "get", "hinge",
-    "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
-    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
-    "metric_from_function", "pearson_correlation", "poisson", "serialize",
-    "sparse_categorical_accuracy", "sparse_categorical_crossentropy",
-    "sparse_top_k_categorical_accuracy", "squared_hinge", "top_k_categorical_accuracy",
+    "categorical_hinge", "concordance_correlation", "deserialize", "get", "hinge", "huber",
+    "kl_divergence", "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_error", "mean_squared_logarithmic_error", "metric_from_function",
+    "pearson_correlation", "poisson", "serialize", "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy", "sparse_top_k_categorical_accuracy", "squared_hinge",
+    "top_k_categorical_accuracy",
 ]

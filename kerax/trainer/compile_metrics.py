@@ -33,7 +33,7 @@ def _is_binary_or_sparse(y_true, y_pred, loss):
 def check_metric_identifier(identifier):
     """Raises at `compile` time for an unknown metric name (with close matches)."""
     if isinstance(identifier, str) and identifier.lower() not in _SPECIAL:
-        metrics_module.check_name(identifier)  # without building it: names count
+        metrics_module._check_name(identifier)  # without building it: names count
 
 
 def _object_name(obj):
